@@ -1,0 +1,35 @@
+// The cache supervisor. With REDIS_URL it owns REDIS_MAX_CONNECTIONS Redis connection actors
+// (detached: hiredis blocks); without, one in-process cache actor. A failing or slow cache
+// answers as a miss, so callers fall through to the database and never fail because of it.
+#pragma once
+
+#include <caf/typed_actor.hpp>
+#include <memory>
+
+#include "actors/caf_types.hpp"
+
+namespace caf {
+class actor_system;
+}
+
+namespace vutf {
+
+class metrics;
+
+using cache_actor = caf::typed_actor<
+    caf::replies_to<cache_lookup>::with<cache_entry>,     // the scope's version and the entry
+    caf::reacts_to<cache_store>,                           // store an entry under a version
+    caf::replies_to<cache_bump>::with<bool>,               // invalidate a scope (after a write)
+    caf::replies_to<probe_atom>::with<dependency_check>,  // ping the backend (for /health)
+    caf::replies_to<status_atom>::with<cache_status>>;     // pool figures (supervisor only)
+
+struct cache_config {
+  std::string redis_url;  // "" = in-process cache
+  int64_t connections = 20;
+  std::chrono::milliseconds timeout{2000};
+  size_t memory_bytes = 64 << 20;  // bound of the in-process cache
+};
+
+cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m);
+
+}  // namespace vutf

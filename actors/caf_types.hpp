@@ -1,0 +1,33 @@
+// Registers the message types with CAF (local messaging only, so no serialisation) and declares
+// the atoms. Included by the actor headers only: CAF stays out of the HTTP frontend.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+
+#include "actors/messages.hpp"
+
+namespace vutf {
+using status_atom = caf::atom_constant<caf::atom("status")>;  // report figures of an actor
+using tick_atom = caf::atom_constant<caf::atom("tick")>;      // internal periodic housekeeping
+using probe_atom = caf::atom_constant<caf::atom("probe")>;    // run the dependency probes now
+}  // namespace vutf
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_create)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_update)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_delete)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::target>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::target_page>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::nothing>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::db_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::db_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::pool_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_lookup)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_entry)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_store)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_bump)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_status)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::health_snapshot)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::dependency_check)

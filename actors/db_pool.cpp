@@ -1,0 +1,294 @@
+#include "actors/db_pool.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <deque>
+#include <unordered_map>
+
+#include "config/log.hpp"
+#include "metrics/metrics.hpp"
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+namespace vutf {
+namespace {
+
+constexpr auto tick_interval = std::chrono::milliseconds(50);
+
+// ---- connection actor: one blocking connection on a thread of its own ----
+
+using db_connection_actor = caf::typed_actor<caf::replies_to<db_call>::with<db_result>>;
+
+struct connection_state {
+  std::unique_ptr<storage::connection> conn;
+  static inline const char* name = "db_connection";
+};
+
+// What a client may see of a database failure: never SQL, paths or exception text.
+const char* client_detail(errc code) {
+  switch (code) {
+    case errc::request_timeout: return "The request took longer than REQUEST_TIMEOUT.";
+    case errc::db_unavailable: return "The database is unavailable.";
+    case errc::conflict: return "The change conflicts with an existing record.";
+    default: return "An internal error occurred.";
+  }
+}
+
+db_connection_actor::behavior_type db_connection(
+    db_connection_actor::stateful_pointer<connection_state> self, db_pool_config cfg,
+    std::shared_ptr<metrics> m) {
+  return {
+      [=](db_call& call) -> db_result {
+        auto& conn = self->state.conn;
+        for (int attempt = 0;; ++attempt) {
+          bool was_open = conn && conn->alive();
+          try {
+            if (!conn) {
+              conn = storage::connect(cfg.url, cfg.connect);
+            } else if (!conn->alive()) {
+              conn->reconnect();
+            }
+            db_result r;
+            auto start = clock::now();
+            conn->transact(call.mode, call.deadline,
+                           [&](storage::session& s) { r.value = call.work(s); });
+            m->observe_statement(call.statement,
+                                 std::chrono::duration<double>(clock::now() - start).count());
+            return r;
+          } catch (const storage::db_error& e) {
+            // A connection that was open but turns out dead (the database restarted) is reopened
+            // once and the call retried: callers should not see a restart they did not cause.
+            if (e.code == errc::db_unavailable && was_open && attempt == 0 &&
+                clock::now() < call.deadline)
+              continue;
+            if (e.code != errc::conflict)
+              log::warning("database call failed",
+                           {{"statement", call.statement}, {"code", error_code(e.code)},
+                            {"error", e.what()}});
+            return db_result{failure{e.code, client_detail(e.code), {}}, {}};
+          } catch (const std::exception& e) {
+            log::error("database call failed",
+                       {{"statement", call.statement}, {"error", e.what()}});
+            return db_result{failure{errc::internal_error, client_detail(errc::internal_error), {}},
+                             {}};
+          }
+        }
+      },
+  };
+}
+
+// ---- pool supervisor ----
+
+struct pooled {
+  db_connection_actor actor;
+  bool overflow = false;
+  bool busy = false;
+  clock::time_point idle_since = clock::now();
+};
+
+struct waiter {
+  db_call call;
+  caf::typed_response_promise<db_result> rp;
+  clock::time_point pool_deadline;
+};
+
+struct running {
+  caf::typed_response_promise<db_result> rp;
+  clock::time_point deadline;
+};
+
+struct pool_state {
+  db_pool_config cfg;
+  std::shared_ptr<metrics> m;
+  std::vector<pooled> conns;
+  std::deque<waiter> waiters;
+  std::unordered_map<uint64_t, running> in_flight;
+  uint64_t next_id = 0;
+  static inline const char* name = "db_pool";
+};
+
+using pool_pointer = db_pool_actor::stateful_pointer<pool_state>;
+
+db_result failed(errc code, const char* detail) { return db_result{failure{code, detail, {}}, {}}; }
+
+pool_status status_of(pool_pointer self) {
+  const auto& cfg = self->state.cfg;
+  pool_status s;
+  s.size = cfg.size;
+  s.max_overflow = cfg.max_overflow;
+  for (const auto& c : self->state.conns) {
+    s.in_use += c.busy;
+    s.idle += !c.busy;
+    s.overflow_in_use += c.overflow;
+  }
+  s.waiting = static_cast<int64_t>(self->state.waiters.size());
+  return s;
+}
+
+void publish(pool_pointer self) {
+  auto& m = *self->state.m;
+  pool_status s = status_of(self);
+  m.db_pool_in_use.Set(s.in_use);
+  m.db_pool_idle.Set(s.idle);
+  m.db_pool_overflow_in_use.Set(s.overflow_in_use);
+  m.db_pool_waiting.Set(s.waiting);
+}
+
+pooled& add_connection(pool_pointer self, bool overflow) {
+  auto a = self->home_system().spawn<caf::detached>(db_connection, self->state.cfg, self->state.m);
+  self->link_to(a);  // dies with the pool; its death reaches our exit handler
+  self->state.conns.push_back(pooled{a, overflow, false, clock::now()});
+  return self->state.conns.back();
+}
+
+pooled* find_connection(pool_pointer self, const caf::actor_addr& addr) {
+  for (auto& c : self->state.conns)
+    if (c.actor.address() == addr) return &c;
+  return nullptr;
+}
+
+void dispatch(pool_pointer self);
+
+void finish(pool_pointer self,
+            uint64_t id, const caf::actor_addr& addr, db_result r) {
+  auto it = self->state.in_flight.find(id);
+  if (it != self->state.in_flight.end()) {
+    it->second.rp.deliver(std::move(r));
+    self->state.in_flight.erase(it);
+  }
+  if (auto* c = find_connection(self, addr)) {
+    c->busy = false;
+    c->idle_since = clock::now();
+  }
+  dispatch(self);
+}
+
+void start(pool_pointer self, pooled& c, waiter w) {
+  c.busy = true;
+  uint64_t id = ++self->state.next_id;
+  caf::actor_addr addr = c.actor.address();
+  self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
+  self->request(c.actor, caf::infinite, std::move(w.call))
+      .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
+            [=](caf::error&) {
+              finish(self, id, addr,
+                     failed(errc::db_unavailable, "The database is unavailable."));
+            });
+}
+
+void dispatch(pool_pointer self) {
+  auto& st = self->state;
+  const auto& cfg = st.cfg;
+  while (!st.waiters.empty()) {
+    pooled* free = nullptr;
+    for (auto& c : st.conns) {
+      // Persistent connections first, so idle overflow ones can age out.
+      if (!c.busy && (!free || (free->overflow && !c.overflow))) free = &c;
+    }
+    if (!free && static_cast<int64_t>(st.conns.size()) < cfg.size + cfg.max_overflow)
+      free = &add_connection(self, true);
+    if (!free) break;
+    waiter w = std::move(st.waiters.front());
+    st.waiters.pop_front();
+    start(self, *free, std::move(w));
+  }
+  publish(self);
+}
+
+// Answers every waiter and in-flight call whose time is up; closes idle overflow connections.
+void expire(pool_pointer self) {
+  auto& st = self->state;
+  const auto& cfg = st.cfg;
+  const auto& m = st.m;
+  auto now = clock::now();
+  for (auto it = st.waiters.begin(); it != st.waiters.end();) {
+    if (now >= it->call.deadline) {
+      it->rp.deliver(failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
+    } else if (now >= it->pool_deadline) {
+      m->db_pool_timeouts.Increment();
+      it->rp.deliver(failed(errc::db_pool_exhausted,
+                            "No database connection became free within DATABASE_POOL_TIMEOUT."));
+    } else {
+      ++it;
+      continue;
+    }
+    it = st.waiters.erase(it);
+  }
+  // The database aborts a statement at its deadline; this answers even if it cannot (a hung
+  // network), and the connection is freed whenever it does come back.
+  for (auto it = st.in_flight.begin(); it != st.in_flight.end();) {
+    if (now >= it->second.deadline) {
+      it->second.rp.deliver(
+          failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
+      it = st.in_flight.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = st.conns.begin(); it != st.conns.end();) {
+    if (it->overflow && !it->busy && now - it->idle_since >= cfg.recycle_idle) {
+      self->unlink_from(it->actor);
+      self->send_exit(it->actor, caf::exit_reason::user_shutdown);
+      it = st.conns.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  publish(self);
+}
+
+db_pool_actor::behavior_type db_pool(pool_pointer self, db_pool_config cfg,
+                                     std::shared_ptr<metrics> m) {
+  self->state.cfg = cfg;
+  self->state.m = m;
+  m->db_pool_size.Set(cfg.size);
+  m->db_pool_max_overflow.Set(cfg.max_overflow);
+  for (int64_t i = 0; i < cfg.size; ++i) add_connection(self, false);
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& conns = self->state.conns;
+    auto it = std::find_if(conns.begin(), conns.end(),
+                           [&](const pooled& c) { return c.actor.address() == msg.source; });
+    if (it == conns.end()) {  // not one of ours: the service is stopping us
+      self->quit(msg.reason);
+      return;
+    }
+    bool overflow = it->overflow;
+    conns.erase(it);
+    self->state.m->db_connections_replaced.Increment();
+    log::warning("database connection actor died; replacing it",
+                 {{"reason", caf::to_string(msg.reason)}});
+    if (!overflow) add_connection(self, false);
+    dispatch(self);
+  });
+  self->delayed_send(self, tick_interval, tick_atom::value);
+  publish(self);
+  return {
+      [self](db_call& call) -> caf::typed_response_promise<db_result> {
+        auto rp = self->make_response_promise<db_result>();
+        auto pool_deadline = clock::now() + self->state.cfg.pool_timeout;
+        self->state.waiters.push_back(waiter{std::move(call), rp, pool_deadline});
+        dispatch(self);
+        return rp;
+      },
+      [self](status_atom) -> pool_status {
+        pool_status s = status_of(self);
+        s.mailbox = static_cast<int64_t>(self->mailbox().size());
+        return s;
+      },
+      [self](tick_atom) {
+        expire(self);
+        self->delayed_send(self, tick_interval, tick_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg,
+                            std::shared_ptr<metrics> m) {
+  return sys.spawn(db_pool, std::move(cfg), std::move(m));
+}
+
+}  // namespace vutf

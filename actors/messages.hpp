@@ -1,0 +1,146 @@
+// Message types exchanged with the supervisors, declared once. Plain structs without CAF so the
+// HTTP frontend and tests can build them cheaply; actors/caf_types.hpp registers them with CAF.
+#pragma once
+
+#include <any>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/database.hpp"
+#include "storage/error.hpp"
+#include "storage/model.hpp"
+
+namespace vutf {
+
+using clock = std::chrono::steady_clock;
+
+// A domain reply: either `value` or `error`.
+template <class T>
+struct result {
+  std::optional<failure> error;
+  T value{};
+  bool ok() const { return !error; }
+  static result fail(errc code, std::string detail, std::vector<field_error> errors = {}) {
+    return result{failure{code, std::move(detail), std::move(errors)}, T{}};
+  }
+};
+
+struct nothing {};
+
+// ---- targets (answered by the targets actors) ----
+struct target_create {
+  target value;  // id, version and timestamps are assigned by the actor
+  clock::time_point deadline;
+};
+struct target_get {
+  std::string id;
+  std::string owner_id;
+  clock::time_point deadline;
+};
+struct target_list {
+  target_query query;
+  clock::time_point deadline;
+};
+struct target_update {
+  std::string id;
+  std::string owner_id;
+  target_patch patch;
+  std::optional<int64_t> if_match;  // the version the client read, from If-Match
+  clock::time_point deadline;
+};
+struct target_delete {
+  std::string id;
+  std::string owner_id;
+  std::optional<int64_t> if_match;
+  clock::time_point deadline;
+};
+
+// ---- database pool ----
+// One unit of database work: runs `work` in one transaction on a free connection. `statement`
+// names it for metrics and logs.
+struct db_call {
+  const char* statement;
+  storage::access mode;
+  std::function<std::any(storage::session&)> work;
+  clock::time_point deadline;
+};
+struct db_result {
+  std::optional<failure> error;  // infrastructure failure; domain outcomes live in `value`
+  std::any value;
+};
+
+struct pool_status {
+  int64_t size = 0;
+  int64_t max_overflow = 0;
+  int64_t in_use = 0;
+  int64_t idle = 0;
+  int64_t overflow_in_use = 0;  // overflow connections open now
+  int64_t waiting = 0;
+  int64_t mailbox = 0;
+};
+
+// ---- cache ----
+// Cached values live under versioned keys (the tuning guide's global:{resource}:{version}):
+// "global:{scope}:{v}:{suffix}", where v is the scope's current version, kept in
+// "global:{scope}:version" and bumped by every write. A reader that raced a write can only
+// store under a version nobody reads again, so nothing stale is ever served.
+struct cache_lookup {
+  std::string scope;   // e.g. "targets" (lists) or "target:<id>"
+  std::string suffix;  // what in the scope, e.g. the list query
+};
+struct cache_entry {
+  std::optional<int64_t> version;    // nullopt: the cache could not answer
+  std::optional<std::string> value;  // nullopt: miss
+};
+struct cache_store {
+  std::string scope;
+  int64_t version;
+  std::string suffix;
+  std::string value;
+  std::chrono::seconds ttl;
+};
+struct cache_bump {
+  std::vector<std::string> scopes;  // invalidates everything cached under these scopes
+};
+struct cache_status {
+  bool redis = false;
+  int64_t size = 0;
+  int64_t in_use = 0;
+  int64_t mailbox = 0;
+};
+
+// ---- health ----
+struct dependency_check {
+  std::string status;  // "up" | "down" | "in-process"
+  double latency_ms = 0;
+};
+struct health_snapshot {
+  dependency_check database{"down", 0};
+  dependency_check cache{"down", 0};
+  int64_t probed_at_ms = 0;  // 0: not probed yet
+};
+
+// The latest probe results, written by the health actor and read by /health and /ready
+// without waiting on anything.
+class health_board {
+ public:
+  health_snapshot read() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return snapshot_;
+  }
+  void write(health_snapshot s) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    snapshot_ = std::move(s);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  health_snapshot snapshot_;
+};
+
+}  // namespace vutf

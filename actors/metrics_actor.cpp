@@ -1,0 +1,68 @@
+#include "actors/metrics_actor.hpp"
+
+#include <prometheus/gauge.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "metrics/metrics.hpp"
+
+namespace vutf {
+namespace {
+
+// utime + stime in seconds and resident bytes, from /proc/self.
+void sample_process(metrics& m) {
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');  // the command name may contain spaces
+  if (close != std::string::npos) {
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 14) utime = std::stoull(field);
+      if (i == 15) stime = std::stoull(field);
+    }
+    m.process_cpu_seconds.Set(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream statm("/proc/self/statm");
+  long pages = 0, resident = 0;
+  if (statm >> pages >> resident)
+    m.process_resident_memory_bytes.Set(static_cast<double>(resident) * sysconf(_SC_PAGESIZE));
+}
+
+metrics_actor::behavior_type sampler(metrics_actor::pointer self, std::shared_ptr<metrics> m,
+                                     db_pool_actor pool, cache_actor cache,
+                                     std::chrono::milliseconds interval) {
+  auto& pool_mailbox = m->mailbox_size("db_pool");
+  auto& cache_mailbox = m->mailbox_size("cache");
+  m->scheduler_threads.Set(static_cast<double>(self->home_system().scheduler().num_workers()));
+  self->send(self, tick_atom::value);
+  return {
+      [=, &pool_mailbox, &cache_mailbox](tick_atom) {
+        sample_process(*m);
+        self->request(pool, interval, status_atom::value)
+            .then([&pool_mailbox](pool_status& s) { pool_mailbox.Set(s.mailbox); },
+                  [](caf::error&) {});
+        self->request(cache, interval, status_atom::value)
+            .then([&cache_mailbox](cache_status& s) { cache_mailbox.Set(s.mailbox); },
+                  [](caf::error&) {});
+        self->delayed_send(self, interval, tick_atom::value);
+      },
+  };
+}
+
+}  // namespace
+
+metrics_actor spawn_metrics_actor(caf::actor_system& sys, std::shared_ptr<metrics> m,
+                                  db_pool_actor pool, cache_actor cache,
+                                  std::chrono::milliseconds interval) {
+  return sys.spawn(sampler, std::move(m), std::move(pool), std::move(cache), interval);
+}
+
+}  // namespace vutf

@@ -1,0 +1,195 @@
+#include "actors/service.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/scheduler/abstract_coordinator.hpp>
+#include <caf/scoped_actor.hpp>
+#include <thread>
+
+#include "actors/cache.hpp"
+#include "actors/db_pool.hpp"
+#include "actors/health.hpp"
+#include "actors/metrics_actor.hpp"
+#include "actors/targets.hpp"
+#include "config/log.hpp"
+
+namespace vutf {
+namespace {
+
+constexpr int startup_attempts = 10;  // backoff 0.25 s doubling to 4 s: about 30 s in all
+
+caf::actor_system_config& with_threads(caf::actor_system_config& cfg, int64_t threads) {
+  // A string is silently ignored by CAF 0.17: the value must be a size_t.
+  cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
+  return cfg;
+}
+
+void wait_and_migrate(const storage::database_url& url, const storage::connect_options& o) {
+  auto delay = std::chrono::milliseconds(250);
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto conn = storage::connect(url, o);
+      storage::migrate(*conn);
+      return;
+    } catch (const storage::db_error& e) {
+      if (e.code != errc::db_unavailable || attempt == startup_attempts)
+        throw std::runtime_error(std::string("database not usable: ") + e.what());
+      log::warning("database not reachable yet; retrying",
+                   {{"attempt", std::to_string(attempt)},
+                    {"of", std::to_string(startup_attempts)},
+                    {"retry_in_ms", std::to_string(delay.count())},
+                    {"error", e.what()}});
+      std::this_thread::sleep_for(delay);
+      delay = std::min(delay * 2, std::chrono::milliseconds(4000));
+    }
+  }
+}
+
+std::atomic<uint64_t> generations{0};
+
+}  // namespace
+
+struct service::impl {
+  settings cfg;
+  std::shared_ptr<metrics> m;
+  caf::actor_system_config sys_cfg;
+  caf::actor_system sys;
+  std::shared_ptr<health_board> board = std::make_shared<health_board>();
+  db_pool_actor pool;
+  cache_actor cache;
+  health_actor health;
+  metrics_actor sampler;
+  std::vector<targets_actor> targets;
+  std::atomic<size_t> next_target{0};
+
+  // One scoped_actor per calling thread, always used with an infinite timeout (a reused
+  // scoped_actor with finite timeouts collects stale timeout messages); deadlines are enforced
+  // by the supervisors instead. They are destroyed with the service, before the system.
+  uint64_t generation = ++generations;
+  std::mutex callers_mutex;
+  std::vector<std::unique_ptr<caf::scoped_actor>> callers;
+
+  impl(const settings& s, std::shared_ptr<metrics> metrics)
+      : cfg(s), m(std::move(metrics)), sys(with_threads(sys_cfg, vutf::scheduler_threads(s, usable_cores()))) {}
+
+  caf::scoped_actor& caller() {
+    thread_local uint64_t owner = 0;
+    thread_local caf::scoped_actor* mine = nullptr;
+    if (owner != generation) {
+      std::lock_guard<std::mutex> lock(callers_mutex);
+      callers.push_back(std::make_unique<caf::scoped_actor>(sys));
+      mine = callers.back().get();
+      owner = generation;
+    }
+    return *mine;
+  }
+
+  template <class R, class Handle, class Msg>
+  R ask(const Handle& h, Msg&& msg) {
+    R out = R::fail(errc::internal_error, "An internal error occurred.");
+    caller()->request(h, caf::infinite, std::forward<Msg>(msg))
+        .receive([&](R& r) { out = std::move(r); }, [](caf::error&) {});
+    return out;
+  }
+
+  const targets_actor& next_targets() { return targets[next_target++ % targets.size()]; }
+};
+
+service::service(const settings& s, std::shared_ptr<metrics> m)
+    : impl_(std::make_unique<impl>(s, std::move(m))) {
+  auto& i = *impl_;
+  storage::database_url url = storage::parse_database_url(s.database_url);
+  storage::connect_options connect;
+  // A statement never outlives the request that runs it.
+  connect.statement_timeout =
+      std::chrono::seconds(std::min(s.database_statement_timeout, s.request_timeout));
+  wait_and_migrate(url, connect);
+
+  db_pool_config pool_cfg{url,
+                          connect,
+                          s.database_pool_size,
+                          s.database_max_overflow,
+                          std::chrono::seconds(s.database_pool_timeout),
+                          std::chrono::seconds(s.database_pool_recycle_idle)};
+  i.pool = spawn_db_pool(i.sys, pool_cfg, i.m);
+  cache_config cache_cfg;
+  cache_cfg.redis_url = s.redis_url;
+  cache_cfg.connections = s.redis_max_connections;
+  cache_cfg.timeout = std::chrono::seconds(s.redis_timeout);
+  i.cache = spawn_cache(i.sys, cache_cfg, i.m);
+  i.health = spawn_health(i.sys, health_config{url, connect}, i.cache, i.board, i.m);
+  i.sampler = spawn_metrics_actor(i.sys, i.m, i.pool, i.cache, std::chrono::seconds(1));
+  auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
+  for (size_t k = 0; k < n; ++k)
+    i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl)));
+  log::info("service started",
+            {{"scheduler_threads", std::to_string(scheduler_threads())},
+             {"database", url.type == storage::database_url::kind::sqlite ? "sqlite" : "postgres"},
+             {"cache", s.redis_url.empty() ? "in-process" : "redis"}});
+}
+
+service::~service() {
+  auto& i = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(i.callers_mutex);
+    i.callers.clear();
+  }
+  for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.cache, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.pool, caf::exit_reason::user_shutdown);
+  // ~actor_system waits for every actor, including connections finishing their current call.
+}
+
+result<target> service::ask(target_create msg) {
+  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
+}
+result<target> service::ask(target_get msg) {
+  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
+}
+result<target_page> service::ask(target_list msg) {
+  return impl_->ask<result<target_page>>(impl_->next_targets(), std::move(msg));
+}
+result<target> service::ask(target_update msg) {
+  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
+}
+result<nothing> service::ask(target_delete msg) {
+  return impl_->ask<result<nothing>>(impl_->next_targets(), std::move(msg));
+}
+
+pool_status service::database_pool() {
+  pool_status out;
+  impl_->caller()->request(impl_->pool, caf::infinite, status_atom::value)
+      .receive([&](pool_status& s) { out = s; }, [](caf::error&) {});
+  return out;
+}
+
+cache_status service::cache_pool() {
+  cache_status out;
+  impl_->caller()->request(impl_->cache, caf::infinite, status_atom::value)
+      .receive([&](cache_status& s) { out = s; }, [](caf::error&) {});
+  return out;
+}
+
+health_snapshot service::health() const { return impl_->board->read(); }
+
+health_snapshot service::probe() {
+  health_snapshot out = impl_->board->read();
+  impl_->caller()->request(impl_->health, caf::infinite, probe_atom::value)
+      .receive([&](health_snapshot& s) { out = s; }, [](caf::error&) {});
+  return out;
+}
+
+int64_t service::scheduler_threads() const {
+  return static_cast<int64_t>(impl_->sys.scheduler().num_workers());
+}
+
+const settings& service::config() const { return impl_->cfg; }
+
+clock::time_point service::deadline() const {
+  return clock::now() + std::chrono::seconds(impl_->cfg.request_timeout);
+}
+
+}  // namespace vutf

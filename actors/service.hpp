@@ -1,0 +1,57 @@
+// The whole service in-process, without sockets. main.cpp wires the HTTP frontend to it, and
+// tests build it directly to inject request messages straight into the supervisors:
+//
+//   vutf::service svc(settings, std::make_shared<vutf::metrics>());
+//   auto created = svc.ask(vutf::target_create{t, svc.deadline()});
+//   auto page = svc.ask(vutf::target_list{query, svc.deadline()});
+//
+// Each ask() sends one message and blocks the calling thread until the reply; the supervisors
+// answer every message by its deadline (REQUEST_TIMEOUT), so a caller never waits forever.
+// The header is free of CAF so including it stays cheap.
+#pragma once
+
+#include <memory>
+
+#include "actors/messages.hpp"
+#include "config/settings.hpp"
+
+namespace vutf {
+
+class metrics;
+
+class service {
+ public:
+  // Waits for the database (retrying with backoff and logging each attempt), applies the
+  // migrations and starts the actor system and every supervisor. Throws std::runtime_error
+  // when the database does not answer in time.
+  service(const settings& s, std::shared_ptr<metrics> m);
+  // Stops the supervisors and closes the pools (in-flight database work finishes first).
+  ~service();
+  service(const service&) = delete;
+  service& operator=(const service&) = delete;
+
+  result<target> ask(target_create msg);
+  result<target> ask(target_get msg);
+  result<target_page> ask(target_list msg);
+  result<target> ask(target_update msg);
+  result<nothing> ask(target_delete msg);
+
+  pool_status database_pool();
+  cache_status cache_pool();
+  // The latest dependency probe (at most a probe interval old); never waits.
+  health_snapshot health() const;
+  // Probes now and waits for the result (tests, startup).
+  health_snapshot probe();
+
+  // Worker threads of the running actor scheduler.
+  int64_t scheduler_threads() const;
+  const settings& config() const;
+  // now + REQUEST_TIMEOUT: the deadline of a request that starts now.
+  clock::time_point deadline() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace vutf

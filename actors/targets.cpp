@@ -1,0 +1,220 @@
+#include "actors/targets.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "storage/target_store.hpp"
+
+namespace vutf {
+namespace {
+
+constexpr const char* list_scope = "targets";
+std::string target_scope(const std::string& id) { return "target:" + id; }
+
+// Length-prefixed, so no client text can make two queries share a key.
+std::string list_suffix(const target_query& q) {
+  std::string out;
+  for (const std::string* part : {&q.owner_id, &q.kind, &q.q, &q.sort})
+    out += std::to_string(part->size()) + ":" + *part + "|";
+  return out + std::to_string(q.page) + "|" + std::to_string(q.per_page);
+}
+
+template <class T>
+result<T> not_found() {
+  return result<T>::fail(errc::not_found, "Target not found.");
+}
+
+template <class T>
+result<T> version_mismatch(int64_t current) {
+  return result<T>::fail(errc::precondition_failed,
+                         "If-Match does not match the current version " +
+                             std::to_string(current) + ".");
+}
+
+// The plumbing every message shares: database calls whose work returns result<T>, reads
+// through the cache, writes that invalidate their cache scopes before answering.
+struct plumbing {
+  targets_actor::pointer self;
+  db_pool_actor pool;
+  cache_actor cache;
+  std::chrono::seconds ttl;
+
+  template <class T>
+  static auto on_error(caf::typed_response_promise<result<T>> rp) {
+    return [rp](caf::error&) mutable {
+      rp.deliver(result<T>::fail(errc::internal_error, "An internal error occurred."));
+    };
+  }
+
+  // Runs `call` (whose work returns result<T>) and hands the outcome to `next`; infrastructure
+  // failures go straight to the client, with `conflict_detail` for a unique-name clash.
+  template <class T, class Next>
+  void run(db_call call, caf::typed_response_promise<result<T>> rp, std::string conflict_detail,
+           Next next) const {
+    self->request(pool, caf::infinite, std::move(call))
+        .then(
+            [rp, next, conflict_detail](db_result& r) mutable {
+              if (r.error) {
+                if (r.error->code == errc::conflict) r.error->detail = conflict_detail;
+                rp.deliver(result<T>{r.error, {}});
+                return;
+              }
+              next(std::any_cast<result<T>>(std::move(r.value)));
+            },
+            on_error(rp));
+  }
+
+  // Serves (scope, suffix) from the cache when `accept` takes the cached value; otherwise runs
+  // `call` and caches what it found under the version the lookup saw.
+  template <class T, class Accept>
+  caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
+                                                       db_call call, Accept accept) const {
+    auto rp = self->make_response_promise<result<T>>();
+    auto p = *this;
+    self->request(cache, caf::infinite, cache_lookup{scope, suffix})
+        .then(
+            [=](cache_entry& e) mutable {
+              T cached;
+              if (e.value && decode(*e.value, cached)) {
+                rp.deliver(accept(std::move(cached)));
+                return;
+              }
+              p.run<T>(std::move(call), rp, "", [=](result<T> r) mutable {
+                if (r.ok() && e.version)
+                  p.self->send(p.cache,
+                               cache_store{scope, *e.version, suffix, encode(r.value), p.ttl});
+                rp.deliver(std::move(r));
+              });
+            },
+            on_error(rp));
+    return rp;
+  }
+
+  // Runs the write `call`; on success invalidates `scopes` and only then answers, so the
+  // caller's next read sees its own write.
+  template <class T>
+  caf::typed_response_promise<result<T>> write(db_call call, std::vector<std::string> scopes,
+                                                std::string conflict_detail) const {
+    auto rp = self->make_response_promise<result<T>>();
+    auto p = *this;
+    run<T>(std::move(call), rp, std::move(conflict_detail), [=](result<T> r) mutable {
+      if (!r.ok()) {
+        rp.deliver(std::move(r));
+        return;
+      }
+      p.self->request(p.cache, caf::infinite, cache_bump{scopes})
+          .then([rp, r](bool) mutable { rp.deliver(r); },
+                [rp, r](caf::error&) mutable { rp.deliver(r); });
+    });
+    return rp;
+  }
+};
+
+std::string name_taken(const std::string& name) {
+  return "A target named '" + name + "' already exists.";
+}
+
+targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor pool,
+                                     cache_actor cache, std::chrono::seconds ttl) {
+  plumbing p{self, std::move(pool), std::move(cache), ttl};
+  return {
+      [=](target_create& c) -> caf::typed_response_promise<result<target>> {
+        target t = std::move(c.value);
+        t.id = make_uuid();
+        t.version = 1;
+        t.created_at_ms = t.updated_at_ms = now_ms();
+        if (auto errors = validate(t); !errors.empty()) {
+          auto rp = self->make_response_promise<result<target>>();
+          rp.deliver(result<target>::fail(errc::validation_error, "The target is invalid.",
+                                          std::move(errors)));
+          return rp;
+        }
+        db_call call{"target_insert", storage::access::write,
+                     [t](storage::session& s) -> std::any {
+                       storage::insert_target(s, t);
+                       return result<target>{{}, t};
+                     },
+                     c.deadline};
+        return p.write<target>(std::move(call), {list_scope}, name_taken(t.name));
+      },
+      [=](target_get& g) {
+        db_call call{"target_get", storage::access::read,
+                     [g](storage::session& s) -> std::any {
+                       auto found = storage::find_target(s, g.id, g.owner_id);
+                       return found ? result<target>{{}, *found} : not_found<target>();
+                     },
+                     g.deadline};
+        // One record per id, shared by every reader: the owner is checked on each hit.
+        return p.read_through<target>(target_scope(g.id), "record", std::move(call),
+                                      [owner = g.owner_id](target t) {
+                                        return t.owner_id == owner ? result<target>{{}, t}
+                                                                   : not_found<target>();
+                                      });
+      },
+      [=](target_list& l) {
+        db_call call{"target_list", storage::access::read,
+                     [q = l.query](storage::session& s) -> std::any {
+                       target_page page;
+                       page.page = q.page;
+                       page.per_page = q.per_page;
+                       page.total = storage::count_targets(s, q);
+                       if ((q.page - 1) * q.per_page < page.total)
+                         page.items = storage::list_targets(s, q);
+                       return result<target_page>{{}, std::move(page)};
+                     },
+                     l.deadline};
+        return p.read_through<target_page>(list_scope, list_suffix(l.query), std::move(call),
+                                           [](target_page page) {
+                                             return result<target_page>{{}, std::move(page)};
+                                           });
+      },
+      [=](target_update& u) {
+        db_call call{"target_update", storage::access::write,
+                     [u](storage::session& s) -> std::any {
+                       auto current = storage::find_target(s, u.id, u.owner_id);
+                       if (!current) return not_found<target>();
+                       if (u.if_match && *u.if_match != current->version)
+                         return version_mismatch<target>(current->version);
+                       target t = *current;
+                       apply_patch(t, u.patch);
+                       if (auto errors = validate(t); !errors.empty())
+                         return result<target>::fail(errc::validation_error,
+                                                     "The target is invalid.", std::move(errors));
+                       t.version = current->version + 1;
+                       t.updated_at_ms = now_ms();
+                       if (!storage::update_target(s, t))
+                         return result<target>::fail(
+                             errc::precondition_failed,
+                             "The target changed concurrently; read it again.");
+                       return result<target>{{}, t};
+                     },
+                     u.deadline};
+        return p.write<target>(std::move(call), {target_scope(u.id), list_scope},
+                               name_taken(u.patch.name.value_or("")));
+      },
+      [=](target_delete& d) {
+        db_call call{"target_delete", storage::access::write,
+                     [d](storage::session& s) -> std::any {
+                       auto current = storage::find_target(s, d.id, d.owner_id);
+                       if (!current) return not_found<nothing>();
+                       if (d.if_match && *d.if_match != current->version)
+                         return version_mismatch<nothing>(current->version);
+                       if (!storage::delete_target(s, d.id, d.owner_id, now_ms()))
+                         return not_found<nothing>();
+                       return result<nothing>{};
+                     },
+                     d.deadline};
+        return p.write<nothing>(std::move(call), {target_scope(d.id), list_scope}, "");
+      },
+  };
+}
+
+}  // namespace
+
+targets_actor spawn_targets(caf::actor_system& sys, db_pool_actor pool, cache_actor cache,
+                            std::chrono::seconds cache_ttl) {
+  return sys.spawn(targets, std::move(pool), std::move(cache), cache_ttl);
+}
+
+}  // namespace vutf

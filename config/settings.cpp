@@ -1,0 +1,384 @@
+#include "config/settings.hpp"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <variant>
+
+extern char** environ;
+
+namespace vutf {
+namespace {
+
+// Checks a string value; returns "" when valid, else what is allowed.
+using string_check = std::string (*)(const std::string&);
+
+struct integer_rule {
+  int64_t settings::*field;
+  int64_t min;
+  int64_t max;
+  const char* unit;  // shown in docs ("s", "bytes" or "")
+};
+struct boolean_rule {
+  bool settings::*field;
+};
+struct choice_rule {
+  std::string settings::*field;
+  std::vector<std::string> values;
+};
+struct text_rule {
+  std::string settings::*field;
+  string_check check;
+  const char* allowed;  // human description of what is allowed
+};
+
+struct setting_def {
+  const char* name;
+  const char* group;
+  const char* default_value;  // "" = unset
+  bool secret;                // masked in --print-config
+  std::variant<integer_rule, boolean_rule, choice_rule, text_rule> rule;
+  const char* help;
+};
+
+bool has_prefix(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+
+std::string check_host(const std::string& v) {
+  if (v.empty() || v.size() > 253) return "an IPv4/IPv6 literal or hostname";
+  for (char c : v)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':' ||
+          c == '_'))
+      return "an IPv4/IPv6 literal or hostname";
+  return "";
+}
+
+const char* const database_url_allowed =
+    "postgresql://, postgresql+asyncpg://, postgres://, sqlite:///PATH, "
+    "sqlite+aiosqlite:///PATH or sqlite:///:memory:";
+
+std::string check_database_url(const std::string& v) {
+  for (const char* p : {"postgresql://", "postgresql+asyncpg://", "postgres://"})
+    if (has_prefix(v, p) && v.size() > std::string(p).size()) return "";
+  for (const char* p : {"sqlite:///", "sqlite+aiosqlite:///"})
+    if (has_prefix(v, p) && v.size() > std::string(p).size()) return "";
+  return database_url_allowed;
+}
+
+std::string check_redis_url(const std::string& v) {
+  if (v.empty()) return "";
+  if (has_prefix(v, "rediss://"))
+    return "redis://[:password@]host[:port][/db] (rediss:// is not supported: this build has no "
+           "TLS for Redis; terminate TLS in a local proxy such as stunnel)";
+  if (!has_prefix(v, "redis://") || v.size() <= 8) return "redis://[:password@]host[:port][/db]";
+  return "";
+}
+
+// The one table. Order = order in --print-config and docs.
+const std::vector<setting_def>& table() {
+  static const std::vector<setting_def> defs = {
+      {"SERVER_HOST", "Server and workers", "127.0.0.1", false,
+       text_rule{&settings::server_host, check_host, "IPv4/IPv6 literal or hostname"},
+       "Bind address of the API; 0.0.0.0 in containers."},
+      {"SERVER_PORT", "Server and workers", "8000", false,
+       integer_rule{&settings::server_port, 0, 65535, ""},
+       "API port; 0 picks any free port and prints it at startup."},
+      {"WORKERS_PER_CORE", "Server and workers", "1", false,
+       integer_rule{&settings::workers_per_core, 1, 4, ""},
+       "Scheduler threads per usable CPU core."},
+      {"MAX_WORKERS", "Server and workers", "10", false,
+       integer_rule{&settings::max_workers, 1, 100, ""},
+       "Upper bound of scheduler threads: min(cores x WORKERS_PER_CORE, MAX_WORKERS)."},
+      {"MAX_CONNECTIONS", "Server and workers", "256", false,
+       integer_rule{&settings::max_connections, 8, 10000, ""},
+       "Client connections served at once; more wait briefly, then get 503."},
+      {"KEEPALIVE", "Server and workers", "5", false,
+       integer_rule{&settings::keepalive, 0, 300, "s"},
+       "Idle keep-alive timeout; 0 disables keep-alive."},
+      {"MAX_REQUEST_SIZE", "Server and workers", "10485760", false,
+       integer_rule{&settings::max_request_size, 1024, 1073741824, "bytes"},
+       "Larger request bodies get 413, chunked ones included."},
+      {"REQUEST_TIMEOUT", "Server and workers", "60", false,
+       integer_rule{&settings::request_timeout, 10, 300, "s"},
+       "End-to-end deadline of one request; past it 504 and its database work is cancelled."},
+      {"GZIP_MIN_SIZE", "Server and workers", "1000", false,
+       integer_rule{&settings::gzip_min_size, 0, 10485760, "bytes"},
+       "Smallest response body that is gzip-compressed."},
+      {"GZIP_LEVEL", "Server and workers", "6", false,
+       integer_rule{&settings::gzip_level, 1, 9, ""}, "zlib compression level."},
+      {"DATABASE_URL", "Database", "sqlite:///./app.db", true,
+       text_rule{&settings::database_url, check_database_url, database_url_allowed},
+       "Database; the +driver suffixes mean the same database. The password is never shown."},
+      {"DATABASE_POOL_SIZE", "Database", "5", false,
+       integer_rule{&settings::database_pool_size, 1, 20, ""},
+       "Persistent database connection actors."},
+      {"DATABASE_MAX_OVERFLOW", "Database", "10", false,
+       integer_rule{&settings::database_max_overflow, 0, 20, ""},
+       "Extra connection actors under peak load, closed after DATABASE_POOL_RECYCLE_IDLE."},
+      {"DATABASE_POOL_TIMEOUT", "Database", "30", false,
+       integer_rule{&settings::database_pool_timeout, 1, 300, "s"},
+       "How long a request waits for a free connection before 503 DB_POOL_EXHAUSTED."},
+      {"DATABASE_POOL_RECYCLE_IDLE", "Database", "60", false,
+       integer_rule{&settings::database_pool_recycle_idle, 1, 3600, "s"},
+       "Idle time after which an overflow connection is closed."},
+      {"DATABASE_STATEMENT_TIMEOUT", "Database", "30", false,
+       integer_rule{&settings::database_statement_timeout, 1, 300, "s"},
+       "Server-side statement timeout; never longer than the request's remaining time."},
+      {"REDIS_URL", "Cache", "", true,
+       text_rule{&settings::redis_url, check_redis_url, "redis://[:password@]host[:port][/db]"},
+       "Unset = in-process cache. The password is never shown."},
+      {"CACHE_TTL", "Cache", "300", false, integer_rule{&settings::cache_ttl, 60, 3600, "s"},
+       "Default time-to-live of cached entries."},
+      {"REDIS_MAX_CONNECTIONS", "Cache", "20", false,
+       integer_rule{&settings::redis_max_connections, 1, 1000, ""},
+       "Redis connection actors."},
+      {"REDIS_TIMEOUT", "Cache", "2", false, integer_rule{&settings::redis_timeout, 1, 60, "s"},
+       "Connect and command timeout; a slow or dead Redis is a cache miss, never a failure."},
+      {"ENABLE_METRICS", "Metrics and logs", "true", false,
+       boolean_rule{&settings::enable_metrics}, "Serve Prometheus metrics on METRICS_PORT."},
+      {"METRICS_PORT", "Metrics and logs", "9090", false,
+       integer_rule{&settings::metrics_port, 0, 65535, ""},
+       "Port of http://SERVER_HOST:METRICS_PORT/metrics; 0 picks any free port."},
+      {"LOG_LEVEL", "Metrics and logs", "info", false,
+       choice_rule{&settings::log_level, {"debug", "info", "warning", "error"}},
+       "Least severe level logged."},
+      {"LOG_FORMAT", "Metrics and logs", "json", false,
+       choice_rule{&settings::log_format, {"json", "text"}}, "One line per event."},
+      {"ENVIRONMENT", "Security and identity", "development", false,
+       choice_rule{&settings::environment, {"development", "staging", "production"}},
+       "Deployment environment; production adds Strict-Transport-Security."},
+  };
+  return defs;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
+  return out;
+}
+
+// What is allowed, as shown in error messages and docs.
+std::string allowed_text(const setting_def& d) {
+  struct visitor {
+    std::string operator()(const integer_rule& r) const {
+      return "an integer in " + std::to_string(r.min) + ".." + std::to_string(r.max);
+    }
+    std::string operator()(const boolean_rule&) const { return "true or false"; }
+    std::string operator()(const choice_rule& r) const { return "one of " + join(r.values); }
+    std::string operator()(const text_rule& r) const { return r.allowed; }
+  };
+  return std::visit(visitor{}, d.rule);
+}
+
+bool parse_int(const std::string& s, int64_t& out) {
+  if (s.empty() || s.size() > 19) return false;
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  if (i == s.size()) return false;
+  for (size_t j = i; j < s.size(); ++j)
+    if (!std::isdigit(static_cast<unsigned char>(s[j]))) return false;
+  out = std::stoll(s);
+  return true;
+}
+
+// Stores `raw` into `s`; false when it breaks the rule.
+bool apply(const setting_def& d, const std::string& raw, settings& s) {
+  struct visitor {
+    const std::string& raw;
+    settings& s;
+    bool operator()(const integer_rule& r) const {
+      int64_t v = 0;
+      if (!parse_int(raw, v) || v < r.min || v > r.max) return false;
+      s.*r.field = v;
+      return true;
+    }
+    bool operator()(const boolean_rule& r) const {
+      std::string l = raw;
+      std::transform(l.begin(), l.end(), l.begin(), ::tolower);
+      if (l == "true" || l == "1" || l == "yes") {
+        s.*r.field = true;
+      } else if (l == "false" || l == "0" || l == "no") {
+        s.*r.field = false;
+      } else {
+        return false;
+      }
+      return true;
+    }
+    bool operator()(const choice_rule& r) const {
+      if (std::find(r.values.begin(), r.values.end(), raw) == r.values.end()) return false;
+      s.*r.field = raw;
+      return true;
+    }
+    bool operator()(const text_rule& r) const {
+      if (!r.check(raw).empty()) return false;
+      s.*r.field = raw;
+      return true;
+    }
+  };
+  return std::visit(visitor{raw, s}, d.rule);
+}
+
+std::string specific_reason(const setting_def& d, const std::string& raw) {
+  if (auto* t = std::get_if<text_rule>(&d.rule)) {
+    std::string why = t->check(raw);
+    if (!why.empty()) return why;
+  }
+  return allowed_text(d);
+}
+
+std::string shown_value(const setting_def& d, const settings& s) {
+  struct visitor {
+    const settings& s;
+    std::string operator()(const integer_rule& r) const { return std::to_string(s.*r.field); }
+    std::string operator()(const boolean_rule& r) const { return s.*r.field ? "true" : "false"; }
+    std::string operator()(const choice_rule& r) const { return s.*r.field; }
+    std::string operator()(const text_rule& r) const { return s.*r.field; }
+  };
+  std::string v = std::visit(visitor{s}, d.rule);
+  return d.secret ? mask_url_password(v) : v;
+}
+
+std::string strip(const std::string& s) {
+  size_t b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  size_t e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+int64_t cgroup_cpu_limit() {
+  std::ifstream v2("/sys/fs/cgroup/cpu.max");
+  std::string quota, period;
+  if (v2 >> quota >> period && quota != "max") {
+    double q = std::stod(quota), p = std::stod(period);
+    if (p > 0) return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q / p)));
+  }
+  std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  double q = -1, p = 0;
+  if (q1 >> q && p1 >> p && q > 0 && p > 0)
+    return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q / p)));
+  return 0;  // no limit
+}
+
+}  // namespace
+
+env_map parse_dotenv(const std::string& text) {
+  env_map out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    line = strip(line);
+    if (line.empty() || line[0] == '#') continue;
+    if (has_prefix(line, "export ")) line = strip(line.substr(7));
+    size_t eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string key = strip(line.substr(0, eq));
+    std::string value = strip(line.substr(eq + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
+        value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    } else if (size_t hash = value.find(" #"); hash != std::string::npos) {
+      value = strip(value.substr(0, hash));  // trailing comment, as in the guide's examples
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+parse_result parse_settings(const env_map& dotenv, const env_map& env) {
+  parse_result r;
+  for (const auto& d : table()) {
+    std::string raw = d.default_value;
+    bool given = false;
+    for (const env_map* m : {&dotenv, &env}) {
+      auto it = m->find(d.name);
+      if (it != m->end()) {
+        raw = it->second;
+        given = true;
+      }
+    }
+    if (!given && raw.empty()) continue;  // optional and unset
+    if (!apply(d, raw, r.values)) {
+      std::string shown = d.secret ? mask_url_password(raw) : raw;
+      std::string def = *d.default_value ? d.default_value : "unset";
+      r.problems.push_back(std::string(d.name) + "=" + shown + ": must be " +
+                           specific_reason(d, raw) + " (default " + def + ")");
+      apply(d, d.default_value, r.values);
+    }
+  }
+  return r;
+}
+
+parse_result load_settings_from_process() {
+  env_map dotenv, env;
+  std::ifstream f(".env");
+  if (f) {
+    std::stringstream ss;
+    ss << f.rdbuf();
+    dotenv = parse_dotenv(ss.str());
+  }
+  for (char** e = environ; e && *e; ++e) {
+    std::string kv = *e;
+    size_t eq = kv.find('=');
+    if (eq != std::string::npos) env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return parse_settings(dotenv, env);
+}
+
+std::string print_config(const settings& s) {
+  std::string out;
+  for (const auto& d : table()) out += std::string(d.name) + "=" + shown_value(d, s) + "\n";
+  return out;
+}
+
+std::string configuration_markdown() {
+  std::string out =
+      "# Configuration\n\n"
+      "<!-- Generated by `violentutf-api --config-docs` from the settings table in "
+      "config/settings.cpp. Do not edit by hand: a test fails when this file is stale. -->\n\n"
+      "Every setting is an environment variable. A `.env` file in the working directory is "
+      "read first; real environment variables override it. An invalid value stops startup "
+      "with exit code 2 and one line per problem. `violentutf-api --check-config` validates "
+      "and exits; `violentutf-api --print-config` prints the effective values with secrets "
+      "masked.\n";
+  std::string group;
+  for (const auto& d : table()) {
+    if (group != d.group) {
+      group = d.group;
+      out += "\n## " + group + "\n\n| variable | default | allowed | meaning |\n|---|---|---|---|\n";
+    }
+    std::string def = *d.default_value ? std::string("`") + d.default_value + "`" : "(unset)";
+    std::string allowed = allowed_text(d);
+    if (auto* r = std::get_if<integer_rule>(&d.rule); r && *r->unit)
+      allowed += std::string(" ") + r->unit;
+    out += std::string("| `") + d.name + "` | " + def + " | " + allowed + " | " + d.help + " |\n";
+  }
+  return out;
+}
+
+std::string mask_url_password(const std::string& url) {
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  size_t at = url.find('@', scheme + 3);
+  if (at == std::string::npos) return url;
+  size_t colon = url.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
+}
+
+int64_t scheduler_threads(const settings& s, int64_t cores) {
+  return std::max<int64_t>(1, std::min(cores * s.workers_per_core, s.max_workers));
+}
+
+int64_t usable_cores() {
+  cpu_set_t set;
+  int64_t n = 0;
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) n = CPU_COUNT(&set);
+  if (n <= 0) n = std::max<long>(1, sysconf(_SC_NPROCESSORS_ONLN));
+  int64_t limit = cgroup_cpu_limit();
+  return limit > 0 ? std::min(n, limit) : n;
+}
+
+}  // namespace vutf

@@ -1,0 +1,402 @@
+#include "http/api.hpp"
+
+#include <strings.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "http/gzip.hpp"
+#include "http/problem.hpp"
+#include "http/target_codec.hpp"
+#include "metrics/metrics.hpp"
+#include <prometheus/gauge.h>
+
+#ifndef VUTF_VERSION
+#define VUTF_VERSION "0.0.0"
+#endif
+
+namespace vutf::http {
+
+using clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+struct api::context {
+  const api_request& req;
+  std::string request_id;
+  std::vector<std::string> params;  // values of the {placeholders}, in order
+  std::string body;
+  clock::time_point deadline;
+};
+
+namespace {
+
+bool iequals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Matches "/api/v1/targets/{id}" against a path, collecting placeholder values.
+bool match(const char* pattern, const std::string& path, std::vector<std::string>& params) {
+  params.clear();
+  const char* p = pattern;
+  size_t i = 0;
+  while (*p) {
+    if (*p == '{') {
+      while (*p && *p != '}') ++p;
+      if (*p) ++p;
+      size_t end = path.find('/', i);
+      if (end == std::string::npos) end = path.size();
+      if (end == i) return false;
+      params.push_back(path.substr(i, end - i));
+      i = end;
+    } else {
+      if (i >= path.size() || path[i] != *p) return false;
+      ++p;
+      ++i;
+    }
+  }
+  return i == path.size();
+}
+
+std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+api_response json_response(int status, std::string body) {
+  api_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+api_response problem(errc code, const std::string& detail, const std::string& instance,
+                     const std::string& request_id, const std::vector<field_error>& errors = {}) {
+  api_response r;
+  r.status = http_status(code);
+  r.content_type = "application/problem+json; charset=utf-8";
+  r.body = problem_body(code, detail, instance, request_id, errors);
+  return r;
+}
+
+api_response problem(const failure& f, const api::context& c) {
+  return problem(f.code, f.detail, c.req.path, c.request_id, f.errors);
+}
+
+api_response with_etag(api_response r, int64_t version) {
+  r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+// If-Match: nullopt for none or "*"; the version for "3", W/"3" or 3; -1 when unparsable
+// (which can never match, so it fails as a precondition).
+std::optional<int64_t> if_match_version(const std::optional<std::string>& h) {
+  if (!h || *h == "*") return std::nullopt;
+  std::string v = *h;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoll(v);
+}
+
+bool parse_positive(const std::string& s, int64_t& out) {
+  if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::stoll(s);
+  return true;
+}
+
+json dependency(const dependency_check& d) {
+  return {{"status", d.status}, {"latency_ms", std::round(d.latency_ms * 1000) / 1000}};
+}
+
+}  // namespace
+
+std::optional<std::string> api_request::header(const std::string& name) const {
+  for (const auto& [k, v] : headers)
+    if (iequals(k, name)) return v;
+  return std::nullopt;
+}
+
+std::string request_id_for(const std::optional<std::string>& given) {
+  if (given && !given->empty() && given->size() <= 128) {
+    bool ok = true;
+    for (unsigned char c : *given) ok = ok && (std::isalnum(c) || c == '.' || c == '_' || c == '-');
+    if (ok) return *given;
+  }
+  return make_uuid();
+}
+
+api::api(service& svc, metrics& m, const settings& s) : svc_(svc), metrics_(m), cfg_(s) {}
+
+const std::vector<api::route>& api::routes() {
+  static const std::vector<route> all = {
+      {"GET", "/api/v1/live", body_rule::none, &api::live},
+      {"GET", "/api/v1/health", body_rule::none, &api::health},
+      {"GET", "/api/v1/ready", body_rule::none, &api::ready},
+      {"GET", "/api/v1/targets", body_rule::none, &api::list_targets},
+      {"POST", "/api/v1/targets", body_rule::json, &api::create_target},
+      {"GET", "/api/v1/targets/{id}", body_rule::none, &api::get_target},
+      {"PATCH", "/api/v1/targets/{id}", body_rule::json, &api::update_target},
+      {"DELETE", "/api/v1/targets/{id}", body_rule::none, &api::delete_target},
+  };
+  return all;
+}
+
+api_response api::handle(const api_request& req) const {
+  auto start = clock::now();
+  metrics_.requests_in_progress.Increment();
+  std::string request_id = request_id_for(req.header("X-Request-ID"));
+  api_response res;
+  try {
+    res = dispatch(req, request_id, start);
+  } catch (const std::exception& e) {
+    log::error("unhandled error", {{"request_id", request_id}, {"error", e.what()}});
+    res = problem(errc::internal_error, "An internal error occurred.", req.path, request_id);
+  }
+  finish(req, res, request_id, start);
+  metrics_.requests_in_progress.Decrement();
+  return res;
+}
+
+api_response api::reject(int status, const api_request& req, const std::string& detail) const {
+  auto start = clock::now();
+  std::string request_id = request_id_for(req.header("X-Request-ID"));
+  api_response res = problem(error_for_status(status), detail, req.path, request_id);
+  res.status = status;  // e.g. 414 keeps its own status with a bad_request code
+  res.close_connection = true;
+  finish(req, res, request_id, start);
+  return res;
+}
+
+api_response api::dispatch(const api_request& req, const std::string& request_id,
+                           clock::time_point start) const {
+  std::string method = req.method == "HEAD" ? "GET" : req.method;
+  const route* found = nullptr;
+  std::vector<std::string> params;
+  std::string allow;
+  const char* pattern = nullptr;
+  for (const auto& r : routes()) {
+    std::vector<std::string> p;
+    if (!match(r.pattern, req.path, p)) continue;
+    pattern = r.pattern;
+    allow += (allow.empty() ? "" : ", ") + std::string(r.method);
+    if (r.method == method) {
+      found = &r;
+      params = std::move(p);
+    }
+  }
+  if (!found) {
+    if (!pattern)
+      return problem(errc::not_found, "No route matches " + req.path + ".", req.path, request_id);
+    api_response r = method == "OPTIONS"
+                         ? json_response(204, "")
+                         : problem(errc::method_not_allowed,
+                                   req.method + " is not allowed here; allowed: " + allow + ".",
+                                   req.path, request_id);
+    r.headers.emplace_back("Allow", allow + ", OPTIONS");
+    r.route = pattern;
+    return r;
+  }
+
+  context c{req, request_id, std::move(params), {},
+            start + std::chrono::seconds(cfg_.request_timeout)};
+  auto length = req.header("Content-Length");
+  auto encoding = req.header("Transfer-Encoding");
+  bool chunked = encoding && encoding->find("chunked") != std::string::npos;
+  bool has_body = chunked || (length && *length != "0");
+  auto finish_route = [&](api_response r) {
+    r.route = found->pattern;
+    return r;
+  };
+  if (found->body == body_rule::json) {
+    size_t limit = static_cast<size_t>(cfg_.max_request_size);
+    auto too_large = [&] {
+      api_response r = problem(errc::payload_too_large,
+                               "The body is larger than MAX_REQUEST_SIZE (" +
+                                   std::to_string(limit) + " bytes).",
+                               req.path, request_id);
+      r.close_connection = true;  // the rest of the body is not read
+      return finish_route(r);
+    };
+    if (!length && !chunked)
+      return finish_route(problem(errc::length_required,
+                                  "A body needs Content-Length or chunked transfer encoding.",
+                                  req.path, request_id));
+    int64_t declared = 0;
+    if (length && !chunked) {
+      if (!parse_positive(*length, declared) && *length != "0") return too_large();
+      if (declared > cfg_.max_request_size) return too_large();
+    }
+    auto type = req.header("Content-Type").value_or("");
+    std::string media = type.substr(0, type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.pop_back();
+    if (!iequals(media, "application/json")) {
+      api_response r = problem(errc::unsupported_media_type,
+                               "The body must be application/json.", req.path, request_id);
+      r.close_connection = has_body;
+      return finish_route(r);
+    }
+    auto body = req.read_body(limit);
+    if (!body) return too_large();
+    c.body = std::move(*body);
+  }
+  api_response r = (this->*found->fn)(c);
+  if (found->body == body_rule::none && has_body) r.close_connection = true;
+  return finish_route(std::move(r));
+}
+
+void api::finish(const api_request& req, api_response& res, const std::string& request_id,
+                 clock::time_point start) const {
+  auto& h = res.headers;
+  h.emplace_back("X-Request-ID", request_id);
+  h.emplace_back("X-Content-Type-Options", "nosniff");
+  h.emplace_back("X-Frame-Options", "DENY");
+  h.emplace_back("Referrer-Policy", "no-referrer");
+  h.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  h.emplace_back("Cache-Control", "no-store");
+  if (cfg_.environment == "production")
+    h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+  if (res.close_connection) h.emplace_back("Connection", "close");
+  bool compressible = res.content_type.find("json") != std::string::npos ||
+                      res.content_type.rfind("text/", 0) == 0;
+  if (compressible && !res.body.empty()) {
+    h.emplace_back("Vary", "Accept-Encoding");
+    if (res.body.size() >= static_cast<size_t>(cfg_.gzip_min_size) &&
+        accepts_gzip(req.header("Accept-Encoding").value_or(""))) {
+      res.body = gzip_compress(res.body, static_cast<int>(cfg_.gzip_level));
+      h.emplace_back("Content-Encoding", "gzip");
+    }
+  }
+  double seconds = std::chrono::duration<double>(clock::now() - start).count();
+  metrics_.observe_request(req.method, res.route, res.status, seconds);
+  if (log::enabled(log::level::info))
+    log::info("request", {{"request_id", request_id},
+                          {"method", req.method},
+                          {"route", res.route},
+                          {"status", std::to_string(res.status)},
+                          {"duration_ms", std::to_string(seconds * 1000)},
+                          {"ip", req.remote_ip}});
+}
+
+// ---- health ----
+
+api_response api::live(const context&) const {
+  return json_response(200, dump({{"status", "alive"}, {"timestamp", format_timestamp(now_ms())}}));
+}
+
+api_response api::health(const context&) const {
+  health_snapshot s = svc_.health();
+  bool healthy = s.database.status == "up" && s.cache.status != "down";
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_);
+  return json_response(
+      200, dump({{"status", healthy ? "healthy" : "degraded"},
+                 {"timestamp", format_timestamp(now_ms())},
+                 {"service", "violentutf-api"},
+                 {"version", VUTF_VERSION},
+                 {"environment", cfg_.environment},
+                 {"uptime_seconds", uptime.count()},
+                 {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}}}));
+}
+
+api_response api::ready(const context&) const {
+  health_snapshot s = svc_.health();
+  pool_status db = svc_.database_pool();
+  cache_status cache = svc_.cache_pool();
+  bool ready = s.database.status == "up";
+  json body = {
+      {"status", ready ? "ready" : "not_ready"},
+      {"timestamp", format_timestamp(now_ms())},
+      {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}},
+      {"pools",
+       {{"database",
+         {{"size", db.size},
+          {"max_overflow", db.max_overflow},
+          {"in_use", db.in_use},
+          {"idle", db.idle},
+          {"overflow_in_use", db.overflow_in_use},
+          {"waiting", db.waiting}}},
+        {"cache", {{"size", cache.size}, {"in_use", cache.in_use}}}}},
+      {"workers",
+       {{"scheduler_threads", svc_.scheduler_threads()},
+        {"max_connections", cfg_.max_connections}}}};
+  return json_response(ready ? 200 : 503, dump(body));
+}
+
+// ---- targets ----
+
+api_response api::list_targets(const context& c) const {
+  target_query q;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (key == "page") {
+      if (!parse_positive(value, q.page) || q.page < 1)
+        errors.push_back({"page", "must be an integer >= 1"});
+    } else if (key == "per_page") {
+      if (!parse_positive(value, q.per_page) || q.per_page < 1 || q.per_page > 100)
+        errors.push_back({"per_page", "must be an integer in 1..100"});
+    } else if (key == "sort") {
+      std::string field = value.rfind('-', 0) == 0 ? value.substr(1) : value;
+      const auto& keys = target_sort_keys();
+      if (std::find(keys.begin(), keys.end(), field) == keys.end()) {
+        std::string allowed;
+        for (const auto& k : keys) allowed += (allowed.empty() ? "" : ", ") + k;
+        errors.push_back({"sort", "must be one of " + allowed + ", optionally prefixed by -"});
+      } else {
+        q.sort = value;
+      }
+    } else if (key == "q") {
+      if (value.size() > 200) errors.push_back({"q", "must be at most 200 characters"});
+      q.q = value;
+    } else if (key == "kind") {
+      if (value != "openai-chat" && value != "http-json")
+        errors.push_back({"kind", "must be one of openai-chat, http-json"});
+      q.kind = value;
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto r = svc_.ask(target_list{q, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, target_page_json(r.value));
+}
+
+api_response api::create_target(const context& c) const {
+  auto parsed = parse_target_create(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  auto r = svc_.ask(target_create{parsed.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  api_response res = with_etag(json_response(201, target_json(r.value)), r.value.version);
+  res.headers.emplace_back("Location", "/api/v1/targets/" + r.value.id);
+  return res;
+}
+
+api_response api::get_target(const context& c) const {
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(target_get{id, "", c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return with_etag(json_response(200, target_json(r.value)), r.value.version);
+}
+
+api_response api::update_target(const context& c) const {
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
+  auto parsed = parse_target_patch(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  auto r = svc_.ask(
+      target_update{id, "", parsed.value, if_match_version(c.req.header("If-Match")), c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return with_etag(json_response(200, target_json(r.value)), r.value.version);
+}
+
+api_response api::delete_target(const context& c) const {
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(target_delete{id, "", if_match_version(c.req.header("If-Match")), c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+}  // namespace vutf::http

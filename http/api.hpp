@@ -1,0 +1,94 @@
+// The HTTP API without sockets: routing, the contract's conventions (request ids, body rules,
+// problem+json, security headers, gzip, metrics, access log) and the route handlers. Each
+// handler parses and validates, sends one message with a deadline to the service, and maps
+// the reply. The socket side (http/server.hpp) only converts to and from cpp-httplib.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/settings.hpp"
+
+namespace vutf {
+class service;
+class metrics;
+}  // namespace vutf
+
+namespace vutf::http {
+
+using header_list = std::vector<std::pair<std::string, std::string>>;
+
+struct api_request {
+  std::string method;
+  std::string path;
+  header_list query;    // decoded query parameters
+  header_list headers;  // as received; names compare case-insensitively
+  std::string remote_ip;
+  // Reads the body, not past `limit` bytes: nullopt when the body is larger than that.
+  // Called only for routes that take a body.
+  std::function<std::optional<std::string>(size_t limit)> read_body;
+
+  std::optional<std::string> header(const std::string& name) const;
+};
+
+struct api_response {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json; charset=utf-8";
+  header_list headers;
+  std::string route = "unmatched";  // the route pattern, for metrics and logs
+  bool close_connection = false;    // the request body was left unread
+};
+
+class api {
+ public:
+  api(service& svc, metrics& m, const settings& s);
+
+  // Answers one request: routes it, applies every convention, records metrics and logs.
+  api_response handle(const api_request& req) const;
+
+  // A problem+json response for an error the socket layer detected before routing (a malformed
+  // request line, a header block over the limit, too many connections...).
+  api_response reject(int status, const api_request& req, const std::string& detail) const;
+
+  struct context;  // one request in flight (defined in api.cpp)
+  using handler = api_response (api::*)(const context&) const;
+  enum class body_rule { none, json };
+  struct route {
+    const char* method;
+    const char* pattern;
+    body_rule body;
+    handler fn;
+  };
+
+ private:
+  api_response dispatch(const api_request& req, const std::string& request_id,
+                        std::chrono::steady_clock::time_point start) const;
+  void finish(const api_request& req, api_response& res, const std::string& request_id,
+              std::chrono::steady_clock::time_point start) const;
+
+  api_response live(const context& c) const;
+  api_response health(const context& c) const;
+  api_response ready(const context& c) const;
+  api_response list_targets(const context& c) const;
+  api_response create_target(const context& c) const;
+  api_response get_target(const context& c) const;
+  api_response update_target(const context& c) const;
+  api_response delete_target(const context& c) const;
+
+  static const std::vector<route>& routes();
+
+  service& svc_;
+  metrics& metrics_;
+  settings cfg_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+// X-Request-ID from the client if it is 1-128 characters of [A-Za-z0-9._-], else a new UUID.
+std::string request_id_for(const std::optional<std::string>& given);
+
+}  // namespace vutf::http

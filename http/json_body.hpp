@@ -1,0 +1,19 @@
+// Parsing request bodies under the API's conventions.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+
+#include "storage/error.hpp"
+
+namespace vutf::http {
+
+// Nesting deeper than this is refused before parsing, so no body can exhaust the stack.
+constexpr int max_json_depth = 32;
+
+// Parses `body` as one JSON object: bad_request when it is not JSON (or nests too deep),
+// validation_error when it is JSON but not an object.
+std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out);
+
+}  // namespace vutf::http

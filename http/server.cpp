@@ -1,0 +1,351 @@
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <httplib.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <condition_variable>
+
+#include "config/log.hpp"
+#include "http/problem.hpp"
+
+namespace vutf::http {
+namespace {
+
+using clock = std::chrono::steady_clock;
+constexpr auto idle_slice = std::chrono::milliseconds(100);
+constexpr auto write_timeout = std::chrono::seconds(10);
+
+int millis_until(clock::time_point t) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock::now()).count();
+  return ms <= 0 ? 0 : static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+}
+
+bool wait_for(int sock, short events, int timeout_ms) {
+  pollfd p{sock, events, 0};
+  int rc;
+  do {
+    rc = ::poll(&p, 1, timeout_ms);
+  } while (rc < 0 && errno == EINTR);
+  return rc > 0;
+}
+
+// A buffered socket stream whose reads fail once the current request's deadline has passed.
+class deadline_stream : public httplib::Stream {
+ public:
+  explicit deadline_stream(int sock) : sock_(sock) {}
+
+  void arm(clock::time_point deadline) { deadline_ = deadline; }
+  bool buffered() const { return pos_ < len_; }
+
+  bool is_readable() const override {
+    return buffered() || wait_for(sock_, POLLIN, millis_until(deadline_));
+  }
+  bool is_writable() const override {
+    return wait_for(sock_, POLLOUT, static_cast<int>(write_timeout.count() * 1000));
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (!buffered()) {
+      if (!wait_for(sock_, POLLIN, millis_until(deadline_))) return -1;
+      ssize_t n;
+      do {
+        n = ::recv(sock_, buf_, sizeof buf_, 0);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      pos_ = 0;
+      len_ = static_cast<size_t>(n);
+    }
+    size_t n = std::min(size, len_ - pos_);
+    std::memcpy(ptr, buf_ + pos_, n);
+    pos_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t done = 0;
+    while (done < size) {
+      if (!is_writable()) return -1;
+      ssize_t n = ::send(sock_, ptr + done, size - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return -1;
+      done += static_cast<size_t>(n);
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) describe(addr, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) describe(addr, ip, port);
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  static void describe(const sockaddr_storage& addr, std::string& ip, int& port) {
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (addr.ss_family == AF_INET) {
+      const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
+      inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
+      port = ntohs(a.sin_port);
+    } else if (addr.ss_family == AF_INET6) {
+      const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
+      inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof buf);
+      port = ntohs(a.sin6_port);
+    }
+    ip = buf;
+  }
+
+  int sock_;
+  char buf_[16384];
+  size_t pos_ = 0;
+  size_t len_ = 0;
+  clock::time_point deadline_ = clock::now();
+};
+
+// What the request handler tells the connection loop about the request it just served.
+struct connection_context {
+  deadline_stream* stream = nullptr;
+  bool must_close = false;
+};
+thread_local connection_context current;
+
+std::string raw_response(const api_response& r) {
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " +
+                    status_title(r.status) + "\r\n";
+  out += "Content-Type: " + r.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  for (const auto& [k, v] : r.headers)
+    if (k != "Connection") out += k + ": " + v + "\r\n";
+  out += "Connection: close\r\n\r\n";
+  return out + r.body;
+}
+
+// Closes after the peer has had the chance to read our answer: closing with unread request
+// bytes would make the kernel send RST and the client could lose the response.
+void close_gracefully(int sock) {
+  ::shutdown(sock, SHUT_WR);
+  char sink[16384];
+  size_t drained = 0;
+  auto until = clock::now() + std::chrono::seconds(1);
+  while (drained < (1u << 20) && wait_for(sock, POLLIN, millis_until(until))) {
+    ssize_t n = ::recv(sock, sink, sizeof sink, 0);
+    if (n <= 0) break;
+    drained += static_cast<size_t>(n);
+  }
+  ::close(sock);
+}
+
+}  // namespace
+
+class frontend : public httplib::Server {
+ public:
+  frontend(const api& a, const settings& s, server_options o) : api_(a), cfg_(s), opt_(o) {}
+
+  void stop_serving() {
+    stopping_ = true;
+    admission_.notify_all();
+    stop();
+  }
+  void relisten() { ::listen(svr_sock_, opt_.backlog); }
+
+  const api& api_;
+  const settings& cfg_;
+  server_options opt_;
+
+ private:
+  bool admit() {
+    std::unique_lock<std::mutex> lock(admission_mutex_);
+    bool ok = admission_.wait_for(lock, opt_.admission_wait, [&] {
+      return stopping_ || active_ < static_cast<size_t>(cfg_.max_connections);
+    });
+    if (!ok || stopping_) return false;
+    ++active_;
+    return true;
+  }
+  void release() {
+    {
+      std::lock_guard<std::mutex> lock(admission_mutex_);
+      --active_;
+    }
+    admission_.notify_one();
+  }
+
+  // Waits for the first byte of the next request, in slices so that stopping closes idle
+  // keep-alive connections at once.
+  bool wait_request(deadline_stream& s, std::chrono::milliseconds limit) {
+    if (s.buffered()) return true;
+    auto until = clock::now() + limit;
+    while (!stopping_) {
+      int slice = std::min(millis_until(until), static_cast<int>(idle_slice.count()));
+      if (wait_for(s.socket(), POLLIN, slice)) return true;
+      if (clock::now() >= until) return false;
+    }
+    return false;
+  }
+
+  bool process_and_close_socket(socket_t sock) override {
+    int one = 1;
+    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (!admit()) {
+      api_request req;
+      api_response r = api_.reject(503, req,
+                                   "The server is at MAX_CONNECTIONS; retry shortly.");
+      r.headers.emplace_back("Retry-After", "1");
+      std::string raw = raw_response(r);
+      deadline_stream s(sock);
+      s.write(raw.data(), raw.size());
+      close_gracefully(sock);
+      return true;
+    }
+    deadline_stream strm(sock);
+    current = connection_context{&strm, false};
+    auto keepalive = std::chrono::seconds(cfg_.keepalive);
+    bool first = true;
+    while (!stopping_) {
+      if (!wait_request(strm, first ? opt_.header_timeout : keepalive)) break;
+      first = false;
+      strm.arm(clock::now() + opt_.header_timeout);
+      bool closed = false;
+      bool close_after = cfg_.keepalive == 0 || stopping_;
+      bool ok = process_request(strm, close_after, closed, [](httplib::Request&) {});
+      if (!ok || closed || close_after || current.must_close) break;
+    }
+    bool linger = current.must_close;
+    current = connection_context{};
+    if (linger) {
+      close_gracefully(sock);
+    } else {
+      ::shutdown(sock, SHUT_RDWR);
+      ::close(sock);
+    }
+    release();
+    return true;
+  }
+
+  std::atomic<bool> stopping_{false};
+  std::mutex admission_mutex_;
+  std::condition_variable admission_;
+  size_t active_ = 0;
+};
+
+namespace {
+
+api_request convert(const httplib::Request& req) {
+  api_request out;
+  out.method = req.method;
+  out.path = req.path;
+  out.remote_ip = req.remote_addr;
+  out.query.assign(req.params.begin(), req.params.end());
+  out.headers.assign(req.headers.begin(), req.headers.end());
+  return out;
+}
+
+void apply(const api_response& r, httplib::Response& res) {
+  res.status = r.status;
+  for (const auto& [k, v] : r.headers) res.set_header(k, v);
+  if (!r.body.empty()) res.set_content(r.body, r.content_type);
+  if (r.close_connection) current.must_close = true;
+}
+
+}  // namespace
+
+struct server::impl {
+  frontend svr;
+  int port = 0;
+  impl(const api& a, const settings& s, server_options o) : svr(a, s, o) {}
+};
+
+server::server(const api& a, const settings& s, server_options o)
+    : impl_(std::make_unique<impl>(a, s, o)) {
+  auto& svr = impl_->svr;
+  size_t threads = static_cast<size_t>(s.max_connections) + 16;  // + room to answer 503s
+  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  svr.set_tcp_nodelay(true);
+  // Only advertised in the Keep-Alive header: the connection loop in frontend enforces both.
+  svr.set_keep_alive_timeout(s.keepalive);
+  svr.set_keep_alive_max_count(s.keepalive == 0 ? 1 : 1000000);
+  svr.set_payload_max_length(static_cast<size_t>(s.max_request_size) + 1);
+  auto plain = [&svr](const httplib::Request& req, httplib::Response& res) {
+    api_request ar = convert(req);
+    ar.read_body = [](size_t) { return std::optional<std::string>(std::string()); };
+    apply(svr.api_.handle(ar), res);
+  };
+  auto with_body = [&svr](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+    api_request ar = convert(req);
+    auto started = clock::now();
+    ar.read_body = [&](size_t limit) -> std::optional<std::string> {
+      // The head arrived; the body may take the rest of the request's time.
+      if (current.stream)
+        current.stream->arm(started + std::chrono::seconds(svr.cfg_.request_timeout));
+      std::string body;
+      bool over = false;
+      bool ok = reader([&](const char* data, size_t n) {
+        if (body.size() + n > limit) {
+          over = true;
+          return false;  // stop reading: nothing past the limit is read
+        }
+        body.append(data, n);
+        return true;
+      });
+      if (over) return std::nullopt;
+      if (!ok) throw std::runtime_error("the client stopped sending the body");
+      return body;
+    };
+    apply(svr.api_.handle(ar), res);
+  };
+  svr.Get(".*", plain);
+  svr.Options(".*", plain);
+  svr.Post(".*", with_body);
+  svr.Put(".*", with_body);
+  svr.Patch(".*", with_body);
+  svr.Delete(".*", with_body);
+  svr.Delete(".*", plain);
+  // Errors cpp-httplib detects itself (malformed request line, oversized headers...).
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&svr](const httplib::Request& req, httplib::Response& res) {
+    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+    api_request ar = convert(req);
+    apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  svr.set_exception_handler(
+      [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        api_request ar = convert(req);
+        apply(svr.api_.reject(500, ar, "An internal error occurred."), res);
+      });
+}
+
+server::~server() = default;
+
+int server::bind() {
+  auto& svr = impl_->svr;
+  const auto& s = svr.cfg_;
+  int port = static_cast<int>(s.server_port);
+  if (port == 0) {
+    port = svr.bind_to_any_port(s.server_host);
+    if (port < 0) port = 0;
+  } else if (!svr.bind_to_port(s.server_host, port)) {
+    port = 0;
+  }
+  if (port == 0)
+    throw std::runtime_error("cannot listen on " + s.server_host + ":" +
+                             std::to_string(s.server_port));
+  svr.relisten();  // cpp-httplib 0.11 hard-codes a backlog of 5
+  impl_->port = port;
+  return port;
+}
+
+void server::serve() { impl_->svr.listen_after_bind(); }
+
+void server::stop() { impl_->svr.stop_serving(); }
+
+}  // namespace vutf::http

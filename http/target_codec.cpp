@@ -1,0 +1,164 @@
+#include "http/target_codec.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "http/json_body.hpp"
+
+namespace vutf::http {
+namespace {
+
+using nlohmann::json;
+
+constexpr size_t max_headers = 50;
+
+bool is_token(const std::string& s) {
+  if (s.empty() || s.size() > 100) return false;
+  for (unsigned char c : s)
+    if (!(std::isalnum(c) || std::string("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                 std::string::npos))
+      return false;
+  return true;
+}
+
+// Reads the fields present in `j` into `p`; type problems and unknown fields go to `errors`.
+target_patch read_fields(const json& j, std::vector<field_error>& errors) {
+  static const std::set<std::string> known = {
+      "name",    "description",      "kind",          "endpoint_url",    "model",
+      "headers", "request_template", "response_path", "timeout_seconds", "max_concurrency"};
+  target_patch p;
+  for (const auto& [key, value] : j.items()) {
+    if (!known.count(key)) {
+      errors.push_back({key, "unknown field"});
+      continue;
+    }
+    auto string_field = [&](std::optional<std::string>& out) {
+      if (value.is_string()) {
+        out = value.get<std::string>();
+      } else {
+        errors.push_back({key, "must be a string"});
+      }
+    };
+    auto nullable_string = [&](std::optional<std::optional<std::string>>& out) {
+      if (value.is_null()) {
+        out = std::optional<std::string>{};
+      } else if (value.is_string()) {
+        out = value.get<std::string>();
+      } else {
+        errors.push_back({key, "must be a string or null"});
+      }
+    };
+    auto integer = [&](std::optional<int64_t>& out) {
+      if (value.is_number_integer()) {
+        out = value.get<int64_t>();
+      } else {
+        errors.push_back({key, "must be an integer"});
+      }
+    };
+    if (key == "name") string_field(p.name);
+    if (key == "kind") string_field(p.kind);
+    if (key == "endpoint_url") string_field(p.endpoint_url);
+    if (key == "description") nullable_string(p.description);
+    if (key == "model") nullable_string(p.model);
+    if (key == "response_path") nullable_string(p.response_path);
+    if (key == "timeout_seconds") integer(p.timeout_seconds);
+    if (key == "max_concurrency") integer(p.max_concurrency);
+    if (key == "request_template") {
+      if (value.is_null()) {
+        p.request_template_json = std::optional<std::string>{};
+      } else {
+        p.request_template_json = value.dump();
+      }
+    }
+    if (key == "headers") {
+      bool ok = value.is_object() && value.size() <= max_headers;
+      for (const auto& [name, v] : value.items()) {
+        std::string text = v.is_string() ? v.get<std::string>() : "";
+        ok = ok && is_token(name) && v.is_string() && text.size() <= 8192 &&
+             text.find_first_of("\r\n") == std::string::npos;
+      }
+      if (ok) {
+        p.headers_json = value.dump();
+      } else {
+        errors.push_back({key, "must be an object of at most 50 header names to string values "
+                               "without line breaks"});
+      }
+    }
+  }
+  return p;
+}
+
+void add_domain_errors(const target& t, std::vector<field_error>& errors) {
+  for (auto& e : validate(t)) {
+    bool reported = false;
+    for (const auto& x : errors) reported = reported || x.field == e.field;
+    if (!reported) errors.push_back(std::move(e));
+  }
+}
+
+json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
+
+json to_json(const target& t) {
+  json request_template = nullptr;
+  if (t.request_template_json)
+    request_template = json::parse(*t.request_template_json, nullptr, false);
+  return {{"id", t.id},
+          {"name", t.name},
+          {"description", opt(t.description)},
+          {"kind", t.kind},
+          {"endpoint_url", t.endpoint_url},
+          {"model", opt(t.model)},
+          {"request_template", request_template},
+          {"response_path", opt(t.response_path)},
+          {"timeout_seconds", t.timeout_seconds},
+          {"max_concurrency", t.max_concurrency},
+          {"version", t.version},
+          {"created_at", format_timestamp(t.created_at_ms)},
+          {"updated_at", format_timestamp(t.updated_at_ms)}};
+}
+
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace
+
+result<target> parse_target_create(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<target>{bad, {}};
+  std::vector<field_error> errors;
+  target_patch p = read_fields(j, errors);
+  for (const char* required : {"name", "kind", "endpoint_url"})
+    if (!j.contains(required)) errors.push_back({required, "is required"});
+  target t;
+  apply_patch(t, p);
+  add_domain_errors(t, errors);
+  if (!errors.empty())
+    return result<target>::fail(errc::validation_error, "The target is invalid.", errors);
+  return result<target>{{}, t};
+}
+
+result<target_patch> parse_target_patch(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<target_patch>{bad, {}};
+  std::vector<field_error> errors;
+  target_patch p = read_fields(j, errors);
+  if (!errors.empty())
+    return result<target_patch>::fail(errc::validation_error, "The change is invalid.", errors);
+  return result<target_patch>{{}, p};
+}
+
+std::string target_json(const target& t) { return dump(to_json(t)); }
+
+std::string target_page_json(const target_page& p) {
+  json items = json::array();
+  for (const auto& t : p.items) items.push_back(to_json(t));
+  int64_t pages = p.per_page > 0 ? (p.total + p.per_page - 1) / p.per_page : 0;
+  return dump({{"items", items},
+               {"page", p.page},
+               {"per_page", p.per_page},
+               {"total", p.total},
+               {"pages", pages}});
+}
+
+}  // namespace vutf::http

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the service, its tests and its benchmark need.
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config ca-certificates curl python3
+  libcaf-dev libcpp-httplib-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev
+  zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libgtest-dev
+  postgresql-15 redis-server
+)
+if [ "${1:-}" = "--bench" ]; then packages+=(wrk nginx-light python3-locust); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

@@ -1,0 +1,109 @@
+// violentutf-api: the wiring diagram. config -> metrics -> storage and actors -> HTTP.
+#include <signal.h>
+
+#include <cstring>
+#include <iostream>
+#include <thread>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "config/settings.hpp"
+#include "http/api.hpp"
+#include "http/server.hpp"
+#include "metrics/metrics.hpp"
+
+namespace {
+
+const char* const usage =
+    "Usage: violentutf-api [--help | --version | --print-config | --check-config | "
+    "--config-docs]\n\n"
+    "The ViolentUTF API: a standalone AI red-teaming service.\n"
+    "Settings come from environment variables (a .env file in the working directory is read\n"
+    "first); see docs/configuration.md.\n\n"
+    "  --help          this text\n"
+    "  --version       the version\n"
+    "  --print-config  the effective settings, secrets masked\n"
+    "  --check-config  validate the settings and exit (2 when invalid)\n"
+    "  --config-docs   print docs/configuration.md as generated from the settings table\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string flag = argc > 1 ? argv[1] : "";
+  if (flag == "--help" || flag == "-h") {
+    std::cout << usage;
+    return 0;
+  }
+  if (flag == "--version") {
+    std::cout << "violentutf-api " << VUTF_VERSION << "\n";
+    return 0;
+  }
+  if (flag == "--config-docs") {
+    std::cout << vutf::configuration_markdown();
+    return 0;
+  }
+  if (!flag.empty() && flag != "--print-config" && flag != "--check-config") {
+    std::cerr << "unknown option " << flag << "\n\n" << usage;
+    return 2;
+  }
+
+  // 1. config
+  vutf::parse_result parsed = vutf::load_settings_from_process();
+  for (const auto& problem : parsed.problems) std::cerr << problem << "\n";
+  if (!parsed.problems.empty()) return 2;
+  const vutf::settings& cfg = parsed.values;
+  if (flag == "--print-config") {
+    std::cout << vutf::print_config(cfg);
+    return 0;
+  }
+  if (flag == "--check-config") {
+    std::cout << "configuration is valid\n";
+    return 0;
+  }
+  vutf::log::configure(cfg.log_level, cfg.log_format);
+
+  // SIGTERM/SIGINT are taken by one thread (below), never by a worker.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  try {
+    // 2. metrics
+    auto metrics = std::make_shared<vutf::metrics>();
+    std::unique_ptr<vutf::metrics_server> metrics_endpoint;
+    if (cfg.enable_metrics)
+      metrics_endpoint = std::make_unique<vutf::metrics_server>(metrics, cfg.server_host,
+                                                                static_cast<int>(cfg.metrics_port));
+    // 3. storage and actors
+    vutf::service svc(cfg, metrics);
+    // 4. HTTP
+    vutf::http::api api(svc, *metrics, cfg);
+    vutf::http::server server(api, cfg);
+    int port = server.bind();
+    std::string metrics_url =
+        metrics_endpoint ? "http://" + cfg.server_host + ":" +
+                               std::to_string(metrics_endpoint->port()) + "/metrics"
+                         : "disabled";
+    vutf::log::info("listening", {{"api", "http://" + cfg.server_host + ":" + std::to_string(port)},
+                                  {"metrics", metrics_url}});
+    std::cout << "listening api=http://" << cfg.server_host << ":" << port
+              << " metrics=" << metrics_url << std::endl;
+
+    std::thread waiter([&] {
+      int sig = 0;
+      sigwait(&stop_signals, &sig);
+      vutf::log::info("stopping: draining in-flight requests", {{"signal", strsignal(sig)}});
+      server.stop();
+    });
+    server.serve();
+    waiter.join();
+    vutf::log::info("stopped");
+  } catch (const std::exception& e) {
+    vutf::log::error("startup failed", {{"error", e.what()}});
+    return 1;
+  }
+  return 0;
+}

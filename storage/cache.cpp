@@ -1,0 +1,177 @@
+#include "storage/cache.hpp"
+
+#include <hiredis.h>
+
+#include <vector>
+
+namespace vutf::storage {
+
+redis_url parse_redis_url(const std::string& url) {
+  const std::string scheme = "redis://";
+  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("REDIS_URL must start with redis://");
+  redis_url r;
+  std::string rest = url.substr(scheme.size());
+  if (size_t at = rest.rfind('@'); at != std::string::npos) {
+    std::string auth = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+    size_t colon = auth.find(':');
+    if (colon == std::string::npos) {
+      r.password = auth;
+    } else {
+      r.username = auth.substr(0, colon);
+      r.password = auth.substr(colon + 1);
+    }
+  }
+  if (size_t slash = rest.find('/'); slash != std::string::npos) {
+    std::string db = rest.substr(slash + 1);
+    rest = rest.substr(0, slash);
+    if (!db.empty()) r.db = std::stoi(db);
+  }
+  std::string port;
+  if (!rest.empty() && rest.front() == '[') {  // [IPv6]:port
+    size_t close = rest.find(']');
+    if (close == std::string::npos) throw std::invalid_argument("REDIS_URL: unclosed [");
+    if (close + 1 < rest.size() && rest[close + 1] == ':') port = rest.substr(close + 2);
+    rest = rest.substr(1, close - 1);
+  } else if (size_t colon = rest.rfind(':'); colon != std::string::npos) {
+    port = rest.substr(colon + 1);
+    rest = rest.substr(0, colon);
+  }
+  if (!port.empty()) r.port = std::stoi(port);
+  if (!rest.empty()) r.host = rest;
+  return r;
+}
+
+namespace {
+
+struct reply_deleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using reply_ptr = std::unique_ptr<redisReply, reply_deleter>;
+
+class redis_cache : public cache_backend {
+ public:
+  redis_cache(redis_url url, std::chrono::milliseconds timeout)
+      : url_(std::move(url)), timeout_(timeout) {}
+  ~redis_cache() override { drop(); }
+
+  std::optional<std::string> get(const std::string& key) override {
+    reply_ptr r = command({"GET", key});
+    if (r->type == REDIS_REPLY_STRING) return std::string(r->str, r->len);
+    return std::nullopt;
+  }
+  void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) override {
+    command({"SET", key, value, "EX", std::to_string(ttl.count())});
+  }
+  void del(const std::string& key) override { command({"DEL", key}); }
+  int64_t incr(const std::string& key, int64_t by) override {
+    reply_ptr r = command({"INCRBY", key, std::to_string(by)});
+    if (r->type != REDIS_REPLY_INTEGER) throw cache_error("INCR: unexpected reply");
+    return r->integer;
+  }
+  void ping() override { command({"PING"}); }
+
+ private:
+  void drop() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+
+  void connect() {
+    timeval tv{static_cast<time_t>(timeout_.count() / 1000),
+               static_cast<suseconds_t>((timeout_.count() % 1000) * 1000)};
+    ctx_ = redisConnectWithTimeout(url_.host.c_str(), url_.port, tv);
+    if (!ctx_ || ctx_->err) {
+      std::string msg = ctx_ ? ctx_->errstr : "out of memory";
+      drop();
+      throw cache_error("redis connect: " + msg);
+    }
+    redisSetTimeout(ctx_, tv);
+    redisEnableKeepAlive(ctx_);
+    if (!url_.password.empty()) {
+      if (url_.username.empty()) {
+        raw({"AUTH", url_.password});
+      } else {
+        raw({"AUTH", url_.username, url_.password});
+      }
+    }
+    if (url_.db != 0) raw({"SELECT", std::to_string(url_.db)});
+  }
+
+  reply_ptr raw(std::initializer_list<std::string> args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lens;
+    for (const auto& a : args) {
+      argv.push_back(a.data());
+      lens.push_back(a.size());
+    }
+    auto* r = static_cast<redisReply*>(
+        redisCommandArgv(ctx_, static_cast<int>(argv.size()), argv.data(), lens.data()));
+    if (!r) {
+      std::string msg = ctx_->errstr;
+      drop();  // a timed-out or broken context cannot be reused
+      throw cache_error("redis: " + msg);
+    }
+    reply_ptr p(r);
+    if (p->type == REDIS_REPLY_ERROR) throw cache_error("redis: " + std::string(p->str, p->len));
+    return p;
+  }
+
+  reply_ptr command(std::initializer_list<std::string> args) {
+    if (!ctx_) connect();
+    return raw(args);
+  }
+
+  redis_url url_;
+  std::chrono::milliseconds timeout_;
+  redisContext* ctx_ = nullptr;
+};
+
+}  // namespace
+
+std::unique_ptr<cache_backend> make_redis_cache(const redis_url& url,
+                                                std::chrono::milliseconds timeout) {
+  return std::make_unique<redis_cache>(url, timeout);
+}
+
+void memory_cache::erase(std::list<entry>::iterator it) {
+  bytes_ -= it->key.size() + it->value.size();
+  index_.erase(it->key);
+  lru_.erase(it);
+}
+
+std::optional<std::string> memory_cache::get(const std::string& key) {
+  auto it = index_.find(key);
+  if (it == index_.end()) return std::nullopt;
+  if (it->second->expires <= clock::now()) {
+    erase(it->second);
+    return std::nullopt;
+  }
+  lru_.splice(lru_.begin(), lru_, it->second);
+  return it->second->value;
+}
+
+void memory_cache::set(const std::string& key, const std::string& value,
+                       std::chrono::seconds ttl) {
+  del(key);
+  size_t size = key.size() + value.size();
+  if (size > max_bytes_) return;  // larger than the whole cache: not worth keeping
+  while (bytes_ + size > max_bytes_ && !lru_.empty()) erase(std::prev(lru_.end()));
+  lru_.push_front(entry{key, value, clock::now() + ttl});
+  index_[key] = lru_.begin();
+  bytes_ += size;
+}
+
+void memory_cache::del(const std::string& key) {
+  auto it = index_.find(key);
+  if (it != index_.end()) erase(it->second);
+}
+
+int64_t memory_cache::incr(const std::string& key, int64_t by) {
+  auto current = get(key);
+  int64_t next = (current ? std::stoll(*current) : 0) + by;
+  set(key, std::to_string(next), std::chrono::hours(24 * 365));
+  return next;
+}
+
+}  // namespace vutf::storage

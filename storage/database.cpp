@@ -1,0 +1,67 @@
+#include "storage/database.hpp"
+
+#include <set>
+
+#include "config/log.hpp"
+#include "config/time.hpp"
+
+namespace vutf::storage {
+
+std::unique_ptr<connection> connect_sqlite(const std::string& path);
+std::unique_ptr<connection> connect_postgres(const std::string& conninfo,
+                                             const connect_options& o);
+
+database_url parse_database_url(const std::string& url) {
+  auto strip_prefix = [&](const char* p) -> std::optional<std::string> {
+    std::string prefix = p;
+    if (url.rfind(prefix, 0) == 0) return url.substr(prefix.size());
+    return std::nullopt;
+  };
+  for (const char* p : {"sqlite:///", "sqlite+aiosqlite:///"}) {
+    if (auto rest = strip_prefix(p); rest && !rest->empty())
+      return {database_url::kind::sqlite, *rest};
+  }
+  for (const char* p : {"postgresql://", "postgresql+asyncpg://", "postgres://"}) {
+    if (auto rest = strip_prefix(p); rest && !rest->empty())
+      return {database_url::kind::postgres, "postgresql://" + *rest};
+  }
+  throw std::invalid_argument("unsupported DATABASE_URL scheme");
+}
+
+std::unique_ptr<connection> connect(const database_url& url, const connect_options& options) {
+  if (url.type == database_url::kind::sqlite) return connect_sqlite(url.conninfo);
+  return connect_postgres(url.conninfo, options);
+}
+
+namespace {
+
+const statement create_migrations_table{
+    "migrations_create",
+    "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, "
+    "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"};
+const statement migration_applied{"migration_applied",
+                                  "SELECT 1 FROM schema_migrations WHERE version = $1"};
+const statement migration_record{
+    "migration_record",
+    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)"};
+
+}  // namespace
+
+void migrate(connection& c) {
+  auto far = [] { return clock::now() + std::chrono::minutes(5); };
+  c.with_migration_lock([&] {
+    c.transact(access::write, far(), [](session& s) { s.exec(create_migrations_table, {}); });
+    for (const auto& m : migrations()) {
+      // Checked inside the write transaction: a concurrent migrator has either committed the
+      // migration already (we skip it) or waits for our lock.
+      c.transact(access::write, far(), [&](session& s) {
+        if (!s.exec(migration_applied, {int64_t{m.version}}).data.empty()) return;
+        log::info("applying migration", {{"version", std::to_string(m.version)}, {"name", m.name}});
+        s.script(m.sql);
+        s.exec(migration_record, {int64_t{m.version}, m.name, now_ms()});
+      });
+    }
+  });
+}
+
+}  // namespace vutf::storage

@@ -1,0 +1,96 @@
+// One interface over SQLite (embedded default) and PostgreSQL (production). Connections are
+// blocking: only connection actors (each on a thread of its own) call them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "storage/error.hpp"
+
+namespace vutf::storage {
+
+using clock = std::chrono::steady_clock;
+
+// A named SQL statement: the name labels its metrics and log lines (see statements.hpp).
+struct statement {
+  const char* name;
+  std::string sql;  // portable SQL with $1..$n placeholders
+};
+
+using value = std::variant<std::nullptr_t, int64_t, std::string>;
+using row = std::vector<std::optional<std::string>>;
+
+struct rows {
+  std::vector<row> data;
+  int64_t affected = 0;
+};
+
+// Thrown by connections; `code` is db_unavailable, request_timeout, conflict or internal_error.
+// what() may hold SQL text and is only ever logged, never sent to a client.
+struct db_error : std::runtime_error {
+  db_error(errc c, const std::string& what) : std::runtime_error(what), code(c) {}
+  errc code;
+};
+
+// Statements inside one transaction.
+class session {
+ public:
+  virtual ~session() = default;
+  virtual rows exec(const statement& s, const std::vector<value>& params) = 0;
+  // Runs several `;`-separated statements without parameters (migrations).
+  virtual void script(const std::string& sql) = 0;
+};
+
+enum class access { read, write };
+
+class connection {
+ public:
+  virtual ~connection() = default;
+  // Runs `fn` in one transaction that the database itself aborts at `deadline`. Commits when
+  // `fn` returns, rolls back when it throws. Throws db_error.
+  virtual void transact(access mode, clock::time_point deadline,
+                        const std::function<void(session&)>& fn) = 0;
+  // False once the connection is known to be lost; reconnect() brings it back or throws.
+  virtual bool alive() const = 0;
+  virtual void reconnect() = 0;
+  // Serialises concurrent migrators (PostgreSQL advisory lock; SQLite's write lock suffices).
+  virtual void with_migration_lock(const std::function<void()>& fn) = 0;
+  virtual const char* dialect() const = 0;
+};
+
+struct database_url {
+  enum class kind { sqlite, postgres } type = kind::sqlite;
+  std::string conninfo;  // libpq URI (postgres) or file path / ":memory:" (sqlite)
+};
+
+// Accepts every form in the settings (postgresql://, postgresql+asyncpg://, postgres://,
+// sqlite:///PATH, sqlite+aiosqlite:///PATH, sqlite:///:memory:). Throws std::invalid_argument.
+database_url parse_database_url(const std::string& url);
+
+struct connect_options {
+  std::chrono::seconds statement_timeout{30};  // server-side bound of any statement
+};
+
+// Opens a connection; throws db_error(db_unavailable) when the database does not answer.
+std::unique_ptr<connection> connect(const database_url& url, const connect_options& options);
+
+// Applies the numbered migrations in storage/migrations that are not applied yet. Safe when
+// several instances start at once.
+void migrate(connection& c);
+
+// The migrations compiled into the binary, in order.
+struct migration {
+  int version;
+  std::string name;
+  std::string sql;
+};
+const std::vector<migration>& migrations();
+
+}  // namespace vutf::storage

@@ -1,0 +1,85 @@
+// Domain records as the storage layer reads and writes them. No HTTP, no SQL here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/time.hpp"
+#include "storage/error.hpp"
+
+namespace vutf {
+
+struct target {
+  std::string id;
+  std::string owner_id;  // "" until accounts exist: the seam where ownership goes
+  std::string name;
+  std::optional<std::string> description;
+  std::string kind;  // "openai-chat" | "http-json"
+  std::string endpoint_url;
+  std::optional<std::string> model;
+  std::string headers_json = "{}";  // write-only: stored, never returned
+  std::optional<std::string> request_template_json;
+  std::optional<std::string> response_path;
+  int64_t timeout_seconds = 30;
+  int64_t max_concurrency = 4;
+  int64_t version = 1;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+};
+
+// A change to a target: only the present fields change. `clear_*` sets a nullable field to null.
+struct target_patch {
+  std::optional<std::string> name;
+  std::optional<std::optional<std::string>> description;
+  std::optional<std::string> kind;
+  std::optional<std::string> endpoint_url;
+  std::optional<std::optional<std::string>> model;
+  std::optional<std::string> headers_json;
+  std::optional<std::optional<std::string>> request_template_json;
+  std::optional<std::optional<std::string>> response_path;
+  std::optional<int64_t> timeout_seconds;
+  std::optional<int64_t> max_concurrency;
+};
+
+// Applies `p` to `t` (fields only; version and timestamps are the store's business).
+void apply_patch(target& t, const target_patch& p);
+
+struct target_query {
+  std::string owner_id;  // "" = all owners (until accounts exist)
+  std::string q;         // case-insensitive substring of name or description
+  std::string kind;
+  std::string sort = "-created_at";  // a sort key from target_sort_keys, optional '-' prefix
+  int64_t page = 1;
+  int64_t per_page = 20;
+};
+
+// Every field rule a target breaks (empty when valid). The one place target rules live: create
+// and patch both check the complete record.
+std::vector<field_error> validate(const target& t);
+
+// Sortable fields of targets.
+const std::vector<std::string>& target_sort_keys();
+
+template <class T>
+struct page_of {
+  std::vector<T> items;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  int64_t total = 0;
+};
+
+using target_page = page_of<target>;
+
+// Compact encodings for the cache (not the public representation).
+std::string encode(const target& t);
+bool decode(const std::string& text, target& out);
+std::string encode(const target_page& p);
+bool decode(const std::string& text, target_page& out);
+
+// A random (version 4) UUID, lowercase and hyphenated.
+std::string make_uuid();
+bool is_uuid(const std::string& s);
+
+}  // namespace vutf

@@ -1,0 +1,120 @@
+#include "storage/target_store.hpp"
+
+#include <algorithm>
+#include <deque>
+#include <map>
+
+#include "storage/statements.hpp"
+
+namespace vutf::storage {
+
+namespace sql {
+
+const statement& target_list(const std::string& sort) {
+  static const std::map<std::string, statement> by_sort = [] {
+    std::map<std::string, statement> m;
+    for (const auto& key : target_sort_keys()) {
+      for (bool desc : {false, true}) {
+        std::string dir = desc ? " DESC" : " ASC";
+        // A deque never moves its strings, so each c_str() stays valid for good.
+        static std::deque<std::string> names;
+        names.push_back("target_list_" + key + (desc ? "_desc" : "_asc"));
+        m.emplace((desc ? "-" : "") + key,
+                  statement{names.back().c_str(),
+                            "SELECT " VUTF_TARGET_COLUMNS VUTF_TARGET_FILTER " ORDER BY " + key +
+                                dir + ", id" + dir + " LIMIT $4 OFFSET $5"});
+      }
+    }
+    return m;
+  }();
+  auto it = by_sort.find(sort);
+  return it != by_sort.end() ? it->second : by_sort.at("-created_at");
+}
+
+}  // namespace sql
+
+namespace {
+
+value opt(const std::optional<std::string>& v) { return v ? value(*v) : value(nullptr); }
+
+int64_t to_int(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+
+target from_row(const row& r) {
+  target t;
+  t.id = r[0].value_or("");
+  t.owner_id = r[1].value_or("");
+  t.name = r[2].value_or("");
+  t.description = r[3];
+  t.kind = r[4].value_or("");
+  t.endpoint_url = r[5].value_or("");
+  t.model = r[6];
+  t.headers_json = r[7].value_or("{}");
+  t.request_template_json = r[8];
+  t.response_path = r[9];
+  t.timeout_seconds = to_int(r[10]);
+  t.max_concurrency = to_int(r[11]);
+  t.version = to_int(r[12]);
+  t.created_at_ms = to_int(r[13]);
+  t.updated_at_ms = to_int(r[14]);
+  return t;
+}
+
+// A case-insensitive LIKE pattern for a substring, with LIKE's metacharacters escaped.
+std::string like_pattern(const std::string& q) {
+  if (q.empty()) return "";
+  std::string p = "%";
+  for (char c : q) {
+    if (c == '%' || c == '_' || c == '\\') p += '\\';
+    p += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return p + "%";
+}
+
+std::vector<value> filter_params(const target_query& q) {
+  return {q.owner_id, q.kind, like_pattern(q.q)};
+}
+
+}  // namespace
+
+void insert_target(session& s, const target& t) {
+  s.exec(sql::target_insert,
+         {t.id, t.owner_id, t.name, opt(t.description), t.kind, t.endpoint_url, opt(t.model),
+          t.headers_json, opt(t.request_template_json), opt(t.response_path), t.timeout_seconds,
+          t.max_concurrency, t.version, t.created_at_ms, t.updated_at_ms});
+}
+
+std::optional<target> find_target(session& s, const std::string& id, const std::string& owner) {
+  rows r = s.exec(sql::target_get, {id, owner});
+  if (r.data.empty()) return std::nullopt;
+  return from_row(r.data.front());
+}
+
+bool update_target(session& s, const target& t) {
+  rows r = s.exec(sql::target_update,
+                  {t.id, t.version - 1, t.name, opt(t.description), t.kind, t.endpoint_url,
+                   opt(t.model), t.headers_json, opt(t.request_template_json),
+                   opt(t.response_path), t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
+  return r.affected == 1;
+}
+
+bool delete_target(session& s, const std::string& id, const std::string& owner, int64_t at_ms) {
+  return s.exec(sql::target_delete, {id, owner, at_ms}).affected == 1;
+}
+
+int64_t count_targets(session& s, const target_query& q) {
+  rows r = s.exec(sql::target_count, filter_params(q));
+  return r.data.empty() ? 0 : to_int(r.data.front()[0]);
+}
+
+std::vector<target> list_targets(session& s, const target_query& q) {
+  auto params = filter_params(q);
+  params.emplace_back(q.per_page);
+  params.emplace_back((q.page - 1) * q.per_page);
+  rows r = s.exec(sql::target_list(q.sort), params);
+  std::vector<target> out;
+  out.reserve(r.data.size());
+  for (const auto& x : r.data) out.push_back(from_row(x));
+  return out;
+}
+
+}  // namespace vutf::storage

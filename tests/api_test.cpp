@@ -1,0 +1,305 @@
+// The HTTP API without sockets: an in-process service on SQLite and api::handle().
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "http/api.hpp"
+#include "http/gzip.hpp"
+#include "metrics/metrics.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+using http::api_request;
+using http::api_response;
+using nlohmann::json;
+
+class api_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::configure("error", "json");
+    char tmpl[] = "/tmp/vutf-api.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    cfg_ = test::make_settings({{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"}});
+    metrics_ = std::make_shared<metrics>();
+    svc_ = std::make_unique<service>(cfg_, metrics_);
+    api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
+  }
+  void TearDown() override {
+    api_.reset();
+    svc_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  api_response call(const std::string& method, const std::string& path,
+                    const std::string& body = "", http::header_list headers = {},
+                    http::header_list query = {}) {
+    api_request r;
+    r.method = method;
+    r.path = path;
+    r.query = std::move(query);
+    r.headers = std::move(headers);
+    if (!body.empty() || method == "POST" || method == "PATCH") {
+      bool typed = false, sized = false;
+      for (const auto& [k, v] : r.headers) {
+        typed = typed || k == "Content-Type";
+        sized = sized || k == "Content-Length" || k == "Transfer-Encoding";
+      }
+      if (!typed) r.headers.emplace_back("Content-Type", "application/json");
+      if (!sized) r.headers.emplace_back("Content-Length", std::to_string(body.size()));
+    }
+    r.read_body = [body](size_t limit) -> std::optional<std::string> {
+      if (body.size() > limit) return std::nullopt;
+      return body;
+    };
+    return api_->handle(r);
+  }
+
+  static std::string header(const api_response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  json create(const json& body) {
+    auto r = call("POST", "/api/v1/targets", body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body);
+  }
+
+  static json target_body(const std::string& name) {
+    return {{"name", name},
+            {"kind", "openai-chat"},
+            {"endpoint_url", "http://127.0.0.1:9/v1/chat/completions"},
+            {"model", "m"},
+            {"headers", {{"Authorization", "Bearer secret-value"}}}};
+  }
+
+  static void expect_problem(const api_response& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.content_type, "application/problem+json; charset=utf-8");
+    json p = json::parse(r.body);
+    EXPECT_EQ(p["status"], status);
+    EXPECT_EQ(p["error_code"], code);
+    for (const char* key : {"type", "title", "detail", "instance", "request_id"})
+      EXPECT_TRUE(p.contains(key)) << key;
+    EXPECT_EQ(p["request_id"], header(r, "X-Request-ID"));
+  }
+
+  std::string dir_;
+  settings cfg_;
+  std::shared_ptr<metrics> metrics_;
+  std::unique_ptr<service> svc_;
+  std::unique_ptr<http::api> api_;
+};
+
+TEST_F(api_test, live_answers_alive_with_a_timestamp) {
+  auto r = call("GET", "/api/v1/live");
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["status"], "alive");
+  EXPECT_EQ(j["timestamp"].get<std::string>().size(), 24u);  // 2026-01-02T03:04:05.678Z
+}
+
+TEST_F(api_test, health_and_ready_report_the_embedded_dependencies) {
+  svc_->probe();
+  json h = json::parse(call("GET", "/api/v1/health").body);
+  EXPECT_EQ(h["status"], "healthy");
+  EXPECT_EQ(h["checks"]["database"]["status"], "up");
+  EXPECT_EQ(h["checks"]["cache"]["status"], "in-process");
+  for (const char* key : {"timestamp", "service", "version", "environment", "uptime_seconds"})
+    EXPECT_TRUE(h.contains(key)) << key;
+  auto r = call("GET", "/api/v1/ready");
+  ASSERT_EQ(r.status, 200);
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["status"], "ready");
+  EXPECT_EQ(j["pools"]["database"]["size"], 5);
+  EXPECT_EQ(j["pools"]["database"]["max_overflow"], 10);
+  EXPECT_EQ(j["workers"]["scheduler_threads"], svc_->scheduler_threads());
+  EXPECT_EQ(j["workers"]["max_connections"], 256);
+}
+
+TEST_F(api_test, targets_round_trip_and_headers_are_write_only) {
+  json created = create(target_body("alpha"));
+  std::string id = created["id"];
+  EXPECT_EQ(created["version"], 1);
+  EXPECT_FALSE(created.contains("headers"));
+  auto got = call("GET", "/api/v1/targets/" + id);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(header(got, "ETag"), "\"1\"");
+  EXPECT_EQ(got.body.find("secret-value"), std::string::npos);
+  EXPECT_EQ(json::parse(got.body), created);
+
+  auto patched = call("PATCH", "/api/v1/targets/" + id, R"({"description":"d"})",
+                      {{"If-Match", "\"1\""}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body)["version"], 2);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body)["description"], "d");
+  expect_problem(call("PATCH", "/api/v1/targets/" + id, R"({"description":"e"})",
+                      {{"If-Match", "\"1\""}}),
+                 412, "PRECONDITION_FAILED");
+
+  EXPECT_EQ(call("DELETE", "/api/v1/targets/" + id).status, 204);
+  expect_problem(call("GET", "/api/v1/targets/" + id), 404, "NOT_FOUND");
+  // A deleted name can be used again.
+  create(target_body("alpha"));
+}
+
+TEST_F(api_test, duplicate_names_conflict) {
+  create(target_body("same"));
+  auto r = call("POST", "/api/v1/targets", target_body("same").dump());
+  expect_problem(r, 409, "CONFLICT");
+}
+
+TEST_F(api_test, every_bad_field_is_listed) {
+  auto r = call("POST", "/api/v1/targets",
+                R"({"name":"","kind":"smtp","endpoint_url":"ftp://x","timeout_seconds":"10",
+                    "max_concurrency":65,"colour":"red"})");
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  std::set<std::string> fields;
+  json problem = json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"name", "kind", "endpoint_url", "timeout_seconds",
+                                            "max_concurrency", "colour"}));
+}
+
+TEST_F(api_test, http_json_targets_need_a_template_and_a_path) {
+  auto r = call("POST", "/api/v1/targets",
+                R"({"name":"h","kind":"http-json","endpoint_url":"https://x.test/a"})");
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  json ok = {{"name", "h"},
+             {"kind", "http-json"},
+             {"endpoint_url", "https://x.test/a"},
+             {"request_template", {{"input", "{{prompt}}"}}},
+             {"response_path", "output.text"}};
+  json created = create(ok);
+  EXPECT_EQ(created["request_template"], ok["request_template"]);
+}
+
+TEST_F(api_test, body_conventions) {
+  expect_problem(call("POST", "/api/v1/targets", "{", {}), 400, "BAD_REQUEST");
+  expect_problem(call("POST", "/api/v1/targets", "[1]", {}), 422, "VALIDATION_ERROR");
+  expect_problem(call("POST", "/api/v1/targets", "x", {{"Content-Type", "text/plain"}}), 415,
+                 "UNSUPPORTED_MEDIA_TYPE");
+  api_request no_length;
+  no_length.method = "POST";
+  no_length.path = "/api/v1/targets";
+  no_length.headers = {{"Content-Type", "application/json"}};
+  expect_problem(api_->handle(no_length), 411, "LENGTH_REQUIRED");
+  std::string deep(100, '[');
+  expect_problem(call("POST", "/api/v1/targets", deep), 400, "BAD_REQUEST");
+}
+
+TEST_F(api_test, oversized_bodies_are_refused_without_reading_them) {
+  bool read = false;
+  api_request r;
+  r.method = "POST";
+  r.path = "/api/v1/targets";
+  r.headers = {{"Content-Type", "application/json"},
+               {"Content-Length", std::to_string(cfg_.max_request_size + 1)}};
+  r.read_body = [&](size_t) {
+    read = true;
+    return std::optional<std::string>();
+  };
+  auto res = api_->handle(r);
+  expect_problem(res, 413, "PAYLOAD_TOO_LARGE");
+  EXPECT_TRUE(res.close_connection);
+  EXPECT_FALSE(read);
+}
+
+TEST_F(api_test, routing_errors_are_problems) {
+  expect_problem(call("GET", "/api/v1/nope"), 404, "NOT_FOUND");
+  expect_problem(call("GET", "/api/v1/targets/not-a-uuid"), 404, "NOT_FOUND");
+  auto r = call("PUT", "/api/v1/targets/00000000-0000-4000-8000-000000000000", "{}");
+  expect_problem(r, 405, "METHOD_NOT_ALLOWED");
+  EXPECT_EQ(header(r, "Allow"), "GET, PATCH, DELETE, OPTIONS");
+  EXPECT_EQ(r.route, "/api/v1/targets/{id}");
+}
+
+TEST_F(api_test, request_ids_are_kept_when_valid_and_replaced_otherwise) {
+  EXPECT_EQ(header(call("GET", "/api/v1/live", "", {{"X-Request-ID", "abc-1.2_3"}}),
+                   "X-Request-ID"),
+            "abc-1.2_3");
+  std::string made =
+      header(call("GET", "/api/v1/live", "", {{"X-Request-ID", "bad id!"}}), "X-Request-ID");
+  EXPECT_TRUE(is_uuid(made)) << made;
+  made = header(call("GET", "/api/v1/live", "", {{"X-Request-ID", std::string(129, 'a')}}),
+                "X-Request-ID");
+  EXPECT_TRUE(is_uuid(made)) << made;
+}
+
+TEST_F(api_test, security_headers_on_every_response) {
+  for (const auto& r : {call("GET", "/api/v1/live"), call("GET", "/api/v1/nope")}) {
+    EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
+    EXPECT_EQ(header(r, "X-Frame-Options"), "DENY");
+    EXPECT_EQ(header(r, "Referrer-Policy"), "no-referrer");
+    EXPECT_EQ(header(r, "Content-Security-Policy"),
+              "default-src 'none'; frame-ancestors 'none'");
+    EXPECT_EQ(header(r, "Strict-Transport-Security"), "");  // development
+  }
+}
+
+TEST_F(api_test, gzip_exactly_from_gzip_min_size) {
+  json created = create(target_body("gz"));
+  std::string path = "/api/v1/targets/" + created["id"].get<std::string>();
+  size_t size = call("GET", path).body.size();
+  for (size_t min : {size, size + 1}) {
+    settings s = cfg_;
+    s.gzip_min_size = static_cast<int64_t>(min);
+    http::api a(*svc_, *metrics_, s);
+    api_request r;
+    r.method = "GET";
+    r.path = path;
+    r.headers = {{"Accept-Encoding", "gzip, deflate"}};
+    auto res = a.handle(r);
+    EXPECT_EQ(header(res, "Vary"), "Accept-Encoding");
+    EXPECT_EQ(header(res, "Content-Encoding"), min == size ? "gzip" : "") << min;
+  }
+  api_request plain;
+  plain.method = "GET";
+  plain.path = path;
+  EXPECT_EQ(header(api_->handle(plain), "Content-Encoding"), "");  // gzip not accepted
+}
+
+TEST_F(api_test, lists_paginate_sort_and_filter) {
+  for (int i = 0; i < 25; ++i) create(target_body("t" + std::to_string(100 + i)));
+  json page = json::parse(
+      call("GET", "/api/v1/targets", "", {}, {{"page", "2"}, {"per_page", "10"}, {"sort", "name"}})
+          .body);
+  EXPECT_EQ(page["total"], 25);
+  EXPECT_EQ(page["pages"], 3);
+  EXPECT_EQ(page["page"], 2);
+  ASSERT_EQ(page["items"].size(), 10u);
+  EXPECT_EQ(page["items"][0]["name"], "t110");
+  json desc = json::parse(call("GET", "/api/v1/targets", "", {}, {{"sort", "-name"}}).body);
+  EXPECT_EQ(desc["items"][0]["name"], "t124");
+  EXPECT_EQ(desc["per_page"], 20);
+  json q = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "T12"}}).body);
+  EXPECT_EQ(q["total"], 5);
+  // A write is visible to the next list (versioned cache keys).
+  create(target_body("t999"));
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "t999"}}).body)["total"], 1);
+  auto bad = call("GET", "/api/v1/targets", "", {},
+                  {{"per_page", "101"}, {"sort", "secret"}, {"pgae", "1"}, {"page", "0"}});
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
+}
+
+TEST_F(api_test, sql_metacharacters_are_plain_text) {
+  json body = target_body("x'; DROP TABLE targets; --");
+  body["description"] = "100% _real_ \\ \"quoted\"";
+  json created = create(body);
+  json got = json::parse(call("GET", "/api/v1/targets/" + created["id"].get<std::string>()).body);
+  EXPECT_EQ(got["name"], body["name"]);
+  EXPECT_EQ(got["description"], body["description"]);
+  json found = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "100%"}}).body);
+  EXPECT_EQ(found["total"], 1);
+  json none = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "%"}}).body);
+  EXPECT_EQ(none["total"], 1);  // '%' is a literal character, not a wildcard
+}
+
+}  // namespace
+}  // namespace vutf

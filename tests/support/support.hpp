@@ -1,0 +1,96 @@
+// Helpers shared by the tests: ports, settings, live PostgreSQL/Redis, the built binary.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/settings.hpp"
+
+namespace vutf::test {
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
+// Settings from the table's defaults with `overrides` applied (as environment variables would).
+settings make_settings(const env_map& overrides = {});
+
+// The value of an environment variable the test runner must provide; fails the test otherwise.
+std::string required_env(const char* name);
+
+// A new, empty database on the runner's PostgreSQL (VUTF_TEST_PG_URL); returns its URL.
+std::string fresh_pg_database();
+
+// Runs one SQL statement on `url` (libpq); returns the first column of the first row or "".
+std::string pg_query(const std::string& url, const std::string& sql);
+
+// Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+// A private redis-server on a free port, for tests that kill and restart it.
+class redis_server {
+ public:
+  redis_server();
+  ~redis_server();
+  std::string url() const;
+  void kill();
+  void start();
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+// A private PostgreSQL 15 cluster on a free port, for tests that restart it.
+class pg_server {
+ public:
+  pg_server();
+  ~pg_server();
+  std::string url() const;  // the "postgres" database
+  void stop();
+  void start();
+
+ private:
+  std::string dir_;
+  int port_;
+};
+
+// The built violentutf-api run as a child process with the given environment (added to a
+// minimal one), in its own temporary working directory.
+class service_process {
+ public:
+  explicit service_process(const env_map& env, std::vector<std::string> args = {});
+  ~service_process();
+  // Waits for the "listening" line; returns false if the process exited instead.
+  bool wait_listening(std::chrono::milliseconds limit = std::chrono::seconds(30));
+  int api_port() const { return api_port_; }
+  int metrics_port() const { return metrics_port_; }
+  void signal(int sig);
+  // Waits for the exit status (-1 on timeout).
+  int wait_exit(std::chrono::milliseconds limit = std::chrono::seconds(30));
+  std::string out() const;  // everything written to stdout so far
+  std::string err() const;  // everything written to stderr so far
+  std::string workdir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  pid_t pid_ = -1;
+  int api_port_ = 0;
+  int metrics_port_ = 0;
+  int status_ = -1;
+};
+
+// Runs the binary to completion (flags like --print-config); returns exit code, stdout, stderr.
+struct run_result {
+  int code;
+  std::string out;
+  std::string err;
+};
+run_result run_binary(const env_map& env, const std::vector<std::string>& args);
+
+}  // namespace vutf::test
