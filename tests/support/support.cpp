@@ -157,6 +157,9 @@ void redis_server::kill() {
   pid_ = -1;
 }
 
+void redis_server::pause() { ::kill(pid_, SIGSTOP); }
+void redis_server::resume() { ::kill(pid_, SIGCONT); }
+
 pg_server::pg_server() : dir_(make_temp_dir()), port_(free_port()) {
   run_and_wait({"/bin/chown", "postgres:postgres", dir_});
   int rc = run_and_wait({"/usr/sbin/runuser", "-u", "postgres", "--", pg_bin + "initdb", "-D",

@@ -40,6 +40,8 @@ class redis_server {
   std::string url() const;
   void kill();
   void start();
+  void pause();   // SIGSTOP: connections stay open but nothing answers
+  void resume();  // SIGCONT
 
  private:
   int port_;

@@ -1,0 +1,188 @@
+// The database pool against a live PostgreSQL, through messages injected into the service.
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+
+#include <future>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "metrics/metrics.hpp"
+#include "storage/database.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+target sample(const std::string& name) {
+  target t;
+  t.name = name;
+  t.kind = "openai-chat";
+  t.endpoint_url = "http://127.0.0.1:9/v1/chat/completions";
+  return t;
+}
+
+// Holds an exclusive lock on the targets table until release(): every statement that touches
+// the table waits, which keeps connections busy for as long as a test needs.
+class table_lock {
+ public:
+  explicit table_lock(const std::string& url) : conn_(url), tx_(conn_) {
+    tx_.exec("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE");
+  }
+  void release() { tx_.abort(); }
+
+ private:
+  pqxx::connection conn_;
+  pqxx::work tx_;
+};
+
+class pool_pgtest : public ::testing::Test {
+ protected:
+  void SetUp() override { log::configure("error", "json"); }
+
+  std::unique_ptr<service> start(const env_map& overrides) {
+    env_map env = {{"DATABASE_URL", url_}};
+    for (const auto& [k, v] : overrides) env[k] = v;
+    return std::make_unique<service>(test::make_settings(env), metrics_);
+  }
+
+  // Sends a create on another thread (it will block on the table lock).
+  std::future<result<target>> create_async(service& svc, const std::string& name,
+                                           clock::time_point deadline) {
+    return std::async(std::launch::async, [&svc, name, deadline] {
+      return svc.ask(target_create{sample(name), deadline});
+    });
+  }
+
+  std::string url_ = test::fresh_pg_database();
+  std::shared_ptr<metrics> metrics_ = std::make_shared<metrics>();
+};
+
+TEST_F(pool_pgtest, targets_round_trip_on_postgres) {
+  auto svc = start({});
+  auto created = svc->ask(target_create{sample("pg"), svc->deadline()});
+  ASSERT_TRUE(created.ok()) << created.error->detail;
+  auto got = svc->ask(target_get{created.value.id, "", svc->deadline()});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value.name, "pg");
+  auto dup = svc->ask(target_create{sample("pg"), svc->deadline()});
+  ASSERT_FALSE(dup.ok());
+  EXPECT_EQ(dup.error->code, errc::conflict);
+  target_query q;
+  auto page = svc->ask(target_list{q, svc->deadline()});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page.value.total, 1);
+}
+
+TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_timeout) {
+  auto svc = start({{"DATABASE_POOL_SIZE", "1"},
+                    {"DATABASE_MAX_OVERFLOW", "0"},
+                    {"DATABASE_POOL_TIMEOUT", "1"}});
+  table_lock lock(url_);
+  auto blocked = create_async(*svc, "first", svc->deadline());
+  ASSERT_TRUE(test::eventually([&] { return svc->database_pool().in_use == 1; }));
+  auto start = clock::now();
+  auto second = svc->ask(target_create{sample("second"), svc->deadline()});
+  auto waited = clock::now() - start;
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error->code, errc::db_pool_exhausted);
+  EXPECT_GE(waited, std::chrono::milliseconds(1000));
+  EXPECT_EQ(metrics_->db_pool_timeouts.Value(), 1);
+  lock.release();
+  EXPECT_TRUE(blocked.get().ok());
+}
+
+TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
+  auto svc = start({{"DATABASE_POOL_SIZE", "1"},
+                    {"DATABASE_MAX_OVERFLOW", "2"},
+                    {"DATABASE_POOL_RECYCLE_IDLE", "1"}});
+  table_lock lock(url_);
+  std::vector<std::future<result<target>>> calls;
+  for (int i = 0; i < 4; ++i) calls.push_back(create_async(*svc, "t" + std::to_string(i), svc->deadline()));
+  ASSERT_TRUE(test::eventually([&] {
+    auto s = svc->database_pool();
+    return s.in_use == 3 && s.overflow_in_use == 2 && s.waiting == 1;
+  })) << "in_use=" << svc->database_pool().in_use;
+  lock.release();
+  for (auto& c : calls) EXPECT_TRUE(c.get().ok());
+  EXPECT_TRUE(test::eventually([&] {
+    auto s = svc->database_pool();
+    return s.overflow_in_use == 0 && s.idle == 1 && s.in_use == 0;
+  }));
+}
+
+TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_cancelled) {
+  auto svc = start({});
+  table_lock lock(url_);
+  auto r = svc->ask(target_create{sample("late"), clock::now() + std::chrono::milliseconds(700)});
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error->code, errc::request_timeout);
+  // The database itself gave up on the statement: nothing of ours waits on the lock any more.
+  std::string admin = test::required_env("VUTF_TEST_PG_URL");
+  EXPECT_TRUE(test::eventually([&] {
+    return test::pg_query(admin,
+                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                          "'violentutf-api' AND wait_event_type = 'Lock'") == "0";
+  }));
+  lock.release();
+  EXPECT_TRUE(svc->ask(target_create{sample("after"), svc->deadline()}).ok());
+}
+
+TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {
+  auto svc = start({{"DATABASE_POOL_SIZE", "2"}});
+  ASSERT_TRUE(svc->ask(target_create{sample("before"), svc->deadline()}).ok());
+  std::string admin = test::required_env("VUTF_TEST_PG_URL");
+  test::pg_query(admin,
+                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
+                 "application_name = 'violentutf-api' AND pid <> pg_backend_pid()");
+  for (int i = 0; i < 5; ++i) {
+    auto r = svc->ask(target_create{sample("after" + std::to_string(i)), svc->deadline()});
+    EXPECT_TRUE(r.ok()) << r.error->detail;
+  }
+}
+
+TEST_F(pool_pgtest, migrations_are_safe_when_instances_start_at_once) {
+  auto url = storage::parse_database_url(url_);
+  std::vector<std::thread> starters;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 4; ++i)
+    starters.emplace_back([&] {
+      try {
+        auto c = storage::connect(url, {});
+        storage::migrate(*c);
+      } catch (const std::exception&) {
+        ++failures;
+      }
+    });
+  for (auto& t : starters) t.join();
+  EXPECT_EQ(failures, 0);
+  EXPECT_EQ(test::pg_query(url_, "SELECT count(*) FROM schema_migrations"),
+            std::to_string(storage::migrations().size()));
+}
+
+TEST(pg_restart, the_service_survives_a_database_restart) {
+  log::configure("error", "json");
+  test::pg_server pg;
+  auto m = std::make_shared<metrics>();
+  service svc(test::make_settings({{"DATABASE_URL", pg.url()}, {"DATABASE_POOL_SIZE", "2"}}), m);
+  ASSERT_TRUE(svc.ask(target_create{sample("before"), svc.deadline()}).ok());
+  pg.stop();
+  auto down = svc.ask(target_create{sample("while-down"), svc.deadline()});
+  ASSERT_FALSE(down.ok());
+  EXPECT_EQ(down.error->code, errc::db_unavailable);
+  EXPECT_EQ(svc.probe().database.status, "down");
+  pg.start();
+  int n = 0;
+  EXPECT_TRUE(test::eventually([&] {
+    return svc.ask(target_create{sample("after" + std::to_string(n++)), svc.deadline()}).ok();
+  }));
+  EXPECT_EQ(svc.probe().database.status, "up");
+  target_query q;
+  auto page = svc.ask(target_list{q, svc.deadline()});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page.value.total, 2);
+}
+
+}  // namespace
+}  // namespace vutf
