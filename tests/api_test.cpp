@@ -243,25 +243,26 @@ TEST_F(api_test, security_headers_on_every_response) {
 }
 
 TEST_F(api_test, gzip_exactly_from_gzip_min_size) {
-  json created = create(target_body("gz"));
-  std::string path = "/api/v1/targets/" + created["id"].get<std::string>();
-  size_t size = call("GET", path).body.size();
-  for (size_t min : {size, size + 1}) {
-    settings s = cfg_;
-    s.gzip_min_size = static_cast<int64_t>(min);
-    http::api a(*svc_, *metrics_, s);
-    api_request r;
-    r.method = "GET";
-    r.path = path;
-    r.headers = {{"Accept-Encoding", "gzip, deflate"}};
-    auto res = a.handle(r);
-    EXPECT_EQ(header(res, "Vary"), "Accept-Encoding");
-    EXPECT_EQ(header(res, "Content-Encoding"), min == size ? "gzip" : "") << min;
+  ASSERT_EQ(cfg_.gzip_min_size, 1000);
+  // Pad two targets' descriptions so their JSON is exactly 999 and 1000 bytes.
+  json probe = target_body("gz-0000");
+  probe["description"] = "";
+  std::string id = create(probe)["id"];
+  size_t base = call("GET", "/api/v1/targets/" + id).body.size();
+  ASSERT_LT(base, 999u);
+  for (size_t size : {999u, 1000u}) {
+    json body = target_body(size == 999 ? "gz-0999" : "gz-1000");  // as long as the probe's
+    body["description"] = std::string(size - base, 'x');
+    std::string path = "/api/v1/targets/" + create(body)["id"].get<std::string>();
+    ASSERT_EQ(call("GET", path).body.size(), size);
+    auto r = call("GET", path, "", {{"Accept-Encoding", "gzip, deflate"}});
+    EXPECT_EQ(header(r, "Vary"), "Accept-Encoding");
+    EXPECT_EQ(header(r, "Content-Encoding"), size == 1000 ? "gzip" : "") << size;
+    if (size == 1000) {
+      EXPECT_EQ(r.body.substr(0, 2), std::string("\x1f\x8b"));
+      EXPECT_LT(r.body.size(), size);
+    }
   }
-  api_request plain;
-  plain.method = "GET";
-  plain.path = path;
-  EXPECT_EQ(header(api_->handle(plain), "Content-Encoding"), "");  // gzip not accepted
 }
 
 TEST_F(api_test, lists_paginate_sort_and_filter) {

@@ -1,0 +1,118 @@
+// Black-box tests of the built violentutf-api binary.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+using test::run_binary;
+
+TEST(binary, bad_settings_exit_2_with_every_problem_named) {
+  auto r = run_binary({{"DATABASE_POOL_SIZE", "50"}, {"GZIP_LEVEL", "0"}}, {});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err,
+            "GZIP_LEVEL=0: must be an integer in 1..9 (default 6)\n"
+            "DATABASE_POOL_SIZE=50: must be an integer in 1..20 (default 5)\n");
+}
+
+TEST(binary, check_config_validates_and_exits) {
+  EXPECT_EQ(run_binary({}, {"--check-config"}).code, 0);
+  EXPECT_EQ(run_binary({{"KEEPALIVE", "-1"}}, {"--check-config"}).code, 2);
+}
+
+TEST(binary, print_config_masks_the_database_password) {
+  auto r = run_binary({{"DATABASE_URL", "postgresql://vutf:topsecret@db.internal:5432/vutf"}},
+                      {"--print-config"});
+  EXPECT_EQ(r.code, 0);
+  EXPECT_EQ(r.out.find("topsecret"), std::string::npos);
+  EXPECT_NE(r.out.find("DATABASE_URL=postgresql://vutf:***@db.internal:5432/vutf\n"),
+            std::string::npos);
+  EXPECT_NE(r.out.find("DATABASE_POOL_SIZE=5\n"), std::string::npos);
+}
+
+TEST(binary, help_and_version) {
+  auto help = run_binary({}, {"--help"});
+  EXPECT_EQ(help.code, 0);
+  EXPECT_NE(help.out.find("--print-config"), std::string::npos);
+  auto version = run_binary({}, {"--version"});
+  EXPECT_EQ(version.code, 0);
+  EXPECT_TRUE(std::regex_match(version.out, std::regex("violentutf-api \\d+\\.\\d+\\.\\d+\n")));
+  EXPECT_EQ(run_binary({}, {"--bogus"}).code, 2);
+}
+
+TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
+  test::service_process p(env_map{});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  auto live = c.Get("/api/v1/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  auto created = c.Post("/api/v1/targets",
+                        R"({"name":"b","kind":"openai-chat","endpoint_url":"http://a.test/"})",
+                        "application/json");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 201);
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(), 0) << p.err();
+  EXPECT_NE(p.err().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST(binary, metrics_count_requests_by_route_pattern) {
+  test::service_process p(env_map{});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  std::string id = "00000000-0000-4000-8000-000000000000";
+  for (int i = 0; i < 3; ++i) c.Get(("/api/v1/targets/" + id).c_str());
+  c.Get("/api/v1/does-not-exist");
+  c.Post("/api/v1/targets", std::string(20, 'x'), "text/plain");
+  httplib::Client m("127.0.0.1", p.metrics_port());
+  auto scrape = m.Get("/metrics");
+  ASSERT_TRUE(scrape);
+  const std::string& text = scrape->body;
+  EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="/api/v1/targets/{id}",status="404"} 3)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="unmatched",status="404"} 1)"),
+            std::string::npos);
+  EXPECT_NE(text.find(R"(http_requests_total{method="POST",route="/api/v1/targets",status="415"} 1)"),
+            std::string::npos);
+  EXPECT_EQ(text.find(id), std::string::npos) << "a raw path leaked into a label";
+  for (const char* name : {"http_request_duration_seconds_bucket", "http_requests_in_progress",
+                           "db_pool_size", "db_pool_in_use", "db_pool_idle",
+                           "db_pool_overflow_in_use", "db_pool_waiting", "db_pool_timeouts_total",
+                           "cache_hits_total", "cache_misses_total", "cache_errors_total",
+                           "cache_pool_in_use", "scheduler_threads", "process_cpu_seconds",
+                           "process_resident_memory_bytes", "health_check_duration_seconds"})
+    EXPECT_NE(text.find(name), std::string::npos) << name;
+  EXPECT_TRUE(test::eventually([&] {
+    auto again = m.Get("/metrics");
+    return again && again->body.find(R"(actor_mailbox_size{actor="db_pool"})") != std::string::npos;
+  }));
+}
+
+TEST(binary, nothing_listens_for_metrics_when_disabled) {
+  test::service_process p(env_map{{"ENABLE_METRICS", "false"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  EXPECT_NE(p.out().find("metrics=disabled"), std::string::npos);
+  EXPECT_EQ(p.metrics_port(), 0);
+}
+
+TEST(binary, scheduler_threads_follow_the_settings_in_the_running_system) {
+  test::service_process p(env_map{{"WORKERS_PER_CORE", "4"}, {"MAX_WORKERS", "3"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  auto ready = c.Get("/api/v1/ready");
+  ASSERT_TRUE(ready);
+  auto j = nlohmann::json::parse(ready->body);
+  int64_t expected = std::min<int64_t>(usable_cores() * 4, 3);
+  EXPECT_EQ(j["workers"]["scheduler_threads"], expected);
+}
+
+}  // namespace
+}  // namespace vutf

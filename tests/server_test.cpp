@@ -1,0 +1,251 @@
+// The socket frontend: limits, slow clients, admission, keep-alive — over real loopback sockets.
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "http/server.hpp"
+#include "metrics/metrics.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A plain TCP client, so tests control exactly which bytes go out and when.
+class raw_client {
+ public:
+  explicit raw_client(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  }
+  ~raw_client() { ::close(fd_); }
+  bool connected() const { return connected_; }
+  bool send(const std::string& s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+
+  // Reads one response (head and Content-Length body); "" if none arrives within `limit`.
+  std::string response(std::chrono::milliseconds limit = 5s) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (true) {
+      size_t head = buf_.find("\r\n\r\n");
+      if (head != std::string::npos) {
+        size_t cl = buf_.find("Content-Length: ");
+        size_t len = cl != std::string::npos && cl < head ? std::stoul(buf_.substr(cl + 16)) : 0;
+        if (buf_.size() >= head + 4 + len) {
+          std::string r = buf_.substr(0, head + 4 + len);
+          buf_.erase(0, head + 4 + len);
+          return r;
+        }
+      }
+      if (!fill(until)) return "";
+    }
+  }
+
+  // True once the server has closed the connection (within `limit`).
+  bool closed_by_server(std::chrono::milliseconds limit) {
+    auto until = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < until) {
+      if (!fill(until)) return eof_;
+    }
+    return eof_;
+  }
+
+ private:
+  bool fill(std::chrono::steady_clock::time_point until) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    pollfd p{fd_, POLLIN, 0};
+    if (ms <= 0 || ::poll(&p, 1, static_cast<int>(ms)) <= 0) return false;
+    char tmp[65536];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) {
+      eof_ = true;
+      return false;
+    }
+    buf_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+  int fd_;
+  bool connected_ = false;
+  bool eof_ = false;
+  std::string buf_;
+};
+
+int status_of(const std::string& response) {
+  return response.size() > 12 ? std::stoi(response.substr(9, 3)) : 0;
+}
+
+std::string body_of(const std::string& response) {
+  size_t head = response.find("\r\n\r\n");
+  return head == std::string::npos ? "" : response.substr(head + 4);
+}
+
+class server_test : public ::testing::Test {
+ protected:
+  void start(const env_map& overrides, http::server_options opt = {}) {
+    log::configure("error", "json");
+    char tmpl[] = "/tmp/vutf-server.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    env_map env = {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"}, {"SERVER_PORT", "0"}};
+    for (const auto& [k, v] : overrides) env[k] = v;
+    cfg_ = test::make_settings(env);
+    svc_ = std::make_unique<service>(cfg_, metrics_);
+    api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
+    server_ = std::make_unique<http::server>(*api_, cfg_, opt);
+    port_ = server_->bind();
+    serving_ = std::thread([this] { server_->serve(); });
+  }
+  void TearDown() override {
+    if (server_) server_->stop();
+    if (serving_.joinable()) serving_.join();
+    server_.reset();
+    api_.reset();
+    svc_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+  std::string get_live() {
+    raw_client c(port_);
+    c.send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    return c.response();
+  }
+
+  std::string dir_;
+  settings cfg_;
+  std::shared_ptr<metrics> metrics_ = std::make_shared<metrics>();
+  std::unique_ptr<service> svc_;
+  std::unique_ptr<http::api> api_;
+  std::unique_ptr<http::server> server_;
+  std::thread serving_;
+  int port_ = 0;
+};
+
+TEST_F(server_test, sized_bodies_over_the_limit_get_413_before_the_body_is_sent) {
+  start({{"MAX_REQUEST_SIZE", "1024"}});
+  raw_client c(port_);
+  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         "Content-Length: 5000000\r\n\r\n");
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 413) << r;
+  EXPECT_NE(r.find("Content-Type: application/problem+json"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(body_of(r))["error_code"], "PAYLOAD_TOO_LARGE");
+  EXPECT_TRUE(c.closed_by_server(3s));
+}
+
+TEST_F(server_test, chunked_bodies_over_the_limit_get_413) {
+  start({{"MAX_REQUEST_SIZE", "1024"}});
+  raw_client c(port_);
+  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n");
+  std::string chunk(600, 'a');
+  for (int i = 0; i < 4; ++i) c.send("258\r\n" + chunk + "\r\n");  // 0x258 = 600
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 413) << r;
+  EXPECT_TRUE(c.closed_by_server(3s));
+}
+
+TEST_F(server_test, a_chunked_body_within_the_limit_is_accepted) {
+  start({{"MAX_REQUEST_SIZE", "1024"}});
+  raw_client c(port_);
+  std::string body = R"({"name":"chunky","kind":"openai-chat","endpoint_url":"http://a.test/x"})";
+  char size[16];
+  snprintf(size, sizeof size, "%zx", body.size());
+  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+         "Transfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  EXPECT_EQ(status_of(c.response()), 201);
+}
+
+TEST_F(server_test, slow_clients_are_cut_off_and_do_not_starve_others) {
+  http::server_options opt;
+  opt.header_timeout = 1s;
+  start({{"MAX_CONNECTIONS", "8"}}, opt);
+  // Six clients trickle a request head one byte every 200 ms: it would take them ~8 s.
+  std::vector<std::unique_ptr<raw_client>> slow;
+  for (int i = 0; i < 6; ++i) slow.push_back(std::make_unique<raw_client>(port_));
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    const std::string head = "GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (size_t i = 0; i < head.size() && !stop; ++i) {
+      for (auto& c : slow) c->send(head.substr(i, 1));
+      std::this_thread::sleep_for(200ms);
+    }
+  });
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(status_of(get_live()), 200) << "request " << i;
+  for (auto& c : slow) EXPECT_TRUE(c->closed_by_server(3s));
+  stop = true;
+  trickle.join();
+}
+
+TEST_F(server_test, connections_beyond_max_connections_get_503_then_recover) {
+  http::server_options opt;
+  opt.admission_wait = 200ms;
+  start({{"MAX_CONNECTIONS", "8"}}, opt);
+  std::vector<std::unique_ptr<raw_client>> idle;
+  for (int i = 0; i < 8; ++i) {
+    idle.push_back(std::make_unique<raw_client>(port_));
+    idle.back()->send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(status_of(idle.back()->response()), 200);  // admitted; now idle in keep-alive
+  }
+  std::string r = get_live();
+  EXPECT_EQ(status_of(r), 503) << r;
+  EXPECT_NE(r.find("Retry-After: 1"), std::string::npos);
+  EXPECT_EQ(nlohmann::json::parse(body_of(r))["error_code"], "TOO_MANY_CONNECTIONS");
+  idle.clear();
+  EXPECT_TRUE(test::eventually([&] { return status_of(get_live()) == 200; }));
+}
+
+TEST_F(server_test, keepalive_zero_closes_after_each_response) {
+  start({{"KEEPALIVE", "0"}});
+  raw_client c(port_);
+  c.send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_NE(r.find("Connection: close"), std::string::npos);
+  EXPECT_TRUE(c.closed_by_server(2s));
+}
+
+TEST_F(server_test, idle_keepalive_connections_close_after_keepalive_seconds) {
+  start({{"KEEPALIVE", "1"}});
+  raw_client c(port_);
+  for (int i = 0; i < 3; ++i) {  // several requests share the connection
+    c.send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(status_of(c.response()), 200);
+  }
+  auto idle_from = std::chrono::steady_clock::now();
+  EXPECT_TRUE(c.closed_by_server(5s));
+  EXPECT_GE(std::chrono::steady_clock::now() - idle_from, 900ms);
+}
+
+TEST_F(server_test, malformed_requests_get_problem_json) {
+  start({});
+  raw_client c(port_);
+  c.send("NOT A REQUEST\r\n\r\n");
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_NE(r.find("application/problem+json"), std::string::npos);
+  EXPECT_NE(r.find("X-Content-Type-Options: nosniff"), std::string::npos);
+}
+
+TEST_F(server_test, no_server_banner_and_gzip_on_the_wire) {
+  start({{"GZIP_MIN_SIZE", "0"}});
+  raw_client c(port_);
+  c.send("GET /api/v1/health HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n");
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_NE(r.find("Content-Encoding: gzip"), std::string::npos);
+  EXPECT_EQ(r.find("\r\nServer:"), std::string::npos);
+  EXPECT_EQ(body_of(r).substr(0, 2), std::string("\x1f\x8b"));
+}
+
+}  // namespace
+}  // namespace vutf
