@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The benchmark of docs/performance.md: builds Release, starts a throwaway PostgreSQL and Redis,
+# an nginx `return 200` reference and the service, seeds 10 000 targets, runs W1-W5 with wrk
+# from this machine (keep-alive, 64 connections), and writes the table to stdout and to
+# docs/performance.md. DURATION (seconds per workload, default 10) and CONNECTIONS may be set;
+# DURATION=2 is a smoke run. Everything listens on 127.0.0.1 only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-64}"
+scripts/install-deps.sh --bench
+BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh >/dev/null
+bin="$root/build-release/violentutf-api"
+source scripts/services.sh
+work=$(mktemp -d /tmp/vutf-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  [ -f "$work/nginx.pid" ] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+  services_stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+services_start >/dev/null
+
+rows=()
+# run_wrk LABEL WORKLOAD URL [SCRIPT] -> appends a table row, echoes "rps"
+run_wrk() {
+  local label=$1 workload=$2 url=$3 script=${4:-} pid=${5:-}
+  cat "${script:-/dev/null}" bench/report.lua > "$work/script.lua"
+  local out
+  out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$work/script.lua" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url")
+  local line rps p50 p95 p99 errors rss="-"
+  line=$(grep '^RESULT' <<<"$out")
+  rps=$(sed 's/.*rps=\([0-9]*\).*/\1/' <<<"$line")
+  p50=$(sed 's/.*p50=\([0-9]*\).*/\1/' <<<"$line")
+  p95=$(sed 's/.*p95=\([0-9]*\).*/\1/' <<<"$line")
+  p99=$(sed 's/.*p99=\([0-9]*\).*/\1/' <<<"$line")
+  errors=$(sed 's/.*errors=\([0-9]*\).*/\1/' <<<"$line")
+  LAST_CREATED=$(sed 's/.*created=\([0-9]*\).*/\1/' <<<"$line")
+  [ -n "$pid" ] && rss="$(( $(ps -o rss= -p "$pid") / 1024 )) MB"
+  local ms="awk '{printf \"%.2f\", \$1/1000}'"
+  rows+=("| $workload | $label | $rps | $(echo "$p50" | eval "$ms") | $(echo "$p95" | eval "$ms") | $(echo "$p99" | eval "$ms") | $errors | $rss |")
+  LAST_RPS=$rps
+}
+
+# start_service ENV... -> sets SVC_PID, SVC_PORT
+start_service() {
+  local port
+  port=$(free_port)
+  env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
+    "$@" "$bin" > "$work/service.out" 2> "$work/service.err" &
+  SVC_PID=$!
+  pids+=("$SVC_PID")
+  for _ in $(seq 200); do grep -q listening "$work/service.out" 2>/dev/null && break; sleep 0.05; done
+  SVC_PORT=$port
+  SVC_URL="http://127.0.0.1:$port"
+}
+stop_service() { kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true; }
+
+seed_target() {  # prints the id of a new target
+  curl -s -X POST "$SVC_URL/api/v1/targets" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"bench-seed-$RANDOM$RANDOM\",\"kind\":\"openai-chat\",\"endpoint_url\":\"http://127.0.0.1:9/v1\"}" |
+    sed 's/.*"id":"\([^"]*\)".*/\1/'
+}
+
+# --- reference: nginx return 200 ---
+nginx_port=$(free_port)
+cat > "$work/nginx.conf" <<NGINX
+worker_processes auto;
+pid $work/nginx.pid;
+error_log $work/nginx.err;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
+  uwsgi_temp_path $work; scgi_temp_path $work;
+  server { listen 127.0.0.1:$nginx_port; location / { return 200 'ok'; } }
+}
+NGINX
+nginx -c "$work/nginx.conf"
+sleep 0.3
+run_wrk "nginx \`return 200\` (reference)" "ref" "http://127.0.0.1:$nginx_port/"
+nginx_rps=$LAST_RPS
+
+# --- PostgreSQL + Redis ---
+db="${VUTF_TEST_PG_URL%/*}/bench"
+psql "$VUTF_TEST_PG_URL" -qc "CREATE DATABASE bench" >/dev/null
+start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" DATABASE_POOL_SIZE=10 \
+  DATABASE_MAX_OVERFLOW=10
+idle_rss=$(( $(ps -o rss= -p "$SVC_PID") / 1024 ))
+psql "$db" -qc "INSERT INTO targets (id, name, kind, endpoint_url, timeout_seconds, max_concurrency,
+  created_at, updated_at) SELECT gen_random_uuid()::text, 'seed-' || i, 'openai-chat',
+  'http://127.0.0.1:9/v1', 30, 4, 1700000000000 + i, 1700000000000 + i
+  FROM generate_series(1, 10000) AS i" >/dev/null
+id=$(seed_target)
+run_wrk "GET /api/v1/live" W1 "$SVC_URL/api/v1/live" "" "$SVC_PID"
+w1=$LAST_RPS
+run_wrk "GET /api/v1/health" W2 "$SVC_URL/api/v1/health" "" "$SVC_PID"
+w2=$LAST_RPS
+run_wrk "GET /api/v1/targets/{id} (Redis cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+w3=$LAST_RPS
+run_wrk "GET /api/v1/targets?page=N&per_page=20 (10 000 rows)" W4 "$SVC_URL/" bench/w4_list.lua "$SVC_PID"
+w4=$LAST_RPS
+before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
+run_wrk "POST /api/v1/targets" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
+w5=$LAST_RPS
+after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
+w5_rows="$(( after - before )) rows stored for $LAST_CREATED responses 201"
+stop_service
+
+# --- SQLite and the in-process cache (the embedded defaults) ---
+start_service DATABASE_URL="sqlite:///$work/app.db"
+id=$(seed_target)
+run_wrk "GET /api/v1/targets/{id} (SQLite, in-process cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+run_wrk "POST /api/v1/targets (SQLite)" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
+stop_service
+
+# --- scheduler threads: W3 (PostgreSQL + Redis) with 1, 2 and 4 threads ---
+scaling=()
+for threads in 1 2 4; do
+  start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" WORKERS_PER_CORE=4 MAX_WORKERS=$threads
+  id=$(seed_target)
+  saved=("${rows[@]}")
+  run_wrk "W3, $threads scheduler threads" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+  rows=("${saved[@]}")
+  scaling+=("| $threads | $LAST_RPS | $(( LAST_RPS / threads )) |")
+  stop_service
+done
+
+pct() { awk -v a="$1" -v b="$nginx_rps" 'BEGIN { printf "%.0f %%", 100 * a / b }'; }
+table=$(
+  echo "| id | workload | req/s | p50 ms | p95 ms | p99 ms | errors | RSS |"
+  echo "|---|---|---|---|---|---|---|---|"
+  printf '%s\n' "${rows[@]}"
+)
+targets=$(
+  echo "| id | target | measured |"
+  echo "|---|---|---|"
+  echo "| W1 | >= 30 % of nginx | $(pct "$w1") |"
+  echo "| W2 | >= 25 % of nginx | $(pct "$w2") |"
+  echo "| W3 | >= 20 % of nginx, p99 < 20 ms | $(pct "$w3") |"
+  echo "| W4 | >= 8 % of nginx | $(pct "$w4") |"
+  echo "| W5 | >= 5 % of nginx, every 201 stored | $(pct "$w5"); $w5_rows |"
+)
+scale_table=$(
+  echo "| scheduler threads | W3 req/s | req/s per thread |"
+  echo "|---|---|---|"
+  printf '%s\n' "${scaling[@]}"
+)
+report="## Latest run
+
+$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s on the same
+machine, service built Release, PostgreSQL 15 and Redis 7 on loopback, LOG_LEVEL=warning.
+Idle RSS of the service: $idle_rss MB.
+
+$table
+
+### Against the targets (ratios to nginx measured in the same run)
+
+$targets
+
+### Scheduler threads (WORKERS_PER_CORE=4, MAX_WORKERS=1/2/4)
+
+$scale_table
+"
+echo "$report"
+if [ "${WRITE_DOCS:-1}" = 1 ]; then
+  python3 - "$report" <<'PY'
+import sys, re
+path = "docs/performance.md"
+text = open(path).read()
+start = text.index("<!-- bench:start -->") + len("<!-- bench:start -->")
+end = text.index("<!-- bench:end -->")
+open(path, "w").write(text[:start] + "\n" + sys.argv[1] + "\n" + text[end:])
+PY
+fi
