@@ -70,18 +70,15 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
   }
   return {
       [=](cache_lookup& l) -> cache_entry {
-        auto& backend = *self->state.backend;
         auto entry = guarded(self, *m, [&] {
-          std::string version_key = "global:" + l.scope + ":version";
-          auto text = backend.get(version_key);
           // A scope seen for the first time (or whose version key was evicted) starts at the
           // current time in microseconds: above any version an older entry could carry.
-          int64_t v = text ? std::stoll(*text) : backend.incr(version_key, micros_now());
-          return cache_entry{v, backend.get(value_key(l.scope, v, l.suffix))};
+          return self->state.backend->versioned_get("global:" + l.scope + ":version", micros_now(),
+                                                    "global:" + l.scope + ":", l.suffix);
         });
         if (!entry) return cache_entry{};
-        (entry->value ? m->cache_hits : m->cache_misses).Increment();
-        return std::move(*entry);
+        (entry->second ? m->cache_hits : m->cache_misses).Increment();
+        return cache_entry{entry->first, std::move(entry->second)};
       },
       [=](cache_store& s) {
         guarded(self, *m, [&] {

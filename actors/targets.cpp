@@ -20,6 +20,15 @@ std::string list_suffix(const target_query& q) {
   return out + std::to_string(q.page) + "|" + std::to_string(q.per_page);
 }
 
+// The total of a query is shared by all its pages.
+std::string count_suffix(const target_query& q) {
+  target_query all = q;
+  all.page = 0;
+  all.per_page = 0;
+  all.sort.clear();
+  return "count|" + list_suffix(all);
+}
+
 template <class T>
 result<T> not_found() {
   return result<T>::fail(errc::not_found, "Target not found.");
@@ -65,6 +74,18 @@ struct plumbing {
             on_error(rp));
   }
 
+  // Looks (scope, suffix) up and hands the entry to `next`; a failing cache is a miss.
+  template <class T, class Next>
+  void lookup(const std::string& scope, const std::string& suffix,
+              caf::typed_response_promise<result<T>> rp, Next next) const {
+    self->request(cache, caf::infinite, cache_lookup{scope, suffix}).then(next, on_error(rp));
+  }
+
+  void store(const std::string& scope, const cache_entry& e, const std::string& suffix,
+             std::string value) const {
+    if (e.version) self->send(cache, cache_store{scope, *e.version, suffix, std::move(value), ttl});
+  }
+
   // Serves (scope, suffix) from the cache when `accept` takes the cached value; otherwise runs
   // `call` and caches what it found under the version the lookup saw.
   template <class T, class Accept>
@@ -72,22 +93,17 @@ struct plumbing {
                                                        db_call call, Accept accept) const {
     auto rp = self->make_response_promise<result<T>>();
     auto p = *this;
-    self->request(cache, caf::infinite, cache_lookup{scope, suffix})
-        .then(
-            [=](cache_entry& e) mutable {
-              T cached;
-              if (e.value && decode(*e.value, cached)) {
-                rp.deliver(accept(std::move(cached)));
-                return;
-              }
-              p.run<T>(std::move(call), rp, "", [=](result<T> r) mutable {
-                if (r.ok() && e.version)
-                  p.self->send(p.cache,
-                               cache_store{scope, *e.version, suffix, encode(r.value), p.ttl});
-                rp.deliver(std::move(r));
-              });
-            },
-            on_error(rp));
+    lookup(scope, suffix, rp, [=](cache_entry& e) mutable {
+      T cached;
+      if (e.value && decode(*e.value, cached)) {
+        rp.deliver(accept(std::move(cached)));
+        return;
+      }
+      p.run<T>(std::move(call), rp, "", [=](result<T> r) mutable {
+        if (r.ok()) p.store(scope, e, suffix, encode(r.value));
+        rp.deliver(std::move(r));
+      });
+    });
     return rp;
   }
 
@@ -153,21 +169,42 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
                                       });
       },
       [=](target_list& l) {
-        db_call call{"target_list", storage::access::read,
-                     [q = l.query](storage::session& s) -> std::any {
-                       target_page page;
-                       page.page = q.page;
-                       page.per_page = q.per_page;
-                       page.total = storage::count_targets(s, q);
-                       if ((q.page - 1) * q.per_page < page.total)
-                         page.items = storage::list_targets(s, q);
-                       return result<target_page>{{}, std::move(page)};
-                     },
-                     l.deadline};
-        return p.read_through<target_page>(list_scope, list_suffix(l.query), std::move(call),
-                                           [](target_page page) {
-                                             return result<target_page>{{}, std::move(page)};
-                                           });
+        // A page, then (on a miss) the cached total, so a cold page costs one index range and
+        // COUNT(*) runs once per version of the list, not once per page.
+        auto rp = self->make_response_promise<result<target_page>>();
+        target_query q = l.query;
+        std::string page_key = list_suffix(q);
+        p.lookup(list_scope, page_key, rp, [=](cache_entry& page_entry) mutable {
+          target_page cached;
+          if (page_entry.value && decode(*page_entry.value, cached)) {
+            rp.deliver(result<target_page>{{}, std::move(cached)});
+            return;
+          }
+          std::string count_key = count_suffix(q);
+          p.lookup(list_scope, count_key, rp, [=](cache_entry& count_entry) mutable {
+            std::optional<int64_t> known;
+            if (count_entry.value) known = std::stoll(*count_entry.value);
+            db_call call{"target_list", storage::access::read,
+                         [q, known](storage::session& s) -> std::any {
+                           target_page page;
+                           page.page = q.page;
+                           page.per_page = q.per_page;
+                           page.total = known ? *known : storage::count_targets(s, q);
+                           if ((q.page - 1) * q.per_page < page.total)
+                             page.items = storage::list_targets(s, q);
+                           return result<target_page>{{}, std::move(page)};
+                         },
+                         l.deadline};
+            p.run<target_page>(std::move(call), rp, "", [=](result<target_page> r) mutable {
+              if (r.ok()) {
+                p.store(list_scope, page_entry, page_key, encode(r.value));
+                if (!known) p.store(list_scope, count_entry, count_key, std::to_string(r.value.total));
+              }
+              rp.deliver(std::move(r));
+            });
+          });
+        });
+        return rp;
       },
       [=](target_update& u) {
         db_call call{"target_update", storage::access::write,

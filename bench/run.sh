@@ -30,6 +30,8 @@ run_wrk() {
   local label=$1 workload=$2 url=$3 script=${4:-} pid=${5:-}
   cat "${script:-/dev/null}" bench/report.lua > "$work/script.lua"
   local out
+  # One second of warm-up first (discarded), so caches and connections reach steady state.
+  wrk -t2 -c"$CONNECTIONS" -d1s -s "$work/script.lua" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url" >/dev/null
   out=$(wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" -s "$work/script.lua" ${WRK_HEADER:+-H "$WRK_HEADER"} "$url")
   local line rps p50 p95 p99 errors rss="-"
   line=$(grep '^RESULT' <<<"$out")
@@ -152,7 +154,8 @@ scale_table=$(
 report="## Latest run
 
 $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, wrk -t2 -c$CONNECTIONS -d${DURATION}s on the same
-machine, service built Release, PostgreSQL 15 and Redis 7 on loopback, LOG_LEVEL=warning.
+machine after 1 s of warm-up, service built Release, PostgreSQL 15 and Redis 7 on loopback,
+LOG_LEVEL=warning.
 Idle RSS of the service: $idle_rss MB.
 
 $table

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "http/json_body.hpp"
+#include "http/json_writer.hpp"
 
 namespace vutf::http {
 namespace {
@@ -96,29 +97,27 @@ void add_domain_errors(const target& t, std::vector<field_error>& errors) {
   }
 }
 
-json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-
-json to_json(const target& t) {
-  json request_template = nullptr;
-  if (t.request_template_json)
-    request_template = json::parse(*t.request_template_json, nullptr, false);
-  return {{"id", t.id},
-          {"name", t.name},
-          {"description", opt(t.description)},
-          {"kind", t.kind},
-          {"endpoint_url", t.endpoint_url},
-          {"model", opt(t.model)},
-          {"request_template", request_template},
-          {"response_path", opt(t.response_path)},
-          {"timeout_seconds", t.timeout_seconds},
-          {"max_concurrency", t.max_concurrency},
-          {"version", t.version},
-          {"created_at", format_timestamp(t.created_at_ms)},
-          {"updated_at", format_timestamp(t.updated_at_ms)}};
-}
-
-std::string dump(const json& j) {
-  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+void write(json_writer& w, const target& t) {
+  w.begin_object();
+  w.key("id").value(t.id);
+  w.key("name").value(t.name);
+  w.key("description").value(t.description);
+  w.key("kind").value(t.kind);
+  w.key("endpoint_url").value(t.endpoint_url);
+  w.key("model").value(t.model);
+  // Stored as the compact JSON text our own parser produced: emitted as is.
+  if (t.request_template_json) {
+    w.key("request_template").raw(*t.request_template_json);
+  } else {
+    w.key("request_template").null();
+  }
+  w.key("response_path").value(t.response_path);
+  w.key("timeout_seconds").value(t.timeout_seconds);
+  w.key("max_concurrency").value(t.max_concurrency);
+  w.key("version").value(t.version);
+  w.key("created_at").value(format_timestamp(t.created_at_ms));
+  w.key("updated_at").value(format_timestamp(t.updated_at_ms));
+  w.end_object();
 }
 
 }  // namespace
@@ -148,17 +147,24 @@ result<target_patch> parse_target_patch(const std::string& body) {
   return result<target_patch>{{}, p};
 }
 
-std::string target_json(const target& t) { return dump(to_json(t)); }
+std::string target_json(const target& t) {
+  json_writer w;
+  write(w, t);
+  return w.take();
+}
 
 std::string target_page_json(const target_page& p) {
-  json items = json::array();
-  for (const auto& t : p.items) items.push_back(to_json(t));
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& t : p.items) write(w, t);
+  w.end_array();
   int64_t pages = p.per_page > 0 ? (p.total + p.per_page - 1) / p.per_page : 0;
-  return dump({{"items", items},
-               {"page", p.page},
-               {"per_page", p.per_page},
-               {"total", p.total},
-               {"pages", pages}});
+  w.key("page").value(p.page);
+  w.key("per_page").value(p.per_page);
+  w.key("total").value(p.total);
+  w.key("pages").value(pages);
+  w.end_object();
+  return w.take();
 }
 
 }  // namespace vutf::http

@@ -71,6 +71,25 @@ class redis_cache : public cache_backend {
   }
   void ping() override { command({"PING"}); }
 
+  std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
+                                                               int64_t initial,
+                                                               const std::string& prefix,
+                                                               const std::string& suffix) override {
+    // The version is read (or created) and the entry fetched in one round trip. The created
+    // version is read back as text: Lua would print a 16-digit number in exponent notation.
+    static const std::string script =
+        "local v = redis.call('GET', KEYS[1]) "
+        "if not v then redis.call('INCRBY', KEYS[1], ARGV[1]) v = redis.call('GET', KEYS[1]) end "
+        "return {v, redis.call('GET', ARGV[2] .. v .. ':' .. ARGV[3])}";
+    reply_ptr r = command({"EVAL", script, "1", version_key, std::to_string(initial), prefix, suffix});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING)
+      throw cache_error("versioned_get: unexpected reply");
+    int64_t version = std::stoll(std::string(r->element[0]->str, r->element[0]->len));
+    const redisReply* value = r->element[1];
+    if (value->type == REDIS_REPLY_STRING) return {version, std::string(value->str, value->len)};
+    return {version, std::nullopt};
+  }
+
  private:
   void drop() {
     if (ctx_) redisFree(ctx_);
@@ -165,6 +184,14 @@ void memory_cache::set(const std::string& key, const std::string& value,
 void memory_cache::del(const std::string& key) {
   auto it = index_.find(key);
   if (it != index_.end()) erase(it->second);
+}
+
+std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(
+    const std::string& version_key, int64_t initial, const std::string& prefix,
+    const std::string& suffix) {
+  auto text = get(version_key);
+  int64_t version = text ? std::stoll(*text) : incr(version_key, initial);
+  return {version, get(prefix + std::to_string(version) + ":" + suffix)};
 }
 
 int64_t memory_cache::incr(const std::string& key, int64_t by) {

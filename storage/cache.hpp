@@ -28,6 +28,11 @@ class cache_backend {
   // Atomically adds `by` to an integer key (created at 0) and returns the new value.
   virtual int64_t incr(const std::string& key, int64_t by) = 0;
   virtual void ping() = 0;
+  // In one step: the version under `version_key` (set to `initial` when missing) and the value
+  // under `prefix` + version + ":" + `suffix`. One round trip on Redis.
+  virtual std::pair<int64_t, std::optional<std::string>> versioned_get(
+      const std::string& version_key, int64_t initial, const std::string& prefix,
+      const std::string& suffix) = 0;
 };
 
 struct redis_url {
@@ -54,6 +59,10 @@ class memory_cache : public cache_backend {
   void del(const std::string& key) override;
   int64_t incr(const std::string& key, int64_t by) override;
   void ping() override {}
+  std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
+                                                               int64_t initial,
+                                                               const std::string& prefix,
+                                                               const std::string& suffix) override;
   size_t bytes() const { return bytes_; }
   size_t entries() const { return index_.size(); }
 

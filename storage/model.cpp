@@ -1,6 +1,5 @@
 #include "storage/model.hpp"
 
-#include <nlohmann/json.hpp>
 #include <random>
 
 #include "storage/error.hpp"
@@ -116,72 +115,134 @@ const std::vector<std::string>& target_sort_keys() {
 
 namespace {
 
-using nlohmann::json;
+// The cache encoding: a format byte, then fields in order; strings are a 32-bit length and the
+// bytes, optional strings a presence byte first, integers 8 bytes little-endian. Decoding is
+// bounds-checked: a corrupt or foreign entry is a miss, never a crash.
+constexpr char target_format = 'T';
+constexpr char page_format = 'P';
 
-json opt(const std::optional<std::string>& v) { return v ? json(*v) : json(nullptr); }
-std::optional<std::string> opt(const json& j) {
-  if (j.is_null()) return std::nullopt;
-  return j.get<std::string>();
+class writer {
+ public:
+  void byte(char c) { out.push_back(c); }
+  void integer(int64_t v) {
+    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  }
+  void text(const std::string& s) {
+    integer(static_cast<int64_t>(s.size()));
+    out += s;
+  }
+  void optional_text(const std::optional<std::string>& s) {
+    byte(s ? 1 : 0);
+    if (s) text(*s);
+  }
+  std::string out;
+};
+
+class reader {
+ public:
+  explicit reader(const std::string& s) : s_(s) {}
+  bool byte(char& c) {
+    if (pos_ >= s_.size()) return false;
+    c = s_[pos_++];
+    return true;
+  }
+  bool integer(int64_t& v) {
+    if (s_.size() - pos_ < 8) return false;
+    uint64_t u = 0;
+    for (int i = 0; i < 8; ++i) u |= static_cast<uint64_t>(static_cast<unsigned char>(s_[pos_ + i])) << (8 * i);
+    pos_ += 8;
+    v = static_cast<int64_t>(u);
+    return true;
+  }
+  bool text(std::string& out) {
+    int64_t n = 0;
+    if (!integer(n) || n < 0 || static_cast<uint64_t>(n) > s_.size() - pos_) return false;
+    out.assign(s_, pos_, static_cast<size_t>(n));
+    pos_ += static_cast<size_t>(n);
+    return true;
+  }
+  bool optional_text(std::optional<std::string>& out) {
+    char present = 0;
+    if (!byte(present)) return false;
+    if (!present) {
+      out.reset();
+      return true;
+    }
+    out.emplace();
+    return text(*out);
+  }
+  bool done() const { return pos_ == s_.size(); }
+
+ private:
+  const std::string& s_;
+  size_t pos_ = 0;
+};
+
+void write_target(writer& w, const target& t) {
+  w.text(t.id);
+  w.text(t.owner_id);
+  w.text(t.name);
+  w.optional_text(t.description);
+  w.text(t.kind);
+  w.text(t.endpoint_url);
+  w.optional_text(t.model);
+  w.text(t.headers_json);
+  w.optional_text(t.request_template_json);
+  w.optional_text(t.response_path);
+  w.integer(t.timeout_seconds);
+  w.integer(t.max_concurrency);
+  w.integer(t.version);
+  w.integer(t.created_at_ms);
+  w.integer(t.updated_at_ms);
 }
 
-json to_json(const target& t) {
-  return json::array({t.id, t.owner_id, t.name, opt(t.description), t.kind, t.endpoint_url,
-                      opt(t.model), t.headers_json, opt(t.request_template_json),
-                      opt(t.response_path), t.timeout_seconds, t.max_concurrency, t.version,
-                      t.created_at_ms, t.updated_at_ms});
-}
-
-target from_json(const json& a) {
-  target t;
-  t.id = a.at(0).get<std::string>();
-  t.owner_id = a.at(1).get<std::string>();
-  t.name = a.at(2).get<std::string>();
-  t.description = opt(a.at(3));
-  t.kind = a.at(4).get<std::string>();
-  t.endpoint_url = a.at(5).get<std::string>();
-  t.model = opt(a.at(6));
-  t.headers_json = a.at(7).get<std::string>();
-  t.request_template_json = opt(a.at(8));
-  t.response_path = opt(a.at(9));
-  t.timeout_seconds = a.at(10).get<int64_t>();
-  t.max_concurrency = a.at(11).get<int64_t>();
-  t.version = a.at(12).get<int64_t>();
-  t.created_at_ms = a.at(13).get<int64_t>();
-  t.updated_at_ms = a.at(14).get<int64_t>();
-  return t;
+bool read_target(reader& r, target& t) {
+  return r.text(t.id) && r.text(t.owner_id) && r.text(t.name) && r.optional_text(t.description) &&
+         r.text(t.kind) && r.text(t.endpoint_url) && r.optional_text(t.model) &&
+         r.text(t.headers_json) && r.optional_text(t.request_template_json) &&
+         r.optional_text(t.response_path) && r.integer(t.timeout_seconds) &&
+         r.integer(t.max_concurrency) && r.integer(t.version) && r.integer(t.created_at_ms) &&
+         r.integer(t.updated_at_ms);
 }
 
 }  // namespace
 
-std::string encode(const target& t) { return to_json(t).dump(); }
+std::string encode(const target& t) {
+  writer w;
+  w.byte(target_format);
+  write_target(w, t);
+  return std::move(w.out);
+}
 
 bool decode(const std::string& text, target& out) {
-  try {
-    out = from_json(json::parse(text));
-    return true;
-  } catch (const std::exception&) {
-    return false;  // a corrupt or foreign cache entry is a miss
-  }
+  reader r(text);
+  char format = 0;
+  return r.byte(format) && format == target_format && read_target(r, out) && r.done();
 }
 
 std::string encode(const target_page& p) {
-  json items = json::array();
-  for (const auto& t : p.items) items.push_back(to_json(t));
-  return json::array({p.page, p.per_page, p.total, items}).dump();
+  writer w;
+  w.byte(page_format);
+  w.integer(p.page);
+  w.integer(p.per_page);
+  w.integer(p.total);
+  w.integer(static_cast<int64_t>(p.items.size()));
+  for (const auto& t : p.items) write_target(w, t);
+  return std::move(w.out);
 }
 
 bool decode(const std::string& text, target_page& out) {
-  try {
-    json a = json::parse(text);
-    out.page = a.at(0).get<int64_t>();
-    out.per_page = a.at(1).get<int64_t>();
-    out.total = a.at(2).get<int64_t>();
-    out.items.clear();
-    for (const auto& t : a.at(3)) out.items.push_back(from_json(t));
-    return true;
-  } catch (const std::exception&) {
+  reader r(text);
+  char format = 0;
+  int64_t count = 0;
+  if (!r.byte(format) || format != page_format || !r.integer(out.page) ||
+      !r.integer(out.per_page) || !r.integer(out.total) || !r.integer(count) || count < 0 ||
+      count > 1000)
     return false;
-  }
+  out.items.assign(static_cast<size_t>(count), target{});
+  for (auto& t : out.items)
+    if (!read_target(r, t)) return false;
+  return r.done();
 }
 
 std::string make_uuid() {

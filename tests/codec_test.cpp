@@ -1,0 +1,127 @@
+// Pure tests of the encodings: the cache's binary format, the JSON writer, gzip negotiation.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "http/gzip.hpp"
+#include "http/json_writer.hpp"
+#include "http/problem.hpp"
+#include "storage/model.hpp"
+
+namespace vutf {
+namespace {
+
+target sample() {
+  target t;
+  t.id = make_uuid();
+  t.name = "n\"ame\\\n";
+  t.description = std::string("with\0nul", 8);
+  t.kind = "http-json";
+  t.endpoint_url = "https://x.test/a";
+  t.request_template_json = R"({"q":"{{prompt}}"})";
+  t.response_path = "a.b";
+  t.version = 7;
+  t.created_at_ms = 1700000000123;
+  return t;
+}
+
+TEST(cache_encoding, targets_and_pages_round_trip) {
+  target t = sample();
+  target back;
+  ASSERT_TRUE(decode(encode(t), back));
+  EXPECT_EQ(back.name, t.name);
+  EXPECT_EQ(back.description, t.description);
+  EXPECT_EQ(back.model, std::nullopt);
+  EXPECT_EQ(back.request_template_json, t.request_template_json);
+  EXPECT_EQ(back.version, 7);
+  EXPECT_EQ(back.created_at_ms, t.created_at_ms);
+  target_page p;
+  p.items = {t, t};
+  p.total = 42;
+  p.page = 3;
+  target_page pback;
+  ASSERT_TRUE(decode(encode(p), pback));
+  EXPECT_EQ(pback.items.size(), 2u);
+  EXPECT_EQ(pback.total, 42);
+  EXPECT_EQ(pback.page, 3);
+}
+
+TEST(cache_encoding, corrupt_entries_are_rejected) {
+  std::string e = encode(sample());
+  target t;
+  for (size_t cut : {size_t{0}, size_t{1}, e.size() / 2, e.size() - 1})
+    EXPECT_FALSE(decode(e.substr(0, cut), t)) << cut;
+  EXPECT_FALSE(decode(e + "x", t));
+  target_page p;
+  EXPECT_FALSE(decode(e, p));  // a target is not a page
+  std::string huge = "T" + std::string(8, '\xff');
+  EXPECT_FALSE(decode(huge, t));
+}
+
+TEST(json_writer, escapes_and_stays_valid_json) {
+  std::string nasty = std::string("q\"b\\s\n\t\x01", 8) + "\xff\xfe" + "é€😀";
+  http::json_writer w;
+  w.begin_object().key("s").value(nasty).key("n").value(int64_t{-5}).key("z").null();
+  w.key("a").begin_array().value(int64_t{1}).raw("{\"x\":[]}").end_array().end_object();
+  auto j = nlohmann::json::parse(w.take());
+  EXPECT_EQ(j["s"], std::string("q\"b\\s\n\t\x01", 8) + "\xEF\xBF\xBD\xEF\xBF\xBD" + "é€😀");
+  EXPECT_EQ(j["n"], -5);
+  EXPECT_TRUE(j["z"].is_null());
+  EXPECT_EQ(j["a"][1]["x"].size(), 0u);
+}
+
+TEST(gzip, accept_encoding_negotiation) {
+  EXPECT_TRUE(http::accepts_gzip("gzip"));
+  EXPECT_TRUE(http::accepts_gzip("deflate, GZIP;q=0.5"));
+  EXPECT_TRUE(http::accepts_gzip("*"));
+  EXPECT_FALSE(http::accepts_gzip("gzip;q=0"));
+  EXPECT_FALSE(http::accepts_gzip("identity"));
+  EXPECT_FALSE(http::accepts_gzip(""));
+  EXPECT_FALSE(http::accepts_gzip("gzip;q=0, *"));
+}
+
+TEST(problem, every_error_has_one_status_and_a_stable_code) {
+  EXPECT_EQ(http::http_status(errc::validation_error), 422);
+  EXPECT_EQ(http::http_status(errc::db_pool_exhausted), 503);
+  EXPECT_EQ(http::http_status(errc::request_timeout), 504);
+  EXPECT_STREQ(error_code(errc::db_pool_exhausted), "DB_POOL_EXHAUSTED");
+  auto body = nlohmann::json::parse(http::problem_body(errc::validation_error, "d", "/x", "rid",
+                                                       {{"name", "bad"}}));
+  EXPECT_EQ(body["type"], "https://violentutf.dev/problems/validation-error");
+  EXPECT_EQ(body["errors"][0]["field"], "name");
+  auto plain = nlohmann::json::parse(http::problem_body(errc::not_found, "d", "/x", "rid"));
+  EXPECT_FALSE(plain.contains("errors"));
+}
+
+TEST(validate, target_rules) {
+  target t;
+  t.name = std::string(101, 'a');
+  t.kind = "openai-chat";
+  t.endpoint_url = "http://user@host/";
+  t.timeout_seconds = 0;
+  t.max_concurrency = 65;
+  std::set<std::string> fields;
+  for (const auto& e : validate(t)) fields.insert(e.field);
+  EXPECT_EQ(fields, (std::set<std::string>{"name", "endpoint_url", "timeout_seconds",
+                                            "max_concurrency"}));
+  t.name = std::string(100, 'a');
+  t.endpoint_url = "https://[::1]:8080/v1";
+  t.timeout_seconds = 300;
+  t.max_concurrency = 64;
+  EXPECT_TRUE(validate(t).empty());
+  t.response_path = "";
+  EXPECT_EQ(validate(t).size(), 1u);
+}
+
+TEST(uuid, made_ids_are_lowercase_v4) {
+  for (int i = 0; i < 100; ++i) {
+    std::string id = make_uuid();
+    EXPECT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id[14], '4');
+  }
+  EXPECT_FALSE(is_uuid("00000000-0000-4000-8000-00000000000G"));
+  EXPECT_FALSE(is_uuid("../etc/passwd"));
+}
+
+}  // namespace
+}  // namespace vutf
