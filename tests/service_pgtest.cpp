@@ -1,0 +1,84 @@
+// Black-box tests of the built binary against a live PostgreSQL: deadlines and graceful stop.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <future>
+#include <nlohmann/json.hpp>
+#include <pqxx/pqxx>
+
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+const char* const target_body =
+    R"({"name":"%s","kind":"openai-chat","endpoint_url":"http://127.0.0.1:9/v1"})";
+
+std::string body_named(const std::string& name) {
+  char buf[256];
+  snprintf(buf, sizeof buf, target_body, name.c_str());
+  return buf;
+}
+
+bool waiting_on_lock(const std::string& admin) {
+  return test::pg_query(admin,
+                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        "'violentutf-api' AND wait_event_type = 'Lock'") != "0";
+}
+
+TEST(service_pg, a_request_past_request_timeout_gets_504_and_its_statement_is_cancelled) {
+  std::string db = test::fresh_pg_database();
+  std::string admin = test::required_env("VUTF_TEST_PG_URL");
+  test::service_process p(env_map{{"DATABASE_URL", db}, {"REQUEST_TIMEOUT", "10"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  pqxx::connection locker(db);
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE");
+
+  httplib::Client c("127.0.0.1", p.api_port());
+  c.set_read_timeout(60, 0);
+  auto start = std::chrono::steady_clock::now();
+  auto r = c.Post("/api/v1/targets", body_named("slow"), "application/json");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 504);
+  EXPECT_EQ(nlohmann::json::parse(r->body)["error_code"], "REQUEST_TIMEOUT");
+  EXPECT_GE(took, std::chrono::seconds(9));
+  EXPECT_LT(took, std::chrono::seconds(20));
+  EXPECT_TRUE(test::eventually([&] { return !waiting_on_lock(admin); }));
+  lock.abort();
+  EXPECT_EQ(test::pg_query(db, "SELECT count(*) FROM targets"), "0");  // rolled back, not stored
+}
+
+TEST(service_pg, sigterm_lets_in_flight_requests_finish_then_exits_0) {
+  std::string db = test::fresh_pg_database();
+  std::string admin = test::required_env("VUTF_TEST_PG_URL");
+  test::service_process p(env_map{{"DATABASE_URL", db}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  pqxx::connection locker(db);
+  pqxx::work lock(locker);
+  lock.exec("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE");
+
+  auto in_flight = std::async(std::launch::async, [&] {
+    httplib::Client c("127.0.0.1", p.api_port());
+    c.set_read_timeout(60, 0);
+    auto r = c.Post("/api/v1/targets", body_named("in-flight"), "application/json");
+    return r ? r->status : -1;
+  });
+  ASSERT_TRUE(test::eventually([&] { return waiting_on_lock(admin); }));
+  p.signal(SIGTERM);
+  // New connections are refused once the listener is closed; the in-flight one is not cut.
+  EXPECT_TRUE(test::eventually([&] {
+    httplib::Client probe("127.0.0.1", p.api_port());
+    probe.set_connection_timeout(0, 200000);
+    return !probe.Get("/api/v1/live");
+  }));
+  lock.abort();
+  EXPECT_EQ(in_flight.get(), 201);
+  EXPECT_EQ(p.wait_exit(), 0) << p.err();
+  EXPECT_EQ(test::pg_query(db, "SELECT count(*) FROM targets"), "1");
+}
+
+}  // namespace
+}  // namespace vutf
