@@ -1,10 +1,11 @@
 #include "actors/cache.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -65,8 +66,8 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
     self->state.backend = std::make_unique<storage::memory_cache>(cfg.memory_bytes);
     self->state.in_process = true;
   } else {
-    self->state.backend = storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url),
-                                                    cfg.timeout);
+    self->state.backend =
+        storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url), cfg.timeout);
   }
   return {
       [=](cache_lookup& l) -> cache_entry {
@@ -87,11 +88,13 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
         });
       },
       [=](cache_bump& b) -> bool {
-        return guarded(self, *m, [&] {
-                 for (const auto& scope : b.scopes)
-                   self->state.backend->incr("global:" + scope + ":version", 1);
-                 return true;
-               }).has_value();
+        return guarded(self, *m,
+                       [&] {
+                         for (const auto& scope : b.scopes)
+                           self->state.backend->incr("global:" + scope + ":version", 1);
+                         return true;
+                       })
+            .has_value();
       },
       [=](probe_atom) -> dependency_check {
         if (self->state.in_process) return dependency_check{"in-process", 0};

@@ -1,5 +1,8 @@
 #include "actors/db_pool.hpp"
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
@@ -9,8 +12,6 @@
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
 
 namespace vutf {
 namespace {
@@ -29,10 +30,14 @@ struct connection_state {
 // What a client may see of a database failure: never SQL, paths or exception text.
 const char* client_detail(errc code) {
   switch (code) {
-    case errc::request_timeout: return "The request took longer than REQUEST_TIMEOUT.";
-    case errc::db_unavailable: return "The database is unavailable.";
-    case errc::conflict: return "The change conflicts with an existing record.";
-    default: return "An internal error occurred.";
+    case errc::request_timeout:
+      return "The request took longer than REQUEST_TIMEOUT.";
+    case errc::db_unavailable:
+      return "The database is unavailable.";
+    case errc::conflict:
+      return "The change conflicts with an existing record.";
+    default:
+      return "An internal error occurred.";
   }
 }
 
@@ -64,9 +69,9 @@ db_connection_actor::behavior_type db_connection(
                 clock::now() < call.deadline)
               continue;
             if (e.code != errc::conflict)
-              log::warning("database call failed",
-                           {{"statement", call.statement}, {"code", error_code(e.code)},
-                            {"error", e.what()}});
+              log::warning("database call failed", {{"statement", call.statement},
+                                                    {"code", error_code(e.code)},
+                                                    {"error", e.what()}});
             return db_result{failure{e.code, client_detail(e.code), {}}, {}};
           } catch (const std::exception& e) {
             log::error("database call failed",
@@ -111,7 +116,9 @@ struct pool_state {
 
 using pool_pointer = db_pool_actor::stateful_pointer<pool_state>;
 
-db_result failed(errc code, const char* detail) { return db_result{failure{code, detail, {}}, {}}; }
+db_result failed(errc code, const char* detail) {
+  return db_result{failure{code, detail, {}}, {}};
+}
 
 pool_status status_of(pool_pointer self) {
   const auto& cfg = self->state.cfg;
@@ -151,8 +158,7 @@ pooled* find_connection(pool_pointer self, const caf::actor_addr& addr) {
 
 void dispatch(pool_pointer self);
 
-void finish(pool_pointer self,
-            uint64_t id, const caf::actor_addr& addr, db_result r) {
+void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_result r) {
   auto it = self->state.in_flight.find(id);
   if (it != self->state.in_flight.end()) {
     it->second.rp.deliver(std::move(r));
@@ -173,8 +179,7 @@ void start(pool_pointer self, pooled& c, waiter w) {
   self->request(c.actor, caf::infinite, std::move(w.call))
       .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
             [=](caf::error&) {
-              finish(self, id, addr,
-                     failed(errc::db_unavailable, "The database is unavailable."));
+              finish(self, id, addr, failed(errc::db_unavailable, "The database is unavailable."));
             });
 }
 
@@ -205,7 +210,8 @@ void expire(pool_pointer self) {
   auto now = clock::now();
   for (auto it = st.waiters.begin(); it != st.waiters.end();) {
     if (now >= it->call.deadline) {
-      it->rp.deliver(failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
+      it->rp.deliver(
+          failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
     } else if (now >= it->pool_deadline) {
       m->db_pool_timeouts.Increment();
       it->rp.deliver(failed(errc::db_pool_exhausted,

@@ -71,7 +71,9 @@ struct service::impl {
   std::vector<std::unique_ptr<caf::scoped_actor>> callers;
 
   impl(const settings& s, std::shared_ptr<metrics> metrics)
-      : cfg(s), m(std::move(metrics)), sys(with_threads(sys_cfg, vutf::scheduler_threads(s, usable_cores()))) {}
+      : cfg(s),
+        m(std::move(metrics)),
+        sys(with_threads(sys_cfg, vutf::scheduler_threads(s, usable_cores()))) {}
 
   caf::scoped_actor& caller() {
     thread_local uint64_t owner = 0;
@@ -88,7 +90,8 @@ struct service::impl {
   template <class R, class Handle, class Msg>
   R ask(const Handle& h, Msg&& msg) {
     R out = R::fail(errc::internal_error, "An internal error occurred.");
-    caller()->request(h, caf::infinite, std::forward<Msg>(msg))
+    caller()
+        ->request(h, caf::infinite, std::forward<Msg>(msg))
         .receive([&](R& r) { out = std::move(r); }, [](caf::error&) {});
     return out;
   }
@@ -161,23 +164,28 @@ result<nothing> service::ask(target_delete msg) {
 
 pool_status service::database_pool() {
   pool_status out;
-  impl_->caller()->request(impl_->pool, caf::infinite, status_atom::value)
+  impl_->caller()
+      ->request(impl_->pool, caf::infinite, status_atom::value)
       .receive([&](pool_status& s) { out = s; }, [](caf::error&) {});
   return out;
 }
 
 cache_status service::cache_pool() {
   cache_status out;
-  impl_->caller()->request(impl_->cache, caf::infinite, status_atom::value)
+  impl_->caller()
+      ->request(impl_->cache, caf::infinite, status_atom::value)
       .receive([&](cache_status& s) { out = s; }, [](caf::error&) {});
   return out;
 }
 
-health_snapshot service::health() const { return impl_->board->read(); }
+health_snapshot service::health() const {
+  return impl_->board->read();
+}
 
 health_snapshot service::probe() {
   health_snapshot out = impl_->board->read();
-  impl_->caller()->request(impl_->health, caf::infinite, probe_atom::value)
+  impl_->caller()
+      ->request(impl_->health, caf::infinite, probe_atom::value)
       .receive([&](health_snapshot& s) { out = s; }, [](caf::error&) {});
   return out;
 }
@@ -186,7 +194,9 @@ int64_t service::scheduler_threads() const {
   return static_cast<int64_t>(impl_->sys.scheduler().num_workers());
 }
 
-const settings& service::config() const { return impl_->cfg; }
+const settings& service::config() const {
+  return impl_->cfg;
+}
 
 clock::time_point service::deadline() const {
   return clock::now() + std::chrono::seconds(impl_->cfg.request_timeout);

@@ -10,7 +10,9 @@ namespace vutf {
 namespace {
 
 constexpr const char* list_scope = "targets";
-std::string target_scope(const std::string& id) { return "target:" + id; }
+std::string target_scope(const std::string& id) {
+  return "target:" + id;
+}
 
 // Length-prefixed, so no client text can make two queries share a key.
 std::string list_suffix(const target_query& q) {
@@ -34,11 +36,16 @@ result<T> not_found() {
   return result<T>::fail(errc::not_found, "Target not found.");
 }
 
+// Why a change may not touch `current`: it does not exist, or If-Match names another version.
 template <class T>
-result<T> version_mismatch(int64_t current) {
-  return result<T>::fail(errc::precondition_failed,
-                         "If-Match does not match the current version " +
-                             std::to_string(current) + ".");
+std::optional<result<T>> refuse_change(const std::optional<target>& current,
+                                       const std::optional<int64_t>& if_match) {
+  if (!current) return not_found<T>();
+  if (if_match && *if_match != current->version)
+    return result<T>::fail(
+        errc::precondition_failed,
+        "If-Match does not match the current version " + std::to_string(current->version) + ".");
+  return std::nullopt;
 }
 
 // The plumbing every message shares: database calls whose work returns result<T>, reads
@@ -90,7 +97,7 @@ struct plumbing {
   // `call` and caches what it found under the version the lookup saw.
   template <class T, class Accept>
   caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
-                                                       db_call call, Accept accept) const {
+                                                      db_call call, Accept accept) const {
     auto rp = self->make_response_promise<result<T>>();
     auto p = *this;
     lookup(scope, suffix, rp, [=](cache_entry& e) mutable {
@@ -111,7 +118,7 @@ struct plumbing {
   // caller's next read sees its own write.
   template <class T>
   caf::typed_response_promise<result<T>> write(db_call call, std::vector<std::string> scopes,
-                                                std::string conflict_detail) const {
+                                               std::string conflict_detail) const {
     auto rp = self->make_response_promise<result<T>>();
     auto p = *this;
     run<T>(std::move(call), rp, std::move(conflict_detail), [=](result<T> r) mutable {
@@ -162,11 +169,10 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
                      },
                      g.deadline};
         // One record per id, shared by every reader: the owner is checked on each hit.
-        return p.read_through<target>(target_scope(g.id), "record", std::move(call),
-                                      [owner = g.owner_id](target t) {
-                                        return t.owner_id == owner ? result<target>{{}, t}
-                                                                   : not_found<target>();
-                                      });
+        return p.read_through<target>(
+            target_scope(g.id), "record", std::move(call), [owner = g.owner_id](target t) {
+              return t.owner_id == owner ? result<target>{{}, t} : not_found<target>();
+            });
       },
       [=](target_list& l) {
         // A page, then (on a miss) the cached total, so a cold page costs one index range and
@@ -198,7 +204,8 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
             p.run<target_page>(std::move(call), rp, "", [=](result<target_page> r) mutable {
               if (r.ok()) {
                 p.store(list_scope, page_entry, page_key, encode(r.value));
-                if (!known) p.store(list_scope, count_entry, count_key, std::to_string(r.value.total));
+                if (!known)
+                  p.store(list_scope, count_entry, count_key, std::to_string(r.value.total));
               }
               rp.deliver(std::move(r));
             });
@@ -210,9 +217,8 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
         db_call call{"target_update", storage::access::write,
                      [u](storage::session& s) -> std::any {
                        auto current = storage::find_target(s, u.id, u.owner_id);
-                       if (!current) return not_found<target>();
-                       if (u.if_match && *u.if_match != current->version)
-                         return version_mismatch<target>(current->version);
+                       if (auto refused = refuse_change<target>(current, u.if_match))
+                         return *refused;
                        target t = *current;
                        apply_patch(t, u.patch);
                        if (auto errors = validate(t); !errors.empty())
@@ -234,9 +240,8 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
         db_call call{"target_delete", storage::access::write,
                      [d](storage::session& s) -> std::any {
                        auto current = storage::find_target(s, d.id, d.owner_id);
-                       if (!current) return not_found<nothing>();
-                       if (d.if_match && *d.if_match != current->version)
-                         return version_mismatch<nothing>(current->version);
+                       if (auto refused = refuse_change<nothing>(current, d.if_match))
+                         return *refused;
                        if (!storage::delete_target(s, d.id, d.owner_id, now_ms()))
                          return not_found<nothing>();
                        return result<nothing>{};

@@ -12,11 +12,11 @@
 namespace vutf {
 
 using targets_actor = caf::typed_actor<
-    caf::replies_to<target_create>::with<result<target>>,       // validate and insert
-    caf::replies_to<target_get>::with<result<target>>,          // one target, through the cache
-    caf::replies_to<target_list>::with<result<target_page>>,    // one page, through the cache
-    caf::replies_to<target_update>::with<result<target>>,       // merge, validate, If-Match
-    caf::replies_to<target_delete>::with<result<nothing>>>;     // soft delete
+    caf::replies_to<target_create>::with<result<target>>,     // validate and insert
+    caf::replies_to<target_get>::with<result<target>>,        // one target, through the cache
+    caf::replies_to<target_list>::with<result<target_page>>,  // one page, through the cache
+    caf::replies_to<target_update>::with<result<target>>,     // merge, validate, If-Match
+    caf::replies_to<target_delete>::with<result<nothing>>>;   // soft delete
 
 targets_actor spawn_targets(caf::actor_system& sys, db_pool_actor pool, cache_actor cache,
                             std::chrono::seconds cache_ttl);

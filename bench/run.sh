@@ -109,7 +109,7 @@ before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
 run_wrk "POST /api/v1/targets" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
 w5=$LAST_RPS
 after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
-w5_rows="$(( after - before )) rows stored for $LAST_CREATED responses 201"
+w5_rows="$(( after - before )) rows stored (warm-up included) for $LAST_CREATED responses 201"
 stop_service
 
 # --- SQLite and the in-process cache (the embedded defaults) ---

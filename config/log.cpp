@@ -1,10 +1,11 @@
 #include "config/log.hpp"
 
-#include "config/time.hpp"
-
 #include <unistd.h>
 
 #include <atomic>
+
+#include "config/json_escape.hpp"
+#include "config/time.hpp"
 
 namespace vutf::log {
 namespace {
@@ -14,34 +15,16 @@ std::atomic<bool> json{true};
 
 const char* name(level l) {
   switch (l) {
-    case level::debug: return "debug";
-    case level::info: return "info";
-    case level::warning: return "warning";
-    case level::error: return "error";
+    case level::debug:
+      return "debug";
+    case level::info:
+      return "info";
+    case level::warning:
+      return "warning";
+    case level::error:
+      return "error";
   }
   return "info";
-}
-
-void append_json_string(std::string& out, const std::string& s) {
-  out += '"';
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  out += '"';
 }
 
 }  // namespace
@@ -55,7 +38,9 @@ void configure(const std::string& level_name, const std::string& format) {
   json = format != "text";
 }
 
-bool enabled(level l) { return static_cast<int>(l) >= threshold.load(std::memory_order_relaxed); }
+bool enabled(level l) {
+  return static_cast<int>(l) >= threshold.load(std::memory_order_relaxed);
+}
 
 void write(level l, const std::string& message, std::initializer_list<field> fields) {
   if (!enabled(l)) return;

@@ -46,7 +46,9 @@ struct setting_def {
   const char* help;
 };
 
-bool has_prefix(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+bool has_prefix(const std::string& s, const char* p) {
+  return s.rfind(p, 0) == 0;
+}
 
 std::string check_host(const std::string& v) {
   if (v.empty() || v.size() > 253) return "an IPv4/IPv6 literal or hostname";
@@ -134,12 +136,11 @@ const std::vector<setting_def>& table() {
       {"CACHE_TTL", "Cache", "300", false, integer_rule{&settings::cache_ttl, 60, 3600, "s"},
        "Default time-to-live of cached entries."},
       {"REDIS_MAX_CONNECTIONS", "Cache", "20", false,
-       integer_rule{&settings::redis_max_connections, 1, 1000, ""},
-       "Redis connection actors."},
+       integer_rule{&settings::redis_max_connections, 1, 1000, ""}, "Redis connection actors."},
       {"REDIS_TIMEOUT", "Cache", "2", false, integer_rule{&settings::redis_timeout, 1, 60, "s"},
        "Connect and command timeout; a slow or dead Redis is a cache miss, never a failure."},
-      {"ENABLE_METRICS", "Metrics and logs", "true", false,
-       boolean_rule{&settings::enable_metrics}, "Serve Prometheus metrics on METRICS_PORT."},
+      {"ENABLE_METRICS", "Metrics and logs", "true", false, boolean_rule{&settings::enable_metrics},
+       "Serve Prometheus metrics on METRICS_PORT."},
       {"METRICS_PORT", "Metrics and logs", "9090", false,
        integer_rule{&settings::metrics_port, 0, 65535, ""},
        "Port of http://SERVER_HOST:METRICS_PORT/metrics; 0 picks any free port."},
@@ -255,7 +256,8 @@ int64_t cgroup_cpu_limit() {
     double q = std::stod(quota), p = std::stod(period);
     if (p > 0) return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q / p)));
   }
-  std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"), p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
+  std::ifstream q1("/sys/fs/cgroup/cpu/cpu.cfs_quota_us"),
+      p1("/sys/fs/cgroup/cpu/cpu.cfs_period_us");
   double q = -1, p = 0;
   if (q1 >> q && p1 >> p && q > 0 && p > 0)
     return std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q / p)));
@@ -347,7 +349,8 @@ std::string configuration_markdown() {
   for (const auto& d : table()) {
     if (group != d.group) {
       group = d.group;
-      out += "\n## " + group + "\n\n| variable | default | allowed | meaning |\n|---|---|---|---|\n";
+      out +=
+          "\n## " + group + "\n\n| variable | default | allowed | meaning |\n|---|---|---|---|\n";
     }
     std::string def = *d.default_value ? std::string("`") + d.default_value + "`" : "(unset)";
     std::string allowed = allowed_text(d);

@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <prometheus/gauge.h>
 #include <strings.h>
 
 #include <nlohmann/json.hpp>
@@ -10,7 +11,6 @@
 #include "http/problem.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
-#include <prometheus/gauge.h>
 
 #ifndef VUTF_VERSION
 #define VUTF_VERSION "0.0.0"
@@ -58,7 +58,9 @@ bool match(const char* pattern, const std::string& path, std::vector<std::string
   return i == path.size();
 }
 
-std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const json& j) {
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
 
 api_response json_response(int status, std::string body) {
   api_response r;
@@ -197,8 +199,8 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
     return r;
   }
 
-  context c{req, request_id, std::move(params), {},
-            start + std::chrono::seconds(cfg_.request_timeout)};
+  context c{
+      req, request_id, std::move(params), {}, start + std::chrono::seconds(cfg_.request_timeout)};
   auto length = req.header("Content-Length");
   auto encoding = req.header("Transfer-Encoding");
   bool chunked = encoding && encoding->find("chunked") != std::string::npos;
@@ -210,10 +212,10 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
   if (found->body == body_rule::json) {
     size_t limit = static_cast<size_t>(cfg_.max_request_size);
     auto too_large = [&] {
-      api_response r = problem(errc::payload_too_large,
-                               "The body is larger than MAX_REQUEST_SIZE (" +
-                                   std::to_string(limit) + " bytes).",
-                               req.path, request_id);
+      api_response r =
+          problem(errc::payload_too_large,
+                  "The body is larger than MAX_REQUEST_SIZE (" + std::to_string(limit) + " bytes).",
+                  req.path, request_id);
       r.close_connection = true;  // the rest of the body is not read
       return finish_route(r);
     };
@@ -230,8 +232,8 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
     std::string media = type.substr(0, type.find(';'));
     while (!media.empty() && media.back() == ' ') media.pop_back();
     if (!iequals(media, "application/json")) {
-      api_response r = problem(errc::unsupported_media_type,
-                               "The body must be application/json.", req.path, request_id);
+      api_response r = problem(errc::unsupported_media_type, "The body must be application/json.",
+                               req.path, request_id);
       r.close_connection = has_body;
       return finish_route(r);
     }
@@ -256,8 +258,8 @@ void api::finish(const api_request& req, api_response& res, const std::string& r
   if (cfg_.environment == "production")
     h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   if (res.close_connection) h.emplace_back("Connection", "close");
-  bool compressible = res.content_type.find("json") != std::string::npos ||
-                      res.content_type.rfind("text/", 0) == 0;
+  bool compressible =
+      res.content_type.find("json") != std::string::npos || res.content_type.rfind("text/", 0) == 0;
   if (compressible && !res.body.empty()) {
     h.emplace_back("Vary", "Accept-Encoding");
     if (res.body.size() >= static_cast<size_t>(cfg_.gzip_min_size) &&
@@ -288,13 +290,14 @@ api_response api::health(const context&) const {
   bool healthy = s.database.status == "up" && s.cache.status != "down";
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(clock::now() - started_);
   return json_response(
-      200, dump({{"status", healthy ? "healthy" : "degraded"},
-                 {"timestamp", format_timestamp(now_ms())},
-                 {"service", "violentutf-api"},
-                 {"version", VUTF_VERSION},
-                 {"environment", cfg_.environment},
-                 {"uptime_seconds", uptime.count()},
-                 {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}}}));
+      200,
+      dump({{"status", healthy ? "healthy" : "degraded"},
+            {"timestamp", format_timestamp(now_ms())},
+            {"service", "violentutf-api"},
+            {"version", VUTF_VERSION},
+            {"environment", cfg_.environment},
+            {"uptime_seconds", uptime.count()},
+            {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}}}));
 }
 
 api_response api::ready(const context&) const {
@@ -302,22 +305,21 @@ api_response api::ready(const context&) const {
   pool_status db = svc_.database_pool();
   cache_status cache = svc_.cache_pool();
   bool ready = s.database.status == "up";
-  json body = {
-      {"status", ready ? "ready" : "not_ready"},
-      {"timestamp", format_timestamp(now_ms())},
-      {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}},
-      {"pools",
-       {{"database",
-         {{"size", db.size},
-          {"max_overflow", db.max_overflow},
-          {"in_use", db.in_use},
-          {"idle", db.idle},
-          {"overflow_in_use", db.overflow_in_use},
-          {"waiting", db.waiting}}},
-        {"cache", {{"size", cache.size}, {"in_use", cache.in_use}}}}},
-      {"workers",
-       {{"scheduler_threads", svc_.scheduler_threads()},
-        {"max_connections", cfg_.max_connections}}}};
+  json body = {{"status", ready ? "ready" : "not_ready"},
+               {"timestamp", format_timestamp(now_ms())},
+               {"checks", {{"database", dependency(s.database)}, {"cache", dependency(s.cache)}}},
+               {"pools",
+                {{"database",
+                  {{"size", db.size},
+                   {"max_overflow", db.max_overflow},
+                   {"in_use", db.in_use},
+                   {"idle", db.idle},
+                   {"overflow_in_use", db.overflow_in_use},
+                   {"waiting", db.waiting}}},
+                 {"cache", {{"size", cache.size}, {"in_use", cache.in_use}}}}},
+               {"workers",
+                {{"scheduler_threads", svc_.scheduler_threads()},
+                 {"max_connections", cfg_.max_connections}}}};
   return json_response(ready ? 200 : 503, dump(body));
 }
 

@@ -6,63 +6,109 @@ namespace vutf::http {
 
 int http_status(errc e) {
   switch (e) {
-    case errc::ok: return 200;
-    case errc::bad_request: return 400;
-    case errc::unauthorized: return 401;
-    case errc::forbidden: return 403;
-    case errc::not_found: return 404;
-    case errc::method_not_allowed: return 405;
-    case errc::conflict: return 409;
-    case errc::length_required: return 411;
-    case errc::precondition_failed: return 412;
-    case errc::payload_too_large: return 413;
-    case errc::unsupported_media_type: return 415;
-    case errc::validation_error: return 422;
-    case errc::rate_limited: return 429;
-    case errc::internal_error: return 500;
-    case errc::too_many_connections: return 503;
-    case errc::db_pool_exhausted: return 503;
-    case errc::db_unavailable: return 503;
-    case errc::request_timeout: return 504;
+    case errc::ok:
+      return 200;
+    case errc::bad_request:
+      return 400;
+    case errc::unauthorized:
+      return 401;
+    case errc::forbidden:
+      return 403;
+    case errc::not_found:
+      return 404;
+    case errc::method_not_allowed:
+      return 405;
+    case errc::conflict:
+      return 409;
+    case errc::length_required:
+      return 411;
+    case errc::precondition_failed:
+      return 412;
+    case errc::payload_too_large:
+      return 413;
+    case errc::unsupported_media_type:
+      return 415;
+    case errc::validation_error:
+      return 422;
+    case errc::rate_limited:
+      return 429;
+    case errc::internal_error:
+      return 500;
+    case errc::too_many_connections:
+      return 503;
+    case errc::db_pool_exhausted:
+      return 503;
+    case errc::db_unavailable:
+      return 503;
+    case errc::request_timeout:
+      return 504;
   }
   return 500;
 }
 
 errc error_for_status(int status) {
   switch (status) {
-    case 400: return errc::bad_request;
-    case 404: return errc::not_found;
-    case 405: return errc::method_not_allowed;
-    case 411: return errc::length_required;
-    case 413: return errc::payload_too_large;
-    case 414: return errc::bad_request;
-    case 415: return errc::unsupported_media_type;
-    case 416: return errc::bad_request;
-    case 503: return errc::too_many_connections;
-    case 504: return errc::request_timeout;
-    default: return errc::internal_error;
+    case 400:
+      return errc::bad_request;
+    case 404:
+      return errc::not_found;
+    case 405:
+      return errc::method_not_allowed;
+    case 411:
+      return errc::length_required;
+    case 413:
+      return errc::payload_too_large;
+    case 414:
+      return errc::bad_request;
+    case 415:
+      return errc::unsupported_media_type;
+    case 416:
+      return errc::bad_request;
+    case 503:
+      return errc::too_many_connections;
+    case 504:
+      return errc::request_timeout;
+    default:
+      return errc::internal_error;
   }
 }
 
 const char* status_title(int status) {
   switch (status) {
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Payload Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Entity";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Error";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 409:
+      return "Conflict";
+    case 411:
+      return "Length Required";
+    case 412:
+      return "Precondition Failed";
+    case 413:
+      return "Payload Too Large";
+    case 414:
+      return "URI Too Long";
+    case 415:
+      return "Unsupported Media Type";
+    case 422:
+      return "Unprocessable Entity";
+    case 429:
+      return "Too Many Requests";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
   }
 }
 

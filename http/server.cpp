@@ -79,12 +79,14 @@ class deadline_stream : public httplib::Stream {
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) describe(addr, ip, port);
+    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      describe(addr, ip, port);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
     sockaddr_storage addr{};
     socklen_t len = sizeof addr;
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) describe(addr, ip, port);
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+      describe(addr, ip, port);
   }
   socket_t socket() const override { return sock_; }
 
@@ -118,8 +120,7 @@ struct connection_context {
 thread_local connection_context current;
 
 std::string raw_response(const api_response& r) {
-  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " +
-                    status_title(r.status) + "\r\n";
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + " " + status_title(r.status) + "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   for (const auto& [k, v] : r.headers)
@@ -196,8 +197,7 @@ class frontend : public httplib::Server {
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (!admit()) {
       api_request req;
-      api_response r = api_.reject(503, req,
-                                   "The server is at MAX_CONNECTIONS; retry shortly.");
+      api_response r = api_.reject(503, req, "The server is at MAX_CONNECTIONS; retry shortly.");
       r.headers.emplace_back("Retry-After", "1");
       std::string raw = raw_response(r);
       deadline_stream s(sock);
@@ -312,11 +312,11 @@ server::server(const api& a, const settings& s, server_options o)
   // Errors cpp-httplib detects itself (malformed request line, oversized headers...).
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [&svr](const httplib::Request& req, httplib::Response& res) {
-    if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
-    api_request ar = convert(req);
-    apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
-    return httplib::Server::HandlerResponse::Handled;
-  }));
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        api_request ar = convert(req);
+        apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
   svr.set_exception_handler(
       [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         api_request ar = convert(req);
@@ -344,8 +344,12 @@ int server::bind() {
   return port;
 }
 
-void server::serve() { impl_->svr.listen_after_bind(); }
+void server::serve() {
+  impl_->svr.listen_after_bind();
+}
 
-void server::stop() { impl_->svr.stop_serving(); }
+void server::stop() {
+  impl_->svr.stop_serving();
+}
 
 }  // namespace vutf::http

@@ -16,8 +16,8 @@ constexpr size_t max_headers = 50;
 bool is_token(const std::string& s) {
   if (s.empty() || s.size() > 100) return false;
   for (unsigned char c : s)
-    if (!(std::isalnum(c) || std::string("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
-                                 std::string::npos))
+    if (!(std::isalnum(c) ||
+          std::string("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string::npos))
       return false;
   return true;
 }
@@ -81,8 +81,9 @@ target_patch read_fields(const json& j, std::vector<field_error>& errors) {
       if (ok) {
         p.headers_json = value.dump();
       } else {
-        errors.push_back({key, "must be an object of at most 50 header names to string values "
-                               "without line breaks"});
+        errors.push_back({key,
+                          "must be an object of at most 50 header names to string values "
+                          "without line breaks"});
       }
     }
   }

@@ -32,7 +32,8 @@ metrics::metrics() : metrics(std::make_shared<prometheus::Registry>()) {}
 
 metrics::metrics(std::shared_ptr<prometheus::Registry> r)
     : requests_in_progress(gauge(*r, "http_requests_in_progress", "Requests being served now.")),
-      db_pool_size(gauge(*r, "db_pool_size", "Persistent database connections (DATABASE_POOL_SIZE).")),
+      db_pool_size(
+          gauge(*r, "db_pool_size", "Persistent database connections (DATABASE_POOL_SIZE).")),
       db_pool_max_overflow(gauge(*r, "db_pool_max_overflow", "DATABASE_MAX_OVERFLOW.")),
       db_pool_in_use(gauge(*r, "db_pool_in_use", "Database connections running a statement.")),
       db_pool_idle(gauge(*r, "db_pool_idle", "Open database connections waiting for work.")),

@@ -83,10 +83,10 @@ int main(int argc, char** argv) {
     vutf::http::api api(svc, *metrics, cfg);
     vutf::http::server server(api, cfg);
     int port = server.bind();
-    std::string metrics_url =
-        metrics_endpoint ? "http://" + cfg.server_host + ":" +
-                               std::to_string(metrics_endpoint->port()) + "/metrics"
-                         : "disabled";
+    std::string metrics_url = metrics_endpoint
+                                  ? "http://" + cfg.server_host + ":" +
+                                        std::to_string(metrics_endpoint->port()) + "/metrics"
+                                  : "disabled";
     vutf::log::info("listening", {{"api", "http://" + cfg.server_host + ":" + std::to_string(port)},
                                   {"metrics", metrics_url}});
     std::cout << "listening api=http://" << cfg.server_host << ":" << port

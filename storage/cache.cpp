@@ -81,8 +81,10 @@ class redis_cache : public cache_backend {
         "local v = redis.call('GET', KEYS[1]) "
         "if not v then redis.call('INCRBY', KEYS[1], ARGV[1]) v = redis.call('GET', KEYS[1]) end "
         "return {v, redis.call('GET', ARGV[2] .. v .. ':' .. ARGV[3])}";
-    reply_ptr r = command({"EVAL", script, "1", version_key, std::to_string(initial), prefix, suffix});
-    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 || r->element[0]->type != REDIS_REPLY_STRING)
+    reply_ptr r =
+        command({"EVAL", script, "1", version_key, std::to_string(initial), prefix, suffix});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_STRING)
       throw cache_error("versioned_get: unexpected reply");
     int64_t version = std::stoll(std::string(r->element[0]->str, r->element[0]->len));
     const redisReply* value = r->element[1];
@@ -170,8 +172,7 @@ std::optional<std::string> memory_cache::get(const std::string& key) {
   return it->second->value;
 }
 
-void memory_cache::set(const std::string& key, const std::string& value,
-                       std::chrono::seconds ttl) {
+void memory_cache::set(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
   del(key);
   size_t size = key.size() + value.size();
   if (size > max_bytes_) return;  // larger than the whole cache: not worth keeping

@@ -22,8 +22,7 @@ class cache_backend {
  public:
   virtual ~cache_backend() = default;
   virtual std::optional<std::string> get(const std::string& key) = 0;
-  virtual void set(const std::string& key, const std::string& value,
-                   std::chrono::seconds ttl) = 0;
+  virtual void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) = 0;
   virtual void del(const std::string& key) = 0;
   // Atomically adds `by` to an integer key (created at 0) and returns the new value.
   virtual int64_t incr(const std::string& key, int64_t by) = 0;

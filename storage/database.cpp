@@ -8,8 +8,7 @@
 namespace vutf::storage {
 
 std::unique_ptr<connection> connect_sqlite(const std::string& path);
-std::unique_ptr<connection> connect_postgres(const std::string& conninfo,
-                                             const connect_options& o);
+std::unique_ptr<connection> connect_postgres(const std::string& conninfo, const connect_options& o);
 
 database_url parse_database_url(const std::string& url) {
   auto strip_prefix = [&](const char* p) -> std::optional<std::string> {

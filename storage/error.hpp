@@ -21,10 +21,10 @@ enum class errc {
   unauthorized,
   forbidden,
   rate_limited,
-  too_many_connections,    // over MAX_CONNECTIONS after the admission wait
-  db_pool_exhausted,       // no connection within DATABASE_POOL_TIMEOUT
-  db_unavailable,          // database down or connection lost
-  request_timeout,         // REQUEST_TIMEOUT passed
+  too_many_connections,  // over MAX_CONNECTIONS after the admission wait
+  db_pool_exhausted,     // no connection within DATABASE_POOL_TIMEOUT
+  db_unavailable,        // database down or connection lost
+  request_timeout,       // REQUEST_TIMEOUT passed
   internal_error,
 };
 

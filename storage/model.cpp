@@ -8,24 +8,42 @@ namespace vutf {
 
 const char* error_code(errc e) {
   switch (e) {
-    case errc::ok: return "OK";
-    case errc::bad_request: return "BAD_REQUEST";
-    case errc::validation_error: return "VALIDATION_ERROR";
-    case errc::not_found: return "NOT_FOUND";
-    case errc::method_not_allowed: return "METHOD_NOT_ALLOWED";
-    case errc::conflict: return "CONFLICT";
-    case errc::precondition_failed: return "PRECONDITION_FAILED";
-    case errc::length_required: return "LENGTH_REQUIRED";
-    case errc::payload_too_large: return "PAYLOAD_TOO_LARGE";
-    case errc::unsupported_media_type: return "UNSUPPORTED_MEDIA_TYPE";
-    case errc::unauthorized: return "UNAUTHORIZED";
-    case errc::forbidden: return "FORBIDDEN";
-    case errc::rate_limited: return "RATE_LIMITED";
-    case errc::too_many_connections: return "TOO_MANY_CONNECTIONS";
-    case errc::db_pool_exhausted: return "DB_POOL_EXHAUSTED";
-    case errc::db_unavailable: return "DB_UNAVAILABLE";
-    case errc::request_timeout: return "REQUEST_TIMEOUT";
-    case errc::internal_error: return "INTERNAL_ERROR";
+    case errc::ok:
+      return "OK";
+    case errc::bad_request:
+      return "BAD_REQUEST";
+    case errc::validation_error:
+      return "VALIDATION_ERROR";
+    case errc::not_found:
+      return "NOT_FOUND";
+    case errc::method_not_allowed:
+      return "METHOD_NOT_ALLOWED";
+    case errc::conflict:
+      return "CONFLICT";
+    case errc::precondition_failed:
+      return "PRECONDITION_FAILED";
+    case errc::length_required:
+      return "LENGTH_REQUIRED";
+    case errc::payload_too_large:
+      return "PAYLOAD_TOO_LARGE";
+    case errc::unsupported_media_type:
+      return "UNSUPPORTED_MEDIA_TYPE";
+    case errc::unauthorized:
+      return "UNAUTHORIZED";
+    case errc::forbidden:
+      return "FORBIDDEN";
+    case errc::rate_limited:
+      return "RATE_LIMITED";
+    case errc::too_many_connections:
+      return "TOO_MANY_CONNECTIONS";
+    case errc::db_pool_exhausted:
+      return "DB_POOL_EXHAUSTED";
+    case errc::db_unavailable:
+      return "DB_UNAVAILABLE";
+    case errc::request_timeout:
+      return "REQUEST_TIMEOUT";
+    case errc::internal_error:
+      return "INTERNAL_ERROR";
   }
   return "INTERNAL_ERROR";
 }
@@ -84,7 +102,8 @@ std::vector<field_error> validate(const target& t) {
   if (t.kind != "openai-chat" && t.kind != "http-json")
     e.push_back({"kind", "must be one of openai-chat, http-json"});
   if (!valid_url(t.endpoint_url))
-    e.push_back({"endpoint_url", "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+    e.push_back({"endpoint_url",
+                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
   if (t.model && (t.model->empty() || utf8_length(*t.model) > 200 || has_control(*t.model)))
     e.push_back({"model", "must be 1-200 characters"});
   if (t.timeout_seconds < 1 || t.timeout_seconds > 300)
@@ -125,7 +144,8 @@ class writer {
  public:
   void byte(char c) { out.push_back(c); }
   void integer(int64_t v) {
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+    for (int i = 0; i < 8; ++i)
+      out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
   }
   void text(const std::string& s) {
     integer(static_cast<int64_t>(s.size()));
@@ -149,7 +169,8 @@ class reader {
   bool integer(int64_t& v) {
     if (s_.size() - pos_ < 8) return false;
     uint64_t u = 0;
-    for (int i = 0; i < 8; ++i) u |= static_cast<uint64_t>(static_cast<unsigned char>(s_[pos_ + i])) << (8 * i);
+    for (int i = 0; i < 8; ++i)
+      u |= static_cast<uint64_t>(static_cast<unsigned char>(s_[pos_ + i])) << (8 * i);
     pos_ += 8;
     v = static_cast<int64_t>(u);
     return true;

@@ -162,7 +162,9 @@ class sqlite_connection : public connection {
 rows sqlite_session::exec(const statement& s, const std::vector<value>& params) {
   return c_.exec(s, params);
 }
-void sqlite_session::script(const std::string& sql) { c_.script(sql); }
+void sqlite_session::script(const std::string& sql) {
+  c_.script(sql);
+}
 
 }  // namespace
 

@@ -8,14 +8,13 @@
 
 namespace vutf::storage::sql {
 
-#define VUTF_TARGET_COLUMNS                                                                    \
+#define VUTF_TARGET_COLUMNS                                                                 \
   "id, owner_id, name, description, kind, endpoint_url, model, headers, request_template, " \
   "response_path, timeout_seconds, max_concurrency, version, created_at, updated_at"
 
 inline const statement target_insert{
-    "target_insert",
-    "INSERT INTO targets (" VUTF_TARGET_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
+    "target_insert", "INSERT INTO targets (" VUTF_TARGET_COLUMNS
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
 
 inline const statement target_get{
     "target_get", "SELECT " VUTF_TARGET_COLUMNS
@@ -29,16 +28,15 @@ inline const statement target_update{
     "max_concurrency = $12, version = version + 1, updated_at = $13 "
     "WHERE id = $1 AND version = $2 AND deleted_at IS NULL"};
 
-inline const statement target_delete{
-    "target_delete",
-    "UPDATE targets SET deleted_at = $3, version = version + 1 "
-    "WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"};
+inline const statement target_delete{"target_delete",
+                                     "UPDATE targets SET deleted_at = $3, version = version + 1 "
+                                     "WHERE id = $1 AND owner_id = $2 AND deleted_at IS NULL"};
 
 // Filters shared by the count and the page queries: $1 owner, $2 kind ('' = any),
 // $3 LIKE pattern over name and description ('' = any).
-#define VUTF_TARGET_FILTER                                                              \
+#define VUTF_TARGET_FILTER                                                               \
   " FROM targets WHERE deleted_at IS NULL AND owner_id = $1 AND ($2 = '' OR kind = $2) " \
-  "AND ($3 = '' OR lower(name) LIKE $3 ESCAPE '\\' "                                    \
+  "AND ($3 = '' OR lower(name) LIKE $3 ESCAPE '\\' "                                     \
   "OR lower(COALESCE(description, '')) LIKE $3 ESCAPE '\\')"
 
 inline const statement target_count{"target_count", "SELECT COUNT(*)" VUTF_TARGET_FILTER};

@@ -35,9 +35,13 @@ const statement& target_list(const std::string& sort) {
 
 namespace {
 
-value opt(const std::optional<std::string>& v) { return v ? value(*v) : value(nullptr); }
+value opt(const std::optional<std::string>& v) {
+  return v ? value(*v) : value(nullptr);
+}
 
-int64_t to_int(const std::optional<std::string>& v) { return v ? std::stoll(*v) : 0; }
+int64_t to_int(const std::optional<std::string>& v) {
+  return v ? std::stoll(*v) : 0;
+}
 
 target from_row(const row& r) {
   target t;
@@ -92,8 +96,8 @@ std::optional<target> find_target(session& s, const std::string& id, const std::
 bool update_target(session& s, const target& t) {
   rows r = s.exec(sql::target_update,
                   {t.id, t.version - 1, t.name, opt(t.description), t.kind, t.endpoint_url,
-                   opt(t.model), t.headers_json, opt(t.request_template_json),
-                   opt(t.response_path), t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
+                   opt(t.model), t.headers_json, opt(t.request_template_json), opt(t.response_path),
+                   t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
   return r.affected == 1;
 }
 

@@ -1,11 +1,12 @@
 // The HTTP API without sockets: an in-process service on SQLite and api::handle().
+#include "http/api.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
-#include "http/api.hpp"
 #include "http/gzip.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/support/support.hpp"
@@ -133,14 +134,14 @@ TEST_F(api_test, targets_round_trip_and_headers_are_write_only) {
   EXPECT_EQ(got.body.find("secret-value"), std::string::npos);
   EXPECT_EQ(json::parse(got.body), created);
 
-  auto patched = call("PATCH", "/api/v1/targets/" + id, R"({"description":"d"})",
-                      {{"If-Match", "\"1\""}});
+  auto patched =
+      call("PATCH", "/api/v1/targets/" + id, R"({"description":"d"})", {{"If-Match", "\"1\""}});
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(json::parse(patched.body)["version"], 2);
   EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body)["description"], "d");
-  expect_problem(call("PATCH", "/api/v1/targets/" + id, R"({"description":"e"})",
-                      {{"If-Match", "\"1\""}}),
-                 412, "PRECONDITION_FAILED");
+  expect_problem(
+      call("PATCH", "/api/v1/targets/" + id, R"({"description":"e"})", {{"If-Match", "\"1\""}}),
+      412, "PRECONDITION_FAILED");
 
   EXPECT_EQ(call("DELETE", "/api/v1/targets/" + id).status, 204);
   expect_problem(call("GET", "/api/v1/targets/" + id), 404, "NOT_FOUND");
@@ -163,7 +164,7 @@ TEST_F(api_test, every_bad_field_is_listed) {
   json problem = json::parse(r.body);
   for (const auto& e : problem["errors"]) fields.insert(e["field"]);
   EXPECT_EQ(fields, (std::set<std::string>{"name", "kind", "endpoint_url", "timeout_seconds",
-                                            "max_concurrency", "colour"}));
+                                           "max_concurrency", "colour"}));
 }
 
 TEST_F(api_test, http_json_targets_need_a_template_and_a_path) {
@@ -220,9 +221,9 @@ TEST_F(api_test, routing_errors_are_problems) {
 }
 
 TEST_F(api_test, request_ids_are_kept_when_valid_and_replaced_otherwise) {
-  EXPECT_EQ(header(call("GET", "/api/v1/live", "", {{"X-Request-ID", "abc-1.2_3"}}),
-                   "X-Request-ID"),
-            "abc-1.2_3");
+  EXPECT_EQ(
+      header(call("GET", "/api/v1/live", "", {{"X-Request-ID", "abc-1.2_3"}}), "X-Request-ID"),
+      "abc-1.2_3");
   std::string made =
       header(call("GET", "/api/v1/live", "", {{"X-Request-ID", "bad id!"}}), "X-Request-ID");
   EXPECT_TRUE(is_uuid(made)) << made;
@@ -236,8 +237,7 @@ TEST_F(api_test, security_headers_on_every_response) {
     EXPECT_EQ(header(r, "X-Content-Type-Options"), "nosniff");
     EXPECT_EQ(header(r, "X-Frame-Options"), "DENY");
     EXPECT_EQ(header(r, "Referrer-Policy"), "no-referrer");
-    EXPECT_EQ(header(r, "Content-Security-Policy"),
-              "default-src 'none'; frame-ancestors 'none'");
+    EXPECT_EQ(header(r, "Content-Security-Policy"), "default-src 'none'; frame-ancestors 'none'");
     EXPECT_EQ(header(r, "Strict-Transport-Security"), "");  // development
   }
 }

@@ -75,20 +75,22 @@ TEST(binary, metrics_count_requests_by_route_pattern) {
   auto scrape = m.Get("/metrics");
   ASSERT_TRUE(scrape);
   const std::string& text = scrape->body;
-  EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="/api/v1/targets/{id}",status="404"} 3)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(R"(http_requests_total{method="GET",route="/api/v1/targets/{id}",status="404"} 3)"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="unmatched",status="404"} 1)"),
             std::string::npos);
-  EXPECT_NE(text.find(R"(http_requests_total{method="POST",route="/api/v1/targets",status="415"} 1)"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find(R"(http_requests_total{method="POST",route="/api/v1/targets",status="415"} 1)"),
+      std::string::npos);
   EXPECT_EQ(text.find(id), std::string::npos) << "a raw path leaked into a label";
-  for (const char* name : {"http_request_duration_seconds_bucket", "http_requests_in_progress",
-                           "db_pool_size", "db_pool_in_use", "db_pool_idle",
-                           "db_pool_overflow_in_use", "db_pool_waiting", "db_pool_timeouts_total",
-                           "cache_hits_total", "cache_misses_total", "cache_errors_total",
-                           "cache_pool_in_use", "scheduler_threads", "process_cpu_seconds",
-                           "process_resident_memory_bytes", "health_check_duration_seconds"})
+  for (const char* name :
+       {"http_request_duration_seconds_bucket", "http_requests_in_progress", "db_pool_size",
+        "db_pool_in_use", "db_pool_idle", "db_pool_overflow_in_use", "db_pool_waiting",
+        "db_pool_timeouts_total", "cache_hits_total", "cache_misses_total", "cache_errors_total",
+        "cache_pool_in_use", "scheduler_threads", "process_cpu_seconds",
+        "process_resident_memory_bytes", "health_check_duration_seconds"})
     EXPECT_NE(text.find(name), std::string::npos) << name;
   EXPECT_TRUE(test::eventually([&] {
     auto again = m.Get("/metrics");

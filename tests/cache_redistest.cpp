@@ -13,13 +13,7 @@
 namespace vutf {
 namespace {
 
-target sample(const std::string& name) {
-  target t;
-  t.name = name;
-  t.kind = "openai-chat";
-  t.endpoint_url = "http://127.0.0.1:9/v1/chat/completions";
-  return t;
-}
+using test::sample_target;
 
 std::optional<std::string> redis_get(const std::string& url, const std::string& key) {
   auto cache = storage::make_redis_cache(storage::parse_redis_url(url), std::chrono::seconds(1));
@@ -40,7 +34,7 @@ class cache_redistest : public ::testing::Test {
 TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   std::string url = test::required_env("VUTF_TEST_REDIS_URL");
   auto svc = start(url, {{"REDIS_MAX_CONNECTIONS", "3"}});
-  auto created = svc->ask(target_create{sample("cached"), svc->deadline()});
+  auto created = svc->ask(target_create{sample_target("cached"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   std::string id = created.value.id;
   ASSERT_TRUE(svc->ask(target_get{id, "", svc->deadline()}).ok());  // miss, then stored
@@ -65,7 +59,7 @@ TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
 TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reconnects) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}});
-  auto created = svc->ask(target_create{sample("survivor"), svc->deadline()});
+  auto created = svc->ask(target_create{sample_target("survivor"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(svc->probe().cache.status, "up");
 
@@ -75,7 +69,7 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
     ASSERT_TRUE(r.ok()) << "request " << i << " failed while Redis was down";
     EXPECT_EQ(r.value.name, "survivor");
   }
-  EXPECT_TRUE(svc->ask(target_create{sample("written-while-down"), svc->deadline()}).ok());
+  EXPECT_TRUE(svc->ask(target_create{sample_target("written-while-down"), svc->deadline()}).ok());
   EXPECT_GT(metrics_->cache_errors.Value(), 0);
   EXPECT_EQ(svc->probe().cache.status, "down");
 
@@ -91,7 +85,7 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
 TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}, {"REDIS_MAX_CONNECTIONS", "2"}});
-  auto created = svc->ask(target_create{sample("slow"), svc->deadline()});
+  auto created = svc->ask(target_create{sample_target("slow"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   redis.pause();
   for (int i = 0; i < 4; ++i) {

@@ -85,8 +85,8 @@ TEST(problem, every_error_has_one_status_and_a_stable_code) {
   EXPECT_EQ(http::http_status(errc::db_pool_exhausted), 503);
   EXPECT_EQ(http::http_status(errc::request_timeout), 504);
   EXPECT_STREQ(error_code(errc::db_pool_exhausted), "DB_POOL_EXHAUSTED");
-  auto body = nlohmann::json::parse(http::problem_body(errc::validation_error, "d", "/x", "rid",
-                                                       {{"name", "bad"}}));
+  auto body = nlohmann::json::parse(
+      http::problem_body(errc::validation_error, "d", "/x", "rid", {{"name", "bad"}}));
   EXPECT_EQ(body["type"], "https://violentutf.dev/problems/validation-error");
   EXPECT_EQ(body["errors"][0]["field"], "name");
   auto plain = nlohmann::json::parse(http::problem_body(errc::not_found, "d", "/x", "rid"));
@@ -102,8 +102,8 @@ TEST(validate, target_rules) {
   t.max_concurrency = 65;
   std::set<std::string> fields;
   for (const auto& e : validate(t)) fields.insert(e.field);
-  EXPECT_EQ(fields, (std::set<std::string>{"name", "endpoint_url", "timeout_seconds",
-                                            "max_concurrency"}));
+  EXPECT_EQ(fields,
+            (std::set<std::string>{"name", "endpoint_url", "timeout_seconds", "max_concurrency"}));
   t.name = std::string(100, 'a');
   t.endpoint_url = "https://[::1]:8080/v1";
   t.timeout_seconds = 300;

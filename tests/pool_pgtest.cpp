@@ -15,13 +15,7 @@
 namespace vutf {
 namespace {
 
-target sample(const std::string& name) {
-  target t;
-  t.name = name;
-  t.kind = "openai-chat";
-  t.endpoint_url = "http://127.0.0.1:9/v1/chat/completions";
-  return t;
-}
+using test::sample_target;
 
 // Holds an exclusive lock on the targets table until release(): every statement that touches
 // the table waits, which keeps connections busy for as long as a test needs.
@@ -51,7 +45,7 @@ class pool_pgtest : public ::testing::Test {
   std::future<result<target>> create_async(service& svc, const std::string& name,
                                            clock::time_point deadline) {
     return std::async(std::launch::async, [&svc, name, deadline] {
-      return svc.ask(target_create{sample(name), deadline});
+      return svc.ask(target_create{sample_target(name), deadline});
     });
   }
 
@@ -61,12 +55,12 @@ class pool_pgtest : public ::testing::Test {
 
 TEST_F(pool_pgtest, targets_round_trip_on_postgres) {
   auto svc = start({});
-  auto created = svc->ask(target_create{sample("pg"), svc->deadline()});
+  auto created = svc->ask(target_create{sample_target("pg"), svc->deadline()});
   ASSERT_TRUE(created.ok()) << created.error->detail;
   auto got = svc->ask(target_get{created.value.id, "", svc->deadline()});
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got.value.name, "pg");
-  auto dup = svc->ask(target_create{sample("pg"), svc->deadline()});
+  auto dup = svc->ask(target_create{sample_target("pg"), svc->deadline()});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error->code, errc::conflict);
   target_query q;
@@ -83,7 +77,7 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
   auto blocked = create_async(*svc, "first", svc->deadline());
   ASSERT_TRUE(test::eventually([&] { return svc->database_pool().in_use == 1; }));
   auto start = clock::now();
-  auto second = svc->ask(target_create{sample("second"), svc->deadline()});
+  auto second = svc->ask(target_create{sample_target("second"), svc->deadline()});
   auto waited = clock::now() - start;
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error->code, errc::db_pool_exhausted);
@@ -99,11 +93,13 @@ TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
                     {"DATABASE_POOL_RECYCLE_IDLE", "1"}});
   table_lock lock(url_);
   std::vector<std::future<result<target>>> calls;
-  for (int i = 0; i < 4; ++i) calls.push_back(create_async(*svc, "t" + std::to_string(i), svc->deadline()));
+  for (int i = 0; i < 4; ++i)
+    calls.push_back(create_async(*svc, "t" + std::to_string(i), svc->deadline()));
   ASSERT_TRUE(test::eventually([&] {
     auto s = svc->database_pool();
     return s.in_use == 3 && s.overflow_in_use == 2 && s.waiting == 1;
-  })) << "in_use=" << svc->database_pool().in_use;
+  })) << "in_use="
+      << svc->database_pool().in_use;
   lock.release();
   for (auto& c : calls) EXPECT_TRUE(c.get().ok());
   EXPECT_TRUE(test::eventually([&] {
@@ -115,7 +111,8 @@ TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
 TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_cancelled) {
   auto svc = start({});
   table_lock lock(url_);
-  auto r = svc->ask(target_create{sample("late"), clock::now() + std::chrono::milliseconds(700)});
+  auto r =
+      svc->ask(target_create{sample_target("late"), clock::now() + std::chrono::milliseconds(700)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->code, errc::request_timeout);
   // The database itself gave up on the statement: nothing of ours waits on the lock any more.
@@ -126,18 +123,18 @@ TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_c
                           "'violentutf-api' AND wait_event_type = 'Lock'") == "0";
   }));
   lock.release();
-  EXPECT_TRUE(svc->ask(target_create{sample("after"), svc->deadline()}).ok());
+  EXPECT_TRUE(svc->ask(target_create{sample_target("after"), svc->deadline()}).ok());
 }
 
 TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {
   auto svc = start({{"DATABASE_POOL_SIZE", "2"}});
-  ASSERT_TRUE(svc->ask(target_create{sample("before"), svc->deadline()}).ok());
+  ASSERT_TRUE(svc->ask(target_create{sample_target("before"), svc->deadline()}).ok());
   std::string admin = test::required_env("VUTF_TEST_PG_URL");
   test::pg_query(admin,
                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
                  "application_name = 'violentutf-api' AND pid <> pg_backend_pid()");
   for (int i = 0; i < 5; ++i) {
-    auto r = svc->ask(target_create{sample("after" + std::to_string(i)), svc->deadline()});
+    auto r = svc->ask(target_create{sample_target("after" + std::to_string(i)), svc->deadline()});
     EXPECT_TRUE(r.ok()) << r.error->detail;
   }
 }
@@ -166,16 +163,17 @@ TEST(pg_restart, the_service_survives_a_database_restart) {
   test::pg_server pg;
   auto m = std::make_shared<metrics>();
   service svc(test::make_settings({{"DATABASE_URL", pg.url()}, {"DATABASE_POOL_SIZE", "2"}}), m);
-  ASSERT_TRUE(svc.ask(target_create{sample("before"), svc.deadline()}).ok());
+  ASSERT_TRUE(svc.ask(target_create{sample_target("before"), svc.deadline()}).ok());
   pg.stop();
-  auto down = svc.ask(target_create{sample("while-down"), svc.deadline()});
+  auto down = svc.ask(target_create{sample_target("while-down"), svc.deadline()});
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.error->code, errc::db_unavailable);
   EXPECT_EQ(svc.probe().database.status, "down");
   pg.start();
   int n = 0;
   EXPECT_TRUE(test::eventually([&] {
-    return svc.ask(target_create{sample("after" + std::to_string(n++)), svc.deadline()}).ok();
+    return svc.ask(target_create{sample_target("after" + std::to_string(n++)), svc.deadline()})
+        .ok();
   }));
   EXPECT_EQ(svc.probe().database.status, "up");
   target_query q;

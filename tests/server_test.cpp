@@ -1,4 +1,6 @@
 // The socket frontend: limits, slow clients, admission, keep-alive — over real loopback sockets.
+#include "http/server.hpp"
+
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -11,7 +13,6 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
-#include "http/server.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/support/support.hpp"
 
@@ -33,7 +34,9 @@ class raw_client {
   }
   ~raw_client() { ::close(fd_); }
   bool connected() const { return connected_; }
-  bool send(const std::string& s) { return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size()); }
+  bool send(const std::string& s) {
+    return ::send(fd_, s.data(), s.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(s.size());
+  }
 
   // Reads one response (head and Content-Length body); "" if none arrives within `limit`.
   std::string response(std::chrono::milliseconds limit = 5s) {
@@ -64,7 +67,9 @@ class raw_client {
 
  private:
   bool fill(std::chrono::steady_clock::time_point until) {
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()).count();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  until - std::chrono::steady_clock::now())
+                  .count();
     pollfd p{fd_, POLLIN, 0};
     if (ms <= 0 || ::poll(&p, 1, static_cast<int>(ms)) <= 0) return false;
     char tmp[65536];
@@ -133,8 +138,9 @@ class server_test : public ::testing::Test {
 TEST_F(server_test, sized_bodies_over_the_limit_get_413_before_the_body_is_sent) {
   start({{"MAX_REQUEST_SIZE", "1024"}});
   raw_client c(port_);
-  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-         "Content-Length: 5000000\r\n\r\n");
+  c.send(
+      "POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Content-Length: 5000000\r\n\r\n");
   std::string r = c.response();
   EXPECT_EQ(status_of(r), 413) << r;
   EXPECT_NE(r.find("Content-Type: application/problem+json"), std::string::npos);
@@ -145,8 +151,9 @@ TEST_F(server_test, sized_bodies_over_the_limit_get_413_before_the_body_is_sent)
 TEST_F(server_test, chunked_bodies_over_the_limit_get_413) {
   start({{"MAX_REQUEST_SIZE", "1024"}});
   raw_client c(port_);
-  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-         "Transfer-Encoding: chunked\r\n\r\n");
+  c.send(
+      "POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n");
   std::string chunk(600, 'a');
   for (int i = 0; i < 4; ++i) c.send("258\r\n" + chunk + "\r\n");  // 0x258 = 600
   std::string r = c.response();
@@ -160,8 +167,10 @@ TEST_F(server_test, a_chunked_body_within_the_limit_is_accepted) {
   std::string body = R"({"name":"chunky","kind":"openai-chat","endpoint_url":"http://a.test/x"})";
   char size[16];
   snprintf(size, sizeof size, "%zx", body.size());
-  c.send("POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-         "Transfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+  c.send(
+      "POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n" +
+      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(c.response()), 201);
 }
 

@@ -1,9 +1,10 @@
+#include "config/settings.hpp"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <sstream>
 
-#include "config/settings.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {

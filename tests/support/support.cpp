@@ -130,9 +130,15 @@ const std::string pg_bin = "/usr/lib/postgresql/15/bin/";
 
 }  // namespace
 
-redis_server::redis_server() : port_(free_port()) { start(); }
-redis_server::~redis_server() { kill(); }
-std::string redis_server::url() const { return "redis://127.0.0.1:" + std::to_string(port_) + "/0"; }
+redis_server::redis_server() : port_(free_port()) {
+  start();
+}
+redis_server::~redis_server() {
+  kill();
+}
+std::string redis_server::url() const {
+  return "redis://127.0.0.1:" + std::to_string(port_) + "/0";
+}
 
 void redis_server::start() {
   pid_ = spawn({"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
@@ -157,8 +163,12 @@ void redis_server::kill() {
   pid_ = -1;
 }
 
-void redis_server::pause() { ::kill(pid_, SIGSTOP); }
-void redis_server::resume() { ::kill(pid_, SIGCONT); }
+void redis_server::pause() {
+  ::kill(pid_, SIGSTOP);
+}
+void redis_server::resume() {
+  ::kill(pid_, SIGCONT);
+}
 
 pg_server::pg_server() : dir_(make_temp_dir()), port_(free_port()) {
   run_and_wait({"/bin/chown", "postgres:postgres", dir_});
@@ -225,7 +235,9 @@ bool service_process::wait_listening(std::chrono::milliseconds limit) {
   return up;
 }
 
-void service_process::signal(int sig) { ::kill(pid_, sig); }
+void service_process::signal(int sig) {
+  ::kill(pid_, sig);
+}
 
 int service_process::wait_exit(std::chrono::milliseconds limit) {
   if (status_ >= 0) return status_;
@@ -241,8 +253,12 @@ int service_process::wait_exit(std::chrono::milliseconds limit) {
   return -1;
 }
 
-std::string service_process::out() const { return read_file(dir_ + "/stdout"); }
-std::string service_process::err() const { return read_file(dir_ + "/stderr"); }
+std::string service_process::out() const {
+  return read_file(dir_ + "/stdout");
+}
+std::string service_process::err() const {
+  return read_file(dir_ + "/stderr");
+}
 
 run_result run_binary(const env_map& env, const std::vector<std::string>& args) {
   service_process p(env, args);

@@ -10,11 +10,21 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "storage/model.hpp"
 
 namespace vutf::test {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
+
+// A valid openai-chat target named `name` (not stored).
+inline target sample_target(const std::string& name) {
+  target t;
+  t.name = name;
+  t.kind = "openai-chat";
+  t.endpoint_url = "http://127.0.0.1:9/v1/chat/completions";
+  return t;
+}
 
 // Settings from the table's defaults with `overrides` applied (as environment variables would).
 settings make_settings(const env_map& overrides = {});
