@@ -116,12 +116,7 @@ TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_c
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->code, errc::request_timeout);
   // The database itself gave up on the statement: nothing of ours waits on the lock any more.
-  std::string admin = test::required_env("VUTF_TEST_PG_URL");
-  EXPECT_TRUE(test::eventually([&] {
-    return test::pg_query(admin,
-                          "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                          "'violentutf-api' AND wait_event_type = 'Lock'") == "0";
-  }));
+  EXPECT_TRUE(test::eventually([&] { return test::pg_lock_waiters(url_) == 0; }));
   lock.release();
   EXPECT_TRUE(svc->ask(target_create{sample_target("after"), svc->deadline()}).ok());
 }
@@ -129,10 +124,10 @@ TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_c
 TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {
   auto svc = start({{"DATABASE_POOL_SIZE", "2"}});
   ASSERT_TRUE(svc->ask(target_create{sample_target("before"), svc->deadline()}).ok());
-  std::string admin = test::required_env("VUTF_TEST_PG_URL");
-  test::pg_query(admin,
-                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE "
-                 "application_name = 'violentutf-api' AND pid <> pg_backend_pid()");
+  test::pg_query(url_,
+                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
+                 "current_database() AND application_name = 'violentutf-api' AND "
+                 "pid <> pg_backend_pid()");
   for (int i = 0; i < 5; ++i) {
     auto r = svc->ask(target_create{sample_target("after" + std::to_string(i)), svc->deadline()});
     EXPECT_TRUE(r.ok()) << r.error->detail;

@@ -21,15 +21,8 @@ std::string body_named(const std::string& name) {
   return buf;
 }
 
-bool waiting_on_lock(const std::string& admin) {
-  return test::pg_query(admin,
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                        "'violentutf-api' AND wait_event_type = 'Lock'") != "0";
-}
-
 TEST(service_pg, a_request_past_request_timeout_gets_504_and_its_statement_is_cancelled) {
   std::string db = test::fresh_pg_database();
-  std::string admin = test::required_env("VUTF_TEST_PG_URL");
   test::service_process p(env_map{{"DATABASE_URL", db}, {"REQUEST_TIMEOUT", "10"}});
   ASSERT_TRUE(p.wait_listening()) << p.err();
   pqxx::connection locker(db);
@@ -46,14 +39,13 @@ TEST(service_pg, a_request_past_request_timeout_gets_504_and_its_statement_is_ca
   EXPECT_EQ(nlohmann::json::parse(r->body)["error_code"], "REQUEST_TIMEOUT");
   EXPECT_GE(took, std::chrono::seconds(9));
   EXPECT_LT(took, std::chrono::seconds(20));
-  EXPECT_TRUE(test::eventually([&] { return !waiting_on_lock(admin); }));
+  EXPECT_TRUE(test::eventually([&] { return test::pg_lock_waiters(db) == 0; }));
   lock.abort();
   EXPECT_EQ(test::pg_query(db, "SELECT count(*) FROM targets"), "0");  // rolled back, not stored
 }
 
 TEST(service_pg, sigterm_lets_in_flight_requests_finish_then_exits_0) {
   std::string db = test::fresh_pg_database();
-  std::string admin = test::required_env("VUTF_TEST_PG_URL");
   test::service_process p(env_map{{"DATABASE_URL", db}});
   ASSERT_TRUE(p.wait_listening()) << p.err();
   pqxx::connection locker(db);
@@ -66,7 +58,7 @@ TEST(service_pg, sigterm_lets_in_flight_requests_finish_then_exits_0) {
     auto r = c.Post("/api/v1/targets", body_named("in-flight"), "application/json");
     return r ? r->status : -1;
   });
-  ASSERT_TRUE(test::eventually([&] { return waiting_on_lock(admin); }));
+  ASSERT_TRUE(test::eventually([&] { return test::pg_lock_waiters(db) > 0; }));
   p.signal(SIGTERM);
   // New connections are refused once the listener is closed; the in-flight one is not cut.
   EXPECT_TRUE(test::eventually([&] {

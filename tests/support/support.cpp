@@ -56,6 +56,13 @@ std::string pg_query(const std::string& url, const std::string& sql) {
   return r[0][0].c_str();
 }
 
+int pg_lock_waiters(const std::string& url) {
+  return std::stoi(pg_query(url,
+                            "SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                            "current_database() AND application_name = 'violentutf-api' AND "
+                            "wait_event_type = 'Lock'"));
+}
+
 std::string fresh_pg_database() {
   std::string admin = required_env("VUTF_TEST_PG_URL");
   std::mt19937_64 rng{std::random_device{}()};

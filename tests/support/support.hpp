@@ -38,6 +38,10 @@ std::string fresh_pg_database();
 // Runs one SQL statement on `url` (libpq); returns the first column of the first row or "".
 std::string pg_query(const std::string& url, const std::string& sql);
 
+// How many of the service's connections to the database at `url` wait on a lock (other tests'
+// databases on the same server are not counted).
+int pg_lock_waiters(const std::string& url);
+
 // Polls `condition` every 20 ms until it holds or `limit` passes; returns whether it held.
 bool eventually(const std::function<bool()>& condition,
                 std::chrono::milliseconds limit = std::chrono::seconds(10));
