@@ -25,13 +25,15 @@ caf::actor_system_config& with_threads(caf::actor_system_config& cfg, int64_t th
   return cfg;
 }
 
-void wait_and_migrate(const storage::database_url& url, const storage::connect_options& o) {
+// Returns the connection that migrated, still open.
+std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_url& url,
+                                                      const storage::connect_options& o) {
   auto delay = std::chrono::milliseconds(250);
   for (int attempt = 1;; ++attempt) {
     try {
       auto conn = storage::connect(url, o);
       storage::migrate(*conn);
-      return;
+      return conn;
     } catch (const storage::db_error& e) {
       if (e.code != errc::db_unavailable || attempt == startup_attempts)
         throw std::runtime_error(std::string("database not usable: ") + e.what());
@@ -62,6 +64,8 @@ struct service::impl {
   metrics_actor sampler;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
+  // An in-memory SQLite database lives only while a connection holds it: this one does.
+  std::unique_ptr<storage::connection> memory_keeper;
 
   // One scoped_actor per calling thread, always used with an infinite timeout (a reused
   // scoped_actor with finite timeouts collects stale timeout messages); deadlines are enforced
@@ -107,7 +111,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   // A statement never outlives the request that runs it.
   connect.statement_timeout =
       std::chrono::seconds(std::min(s.database_statement_timeout, s.request_timeout));
-  wait_and_migrate(url, connect);
+  auto migrator = wait_and_migrate(url, connect);
+  if (url.type == storage::database_url::kind::sqlite && url.conninfo == ":memory:")
+    i.memory_keeper = std::move(migrator);
 
   db_pool_config pool_cfg{url,
                           connect,

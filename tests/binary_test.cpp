@@ -36,6 +36,17 @@ TEST(binary, print_config_masks_the_database_password) {
   EXPECT_NE(r.out.find("DATABASE_POOL_SIZE=5\n"), std::string::npos);
 }
 
+TEST(binary, dotenv_is_read_and_the_environment_overrides_it) {
+  auto r = run_binary({{"MAX_WORKERS", "3"}}, {"--print-config"},
+                      "# tuned for the test\nDATABASE_POOL_SIZE=7\nMAX_WORKERS=9\n");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DATABASE_POOL_SIZE=7\n"), std::string::npos);
+  EXPECT_NE(r.out.find("MAX_WORKERS=3\n"), std::string::npos);
+  auto bad = run_binary({}, {"--check-config"}, "CACHE_TTL=5\n");
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err, "CACHE_TTL=5: must be an integer in 60..3600 (default 300)\n");
+}
+
 TEST(binary, help_and_version) {
   auto help = run_binary({}, {"--help"});
   EXPECT_EQ(help.code, 0);
@@ -61,6 +72,23 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0) << p.err();
   EXPECT_NE(p.err().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST(binary, an_in_memory_sqlite_database_is_shared_by_the_pool) {
+  test::service_process p(env_map{{"DATABASE_URL", "sqlite:///:memory:"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  for (int i = 0; i < 8; ++i) {
+    auto r = c.Post("/api/v1/targets",
+                    R"({"name":"m)" + std::to_string(i) +
+                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
+                    "application/json");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->status, 201) << r->body;
+  }
+  auto list = c.Get("/api/v1/targets");
+  ASSERT_TRUE(list);
+  EXPECT_EQ(nlohmann::json::parse(list->body)["total"], 8);
 }
 
 TEST(binary, metrics_count_requests_by_route_pattern) {

@@ -6,6 +6,8 @@
 #include "http/gzip.hpp"
 #include "http/json_writer.hpp"
 #include "http/problem.hpp"
+#include "storage/cache.hpp"
+#include "storage/database.hpp"
 #include "storage/model.hpp"
 
 namespace vutf {
@@ -121,6 +123,57 @@ TEST(uuid, made_ids_are_lowercase_v4) {
   }
   EXPECT_FALSE(is_uuid("00000000-0000-4000-8000-00000000000G"));
   EXPECT_FALSE(is_uuid("../etc/passwd"));
+}
+
+TEST(urls, every_database_url_form_selects_its_database) {
+  using storage::database_url;
+  auto pg = storage::parse_database_url("postgresql+asyncpg://u:p@h:5/db");
+  EXPECT_EQ(pg.type, database_url::kind::postgres);
+  EXPECT_EQ(pg.conninfo, "postgresql://u:p@h:5/db");
+  EXPECT_EQ(storage::parse_database_url("postgres://h/db").conninfo, "postgresql://h/db");
+  auto lite = storage::parse_database_url("sqlite+aiosqlite:///./app.db");
+  EXPECT_EQ(lite.type, database_url::kind::sqlite);
+  EXPECT_EQ(lite.conninfo, "./app.db");
+  EXPECT_EQ(storage::parse_database_url("sqlite:////var/lib/vutf.db").conninfo, "/var/lib/vutf.db");
+  EXPECT_EQ(storage::parse_database_url("sqlite:///:memory:").conninfo, ":memory:");
+  EXPECT_THROW(storage::parse_database_url("mysql://h/db"), std::invalid_argument);
+}
+
+TEST(urls, redis_urls) {
+  auto r = storage::parse_redis_url("redis://:pw@cache.internal:6380/2");
+  EXPECT_EQ(r.host, "cache.internal");
+  EXPECT_EQ(r.port, 6380);
+  EXPECT_EQ(r.password, "pw");
+  EXPECT_EQ(r.db, 2);
+  auto v6 = storage::parse_redis_url("redis://user:pw@[::1]:7000");
+  EXPECT_EQ(v6.host, "::1");
+  EXPECT_EQ(v6.port, 7000);
+  EXPECT_EQ(v6.username, "user");
+  auto plain = storage::parse_redis_url("redis://localhost");
+  EXPECT_EQ(plain.port, 6379);
+  EXPECT_EQ(plain.db, 0);
+}
+
+TEST(memory_cache, ttl_lru_bound_and_counters) {
+  storage::memory_cache c(100);
+  c.set("a", std::string(40, 'x'), std::chrono::seconds(60));
+  c.set("b", std::string(40, 'y'), std::chrono::seconds(60));
+  EXPECT_TRUE(c.get("a"));  // a is now the most recently used
+  c.set("c", std::string(40, 'z'), std::chrono::seconds(60));
+  EXPECT_FALSE(c.get("b")) << "the least recently used entry goes first";
+  EXPECT_TRUE(c.get("a"));
+  EXPECT_LE(c.bytes(), 100u);
+  c.set("gone", "v", std::chrono::seconds(0));
+  EXPECT_FALSE(c.get("gone")) << "expired";
+  c.set("huge", std::string(200, 'h'), std::chrono::seconds(60));
+  EXPECT_FALSE(c.get("huge")) << "larger than the whole cache";
+  EXPECT_EQ(c.incr("n", 5), 5);
+  EXPECT_EQ(c.incr("n", 1), 6);
+  auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k");
+  EXPECT_EQ(version, 1000);
+  EXPECT_FALSE(value);
+  c.set("global:s:1000:k", "hit", std::chrono::seconds(60));
+  EXPECT_EQ(c.versioned_get("global:s:version", 5, "global:s:", "k").second, "hit");
 }
 
 }  // namespace

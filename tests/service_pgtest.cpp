@@ -72,5 +72,19 @@ TEST(service_pg, sigterm_lets_in_flight_requests_finish_then_exits_0) {
   EXPECT_EQ(test::pg_query(db, "SELECT count(*) FROM targets"), "1");
 }
 
+TEST(service_pg, startup_waits_for_a_database_that_is_not_up_yet) {
+  test::pg_server pg;
+  pg.stop();
+  test::service_process p(env_map{{"DATABASE_URL", pg.url()}});
+  EXPECT_TRUE(test::eventually(
+      [&] { return p.err().find("database not reachable yet; retrying") != std::string::npos; }));
+  pg.start();
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  auto r = c.Post("/api/v1/targets", body_named("late-db"), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+}
+
 }  // namespace
 }  // namespace vutf

@@ -209,8 +209,10 @@ void pg_server::stop() {
                 dir_ + "/data", "-m", "fast", "-w", "stop"});
 }
 
-service_process::service_process(const env_map& env, std::vector<std::string> args)
+service_process::service_process(const env_map& env, std::vector<std::string> args,
+                                 const std::string& dotenv)
     : dir_(make_temp_dir()) {
+  if (!dotenv.empty()) std::ofstream(dir_ + "/.env") << dotenv;
   std::vector<std::string> argv = {VUTF_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
   env_map full = {{"SERVER_PORT", "0"}, {"METRICS_PORT", "0"}};
@@ -267,8 +269,9 @@ std::string service_process::err() const {
   return read_file(dir_ + "/stderr");
 }
 
-run_result run_binary(const env_map& env, const std::vector<std::string>& args) {
-  service_process p(env, args);
+run_result run_binary(const env_map& env, const std::vector<std::string>& args,
+                      const std::string& dotenv) {
+  service_process p(env, args, dotenv);
   int code = p.wait_exit();
   return {code, p.out(), p.err()};
 }

@@ -80,7 +80,9 @@ class pg_server {
 // minimal one), in its own temporary working directory.
 class service_process {
  public:
-  explicit service_process(const env_map& env, std::vector<std::string> args = {});
+  // `dotenv`, when given, is written to .env in the working directory first.
+  explicit service_process(const env_map& env, std::vector<std::string> args = {},
+                           const std::string& dotenv = "");
   ~service_process();
   // Waits for the "listening" line; returns false if the process exited instead.
   bool wait_listening(std::chrono::milliseconds limit = std::chrono::seconds(30));
@@ -107,6 +109,7 @@ struct run_result {
   std::string out;
   std::string err;
 };
-run_result run_binary(const env_map& env, const std::vector<std::string>& args);
+run_result run_binary(const env_map& env, const std::vector<std::string>& args,
+                      const std::string& dotenv = "");
 
 }  // namespace vutf::test
