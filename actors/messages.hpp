@@ -13,6 +13,7 @@
 
 #include "storage/database.hpp"
 #include "storage/error.hpp"
+#include "storage/identity.hpp"
 #include "storage/model.hpp"
 
 namespace vutf {
@@ -58,6 +59,60 @@ struct target_delete {
   std::string owner_id;
   std::optional<int64_t> if_match;
   clock::time_point deadline;
+};
+
+// ---- identity (answered by the identity actor) ----
+// What a request presents: a bearer token, an API key, or nothing.
+struct credentials {
+  std::string bearer;
+  std::string api_key;
+};
+struct client_info {
+  std::string ip;
+  std::string user_agent;
+};
+struct user_register {
+  std::string username;
+  std::string email;
+  std::string password;
+  std::optional<std::string> full_name;
+  clock::time_point deadline;
+};
+struct user_login {
+  std::string login;  // username or email
+  std::string password;
+  client_info client;
+  clock::time_point deadline;
+};
+struct token_pair {
+  std::string access_token;
+  std::string refresh_token;
+  int64_t expires_in = 0;  // seconds
+};
+struct token_refresh {
+  std::string refresh_token;
+  clock::time_point deadline;
+};
+struct authenticate {
+  credentials presented;
+  clock::time_point deadline;
+};
+struct session_logout {
+  principal who;
+  clock::time_point deadline;
+};
+struct user_me {
+  principal who;
+  clock::time_point deadline;
+};
+
+// ---- password hashing (the hasher pool) ----
+struct password_hash {
+  std::string password;
+};
+struct password_check {
+  std::string encoded;
+  std::string password;
 };
 
 // ---- database pool ----

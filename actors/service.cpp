@@ -9,10 +9,13 @@
 
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
+#include "actors/hasher.hpp"
 #include "actors/health.hpp"
+#include "actors/identity.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/targets.hpp"
 #include "config/log.hpp"
+#include "storage/user_store.hpp"
 
 namespace vutf {
 namespace {
@@ -50,6 +53,44 @@ std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_ur
 
 std::atomic<uint64_t> generations{0};
 
+// SECRET_KEY, or the development key generated once and kept in the database, so restarts
+// (and every instance sharing the database) keep sessions valid.
+std::string signing_key(const settings& s, storage::connection& c) {
+  if (!s.secret_key.empty()) return s.secret_key;
+  std::string key;
+  c.transact(
+      storage::access::write, clock::now() + std::chrono::seconds(30), [&](storage::session& tx) {
+        key = storage::get_or_put_state(tx, "development_secret_key", identity::random_token(48));
+      });
+  log::warning("SECRET_KEY is not set: using the development key kept in the database");
+  return key;
+}
+
+// Creates the ADMIN_* account when all three are set and no such user exists.
+void bootstrap_admin(const settings& s, storage::connection& c) {
+  if (s.admin_username.empty()) return;
+  auto errors = validate_registration(s.admin_username, s.admin_email, s.admin_password);
+  if (!errors.empty())
+    throw std::invalid_argument("ADMIN_" + [&] {
+      std::string f = errors.front().field;
+      for (auto& ch : f) ch = static_cast<char>(std::toupper(ch));
+      return f;
+    }() + ": " + errors.front().reason);
+  c.transact(storage::access::write, clock::now() + std::chrono::seconds(30),
+             [&](storage::session& tx) {
+               if (storage::find_user_by_login(tx, s.admin_username)) return;
+               user u;
+               u.id = make_uuid();
+               u.username = s.admin_username;
+               u.email = s.admin_email;
+               u.password_hash = identity::hash_password(s.admin_password);
+               u.roles = {"user", "admin"};
+               u.created_at_ms = u.updated_at_ms = now_ms();
+               storage::insert_user(tx, u);
+               log::info("created the admin account", {{"username", u.username}});
+             });
+}
+
 }  // namespace
 
 struct service::impl {
@@ -62,6 +103,8 @@ struct service::impl {
   cache_actor cache;
   health_actor health;
   metrics_actor sampler;
+  hasher_actor hasher;
+  identity_actor identity;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
@@ -112,6 +155,13 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   connect.statement_timeout =
       std::chrono::seconds(std::min(s.database_statement_timeout, s.request_timeout));
   auto migrator = wait_and_migrate(url, connect);
+  identity_config identity_cfg;
+  identity_cfg.secret_key = signing_key(s, *migrator);
+  identity_cfg.access_ttl = std::chrono::minutes(s.access_token_expire_minutes);
+  identity_cfg.refresh_ttl = std::chrono::hours(24 * s.refresh_token_expire_days);
+  identity_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
+  identity_cfg.dummy_hash = identity::hash_password(identity::random_token(16));
+  bootstrap_admin(s, *migrator);
   if (url.type == storage::database_url::kind::sqlite && url.conninfo == ":memory:")
     i.memory_keeper = std::move(migrator);
 
@@ -129,6 +179,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   i.health = spawn_health(i.sys, health_config{url, connect}, i.cache, i.board, i.m);
   i.sampler = spawn_metrics_actor(i.sys, i.m, i.pool, i.cache, std::chrono::seconds(1));
+  // Argon2 gets about half the cores, so a burst of logins leaves the rest to everything else.
+  i.hasher = spawn_hasher(i.sys, static_cast<size_t>(std::max<int64_t>(1, usable_cores() / 2)));
+  i.identity = spawn_identity(i.sys, identity_cfg, i.pool, i.cache, i.hasher);
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl)));
@@ -145,6 +198,8 @@ service::~service() {
     i.callers.clear();
   }
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.identity, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.cache, caf::exit_reason::user_shutdown);
@@ -166,6 +221,25 @@ result<target> service::ask(target_update msg) {
 }
 result<nothing> service::ask(target_delete msg) {
   return impl_->ask<result<nothing>>(impl_->next_targets(), std::move(msg));
+}
+
+result<user> service::ask(user_register msg) {
+  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+}
+result<token_pair> service::ask(user_login msg) {
+  return impl_->ask<result<token_pair>>(impl_->identity, std::move(msg));
+}
+result<token_pair> service::ask(token_refresh msg) {
+  return impl_->ask<result<token_pair>>(impl_->identity, std::move(msg));
+}
+result<principal> service::ask(authenticate msg) {
+  return impl_->ask<result<principal>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(session_logout msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
+result<user> service::ask(user_me msg) {
+  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
 }
 
 pool_status service::database_pool() {

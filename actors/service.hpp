@@ -22,8 +22,10 @@ class metrics;
 class service {
  public:
   // Waits for the database (retrying with backoff and logging each attempt), applies the
-  // migrations and starts the actor system and every supervisor. Throws std::runtime_error
-  // when the database does not answer in time.
+  // migrations, resolves the signing key (SECRET_KEY, or in development one generated once and
+  // kept in the database), creates the ADMIN_* account if it is configured and missing, and
+  // starts the actor system and every supervisor. Throws std::runtime_error when the database
+  // does not answer in time, std::invalid_argument when ADMIN_* break the registration rules.
   service(const settings& s, std::shared_ptr<metrics> m);
   // Stops the supervisors and closes the pools (in-flight database work finishes first).
   ~service();
@@ -35,6 +37,12 @@ class service {
   result<target_page> ask(target_list msg);
   result<target> ask(target_update msg);
   result<nothing> ask(target_delete msg);
+  result<user> ask(user_register msg);
+  result<token_pair> ask(user_login msg);
+  result<token_pair> ask(token_refresh msg);
+  result<principal> ask(authenticate msg);
+  result<nothing> ask(session_logout msg);
+  result<user> ask(user_me msg);
 
   pool_status database_pool();
   cache_status cache_pool();

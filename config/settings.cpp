@@ -37,11 +37,14 @@ struct text_rule {
   const char* allowed;  // human description of what is allowed
 };
 
+// How --print-config shows a value: as is, with a URL's password masked, or masked whole.
+enum class shown { plain, url_password, masked };
+
 struct setting_def {
   const char* name;
   const char* group;
   const char* default_value;  // "" = unset
-  bool secret;                // masked in --print-config
+  shown secret;
   std::variant<integer_rule, boolean_rule, choice_rule, text_rule> rule;
   const char* help;
 };
@@ -71,6 +74,32 @@ std::string check_database_url(const std::string& v) {
   return database_url_allowed;
 }
 
+std::string check_secret_key(const std::string& v) {
+  return v.size() >= 32 ? "" : "at least 32 characters";
+}
+
+std::string check_origins(const std::string& v) {
+  size_t start = 0;
+  while (start <= v.size()) {
+    size_t comma = v.find(',', start);
+    std::string origin =
+        v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!origin.empty() && origin.front() == ' ') origin.erase(0, 1);
+    while (!origin.empty() && origin.back() == ' ') origin.pop_back();
+    bool scheme = has_prefix(origin, "http://") || has_prefix(origin, "https://");
+    size_t host = origin.find("://") + 3;
+    if (!scheme || origin.size() <= host || origin.find('/', host) != std::string::npos)
+      return "comma-separated http(s) origins such as https://app.example.com";
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return "";
+}
+
+std::string check_nonempty(const std::string& v) {
+  return v.empty() ? "not empty" : "";
+}
+
 std::string check_redis_url(const std::string& v) {
   if (v.empty()) return "";
   if (has_prefix(v, "rediss://"))
@@ -83,75 +112,103 @@ std::string check_redis_url(const std::string& v) {
 // The one table. Order = order in --print-config and docs.
 const std::vector<setting_def>& table() {
   static const std::vector<setting_def> defs = {
-      {"SERVER_HOST", "Server and workers", "127.0.0.1", false,
+      {"SERVER_HOST", "Server and workers", "127.0.0.1", shown::plain,
        text_rule{&settings::server_host, check_host, "IPv4/IPv6 literal or hostname"},
        "Bind address of the API; 0.0.0.0 in containers."},
-      {"SERVER_PORT", "Server and workers", "8000", false,
+      {"SERVER_PORT", "Server and workers", "8000", shown::plain,
        integer_rule{&settings::server_port, 0, 65535, ""},
        "API port; 0 picks any free port and prints it at startup."},
-      {"WORKERS_PER_CORE", "Server and workers", "1", false,
+      {"WORKERS_PER_CORE", "Server and workers", "1", shown::plain,
        integer_rule{&settings::workers_per_core, 1, 4, ""},
        "Scheduler threads per usable CPU core."},
-      {"MAX_WORKERS", "Server and workers", "10", false,
+      {"MAX_WORKERS", "Server and workers", "10", shown::plain,
        integer_rule{&settings::max_workers, 1, 100, ""},
        "Upper bound of scheduler threads: min(cores x WORKERS_PER_CORE, MAX_WORKERS)."},
-      {"MAX_CONNECTIONS", "Server and workers", "256", false,
+      {"MAX_CONNECTIONS", "Server and workers", "256", shown::plain,
        integer_rule{&settings::max_connections, 8, 10000, ""},
        "Client connections served at once; more wait briefly, then get 503."},
-      {"KEEPALIVE", "Server and workers", "5", false,
+      {"KEEPALIVE", "Server and workers", "5", shown::plain,
        integer_rule{&settings::keepalive, 0, 300, "s"},
        "Idle keep-alive timeout; 0 disables keep-alive."},
-      {"MAX_REQUEST_SIZE", "Server and workers", "10485760", false,
+      {"MAX_REQUEST_SIZE", "Server and workers", "10485760", shown::plain,
        integer_rule{&settings::max_request_size, 1024, 1073741824, "bytes"},
        "Larger request bodies get 413, chunked ones included."},
-      {"REQUEST_TIMEOUT", "Server and workers", "60", false,
+      {"REQUEST_TIMEOUT", "Server and workers", "60", shown::plain,
        integer_rule{&settings::request_timeout, 10, 300, "s"},
        "End-to-end deadline of one request; past it 504 and its database work is cancelled."},
-      {"GZIP_MIN_SIZE", "Server and workers", "1000", false,
+      {"GZIP_MIN_SIZE", "Server and workers", "1000", shown::plain,
        integer_rule{&settings::gzip_min_size, 0, 10485760, "bytes"},
        "Smallest response body that is gzip-compressed."},
-      {"GZIP_LEVEL", "Server and workers", "6", false,
+      {"GZIP_LEVEL", "Server and workers", "6", shown::plain,
        integer_rule{&settings::gzip_level, 1, 9, ""}, "zlib compression level."},
-      {"DATABASE_URL", "Database", "sqlite:///./app.db", true,
+      {"DATABASE_URL", "Database", "sqlite:///./app.db", shown::url_password,
        text_rule{&settings::database_url, check_database_url, database_url_allowed},
        "Database; the +driver suffixes mean the same database. The password is never shown."},
-      {"DATABASE_POOL_SIZE", "Database", "5", false,
+      {"DATABASE_POOL_SIZE", "Database", "5", shown::plain,
        integer_rule{&settings::database_pool_size, 1, 20, ""},
        "Persistent database connection actors."},
-      {"DATABASE_MAX_OVERFLOW", "Database", "10", false,
+      {"DATABASE_MAX_OVERFLOW", "Database", "10", shown::plain,
        integer_rule{&settings::database_max_overflow, 0, 20, ""},
        "Extra connection actors under peak load, closed after DATABASE_POOL_RECYCLE_IDLE."},
-      {"DATABASE_POOL_TIMEOUT", "Database", "30", false,
+      {"DATABASE_POOL_TIMEOUT", "Database", "30", shown::plain,
        integer_rule{&settings::database_pool_timeout, 1, 300, "s"},
        "How long a request waits for a free connection before 503 DB_POOL_EXHAUSTED."},
-      {"DATABASE_POOL_RECYCLE_IDLE", "Database", "60", false,
+      {"DATABASE_POOL_RECYCLE_IDLE", "Database", "60", shown::plain,
        integer_rule{&settings::database_pool_recycle_idle, 1, 3600, "s"},
        "Idle time after which an overflow connection is closed."},
-      {"DATABASE_STATEMENT_TIMEOUT", "Database", "30", false,
+      {"DATABASE_STATEMENT_TIMEOUT", "Database", "30", shown::plain,
        integer_rule{&settings::database_statement_timeout, 1, 300, "s"},
        "Server-side statement timeout; never longer than the request's remaining time."},
-      {"REDIS_URL", "Cache", "", true,
+      {"REDIS_URL", "Cache", "", shown::url_password,
        text_rule{&settings::redis_url, check_redis_url, "redis://[:password@]host[:port][/db]"},
        "Unset = in-process cache. The password is never shown."},
-      {"CACHE_TTL", "Cache", "300", false, integer_rule{&settings::cache_ttl, 60, 3600, "s"},
+      {"CACHE_TTL", "Cache", "300", shown::plain, integer_rule{&settings::cache_ttl, 60, 3600, "s"},
        "Default time-to-live of cached entries."},
-      {"REDIS_MAX_CONNECTIONS", "Cache", "20", false,
+      {"REDIS_MAX_CONNECTIONS", "Cache", "20", shown::plain,
        integer_rule{&settings::redis_max_connections, 1, 1000, ""}, "Redis connection actors."},
-      {"REDIS_TIMEOUT", "Cache", "2", false, integer_rule{&settings::redis_timeout, 1, 60, "s"},
+      {"REDIS_TIMEOUT", "Cache", "2", shown::plain,
+       integer_rule{&settings::redis_timeout, 1, 60, "s"},
        "Connect and command timeout; a slow or dead Redis is a cache miss, never a failure."},
-      {"ENABLE_METRICS", "Metrics and logs", "true", false, boolean_rule{&settings::enable_metrics},
-       "Serve Prometheus metrics on METRICS_PORT."},
-      {"METRICS_PORT", "Metrics and logs", "9090", false,
+      {"ENABLE_METRICS", "Metrics and logs", "true", shown::plain,
+       boolean_rule{&settings::enable_metrics}, "Serve Prometheus metrics on METRICS_PORT."},
+      {"METRICS_PORT", "Metrics and logs", "9090", shown::plain,
        integer_rule{&settings::metrics_port, 0, 65535, ""},
        "Port of http://SERVER_HOST:METRICS_PORT/metrics; 0 picks any free port."},
-      {"LOG_LEVEL", "Metrics and logs", "info", false,
+      {"LOG_LEVEL", "Metrics and logs", "info", shown::plain,
        choice_rule{&settings::log_level, {"debug", "info", "warning", "error"}},
        "Least severe level logged."},
-      {"LOG_FORMAT", "Metrics and logs", "json", false,
+      {"LOG_FORMAT", "Metrics and logs", "json", shown::plain,
        choice_rule{&settings::log_format, {"json", "text"}}, "One line per event."},
-      {"ENVIRONMENT", "Security and identity", "development", false,
+      {"ENVIRONMENT", "Security and identity", "development", shown::plain,
        choice_rule{&settings::environment, {"development", "staging", "production"}},
-       "Deployment environment; production adds Strict-Transport-Security."},
+       "Deployment environment; production requires SECRET_KEY and adds HSTS."},
+      {"SECRET_KEY", "Security and identity", "", shown::masked,
+       text_rule{&settings::secret_key, check_secret_key, "at least 32 characters"},
+       "Signs tokens and webhooks. Required in production; in development a generated key is "
+       "kept next to the database."},
+      {"ACCESS_TOKEN_EXPIRE_MINUTES", "Security and identity", "30", shown::plain,
+       integer_rule{&settings::access_token_expire_minutes, 5, 1440, ""},
+       "Lifetime of an access token."},
+      {"REFRESH_TOKEN_EXPIRE_DAYS", "Security and identity", "7", shown::plain,
+       integer_rule{&settings::refresh_token_expire_days, 1, 30, ""},
+       "Lifetime of a session and its refresh tokens."},
+      {"RATE_LIMIT_ENABLED", "Security and identity", "true", shown::plain,
+       boolean_rule{&settings::rate_limit_enabled}, "Enforce the per-caller rate limits."},
+      {"RATE_LIMIT_PER_MINUTE", "Security and identity", "60", shown::plain,
+       integer_rule{&settings::rate_limit_per_minute, 10, 100000, ""},
+       "Default limit per caller for routes without a class of their own."},
+      {"ALLOWED_ORIGINS", "Security and identity", "", shown::plain,
+       text_rule{&settings::allowed_origins, check_origins, "comma-separated http(s) origins"},
+       "Origins allowed by CORS; empty allows none."},
+      {"ADMIN_USERNAME", "Security and identity", "", shown::plain,
+       text_rule{&settings::admin_username, check_nonempty, "a username"},
+       "With ADMIN_EMAIL and ADMIN_PASSWORD: the admin created at startup if missing."},
+      {"ADMIN_EMAIL", "Security and identity", "", shown::plain,
+       text_rule{&settings::admin_email, check_nonempty, "an email address"},
+       "Email of the bootstrap admin."},
+      {"ADMIN_PASSWORD", "Security and identity", "", shown::masked,
+       text_rule{&settings::admin_password, check_nonempty, "a password"},
+       "Password of the bootstrap admin (registration rules apply)."},
   };
   return defs;
 }
@@ -230,6 +287,12 @@ std::string specific_reason(const setting_def& d, const std::string& raw) {
   return allowed_text(d);
 }
 
+std::string mask(const setting_def& d, const std::string& v) {
+  if (d.secret == shown::url_password) return mask_url_password(v);
+  if (d.secret == shown::masked && !v.empty()) return "***";
+  return v;
+}
+
 std::string shown_value(const setting_def& d, const settings& s) {
   struct visitor {
     const settings& s;
@@ -238,8 +301,7 @@ std::string shown_value(const setting_def& d, const settings& s) {
     std::string operator()(const choice_rule& r) const { return s.*r.field; }
     std::string operator()(const text_rule& r) const { return s.*r.field; }
   };
-  std::string v = std::visit(visitor{s}, d.rule);
-  return d.secret ? mask_url_password(v) : v;
+  return mask(d, std::visit(visitor{s}, d.rule));
 }
 
 std::string strip(const std::string& s) {
@@ -303,13 +365,25 @@ parse_result parse_settings(const env_map& dotenv, const env_map& env) {
     }
     if (!given && raw.empty()) continue;  // optional and unset
     if (!apply(d, raw, r.values)) {
-      std::string shown = d.secret ? mask_url_password(raw) : raw;
+      std::string shown = mask(d, raw);
       std::string def = *d.default_value ? d.default_value : "unset";
       r.problems.push_back(std::string(d.name) + "=" + shown + ": must be " +
                            specific_reason(d, raw) + " (default " + def + ")");
       apply(d, d.default_value, r.values);
     }
   }
+  // Rules that span several variables.
+  const settings& v = r.values;
+  auto reported = [&](const char* name) {
+    for (const auto& p : r.problems)
+      if (p.rfind(std::string(name) + "=", 0) == 0) return true;
+    return false;
+  };
+  if (v.environment == "production" && v.secret_key.empty() && !reported("SECRET_KEY"))
+    r.problems.push_back("SECRET_KEY is required when ENVIRONMENT=production");
+  int admin = !v.admin_username.empty() + !v.admin_email.empty() + !v.admin_password.empty();
+  if (admin != 0 && admin != 3)
+    r.problems.push_back("ADMIN_USERNAME, ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
   return r;
 }
 

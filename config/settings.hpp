@@ -38,8 +38,17 @@ struct settings {
   int64_t metrics_port = 0;
   std::string log_level;
   std::string log_format;
-  // Identity (only ENVIRONMENT so far; the rest arrives with accounts)
+  // Security and identity
   std::string environment;
+  std::string secret_key;
+  int64_t access_token_expire_minutes = 0;
+  int64_t refresh_token_expire_days = 0;
+  bool rate_limit_enabled = false;
+  int64_t rate_limit_per_minute = 0;
+  std::string allowed_origins;  // comma-separated
+  std::string admin_username;
+  std::string admin_email;
+  std::string admin_password;
 };
 
 // Where a setting's raw text came from, lowest precedence first.

@@ -8,6 +8,7 @@
 #include "actors/service.hpp"
 #include "config/log.hpp"
 #include "http/gzip.hpp"
+#include "http/identity_codec.hpp"
 #include "http/problem.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
@@ -79,7 +80,9 @@ api_response problem(errc code, const std::string& detail, const std::string& in
 }
 
 api_response problem(const failure& f, const api::context& c) {
-  return problem(f.code, f.detail, c.req.path, c.request_id, f.errors);
+  api_response r = problem(f.code, f.detail, c.req.path, c.request_id, f.errors);
+  if (f.code == errc::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
 }
 
 api_response with_etag(api_response r, int64_t version) {
@@ -139,6 +142,11 @@ const std::vector<api::route>& api::routes() {
       {"GET", "/api/v1/targets/{id}", body_rule::none, &api::get_target},
       {"PATCH", "/api/v1/targets/{id}", body_rule::json, &api::update_target},
       {"DELETE", "/api/v1/targets/{id}", body_rule::none, &api::delete_target},
+      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user},
+      {"POST", "/api/v1/auth/login", body_rule::json, &api::login},
+      {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh},
+      {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout},
+      {"GET", "/api/v1/users/me", body_rule::none, &api::me},
   };
   return all;
 }
@@ -399,6 +407,69 @@ api_response api::delete_target(const context& c) const {
   auto r = svc_.ask(target_delete{id, "", if_match_version(c.req.header("If-Match")), c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(204, "");
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- identity ----
+
+result<principal> api::caller(const context& c) const {
+  credentials presented;
+  if (auto h = c.req.header("Authorization")) {
+    // "Bearer <token>", scheme case-insensitive.
+    if (h->size() > 7 && strncasecmp(h->c_str(), "Bearer ", 7) == 0)
+      presented.bearer = h->substr(7);
+  }
+  if (auto k = c.req.header("X-API-Key")) presented.api_key = *k;
+  return svc_.ask(authenticate{presented, c.deadline});
+}
+
+api_response api::register_user(const context& c) const {
+  auto parsed = parse_register(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  api_response res = json_response(201, user_json(r.value));
+  res.headers.emplace_back("Location", "/api/v1/users/" + r.value.id);
+  return res;
+}
+
+api_response api::login(const context& c) const {
+  auto parsed = parse_login(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.client = {c.req.remote_ip, c.req.header("User-Agent").value_or("")};
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, token_pair_json(r.value));
+}
+
+api_response api::refresh(const context& c) const {
+  auto parsed = parse_refresh(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, token_pair_json(r.value));
+}
+
+api_response api::logout(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(session_logout{who.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+api_response api::me(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(user_me{who.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, user_json(r.value));
 }
 
 }  // namespace vutf::http

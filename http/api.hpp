@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "actors/messages.hpp"
 #include "config/settings.hpp"
 
 namespace vutf {
@@ -79,6 +80,14 @@ class api {
   api_response get_target(const context& c) const;
   api_response update_target(const context& c) const;
   api_response delete_target(const context& c) const;
+  api_response register_user(const context& c) const;
+  api_response login(const context& c) const;
+  api_response refresh(const context& c) const;
+  api_response logout(const context& c) const;
+  api_response me(const context& c) const;
+
+  // The caller, or the 401 to answer (with WWW-Authenticate: Bearer).
+  result<principal> caller(const context& c) const;
 
   static const std::vector<route>& routes();
 

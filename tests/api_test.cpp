@@ -302,5 +302,106 @@ TEST_F(api_test, sql_metacharacters_are_plain_text) {
   EXPECT_EQ(none["total"], 1);  // '%' is a literal character, not a wildcard
 }
 
+// ---- identity ----
+
+class identity_api_test : public api_test {
+ protected:
+  json login(const std::string& user, const std::string& password) {
+    auto r =
+        call("POST", "/api/v1/auth/login", json{{"username", user}, {"password", password}}.dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+  api_response as(const std::string& token, const std::string& method, const std::string& path,
+                  const std::string& body = "") {
+    return call(method, path, body, {{"Authorization", "Bearer " + token}});
+  }
+  void register_user(const std::string& name) {
+    auto r = call(
+        "POST", "/api/v1/auth/register",
+        json{{"username", name}, {"email", name + "@example.com"}, {"password", "passw0rd-" + name}}
+            .dump());
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+};
+
+TEST_F(identity_api_test, register_login_me_and_logout) {
+  register_user("alice");
+  json tokens = login("alice", "passw0rd-alice");
+  EXPECT_EQ(tokens["token_type"], "bearer");
+  EXPECT_EQ(tokens["expires_in"], 30 * 60);
+  std::string access = tokens["access_token"];
+  auto me = as(access, "GET", "/api/v1/users/me");
+  ASSERT_EQ(me.status, 200) << me.body;
+  json u = json::parse(me.body);
+  EXPECT_EQ(u["username"], "alice");
+  EXPECT_EQ(u["roles"], json::array({"user"}));
+  EXPECT_FALSE(u["last_login_at"].is_null());
+  EXPECT_EQ(me.body.find("argon2"), std::string::npos);
+  EXPECT_EQ(me.body.find("password"), std::string::npos);
+  // Logging in with the email works too.
+  login("alice@example.com", "passw0rd-alice");
+
+  EXPECT_EQ(as(access, "POST", "/api/v1/auth/logout").status, 204);
+  auto after = as(access, "GET", "/api/v1/users/me");
+  expect_problem(after, 401, "UNAUTHORIZED");
+  EXPECT_EQ(header(after, "WWW-Authenticate"), "Bearer");
+}
+
+TEST_F(identity_api_test, wrong_user_and_wrong_password_look_the_same) {
+  register_user("bob");
+  auto wrong_password =
+      call("POST", "/api/v1/auth/login", R"({"username":"bob","password":"nope-nope-1"})");
+  auto no_user =
+      call("POST", "/api/v1/auth/login", R"({"username":"nobody","password":"nope-nope-1"})");
+  expect_problem(wrong_password, 401, "UNAUTHORIZED");
+  expect_problem(no_user, 401, "UNAUTHORIZED");
+  EXPECT_EQ(json::parse(wrong_password.body)["detail"], json::parse(no_user.body)["detail"]);
+}
+
+TEST_F(identity_api_test, a_refresh_token_works_once_and_reuse_revokes_the_session) {
+  register_user("carol");
+  json first = login("carol", "passw0rd-carol");
+  auto r1 =
+      call("POST", "/api/v1/auth/refresh", json{{"refresh_token", first["refresh_token"]}}.dump());
+  ASSERT_EQ(r1.status, 200) << r1.body;
+  json second = json::parse(r1.body);
+  EXPECT_EQ(as(second["access_token"], "GET", "/api/v1/users/me").status, 200);
+  auto reuse =
+      call("POST", "/api/v1/auth/refresh", json{{"refresh_token", first["refresh_token"]}}.dump());
+  expect_problem(reuse, 401, "UNAUTHORIZED");
+  // The whole session is gone: the newest tokens stop working too.
+  expect_problem(as(second["access_token"], "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
+  expect_problem(
+      call("POST", "/api/v1/auth/refresh", json{{"refresh_token", second["refresh_token"]}}.dump()),
+      401, "UNAUTHORIZED");
+  // An access token is not a refresh token.
+  json third = login("carol", "passw0rd-carol");
+  expect_problem(
+      call("POST", "/api/v1/auth/refresh", json{{"refresh_token", third["access_token"]}}.dump()),
+      401, "UNAUTHORIZED");
+}
+
+TEST_F(identity_api_test, registration_rules_and_duplicates) {
+  auto bad = call("POST", "/api/v1/auth/register",
+                  R"({"username":"x","email":"no","password":"short","role":"admin"})");
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
+  register_user("dave");
+  auto dup = call("POST", "/api/v1/auth/register",
+                  R"({"username":"DAVE","email":"other@example.com","password":"passw0rd1"})");
+  expect_problem(dup, 409, "CONFLICT");
+  auto dup_mail = call("POST", "/api/v1/auth/register",
+                       R"({"username":"dave2","email":"Dave@Example.com","password":"passw0rd1"})");
+  expect_problem(dup_mail, 409, "CONFLICT");
+}
+
+TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
+  expect_problem(call("GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
+  expect_problem(as("not-a-token", "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
+  expect_problem(call("GET", "/api/v1/users/me", "", {{"Authorization", "Basic YTpi"}}), 401,
+                 "UNAUTHORIZED");
+}
+
 }  // namespace
 }  // namespace vutf

@@ -1,0 +1,34 @@
+// The identity actor: accounts, sessions and tokens. Passwords are hashed on the hasher pool;
+// a token is checked on every request against its session (through the versioned cache), so a
+// logout or a revoked session stops its tokens at once on every instance.
+#pragma once
+
+#include <caf/typed_actor.hpp>
+
+#include "actors/cache.hpp"
+#include "actors/caf_types.hpp"
+#include "actors/db_pool.hpp"
+#include "actors/hasher.hpp"
+
+namespace vutf {
+
+using identity_actor = caf::typed_actor<
+    caf::replies_to<user_register>::with<result<user>>,        // hash, then create the account
+    caf::replies_to<user_login>::with<result<token_pair>>,     // check a password, open a session
+    caf::replies_to<token_refresh>::with<result<token_pair>>,  // single-use refresh; reuse revokes
+    caf::replies_to<authenticate>::with<result<principal>>,    // who presents these credentials
+    caf::replies_to<session_logout>::with<result<nothing>>,    // revoke the caller's session
+    caf::replies_to<user_me>::with<result<user>>>;             // the caller's account
+
+struct identity_config {
+  std::string secret_key;
+  std::chrono::minutes access_ttl{30};
+  std::chrono::hours refresh_ttl{24 * 7};
+  std::chrono::seconds cache_ttl{300};
+  std::string dummy_hash;  // verified when the user does not exist, so timing tells nothing
+};
+
+identity_actor spawn_identity(caf::actor_system& sys, identity_config cfg, db_pool_actor pool,
+                              cache_actor cache, hasher_actor hasher);
+
+}  // namespace vutf

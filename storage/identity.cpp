@@ -1,0 +1,217 @@
+#include "storage/identity.hpp"
+
+#include <argon2.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+namespace vutf {
+
+namespace {
+bool has_role(const std::vector<std::string>& roles, const char* role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+}  // namespace
+
+bool user::is_admin() const {
+  return has_role(roles, "admin");
+}
+bool principal::is_admin() const {
+  return has_role(roles, "admin");
+}
+
+std::optional<field_error> check_email(const std::string& email) {
+  size_t at = email.find('@');
+  bool ok = email.size() >= 3 && email.size() <= 254 && at != std::string::npos && at > 0 &&
+            email.find('@', at + 1) == std::string::npos &&
+            email.find('.', at) != std::string::npos && email.back() != '.' &&
+            email.find_first_of(" \t\r\n<>\"") == std::string::npos;
+  if (ok) return std::nullopt;
+  return field_error{"email", "must be an email address (at most 254 characters)"};
+}
+
+std::optional<field_error> check_password(const std::string& password, const std::string& username,
+                                          const char* field) {
+  bool letter = std::any_of(password.begin(), password.end(),
+                            [](unsigned char c) { return std::isalpha(c) || c >= 0x80; });
+  bool digit = std::any_of(password.begin(), password.end(),
+                           [](unsigned char c) { return std::isdigit(c); });
+  if (password.size() < 8 || password.size() > 128 || !letter || !digit)
+    return field_error{field, "must be 8-128 characters with at least one letter and one digit"};
+  if (password == username) return field_error{field, "must not equal the username"};
+  return std::nullopt;
+}
+
+std::vector<field_error> validate_registration(const std::string& username,
+                                               const std::string& email,
+                                               const std::string& password) {
+  std::vector<field_error> errors;
+  bool name_ok = username.size() >= 3 && username.size() <= 64 &&
+                 std::all_of(username.begin(), username.end(), [](unsigned char c) {
+                   return std::isalnum(c) || c == '_' || c == '.' || c == '-';
+                 });
+  if (!name_ok) errors.push_back({"username", "must be 3-64 characters of A-Z, a-z, 0-9, _ . -"});
+  if (auto e = check_email(email)) errors.push_back(*e);
+  if (auto e = check_password(password, username)) errors.push_back(*e);
+  return errors;
+}
+
+namespace identity {
+namespace {
+
+constexpr uint32_t argon_passes = 2;
+constexpr uint32_t argon_memory_kib = 19456;
+constexpr uint32_t argon_lanes = 1;
+constexpr size_t argon_salt = 16;
+constexpr size_t argon_hash = 32;
+
+std::string base64url(const unsigned char* data, size_t n) {
+  static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  out.reserve((n * 4 + 2) / 3);
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = static_cast<uint32_t>(data[i]) << 16;
+    if (i + 1 < n) v |= static_cast<uint32_t>(data[i + 1]) << 8;
+    if (i + 2 < n) v |= data[i + 2];
+    out += alphabet[(v >> 18) & 63];
+    out += alphabet[(v >> 12) & 63];
+    if (i + 1 < n) out += alphabet[(v >> 6) & 63];
+    if (i + 2 < n) out += alphabet[v & 63];
+  }
+  return out;
+}
+
+std::string base64url(const std::string& s) {
+  return base64url(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
+
+// Strict: only the base64url alphabet, no padding, no leftover bits.
+std::optional<std::string> unbase64url(const std::string& s) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '-') return 62;
+    if (c == '_') return 63;
+    return -1;
+  };
+  if (s.size() % 4 == 1) return std::nullopt;
+  std::string out;
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : s) {
+    int v = value(c);
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out += static_cast<char>((buffer >> bits) & 0xff);
+    }
+  }
+  if (bits > 0 && (buffer & ((1u << bits) - 1)) != 0) return std::nullopt;
+  return out;
+}
+
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
+const std::string token_header = base64url(R"({"alg":"HS256","typ":"JWT"})");
+
+}  // namespace
+
+std::string hash_password(const std::string& password) {
+  unsigned char salt[argon_salt];
+  if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("no randomness");
+  std::string encoded(argon2_encodedlen(argon_passes, argon_memory_kib, argon_lanes, argon_salt,
+                                        argon_hash, Argon2_id),
+                      '\0');
+  int rc = argon2id_hash_encoded(argon_passes, argon_memory_kib, argon_lanes, password.data(),
+                                 password.size(), salt, sizeof salt, argon_hash, encoded.data(),
+                                 encoded.size());
+  if (rc != ARGON2_OK) throw std::runtime_error(argon2_error_message(rc));
+  encoded.resize(encoded.find('\0'));
+  return encoded;
+}
+
+bool verify_password(const std::string& encoded, const std::string& password) {
+  return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+std::string random_token(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
+    throw std::runtime_error("no randomness");
+  return base64url(raw);
+}
+
+std::string sha256_hex(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < len; ++i) {
+    out += hex[digest[i] >> 4];
+    out += hex[digest[i] & 15];
+  }
+  return out;
+}
+
+std::string sign(const claims& c, const std::string& key) {
+  nlohmann::json payload = {{"iss", issuer}, {"sub", c.sub}, {"sid", c.sid}, {"typ", c.typ},
+                            {"jti", c.jti},  {"iat", c.iat}, {"exp", c.exp}};
+  std::string signing_input = token_header + "." + base64url(payload.dump());
+  return signing_input + "." + base64url(hmac_sha256(key, signing_input));
+}
+
+std::optional<claims> verify(const std::string& token, const std::string& key,
+                             const std::string& expected_type, int64_t now_s) {
+  if (token.size() > 4096) return std::nullopt;
+  size_t first = token.find('.');
+  size_t second = first == std::string::npos ? first : token.find('.', first + 1);
+  if (second == std::string::npos || token.find('.', second + 1) != std::string::npos)
+    return std::nullopt;
+  // The header must be exactly ours: no algorithm is negotiated, "none" never accepted.
+  if (token.compare(0, first, token_header) != 0) return std::nullopt;
+  std::string expected = hmac_sha256(key, token.substr(0, second));
+  auto signature = unbase64url(token.substr(second + 1));
+  if (!signature || signature->size() != expected.size() ||
+      CRYPTO_memcmp(signature->data(), expected.data(), expected.size()) != 0)
+    return std::nullopt;
+  auto payload_text = unbase64url(token.substr(first + 1, second - first - 1));
+  if (!payload_text) return std::nullopt;
+  auto payload = nlohmann::json::parse(*payload_text, nullptr, false);
+  if (!payload.is_object()) return std::nullopt;
+  auto text = [&](const char* k) -> std::optional<std::string> {
+    auto it = payload.find(k);
+    if (it == payload.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  auto number = [&](const char* k) -> std::optional<int64_t> {
+    auto it = payload.find(k);
+    if (it == payload.end() || !it->is_number_integer()) return std::nullopt;
+    return it->get<int64_t>();
+  };
+  auto iss = text("iss"), sub = text("sub"), sid = text("sid"), typ = text("typ"),
+       jti = text("jti");
+  auto iat = number("iat"), exp = number("exp");
+  if (!iss || *iss != issuer || !sub || sub->empty() || !sid || sid->empty() || !typ ||
+      *typ != expected_type || !jti || !iat || !exp)
+    return std::nullopt;
+  if (*exp <= now_s || *iat > now_s + 60) return std::nullopt;
+  return claims{*sub, *sid, *typ, *jti, *iat, *exp};
+}
+
+}  // namespace identity
+}  // namespace vutf

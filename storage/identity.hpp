@@ -1,0 +1,90 @@
+// Identity in the domain: users, sessions, the rules of registration, password hashing
+// (Argon2id), signed tokens (HS256, strictly validated) and API key material.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "storage/error.hpp"
+
+namespace vutf {
+
+struct user {
+  std::string id;
+  std::string username;
+  std::string email;
+  std::optional<std::string> full_name;
+  std::string password_hash;  // Argon2id, encoded; never leaves the service
+  bool is_active = true;
+  std::vector<std::string> roles{"user"};
+  int64_t version = 1;
+  int64_t created_at_ms = 0;
+  int64_t updated_at_ms = 0;
+  std::optional<int64_t> last_login_at_ms;
+  bool is_admin() const;
+};
+
+struct session_record {
+  std::string id;
+  std::string user_id;
+  std::string refresh_jti;  // the one refresh token of this session that still works
+  int64_t created_at_ms = 0;
+  int64_t last_seen_at_ms = 0;
+  int64_t expires_at_ms = 0;
+  std::optional<int64_t> revoked_at_ms;
+  std::string ip;
+  std::string user_agent;
+};
+
+// Who is calling, once authenticated.
+struct principal {
+  std::string user_id;
+  std::vector<std::string> roles;
+  std::string session_id;  // "" for API keys
+  std::string kind;        // "user" | "api_key"
+  bool is_admin() const;
+};
+
+// Field rules of the contract: username 3-64 of [A-Za-z0-9_.-]; a plausible email (at most 254);
+// password 8-128 with at least one letter and one digit, not equal to the username.
+std::vector<field_error> validate_registration(const std::string& username,
+                                               const std::string& email,
+                                               const std::string& password);
+std::optional<field_error> check_email(const std::string& email);
+std::optional<field_error> check_password(const std::string& password, const std::string& username,
+                                          const char* field = "password");
+
+namespace identity {
+
+// Argon2id with OWASP's parameters (19 MiB, 2 passes); ~tens of ms: run it on the hasher pool.
+std::string hash_password(const std::string& password);
+bool verify_password(const std::string& encoded, const std::string& password);
+
+// `bytes` of CSPRNG output, base64url without padding.
+std::string random_token(size_t bytes);
+std::string sha256_hex(const std::string& data);
+
+struct claims {
+  std::string sub;  // user id
+  std::string sid;  // session id
+  std::string typ;  // "access" | "refresh"
+  std::string jti;  // token id
+  int64_t iat = 0;  // seconds since the epoch
+  int64_t exp = 0;
+};
+
+constexpr const char* issuer = "violentutf-api";
+
+// header.payload.signature with {"alg":"HS256","typ":"JWT"}.
+std::string sign(const claims& c, const std::string& key);
+
+// The claims of a token only if it is exactly our format: HS256 (no "none", no other
+// algorithm), a valid signature (constant-time compare), our issuer, the expected type, not
+// expired at `now_s`. Anything else is nullopt, with no reason given to the caller.
+std::optional<claims> verify(const std::string& token, const std::string& key,
+                             const std::string& expected_type, int64_t now_s);
+
+}  // namespace identity
+}  // namespace vutf

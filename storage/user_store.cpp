@@ -1,0 +1,150 @@
+#include "storage/user_store.hpp"
+
+#include <sstream>
+
+namespace vutf::storage {
+namespace sql {
+
+#define VUTF_USER_COLUMNS                                                                      \
+  "u.id, u.username, u.email, u.full_name, u.password_hash, u.is_active, u.roles, u.version, " \
+  "u.created_at, u.updated_at, u.last_login_at"
+
+const statement user_insert{
+    "user_insert",
+    "INSERT INTO users (id, username, email, full_name, password_hash, is_active, roles, version, "
+    "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"};
+const statement user_get{"user_get", "SELECT " VUTF_USER_COLUMNS
+                                     " FROM users u WHERE u.id = $1 AND u.deleted_at IS NULL"};
+const statement user_by_login{
+    "user_by_login",
+    "SELECT " VUTF_USER_COLUMNS
+    " FROM users u WHERE (lower(u.username) = lower($1) OR lower(u.email) = lower($1)) "
+    "AND u.deleted_at IS NULL"};
+const statement user_record_login{"user_record_login",
+                                  "UPDATE users SET last_login_at = $2 WHERE id = $1"};
+const statement session_insert{
+    "session_insert",
+    "INSERT INTO sessions (id, user_id, refresh_jti, created_at, last_seen_at, expires_at, ip, "
+    "user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+const statement session_live{
+    "session_live",
+    "SELECT s.id, s.user_id, s.refresh_jti, s.created_at, s.last_seen_at, s.expires_at, s.ip, "
+    "s.user_agent, " VUTF_USER_COLUMNS
+    " FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1 AND s.revoked_at IS NULL "
+    "AND s.expires_at > $2 AND u.deleted_at IS NULL AND u.is_active = 1"};
+const statement session_rotate{
+    "session_rotate",
+    "UPDATE sessions SET refresh_jti = $3, last_seen_at = $4 WHERE id = $1 AND refresh_jti = $2 "
+    "AND revoked_at IS NULL"};
+const statement session_revoke{
+    "session_revoke", "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"};
+const statement state_put{"state_put",
+                          "INSERT INTO service_state (name, value) VALUES ($1, $2) "
+                          "ON CONFLICT (name) DO NOTHING"};
+const statement state_get{"state_get", "SELECT value FROM service_state WHERE name = $1"};
+
+}  // namespace sql
+
+namespace {
+
+value opt(const std::optional<std::string>& v) {
+  return v ? value(*v) : value(nullptr);
+}
+int64_t to_int(const std::optional<std::string>& v) {
+  return v ? std::stoll(*v) : 0;
+}
+
+std::string join_roles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
+  return out;
+}
+
+std::vector<std::string> split_roles(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string r;
+  while (std::getline(in, r, ','))
+    if (!r.empty()) out.push_back(r);
+  return out;
+}
+
+// Reads the VUTF_USER_COLUMNS starting at column `at`.
+user user_from(const row& r, size_t at) {
+  user u;
+  u.id = r[at].value_or("");
+  u.username = r[at + 1].value_or("");
+  u.email = r[at + 2].value_or("");
+  u.full_name = r[at + 3];
+  u.password_hash = r[at + 4].value_or("");
+  u.is_active = to_int(r[at + 5]) != 0;
+  u.roles = split_roles(r[at + 6].value_or("user"));
+  u.version = to_int(r[at + 7]);
+  u.created_at_ms = to_int(r[at + 8]);
+  u.updated_at_ms = to_int(r[at + 9]);
+  if (r[at + 10]) u.last_login_at_ms = to_int(r[at + 10]);
+  return u;
+}
+
+}  // namespace
+
+void insert_user(session& s, const user& u) {
+  s.exec(sql::user_insert, {u.id, u.username, u.email, opt(u.full_name), u.password_hash,
+                            int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.version,
+                            u.created_at_ms, u.updated_at_ms});
+}
+
+std::optional<user> find_user(session& s, const std::string& id) {
+  rows r = s.exec(sql::user_get, {id});
+  if (r.data.empty()) return std::nullopt;
+  return user_from(r.data.front(), 0);
+}
+
+std::optional<user> find_user_by_login(session& s, const std::string& login) {
+  rows r = s.exec(sql::user_by_login, {login});
+  if (r.data.empty()) return std::nullopt;
+  return user_from(r.data.front(), 0);
+}
+
+void record_login(session& s, const std::string& user_id, int64_t at_ms) {
+  s.exec(sql::user_record_login, {user_id, at_ms});
+}
+
+void insert_session(session& s, const session_record& r) {
+  s.exec(sql::session_insert, {r.id, r.user_id, r.refresh_jti, r.created_at_ms, r.last_seen_at_ms,
+                               r.expires_at_ms, r.ip, r.user_agent});
+}
+
+std::optional<session_state> find_live_session(session& s, const std::string& id, int64_t now_ms) {
+  rows r = s.exec(sql::session_live, {id, now_ms});
+  if (r.data.empty()) return std::nullopt;
+  const row& x = r.data.front();
+  session_state st;
+  st.record.id = x[0].value_or("");
+  st.record.user_id = x[1].value_or("");
+  st.record.refresh_jti = x[2].value_or("");
+  st.record.created_at_ms = to_int(x[3]);
+  st.record.last_seen_at_ms = to_int(x[4]);
+  st.record.expires_at_ms = to_int(x[5]);
+  st.record.ip = x[6].value_or("");
+  st.record.user_agent = x[7].value_or("");
+  st.owner = user_from(x, 8);
+  return st;
+}
+
+bool rotate_refresh(session& s, const std::string& id, const std::string& expected_jti,
+                    const std::string& next_jti, int64_t now_ms) {
+  return s.exec(sql::session_rotate, {id, expected_jti, next_jti, now_ms}).affected == 1;
+}
+
+bool revoke_session(session& s, const std::string& id, int64_t at_ms) {
+  return s.exec(sql::session_revoke, {id, at_ms}).affected == 1;
+}
+
+std::string get_or_put_state(session& s, const std::string& name, const std::string& value) {
+  s.exec(sql::state_put, {name, value});
+  rows r = s.exec(sql::state_get, {name});
+  return r.data.empty() ? value : r.data.front()[0].value_or(value);
+}
+
+}  // namespace vutf::storage

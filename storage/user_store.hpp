@@ -1,0 +1,34 @@
+// Users, sessions and service state in the database: each function runs inside a caller's
+// transaction (session).
+#pragma once
+
+#include <optional>
+
+#include "storage/database.hpp"
+#include "storage/identity.hpp"
+
+namespace vutf::storage {
+
+// Throws db_error(conflict) when the username or email is taken (case-insensitively).
+void insert_user(session& s, const user& u);
+std::optional<user> find_user(session& s, const std::string& id);
+// By username or email, case-insensitively; live users only.
+std::optional<user> find_user_by_login(session& s, const std::string& login);
+void record_login(session& s, const std::string& user_id, int64_t at_ms);
+
+void insert_session(session& s, const session_record& r);
+// The live session and whether its user may still act (active, not deleted).
+struct session_state {
+  session_record record;
+  user owner;
+};
+std::optional<session_state> find_live_session(session& s, const std::string& id, int64_t now_ms);
+// Replaces the refresh token id only if `expected_jti` is still current; false otherwise.
+bool rotate_refresh(session& s, const std::string& id, const std::string& expected_jti,
+                    const std::string& next_jti, int64_t now_ms);
+bool revoke_session(session& s, const std::string& id, int64_t at_ms);
+
+// The value stored under `name`, storing `value` first if there is none (first writer wins).
+std::string get_or_put_state(session& s, const std::string& name, const std::string& value);
+
+}  // namespace vutf::storage

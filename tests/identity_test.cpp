@@ -1,0 +1,122 @@
+// Pure tests of the identity rules, password hashing and token validation.
+#include "storage/identity.hpp"
+
+#include <gtest/gtest.h>
+
+namespace vutf {
+namespace {
+
+using identity::claims;
+
+const std::string key = "0123456789abcdef0123456789abcdef-test-key";
+
+claims sample(const std::string& typ = "access", int64_t now = 1'700'000'000) {
+  return claims{"user-1", "session-1", typ, "jti-1", now, now + 600};
+}
+
+std::string b64(const std::string& s) {
+  static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  std::string out;
+  for (size_t i = 0; i < s.size(); i += 3) {
+    uint32_t v = static_cast<unsigned char>(s[i]) << 16;
+    if (i + 1 < s.size()) v |= static_cast<unsigned char>(s[i + 1]) << 8;
+    if (i + 2 < s.size()) v |= static_cast<unsigned char>(s[i + 2]);
+    out += a[(v >> 18) & 63];
+    out += a[(v >> 12) & 63];
+    if (i + 1 < s.size()) out += a[(v >> 6) & 63];
+    if (i + 2 < s.size()) out += a[v & 63];
+  }
+  return out;
+}
+
+TEST(tokens, a_signed_token_verifies_with_its_claims) {
+  std::string t = identity::sign(sample(), key);
+  auto c = identity::verify(t, key, "access", 1'700'000'100);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->sub, "user-1");
+  EXPECT_EQ(c->sid, "session-1");
+  EXPECT_EQ(c->jti, "jti-1");
+}
+
+TEST(tokens, tampered_tokens_are_refused) {
+  std::string t = identity::sign(sample(), key);
+  size_t dot = t.find('.');
+  std::string payload = t.substr(dot + 1, t.rfind('.') - dot - 1);
+  std::string forged_payload = b64(R"({"exp":9999999999,"iat":1700000000,"iss":"violentutf-api",)"
+                                   R"("jti":"x","sid":"session-1","sub":"admin","typ":"access"})");
+  std::string forged = t.substr(0, dot + 1) + forged_payload + t.substr(t.rfind('.'));
+  EXPECT_FALSE(identity::verify(forged, key, "access", 1'700'000'100));
+  std::string flipped = t;
+  flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(identity::verify(flipped, key, "access", 1'700'000'100));
+  EXPECT_FALSE(identity::verify(t, key + "x", "access", 1'700'000'100)) << "another key";
+  EXPECT_FALSE(identity::verify(t + ".x", key, "access", 1'700'000'100));
+  EXPECT_FALSE(identity::verify("", key, "access", 1'700'000'100));
+  EXPECT_FALSE(identity::verify("a.b", key, "access", 1'700'000'100));
+}
+
+TEST(tokens, alg_none_and_other_algorithms_are_refused) {
+  std::string t = identity::sign(sample(), key);
+  std::string rest = t.substr(t.find('.'));
+  std::string payload_only = rest.substr(0, rest.rfind('.'));
+  for (const char* header : {R"({"alg":"none","typ":"JWT"})", R"({"alg":"HS512","typ":"JWT"})",
+                             R"({"alg":"RS256","typ":"JWT"})", R"({"typ":"JWT","alg":"HS256"})"}) {
+    std::string h = b64(header);
+    EXPECT_FALSE(identity::verify(h + payload_only + ".", key, "access", 1'700'000'100)) << header;
+    EXPECT_FALSE(identity::verify(h + rest, key, "access", 1'700'000'100)) << header;
+  }
+}
+
+TEST(tokens, expiry_type_and_issuer_are_enforced) {
+  std::string t = identity::sign(sample(), key);
+  EXPECT_FALSE(identity::verify(t, key, "access", 1'700'000'600)) << "expired at exp";
+  EXPECT_FALSE(identity::verify(t, key, "refresh", 1'700'000'100)) << "wrong type";
+  std::string refresh = identity::sign(sample("refresh"), key);
+  EXPECT_FALSE(identity::verify(refresh, key, "access", 1'700'000'100));
+  EXPECT_TRUE(identity::verify(refresh, key, "refresh", 1'700'000'100));
+  EXPECT_FALSE(identity::verify(t, key, "access", 1'699'990'000)) << "issued in the future";
+}
+
+TEST(passwords, argon2id_hashes_verify_and_are_salted) {
+  std::string a = identity::hash_password("correct horse 1");
+  std::string b = identity::hash_password("correct horse 1");
+  EXPECT_EQ(a.rfind("$argon2id$", 0), 0u);
+  EXPECT_NE(a, b);
+  EXPECT_TRUE(identity::verify_password(a, "correct horse 1"));
+  EXPECT_FALSE(identity::verify_password(a, "correct horse 2"));
+  EXPECT_FALSE(identity::verify_password("garbage", "x"));
+}
+
+TEST(registration, the_contract_rules) {
+  EXPECT_TRUE(validate_registration("alice_1.b-c", "a@b.co", "passw0rd").empty());
+  auto fields = [](std::vector<field_error> e) {
+    std::set<std::string> f;
+    for (auto& x : e) f.insert(x.field);
+    return f;
+  };
+  EXPECT_EQ(fields(validate_registration("al", "nope", "short1")),
+            (std::set<std::string>{"username", "email", "password"}));
+  EXPECT_EQ(fields(validate_registration("alice", "a@b.co", "onlyletters")),
+            std::set<std::string>{"password"});
+  EXPECT_EQ(fields(validate_registration("alice", "a@b.co", "12345678")),
+            std::set<std::string>{"password"});
+  EXPECT_EQ(fields(validate_registration("alice123", "a@b.co", "alice123")),
+            std::set<std::string>{"password"});
+  EXPECT_EQ(fields(validate_registration("bad name", "a@b.co", "passw0rd")),
+            std::set<std::string>{"username"});
+  EXPECT_EQ(fields(validate_registration(std::string(65, 'a'), "a@b.co", "passw0rd")),
+            std::set<std::string>{"username"});
+}
+
+TEST(random, tokens_are_unique_base64url) {
+  std::string a = identity::random_token(32), b = identity::random_token(32);
+  EXPECT_EQ(a.size(), 43u);
+  EXPECT_NE(a, b);
+  EXPECT_EQ(a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"),
+            std::string::npos);
+  EXPECT_EQ(identity::sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+}  // namespace
+}  // namespace vutf
