@@ -34,29 +34,33 @@ struct result {
 struct nothing {};
 
 // ---- targets (answered by the targets actors) ----
+// `who` is the authenticated caller: a user sees and changes only their own targets, an admin
+// every target; anyone else's target is "not found".
 struct target_create {
-  target value;  // id, version and timestamps are assigned by the actor
+  principal who;
+  target value;  // id, owner, version and timestamps are assigned by the actor
   clock::time_point deadline;
 };
 struct target_get {
+  principal who;
   std::string id;
-  std::string owner_id;
   clock::time_point deadline;
 };
 struct target_list {
-  target_query query;
+  principal who;
+  target_query query;  // owner_id is set by the actor from `who`
   clock::time_point deadline;
 };
 struct target_update {
+  principal who;
   std::string id;
-  std::string owner_id;
   target_patch patch;
   std::optional<int64_t> if_match;  // the version the client read, from If-Match
   clock::time_point deadline;
 };
 struct target_delete {
+  principal who;
   std::string id;
-  std::string owner_id;
   std::optional<int64_t> if_match;
   clock::time_point deadline;
 };

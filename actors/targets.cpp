@@ -49,6 +49,9 @@ std::optional<result<T>> refuse_change(const std::optional<target>& current,
   return std::nullopt;
 }
 
+// Whose targets the caller may see: their own, or every owner's ("*") for an admin.
+std::string owner_scope(const principal& who) { return who.is_admin() ? "*" : who.user_id; }
+
 std::string name_taken(const std::string& name) {
   return "A target named '" + name + "' already exists.";
 }
@@ -60,6 +63,7 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
       [=](target_create& c) -> caf::typed_response_promise<result<target>> {
         target t = std::move(c.value);
         t.id = make_uuid();
+        t.owner_id = c.who.user_id;
         t.version = 1;
         t.created_at_ms = t.updated_at_ms = now_ms();
         if (auto errors = validate(t); !errors.empty()) {
@@ -78,15 +82,16 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
       },
       [=](target_get& g) {
         db_call call{"target_get", storage::access::read,
-                     [g](storage::session& s) -> std::any {
-                       auto found = storage::find_target(s, g.id, g.owner_id);
+                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_target(s, id, owner);
                        return found ? result<target>{{}, *found} : not_found<target>();
                      },
                      g.deadline};
         // One record per id, shared by every reader: the owner is checked on each hit.
         return p.read_through<target>(
-            target_scope(g.id), "record", std::move(call), [owner = g.owner_id](target t) {
-              return t.owner_id == owner ? result<target>{{}, t} : not_found<target>();
+            target_scope(g.id), "record", std::move(call), [owner = owner_scope(g.who)](target t) {
+              return owner == "*" || t.owner_id == owner ? result<target>{{}, t}
+                                                         : not_found<target>();
             });
       },
       [=](target_list& l) {
@@ -94,6 +99,7 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
         // COUNT(*) runs once per version of the list, not once per page.
         auto rp = self->make_response_promise<result<target_page>>();
         target_query q = l.query;
+        q.owner_id = owner_scope(l.who);
         std::string page_key = list_suffix(q);
         p.lookup(list_scope, page_key, rp, [=](cache_entry& page_entry) mutable {
           target_page cached;
@@ -130,8 +136,8 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
       },
       [=](target_update& u) {
         db_call call{"target_update", storage::access::write,
-                     [u](storage::session& s) -> std::any {
-                       auto current = storage::find_target(s, u.id, u.owner_id);
+                     [u, owner = owner_scope(u.who)](storage::session& s) -> std::any {
+                       auto current = storage::find_target(s, u.id, owner);
                        if (auto refused = refuse_change<target>(current, u.if_match))
                          return *refused;
                        target t = *current;
@@ -153,11 +159,11 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
       },
       [=](target_delete& d) {
         db_call call{"target_delete", storage::access::write,
-                     [d](storage::session& s) -> std::any {
-                       auto current = storage::find_target(s, d.id, d.owner_id);
+                     [d, owner = owner_scope(d.who)](storage::session& s) -> std::any {
+                       auto current = storage::find_target(s, d.id, owner);
                        if (auto refused = refuse_change<nothing>(current, d.if_match))
                          return *refused;
-                       if (!storage::delete_target(s, d.id, d.owner_id, now_ms()))
+                       if (!storage::delete_target(s, d.id, owner, now_ms()))
                          return not_found<nothing>();
                        return result<nothing>{};
                      },

@@ -52,6 +52,7 @@ start_service() {
   local port
   port=$(free_port)
   env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
+    RATE_LIMIT_ENABLED=false \
     "$@" "$bin" > "$work/service.out" 2> "$work/service.err" &
   SVC_PID=$!
   pids+=("$SVC_PID")
@@ -61,8 +62,20 @@ start_service() {
 }
 stop_service() { kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true; }
 
+# login: registers a bench user, sets TOKEN and USER_ID.
+login() {
+  local name="bench$RANDOM$RANDOM"
+  curl -s -X POST "$SVC_URL/api/v1/auth/register" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"passw0rd-bench\"}" >/dev/null
+  TOKEN=$(curl -s -X POST "$SVC_URL/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$name\",\"password\":\"passw0rd-bench\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  USER_ID=$(curl -s "$SVC_URL/api/v1/users/me" -H "Authorization: Bearer $TOKEN" |
+    sed 's/.*"id":"\([^"]*\)".*/\1/')
+}
+
 seed_target() {  # prints the id of a new target
   curl -s -X POST "$SVC_URL/api/v1/targets" -H 'Content-Type: application/json' \
+    -H "Authorization: Bearer $TOKEN" \
     -d "{\"name\":\"bench-seed-$RANDOM$RANDOM\",\"kind\":\"openai-chat\",\"endpoint_url\":\"http://127.0.0.1:9/v1\"}" |
     sed 's/.*"id":"\([^"]*\)".*/\1/'
 }
@@ -92,8 +105,10 @@ psql "$VUTF_TEST_PG_URL" -qc "CREATE DATABASE bench" >/dev/null
 start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" DATABASE_POOL_SIZE=10 \
   DATABASE_MAX_OVERFLOW=10
 idle_rss=$(( $(ps -o rss= -p "$SVC_PID") / 1024 ))
-psql "$db" -qc "INSERT INTO targets (id, name, kind, endpoint_url, timeout_seconds, max_concurrency,
-  created_at, updated_at) SELECT gen_random_uuid()::text, 'seed-' || i, 'openai-chat',
+login
+psql "$db" -qc "INSERT INTO targets (id, owner_id, name, kind, endpoint_url, timeout_seconds,
+  max_concurrency, created_at, updated_at) SELECT gen_random_uuid()::text, '$USER_ID',
+  'seed-' || i, 'openai-chat',
   'http://127.0.0.1:9/v1', 30, 4, 1700000000000 + i, 1700000000000 + i
   FROM generate_series(1, 10000) AS i" >/dev/null
 id=$(seed_target)
@@ -101,31 +116,38 @@ run_wrk "GET /api/v1/live" W1 "$SVC_URL/api/v1/live" "" "$SVC_PID"
 w1=$LAST_RPS
 run_wrk "GET /api/v1/health" W2 "$SVC_URL/api/v1/health" "" "$SVC_PID"
 w2=$LAST_RPS
-run_wrk "GET /api/v1/targets/{id} (Redis cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+WRK_HEADER="Authorization: Bearer $TOKEN"
+run_wrk "GET /api/v1/targets/{id}, bearer token (Redis cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
 w3=$LAST_RPS
 run_wrk "GET /api/v1/targets?page=N&per_page=20 (10 000 rows)" W4 "$SVC_URL/" bench/w4_list.lua "$SVC_PID"
 w4=$LAST_RPS
 before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
 run_wrk "POST /api/v1/targets" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
 w5=$LAST_RPS
+unset WRK_HEADER
 after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
 w5_rows="$(( after - before )) rows stored (warm-up included) for $LAST_CREATED responses 201"
 stop_service
 
 # --- SQLite and the in-process cache (the embedded defaults) ---
 start_service DATABASE_URL="sqlite:///$work/app.db"
+login
 id=$(seed_target)
-run_wrk "GET /api/v1/targets/{id} (SQLite, in-process cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+WRK_HEADER="Authorization: Bearer $TOKEN"
+run_wrk "GET /api/v1/targets/{id}, bearer token (SQLite, in-process cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
 run_wrk "POST /api/v1/targets (SQLite)" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
+unset WRK_HEADER
 stop_service
 
 # --- scheduler threads: W3 (PostgreSQL + Redis) with 1, 2 and 4 threads ---
 scaling=()
 for threads in 1 2 4; do
   start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" WORKERS_PER_CORE=4 MAX_WORKERS=$threads
+  login
   id=$(seed_target)
   saved=("${rows[@]}")
-  run_wrk "W3, $threads scheduler threads" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+  WRK_HEADER="Authorization: Bearer $TOKEN" run_wrk "W3, $threads scheduler threads" W3 \
+    "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
   rows=("${saved[@]}")
   scaling+=("| $threads | $LAST_RPS | $(( LAST_RPS / threads )) |")
   stop_service

@@ -367,15 +367,19 @@ api_response api::list_targets(const context& c) const {
   if (!errors.empty())
     return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
                    errors);
-  auto r = svc_.ask(target_list{q, c.deadline});
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(target_list{who.value, q, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(200, target_page_json(r.value));
 }
 
 api_response api::create_target(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
   auto parsed = parse_target_create(c.body);
   if (!parsed.ok()) return problem(*parsed.error, c);
-  auto r = svc_.ask(target_create{parsed.value, c.deadline});
+  auto r = svc_.ask(target_create{who.value, parsed.value, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   api_response res = with_etag(json_response(201, target_json(r.value)), r.value.version);
   res.headers.emplace_back("Location", "/api/v1/targets/" + r.value.id);
@@ -384,27 +388,34 @@ api_response api::create_target(const context& c) const {
 
 api_response api::get_target(const context& c) const {
   const std::string& id = c.params.at(0);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
   if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(target_get{id, "", c.deadline});
+  auto r = svc_.ask(target_get{who.value, id, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return with_etag(json_response(200, target_json(r.value)), r.value.version);
 }
 
 api_response api::update_target(const context& c) const {
   const std::string& id = c.params.at(0);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
   if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
   auto parsed = parse_target_patch(c.body);
   if (!parsed.ok()) return problem(*parsed.error, c);
-  auto r = svc_.ask(
-      target_update{id, "", parsed.value, if_match_version(c.req.header("If-Match")), c.deadline});
+  auto r = svc_.ask(target_update{who.value, id, parsed.value,
+                                  if_match_version(c.req.header("If-Match")), c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return with_etag(json_response(200, target_json(r.value)), r.value.version);
 }
 
 api_response api::delete_target(const context& c) const {
   const std::string& id = c.params.at(0);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
   if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(target_delete{id, "", if_match_version(c.req.header("If-Match")), c.deadline});
+  auto r = svc_.ask(
+      target_delete{who.value, id, if_match_version(c.req.header("If-Match")), c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(204, "");
 }

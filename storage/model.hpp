@@ -13,7 +13,7 @@ namespace vutf {
 
 struct target {
   std::string id;
-  std::string owner_id;  // "" until accounts exist: the seam where ownership goes
+  std::string owner_id;  // the user who created it
   std::string name;
   std::optional<std::string> description;
   std::string kind;  // "openai-chat" | "http-json"
@@ -47,7 +47,7 @@ struct target_patch {
 void apply_patch(target& t, const target_patch& p);
 
 struct target_query {
-  std::string owner_id;  // "" = all owners (until accounts exist)
+  std::string owner_id;  // the owner whose targets to list; "*" = every owner (admins)
   std::string q;         // case-insensitive substring of name or description
   std::string kind;
   std::string sort = "-created_at";  // a sort key from target_sort_keys, optional '-' prefix

@@ -10,23 +10,30 @@ namespace vutf::storage {
 
 namespace sql {
 
-const statement& target_list(const std::string& sort) {
-  static const std::map<std::string, statement> by_sort = [] {
-    std::map<std::string, statement> m;
-    for (const auto& key : target_sort_keys()) {
-      for (bool desc : {false, true}) {
-        std::string dir = desc ? " DESC" : " ASC";
-        // A deque never moves its strings, so each c_str() stays valid for good.
-        static std::deque<std::string> names;
-        names.push_back("target_list_" + key + (desc ? "_desc" : "_asc"));
-        m.emplace((desc ? "-" : "") + key,
-                  statement{names.back().c_str(),
-                            "SELECT " VUTF_TARGET_COLUMNS VUTF_TARGET_FILTER " ORDER BY " + key +
-                                dir + ", id" + dir + " LIMIT $4 OFFSET $5"});
+const statement& target_list(const std::string& sort, bool all_owners) {
+  using family = std::map<std::string, statement>;
+  static const std::pair<family, family> families = [] {
+    std::pair<family, family> f;
+    // A deque never moves its strings, so each c_str() stays valid for good.
+    static std::deque<std::string> names;
+    for (bool all : {false, true}) {
+      for (const auto& key : target_sort_keys()) {
+        for (bool desc : {false, true}) {
+          std::string dir = desc ? " DESC" : " ASC";
+          names.push_back(std::string(all ? "target_list_all_" : "target_list_") + key +
+                          (desc ? "_desc" : "_asc"));
+          std::string from = all ? VUTF_TARGET_FILTER_ALL : VUTF_TARGET_FILTER;
+          (all ? f.second : f.first)
+              .emplace((desc ? "-" : "") + key,
+                       statement{names.back().c_str(), "SELECT " VUTF_TARGET_COLUMNS + from +
+                                                           " ORDER BY " + key + dir + ", id" +
+                                                           dir + " LIMIT $4 OFFSET $5"});
+        }
       }
     }
-    return m;
+    return f;
   }();
+  const family& by_sort = all_owners ? families.second : families.first;
   auto it = by_sort.find(sort);
   return it != by_sort.end() ? it->second : by_sort.at("-created_at");
 }
@@ -106,7 +113,7 @@ bool delete_target(session& s, const std::string& id, const std::string& owner, 
 }
 
 int64_t count_targets(session& s, const target_query& q) {
-  rows r = s.exec(sql::target_count, filter_params(q));
+  rows r = s.exec(q.owner_id == "*" ? sql::target_count_all : sql::target_count, filter_params(q));
   return r.data.empty() ? 0 : to_int(r.data.front()[0]);
 }
 
@@ -114,7 +121,7 @@ std::vector<target> list_targets(session& s, const target_query& q) {
   auto params = filter_params(q);
   params.emplace_back(q.per_page);
   params.emplace_back((q.page - 1) * q.per_page);
-  rows r = s.exec(sql::target_list(q.sort), params);
+  rows r = s.exec(sql::target_list(q.sort, q.owner_id == "*"), params);
   std::vector<target> out;
   out.reserve(r.data.size());
   for (const auto& x : r.data) out.push_back(from_row(x));

@@ -11,6 +11,7 @@ namespace vutf::storage {
 // Throws db_error(conflict) when the name is taken by a live target of the same owner.
 void insert_target(session& s, const target& t);
 
+// `owner` "*" finds the target whoever owns it (admins).
 std::optional<target> find_target(session& s, const std::string& id, const std::string& owner);
 
 // Replaces the target if its stored version is still `t.version - 1`; false when it changed.

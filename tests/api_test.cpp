@@ -24,10 +24,25 @@ class api_test : public ::testing::Test {
     log::configure("error", "json");
     char tmpl[] = "/tmp/vutf-api.XXXXXX";
     dir_ = mkdtemp(tmpl);
-    cfg_ = test::make_settings({{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"}});
+    cfg_ = test::make_settings({{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
+                                {"ADMIN_USERNAME", "root"},
+                                {"ADMIN_EMAIL", "root@example.com"},
+                                {"ADMIN_PASSWORD", "r00t-password"}});
     metrics_ = std::make_shared<metrics>();
     svc_ = std::make_unique<service>(cfg_, metrics_);
     api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
+    token_ = token_for("owner");
+  }
+
+  // Registers `name` (through the service) and returns an access token.
+  std::string token_for(const std::string& name) {
+    std::string password = "passw0rd-" + name;
+    if (name != "root")
+      svc_->ask(user_register{name, name + "@example.com", password, std::nullopt, svc_->deadline()});
+    auto t = svc_->ask(user_login{name, name == "root" ? "r00t-password" : password, {},
+                                  svc_->deadline()});
+    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error->detail);
+    return t.value.access_token;
   }
   void TearDown() override {
     api_.reset();
@@ -43,6 +58,9 @@ class api_test : public ::testing::Test {
     r.path = path;
     r.query = std::move(query);
     r.headers = std::move(headers);
+    bool authorized = false;
+    for (const auto& [k, v] : r.headers) authorized = authorized || k == "Authorization";
+    if (!authorized && !token_.empty()) r.headers.emplace_back("Authorization", "Bearer " + token_);
     if (!body.empty() || method == "POST" || method == "PATCH") {
       bool typed = false, sized = false;
       for (const auto& [k, v] : r.headers) {
@@ -91,6 +109,7 @@ class api_test : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string token_;  // sent as the bearer token of call() unless a test gives its own
   settings cfg_;
   std::shared_ptr<metrics> metrics_;
   std::unique_ptr<service> svc_;
@@ -147,6 +166,44 @@ TEST_F(api_test, targets_round_trip_and_headers_are_write_only) {
   expect_problem(call("GET", "/api/v1/targets/" + id), 404, "NOT_FOUND");
   // A deleted name can be used again.
   create(target_body("alpha"));
+}
+
+TEST_F(api_test, targets_belong_to_their_owner_and_admins_see_all) {
+  std::string mine = create(target_body("mine"))["id"];
+  std::string other = token_for("intruder");
+  auto as_other = [&](const std::string& method, const std::string& path,
+                      const std::string& body = "") {
+    return call(method, path, body, {{"Authorization", "Bearer " + other}});
+  };
+  expect_problem(as_other("GET", "/api/v1/targets/" + mine), 404, "NOT_FOUND");
+  expect_problem(as_other("PATCH", "/api/v1/targets/" + mine, R"({"name":"stolen"})"), 404,
+                 "NOT_FOUND");
+  expect_problem(as_other("DELETE", "/api/v1/targets/" + mine), 404, "NOT_FOUND");
+  EXPECT_EQ(json::parse(as_other("GET", "/api/v1/targets").body)["total"], 0);
+  // Names are unique per owner: the other user may use the same name.
+  EXPECT_EQ(as_other("POST", "/api/v1/targets", target_body("mine").dump()).status, 201);
+
+  std::string root = token_for("root");
+  auto as_root = [&](const std::string& method, const std::string& path) {
+    return call(method, path, "", {{"Authorization", "Bearer " + root}});
+  };
+  EXPECT_EQ(as_root("GET", "/api/v1/targets/" + mine).status, 200);
+  EXPECT_EQ(json::parse(as_root("GET", "/api/v1/targets").body)["total"], 2);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets").body)["total"], 1);
+}
+
+TEST_F(api_test, targets_need_credentials) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/api/v1/targets"},
+           {"GET", "/api/v1/targets/00000000-0000-4000-8000-000000000000"},
+           {"DELETE", "/api/v1/targets/00000000-0000-4000-8000-000000000000"}}) {
+    auto r = call(method, path, "", {{"Authorization", "Bearer forged"}});
+    expect_problem(r, 401, "UNAUTHORIZED");
+    EXPECT_EQ(header(r, "WWW-Authenticate"), "Bearer");
+  }
+  expect_problem(call("POST", "/api/v1/targets", target_body("x").dump(),
+                      {{"Authorization", "Bearer forged"}}),
+                 401, "UNAUTHORIZED");
 }
 
 TEST_F(api_test, duplicate_names_conflict) {
@@ -306,6 +363,10 @@ TEST_F(api_test, sql_metacharacters_are_plain_text) {
 
 class identity_api_test : public api_test {
  protected:
+  void SetUp() override {
+    api_test::SetUp();
+    token_.clear();  // calls are anonymous unless a test says otherwise
+  }
   json login(const std::string& user, const std::string& password) {
     auto r =
         call("POST", "/api/v1/auth/login", json{{"username", user}, {"password", password}}.dump());

@@ -61,6 +61,7 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   test::service_process p(env_map{});
   ASSERT_TRUE(p.wait_listening()) << p.err();
   httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "starter"));
   auto live = c.Get("/api/v1/live");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
@@ -78,6 +79,7 @@ TEST(binary, an_in_memory_sqlite_database_is_shared_by_the_pool) {
   test::service_process p(env_map{{"DATABASE_URL", "sqlite:///:memory:"}});
   ASSERT_TRUE(p.wait_listening()) << p.err();
   httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "memory"));
   for (int i = 0; i < 8; ++i) {
     auto r = c.Post("/api/v1/targets",
                     R"({"name":"m)" + std::to_string(i) +
@@ -104,7 +106,7 @@ TEST(binary, metrics_count_requests_by_route_pattern) {
   ASSERT_TRUE(scrape);
   const std::string& text = scrape->body;
   EXPECT_NE(
-      text.find(R"(http_requests_total{method="GET",route="/api/v1/targets/{id}",status="404"} 3)"),
+      text.find(R"(http_requests_total{method="GET",route="/api/v1/targets/{id}",status="401"} 3)"),
       std::string::npos)
       << text;
   EXPECT_NE(text.find(R"(http_requests_total{method="GET",route="unmatched",status="404"} 1)"),

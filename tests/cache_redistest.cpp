@@ -34,12 +34,12 @@ class cache_redistest : public ::testing::Test {
 TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   std::string url = test::required_env("VUTF_TEST_REDIS_URL");
   auto svc = start(url, {{"REDIS_MAX_CONNECTIONS", "3"}});
-  auto created = svc->ask(target_create{sample_target("cached"), svc->deadline()});
+  auto created = svc->ask(target_create{test::someone(), sample_target("cached"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   std::string id = created.value.id;
-  ASSERT_TRUE(svc->ask(target_get{id, "", svc->deadline()}).ok());  // miss, then stored
+  ASSERT_TRUE(svc->ask(target_get{test::someone(), id, svc->deadline()}).ok());  // miss, then stored
   double hits = metrics_->cache_hits.Value();
-  auto again = svc->ask(target_get{id, "", svc->deadline()});
+  auto again = svc->ask(target_get{test::someone(), id, svc->deadline()});
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.value.name, "cached");
   EXPECT_EQ(metrics_->cache_hits.Value(), hits + 1);
@@ -50,26 +50,26 @@ TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   // A write bumps the version: the next read cannot see the old entry.
   target_patch p;
   p.name = "renamed";
-  ASSERT_TRUE(svc->ask(target_update{id, "", p, std::nullopt, svc->deadline()}).ok());
+  ASSERT_TRUE(svc->ask(target_update{test::someone(), id, p, std::nullopt, svc->deadline()}).ok());
   EXPECT_NE(redis_get(url, "global:target:" + id + ":version"), version);
-  EXPECT_EQ(svc->ask(target_get{id, "", svc->deadline()}).value.name, "renamed");
+  EXPECT_EQ(svc->ask(target_get{test::someone(), id, svc->deadline()}).value.name, "renamed");
   EXPECT_EQ(svc->cache_pool().size, 3);
 }
 
 TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reconnects) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}});
-  auto created = svc->ask(target_create{sample_target("survivor"), svc->deadline()});
+  auto created = svc->ask(target_create{test::someone(), sample_target("survivor"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(svc->probe().cache.status, "up");
 
   redis.kill();
   for (int i = 0; i < 20; ++i) {
-    auto r = svc->ask(target_get{created.value.id, "", svc->deadline()});
+    auto r = svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
     ASSERT_TRUE(r.ok()) << "request " << i << " failed while Redis was down";
     EXPECT_EQ(r.value.name, "survivor");
   }
-  EXPECT_TRUE(svc->ask(target_create{sample_target("written-while-down"), svc->deadline()}).ok());
+  EXPECT_TRUE(svc->ask(target_create{test::someone(), sample_target("written-while-down"), svc->deadline()}).ok());
   EXPECT_GT(metrics_->cache_errors.Value(), 0);
   EXPECT_EQ(svc->probe().cache.status, "down");
 
@@ -77,7 +77,7 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
   EXPECT_TRUE(test::eventually([&] { return svc->probe().cache.status == "up"; }));
   double hits = metrics_->cache_hits.Value();
   EXPECT_TRUE(test::eventually([&] {
-    svc->ask(target_get{created.value.id, "", svc->deadline()});
+    svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
     return metrics_->cache_hits.Value() > hits;
   }));
 }
@@ -85,11 +85,11 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
 TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}, {"REDIS_MAX_CONNECTIONS", "2"}});
-  auto created = svc->ask(target_create{sample_target("slow"), svc->deadline()});
+  auto created = svc->ask(target_create{test::someone(), sample_target("slow"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   redis.pause();
   for (int i = 0; i < 4; ++i) {
-    auto r = svc->ask(target_get{created.value.id, "", svc->deadline()});
+    auto r = svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
     EXPECT_TRUE(r.ok());
   }
   redis.resume();

@@ -45,7 +45,7 @@ class pool_pgtest : public ::testing::Test {
   std::future<result<target>> create_async(service& svc, const std::string& name,
                                            clock::time_point deadline) {
     return std::async(std::launch::async, [&svc, name, deadline] {
-      return svc.ask(target_create{sample_target(name), deadline});
+      return svc.ask(target_create{test::someone(), sample_target(name), deadline});
     });
   }
 
@@ -55,16 +55,16 @@ class pool_pgtest : public ::testing::Test {
 
 TEST_F(pool_pgtest, targets_round_trip_on_postgres) {
   auto svc = start({});
-  auto created = svc->ask(target_create{sample_target("pg"), svc->deadline()});
+  auto created = svc->ask(target_create{test::someone(), sample_target("pg"), svc->deadline()});
   ASSERT_TRUE(created.ok()) << created.error->detail;
-  auto got = svc->ask(target_get{created.value.id, "", svc->deadline()});
+  auto got = svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got.value.name, "pg");
-  auto dup = svc->ask(target_create{sample_target("pg"), svc->deadline()});
+  auto dup = svc->ask(target_create{test::someone(), sample_target("pg"), svc->deadline()});
   ASSERT_FALSE(dup.ok());
   EXPECT_EQ(dup.error->code, errc::conflict);
   target_query q;
-  auto page = svc->ask(target_list{q, svc->deadline()});
+  auto page = svc->ask(target_list{test::someone(), q, svc->deadline()});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page.value.total, 1);
 }
@@ -77,7 +77,7 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
   auto blocked = create_async(*svc, "first", svc->deadline());
   ASSERT_TRUE(test::eventually([&] { return svc->database_pool().in_use == 1; }));
   auto start = clock::now();
-  auto second = svc->ask(target_create{sample_target("second"), svc->deadline()});
+  auto second = svc->ask(target_create{test::someone(), sample_target("second"), svc->deadline()});
   auto waited = clock::now() - start;
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error->code, errc::db_pool_exhausted);
@@ -112,24 +112,24 @@ TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_c
   auto svc = start({});
   table_lock lock(url_);
   auto r =
-      svc->ask(target_create{sample_target("late"), clock::now() + std::chrono::milliseconds(700)});
+      svc->ask(target_create{test::someone(), sample_target("late"), clock::now() + std::chrono::milliseconds(700)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->code, errc::request_timeout);
   // The database itself gave up on the statement: nothing of ours waits on the lock any more.
   EXPECT_TRUE(test::eventually([&] { return test::pg_lock_waiters(url_) == 0; }));
   lock.release();
-  EXPECT_TRUE(svc->ask(target_create{sample_target("after"), svc->deadline()}).ok());
+  EXPECT_TRUE(svc->ask(target_create{test::someone(), sample_target("after"), svc->deadline()}).ok());
 }
 
 TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {
   auto svc = start({{"DATABASE_POOL_SIZE", "2"}});
-  ASSERT_TRUE(svc->ask(target_create{sample_target("before"), svc->deadline()}).ok());
+  ASSERT_TRUE(svc->ask(target_create{test::someone(), sample_target("before"), svc->deadline()}).ok());
   test::pg_query(url_,
                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
                  "current_database() AND application_name = 'violentutf-api' AND "
                  "pid <> pg_backend_pid()");
   for (int i = 0; i < 5; ++i) {
-    auto r = svc->ask(target_create{sample_target("after" + std::to_string(i)), svc->deadline()});
+    auto r = svc->ask(target_create{test::someone(), sample_target("after" + std::to_string(i)), svc->deadline()});
     EXPECT_TRUE(r.ok()) << r.error->detail;
   }
 }
@@ -158,21 +158,21 @@ TEST(pg_restart, the_service_survives_a_database_restart) {
   test::pg_server pg;
   auto m = std::make_shared<metrics>();
   service svc(test::make_settings({{"DATABASE_URL", pg.url()}, {"DATABASE_POOL_SIZE", "2"}}), m);
-  ASSERT_TRUE(svc.ask(target_create{sample_target("before"), svc.deadline()}).ok());
+  ASSERT_TRUE(svc.ask(target_create{test::someone(), sample_target("before"), svc.deadline()}).ok());
   pg.stop();
-  auto down = svc.ask(target_create{sample_target("while-down"), svc.deadline()});
+  auto down = svc.ask(target_create{test::someone(), sample_target("while-down"), svc.deadline()});
   ASSERT_FALSE(down.ok());
   EXPECT_EQ(down.error->code, errc::db_unavailable);
   EXPECT_EQ(svc.probe().database.status, "down");
   pg.start();
   int n = 0;
   EXPECT_TRUE(test::eventually([&] {
-    return svc.ask(target_create{sample_target("after" + std::to_string(n++)), svc.deadline()})
+    return svc.ask(target_create{test::someone(), sample_target("after" + std::to_string(n++)), svc.deadline()})
         .ok();
   }));
   EXPECT_EQ(svc.probe().database.status, "up");
   target_query q;
-  auto page = svc.ask(target_list{q, svc.deadline()});
+  auto page = svc.ask(target_list{test::someone(), q, svc.deadline()});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page.value.total, 2);
 }

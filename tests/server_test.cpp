@@ -109,6 +109,9 @@ class server_test : public ::testing::Test {
     api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
     server_ = std::make_unique<http::server>(*api_, cfg_, opt);
     port_ = server_->bind();
+    svc_->ask(user_register{"tester", "tester@example.com", "passw0rd-t", std::nullopt,
+                            svc_->deadline()});
+    token_ = svc_->ask(user_login{"tester", "passw0rd-t", {}, svc_->deadline()}).value.access_token;
     serving_ = std::thread([this] { server_->serve(); });
   }
   void TearDown() override {
@@ -133,6 +136,7 @@ class server_test : public ::testing::Test {
   std::unique_ptr<http::server> server_;
   std::thread serving_;
   int port_ = 0;
+  std::string token_;
 };
 
 TEST_F(server_test, sized_bodies_over_the_limit_get_413_before_the_body_is_sent) {
@@ -169,8 +173,9 @@ TEST_F(server_test, a_chunked_body_within_the_limit_is_accepted) {
   snprintf(size, sizeof size, "%zx", body.size());
   c.send(
       "POST /api/v1/targets HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-      "Transfer-Encoding: chunked\r\n\r\n" +
-      std::string(size) + "\r\n" + body + "\r\n0\r\n\r\n");
+      "Authorization: Bearer " +
+      token_ + "\r\nTransfer-Encoding: chunked\r\n\r\n" + std::string(size) + "\r\n" + body +
+      "\r\n0\r\n\r\n");
   EXPECT_EQ(status_of(c.response()), 201);
 }
 

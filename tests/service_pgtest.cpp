@@ -30,6 +30,7 @@ TEST(service_pg, a_request_past_request_timeout_gets_504_and_its_statement_is_ca
   lock.exec("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE");
 
   httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "timeout"));
   c.set_read_timeout(60, 0);
   auto start = std::chrono::steady_clock::now();
   auto r = c.Post("/api/v1/targets", body_named("slow"), "application/json");
@@ -48,12 +49,14 @@ TEST(service_pg, sigterm_lets_in_flight_requests_finish_then_exits_0) {
   std::string db = test::fresh_pg_database();
   test::service_process p(env_map{{"DATABASE_URL", db}});
   ASSERT_TRUE(p.wait_listening()) << p.err();
+  std::string token = test::login_over_http(p.api_port(), "draining");
   pqxx::connection locker(db);
   pqxx::work lock(locker);
   lock.exec("LOCK TABLE targets IN ACCESS EXCLUSIVE MODE");
 
   auto in_flight = std::async(std::launch::async, [&] {
     httplib::Client c("127.0.0.1", p.api_port());
+    c.set_bearer_token_auth(token);
     c.set_read_timeout(60, 0);
     auto r = c.Post("/api/v1/targets", body_named("in-flight"), "application/json");
     return r ? r->status : -1;
@@ -81,6 +84,7 @@ TEST(service_pg, startup_waits_for_a_database_that_is_not_up_yet) {
   pg.start();
   ASSERT_TRUE(p.wait_listening()) << p.err();
   httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "late"));
   auto r = c.Post("/api/v1/targets", body_named("late-db"), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);

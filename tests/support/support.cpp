@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
 #include <sstream>
@@ -69,6 +72,22 @@ std::string fresh_pg_database() {
   std::string name = "t" + std::to_string(rng() % 1000000000000ULL);
   pg_query(admin, "CREATE DATABASE " + name);
   return admin.substr(0, admin.rfind('/') + 1) + name;
+}
+
+std::string login_over_http(int port, const std::string& name) {
+  httplib::Client c("127.0.0.1", port);
+  nlohmann::json account = {
+      {"username", name}, {"email", name + "@example.com"}, {"password", "passw0rd-" + name}};
+  auto reg = c.Post("/api/v1/auth/register", account.dump(), "application/json");
+  EXPECT_TRUE(reg && reg->status == 201) << (reg ? reg->body : "no response");
+  auto login = c.Post("/api/v1/auth/login",
+                      nlohmann::json{{"username", name}, {"password", account["password"]}}.dump(),
+                      "application/json");
+  if (!login || login->status != 200) {
+    ADD_FAILURE() << "login failed: " << (login ? login->body : "no response");
+    return "";
+  }
+  return nlohmann::json::parse(login->body)["access_token"];
 }
 
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds limit) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "storage/identity.hpp"
 #include "storage/model.hpp"
 
 namespace vutf::test {
@@ -25,6 +26,14 @@ inline target sample_target(const std::string& name) {
   t.endpoint_url = "http://127.0.0.1:9/v1/chat/completions";
   return t;
 }
+
+// An authenticated ordinary user, as the identity actor would vouch for it.
+inline principal someone(const std::string& user_id = "user-1") {
+  return principal{user_id, {"user"}, "session-" + user_id, "user"};
+}
+
+// Registers a new user named `name` over HTTP on 127.0.0.1:`port` and returns a bearer token.
+std::string login_over_http(int port, const std::string& name);
 
 // Settings from the table's defaults with `overrides` applied (as environment variables would).
 settings make_settings(const env_map& overrides = {});
