@@ -1,6 +1,7 @@
 #include "actors/identity.hpp"
 
 #include <caf/actor_system.hpp>
+#include <map>
 
 #include "actors/plumbing.hpp"
 #include "storage/user_store.hpp"
@@ -21,30 +22,73 @@ result<T> unauthorized(const char* detail = "Missing or invalid credentials.") {
   return result<T>::fail(errc::unauthorized, detail);
 }
 
-// The cached state of a live session: "<user id> <roles>"; "-" for a session that cannot act.
-std::string encode_state(const std::optional<storage::session_state>& s) {
-  if (!s) return "-";
-  std::string roles;
-  for (const auto& r : s->owner.roles) roles += (roles.empty() ? "" : ",") + r;
-  return s->owner.id + " " + roles;
+constexpr auto last_used_flush = std::chrono::seconds(5);
+
+std::string key_scope(const std::string& hash) {
+  return "apikey:" + hash;
 }
 
-std::optional<principal> decode_state(const std::string& text, const std::string& sid) {
-  size_t space = text.find(' ');
-  if (text == "-" || space == std::string::npos) return std::nullopt;
-  principal p;
-  p.user_id = text.substr(0, space);
-  p.session_id = sid;
-  p.kind = "user";
-  std::string roles = text.substr(space + 1);
+std::string join(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text, char sep) {
+  std::vector<std::string> out;
   size_t start = 0;
-  while (start < roles.size()) {
-    size_t comma = roles.find(',', start);
-    p.roles.push_back(roles.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+  while (start <= text.size()) {
+    size_t end = text.find(sep, start);
+    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
   }
+  return out;
+}
+
+// The cached form of a principal: "kind|user|roles|scopes|key|session"; "-" for credentials
+// that cannot act (revoked, expired, user inactive).
+std::string encode_principal(const std::optional<principal>& p) {
+  if (!p) return "-";
+  return p->kind + "|" + p->user_id + "|" + join(p->roles) + "|" + join(p->scopes) + "|" +
+         p->key_id + "|" + p->session_id;
+}
+
+std::optional<principal> decode_principal(const std::string& text) {
+  auto parts = split(text, '|');
+  if (parts.size() != 6) return std::nullopt;
+  principal p;
+  p.kind = parts[0];
+  p.user_id = parts[1];
+  for (auto& r : split(parts[2], ','))
+    if (!r.empty()) p.roles.push_back(r);
+  for (auto& s : split(parts[3], ','))
+    if (!s.empty()) p.scopes.push_back(s);
+  p.key_id = parts[4];
+  p.session_id = parts[5];
   return p;
+}
+
+api_key_created new_key(const std::string& user_id, const std::string& name,
+                        const std::vector<std::string>& scopes,
+                        std::optional<int64_t> expires_in_days) {
+  api_key_created made;
+  made.key = identity::make_api_key();
+  api_key& k = made.record;
+  k.id = make_uuid();
+  k.user_id = user_id;
+  k.name = name;
+  k.prefix = made.key.substr(0, 12);
+  k.key_hash = identity::sha256_hex(made.key);
+  k.scopes = scopes;
+  k.created_at_ms = now_ms();
+  if (expires_in_days) k.expires_at_ms = k.created_at_ms + *expires_in_days * 86'400'000;
+  return made;
+}
+
+std::optional<principal> session_principal(const std::optional<storage::session_state>& s) {
+  if (!s) return std::nullopt;
+  return principal{s->owner.id, s->owner.roles, s->record.id, "user", {}, ""};
 }
 
 identity_actor::behavior_type identity_behavior(identity_actor::pointer self, identity_config cfg,
@@ -62,6 +106,16 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
     return token_pair{identity::sign(access, cfg.secret_key),
                       identity::sign(refresh, cfg.secret_key),
                       std::chrono::seconds(cfg.access_ttl).count()};
+  };
+
+  // Keys whose last_used_at is due, written in one batch every few seconds: off the request path.
+  auto last_used = std::make_shared<std::map<std::string, int64_t>>();
+  self->delayed_send(self, last_used_flush, tick_atom::value);
+
+  // Invalidates one cache scope, then runs `next` (whatever the cache said).
+  auto bump_then = [=](const std::string& scope, auto next) {
+    self->request(p.cache, caf::infinite, cache_bump{{scope}})
+        .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
   };
 
   return {
@@ -185,41 +239,48 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
       },
       [=](authenticate& a) {
         auto rp = self->make_response_promise<result<principal>>();
-        if (a.presented.bearer.empty()) {
-          rp.deliver(unauthorized<principal>());
-          return rp;
-        }
-        auto c = identity::verify(a.presented.bearer, cfg.secret_key, "access", now_s());
-        if (!c) {
-          rp.deliver(unauthorized<principal>());
-          return rp;
-        }
-        std::string scope = session_scope(c->sid);
-        p.template lookup<principal>(scope, "state", rp, [=, c = *c](cache_entry& e) mutable {
-          auto answer = [rp, c](const std::string& state) mutable {
-            auto who = decode_state(state, c.sid);
-            if (!who || who->user_id != c.sub) {
-              rp.deliver(unauthorized<principal>());
-            } else {
-              rp.deliver(result<principal>{{}, *who});
-            }
+        // Either credential resolves to a cached principal under a scope its revocation bumps.
+        std::string scope;
+        db_call call{"", storage::access::read, {}, a.deadline};
+        std::function<bool(const principal&)> matches = [](const principal&) { return true; };
+        if (!a.presented.api_key.empty()) {
+          std::string hash = identity::sha256_hex(a.presented.api_key);
+          scope = key_scope(hash);
+          call.statement = "api_key_principal";
+          call.work = [hash](storage::session& s) -> std::any {
+            return result<std::string>{
+                {}, encode_principal(storage::principal_for_key(s, hash, now_ms()))};
           };
+        } else if (auto c =
+                       identity::verify(a.presented.bearer, cfg.secret_key, "access", now_s())) {
+          scope = session_scope(c->sid);
+          call.statement = "session_live";
+          call.work = [sid = c->sid](storage::session& s) -> std::any {
+            return result<std::string>{
+                {},
+                encode_principal(session_principal(storage::find_live_session(s, sid, now_ms())))};
+          };
+          matches = [sub = c->sub](const principal& p) { return p.user_id == sub; };
+        } else {
+          rp.deliver(unauthorized<principal>());
+          return rp;
+        }
+        auto answer = [=](const std::string& state) mutable {
+          auto who = decode_principal(state);
+          if (!who || !matches(*who)) {
+            rp.deliver(unauthorized<principal>());
+            return;
+          }
+          if (who->kind == "api_key") (*last_used)[who->key_id] = now_ms();
+          rp.deliver(result<principal>{{}, *who});
+        };
+        p.template lookup<principal>(scope, "principal", rp, [=](cache_entry& e) mutable {
           if (e.value) {
             answer(*e.value);
             return;
           }
-          db_call call{"session_live", storage::access::read,
-                       [sid = c.sid](storage::session& s) -> std::any {
-                         return result<std::string>{
-                             {}, encode_state(storage::find_live_session(s, sid, now_ms()))};
-                       },
-                       a.deadline};
           p.template run<std::string>(std::move(call), rp, "", [=](result<std::string> r) mutable {
-            if (!r.ok()) {
-              rp.deliver(result<principal>{r.error, {}});
-              return;
-            }
-            p.store(scope, e, "state", r.value);
+            p.store(scope, e, "principal", r.value);
             answer(r.value);
           });
         });
@@ -247,6 +308,87 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
         p.template run<user>(std::move(call), rp, "",
                              [rp](result<user> r) mutable { rp.deliver(r); });
         return rp;
+      },
+      [=](api_key_create& k) {
+        api_key_created made = new_key(k.who.user_id, k.name, k.scopes, k.expires_in_days);
+        db_call call{"api_key_insert", storage::access::write,
+                     [made](storage::session& s) -> std::any {
+                       storage::insert_api_key(s, made.record);
+                       return result<api_key_created>{{}, made};
+                     },
+                     k.deadline};
+        return p.template write<api_key_created>(std::move(call), {},
+                                                 "An API key with this name already exists.");
+      },
+      [=](api_key_list& l) {
+        auto rp = self->make_response_promise<result<std::vector<api_key>>>();
+        db_call call{"api_key_list", storage::access::read,
+                     [id = l.who.user_id](storage::session& s) -> std::any {
+                       return result<std::vector<api_key>>{{}, storage::list_api_keys(s, id)};
+                     },
+                     l.deadline};
+        p.template run<std::vector<api_key>>(std::move(call), rp, "",
+                                             [rp](auto r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](api_key_revoke& r) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        db_call call{"api_key_revoke", storage::access::write,
+                     [r](storage::session& s) -> std::any {
+                       auto k = storage::find_api_key(s, r.id, r.who.user_id);
+                       if (!k || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+                         return result<std::string>::fail(errc::not_found, "API key not found.");
+                       return result<std::string>{{}, k->key_hash};
+                     },
+                     r.deadline};
+        p.template run<std::string>(std::move(call), rp, "", [=](result<std::string> out) mutable {
+          if (!out.ok()) {
+            rp.deliver(result<nothing>{out.error, {}});
+            return;
+          }
+          bump_then(key_scope(out.value), [rp]() mutable { rp.deliver(result<nothing>{}); });
+        });
+        return rp;
+      },
+      [=](api_key_rotate& r) {
+        using rotated = std::pair<api_key_created, std::string>;  // the new key, the old hash
+        auto rp = self->make_response_promise<result<api_key_created>>();
+        db_call call{"api_key_rotate", storage::access::write,
+                     [r](storage::session& s) -> std::any {
+                       auto old = storage::find_api_key(s, r.id, r.who.user_id);
+                       if (!old || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+                         return result<rotated>::fail(errc::not_found, "API key not found.");
+                       api_key_created made = new_key(r.who.user_id, old->name, old->scopes, {});
+                       made.record.expires_at_ms = old->expires_at_ms;
+                       storage::insert_api_key(s, made.record);
+                       return result<rotated>{{}, {made, old->key_hash}};
+                     },
+                     r.deadline};
+        p.template run<rotated>(std::move(call), rp, "", [=](result<rotated> out) mutable {
+          if (!out.ok()) {
+            rp.deliver(result<api_key_created>{out.error, {}});
+            return;
+          }
+          bump_then(key_scope(out.value.second), [rp, made = out.value.first]() mutable {
+            rp.deliver(result<api_key_created>{{}, made});
+          });
+        });
+        return rp;
+      },
+      [=](tick_atom) {
+        if (!last_used->empty()) {
+          std::map<std::string, int64_t> batch;
+          batch.swap(*last_used);
+          db_call call{"api_key_touch", storage::access::write,
+                       [batch](storage::session& s) -> std::any {
+                         for (const auto& [id, at] : batch) storage::touch_api_key(s, id, at);
+                         return result<nothing>{};
+                       },
+                       clock::now() + std::chrono::seconds(30)};
+          self->request(p.pool, caf::infinite, std::move(call))
+              .then([](db_result&) {}, [](caf::error&) {});
+        }
+        self->delayed_send(self, last_used_flush, tick_atom::value);
       },
   };
 }

@@ -18,7 +18,12 @@ using identity_actor = caf::typed_actor<
     caf::replies_to<token_refresh>::with<result<token_pair>>,  // single-use refresh; reuse revokes
     caf::replies_to<authenticate>::with<result<principal>>,    // who presents these credentials
     caf::replies_to<session_logout>::with<result<nothing>>,    // revoke the caller's session
-    caf::replies_to<user_me>::with<result<user>>>;             // the caller's account
+    caf::replies_to<user_me>::with<result<user>>,              // the caller's account
+    caf::replies_to<api_key_create>::with<result<api_key_created>>,     // a key, shown once
+    caf::replies_to<api_key_list>::with<result<std::vector<api_key>>>,  // the caller's live keys
+    caf::replies_to<api_key_revoke>::with<result<nothing>>,             // revoke at once
+    caf::replies_to<api_key_rotate>::with<result<api_key_created>>,     // new key, old revoked
+    caf::reacts_to<tick_atom>>;  // internal: write the keys' last_used_at in one batch
 
 struct identity_config {
   std::string secret_key;

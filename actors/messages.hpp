@@ -110,6 +110,28 @@ struct user_me {
   clock::time_point deadline;
 };
 
+struct api_key_create {
+  principal who;
+  std::string name;
+  std::vector<std::string> scopes;
+  std::optional<int64_t> expires_in_days;
+  clock::time_point deadline;
+};
+struct api_key_list {
+  principal who;
+  clock::time_point deadline;
+};
+struct api_key_revoke {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct api_key_rotate {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+
 // ---- password hashing (the hasher pool) ----
 struct password_hash {
   std::string password;

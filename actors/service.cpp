@@ -242,6 +242,19 @@ result<user> service::ask(user_me msg) {
   return impl_->ask<result<user>>(impl_->identity, std::move(msg));
 }
 
+result<api_key_created> service::ask(api_key_create msg) {
+  return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
+}
+result<std::vector<api_key>> service::ask(api_key_list msg) {
+  return impl_->ask<result<std::vector<api_key>>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(api_key_revoke msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
+result<api_key_created> service::ask(api_key_rotate msg) {
+  return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
+}
+
 pool_status service::database_pool() {
   pool_status out;
   impl_->caller()

@@ -43,6 +43,10 @@ class service {
   result<principal> ask(authenticate msg);
   result<nothing> ask(session_logout msg);
   result<user> ask(user_me msg);
+  result<api_key_created> ask(api_key_create msg);
+  result<std::vector<api_key>> ask(api_key_list msg);
+  result<nothing> ask(api_key_revoke msg);
+  result<api_key_created> ask(api_key_rotate msg);
 
   pool_status database_pool();
   cache_status cache_pool();

@@ -50,7 +50,9 @@ std::optional<result<T>> refuse_change(const std::optional<target>& current,
 }
 
 // Whose targets the caller may see: their own, or every owner's ("*") for an admin.
-std::string owner_scope(const principal& who) { return who.is_admin() ? "*" : who.user_id; }
+std::string owner_scope(const principal& who) {
+  return who.is_admin() ? "*" : who.user_id;
+}
 
 std::string name_taken(const std::string& name) {
   return "A target named '" + name + "' already exists.";

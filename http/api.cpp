@@ -147,6 +147,10 @@ const std::vector<api::route>& api::routes() {
       {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh},
       {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout},
       {"GET", "/api/v1/users/me", body_rule::none, &api::me},
+      {"POST", "/api/v1/api-keys", body_rule::json, &api::create_api_key},
+      {"GET", "/api/v1/api-keys", body_rule::none, &api::list_api_keys},
+      {"DELETE", "/api/v1/api-keys/{id}", body_rule::none, &api::revoke_api_key},
+      {"POST", "/api/v1/api-keys/{id}/rotate", body_rule::none, &api::rotate_api_key},
   };
   return all;
 }
@@ -434,7 +438,11 @@ result<principal> api::caller(const context& c) const {
       presented.bearer = h->substr(7);
   }
   if (auto k = c.req.header("X-API-Key")) presented.api_key = *k;
-  return svc_.ask(authenticate{presented, c.deadline});
+  auto who = svc_.ask(authenticate{presented, c.deadline});
+  bool reading = c.req.method == "GET" || c.req.method == "HEAD";
+  if (who.ok() && !reading && !who.value.may_write())
+    return result<principal>::fail(errc::forbidden, "This API key has only the read scope.");
+  return who;
 }
 
 api_response api::register_user(const context& c) const {
@@ -481,6 +489,68 @@ api_response api::me(const context& c) const {
   auto r = svc_.ask(user_me{who.value, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(200, user_json(r.value));
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- API keys ----
+
+api_response api::create_api_key(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto parsed = parse_api_key_create(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.who = who.value;
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(201, api_key_json(r.value.record, r.value.key));
+}
+
+api_response api::list_api_keys(const context& c) const {
+  int64_t page = 1, per_page = 20;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (key == "page") {
+      if (!parse_positive(value, page) || page < 1)
+        errors.push_back({"page", "must be an integer >= 1"});
+    } else if (key == "per_page") {
+      if (!parse_positive(value, per_page) || per_page < 1 || per_page > 100)
+        errors.push_back({"per_page", "must be an integer in 1..100"});
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(api_key_list{who.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, api_key_page_json(r.value, page, per_page));
+}
+
+api_response api::revoke_api_key(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "API key not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(api_key_revoke{who.value, id, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+api_response api::rotate_api_key(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "API key not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(api_key_rotate{who.value, id, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(201, api_key_json(r.value.record, r.value.key));
 }
 
 }  // namespace vutf::http

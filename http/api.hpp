@@ -85,8 +85,13 @@ class api {
   api_response refresh(const context& c) const;
   api_response logout(const context& c) const;
   api_response me(const context& c) const;
+  api_response create_api_key(const context& c) const;
+  api_response list_api_keys(const context& c) const;
+  api_response revoke_api_key(const context& c) const;
+  api_response rotate_api_key(const context& c) const;
 
-  // The caller, or the 401 to answer (with WWW-Authenticate: Bearer).
+  // The caller, or the 401 to answer (with WWW-Authenticate: Bearer), or 403 for an API key
+  // without the write scope on any route that is not GET or HEAD.
   result<principal> caller(const context& c) const;
 
   static const std::vector<route>& routes();

@@ -1,5 +1,6 @@
 #include "http/identity_codec.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
@@ -88,6 +89,92 @@ result<token_refresh> parse_refresh(const std::string& body) {
   token_refresh t;
   t.refresh_token = f["refresh_token"].value_or("");
   return result<token_refresh>{{}, std::move(t)};
+}
+
+result<api_key_create> parse_api_key_create(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<api_key_create>{bad, {}};
+  std::vector<field_error> errors;
+  api_key_create k;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "name") {
+      if (value.is_string()) k.name = value.get<std::string>();
+      size_t length = k.name.size();
+      bool control = std::any_of(k.name.begin(), k.name.end(),
+                                 [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; });
+      if (!value.is_string() || length < 1 || length > 100 || control)
+        errors.push_back({"name", "must be 1-100 characters without control characters"});
+    } else if (key == "scopes") {
+      bool ok = value.is_array() && !value.empty() && value.size() <= 2;
+      for (const auto& s : value) {
+        ok = ok && s.is_string() && (s == "read" || s == "write");
+        if (ok &&
+            std::find(k.scopes.begin(), k.scopes.end(), s.get<std::string>()) == k.scopes.end())
+          k.scopes.push_back(s.get<std::string>());
+      }
+      if (!ok) errors.push_back({"scopes", "must be a non-empty array of \"read\" and \"write\""});
+    } else if (key == "expires_in_days") {
+      if (value.is_number_integer() && value.get<int64_t>() >= 1 && value.get<int64_t>() <= 365) {
+        k.expires_in_days = value.get<int64_t>();
+      } else if (!value.is_null()) {
+        errors.push_back({"expires_in_days", "must be an integer in 1..365"});
+      }
+    } else {
+      errors.push_back({key, "unknown field"});
+    }
+  }
+  for (const char* required : {"name", "scopes"})
+    if (!j.contains(required)) errors.push_back({required, "is required"});
+  if (!errors.empty()) return invalid<api_key_create>(std::move(errors));
+  return result<api_key_create>{{}, std::move(k)};
+}
+
+namespace {
+
+void write_key(json_writer& w, const api_key& k, const std::string& key) {
+  w.begin_object();
+  w.key("id").value(k.id);
+  w.key("name").value(k.name);
+  w.key("prefix").value(k.prefix);
+  if (!key.empty()) w.key("key").value(key);
+  w.key("scopes").begin_array();
+  for (const auto& s : k.scopes) w.value(s);
+  w.end_array();
+  w.key("created_at").value(format_timestamp(k.created_at_ms));
+  auto stamp = [&](const char* name, const std::optional<int64_t>& ms) {
+    if (ms) {
+      w.key(name).value(format_timestamp(*ms));
+    } else {
+      w.key(name).null();
+    }
+  };
+  stamp("expires_at", k.expires_at_ms);
+  stamp("last_used_at", k.last_used_at_ms);
+  w.end_object();
+}
+
+}  // namespace
+
+std::string api_key_json(const api_key& k, const std::string& key) {
+  json_writer w;
+  write_key(w, k, key);
+  return w.take();
+}
+
+std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, int64_t per_page) {
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  size_t from = static_cast<size_t>((page - 1) * per_page);
+  for (size_t i = from; i < keys.size() && i < from + static_cast<size_t>(per_page); ++i)
+    write_key(w, keys[i], "");
+  w.end_array();
+  int64_t total = static_cast<int64_t>(keys.size());
+  w.key("page").value(page);
+  w.key("per_page").value(per_page);
+  w.key("total").value(total);
+  w.key("pages").value((total + per_page - 1) / per_page);
+  w.end_object();
+  return w.take();
 }
 
 std::string user_json(const user& u) {

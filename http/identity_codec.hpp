@@ -12,7 +12,13 @@ result<user_register> parse_register(const std::string& body);
 result<user_login> parse_login(const std::string& body);
 result<token_refresh> parse_refresh(const std::string& body);
 
+// {"name", "scopes", "expires_in_days"}
+result<api_key_create> parse_api_key_create(const std::string& body);
+
 std::string user_json(const user& u);
+// `key` is included only when given (on create and rotate).
+std::string api_key_json(const api_key& k, const std::string& key = "");
+std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, int64_t per_page);
 std::string token_pair_json(const token_pair& t);
 
 }  // namespace vutf::http

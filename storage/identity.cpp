@@ -24,6 +24,9 @@ bool user::is_admin() const {
 bool principal::is_admin() const {
   return has_role(roles, "admin");
 }
+bool principal::may_write() const {
+  return kind != "api_key" || has_role(scopes, "write");
+}
 
 std::optional<field_error> check_email(const std::string& email) {
   size_t at = email.find('@');
@@ -146,6 +149,10 @@ std::string hash_password(const std::string& password) {
 
 bool verify_password(const std::string& encoded, const std::string& password) {
   return argon2id_verify(encoded.c_str(), password.data(), password.size()) == ARGON2_OK;
+}
+
+std::string make_api_key() {
+  return api_key_prefix + random_token(32);
 }
 
 std::string random_token(size_t bytes) {

@@ -38,13 +38,35 @@ struct session_record {
   std::string user_agent;
 };
 
+struct api_key {
+  std::string id;
+  std::string user_id;
+  std::string name;
+  std::string prefix;               // the first characters of the key, to recognise it
+  std::string key_hash;             // SHA-256 of the key; the key itself is never stored
+  std::vector<std::string> scopes;  // "read", "write"
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> expires_at_ms;
+  std::optional<int64_t> last_used_at_ms;
+};
+
+// A key as created: the record and, this once, the key itself.
+struct api_key_created {
+  api_key record;
+  std::string key;
+};
+
 // Who is calling, once authenticated.
 struct principal {
   std::string user_id;
   std::vector<std::string> roles;
-  std::string session_id;  // "" for API keys
-  std::string kind;        // "user" | "api_key"
+  std::string session_id;           // "" for API keys
+  std::string kind;                 // "user" | "api_key"
+  std::vector<std::string> scopes;  // an API key's scopes; empty for users (everything)
+  std::string key_id;               // the API key used, if any
   bool is_admin() const;
+  // False only for an API key without the "write" scope.
+  bool may_write() const;
 };
 
 // Field rules of the contract: username 3-64 of [A-Za-z0-9_.-]; a plausible email (at most 254);
@@ -57,6 +79,11 @@ std::optional<field_error> check_password(const std::string& password, const std
                                           const char* field = "password");
 
 namespace identity {
+
+constexpr const char* api_key_prefix = "vutf_";
+
+// A new API key: "vutf_" and 256 bits of CSPRNG output (base64url).
+std::string make_api_key();
 
 // Argon2id with OWASP's parameters (19 MiB, 2 passes); ~tens of ms: run it on the hasher pool.
 std::string hash_password(const std::string& password);

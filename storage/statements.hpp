@@ -18,8 +18,9 @@ inline const statement target_insert{
 
 // $2 is the owner, or '*' for any owner (admins).
 inline const statement target_get{
-    "target_get", "SELECT " VUTF_TARGET_COLUMNS
-                  " FROM targets WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL"};
+    "target_get",
+    "SELECT " VUTF_TARGET_COLUMNS
+    " FROM targets WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL"};
 
 // Optimistic update: only the version the caller read may be replaced.
 inline const statement target_update{
@@ -29,15 +30,16 @@ inline const statement target_update{
     "max_concurrency = $12, version = version + 1, updated_at = $13 "
     "WHERE id = $1 AND version = $2 AND deleted_at IS NULL"};
 
-inline const statement target_delete{"target_delete",
-                                     "UPDATE targets SET deleted_at = $3, version = version + 1 "
-                                     "WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL"};
+inline const statement target_delete{
+    "target_delete",
+    "UPDATE targets SET deleted_at = $3, version = version + 1 "
+    "WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL"};
 
 // Filters shared by the count and the page queries: $1 owner, $2 kind ('' = any),
 // $3 LIKE pattern over name and description ('' = any). The owner-scoped family keeps
 // `owner_id = $1` literal so a page is a range of targets_owner_created; admins ('*') use the
 // family without it (targets_created). Both use every parameter, as PostgreSQL requires.
-#define VUTF_TARGET_FILTER_REST                                                \
+#define VUTF_TARGET_FILTER_REST                                                  \
   " AND ($2 = '' OR kind = $2) AND ($3 = '' OR lower(name) LIKE $3 ESCAPE '\\' " \
   "OR lower(COALESCE(description, '')) LIKE $3 ESCAPE '\\')"
 #define VUTF_TARGET_FILTER \

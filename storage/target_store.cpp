@@ -26,8 +26,8 @@ const statement& target_list(const std::string& sort, bool all_owners) {
           (all ? f.second : f.first)
               .emplace((desc ? "-" : "") + key,
                        statement{names.back().c_str(), "SELECT " VUTF_TARGET_COLUMNS + from +
-                                                           " ORDER BY " + key + dir + ", id" +
-                                                           dir + " LIMIT $4 OFFSET $5"});
+                                                           " ORDER BY " + key + dir + ", id" + dir +
+                                                           " LIMIT $4 OFFSET $5"});
         }
       }
     }

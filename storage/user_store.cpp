@@ -43,6 +43,34 @@ const statement state_put{"state_put",
                           "ON CONFLICT (name) DO NOTHING"};
 const statement state_get{"state_get", "SELECT value FROM service_state WHERE name = $1"};
 
+#define VUTF_KEY_COLUMNS                                                                  \
+  "k.id, k.user_id, k.name, k.prefix, k.key_hash, k.scopes, k.created_at, k.expires_at, " \
+  "k.last_used_at"
+
+const statement key_insert{
+    "api_key_insert",
+    "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+const statement key_list{"api_key_list",
+                         "SELECT " VUTF_KEY_COLUMNS
+                         " FROM api_keys k WHERE k.user_id = $1 AND k.revoked_at IS NULL "
+                         "ORDER BY k.created_at DESC, k.id DESC"};
+const statement key_get{"api_key_get", "SELECT " VUTF_KEY_COLUMNS
+                                       " FROM api_keys k WHERE k.id = $1 AND k.user_id = $2 AND "
+                                       "k.revoked_at IS NULL"};
+const statement key_revoke{"api_key_revoke",
+                           "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND user_id = $2 "
+                           "AND revoked_at IS NULL"};
+const statement key_principal{
+    "api_key_principal",
+    "SELECT k.id, k.user_id, k.scopes, u.roles FROM api_keys k JOIN users u ON u.id = k.user_id "
+    "WHERE k.key_hash = $1 AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > "
+    "$2) "
+    "AND u.deleted_at IS NULL AND u.is_active = 1"};
+const statement key_touch{"api_key_touch",
+                          "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 AND "
+                          "(last_used_at IS NULL OR last_used_at < $2)"};
+
 }  // namespace sql
 
 namespace {
@@ -139,6 +167,64 @@ bool rotate_refresh(session& s, const std::string& id, const std::string& expect
 
 bool revoke_session(session& s, const std::string& id, int64_t at_ms) {
   return s.exec(sql::session_revoke, {id, at_ms}).affected == 1;
+}
+
+namespace {
+
+api_key key_from(const row& r) {
+  api_key k;
+  k.id = r[0].value_or("");
+  k.user_id = r[1].value_or("");
+  k.name = r[2].value_or("");
+  k.prefix = r[3].value_or("");
+  k.key_hash = r[4].value_or("");
+  k.scopes = split_roles(r[5].value_or(""));
+  k.created_at_ms = to_int(r[6]);
+  if (r[7]) k.expires_at_ms = to_int(r[7]);
+  if (r[8]) k.last_used_at_ms = to_int(r[8]);
+  return k;
+}
+
+}  // namespace
+
+void insert_api_key(session& s, const api_key& k) {
+  s.exec(sql::key_insert,
+         {k.id, k.user_id, k.name, k.prefix, k.key_hash, join_roles(k.scopes), k.created_at_ms,
+          k.expires_at_ms ? value(*k.expires_at_ms) : value(nullptr)});
+}
+
+std::vector<api_key> list_api_keys(session& s, const std::string& user_id) {
+  std::vector<api_key> out;
+  for (const auto& r : s.exec(sql::key_list, {user_id}).data) out.push_back(key_from(r));
+  return out;
+}
+
+std::optional<api_key> find_api_key(session& s, const std::string& id, const std::string& user_id) {
+  rows r = s.exec(sql::key_get, {id, user_id});
+  if (r.data.empty()) return std::nullopt;
+  return key_from(r.data.front());
+}
+
+bool revoke_api_key(session& s, const std::string& id, const std::string& user_id, int64_t at_ms) {
+  return s.exec(sql::key_revoke, {id, user_id, at_ms}).affected == 1;
+}
+
+std::optional<principal> principal_for_key(session& s, const std::string& key_hash,
+                                           int64_t now_ms) {
+  rows r = s.exec(sql::key_principal, {key_hash, now_ms});
+  if (r.data.empty()) return std::nullopt;
+  const row& x = r.data.front();
+  principal p;
+  p.key_id = x[0].value_or("");
+  p.user_id = x[1].value_or("");
+  p.scopes = split_roles(x[2].value_or(""));
+  p.roles = split_roles(x[3].value_or("user"));
+  p.kind = "api_key";
+  return p;
+}
+
+void touch_api_key(session& s, const std::string& id, int64_t at_ms) {
+  s.exec(sql::key_touch, {id, at_ms});
 }
 
 std::string get_or_put_state(session& s, const std::string& name, const std::string& value) {

@@ -28,6 +28,15 @@ bool rotate_refresh(session& s, const std::string& id, const std::string& expect
                     const std::string& next_jti, int64_t now_ms);
 bool revoke_session(session& s, const std::string& id, int64_t at_ms);
 
+// ---- API keys ----
+void insert_api_key(session& s, const api_key& k);
+std::vector<api_key> list_api_keys(session& s, const std::string& user_id);
+std::optional<api_key> find_api_key(session& s, const std::string& id, const std::string& user_id);
+bool revoke_api_key(session& s, const std::string& id, const std::string& user_id, int64_t at_ms);
+// The principal a live key stands for: not revoked, not expired, its user active.
+std::optional<principal> principal_for_key(session& s, const std::string& key_hash, int64_t now_ms);
+void touch_api_key(session& s, const std::string& id, int64_t at_ms);
+
 // The value stored under `name`, storing `value` first if there is none (first writer wins).
 std::string get_or_put_state(session& s, const std::string& name, const std::string& value);
 

@@ -37,7 +37,8 @@ TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   auto created = svc->ask(target_create{test::someone(), sample_target("cached"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   std::string id = created.value.id;
-  ASSERT_TRUE(svc->ask(target_get{test::someone(), id, svc->deadline()}).ok());  // miss, then stored
+  ASSERT_TRUE(
+      svc->ask(target_get{test::someone(), id, svc->deadline()}).ok());  // miss, then stored
   double hits = metrics_->cache_hits.Value();
   auto again = svc->ask(target_get{test::someone(), id, svc->deadline()});
   ASSERT_TRUE(again.ok());
@@ -59,7 +60,8 @@ TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
 TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reconnects) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}});
-  auto created = svc->ask(target_create{test::someone(), sample_target("survivor"), svc->deadline()});
+  auto created =
+      svc->ask(target_create{test::someone(), sample_target("survivor"), svc->deadline()});
   ASSERT_TRUE(created.ok());
   EXPECT_EQ(svc->probe().cache.status, "up");
 
@@ -69,7 +71,9 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
     ASSERT_TRUE(r.ok()) << "request " << i << " failed while Redis was down";
     EXPECT_EQ(r.value.name, "survivor");
   }
-  EXPECT_TRUE(svc->ask(target_create{test::someone(), sample_target("written-while-down"), svc->deadline()}).ok());
+  EXPECT_TRUE(
+      svc->ask(target_create{test::someone(), sample_target("written-while-down"), svc->deadline()})
+          .ok());
   EXPECT_GT(metrics_->cache_errors.Value(), 0);
   EXPECT_EQ(svc->probe().cache.status, "down");
 

@@ -111,25 +111,28 @@ TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
 TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_cancelled) {
   auto svc = start({});
   table_lock lock(url_);
-  auto r =
-      svc->ask(target_create{test::someone(), sample_target("late"), clock::now() + std::chrono::milliseconds(700)});
+  auto r = svc->ask(target_create{test::someone(), sample_target("late"),
+                                  clock::now() + std::chrono::milliseconds(700)});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->code, errc::request_timeout);
   // The database itself gave up on the statement: nothing of ours waits on the lock any more.
   EXPECT_TRUE(test::eventually([&] { return test::pg_lock_waiters(url_) == 0; }));
   lock.release();
-  EXPECT_TRUE(svc->ask(target_create{test::someone(), sample_target("after"), svc->deadline()}).ok());
+  EXPECT_TRUE(
+      svc->ask(target_create{test::someone(), sample_target("after"), svc->deadline()}).ok());
 }
 
 TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {
   auto svc = start({{"DATABASE_POOL_SIZE", "2"}});
-  ASSERT_TRUE(svc->ask(target_create{test::someone(), sample_target("before"), svc->deadline()}).ok());
+  ASSERT_TRUE(
+      svc->ask(target_create{test::someone(), sample_target("before"), svc->deadline()}).ok());
   test::pg_query(url_,
                  "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = "
                  "current_database() AND application_name = 'violentutf-api' AND "
                  "pid <> pg_backend_pid()");
   for (int i = 0; i < 5; ++i) {
-    auto r = svc->ask(target_create{test::someone(), sample_target("after" + std::to_string(i)), svc->deadline()});
+    auto r = svc->ask(target_create{test::someone(), sample_target("after" + std::to_string(i)),
+                                    svc->deadline()});
     EXPECT_TRUE(r.ok()) << r.error->detail;
   }
 }
@@ -158,7 +161,8 @@ TEST(pg_restart, the_service_survives_a_database_restart) {
   test::pg_server pg;
   auto m = std::make_shared<metrics>();
   service svc(test::make_settings({{"DATABASE_URL", pg.url()}, {"DATABASE_POOL_SIZE", "2"}}), m);
-  ASSERT_TRUE(svc.ask(target_create{test::someone(), sample_target("before"), svc.deadline()}).ok());
+  ASSERT_TRUE(
+      svc.ask(target_create{test::someone(), sample_target("before"), svc.deadline()}).ok());
   pg.stop();
   auto down = svc.ask(target_create{test::someone(), sample_target("while-down"), svc.deadline()});
   ASSERT_FALSE(down.ok());
@@ -167,7 +171,9 @@ TEST(pg_restart, the_service_survives_a_database_restart) {
   pg.start();
   int n = 0;
   EXPECT_TRUE(test::eventually([&] {
-    return svc.ask(target_create{test::someone(), sample_target("after" + std::to_string(n++)), svc.deadline()})
+    return svc
+        .ask(target_create{test::someone(), sample_target("after" + std::to_string(n++)),
+                           svc.deadline()})
         .ok();
   }));
   EXPECT_EQ(svc.probe().database.status, "up");

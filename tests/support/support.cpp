@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -10,8 +11,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <random>
