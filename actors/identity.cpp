@@ -112,10 +112,15 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
   auto last_used = std::make_shared<std::map<std::string, int64_t>>();
   self->delayed_send(self, last_used_flush, tick_atom::value);
 
-  // Invalidates one cache scope, then runs `next` (whatever the cache said).
-  auto bump_then = [=](const std::string& scope, auto next) {
-    self->request(p.cache, caf::infinite, cache_bump{{scope}})
+  // Invalidates cache scopes, then runs `next` (whatever the cache said).
+  auto bump = [=](std::vector<std::string> scopes, auto next) {
+    self->request(p.cache, caf::infinite, cache_bump{std::move(scopes)})
         .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
+  };
+  auto session_scopes = [](const std::vector<std::string>& ids) {
+    std::vector<std::string> scopes;
+    for (const auto& id : ids) scopes.push_back(session_scope(id));
+    return scopes;
   };
 
   return {
@@ -221,16 +226,10 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
           if (!r.ok()) {
             rp.deliver(result<token_pair>{r.error, {}});
           } else if (!r.value) {
-            self->request(p.cache, caf::infinite, cache_bump{{session_scope(c.sid)}})
-                .then(
-                    [rp](bool) mutable {
-                      rp.deliver(unauthorized<token_pair>(
-                          "The refresh token was already used; the session is revoked."));
-                    },
-                    [rp](caf::error&) mutable {
-                      rp.deliver(unauthorized<token_pair>(
-                          "The refresh token was already used; the session is revoked."));
-                    });
+            bump({session_scope(c.sid)}, [rp]() mutable {
+              rp.deliver(unauthorized<token_pair>(
+                  "The refresh token was already used; the session is revoked."));
+            });
           } else {
             rp.deliver(result<token_pair>{{}, issue(c.sub, c.sid, next)});
           }
@@ -309,6 +308,134 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                              [rp](result<user> r) mutable { rp.deliver(r); });
         return rp;
       },
+      [=](session_list& l) {
+        auto rp = self->make_response_promise<result<std::vector<session_record>>>();
+        db_call call{"sessions_of_user", storage::access::read,
+                     [id = l.who.user_id](storage::session& s) -> std::any {
+                       return result<std::vector<session_record>>{
+                           {}, storage::live_sessions(s, id, now_ms())};
+                     },
+                     l.deadline};
+        p.template run<std::vector<session_record>>(std::move(call), rp, "",
+                                                    [rp](auto r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](session_revoke& r) {
+        db_call call{"session_revoke", storage::access::write,
+                     [r](storage::session& s) -> std::any {
+                       for (const auto& live : storage::live_sessions(s, r.who.user_id, now_ms()))
+                         if (live.id == r.id && storage::revoke_session(s, r.id, now_ms()))
+                           return result<nothing>{};
+                       return result<nothing>::fail(errc::not_found, "Session not found.");
+                     },
+                     r.deadline};
+        return p.template write<nothing>(std::move(call), {session_scope(r.id)}, "");
+      },
+      [=](sessions_revoke_others& r) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        db_call call{
+            "sessions_revoke_others", storage::access::write,
+            [r](storage::session& s) -> std::any {
+              return result<std::vector<std::string>>{
+                  {},
+                  storage::revoke_sessions_except(s, r.who.user_id, r.who.session_id, now_ms())};
+            },
+            r.deadline};
+        p.template run<std::vector<std::string>>(std::move(call), rp, "", [=](auto out) mutable {
+          bump(session_scopes(out.value), [rp]() mutable { rp.deliver(result<nothing>{}); });
+        });
+        return rp;
+      },
+      [=](user_update_me& u) {
+        auto rp = self->make_response_promise<result<user>>();
+        db_call call{"user_update", storage::access::write,
+                     [u](storage::session& s) -> std::any {
+                       auto current = storage::find_user(s, u.who.user_id);
+                       if (!current) return unauthorized<user>("The account is gone.");
+                       if (u.if_match && *u.if_match != current->version)
+                         return result<user>::fail(errc::precondition_failed,
+                                                   "If-Match does not match the current version " +
+                                                       std::to_string(current->version) + ".");
+                       user next = *current;
+                       if (u.email) next.email = *u.email;
+                       if (u.full_name) next.full_name = *u.full_name;
+                       next.version = current->version + 1;
+                       next.updated_at_ms = now_ms();
+                       if (!storage::update_user(s, next))
+                         return result<user>::fail(errc::precondition_failed,
+                                                   "The account changed concurrently; retry.");
+                       return result<user>{{}, next};
+                     },
+                     u.deadline};
+        p.template run<user>(std::move(call), rp, "The email is already registered.",
+                             [rp](result<user> r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](password_change& c) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        db_call find{"user_get", storage::access::read,
+                     [id = c.who.user_id](storage::session& s) -> std::any {
+                       auto u = storage::find_user(s, id);
+                       if (!u) return unauthorized<user>("The account is gone.");
+                       return result<user>{{}, *u};
+                     },
+                     c.deadline};
+        p.template run<user>(std::move(find), rp, "", [=](result<user> found) mutable {
+          if (!found.ok()) {
+            rp.deliver(result<nothing>{found.error, {}});
+            return;
+          }
+          user u = found.value;
+          if (auto bad = check_password(c.new_password, u.username, "new_password")) {
+            rp.deliver(result<nothing>::fail(errc::validation_error, "The new password is invalid.",
+                                             {*bad}));
+            return;
+          }
+          self->request(hasher, caf::infinite, password_check{u.password_hash, c.current_password})
+              .then(
+                  [=](bool ok) mutable {
+                    if (!ok) {
+                      rp.deliver(result<nothing>::fail(
+                          errc::validation_error, "The current password is wrong.",
+                          {{"current_password", "does not match the account's password"}}));
+                      return;
+                    }
+                    self->request(hasher, caf::infinite, password_hash{c.new_password})
+                        .then(
+                            [=](std::string& encoded) mutable {
+                              user next = u;
+                              next.password_hash = encoded;
+                              next.version = u.version + 1;
+                              next.updated_at_ms = now_ms();
+                              db_call save{
+                                  "user_password", storage::access::write,
+                                  [next, keep = c.who.session_id](storage::session& s) -> std::any {
+                                    if (!storage::update_user(s, next))
+                                      return result<std::vector<std::string>>::fail(
+                                          errc::precondition_failed,
+                                          "The account changed concurrently; retry.");
+                                    return result<std::vector<std::string>>{
+                                        {},
+                                        storage::revoke_sessions_except(s, next.id, keep,
+                                                                        now_ms())};
+                                  },
+                                  c.deadline};
+                              p.template run<std::vector<std::string>>(
+                                  std::move(save), rp, "", [=](auto out) mutable {
+                                    if (!out.ok()) {
+                                      rp.deliver(result<nothing>{out.error, {}});
+                                      return;
+                                    }
+                                    bump(session_scopes(out.value),
+                                         [rp]() mutable { rp.deliver(result<nothing>{}); });
+                                  });
+                            },
+                            p.on_error(rp));
+                  },
+                  p.on_error(rp));
+        });
+        return rp;
+      },
       [=](api_key_create& k) {
         api_key_created made = new_key(k.who.user_id, k.name, k.scopes, k.expires_in_days);
         db_call call{"api_key_insert", storage::access::write,
@@ -346,7 +473,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
             rp.deliver(result<nothing>{out.error, {}});
             return;
           }
-          bump_then(key_scope(out.value), [rp]() mutable { rp.deliver(result<nothing>{}); });
+          bump({key_scope(out.value)}, [rp]() mutable { rp.deliver(result<nothing>{}); });
         });
         return rp;
       },
@@ -369,7 +496,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
             rp.deliver(result<api_key_created>{out.error, {}});
             return;
           }
-          bump_then(key_scope(out.value.second), [rp, made = out.value.first]() mutable {
+          bump({key_scope(out.value.second)}, [rp, made = out.value.first]() mutable {
             rp.deliver(result<api_key_created>{{}, made});
           });
         });

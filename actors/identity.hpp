@@ -19,6 +19,11 @@ using identity_actor = caf::typed_actor<
     caf::replies_to<authenticate>::with<result<principal>>,    // who presents these credentials
     caf::replies_to<session_logout>::with<result<nothing>>,    // revoke the caller's session
     caf::replies_to<user_me>::with<result<user>>,              // the caller's account
+    caf::replies_to<session_list>::with<result<std::vector<session_record>>>,  // live sessions
+    caf::replies_to<session_revoke>::with<result<nothing>>,             // end one of the caller's
+    caf::replies_to<sessions_revoke_others>::with<result<nothing>>,     // end all but the current
+    caf::replies_to<user_update_me>::with<result<user>>,                // email, full name
+    caf::replies_to<password_change>::with<result<nothing>>,            // and end other sessions
     caf::replies_to<api_key_create>::with<result<api_key_created>>,     // a key, shown once
     caf::replies_to<api_key_list>::with<result<std::vector<api_key>>>,  // the caller's live keys
     caf::replies_to<api_key_revoke>::with<result<nothing>>,             // revoke at once

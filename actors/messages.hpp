@@ -110,6 +110,35 @@ struct user_me {
   clock::time_point deadline;
 };
 
+struct session_list {
+  principal who;
+  clock::time_point deadline;
+};
+struct session_revoke {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// Revokes every session of the caller but the current one.
+struct sessions_revoke_others {
+  principal who;
+  clock::time_point deadline;
+};
+struct user_update_me {
+  principal who;
+  std::optional<std::string> email;
+  std::optional<std::optional<std::string>> full_name;
+  std::optional<int64_t> if_match;
+  clock::time_point deadline;
+};
+// Changes the caller's password and revokes every other session.
+struct password_change {
+  principal who;
+  std::string current_password;
+  std::string new_password;
+  clock::time_point deadline;
+};
+
 struct api_key_create {
   principal who;
   std::string name;

@@ -242,6 +242,21 @@ result<user> service::ask(user_me msg) {
   return impl_->ask<result<user>>(impl_->identity, std::move(msg));
 }
 
+result<std::vector<session_record>> service::ask(session_list msg) {
+  return impl_->ask<result<std::vector<session_record>>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(session_revoke msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(sessions_revoke_others msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
+result<user> service::ask(user_update_me msg) {
+  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(password_change msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
 result<api_key_created> service::ask(api_key_create msg) {
   return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
 }

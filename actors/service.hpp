@@ -43,6 +43,11 @@ class service {
   result<principal> ask(authenticate msg);
   result<nothing> ask(session_logout msg);
   result<user> ask(user_me msg);
+  result<std::vector<session_record>> ask(session_list msg);
+  result<nothing> ask(session_revoke msg);
+  result<nothing> ask(sessions_revoke_others msg);
+  result<user> ask(user_update_me msg);
+  result<nothing> ask(password_change msg);
   result<api_key_created> ask(api_key_create msg);
   result<std::vector<api_key>> ask(api_key_list msg);
   result<nothing> ask(api_key_revoke msg);

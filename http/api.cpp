@@ -109,6 +109,22 @@ bool parse_positive(const std::string& s, int64_t& out) {
   return true;
 }
 
+// Reads a pagination parameter; false when `key` is not one.
+bool read_paging(const std::string& key, const std::string& value, int64_t& page, int64_t& per_page,
+                 std::vector<field_error>& errors) {
+  if (key == "page") {
+    if (!parse_positive(value, page) || page < 1)
+      errors.push_back({"page", "must be an integer >= 1"});
+    return true;
+  }
+  if (key == "per_page") {
+    if (!parse_positive(value, per_page) || per_page < 1 || per_page > 100)
+      errors.push_back({"per_page", "must be an integer in 1..100"});
+    return true;
+  }
+  return false;
+}
+
 json dependency(const dependency_check& d) {
   return {{"status", d.status}, {"latency_ms", std::round(d.latency_ms * 1000) / 1000}};
 }
@@ -147,6 +163,11 @@ const std::vector<api::route>& api::routes() {
       {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh},
       {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout},
       {"GET", "/api/v1/users/me", body_rule::none, &api::me},
+      {"PATCH", "/api/v1/users/me", body_rule::json, &api::update_me},
+      {"POST", "/api/v1/users/me/password", body_rule::json, &api::change_password},
+      {"GET", "/api/v1/sessions", body_rule::none, &api::list_sessions},
+      {"DELETE", "/api/v1/sessions", body_rule::none, &api::revoke_other_sessions},
+      {"DELETE", "/api/v1/sessions/{id}", body_rule::none, &api::revoke_session},
       {"POST", "/api/v1/api-keys", body_rule::json, &api::create_api_key},
       {"GET", "/api/v1/api-keys", body_rule::none, &api::list_api_keys},
       {"DELETE", "/api/v1/api-keys/{id}", body_rule::none, &api::revoke_api_key},
@@ -341,12 +362,8 @@ api_response api::list_targets(const context& c) const {
   target_query q;
   std::vector<field_error> errors;
   for (const auto& [key, value] : c.req.query) {
-    if (key == "page") {
-      if (!parse_positive(value, q.page) || q.page < 1)
-        errors.push_back({"page", "must be an integer >= 1"});
-    } else if (key == "per_page") {
-      if (!parse_positive(value, q.per_page) || q.per_page < 1 || q.per_page > 100)
-        errors.push_back({"per_page", "must be an integer in 1..100"});
+    if (read_paging(key, value, q.page, q.per_page, errors)) {
+      continue;
     } else if (key == "sort") {
       std::string field = value.rfind('-', 0) == 0 ? value.substr(1) : value;
       const auto& keys = target_sort_keys();
@@ -488,7 +505,7 @@ api_response api::me(const context& c) const {
   if (!who.ok()) return problem(*who.error, c);
   auto r = svc_.ask(user_me{who.value, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, user_json(r.value));
+  return with_etag(json_response(200, user_json(r.value)), r.value.version);
 }
 
 }  // namespace vutf::http
@@ -496,6 +513,17 @@ api_response api::me(const context& c) const {
 namespace vutf::http {
 
 // ---- API keys ----
+
+// Reads `page` and `per_page` (the only parameters such a list takes); the 422 otherwise.
+std::optional<api_response> api::paging_only(const context& c, int64_t& page,
+                                             int64_t& per_page) const {
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query)
+    if (!read_paging(key, value, page, per_page, errors))
+      errors.push_back({key, "unknown query parameter"});
+  if (errors.empty()) return std::nullopt;
+  return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id, errors);
+}
 
 api_response api::create_api_key(const context& c) const {
   auto who = caller(c);
@@ -511,21 +539,7 @@ api_response api::create_api_key(const context& c) const {
 
 api_response api::list_api_keys(const context& c) const {
   int64_t page = 1, per_page = 20;
-  std::vector<field_error> errors;
-  for (const auto& [key, value] : c.req.query) {
-    if (key == "page") {
-      if (!parse_positive(value, page) || page < 1)
-        errors.push_back({"page", "must be an integer >= 1"});
-    } else if (key == "per_page") {
-      if (!parse_positive(value, per_page) || per_page < 1 || per_page > 100)
-        errors.push_back({"per_page", "must be an integer in 1..100"});
-    } else {
-      errors.push_back({key, "unknown query parameter"});
-    }
-  }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
+  if (auto bad = paging_only(c, page, per_page)) return *bad;
   auto who = caller(c);
   if (!who.ok()) return problem(*who.error, c);
   auto r = svc_.ask(api_key_list{who.value, c.deadline});
@@ -551,6 +565,65 @@ api_response api::rotate_api_key(const context& c) const {
   auto r = svc_.ask(api_key_rotate{who.value, id, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(201, api_key_json(r.value.record, r.value.key));
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- sessions and the caller's account ----
+
+api_response api::list_sessions(const context& c) const {
+  int64_t page = 1, per_page = 20;
+  if (auto bad = paging_only(c, page, per_page)) return *bad;
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(session_list{who.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, session_page_json(r.value, who.value.session_id, page, per_page));
+}
+
+api_response api::revoke_session(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "Session not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(session_revoke{who.value, id, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+api_response api::revoke_other_sessions(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(sessions_revoke_others{who.value, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+api_response api::update_me(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto parsed = parse_user_patch(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.who = who.value;
+  parsed.value.if_match = if_match_version(c.req.header("If-Match"));
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+}
+
+api_response api::change_password(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto parsed = parse_password_change(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  parsed.value.who = who.value;
+  parsed.value.deadline = c.deadline;
+  auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
 }
 
 }  // namespace vutf::http

@@ -89,6 +89,13 @@ class api {
   api_response list_api_keys(const context& c) const;
   api_response revoke_api_key(const context& c) const;
   api_response rotate_api_key(const context& c) const;
+  api_response list_sessions(const context& c) const;
+  api_response revoke_session(const context& c) const;
+  api_response revoke_other_sessions(const context& c) const;
+  api_response update_me(const context& c) const;
+  api_response change_password(const context& c) const;
+
+  std::optional<api_response> paging_only(const context& c, int64_t& page, int64_t& per_page) const;
 
   // The caller, or the 401 to answer (with WWW-Authenticate: Bearer), or 403 for an API key
   // without the write scope on any route that is not GET or HEAD.

@@ -161,20 +161,74 @@ std::string api_key_json(const api_key& k, const std::string& key) {
   return w.take();
 }
 
-std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, int64_t per_page) {
+// A page of `items` (already all in memory) in the API's list shape.
+template <class T, class Write>
+std::string page_json(const std::vector<T>& items, int64_t page, int64_t per_page, Write write) {
   json_writer w;
   w.begin_object().key("items").begin_array();
   size_t from = static_cast<size_t>((page - 1) * per_page);
-  for (size_t i = from; i < keys.size() && i < from + static_cast<size_t>(per_page); ++i)
-    write_key(w, keys[i], "");
+  for (size_t i = from; i < items.size() && i < from + static_cast<size_t>(per_page); ++i)
+    write(w, items[i]);
   w.end_array();
-  int64_t total = static_cast<int64_t>(keys.size());
+  int64_t total = static_cast<int64_t>(items.size());
   w.key("page").value(page);
   w.key("per_page").value(per_page);
   w.key("total").value(total);
   w.key("pages").value((total + per_page - 1) / per_page);
   w.end_object();
   return w.take();
+}
+
+std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, int64_t per_page) {
+  return page_json(keys, page, per_page,
+                   [](json_writer& w, const api_key& k) { write_key(w, k, ""); });
+}
+
+std::string session_page_json(const std::vector<session_record>& sessions,
+                              const std::string& current, int64_t page, int64_t per_page) {
+  return page_json(sessions, page, per_page, [&](json_writer& w, const session_record& r) {
+    w.begin_object();
+    w.key("id").value(r.id);
+    w.key("created_at").value(format_timestamp(r.created_at_ms));
+    w.key("last_seen_at").value(format_timestamp(r.last_seen_at_ms));
+    w.key("ip").value(r.ip);
+    w.key("user_agent").value(r.user_agent);
+    w.key("expires_at").value(format_timestamp(r.expires_at_ms));
+    w.key("current").raw(r.id == current ? "true" : "false");
+    w.end_object();
+  });
+}
+
+result<user_update_me> parse_user_patch(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<user_update_me>{bad, {}};
+  std::vector<field_error> errors;
+  auto f = string_fields(j, {"email", "full_name"}, {}, {"full_name"}, errors);
+  user_update_me u;
+  if (f.count("email")) {
+    u.email = f["email"].value_or("");
+    if (auto e = check_email(*u.email)) errors.push_back(*e);
+  }
+  if (f.count("full_name")) {
+    u.full_name = f["full_name"];
+    if (f["full_name"] && f["full_name"]->size() > 200)
+      errors.push_back({"full_name", "must be at most 200 characters"});
+  }
+  if (!errors.empty()) return invalid<user_update_me>(std::move(errors));
+  return result<user_update_me>{{}, std::move(u)};
+}
+
+result<password_change> parse_password_change(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<password_change>{bad, {}};
+  std::vector<field_error> errors;
+  auto f = string_fields(j, {"current_password", "new_password"},
+                         {"current_password", "new_password"}, {}, errors);
+  if (!errors.empty()) return invalid<password_change>(std::move(errors));
+  password_change c;
+  c.current_password = f["current_password"].value_or("");
+  c.new_password = f["new_password"].value_or("");
+  return result<password_change>{{}, std::move(c)};
 }
 
 std::string user_json(const user& u) {

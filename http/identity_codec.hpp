@@ -19,6 +19,12 @@ std::string user_json(const user& u);
 // `key` is included only when given (on create and rotate).
 std::string api_key_json(const api_key& k, const std::string& key = "");
 std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, int64_t per_page);
+
+// {"email", "full_name"}: anything else (roles, is_active...) is an unknown field.
+result<user_update_me> parse_user_patch(const std::string& body);
+result<password_change> parse_password_change(const std::string& body);
+std::string session_page_json(const std::vector<session_record>& sessions,
+                              const std::string& current, int64_t page, int64_t per_page);
 std::string token_pair_json(const token_pair& t);
 
 }  // namespace vutf::http

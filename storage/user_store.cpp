@@ -38,6 +38,15 @@ const statement session_rotate{
     "AND revoked_at IS NULL"};
 const statement session_revoke{
     "session_revoke", "UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"};
+const statement sessions_of_user{
+    "sessions_of_user",
+    "SELECT id, user_id, refresh_jti, created_at, last_seen_at, expires_at, ip, user_agent "
+    "FROM sessions WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 "
+    "ORDER BY created_at DESC, id DESC"};
+const statement user_update{
+    "user_update",
+    "UPDATE users SET email = $3, full_name = $4, password_hash = $5, is_active = $6, roles = $7, "
+    "version = version + 1, updated_at = $8 WHERE id = $1 AND version = $2 AND deleted_at IS NULL"};
 const statement state_put{"state_put",
                           "INSERT INTO service_state (name, value) VALUES ($1, $2) "
                           "ON CONFLICT (name) DO NOTHING"};
@@ -225,6 +234,37 @@ std::optional<principal> principal_for_key(session& s, const std::string& key_ha
 
 void touch_api_key(session& s, const std::string& id, int64_t at_ms) {
   s.exec(sql::key_touch, {id, at_ms});
+}
+
+std::vector<session_record> live_sessions(session& s, const std::string& user_id, int64_t now_ms) {
+  std::vector<session_record> out;
+  for (const auto& x : s.exec(sql::sessions_of_user, {user_id, now_ms}).data) {
+    session_record r;
+    r.id = x[0].value_or("");
+    r.user_id = x[1].value_or("");
+    r.created_at_ms = to_int(x[3]);
+    r.last_seen_at_ms = to_int(x[4]);
+    r.expires_at_ms = to_int(x[5]);
+    r.ip = x[6].value_or("");
+    r.user_agent = x[7].value_or("");
+    out.push_back(std::move(r));  // refresh_jti stays inside the service
+  }
+  return out;
+}
+
+std::vector<std::string> revoke_sessions_except(session& s, const std::string& user_id,
+                                                const std::string& keep, int64_t at_ms) {
+  std::vector<std::string> revoked;
+  for (const auto& r : live_sessions(s, user_id, at_ms))
+    if (r.id != keep && revoke_session(s, r.id, at_ms)) revoked.push_back(r.id);
+  return revoked;
+}
+
+bool update_user(session& s, const user& u) {
+  return s.exec(sql::user_update,
+                {u.id, u.version - 1, u.email, opt(u.full_name), u.password_hash,
+                 int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.updated_at_ms})
+             .affected == 1;
 }
 
 std::string get_or_put_state(session& s, const std::string& name, const std::string& value) {

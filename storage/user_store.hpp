@@ -27,6 +27,13 @@ std::optional<session_state> find_live_session(session& s, const std::string& id
 bool rotate_refresh(session& s, const std::string& id, const std::string& expected_jti,
                     const std::string& next_jti, int64_t now_ms);
 bool revoke_session(session& s, const std::string& id, int64_t at_ms);
+std::vector<session_record> live_sessions(session& s, const std::string& user_id, int64_t now_ms);
+// Revokes every live session of the user except `keep` (may be ""); returns the revoked ids.
+std::vector<std::string> revoke_sessions_except(session& s, const std::string& user_id,
+                                                const std::string& keep, int64_t at_ms);
+// Replaces the user's profile fields and password hash if the stored version is still
+// `u.version - 1`; false when it changed. Throws db_error(conflict) for a taken email.
+bool update_user(session& s, const user& u);
 
 // ---- API keys ----
 void insert_api_key(session& s, const api_key& k);

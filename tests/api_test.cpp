@@ -459,6 +459,84 @@ TEST_F(identity_api_test, registration_rules_and_duplicates) {
   expect_problem(dup_mail, 409, "CONFLICT");
 }
 
+TEST_F(identity_api_test, sessions_are_listed_and_revoked) {
+  register_user("erin");
+  std::string a = login("erin", "passw0rd-erin")["access_token"];
+  std::string b = login("erin", "passw0rd-erin")["access_token"];
+  std::string c = login("erin", "passw0rd-erin")["access_token"];
+  auto list = as(a, "GET", "/api/v1/sessions");
+  ASSERT_EQ(list.status, 200) << list.body;
+  json sessions = json::parse(list.body);
+  EXPECT_EQ(sessions["total"], 3);
+  std::string current, other;
+  for (const auto& s : sessions["items"]) {
+    if (s["current"])
+      current = s["id"];
+    else
+      other = s["id"];
+    EXPECT_FALSE(s.contains("refresh_jti"));
+  }
+  ASSERT_FALSE(current.empty());
+  // Revoke one other session: exactly one of b and c stops working.
+  EXPECT_EQ(as(a, "DELETE", "/api/v1/sessions/" + other).status, 204);
+  int alive = (as(b, "GET", "/api/v1/users/me").status == 200) +
+              (as(c, "GET", "/api/v1/users/me").status == 200);
+  EXPECT_EQ(alive, 1);
+  // Someone else's session is not found.
+  register_user("frank");
+  std::string f = login("frank", "passw0rd-frank")["access_token"];
+  expect_problem(as(f, "DELETE", "/api/v1/sessions/" + current), 404, "NOT_FOUND");
+  // All but the current one.
+  EXPECT_EQ(as(a, "DELETE", "/api/v1/sessions").status, 204);
+  EXPECT_EQ(as(b, "GET", "/api/v1/users/me").status, 401);
+  EXPECT_EQ(as(c, "GET", "/api/v1/users/me").status, 401);
+  EXPECT_EQ(as(a, "GET", "/api/v1/users/me").status, 200);
+}
+
+TEST_F(identity_api_test, a_password_change_revokes_every_other_session) {
+  register_user("gina");
+  std::string keep = login("gina", "passw0rd-gina")["access_token"];
+  std::string other = login("gina", "passw0rd-gina")["access_token"];
+  auto wrong = as(keep, "POST", "/api/v1/users/me/password",
+                  R"({"current_password":"nope-nope-1","new_password":"n3w-password"})");
+  expect_problem(wrong, 422, "VALIDATION_ERROR");
+  auto weak = as(keep, "POST", "/api/v1/users/me/password",
+                 R"({"current_password":"passw0rd-gina","new_password":"short"})");
+  expect_problem(weak, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(as(keep, "POST", "/api/v1/users/me/password",
+               R"({"current_password":"passw0rd-gina","new_password":"n3w-password"})")
+                .status,
+            204);
+  EXPECT_EQ(as(keep, "GET", "/api/v1/users/me").status, 200);
+  expect_problem(as(other, "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
+  expect_problem(
+      call("POST", "/api/v1/auth/login", R"({"username":"gina","password":"passw0rd-gina"})"), 401,
+      "UNAUTHORIZED");
+  login("gina", "n3w-password");
+}
+
+TEST_F(identity_api_test, patch_me_changes_profile_fields_only) {
+  register_user("hank");
+  std::string t = login("hank", "passw0rd-hank")["access_token"];
+  auto escalate = as(t, "PATCH", "/api/v1/users/me", R"({"roles":["admin"],"is_active":true})");
+  expect_problem(escalate, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(as(t, "GET", "/api/v1/users/me").body)["roles"], json::array({"user"}));
+  auto ok =
+      call("PATCH", "/api/v1/users/me", R"({"full_name":"Hank Hill","email":"h@example.com"})",
+           {{"Authorization", "Bearer " + t}, {"If-Match", "\"1\""}});
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(header(ok, "ETag"), "\"2\"");
+  json u = json::parse(ok.body);
+  EXPECT_EQ(u["full_name"], "Hank Hill");
+  EXPECT_EQ(u["email"], "h@example.com");
+  auto stale = call("PATCH", "/api/v1/users/me", R"({"full_name":"x"})",
+                    {{"Authorization", "Bearer " + t}, {"If-Match", "\"1\""}});
+  expect_problem(stale, 412, "PRECONDITION_FAILED");
+  register_user("ivy");
+  expect_problem(as(t, "PATCH", "/api/v1/users/me", R"({"email":"IVY@example.com"})"), 409,
+                 "CONFLICT");
+}
+
 TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
   expect_problem(call("GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
   expect_problem(as("not-a-token", "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
