@@ -17,6 +17,13 @@ int64_t now_s() {
   return now_ms() / 1000;
 }
 
+// Answers FORBIDDEN on `rp` and returns it (for handlers that need the admin role).
+template <class T>
+caf::typed_response_promise<result<T>> forbid(caf::typed_response_promise<result<T>> rp) {
+  rp.deliver(result<T>::fail(errc::forbidden, "This needs the admin role."));
+  return rp;
+}
+
 template <class T>
 result<T> unauthorized(const char* detail = "Missing or invalid credentials.") {
   return result<T>::fail(errc::unauthorized, detail);
@@ -433,6 +440,96 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                             p.on_error(rp));
                   },
                   p.on_error(rp));
+        });
+        return rp;
+      },
+      [=](user_list& l) {
+        auto rp = self->make_response_promise<result<user_page>>();
+        if (!l.who.is_admin()) return forbid(rp);
+        db_call call{"user_list", storage::access::read,
+                     [q = l.query](storage::session& s) -> std::any {
+                       user_page page;
+                       page.page = q.page;
+                       page.per_page = q.per_page;
+                       page.total = storage::count_users(s, q);
+                       if ((q.page - 1) * q.per_page < page.total)
+                         page.items = storage::list_users(s, q);
+                       return result<user_page>{{}, std::move(page)};
+                     },
+                     l.deadline};
+        p.template run<user_page>(std::move(call), rp, "", [rp](auto r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](user_get& g) {
+        auto rp = self->make_response_promise<result<user>>();
+        if (!g.who.is_admin()) return forbid(rp);
+        db_call call{"user_get", storage::access::read,
+                     [id = g.id](storage::session& s) -> std::any {
+                       auto u = storage::find_user(s, id);
+                       if (!u) return result<user>::fail(errc::not_found, "User not found.");
+                       return result<user>{{}, *u};
+                     },
+                     g.deadline};
+        p.template run<user>(std::move(call), rp, "", [rp](auto r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](user_update& u) {
+        auto rp = self->make_response_promise<result<user>>();
+        if (!u.who.is_admin()) return forbid(rp);
+        using changed = std::pair<user, std::vector<std::string>>;  // the user, scopes to bump
+        db_call call{
+            "user_update", storage::access::write,
+            [u](storage::session& s) -> std::any {
+              auto current = storage::find_user(s, u.id);
+              if (!current) return result<changed>::fail(errc::not_found, "User not found.");
+              if (u.if_match && *u.if_match != current->version)
+                return result<changed>::fail(errc::precondition_failed,
+                                             "If-Match does not match the current version " +
+                                                 std::to_string(current->version) + ".");
+              user next = *current;
+              if (u.patch.email) next.email = *u.patch.email;
+              if (u.patch.full_name) next.full_name = *u.patch.full_name;
+              if (u.patch.is_active) next.is_active = *u.patch.is_active;
+              if (u.patch.roles) next.roles = *u.patch.roles;
+              next.version = current->version + 1;
+              next.updated_at_ms = now_ms();
+              if (!storage::update_user(s, next))
+                return result<changed>::fail(errc::precondition_failed,
+                                             "The user changed concurrently; retry.");
+              return result<changed>{{}, {next, storage::credential_scopes(s, next.id, now_ms())}};
+            },
+            u.deadline};
+        p.template run<changed>(std::move(call), rp, "The email is already registered.",
+                                [=](result<changed> out) mutable {
+                                  if (!out.ok()) {
+                                    rp.deliver(result<user>{out.error, {}});
+                                    return;
+                                  }
+                                  // Cached principals carry roles and activity: re-read them.
+                                  bump(out.value.second, [rp, who = out.value.first]() mutable {
+                                    rp.deliver(result<user>{{}, who});
+                                  });
+                                });
+        return rp;
+      },
+      [=](user_delete& d) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        if (!d.who.is_admin()) return forbid(rp);
+        db_call call{"user_delete", storage::access::write,
+                     [id = d.id](storage::session& s) -> std::any {
+                       auto scopes = storage::delete_user(s, id, now_ms());
+                       if (!scopes)
+                         return result<std::vector<std::string>>::fail(errc::not_found,
+                                                                       "User not found.");
+                       return result<std::vector<std::string>>{{}, *scopes};
+                     },
+                     d.deadline};
+        p.template run<std::vector<std::string>>(std::move(call), rp, "", [=](auto out) mutable {
+          if (!out.ok()) {
+            rp.deliver(result<nothing>{out.error, {}});
+            return;
+          }
+          bump(out.value, [rp]() mutable { rp.deliver(result<nothing>{}); });
         });
         return rp;
       },

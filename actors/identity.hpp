@@ -24,6 +24,10 @@ using identity_actor = caf::typed_actor<
     caf::replies_to<sessions_revoke_others>::with<result<nothing>>,     // end all but the current
     caf::replies_to<user_update_me>::with<result<user>>,                // email, full name
     caf::replies_to<password_change>::with<result<nothing>>,            // and end other sessions
+    caf::replies_to<user_list>::with<result<user_page>>,                // admin: search users
+    caf::replies_to<user_get>::with<result<user>>,                      // admin: one user
+    caf::replies_to<user_update>::with<result<user>>,                   // admin: change a user
+    caf::replies_to<user_delete>::with<result<nothing>>,                // admin: soft delete
     caf::replies_to<api_key_create>::with<result<api_key_created>>,     // a key, shown once
     caf::replies_to<api_key_list>::with<result<std::vector<api_key>>>,  // the caller's live keys
     caf::replies_to<api_key_revoke>::with<result<nothing>>,             // revoke at once

@@ -139,6 +139,38 @@ struct password_change {
   clock::time_point deadline;
 };
 
+// ---- user administration (admins only; others get FORBIDDEN) ----
+struct user_list {
+  principal who;
+  user_query query;
+  clock::time_point deadline;
+};
+struct user_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct user_patch {
+  std::optional<std::string> email;
+  std::optional<std::optional<std::string>> full_name;
+  std::optional<bool> is_active;
+  std::optional<std::vector<std::string>> roles;
+};
+struct user_update {
+  principal who;
+  std::string id;
+  user_patch patch;
+  std::optional<int64_t> if_match;
+  clock::time_point deadline;
+};
+// Soft delete: the user's sessions and API keys stop working at once.
+struct user_delete {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+using user_page = page_of<user>;
+
 struct api_key_create {
   principal who;
   std::string name;

@@ -257,6 +257,18 @@ result<user> service::ask(user_update_me msg) {
 result<nothing> service::ask(password_change msg) {
   return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
 }
+result<user_page> service::ask(user_list msg) {
+  return impl_->ask<result<user_page>>(impl_->identity, std::move(msg));
+}
+result<user> service::ask(user_get msg) {
+  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+}
+result<user> service::ask(user_update msg) {
+  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+}
+result<nothing> service::ask(user_delete msg) {
+  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+}
 result<api_key_created> service::ask(api_key_create msg) {
   return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
 }

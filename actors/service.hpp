@@ -48,6 +48,10 @@ class service {
   result<nothing> ask(sessions_revoke_others msg);
   result<user> ask(user_update_me msg);
   result<nothing> ask(password_change msg);
+  result<user_page> ask(user_list msg);
+  result<user> ask(user_get msg);
+  result<user> ask(user_update msg);
+  result<nothing> ask(user_delete msg);
   result<api_key_created> ask(api_key_create msg);
   result<std::vector<api_key>> ask(api_key_list msg);
   result<nothing> ask(api_key_revoke msg);

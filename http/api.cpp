@@ -3,6 +3,7 @@
 #include <prometheus/gauge.h>
 #include <strings.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "actors/service.hpp"
@@ -168,6 +169,10 @@ const std::vector<api::route>& api::routes() {
       {"GET", "/api/v1/sessions", body_rule::none, &api::list_sessions},
       {"DELETE", "/api/v1/sessions", body_rule::none, &api::revoke_other_sessions},
       {"DELETE", "/api/v1/sessions/{id}", body_rule::none, &api::revoke_session},
+      {"GET", "/api/v1/users", body_rule::none, &api::list_users},
+      {"GET", "/api/v1/users/{id}", body_rule::none, &api::get_user},
+      {"PATCH", "/api/v1/users/{id}", body_rule::json, &api::update_user},
+      {"DELETE", "/api/v1/users/{id}", body_rule::none, &api::delete_user},
       {"POST", "/api/v1/api-keys", body_rule::json, &api::create_api_key},
       {"GET", "/api/v1/api-keys", body_rule::none, &api::list_api_keys},
       {"DELETE", "/api/v1/api-keys/{id}", body_rule::none, &api::revoke_api_key},
@@ -209,10 +214,13 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
   std::vector<std::string> params;
   std::string allow;
   const char* pattern = nullptr;
+  // The first pattern that matches wins (literal routes such as /users/me are listed before
+  // /users/{id}); only its methods answer, and only they are named in Allow.
   for (const auto& r : routes()) {
     std::vector<std::string> p;
-    if (!match(r.pattern, req.path, p)) continue;
-    pattern = r.pattern;
+    if (pattern ? std::strcmp(pattern, r.pattern) != 0 : !match(r.pattern, req.path, p)) continue;
+    if (!pattern) pattern = r.pattern;
+    if (p.empty()) match(r.pattern, req.path, p);
     allow += (allow.empty() ? "" : ", ") + std::string(r.method);
     if (r.method == method) {
       found = &r;
@@ -622,6 +630,84 @@ api_response api::change_password(const context& c) const {
   parsed.value.who = who.value;
   parsed.value.deadline = c.deadline;
   auto r = svc_.ask(std::move(parsed.value));
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(204, "");
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- user administration ----
+
+api_response api::list_users(const context& c) const {
+  user_query q;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (read_paging(key, value, q.page, q.per_page, errors)) continue;
+    if (key == "sort") {
+      std::string field = value.rfind('-', 0) == 0 ? value.substr(1) : value;
+      const auto& keys = user_sort_keys();
+      if (std::find(keys.begin(), keys.end(), field) == keys.end()) {
+        errors.push_back({"sort",
+                          "must be one of created_at, username, email, last_login_at, "
+                          "optionally prefixed by -"});
+      } else {
+        q.sort = value;
+      }
+    } else if (key == "q") {
+      if (value.size() > 200) errors.push_back({"q", "must be at most 200 characters"});
+      q.q = value;
+    } else if (key == "is_active") {
+      if (value != "true" && value != "false")
+        errors.push_back({"is_active", "must be true or false"});
+      q.is_active = value == "true";
+    } else if (key == "role") {
+      if (value != "user" && value != "admin") errors.push_back({"role", "must be user or admin"});
+      q.role = value;
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(user_list{who.value, q, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, user_page_json(r.value));
+}
+
+api_response api::get_user(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(user_get{who.value, id, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+}
+
+api_response api::update_user(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
+  auto parsed = parse_user_admin_patch(c.body);
+  if (!parsed.ok()) return problem(*parsed.error, c);
+  auto r = svc_.ask(user_update{who.value, id, parsed.value,
+                                if_match_version(c.req.header("If-Match")), c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+}
+
+api_response api::delete_user(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(user_delete{who.value, id, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(204, "");
 }

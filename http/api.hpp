@@ -94,6 +94,10 @@ class api {
   api_response revoke_other_sessions(const context& c) const;
   api_response update_me(const context& c) const;
   api_response change_password(const context& c) const;
+  api_response list_users(const context& c) const;
+  api_response get_user(const context& c) const;
+  api_response update_user(const context& c) const;
+  api_response delete_user(const context& c) const;
 
   std::optional<api_response> paging_only(const context& c, int64_t& page, int64_t& per_page) const;
 

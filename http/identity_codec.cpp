@@ -170,11 +170,7 @@ std::string page_json(const std::vector<T>& items, int64_t page, int64_t per_pag
   for (size_t i = from; i < items.size() && i < from + static_cast<size_t>(per_page); ++i)
     write(w, items[i]);
   w.end_array();
-  int64_t total = static_cast<int64_t>(items.size());
-  w.key("page").value(page);
-  w.key("per_page").value(per_page);
-  w.key("total").value(total);
-  w.key("pages").value((total + per_page - 1) / per_page);
+  write_page_fields(w, page, per_page, static_cast<int64_t>(items.size()));
   w.end_object();
   return w.take();
 }
@@ -216,6 +212,53 @@ result<user_update_me> parse_user_patch(const std::string& body) {
   }
   if (!errors.empty()) return invalid<user_update_me>(std::move(errors));
   return result<user_update_me>{{}, std::move(u)};
+}
+
+result<user_patch> parse_user_admin_patch(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<user_patch>{bad, {}};
+  std::vector<field_error> errors;
+  user_patch u;
+  json strings = json::object();
+  for (const auto& [key, value] : j.items()) {
+    if (key == "is_active") {
+      if (value.is_boolean())
+        u.is_active = value.get<bool>();
+      else
+        errors.push_back({key, "must be true or false"});
+    } else if (key == "roles") {
+      bool ok = value.is_array() && !value.empty();
+      std::vector<std::string> roles;
+      for (const auto& r : value) {
+        ok = ok && r.is_string() && (r == "user" || r == "admin");
+        if (ok && std::find(roles.begin(), roles.end(), r.get<std::string>()) == roles.end())
+          roles.push_back(r.get<std::string>());
+      }
+      if (ok)
+        u.roles = roles;
+      else
+        errors.push_back({key, "must be a non-empty array of \"user\" and \"admin\""});
+    } else {
+      strings[key] = value;  // email, full_name or unknown: checked as for PATCH /users/me
+    }
+  }
+  auto profile = parse_user_patch(strings.dump());
+  if (!profile.ok())
+    errors.insert(errors.end(), profile.error->errors.begin(), profile.error->errors.end());
+  if (!errors.empty()) return invalid<user_patch>(std::move(errors));
+  u.email = profile.value.email;
+  u.full_name = profile.value.full_name;
+  return result<user_patch>{{}, std::move(u)};
+}
+
+std::string user_page_json(const user_page& p) {
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& u : p.items) w.raw(user_json(u));
+  w.end_array();
+  write_page_fields(w, p.page, p.per_page, p.total);
+  w.end_object();
+  return w.take();
 }
 
 result<password_change> parse_password_change(const std::string& body) {

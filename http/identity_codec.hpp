@@ -23,6 +23,9 @@ std::string api_key_page_json(const std::vector<api_key>& keys, int64_t page, in
 // {"email", "full_name"}: anything else (roles, is_active...) is an unknown field.
 result<user_update_me> parse_user_patch(const std::string& body);
 result<password_change> parse_password_change(const std::string& body);
+// Admin: {"email", "full_name", "is_active", "roles"}
+result<user_patch> parse_user_admin_patch(const std::string& body);
+std::string user_page_json(const user_page& p);
 std::string session_page_json(const std::vector<session_record>& sessions,
                               const std::string& current, int64_t page, int64_t per_page);
 std::string token_pair_json(const token_pair& t);

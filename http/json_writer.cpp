@@ -69,4 +69,11 @@ json_writer& json_writer::raw(const std::string& json) {
   return *this;
 }
 
+void write_page_fields(json_writer& w, int64_t page, int64_t per_page, int64_t total) {
+  w.key("page").value(page);
+  w.key("per_page").value(per_page);
+  w.key("total").value(total);
+  w.key("pages").value(per_page > 0 ? (total + per_page - 1) / per_page : 0);
+}
+
 }  // namespace vutf::http

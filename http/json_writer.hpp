@@ -28,4 +28,7 @@ class json_writer {
   bool first_ = true;  // no value yet at this nesting level
 };
 
+// The list fields every page carries: "page", "per_page", "total", "pages".
+void write_page_fields(json_writer& w, int64_t page, int64_t per_page, int64_t total);
+
 }  // namespace vutf::http

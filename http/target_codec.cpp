@@ -159,11 +159,7 @@ std::string target_page_json(const target_page& p) {
   w.begin_object().key("items").begin_array();
   for (const auto& t : p.items) write(w, t);
   w.end_array();
-  int64_t pages = p.per_page > 0 ? (p.total + p.per_page - 1) / p.per_page : 0;
-  w.key("page").value(p.page);
-  w.key("per_page").value(p.per_page);
-  w.key("total").value(p.total);
-  w.key("pages").value(pages);
+  write_page_fields(w, p.page, p.per_page, p.total);
   w.end_object();
   return w.take();
 }

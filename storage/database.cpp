@@ -46,6 +46,16 @@ const statement migration_record{
 
 }  // namespace
 
+std::string like_pattern(const std::string& text) {
+  if (text.empty()) return "";
+  std::string p = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') p += '\\';
+    p += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return p + "%";
+}
+
 void migrate(connection& c) {
   auto far = [] { return clock::now() + std::chrono::minutes(5); };
   c.with_migration_lock([&] {

@@ -81,6 +81,10 @@ struct connect_options {
 // Opens a connection; throws db_error(db_unavailable) when the database does not answer.
 std::unique_ptr<connection> connect(const database_url& url, const connect_options& options);
 
+// A case-insensitive LIKE pattern (use with ESCAPE '\\' and lower()) matching `text` as a
+// substring, its % _ and \\ taken literally; "" for "".
+std::string like_pattern(const std::string& text);
+
 // Applies the numbered migrations in storage/migrations that are not applied yet. Safe when
 // several instances start at once.
 void migrate(connection& c);

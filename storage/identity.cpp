@@ -28,6 +28,11 @@ bool principal::may_write() const {
   return kind != "api_key" || has_role(scopes, "write");
 }
 
+const std::vector<std::string>& user_sort_keys() {
+  static const std::vector<std::string> keys = {"created_at", "username", "email", "last_login_at"};
+  return keys;
+}
+
 std::optional<field_error> check_email(const std::string& email) {
   size_t at = email.find('@');
   bool ok = email.size() >= 3 && email.size() <= 254 && at != std::string::npos && at > 0 &&

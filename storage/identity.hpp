@@ -26,6 +26,18 @@ struct user {
   bool is_admin() const;
 };
 
+struct user_query {
+  std::string q;  // case-insensitive substring of username or email
+  std::optional<bool> is_active;
+  std::string role;  // "" = any
+  std::string sort = "-created_at";
+  int64_t page = 1;
+  int64_t per_page = 20;
+};
+
+// Sortable fields of users.
+const std::vector<std::string>& user_sort_keys();
+
 struct session_record {
   std::string id;
   std::string user_id;

@@ -70,17 +70,6 @@ target from_row(const row& r) {
   return t;
 }
 
-// A case-insensitive LIKE pattern for a substring, with LIKE's metacharacters escaped.
-std::string like_pattern(const std::string& q) {
-  if (q.empty()) return "";
-  std::string p = "%";
-  for (char c : q) {
-    if (c == '%' || c == '_' || c == '\\') p += '\\';
-    p += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  }
-  return p + "%";
-}
-
 std::vector<value> filter_params(const target_query& q) {
   return {q.owner_id, q.kind, like_pattern(q.q)};
 }

@@ -1,5 +1,7 @@
 #include "storage/user_store.hpp"
 
+#include <deque>
+#include <map>
 #include <sstream>
 
 namespace vutf::storage {
@@ -47,6 +49,21 @@ const statement user_update{
     "user_update",
     "UPDATE users SET email = $3, full_name = $4, password_hash = $5, is_active = $6, roles = $7, "
     "version = version + 1, updated_at = $8 WHERE id = $1 AND version = $2 AND deleted_at IS NULL"};
+// $1 LIKE pattern over username and email ('' = any), $2 is_active (-1 = any), $3 role ('' =
+// any; roles are stored comma-separated).
+#define VUTF_USER_FILTER                                                                  \
+  " FROM users u WHERE u.deleted_at IS NULL AND ($1 = '' OR lower(u.username) LIKE $1 "   \
+  "ESCAPE '\\' OR lower(u.email) LIKE $1 ESCAPE '\\') AND ($2 = -1 OR u.is_active = $2) " \
+  "AND ($3 = '' OR (',' || u.roles || ',') LIKE ('%,' || $3 || ',%'))"
+const statement user_count{"user_count", "SELECT COUNT(*)" VUTF_USER_FILTER};
+const statement user_delete{
+    "user_delete",
+    "UPDATE users SET deleted_at = $2, version = version + 1 WHERE id = $1 AND deleted_at IS NULL"};
+const statement keys_of_user{
+    "keys_of_user", "SELECT key_hash FROM api_keys WHERE user_id = $1 AND revoked_at IS NULL"};
+const statement keys_revoke_all{"keys_revoke_all",
+                                "UPDATE api_keys SET revoked_at = $2 WHERE user_id = $1 AND "
+                                "revoked_at IS NULL"};
 const statement state_put{"state_put",
                           "INSERT INTO service_state (name, value) VALUES ($1, $2) "
                           "ON CONFLICT (name) DO NOTHING"};
@@ -265,6 +282,66 @@ bool update_user(session& s, const user& u) {
                 {u.id, u.version - 1, u.email, opt(u.full_name), u.password_hash,
                  int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.updated_at_ms})
              .affected == 1;
+}
+
+namespace {
+
+const statement& user_list_statement(const std::string& sort) {
+  static const std::map<std::string, statement> by_sort = [] {
+    std::map<std::string, statement> m;
+    static std::deque<std::string> names;  // never moves its strings: c_str() stays valid
+    for (const auto& key : user_sort_keys()) {
+      for (bool desc : {false, true}) {
+        std::string dir = desc ? " DESC" : " ASC";
+        names.push_back("user_list_" + key + (desc ? "_desc" : "_asc"));
+        m.emplace((desc ? "-" : "") + key,
+                  statement{names.back().c_str(),
+                            "SELECT " VUTF_USER_COLUMNS VUTF_USER_FILTER " ORDER BY u." + key +
+                                dir + ", u.id" + dir + " LIMIT $4 OFFSET $5"});
+      }
+    }
+    return m;
+  }();
+  auto it = by_sort.find(sort);
+  return it != by_sort.end() ? it->second : by_sort.at("-created_at");
+}
+
+std::vector<value> user_filter(const user_query& q) {
+  return {like_pattern(q.q), int64_t{q.is_active ? (*q.is_active ? 1 : 0) : -1}, q.role};
+}
+
+}  // namespace
+
+int64_t count_users(session& s, const user_query& q) {
+  rows r = s.exec(sql::user_count, user_filter(q));
+  return r.data.empty() ? 0 : to_int(r.data.front()[0]);
+}
+
+std::vector<user> list_users(session& s, const user_query& q) {
+  auto params = user_filter(q);
+  params.emplace_back(q.per_page);
+  params.emplace_back((q.page - 1) * q.per_page);
+  std::vector<user> out;
+  for (const auto& r : s.exec(user_list_statement(q.sort), params).data)
+    out.push_back(user_from(r, 0));
+  return out;
+}
+
+std::vector<std::string> credential_scopes(session& s, const std::string& user_id, int64_t now_ms) {
+  std::vector<std::string> scopes;
+  for (const auto& r : live_sessions(s, user_id, now_ms)) scopes.push_back("session:" + r.id);
+  for (const auto& r : s.exec(sql::keys_of_user, {user_id}).data)
+    scopes.push_back("apikey:" + r[0].value_or(""));
+  return scopes;
+}
+
+std::optional<std::vector<std::string>> delete_user(session& s, const std::string& id,
+                                                    int64_t at_ms) {
+  if (s.exec(sql::user_delete, {id, at_ms}).affected != 1) return std::nullopt;
+  std::vector<std::string> scopes = credential_scopes(s, id, at_ms);
+  revoke_sessions_except(s, id, "", at_ms);
+  s.exec(sql::keys_revoke_all, {id, at_ms});
+  return scopes;
 }
 
 std::string get_or_put_state(session& s, const std::string& name, const std::string& value) {

@@ -44,6 +44,17 @@ bool revoke_api_key(session& s, const std::string& id, const std::string& user_i
 std::optional<principal> principal_for_key(session& s, const std::string& key_hash, int64_t now_ms);
 void touch_api_key(session& s, const std::string& id, int64_t at_ms);
 
+// ---- administration ----
+int64_t count_users(session& s, const user_query& q);
+std::vector<user> list_users(session& s, const user_query& q);
+// Soft-deletes the user, revokes their sessions and keys; returns the cache scopes to bump
+// ("session:<id>", "apikey:<hash>"), or nullopt when there is no such user.
+std::optional<std::vector<std::string>> delete_user(session& s, const std::string& id,
+                                                    int64_t at_ms);
+// The cache scopes of every live session and key of the user (after a change of roles or
+// activity, cached principals must be re-read).
+std::vector<std::string> credential_scopes(session& s, const std::string& user_id, int64_t now_ms);
+
 // The value stored under `name`, storing `value` first if there is none (first writer wins).
 std::string get_or_put_state(session& s, const std::string& name, const std::string& value);
 
