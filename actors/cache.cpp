@@ -87,6 +87,10 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
           return true;
         });
       },
+      [=](rate_hit& h) -> rate_count {
+        return rate_count{
+            guarded(self, *m, [&] { return self->state.backend->hit(h.key, h.window); })};
+      },
       [=](cache_bump& b) -> bool {
         return guarded(self, *m,
                        [&] {
@@ -137,6 +141,7 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
       [=](cache_lookup& l) { return self->delegate(pick(), std::move(l)); },
       [=](cache_store& s) { self->send(pick(), std::move(s)); },
       [=](cache_bump& b) { return self->delegate(pick(), std::move(b)); },
+      [=](rate_hit& h) { return self->delegate(pick(), std::move(h)); },
       [=](probe_atom a) { return self->delegate(pick(), a); },
       [=](status_atom) -> cache_status {
         return cache_status{redis, static_cast<int64_t>(self->state.workers.size()),

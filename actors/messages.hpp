@@ -249,6 +249,15 @@ struct cache_store {
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
 };
+// One request counted against a rate limit window (fixed, one minute).
+struct rate_hit {
+  std::string key;  // "ratelimit:<class>:<caller>:<window start>"
+  std::chrono::seconds window;
+};
+struct rate_count {
+  std::optional<int64_t> count;  // nullopt: the store could not answer (fail open)
+};
+
 struct cache_status {
   bool redis = false;
   int64_t size = 0;

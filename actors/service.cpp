@@ -282,6 +282,14 @@ result<api_key_created> service::ask(api_key_rotate msg) {
   return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
 }
 
+rate_count service::ask(rate_hit msg) {
+  rate_count out;  // a cache that cannot answer counts nothing: the caller fails open
+  impl_->caller()
+      ->request(impl_->cache, caf::infinite, std::move(msg))
+      .receive([&](rate_count& c) { out = c; }, [](caf::error&) {});
+  return out;
+}
+
 pool_status service::database_pool() {
   pool_status out;
   impl_->caller()

@@ -57,6 +57,9 @@ class service {
   result<nothing> ask(api_key_revoke msg);
   result<api_key_created> ask(api_key_rotate msg);
 
+  // Counts a request against a rate limit window (Redis when configured, else in-process).
+  rate_count ask(rate_hit msg);
+
   pool_status database_pool();
   cache_status cache_pool();
   // The latest dependency probe (at most a probe interval old); never waits.

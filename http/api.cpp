@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <strings.h>
 
@@ -23,12 +24,20 @@ namespace vutf::http {
 using clock = std::chrono::steady_clock;
 using nlohmann::json;
 
+struct rate_state {
+  int64_t limit;
+  int64_t remaining;
+  int64_t reset_s;  // seconds until the window ends
+};
+
 struct api::context {
   const api_request& req;
   std::string request_id;
   std::vector<std::string> params;  // values of the {placeholders}, in order
   std::string body;
   clock::time_point deadline;
+  rate_class rate = rate_class::standard;
+  mutable std::optional<rate_state> limits;  // set once the request was counted
 };
 
 namespace {
@@ -58,6 +67,13 @@ bool match(const char* pattern, const std::string& path, std::vector<std::string
     }
   }
   return i == path.size();
+}
+
+// Whether the request announces a body (a length other than 0, or chunked encoding).
+bool has_body_of(const api_request& req) {
+  auto length = req.header("Content-Length");
+  auto encoding = req.header("Transfer-Encoding");
+  return (encoding && encoding->find("chunked") != std::string::npos) || (length && *length != "0");
 }
 
 std::string dump(const json& j) {
@@ -151,17 +167,18 @@ api::api(service& svc, metrics& m, const settings& s) : svc_(svc), metrics_(m), 
 
 const std::vector<api::route>& api::routes() {
   static const std::vector<route> all = {
-      {"GET", "/api/v1/live", body_rule::none, &api::live},
-      {"GET", "/api/v1/health", body_rule::none, &api::health},
-      {"GET", "/api/v1/ready", body_rule::none, &api::ready},
+      {"GET", "/api/v1/live", body_rule::none, &api::live, rate_class::none},
+      {"GET", "/api/v1/health", body_rule::none, &api::health, rate_class::none},
+      {"GET", "/api/v1/ready", body_rule::none, &api::ready, rate_class::none},
       {"GET", "/api/v1/targets", body_rule::none, &api::list_targets},
       {"POST", "/api/v1/targets", body_rule::json, &api::create_target},
       {"GET", "/api/v1/targets/{id}", body_rule::none, &api::get_target},
       {"PATCH", "/api/v1/targets/{id}", body_rule::json, &api::update_target},
       {"DELETE", "/api/v1/targets/{id}", body_rule::none, &api::delete_target},
-      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user},
-      {"POST", "/api/v1/auth/login", body_rule::json, &api::login},
-      {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh},
+      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user,
+       rate_class::register_},
+      {"POST", "/api/v1/auth/login", body_rule::json, &api::login, rate_class::login},
+      {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh, rate_class::refresh},
       {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout},
       {"GET", "/api/v1/users/me", body_rule::none, &api::me},
       {"PATCH", "/api/v1/users/me", body_rule::json, &api::update_me},
@@ -240,12 +257,34 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
     return r;
   }
 
-  context c{
-      req, request_id, std::move(params), {}, start + std::chrono::seconds(cfg_.request_timeout)};
+  context c{req,
+            request_id,
+            std::move(params),
+            {},
+            start + std::chrono::seconds(cfg_.request_timeout),
+            found->rate};
+  auto with_limits = [&](api_response r) {
+    if (c.limits) {
+      r.headers.emplace_back("RateLimit-Limit", std::to_string(c.limits->limit));
+      r.headers.emplace_back("RateLimit-Remaining", std::to_string(c.limits->remaining));
+      r.headers.emplace_back("RateLimit-Reset", std::to_string(c.limits->reset_s));
+      if (r.status == 429) r.headers.emplace_back("Retry-After", std::to_string(c.limits->reset_s));
+    }
+    return r;
+  };
+  // Classes of their own are counted per client address before any work is done.
+  if (found->rate != rate_class::none && found->rate != rate_class::standard) {
+    if (auto over = count(c, "ip:" + req.remote_ip)) {
+      api_response r = problem(over->code, over->detail, req.path, request_id);
+      r.route = found->pattern;
+      r.close_connection = has_body_of(req);
+      return with_limits(std::move(r));
+    }
+  }
   auto length = req.header("Content-Length");
   auto encoding = req.header("Transfer-Encoding");
   bool chunked = encoding && encoding->find("chunked") != std::string::npos;
-  bool has_body = chunked || (length && *length != "0");
+  bool has_body = has_body_of(req);
   auto finish_route = [&](api_response r) {
     r.route = found->pattern;
     return r;
@@ -284,7 +323,7 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
   }
   api_response r = (this->*found->fn)(c);
   if (found->body == body_rule::none && has_body) r.close_connection = true;
-  return finish_route(std::move(r));
+  return with_limits(finish_route(std::move(r)));
 }
 
 void api::finish(const api_request& req, api_response& res, const std::string& request_id,
@@ -464,6 +503,13 @@ result<principal> api::caller(const context& c) const {
   }
   if (auto k = c.req.header("X-API-Key")) presented.api_key = *k;
   auto who = svc_.ask(authenticate{presented, c.deadline});
+  // Authenticated callers are counted as themselves; failures by address, so guessing
+  // credentials is throttled too.
+  std::string counted = !who.ok()                     ? "ip:" + c.req.remote_ip
+                        : who.value.kind == "api_key" ? "key:" + who.value.key_id
+                                                      : "user:" + who.value.user_id;
+  if (c.rate == rate_class::standard)
+    if (auto over = count(c, counted)) return result<principal>{over, {}};
   bool reading = c.req.method == "GET" || c.req.method == "HEAD";
   if (who.ok() && !reading && !who.value.may_write())
     return result<principal>::fail(errc::forbidden, "This API key has only the read scope.");
@@ -519,6 +565,42 @@ api_response api::me(const context& c) const {
 }  // namespace vutf::http
 
 namespace vutf::http {
+
+// ---- rate limits ----
+
+std::optional<failure> api::count(const context& c, const std::string& who) const {
+  if (!cfg_.rate_limit_enabled || c.rate == rate_class::none) return std::nullopt;
+  const char* name = "default";
+  int64_t limit = cfg_.rate_limit_per_minute;
+  switch (c.rate) {
+    case rate_class::login:
+      name = "login", limit = 5;
+      break;
+    case rate_class::register_:
+      name = "register", limit = 3;
+      break;
+    case rate_class::refresh:
+      name = "refresh", limit = 10;
+      break;
+    default:
+      break;
+  }
+  int64_t now = now_ms() / 1000;
+  int64_t window = now - now % 60;
+  auto hit =
+      svc_.ask(rate_hit{"ratelimit:" + std::string(name) + ":" + who + ":" + std::to_string(window),
+                        std::chrono::seconds(60)});
+  if (!hit.count) {
+    metrics_.rate_limit_fail_open.Increment();  // the store failed: never block on it
+    return std::nullopt;
+  }
+  c.limits = rate_state{limit, std::max<int64_t>(0, limit - *hit.count), window + 60 - now};
+  if (*hit.count <= limit) return std::nullopt;
+  metrics_.rate_limited.Increment();
+  return failure{errc::rate_limited,
+                 "Too many requests: at most " + std::to_string(limit) + " per minute.",
+                 {}};
+}
 
 // ---- API keys ----
 

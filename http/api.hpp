@@ -59,11 +59,15 @@ class api {
   struct context;  // one request in flight (defined in api.cpp)
   using handler = api_response (api::*)(const context&) const;
   enum class body_rule { none, json };
+  // Which limit a route counts against: none (health), a class of its own keyed by client IP
+  // (login 5/min, register 3/min, refresh 10/min), or the caller's RATE_LIMIT_PER_MINUTE.
+  enum class rate_class { none, login, register_, refresh, standard };
   struct route {
     const char* method;
     const char* pattern;
     body_rule body;
     handler fn;
+    rate_class rate = rate_class::standard;
   };
 
  private:
@@ -98,6 +102,10 @@ class api {
   api_response get_user(const context& c) const;
   api_response update_user(const context& c) const;
   api_response delete_user(const context& c) const;
+
+  // Counts the request for `who` ("user:<id>", "key:<id>", "ip:<address>"); the 429 to answer
+  // when over the limit. Records the figures for the RateLimit-* headers in `c`.
+  std::optional<failure> count(const context& c, const std::string& who) const;
 
   std::optional<api_response> paging_only(const context& c, int64_t& page, int64_t& per_page) const;
 

@@ -51,6 +51,9 @@ metrics::metrics(std::shared_ptr<prometheus::Registry> r)
                            "Cache commands that failed or timed out (treated as misses).")),
       cache_pool_size(gauge(*r, "cache_pool_size", "Cache connection actors.")),
       cache_pool_in_use(gauge(*r, "cache_pool_in_use", "Cache connection actors busy now.")),
+      rate_limited(counter(*r, "rate_limited_total", "Requests answered 429 by a rate limit.")),
+      rate_limit_fail_open(counter(*r, "rate_limit_fail_open_total",
+                                   "Requests let through because the rate limit store failed.")),
       scheduler_threads(gauge(*r, "scheduler_threads", "Actor scheduler worker threads.")),
       process_cpu_seconds(gauge(*r, "process_cpu_seconds", "User and system CPU time used.")),
       process_resident_memory_bytes(

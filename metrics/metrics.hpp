@@ -50,6 +50,10 @@ class metrics {
   prometheus::Gauge& cache_pool_size;
   prometheus::Gauge& cache_pool_in_use;
 
+  // Rate limits.
+  prometheus::Counter& rate_limited;          // requests answered 429
+  prometheus::Counter& rate_limit_fail_open;  // requests let through because the store failed
+
   // Actor system and process (sampled by the metrics actor).
   prometheus::Gauge& scheduler_threads;
   prometheus::Gauge& process_cpu_seconds;

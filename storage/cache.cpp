@@ -71,6 +71,15 @@ class redis_cache : public cache_backend {
   }
   void ping() override { command({"PING"}); }
 
+  int64_t hit(const std::string& key, std::chrono::seconds window) override {
+    static const std::string script =
+        "local n = redis.call('INCR', KEYS[1]) "
+        "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
+    reply_ptr r = command({"EVAL", script, "1", key, std::to_string(window.count())});
+    if (r->type != REDIS_REPLY_INTEGER) throw cache_error("hit: unexpected reply");
+    return r->integer;
+  }
+
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,
                                                                const std::string& prefix,
@@ -185,6 +194,20 @@ void memory_cache::set(const std::string& key, const std::string& value, std::ch
 void memory_cache::del(const std::string& key) {
   auto it = index_.find(key);
   if (it != index_.end()) erase(it->second);
+}
+
+int64_t memory_cache::hit(const std::string& key, std::chrono::seconds window) {
+  auto it = index_.find(key);
+  if (it == index_.end() || it->second->expires <= clock::now()) {
+    set(key, "1", window);
+    return 1;
+  }
+  auto& e = *it->second;
+  int64_t next = std::stoll(e.value) + 1;
+  bytes_ -= e.value.size();
+  e.value = std::to_string(next);  // keeps the window's expiry
+  bytes_ += e.value.size();
+  return next;
 }
 
 std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(

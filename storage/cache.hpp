@@ -32,6 +32,8 @@ class cache_backend {
   virtual std::pair<int64_t, std::optional<std::string>> versioned_get(
       const std::string& version_key, int64_t initial, const std::string& prefix,
       const std::string& suffix) = 0;
+  // Counts one more hit on `key`, which expires `window` after its first hit; returns the count.
+  virtual int64_t hit(const std::string& key, std::chrono::seconds window) = 0;
 };
 
 struct redis_url {
@@ -62,6 +64,7 @@ class memory_cache : public cache_backend {
                                                                int64_t initial,
                                                                const std::string& prefix,
                                                                const std::string& suffix) override;
+  int64_t hit(const std::string& key, std::chrono::seconds window) override;
   size_t bytes() const { return bytes_; }
   size_t entries() const { return index_.size(); }
 

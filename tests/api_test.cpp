@@ -28,7 +28,8 @@ class api_test : public ::testing::Test {
     cfg_ = test::make_settings({{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
                                 {"ADMIN_USERNAME", "root"},
                                 {"ADMIN_EMAIL", "root@example.com"},
-                                {"ADMIN_PASSWORD", "r00t-password"}});
+                                {"ADMIN_PASSWORD", "r00t-password"},
+                                {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"}});
     metrics_ = std::make_shared<metrics>();
     svc_ = std::make_unique<service>(cfg_, metrics_);
     api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
@@ -111,7 +112,8 @@ class api_test : public ::testing::Test {
   }
 
   std::string dir_;
-  std::string token_;  // sent as the bearer token of call() unless a test gives its own
+  std::string token_;         // sent as the bearer token of call() unless a test gives its own
+  bool rate_limits_ = false;  // most tests make more requests than the limits allow
   settings cfg_;
   std::shared_ptr<metrics> metrics_;
   std::unique_ptr<service> svc_;
@@ -542,6 +544,59 @@ TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
   expect_problem(as("not-a-token", "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
   expect_problem(call("GET", "/api/v1/users/me", "", {{"Authorization", "Basic YTpi"}}), 401,
                  "UNAUTHORIZED");
+}
+
+// ---- rate limits ----
+
+class rate_limit_test : public api_test {
+ protected:
+  void SetUp() override {
+    rate_limits_ = true;
+    api_test::SetUp();
+  }
+};
+
+TEST_F(rate_limit_test, login_is_limited_to_5_per_minute_per_address_with_headers) {
+  api_response last;
+  for (int i = 0; i < 5; ++i) {
+    last = call("POST", "/api/v1/auth/login", R"({"username":"owner","password":"wrong-pass-1"})");
+    EXPECT_EQ(last.status, 401);
+  }
+  // token_for("owner") in SetUp was the first login of this window.
+  EXPECT_EQ(header(last, "RateLimit-Limit"), "5");
+  EXPECT_EQ(header(last, "RateLimit-Remaining"), "0");
+  auto over =
+      call("POST", "/api/v1/auth/login", R"({"username":"owner","password":"passw0rd-owner"})");
+  expect_problem(over, 429, "RATE_LIMITED");
+  int reset = std::stoi(header(over, "RateLimit-Reset"));
+  EXPECT_GE(reset, 1);
+  EXPECT_LE(reset, 60);
+  EXPECT_EQ(header(over, "Retry-After"), header(over, "RateLimit-Reset"));
+  // Another address has its own window.
+  api_request other;
+  other.method = "POST";
+  other.path = "/api/v1/auth/login";
+  other.remote_ip = "198.51.100.7";
+  std::string body = R"({"username":"owner","password":"passw0rd-owner"})";
+  other.headers = {{"Content-Type", "application/json"},
+                   {"Content-Length", std::to_string(body.size())}};
+  other.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  EXPECT_EQ(api_->handle(other).status, 200);
+  // Health routes are never limited.
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(call("GET", "/api/v1/live").status, 200);
+  EXPECT_EQ(header(call("GET", "/api/v1/live"), "RateLimit-Limit"), "");
+}
+
+TEST_F(rate_limit_test, callers_are_counted_as_themselves_under_the_default_limit) {
+  int limit = static_cast<int>(cfg_.rate_limit_per_minute);
+  api_response r;
+  for (int i = 0; i < limit; ++i) r = call("GET", "/api/v1/targets");
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(header(r, "RateLimit-Remaining"), "0");
+  expect_problem(call("GET", "/api/v1/targets"), 429, "RATE_LIMITED");
+  // Another user is not affected.
+  std::string other = token_for("other");
+  EXPECT_EQ(call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + other}}).status, 200);
 }
 
 // ---- user administration ----

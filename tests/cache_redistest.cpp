@@ -6,6 +6,7 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "http/api.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/cache.hpp"
 #include "tests/support/support.hpp"
@@ -98,6 +99,50 @@ TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
   }
   redis.resume();
   EXPECT_GT(metrics_->cache_errors.Value(), 0);
+}
+
+// Logins through `a`, as the API would see them from one client address.
+http::api_response login_through(const http::api& a) {
+  http::api_request r;
+  r.method = "POST";
+  r.path = "/api/v1/auth/login";
+  r.remote_ip = "203.0.113.9";
+  std::string body = R"({"username":"nobody","password":"wrong-pass-1"})";
+  r.headers = {{"Content-Type", "application/json"},
+               {"Content-Length", std::to_string(body.size())}};
+  r.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  return a.handle(r);
+}
+
+TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
+  log::configure("error", "json");
+  test::redis_server redis;  // its own, so counts from other runs in this minute cannot leak in
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", redis.url()},
+                                      {"RATE_LIMIT_ENABLED", "true"}});
+  auto m1 = std::make_shared<metrics>(), m2 = std::make_shared<metrics>();
+  service one(cfg, m1), two(cfg, m2);
+  http::api a(one, *m1, cfg), b(two, *m2, cfg);
+  std::vector<int> statuses;
+  for (int i = 0; i < 3; ++i) statuses.push_back(login_through(a).status);
+  for (int i = 0; i < 3; ++i) statuses.push_back(login_through(b).status);
+  EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429}));
+  EXPECT_EQ(m2->rate_limited.Value(), 1);
+}
+
+TEST(rate_limits_redis, a_dead_redis_fails_open_and_is_counted) {
+  log::configure("error", "json");
+  test::redis_server redis;
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", redis.url()},
+                                      {"REDIS_TIMEOUT", "1"},
+                                      {"RATE_LIMIT_ENABLED", "true"}});
+  auto m = std::make_shared<metrics>();
+  service svc(cfg, m);
+  http::api a(svc, *m, cfg);
+  redis.kill();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(login_through(a).status, 401) << "attempt " << i;
+  EXPECT_GE(m->rate_limit_fail_open.Value(), 8);
 }
 
 }  // namespace
