@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
@@ -163,7 +164,14 @@ std::string request_id_for(const std::optional<std::string>& given) {
   return make_uuid();
 }
 
-api::api(service& svc, metrics& m, const settings& s) : svc_(svc), metrics_(m), cfg_(s) {}
+api::api(service& svc, metrics& m, const settings& s) : svc_(svc), metrics_(m), cfg_(s) {
+  std::string item;
+  std::stringstream in(s.allowed_origins);
+  while (std::getline(in, item, ',')) {
+    size_t b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+    if (b != std::string::npos) allowed_origins_.push_back(item.substr(b, e - b + 1));
+  }
+}
 
 const std::vector<api::route>& api::routes() {
   static const std::vector<route> all = {
@@ -338,6 +346,26 @@ void api::finish(const api_request& req, api_response& res, const std::string& r
   if (cfg_.environment == "production")
     h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
   if (res.close_connection) h.emplace_back("Connection", "close");
+  // CORS, for the configured origins only. A preflight (OPTIONS with
+  // Access-Control-Request-Method) needs no credentials and learns the route's methods.
+  if (auto origin = req.header("Origin")) {
+    h.emplace_back("Vary", "Origin");
+    if (std::find(allowed_origins_.begin(), allowed_origins_.end(), *origin) !=
+        allowed_origins_.end()) {
+      h.emplace_back("Access-Control-Allow-Origin", *origin);
+      h.emplace_back("Access-Control-Expose-Headers",
+                     "ETag, Location, X-Request-ID, RateLimit-Limit, RateLimit-Remaining, "
+                     "RateLimit-Reset, Retry-After, Idempotent-Replayed");
+      if (req.method == "OPTIONS" && req.header("Access-Control-Request-Method")) {
+        for (const auto& [k, v] : res.headers)
+          if (k == "Allow") h.emplace_back("Access-Control-Allow-Methods", v);
+        h.emplace_back("Access-Control-Allow-Headers",
+                       "Authorization, Content-Type, X-API-Key, X-Request-ID, If-Match, "
+                       "Idempotency-Key");
+        h.emplace_back("Access-Control-Max-Age", "600");
+      }
+    }
+  }
   bool compressible =
       res.content_type.find("json") != std::string::npos || res.content_type.rfind("text/", 0) == 0;
   if (compressible && !res.body.empty()) {

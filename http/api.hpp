@@ -118,6 +118,7 @@ class api {
   service& svc_;
   metrics& metrics_;
   settings cfg_;
+  std::vector<std::string> allowed_origins_;  // exact origins from ALLOWED_ORIGINS
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

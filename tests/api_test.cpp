@@ -25,11 +25,13 @@ class api_test : public ::testing::Test {
     log::configure("error", "json");
     char tmpl[] = "/tmp/vutf-api.XXXXXX";
     dir_ = mkdtemp(tmpl);
-    cfg_ = test::make_settings({{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
-                                {"ADMIN_USERNAME", "root"},
-                                {"ADMIN_EMAIL", "root@example.com"},
-                                {"ADMIN_PASSWORD", "r00t-password"},
-                                {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"}});
+    cfg_ = test::make_settings(
+        {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
+         {"ADMIN_USERNAME", "root"},
+         {"ADMIN_EMAIL", "root@example.com"},
+         {"ADMIN_PASSWORD", "r00t-password"},
+         {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"},
+         {"ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000"}});
     metrics_ = std::make_shared<metrics>();
     svc_ = std::make_unique<service>(cfg_, metrics_);
     api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
@@ -597,6 +599,26 @@ TEST_F(rate_limit_test, callers_are_counted_as_themselves_under_the_default_limi
   // Another user is not affected.
   std::string other = token_for("other");
   EXPECT_EQ(call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + other}}).status, 200);
+}
+
+// ---- CORS ----
+
+TEST_F(api_test, cors_answers_preflights_for_allowed_origins_only) {
+  auto pre = call("OPTIONS", "/api/v1/targets", "",
+                  {{"Origin", "https://app.example.com"},
+                   {"Access-Control-Request-Method", "POST"},
+                   {"Authorization", ""}});
+  EXPECT_EQ(pre.status, 204);
+  EXPECT_EQ(header(pre, "Access-Control-Allow-Origin"), "https://app.example.com");
+  EXPECT_EQ(header(pre, "Access-Control-Allow-Methods"), "GET, POST, OPTIONS");
+  EXPECT_NE(header(pre, "Access-Control-Allow-Headers").find("Authorization"), std::string::npos);
+  auto simple = call("GET", "/api/v1/targets", "", {{"Origin", "http://localhost:3000"}});
+  EXPECT_EQ(header(simple, "Access-Control-Allow-Origin"), "http://localhost:3000");
+  EXPECT_NE(header(simple, "Access-Control-Expose-Headers").find("ETag"), std::string::npos);
+  auto evil = call("OPTIONS", "/api/v1/targets", "",
+                   {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  EXPECT_EQ(header(evil, "Access-Control-Allow-Origin"), "");
+  EXPECT_EQ(header(evil, "Vary"), "Origin");
 }
 
 // ---- user administration ----
