@@ -13,6 +13,7 @@
 
 #include "storage/database.hpp"
 #include "storage/error.hpp"
+#include "storage/idempotency_store.hpp"
 #include "storage/identity.hpp"
 #include "storage/model.hpp"
 
@@ -190,6 +191,25 @@ struct api_key_revoke {
 struct api_key_rotate {
   principal who;
   std::string id;
+  clock::time_point deadline;
+};
+
+// ---- idempotency keys (answered by the idempotency actor) ----
+struct idempotency_claim {
+  std::string caller;  // "user:<id>", "key:<id>" or "ip:<address>"
+  std::string key;
+  std::string request_hash;
+  clock::time_point deadline;
+};
+struct idempotency_save {
+  std::string caller;
+  std::string key;
+  stored_response response;
+  clock::time_point deadline;
+};
+struct idempotency_release {
+  std::string caller;
+  std::string key;
   clock::time_point deadline;
 };
 

@@ -11,6 +11,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/hasher.hpp"
 #include "actors/health.hpp"
+#include "actors/idempotency.hpp"
 #include "actors/identity.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/targets.hpp"
@@ -105,6 +106,7 @@ struct service::impl {
   metrics_actor sampler;
   hasher_actor hasher;
   identity_actor identity;
+  idempotency_actor idempotency;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
@@ -182,6 +184,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   // Argon2 gets about half the cores, so a burst of logins leaves the rest to everything else.
   i.hasher = spawn_hasher(i.sys, static_cast<size_t>(std::max<int64_t>(1, usable_cores() / 2)));
   i.identity = spawn_identity(i.sys, identity_cfg, i.pool, i.cache, i.hasher);
+  i.idempotency = spawn_idempotency(i.sys, i.pool, std::chrono::hours(24));
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl)));
@@ -199,6 +202,7 @@ service::~service() {
   }
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.identity, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
@@ -280,6 +284,16 @@ result<nothing> service::ask(api_key_revoke msg) {
 }
 result<api_key_created> service::ask(api_key_rotate msg) {
   return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
+}
+
+result<std::optional<stored_response>> service::ask(idempotency_claim msg) {
+  return impl_->ask<result<std::optional<stored_response>>>(impl_->idempotency, std::move(msg));
+}
+result<nothing> service::ask(idempotency_save msg) {
+  return impl_->ask<result<nothing>>(impl_->idempotency, std::move(msg));
+}
+result<nothing> service::ask(idempotency_release msg) {
+  return impl_->ask<result<nothing>>(impl_->idempotency, std::move(msg));
 }
 
 rate_count service::ask(rate_hit msg) {

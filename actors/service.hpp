@@ -57,6 +57,10 @@ class service {
   result<nothing> ask(api_key_revoke msg);
   result<api_key_created> ask(api_key_rotate msg);
 
+  result<std::optional<stored_response>> ask(idempotency_claim msg);
+  result<nothing> ask(idempotency_save msg);
+  result<nothing> ask(idempotency_release msg);
+
   // Counts a request against a rate limit window (Redis when configured, else in-process).
   rate_count ask(rate_hit msg);
 

@@ -179,18 +179,19 @@ const std::vector<api::route>& api::routes() {
       {"GET", "/api/v1/health", body_rule::none, &api::health, rate_class::none},
       {"GET", "/api/v1/ready", body_rule::none, &api::ready, rate_class::none},
       {"GET", "/api/v1/targets", body_rule::none, &api::list_targets},
-      {"POST", "/api/v1/targets", body_rule::json, &api::create_target},
+      {"POST", "/api/v1/targets", body_rule::json, &api::create_target, rate_class::standard, true},
       {"GET", "/api/v1/targets/{id}", body_rule::none, &api::get_target},
       {"PATCH", "/api/v1/targets/{id}", body_rule::json, &api::update_target},
       {"DELETE", "/api/v1/targets/{id}", body_rule::none, &api::delete_target},
-      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user,
-       rate_class::register_},
+      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user, rate_class::register_,
+       true},
       {"POST", "/api/v1/auth/login", body_rule::json, &api::login, rate_class::login},
       {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh, rate_class::refresh},
-      {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout},
+      {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout, rate_class::standard, true},
       {"GET", "/api/v1/users/me", body_rule::none, &api::me},
       {"PATCH", "/api/v1/users/me", body_rule::json, &api::update_me},
-      {"POST", "/api/v1/users/me/password", body_rule::json, &api::change_password},
+      {"POST", "/api/v1/users/me/password", body_rule::json, &api::change_password,
+       rate_class::standard, true},
       {"GET", "/api/v1/sessions", body_rule::none, &api::list_sessions},
       {"DELETE", "/api/v1/sessions", body_rule::none, &api::revoke_other_sessions},
       {"DELETE", "/api/v1/sessions/{id}", body_rule::none, &api::revoke_session},
@@ -329,7 +330,9 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
     if (!body) return too_large();
     c.body = std::move(*body);
   }
-  api_response r = (this->*found->fn)(c);
+  auto idempotency_key = found->replay ? req.header("Idempotency-Key") : std::nullopt;
+  api_response r =
+      idempotency_key ? idempotent(c, *idempotency_key, found->fn) : (this->*found->fn)(c);
   if (found->body == body_rule::none && has_body) r.close_connection = true;
   return with_limits(finish_route(std::move(r)));
 }
@@ -522,14 +525,19 @@ namespace vutf::http {
 
 // ---- identity ----
 
-result<principal> api::caller(const context& c) const {
+credentials presented_by(const api_request& req) {
   credentials presented;
-  if (auto h = c.req.header("Authorization")) {
+  if (auto h = req.header("Authorization")) {
     // "Bearer <token>", scheme case-insensitive.
     if (h->size() > 7 && strncasecmp(h->c_str(), "Bearer ", 7) == 0)
       presented.bearer = h->substr(7);
   }
-  if (auto k = c.req.header("X-API-Key")) presented.api_key = *k;
+  if (auto k = req.header("X-API-Key")) presented.api_key = *k;
+  return presented;
+}
+
+result<principal> api::caller(const context& c) const {
+  credentials presented = presented_by(c.req);
   auto who = svc_.ask(authenticate{presented, c.deadline});
   // Authenticated callers are counted as themselves; failures by address, so guessing
   // credentials is throttled too.
@@ -593,6 +601,59 @@ api_response api::me(const context& c) const {
 }  // namespace vutf::http
 
 namespace vutf::http {
+
+// ---- idempotency ----
+
+api_response api::idempotent(const context& c, const std::string& key, handler fn) const {
+  bool printable =
+      !key.empty() && key.size() <= 255 &&
+      std::all_of(key.begin(), key.end(), [](char ch) { return ch >= 0x20 && ch < 0x7f; });
+  if (!printable)
+    return problem(errc::validation_error, "The Idempotency-Key is invalid.", c.req.path,
+                   c.request_id, {{"Idempotency-Key", "must be 1-255 printable ASCII characters"}});
+  // Keys belong to the caller: the authenticated user or key, else the client address.
+  credentials presented = presented_by(c.req);
+  std::string who = "ip:" + c.req.remote_ip;
+  if (!presented.bearer.empty() || !presented.api_key.empty()) {
+    auto p = svc_.ask(authenticate{presented, c.deadline});
+    if (!p.ok()) return (this->*fn)(c);  // the handler answers 401
+    who = p.value.kind == "api_key" ? "key:" + p.value.key_id : "user:" + p.value.user_id;
+  }
+  std::string fingerprint = identity::sha256_hex(c.req.method + " " + c.req.path + "\n" + c.body);
+  auto claim = svc_.ask(idempotency_claim{who, key, fingerprint, c.deadline});
+  if (!claim.ok()) return problem(*claim.error, c);
+  if (claim.value) {
+    const stored_response& first = *claim.value;
+    if (first.request_hash != fingerprint)
+      return problem(errc::idempotency_key_reused,
+                     "This Idempotency-Key was used with another request.", c.req.path,
+                     c.request_id);
+    if (first.status == 0)
+      return problem(errc::conflict, "A request with this Idempotency-Key is still in progress.",
+                     c.req.path, c.request_id);
+    api_response replay;
+    replay.status = static_cast<int>(first.status);
+    replay.content_type = first.content_type;
+    replay.body = first.body;
+    std::stringstream lines(first.headers);
+    std::string line;
+    while (std::getline(lines, line))
+      if (size_t colon = line.find(": "); colon != std::string::npos)
+        replay.headers.emplace_back(line.substr(0, colon), line.substr(colon + 2));
+    replay.headers.emplace_back("Idempotent-Replayed", "true");
+    return replay;
+  }
+  api_response r = (this->*fn)(c);
+  if (r.status >= 500 || r.status == 429) {
+    svc_.ask(idempotency_release{who, key, c.deadline});  // let the client retry for real
+    return r;
+  }
+  stored_response keep{r.status, r.content_type, "", r.body, fingerprint};
+  for (const auto& [name, value] : r.headers)
+    if (name == "Location" || name == "ETag") keep.headers += name + ": " + value + "\n";
+  svc_.ask(idempotency_save{who, key, keep, c.deadline});
+  return r;
+}
 
 // ---- rate limits ----
 

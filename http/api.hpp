@@ -68,6 +68,9 @@ class api {
     body_rule body;
     handler fn;
     rate_class rate = rate_class::standard;
+    // POSTs whose response holds no secret honour Idempotency-Key (replayed for 24 h); on the
+    // others (tokens, API keys) the header is ignored so no secret is kept at rest.
+    bool replay = false;
   };
 
  private:
@@ -106,6 +109,10 @@ class api {
   // Counts the request for `who` ("user:<id>", "key:<id>", "ip:<address>"); the 429 to answer
   // when over the limit. Records the figures for the RateLimit-* headers in `c`.
   std::optional<failure> count(const context& c, const std::string& who) const;
+
+  // Runs `fn` under the Idempotency-Key `key`: the first request's response is kept and
+  // replayed; another body with the same key is refused.
+  api_response idempotent(const context& c, const std::string& key, handler fn) const;
 
   std::optional<api_response> paging_only(const context& c, int64_t& page, int64_t& per_page) const;
 

@@ -30,6 +30,8 @@ int http_status(errc e) {
       return 415;
     case errc::validation_error:
       return 422;
+    case errc::idempotency_key_reused:
+      return 422;
     case errc::rate_limited:
       return 429;
     case errc::internal_error:

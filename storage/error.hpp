@@ -11,6 +11,7 @@ enum class errc {
   ok,
   bad_request,             // malformed JSON or query
   validation_error,        // well-formed input that breaks field rules
+  idempotency_key_reused,  // the same Idempotency-Key with another request
   not_found,               // also: another owner's resource, malformed ids
   method_not_allowed,      // known route, other method
   conflict,                // unique name taken

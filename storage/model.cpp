@@ -14,6 +14,8 @@ const char* error_code(errc e) {
       return "BAD_REQUEST";
     case errc::validation_error:
       return "VALIDATION_ERROR";
+    case errc::idempotency_key_reused:
+      return "IDEMPOTENCY_KEY_REUSED";
     case errc::not_found:
       return "NOT_FOUND";
     case errc::method_not_allowed:

@@ -601,6 +601,54 @@ TEST_F(rate_limit_test, callers_are_counted_as_themselves_under_the_default_limi
   EXPECT_EQ(call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + other}}).status, 200);
 }
 
+// ---- idempotency ----
+
+TEST_F(api_test, idempotent_posts_are_replayed_for_the_same_caller) {
+  std::string body = target_body("once").dump();
+  auto first = call("POST", "/api/v1/targets", body, {{"Idempotency-Key", "create-once-1"}});
+  ASSERT_EQ(first.status, 201) << first.body;
+  EXPECT_EQ(header(first, "Idempotent-Replayed"), "");
+  auto again = call("POST", "/api/v1/targets", body, {{"Idempotency-Key", "create-once-1"}});
+  EXPECT_EQ(again.status, 201);
+  EXPECT_EQ(again.body, first.body);
+  EXPECT_EQ(header(again, "Idempotent-Replayed"), "true");
+  EXPECT_EQ(header(again, "Location"), header(first, "Location"));
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets").body)["total"], 1);
+
+  auto other_body = call("POST", "/api/v1/targets", target_body("twice").dump(),
+                         {{"Idempotency-Key", "create-once-1"}});
+  expect_problem(other_body, 422, "IDEMPOTENCY_KEY_REUSED");
+
+  // Another caller's key space is its own.
+  std::string other = token_for("neighbour");
+  auto theirs = call("POST", "/api/v1/targets", body,
+                     {{"Idempotency-Key", "create-once-1"}, {"Authorization", "Bearer " + other}});
+  EXPECT_EQ(theirs.status, 201);
+  EXPECT_EQ(header(theirs, "Idempotent-Replayed"), "");
+
+  expect_problem(
+      call("POST", "/api/v1/targets", body, {{"Idempotency-Key", std::string(256, 'k')}}), 422,
+      "VALIDATION_ERROR");
+}
+
+TEST_F(api_test, failed_attempts_are_not_kept_and_secrets_are_never_replayed) {
+  // A 4xx is the answer to keep; a retry gets the same one.
+  auto bad = call("POST", "/api/v1/targets", R"({"name":""})", {{"Idempotency-Key", "k-bad"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_EQ(
+      header(call("POST", "/api/v1/targets", R"({"name":""})", {{"Idempotency-Key", "k-bad"}}),
+             "Idempotent-Replayed"),
+      "true");
+  // Login ignores the header: every login opens a new session with new tokens.
+  std::string login = R"({"username":"owner","password":"passw0rd-owner"})";
+  auto a = call("POST", "/api/v1/auth/login", login, {{"Idempotency-Key", "login-1"}});
+  auto b = call("POST", "/api/v1/auth/login", login, {{"Idempotency-Key", "login-1"}});
+  ASSERT_EQ(a.status, 200);
+  ASSERT_EQ(b.status, 200);
+  EXPECT_NE(json::parse(a.body)["access_token"], json::parse(b.body)["access_token"]);
+  EXPECT_EQ(header(b, "Idempotent-Replayed"), "");
+}
+
 // ---- CORS ----
 
 TEST_F(api_test, cors_answers_preflights_for_allowed_origins_only) {

@@ -1,0 +1,64 @@
+#include "actors/idempotency.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include "actors/plumbing.hpp"
+
+namespace vutf {
+namespace {
+
+using claim_result = result<std::optional<stored_response>>;
+
+idempotency_actor::behavior_type idempotency(idempotency_actor::pointer self, db_pool_actor pool,
+                                             std::chrono::hours retention) {
+  plumbing<idempotency_actor::pointer> p{self, std::move(pool), {}, {}};
+  auto relay = [](auto rp) { return [rp](auto r) mutable { rp.deliver(r); }; };
+  return {
+      [=](idempotency_claim& c) {
+        auto rp = self->make_response_promise<claim_result>();
+        int64_t expires =
+            now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(retention).count();
+        db_call call{"idempotency_claim", storage::access::write,
+                     [c, expires](storage::session& s) -> std::any {
+                       return claim_result{
+                           {},
+                           storage::claim_idempotency_key(s, c.caller, c.key, c.request_hash,
+                                                          now_ms(), expires)};
+                     },
+                     c.deadline};
+        p.template run<std::optional<stored_response>>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+      [=](idempotency_save& v) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        db_call call{"idempotency_store", storage::access::write,
+                     [v](storage::session& s) -> std::any {
+                       storage::store_idempotent_response(s, v.caller, v.key, v.response);
+                       return result<nothing>{};
+                     },
+                     v.deadline};
+        p.template run<nothing>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+      [=](idempotency_release& r) {
+        auto rp = self->make_response_promise<result<nothing>>();
+        db_call call{"idempotency_release", storage::access::write,
+                     [r](storage::session& s) -> std::any {
+                       storage::release_idempotency_key(s, r.caller, r.key);
+                       return result<nothing>{};
+                     },
+                     r.deadline};
+        p.template run<nothing>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+idempotency_actor spawn_idempotency(caf::actor_system& sys, db_pool_actor pool,
+                                    std::chrono::hours retention) {
+  return sys.spawn(idempotency, std::move(pool), retention);
+}
+
+}  // namespace vutf

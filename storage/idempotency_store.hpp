@@ -1,0 +1,33 @@
+// Idempotency-Key records: the first request with a key claims it; its response is kept for
+// replays until it expires.
+#pragma once
+
+#include <optional>
+
+#include "storage/database.hpp"
+
+namespace vutf {
+
+struct stored_response {
+  int64_t status = 0;  // 0: the first request is still in progress
+  std::string content_type;
+  std::string headers;  // "Name: value" lines
+  std::string body;
+  std::string request_hash;
+};
+
+}  // namespace vutf
+
+namespace vutf::storage {
+
+// Claims (caller, key) for a request with `request_hash`; nullopt when claimed now, else the
+// record that holds the key (expired records are replaced).
+std::optional<stored_response> claim_idempotency_key(session& s, const std::string& caller,
+                                                     const std::string& key,
+                                                     const std::string& request_hash,
+                                                     int64_t now_ms, int64_t expires_at_ms);
+void store_idempotent_response(session& s, const std::string& caller, const std::string& key,
+                               const stored_response& r);
+void release_idempotency_key(session& s, const std::string& caller, const std::string& key);
+
+}  // namespace vutf::storage
