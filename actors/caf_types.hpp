@@ -11,6 +11,7 @@ namespace vutf {
 using status_atom = caf::atom_constant<caf::atom("status")>;  // report figures of an actor
 using tick_atom = caf::atom_constant<caf::atom("tick")>;      // internal periodic housekeeping
 using probe_atom = caf::atom_constant<caf::atom("probe")>;    // run the dependency probes now
+using flush_atom = caf::atom_constant<caf::atom("flush")>;    // write out everything queued
 }  // namespace vutf
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_create)
@@ -51,6 +52,15 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::idempotency_claim)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::idempotency_save)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::idempotency_release)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<std::optional<vutf::stored_response>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::audit_record)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::audit_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::audit_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::audit_stats_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::audit_export_page)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::audit_page>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::audit_record>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::audit_stats>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<std::vector<vutf::audit_record>>)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::password_hash)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::password_check)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::db_call)

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "storage/audit_store.hpp"
 #include "storage/database.hpp"
 #include "storage/error.hpp"
 #include "storage/idempotency_store.hpp"
@@ -212,6 +213,34 @@ struct idempotency_release {
   std::string key;
   clock::time_point deadline;
 };
+
+// ---- audit trail (answered by the audit actor; queries are for admins) ----
+struct audit_list {
+  principal who;
+  audit_query query;
+  clock::time_point deadline;
+};
+struct audit_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct audit_stats_get {
+  principal who;
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  clock::time_point deadline;
+};
+// One page of an export, in time order after (after_ts, after_id).
+struct audit_export_page {
+  principal who;
+  int64_t since_ms = 0;
+  int64_t until_ms = 0;
+  int64_t after_ts = -1;
+  std::string after_id;
+  clock::time_point deadline;
+};
+using audit_page = page_of<audit_record>;
 
 // ---- password hashing (the hasher pool) ----
 struct password_hash {

@@ -7,6 +7,7 @@
 #include <caf/scoped_actor.hpp>
 #include <thread>
 
+#include "actors/audit.hpp"
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
 #include "actors/hasher.hpp"
@@ -107,6 +108,7 @@ struct service::impl {
   hasher_actor hasher;
   identity_actor identity;
   idempotency_actor idempotency;
+  audit_actor audit;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
@@ -185,6 +187,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   i.hasher = spawn_hasher(i.sys, static_cast<size_t>(std::max<int64_t>(1, usable_cores() / 2)));
   i.identity = spawn_identity(i.sys, identity_cfg, i.pool, i.cache, i.hasher);
   i.idempotency = spawn_idempotency(i.sys, i.pool, std::chrono::hours(24));
+  audit_config audit_cfg;
+  audit_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
+  i.audit = spawn_audit(i.sys, audit_cfg, i.pool, i.cache, i.m);
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl)));
@@ -196,6 +201,13 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
 
 service::~service() {
   auto& i = *impl_;
+  // Every accepted audit record is written before the pools close (bounded by the writes'
+  // own deadlines if the database is gone).
+  bool flushed = false;
+  i.caller()
+      ->request(i.audit, caf::infinite, flush_atom::value)
+      .receive([&](bool done) { flushed = done; }, [](caf::error&) {});
+  if (!flushed) log::error("audit records could not be written before stopping");
   {
     std::lock_guard<std::mutex> lock(i.callers_mutex);
     i.callers.clear();
@@ -203,6 +215,7 @@ service::~service() {
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.identity, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.audit, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
@@ -294,6 +307,22 @@ result<nothing> service::ask(idempotency_save msg) {
 }
 result<nothing> service::ask(idempotency_release msg) {
   return impl_->ask<result<nothing>>(impl_->idempotency, std::move(msg));
+}
+
+void service::record(audit_record r) {
+  caf::anon_send(impl_->audit, std::move(r));
+}
+result<audit_page> service::ask(audit_list msg) {
+  return impl_->ask<result<audit_page>>(impl_->audit, std::move(msg));
+}
+result<audit_record> service::ask(audit_get msg) {
+  return impl_->ask<result<audit_record>>(impl_->audit, std::move(msg));
+}
+result<audit_stats> service::ask(audit_stats_get msg) {
+  return impl_->ask<result<audit_stats>>(impl_->audit, std::move(msg));
+}
+result<std::vector<audit_record>> service::ask(audit_export_page msg) {
+  return impl_->ask<result<std::vector<audit_record>>>(impl_->audit, std::move(msg));
 }
 
 rate_count service::ask(rate_hit msg) {

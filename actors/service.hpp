@@ -27,7 +27,8 @@ class service {
   // starts the actor system and every supervisor. Throws std::runtime_error when the database
   // does not answer in time, std::invalid_argument when ADMIN_* break the registration rules.
   service(const settings& s, std::shared_ptr<metrics> m);
-  // Stops the supervisors and closes the pools (in-flight database work finishes first).
+  // Writes the queued audit records, then stops the supervisors and closes the pools
+  // (in-flight database work finishes first).
   ~service();
   service(const service&) = delete;
   service& operator=(const service&) = delete;
@@ -60,6 +61,13 @@ class service {
   result<std::optional<stored_response>> ask(idempotency_claim msg);
   result<nothing> ask(idempotency_save msg);
   result<nothing> ask(idempotency_release msg);
+
+  // Queues an audit record (written in batches off the request path; never waits).
+  void record(audit_record r);
+  result<audit_page> ask(audit_list msg);
+  result<audit_record> ask(audit_get msg);
+  result<audit_stats> ask(audit_stats_get msg);
+  result<std::vector<audit_record>> ask(audit_export_page msg);
 
   // Counts a request against a rate limit window (Redis when configured, else in-process).
   rate_count ask(rate_hit msg);

@@ -10,6 +10,7 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "http/audit_codec.hpp"
 #include "http/gzip.hpp"
 #include "http/identity_codec.hpp"
 #include "http/problem.hpp"
@@ -31,6 +32,12 @@ struct rate_state {
   int64_t reset_s;  // seconds until the window ends
 };
 
+struct api::trace {
+  const route* matched = nullptr;
+  std::vector<std::string> params;
+  std::optional<principal> who;  // set once the caller authenticated
+};
+
 struct api::context {
   const api_request& req;
   std::string request_id;
@@ -39,6 +46,7 @@ struct api::context {
   clock::time_point deadline;
   rate_class rate = rate_class::standard;
   mutable std::optional<rate_state> limits;  // set once the request was counted
+  trace* t = nullptr;
 };
 
 namespace {
@@ -174,35 +182,58 @@ api::api(service& svc, metrics& m, const settings& s) : svc_(svc), metrics_(m), 
 }
 
 const std::vector<api::route>& api::routes() {
+  using b = body_rule;
+  using r = rate_class;
+  constexpr bool replay = true;
+  // method, pattern, body, handler, rate class, Idempotency-Key, audit action, resource type.
+  // Literal paths come before {id} patterns: the first pattern that matches wins.
   static const std::vector<route> all = {
-      {"GET", "/api/v1/live", body_rule::none, &api::live, rate_class::none},
-      {"GET", "/api/v1/health", body_rule::none, &api::health, rate_class::none},
-      {"GET", "/api/v1/ready", body_rule::none, &api::ready, rate_class::none},
-      {"GET", "/api/v1/targets", body_rule::none, &api::list_targets},
-      {"POST", "/api/v1/targets", body_rule::json, &api::create_target, rate_class::standard, true},
-      {"GET", "/api/v1/targets/{id}", body_rule::none, &api::get_target},
-      {"PATCH", "/api/v1/targets/{id}", body_rule::json, &api::update_target},
-      {"DELETE", "/api/v1/targets/{id}", body_rule::none, &api::delete_target},
-      {"POST", "/api/v1/auth/register", body_rule::json, &api::register_user, rate_class::register_,
-       true},
-      {"POST", "/api/v1/auth/login", body_rule::json, &api::login, rate_class::login},
-      {"POST", "/api/v1/auth/refresh", body_rule::json, &api::refresh, rate_class::refresh},
-      {"POST", "/api/v1/auth/logout", body_rule::none, &api::logout, rate_class::standard, true},
-      {"GET", "/api/v1/users/me", body_rule::none, &api::me},
-      {"PATCH", "/api/v1/users/me", body_rule::json, &api::update_me},
-      {"POST", "/api/v1/users/me/password", body_rule::json, &api::change_password,
-       rate_class::standard, true},
-      {"GET", "/api/v1/sessions", body_rule::none, &api::list_sessions},
-      {"DELETE", "/api/v1/sessions", body_rule::none, &api::revoke_other_sessions},
-      {"DELETE", "/api/v1/sessions/{id}", body_rule::none, &api::revoke_session},
-      {"GET", "/api/v1/users", body_rule::none, &api::list_users},
-      {"GET", "/api/v1/users/{id}", body_rule::none, &api::get_user},
-      {"PATCH", "/api/v1/users/{id}", body_rule::json, &api::update_user},
-      {"DELETE", "/api/v1/users/{id}", body_rule::none, &api::delete_user},
-      {"POST", "/api/v1/api-keys", body_rule::json, &api::create_api_key},
-      {"GET", "/api/v1/api-keys", body_rule::none, &api::list_api_keys},
-      {"DELETE", "/api/v1/api-keys/{id}", body_rule::none, &api::revoke_api_key},
-      {"POST", "/api/v1/api-keys/{id}/rotate", body_rule::none, &api::rotate_api_key},
+      {"GET", "/api/v1/live", b::none, &api::live, r::none},
+      {"GET", "/api/v1/health", b::none, &api::health, r::none},
+      {"GET", "/api/v1/ready", b::none, &api::ready, r::none},
+      {"GET", "/api/v1/targets", b::none, &api::list_targets},
+      {"POST", "/api/v1/targets", b::json, &api::create_target, r::standard, replay,
+       "target.create", "target"},
+      {"GET", "/api/v1/targets/{id}", b::none, &api::get_target},
+      {"PATCH", "/api/v1/targets/{id}", b::json, &api::update_target, r::standard, false,
+       "target.update", "target"},
+      {"DELETE", "/api/v1/targets/{id}", b::none, &api::delete_target, r::standard, false,
+       "target.delete", "target"},
+      {"POST", "/api/v1/auth/register", b::json, &api::register_user, r::register_, replay,
+       "auth.register", "user"},
+      {"POST", "/api/v1/auth/login", b::json, &api::login, r::login, false, "auth.login",
+       "session"},
+      {"POST", "/api/v1/auth/refresh", b::json, &api::refresh, r::refresh, false, "auth.refresh",
+       "session"},
+      {"POST", "/api/v1/auth/logout", b::none, &api::logout, r::standard, replay, "auth.logout",
+       "session"},
+      {"GET", "/api/v1/users/me", b::none, &api::me},
+      {"PATCH", "/api/v1/users/me", b::json, &api::update_me, r::standard, false, "user.update",
+       "user"},
+      {"POST", "/api/v1/users/me/password", b::json, &api::change_password, r::standard, replay,
+       "auth.password_change", "user"},
+      {"GET", "/api/v1/sessions", b::none, &api::list_sessions},
+      {"DELETE", "/api/v1/sessions", b::none, &api::revoke_other_sessions, r::standard, false,
+       "session.revoke_others", "session"},
+      {"DELETE", "/api/v1/sessions/{id}", b::none, &api::revoke_session, r::standard, false,
+       "session.revoke", "session"},
+      {"GET", "/api/v1/users", b::none, &api::list_users},
+      {"GET", "/api/v1/users/{id}", b::none, &api::get_user},
+      {"PATCH", "/api/v1/users/{id}", b::json, &api::update_user, r::standard, false,
+       "user.admin_update", "user"},
+      {"DELETE", "/api/v1/users/{id}", b::none, &api::delete_user, r::standard, false,
+       "user.delete", "user"},
+      {"POST", "/api/v1/api-keys", b::json, &api::create_api_key, r::standard, false,
+       "api_key.create", "api_key"},
+      {"GET", "/api/v1/api-keys", b::none, &api::list_api_keys},
+      {"DELETE", "/api/v1/api-keys/{id}", b::none, &api::revoke_api_key, r::standard, false,
+       "api_key.revoke", "api_key"},
+      {"POST", "/api/v1/api-keys/{id}/rotate", b::none, &api::rotate_api_key, r::standard, false,
+       "api_key.rotate", "api_key"},
+      {"GET", "/api/v1/audit-logs", b::none, &api::list_audit},
+      {"GET", "/api/v1/audit-logs/stats", b::none, &api::audit_statistics},
+      {"GET", "/api/v1/audit-logs/export", b::none, &api::export_audit},
+      {"GET", "/api/v1/audit-logs/{id}", b::none, &api::get_audit},
   };
   return all;
 }
@@ -212,11 +243,32 @@ api_response api::handle(const api_request& req) const {
   metrics_.requests_in_progress.Increment();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
   api_response res;
+  trace t;
   try {
-    res = dispatch(req, request_id, start);
+    res = dispatch(req, request_id, start, t);
   } catch (const std::exception& e) {
     log::error("unhandled error", {{"request_id", request_id}, {"error", e.what()}});
     res = problem(errc::internal_error, "An internal error occurred.", req.path, request_id);
+  }
+  if (t.matched && t.matched->action) {
+    audit_record a;
+    a.id = make_uuid();
+    a.timestamp_ms = now_ms();
+    a.request_id = request_id;
+    a.actor_type = t.who ? t.who->kind : "anonymous";
+    a.actor_id = t.who ? (t.who->kind == "api_key" ? t.who->key_id : t.who->user_id) : "";
+    a.action = t.matched->action;
+    a.resource_type = t.matched->resource;
+    if (!t.params.empty()) a.resource_id = t.params.front();
+    for (const auto& [k, v] : res.headers)
+      if (k == "Location") a.resource_id = v.substr(v.rfind('/') + 1);
+    a.outcome = res.status < 400 ? "success" : "failure";
+    a.status_code = res.status;
+    a.ip = req.remote_ip;
+    a.user_agent = req.header("User-Agent").value_or("").substr(0, 512);
+    a.duration_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+    svc_.record(std::move(a));
   }
   finish(req, res, request_id, start);
   metrics_.requests_in_progress.Decrement();
@@ -234,7 +286,7 @@ api_response api::reject(int status, const api_request& req, const std::string& 
 }
 
 api_response api::dispatch(const api_request& req, const std::string& request_id,
-                           clock::time_point start) const {
+                           clock::time_point start, trace& t) const {
   std::string method = req.method == "HEAD" ? "GET" : req.method;
   const route* found = nullptr;
   std::vector<std::string> params;
@@ -266,12 +318,15 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
     return r;
   }
 
+  t.matched = found;
+  t.params = params;
   context c{req,
             request_id,
             std::move(params),
             {},
             start + std::chrono::seconds(cfg_.request_timeout),
             found->rate};
+  c.t = &t;
   auto with_limits = [&](api_response r) {
     if (c.limits) {
       r.headers.emplace_back("RateLimit-Limit", std::to_string(c.limits->limit));
@@ -546,6 +601,7 @@ result<principal> api::caller(const context& c) const {
                                                       : "user:" + who.value.user_id;
   if (c.rate == rate_class::standard)
     if (auto over = count(c, counted)) return result<principal>{over, {}};
+  if (who.ok() && c.t) c.t->who = who.value;
   bool reading = c.req.method == "GET" || c.req.method == "HEAD";
   if (who.ok() && !reading && !who.value.may_write())
     return result<principal>::fail(errc::forbidden, "This API key has only the read scope.");
@@ -881,6 +937,175 @@ api_response api::delete_user(const context& c) const {
   auto r = svc_.ask(user_delete{who.value, id, c.deadline});
   if (!r.ok()) return problem(*r.error, c);
   return json_response(204, "");
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- audit trail ----
+
+namespace {
+
+// Reads an RFC 3339 UTC timestamp (as this API writes them) into ms; false if it is not one.
+bool parse_timestamp(const std::string& text, int64_t& ms) {
+  std::tm tm{};
+  int millis = 0;
+  int n = 0;
+  if (sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+             &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6)
+    return false;
+  std::string rest = text.substr(static_cast<size_t>(n));
+  if (!rest.empty() && rest[0] == '.') {
+    size_t digits = rest.find_first_not_of("0123456789", 1);
+    std::string frac = rest.substr(1, digits == std::string::npos ? std::string::npos : digits - 1);
+    if (frac.empty() || frac.size() > 9) return false;
+    millis = std::stoi((frac + "00").substr(0, 3));
+    rest = digits == std::string::npos ? "" : rest.substr(digits);
+  }
+  if (rest.size() != 1 || (rest[0] != 'Z' && rest[0] != 'z')) return false;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 ||
+      tm.tm_min > 59 || tm.tm_sec > 60)
+    return false;
+  ms = static_cast<int64_t>(timegm(&tm)) * 1000 + millis;
+  return true;
+}
+
+// Reads since/until into `q`-like bounds; reports bad ones.
+void read_range(const std::string& key, const std::string& value, int64_t& since, int64_t& until,
+                std::vector<field_error>& errors) {
+  int64_t& slot = key == "since" ? since : until;
+  if (!parse_timestamp(value, slot))
+    errors.push_back({key, "must be an RFC 3339 UTC timestamp such as 2026-01-02T03:04:05.000Z"});
+}
+
+}  // namespace
+
+api_response api::list_audit(const context& c) const {
+  audit_query q;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (read_paging(key, value, q.page, q.per_page, errors)) continue;
+    if (key == "since" || key == "until") {
+      read_range(key, value, q.since_ms, q.until_ms, errors);
+    } else if (key == "actor_id") {
+      q.actor_id = value;
+    } else if (key == "action") {
+      q.action = value;
+    } else if (key == "resource_type") {
+      q.resource_type = value;
+    } else if (key == "resource_id") {
+      q.resource_id = value;
+    } else if (key == "outcome") {
+      if (value != "success" && value != "failure")
+        errors.push_back({"outcome", "must be success or failure"});
+      q.outcome = value;
+    } else if (key == "sort") {
+      if (value != "timestamp" && value != "-timestamp")
+        errors.push_back({"sort", "must be timestamp or -timestamp"});
+      q.newest_first = value != "timestamp";
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(audit_list{who.value, q, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, audit_page_json(r.value));
+}
+
+api_response api::get_audit(const context& c) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id)) return problem(errc::not_found, "Record not found.", c.req.path, c.request_id);
+  auto r = svc_.ask(audit_get{who.value, id, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, audit_json(r.value));
+}
+
+api_response api::audit_statistics(const context& c) const {
+  int64_t since = 0, until = 0;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (key == "since" || key == "until") {
+      read_range(key, value, since, until, errors);
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto r = svc_.ask(audit_stats_get{who.value, since, until, c.deadline});
+  if (!r.ok()) return problem(*r.error, c);
+  return json_response(200, audit_stats_json(r.value));
+}
+
+api_response api::export_audit(const context& c) const {
+  int64_t since = 0, until = 0;
+  std::string format = "ndjson";
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (key == "since" || key == "until") {
+      read_range(key, value, since, until, errors);
+    } else if (key == "format") {
+      if (value != "csv" && value != "ndjson")
+        errors.push_back({"format", "must be csv or ndjson"});
+      format = value;
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty())
+    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
+                   errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  // The first page now, so a refusal is a proper error; the rest while the client reads.
+  auto first = svc_.ask(audit_export_page{who.value, since, until, -1, "", c.deadline});
+  if (!first.ok()) return problem(*first.error, c);
+  bool csv = format == "csv";
+  struct cursor {
+    std::vector<audit_record> page;
+    bool header = true;
+    bool done = false;
+  };
+  auto state = std::make_shared<cursor>();
+  state->page = std::move(first.value);
+  api_response r;
+  r.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
+  r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"audit.") +
+                                                    (csv ? "csv" : "ndjson") + "\"");
+  service& svc = svc_;
+  principal admin = who.value;
+  int64_t timeout = cfg_.request_timeout;
+  r.stream = [state, csv, &svc, admin, since, until, timeout](std::string& chunk) {
+    chunk.clear();
+    if (state->header && csv) chunk += audit_csv_header();
+    state->header = false;
+    if (state->done) return !chunk.empty();
+    for (const auto& a : state->page) chunk += csv ? audit_csv_line(a) : audit_json(a) + "\n";
+    if (state->page.size() < 500) {
+      state->done = true;
+    } else {
+      const audit_record& last = state->page.back();
+      auto next = svc.ask(audit_export_page{admin, since, until, last.timestamp_ms, last.id,
+                                            clock::now() + std::chrono::seconds(timeout)});
+      if (!next.ok()) return false;  // cut short: the client sees an unterminated stream
+      state->page = std::move(next.value);
+    }
+    return true;
+  };
+  return r;
 }
 
 }  // namespace vutf::http

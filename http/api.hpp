@@ -43,6 +43,8 @@ struct api_response {
   header_list headers;
   std::string route = "unmatched";  // the route pattern, for metrics and logs
   bool close_connection = false;    // the request body was left unread
+  // A streamed body instead of `body`: each call fills the next chunk; false when done.
+  std::function<bool(std::string& chunk)> stream;
 };
 
 class api {
@@ -71,11 +73,15 @@ class api {
     // POSTs whose response holds no secret honour Idempotency-Key (replayed for 24 h); on the
     // others (tokens, API keys) the header is ignored so no secret is kept at rest.
     bool replay = false;
+    // State-changing routes write one audit record per request under this action.
+    const char* action = nullptr;
+    const char* resource = nullptr;
   };
 
  private:
+  struct trace;  // what the audit record of a request needs to know (defined in api.cpp)
   api_response dispatch(const api_request& req, const std::string& request_id,
-                        std::chrono::steady_clock::time_point start) const;
+                        std::chrono::steady_clock::time_point start, trace& t) const;
   void finish(const api_request& req, api_response& res, const std::string& request_id,
               std::chrono::steady_clock::time_point start) const;
 
@@ -105,6 +111,10 @@ class api {
   api_response get_user(const context& c) const;
   api_response update_user(const context& c) const;
   api_response delete_user(const context& c) const;
+  api_response list_audit(const context& c) const;
+  api_response get_audit(const context& c) const;
+  api_response audit_statistics(const context& c) const;
+  api_response export_audit(const context& c) const;
 
   // Counts the request for `who` ("user:<id>", "key:<id>", "ip:<address>"); the 429 to answer
   // when over the limit. Records the figures for the RateLimit-* headers in `c`.

@@ -251,7 +251,19 @@ api_request convert(const httplib::Request& req) {
 void apply(const api_response& r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
-  if (!r.body.empty()) res.set_content(r.body, r.content_type);
+  if (r.stream) {
+    // Chunked: each chunk is produced as the client reads, never the whole body in memory.
+    auto stream = r.stream;
+    res.set_chunked_content_provider(r.content_type, [stream](size_t, httplib::DataSink& sink) {
+      std::string chunk;
+      bool more = stream(chunk);
+      if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
+      if (!more) sink.done();
+      return true;
+    });
+  } else if (!r.body.empty()) {
+    res.set_content(r.body, r.content_type);
+  }
   if (r.close_connection) current.must_close = true;
 }
 

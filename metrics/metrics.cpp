@@ -54,6 +54,10 @@ metrics::metrics(std::shared_ptr<prometheus::Registry> r)
       rate_limited(counter(*r, "rate_limited_total", "Requests answered 429 by a rate limit.")),
       rate_limit_fail_open(counter(*r, "rate_limit_fail_open_total",
                                    "Requests let through because the rate limit store failed.")),
+      audit_written(counter(*r, "audit_records_written_total", "Audit records stored.")),
+      audit_dropped(counter(*r, "audit_records_dropped_total",
+                            "Audit records dropped because the queue was full.")),
+      audit_queue(gauge(*r, "audit_queue_size", "Audit records waiting to be written.")),
       scheduler_threads(gauge(*r, "scheduler_threads", "Actor scheduler worker threads.")),
       process_cpu_seconds(gauge(*r, "process_cpu_seconds", "User and system CPU time used.")),
       process_resident_memory_bytes(

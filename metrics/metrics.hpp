@@ -54,6 +54,11 @@ class metrics {
   prometheus::Counter& rate_limited;          // requests answered 429
   prometheus::Counter& rate_limit_fail_open;  // requests let through because the store failed
 
+  // Audit trail.
+  prometheus::Counter& audit_written;  // records stored
+  prometheus::Counter& audit_dropped;  // records dropped because the queue was full
+  prometheus::Gauge& audit_queue;      // records waiting to be written
+
   // Actor system and process (sampled by the metrics actor).
   prometheus::Gauge& scheduler_threads;
   prometheus::Gauge& process_cpu_seconds;

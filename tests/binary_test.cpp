@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <regex>
 
+#include "storage/database.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -91,6 +92,35 @@ TEST(binary, an_in_memory_sqlite_database_is_shared_by_the_pool) {
   auto list = c.Get("/api/v1/targets");
   ASSERT_TRUE(list);
   EXPECT_EQ(nlohmann::json::parse(list->body)["total"], 8);
+}
+
+TEST(binary, every_audited_request_is_written_before_exit) {
+  const int n = 40;
+  test::service_process p(env_map{{"DATABASE_URL", "sqlite:///./audit.db"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "auditor"));
+  for (int i = 0; i < n; ++i) {
+    auto r = c.Post("/api/v1/targets",
+                    R"({"name":"a)" + std::to_string(i) +
+                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
+                    "application/json");
+    ASSERT_TRUE(r && r->status == 201);
+  }
+  p.signal(SIGTERM);
+  ASSERT_EQ(p.wait_exit(), 0) << p.err();
+  auto db =
+      storage::connect(storage::parse_database_url("sqlite:///" + p.workdir() + "/audit.db"), {});
+  int64_t written = -1;
+  db->transact(storage::access::read, std::chrono::steady_clock::now() + std::chrono::seconds(5),
+               [&](storage::session& s) {
+                 written = std::stoll(*s.exec({"count_creates",
+                                               "SELECT COUNT(*) FROM audit_logs WHERE action = "
+                                               "'target.create'"},
+                                              {})
+                                           .data.front()[0]);
+               });
+  EXPECT_EQ(written, n);
 }
 
 TEST(binary, metrics_count_requests_by_route_pattern) {

@@ -1,0 +1,206 @@
+#include "actors/audit.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <deque>
+#include <sstream>
+
+#include "actors/plumbing.hpp"
+#include "metrics/metrics.hpp"
+
+namespace vutf {
+namespace {
+
+struct audit_state {
+  audit_config cfg;
+  db_pool_actor pool;
+  std::shared_ptr<metrics> m;
+  std::deque<audit_record> queue;
+  bool writing = false;
+  std::vector<caf::typed_response_promise<bool>> flushes;  // waiting for an empty queue
+  static inline const char* name = "audit";
+};
+
+using audit_pointer = audit_actor::stateful_pointer<audit_state>;
+
+void answer_flushes(audit_pointer self, bool done) {
+  for (auto& f : self->state.flushes) f.deliver(done);
+  self->state.flushes.clear();
+}
+
+// Writes one batch; when it is stored, writes the next or answers the waiting flushes. A failed
+// write keeps the records queued for the next tick.
+void write_batch(audit_pointer self) {
+  auto& st = self->state;
+  st.m->audit_queue.Set(static_cast<double>(st.queue.size()));
+  if (st.writing) return;
+  if (st.queue.empty()) {
+    answer_flushes(self, true);
+    return;
+  }
+  size_t n = std::min(st.cfg.batch, st.queue.size());
+  std::vector<audit_record> batch(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
+  st.writing = true;
+  db_call call{"audit_insert", storage::access::write,
+               [batch](storage::session& s) -> std::any {
+                 storage::insert_audit(s, batch);
+                 return {};
+               },
+               clock::now() + std::chrono::seconds(30)};
+  self->request(st.pool, caf::infinite, std::move(call))
+      .then(
+          [=](db_result& r) {
+            auto& st = self->state;
+            st.writing = false;
+            if (r.error) return answer_flushes(self, false);
+            st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
+            st.m->audit_written.Increment(static_cast<double>(n));
+            write_batch(self);
+          },
+          [=](caf::error&) {
+            self->state.writing = false;
+            answer_flushes(self, false);
+          });
+}
+
+template <class T>
+bool refuse(const principal& who, caf::typed_response_promise<result<T>>& rp) {
+  if (who.is_admin()) return false;
+  rp.deliver(result<T>::fail(errc::forbidden, "This needs the admin role."));
+  return true;
+}
+
+std::string encode_stats(const audit_stats& s) {
+  std::ostringstream out;
+  out << "T " << s.total << "\n";
+  for (const auto& [k, v] : s.by_action) out << "A " << k << " " << v << "\n";
+  for (const auto& [k, v] : s.by_outcome) out << "O " << k << " " << v << "\n";
+  for (const auto& [k, v] : s.by_day) out << "D " << k << " " << v << "\n";
+  return out.str();
+}
+
+bool decode_stats(const std::string& text, audit_stats& s) {
+  std::istringstream in(text);
+  std::string kind, key;
+  int64_t n = 0;
+  while (in >> kind) {
+    if (kind == "T") {
+      if (!(in >> s.total)) return false;
+      continue;
+    }
+    if (!(in >> key >> n)) return false;
+    (kind == "A" ? s.by_action : kind == "O" ? s.by_outcome : s.by_day)[key] = n;
+  }
+  return true;
+}
+
+audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_actor pool,
+                                 cache_actor cache, std::shared_ptr<metrics> m) {
+  plumbing<audit_pointer> p{self, pool, cache, cfg.stats_ttl};
+  self->state.cfg = cfg;
+  self->state.pool = pool;
+  self->state.m = m;
+  self->delayed_send(self, cfg.interval, tick_atom::value);
+  auto relay = [](auto rp) { return [rp](auto r) mutable { rp.deliver(r); }; };
+  return {
+      [=](audit_record& r) {
+        auto& q = self->state.queue;
+        if (q.size() >= cfg.capacity) {
+          m->audit_dropped.Increment();
+          return;
+        }
+        q.push_back(std::move(r));
+        if (q.size() >= cfg.batch) write_batch(self);
+      },
+      [=](flush_atom) {
+        auto rp = self->make_response_promise<bool>();
+        self->state.flushes.push_back(rp);
+        write_batch(self);
+        return rp;
+      },
+      [=](tick_atom) {
+        write_batch(self);
+        self->delayed_send(self, cfg.interval, tick_atom::value);
+      },
+      [=](audit_list& l) {
+        auto rp = self->make_response_promise<result<audit_page>>();
+        if (refuse(l.who, rp)) return rp;
+        db_call call{"audit_list", storage::access::read,
+                     [q = l.query](storage::session& s) -> std::any {
+                       audit_page page;
+                       page.page = q.page;
+                       page.per_page = q.per_page;
+                       page.total = storage::count_audit(s, q);
+                       if ((q.page - 1) * q.per_page < page.total)
+                         page.items = storage::list_audit(s, q);
+                       return result<audit_page>{{}, std::move(page)};
+                     },
+                     l.deadline};
+        p.template run<audit_page>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+      [=](audit_get& g) {
+        auto rp = self->make_response_promise<result<audit_record>>();
+        if (refuse(g.who, rp)) return rp;
+        db_call call{"audit_get", storage::access::read,
+                     [id = g.id](storage::session& s) -> std::any {
+                       auto a = storage::find_audit(s, id);
+                       if (!a)
+                         return result<audit_record>::fail(errc::not_found, "Record not found.");
+                       return result<audit_record>{{}, *a};
+                     },
+                     g.deadline};
+        p.template run<audit_record>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+      [=](audit_stats_get& g) {
+        auto rp = self->make_response_promise<result<audit_stats>>();
+        if (refuse(g.who, rp)) return rp;
+        // The guide's time-based pattern: stats:{range}:audit, kept for CACHE_TTL.
+        std::string suffix = std::to_string(g.since_ms) + ":" + std::to_string(g.until_ms);
+        p.template lookup<audit_stats>("stats:audit", suffix, rp, [=](cache_entry& e) mutable {
+          audit_stats cached;
+          if (e.value && decode_stats(*e.value, cached)) {
+            rp.deliver(result<audit_stats>{{}, cached});
+            return;
+          }
+          db_call call{"audit_stats", storage::access::read,
+                       [g](storage::session& s) -> std::any {
+                         return result<audit_stats>{
+                             {}, storage::audit_statistics(s, g.since_ms, g.until_ms)};
+                       },
+                       g.deadline};
+          p.template run<audit_stats>(std::move(call), rp, "", [=](result<audit_stats> r) mutable {
+            if (r.ok()) p.store("stats:audit", e, suffix, encode_stats(r.value));
+            rp.deliver(r);
+          });
+        });
+        return rp;
+      },
+      [=](audit_export_page& x) {
+        auto rp = self->make_response_promise<result<std::vector<audit_record>>>();
+        if (refuse(x.who, rp)) return rp;
+        db_call call{
+            "audit_after", storage::access::read,
+            [x](storage::session& s) -> std::any {
+              return result<std::vector<audit_record>>{
+                  {}, storage::audit_after(s, x.since_ms, x.until_ms, x.after_ts, x.after_id, 500)};
+            },
+            x.deadline};
+        p.template run<std::vector<audit_record>>(std::move(call), rp, "", relay(rp));
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+audit_actor spawn_audit(caf::actor_system& sys, audit_config cfg, db_pool_actor pool,
+                        cache_actor cache, std::shared_ptr<metrics> m) {
+  return sys.spawn(audit, cfg, std::move(pool), std::move(cache), std::move(m));
+}
+
+}  // namespace vutf
