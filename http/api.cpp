@@ -191,6 +191,7 @@ const std::vector<api::route>& api::routes() {
       {"GET", "/api/v1/live", b::none, &api::live, r::none},
       {"GET", "/api/v1/health", b::none, &api::health, r::none},
       {"GET", "/api/v1/ready", b::none, &api::ready, r::none},
+      {"GET", "/api/v1/openapi.json", b::none, &api::openapi, r::none},
       {"GET", "/api/v1/targets", b::none, &api::list_targets},
       {"POST", "/api/v1/targets", b::json, &api::create_target, r::standard, replay,
        "target.create", "target"},
@@ -443,6 +444,18 @@ void api::finish(const api_request& req, api_response& res, const std::string& r
                           {"status", std::to_string(res.status)},
                           {"duration_ms", std::to_string(seconds * 1000)},
                           {"ip", req.remote_ip}});
+}
+
+std::vector<std::pair<std::string, std::string>> api::endpoints() {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& r : routes()) out.emplace_back(r.method, r.pattern);
+  return out;
+}
+
+const std::string& openapi_document();  // generated from http/openapi.json
+
+api_response api::openapi(const context&) const {
+  return json_response(200, openapi_document());
 }
 
 // ---- health ----

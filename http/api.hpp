@@ -54,6 +54,9 @@ class api {
   // Answers one request: routes it, applies every convention, records metrics and logs.
   api_response handle(const api_request& req) const;
 
+  // Every (method, route pattern) the API answers, in routing order.
+  static std::vector<std::pair<std::string, std::string>> endpoints();
+
   // A problem+json response for an error the socket layer detected before routing (a malformed
   // request line, a header block over the limit, too many connections...).
   api_response reject(int status, const api_request& req, const std::string& detail) const;
@@ -86,6 +89,7 @@ class api {
               std::chrono::steady_clock::time_point start) const;
 
   api_response live(const context& c) const;
+  api_response openapi(const context& c) const;
   api_response health(const context& c) const;
   api_response ready(const context& c) const;
   api_response list_targets(const context& c) const;

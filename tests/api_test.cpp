@@ -735,6 +735,22 @@ TEST_F(api_test, audit_exports_stream_csv_and_ndjson) {
   EXPECT_EQ(drain(none), "");
 }
 
+TEST_F(api_test, the_openapi_document_describes_every_route) {
+  auto r = call("GET", "/api/v1/openapi.json", "", {{"Authorization", ""}});
+  ASSERT_EQ(r.status, 200);
+  json doc = json::parse(r.body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  for (const auto& [method, pattern] : http::api::endpoints()) {
+    std::string m = method;
+    for (auto& ch : m) ch = static_cast<char>(std::tolower(ch));
+    EXPECT_TRUE(doc["paths"].contains(pattern) && doc["paths"][pattern].contains(m))
+        << method << " " << pattern << " is missing from http/openapi.json";
+  }
+  size_t documented = 0;
+  for (const auto& [path, ops] : doc["paths"].items()) documented += ops.size();
+  EXPECT_EQ(documented, http::api::endpoints().size()) << "the document names routes that do not exist";
+}
+
 // ---- CORS ----
 
 TEST_F(api_test, cors_answers_preflights_for_allowed_origins_only) {
