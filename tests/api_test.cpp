@@ -353,6 +353,41 @@ TEST_F(api_test, lists_paginate_sort_and_filter) {
   EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
 }
 
+TEST_F(api_test, sql_metacharacters_in_every_search_and_sort_parameter_are_inert) {
+  const std::string nasty = "x' OR '1'='1'; DROP TABLE users; -- %_\\";
+  // Sort keys come from a whitelist: anything else is a 422, never SQL.
+  expect_problem(call("GET", "/api/v1/targets", "", {}, {{"sort", "name; DROP TABLE targets"}}),
+                 422, "VALIDATION_ERROR");
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  expect_problem(call("GET", "/api/v1/users", "", admin, {{"sort", "id DESC--"}}), 422,
+                 "VALIDATION_ERROR");
+  for (const char* key : {"q", "kind"}) {
+    auto r = call("GET", "/api/v1/targets", "", {}, {{key, nasty}});
+    EXPECT_TRUE(r.status == 200 || r.status == 422) << key << ": " << r.status;
+  }
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/users", "", admin, {{"q", nasty}}).body)["total"], 0);
+  for (const char* key : {"actor_id", "action", "resource_type", "resource_id"})
+    EXPECT_EQ(call("GET", "/api/v1/audit-logs", "", admin, {{key, nasty}}).status, 200) << key;
+  // Stored and returned verbatim in every free-text field.
+  json body = target_body(nasty.substr(0, 100));
+  body["description"] = nasty;
+  body["model"] = nasty;
+  body["response_path"] = nullptr;
+  json created = create(body);
+  json got = json::parse(call("GET", "/api/v1/targets/" + created["id"].get<std::string>()).body);
+  EXPECT_EQ(got["description"], nasty);
+  EXPECT_EQ(got["model"], nasty);
+  EXPECT_EQ(json::parse(
+                call("GET", "/api/v1/targets", "", {}, {{"q", "DROP TABLE users"}}).body)["total"],
+            1);
+  auto profile = call("PATCH", "/api/v1/users/me", json{{"full_name", nasty}}.dump());
+  EXPECT_EQ(json::parse(profile.body)["full_name"], nasty);
+  auto key = call("POST", "/api/v1/api-keys", json{{"name", nasty}, {"scopes", {"read"}}}.dump());
+  EXPECT_EQ(json::parse(key.body)["name"], nasty);
+  EXPECT_EQ(call("GET", "/api/v1/users/me").status, 200);  // the tables are all still there
+}
+
 TEST_F(api_test, sql_metacharacters_are_plain_text) {
   json body = target_body("x'; DROP TABLE targets; --");
   body["description"] = "100% _real_ \\ \"quoted\"";
@@ -748,7 +783,8 @@ TEST_F(api_test, the_openapi_document_describes_every_route) {
   }
   size_t documented = 0;
   for (const auto& [path, ops] : doc["paths"].items()) documented += ops.size();
-  EXPECT_EQ(documented, http::api::endpoints().size()) << "the document names routes that do not exist";
+  EXPECT_EQ(documented, http::api::endpoints().size())
+      << "the document names routes that do not exist";
 }
 
 // ---- CORS ----

@@ -123,6 +123,47 @@ TEST(binary, every_audited_request_is_written_before_exit) {
   EXPECT_EQ(written, n);
 }
 
+TEST(binary, no_password_token_key_or_hash_ever_reaches_a_log_line) {
+  test::service_process p(env_map{{"LOG_LEVEL", "debug"},
+                                  {"ADMIN_USERNAME", "root"},
+                                  {"ADMIN_EMAIL", "root@example.com"},
+                                  {"ADMIN_PASSWORD", "Adm1n-secret-pw"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  std::string password = "Sup3r-secret-pw";
+  auto reg =
+      c.Post("/api/v1/auth/register",
+             R"({"username":"leaky","email":"leaky@example.com","password":")" + password + R"("})",
+             "application/json");
+  ASSERT_TRUE(reg && reg->status == 201);
+  auto login =
+      c.Post("/api/v1/auth/login", R"({"username":"leaky","password":")" + password + R"("})",
+             "application/json");
+  ASSERT_TRUE(login && login->status == 200);
+  auto tokens = nlohmann::json::parse(login->body);
+  std::string access = tokens["access_token"], refresh = tokens["refresh_token"];
+  c.set_bearer_token_auth(access);
+  auto key = c.Post("/api/v1/api-keys", R"({"name":"k","scopes":["read"]})", "application/json");
+  ASSERT_TRUE(key && key->status == 201);
+  std::string api_key = nlohmann::json::parse(key->body)["key"];
+  httplib::Client by_key("127.0.0.1", p.api_port());
+  by_key.set_default_headers({{"X-API-Key", api_key}});
+  EXPECT_EQ(by_key.Get("/api/v1/users/me")->status, 200);
+  c.Post("/api/v1/auth/refresh", R"({"refresh_token":")" + refresh + R"("})", "application/json");
+  c.Post("/api/v1/auth/login", R"({"username":"leaky","password":"wrong-Pass-1"})",
+         "application/json");
+  p.signal(SIGTERM);
+  ASSERT_EQ(p.wait_exit(), 0);
+  std::string logs = p.err() + p.out();
+  EXPECT_NE(logs.find("\"route\":\"/api/v1/auth/login\""), std::string::npos)
+      << "access log expected";
+  for (const std::string& secret : {password, std::string("Adm1n-secret-pw"), access, refresh,
+                                    api_key, std::string("$argon2"), std::string("wrong-Pass-1")})
+    EXPECT_EQ(logs.find(secret), std::string::npos)
+        << "a secret reached the logs: " << secret.substr(0, 12);
+  EXPECT_EQ(key->body.find("$argon2"), std::string::npos);
+}
+
 TEST(binary, metrics_count_requests_by_route_pattern) {
   test::service_process p(env_map{});
   ASSERT_TRUE(p.wait_listening()) << p.err();

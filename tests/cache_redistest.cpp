@@ -131,6 +131,27 @@ TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
   EXPECT_EQ(m2->rate_limited.Value(), 1);
 }
 
+TEST(identity_redis, a_logout_on_one_instance_stops_the_token_on_every_instance) {
+  log::configure("error", "json");
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", test::required_env("VUTF_TEST_REDIS_URL")},
+                                      {"SECRET_KEY", "a-shared-secret-key-of-32-characters!"}});
+  auto m = std::make_shared<metrics>();
+  service one(cfg, m), two(cfg, m);
+  ASSERT_TRUE(one.ask(user_register{"shared", "shared@example.com", "passw0rd-s", std::nullopt,
+                                    one.deadline()})
+                  .ok());
+  auto tokens = one.ask(user_login{"shared", "passw0rd-s", {}, one.deadline()});
+  ASSERT_TRUE(tokens.ok());
+  credentials bearer{tokens.value.access_token, ""};
+  auto on_two = two.ask(authenticate{bearer, two.deadline()});
+  ASSERT_TRUE(on_two.ok());  // instance two now holds the session as active in the cache
+  ASSERT_TRUE(one.ask(session_logout{on_two.value, one.deadline()}).ok());
+  auto after = two.ask(authenticate{bearer, two.deadline()});
+  ASSERT_FALSE(after.ok());
+  EXPECT_EQ(after.error->code, errc::unauthorized);
+}
+
 TEST(rate_limits_redis, a_dead_redis_fails_open_and_is_counted) {
   log::configure("error", "json");
   test::redis_server redis;
