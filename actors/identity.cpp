@@ -95,7 +95,12 @@ api_key_created new_key(const std::string& user_id, const std::string& name,
 
 std::optional<principal> session_principal(const std::optional<storage::session_state>& s) {
   if (!s) return std::nullopt;
-  return principal{s->owner.id, s->owner.roles, s->record.id, "user", {}, ""};
+  principal p;
+  p.user_id = s->owner.id;
+  p.roles = s->owner.roles;
+  p.session_id = s->record.id;
+  p.kind = "user";
+  return p;
 }
 
 identity_actor::behavior_type identity_behavior(identity_actor::pointer self, identity_config cfg,

@@ -65,6 +65,7 @@ stop_service() { kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true; }
 # login: registers a bench user, sets TOKEN and USER_ID.
 login() {
   local name="bench$RANDOM$RANDOM"
+  LOGIN_NAME=$name
   curl -s -X POST "$SVC_URL/api/v1/auth/register" -H 'Content-Type: application/json' \
     -d "{\"username\":\"$name\",\"email\":\"$name@example.com\",\"password\":\"passw0rd-bench\"}" >/dev/null
   TOKEN=$(curl -s -X POST "$SVC_URL/api/v1/auth/login" -H 'Content-Type: application/json' \
@@ -124,9 +125,26 @@ w4=$LAST_RPS
 before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
 run_wrk "POST /api/v1/targets" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
 w5=$LAST_RPS
-unset WRK_HEADER
+w5_created=$LAST_CREATED
 after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
-w5_rows="$(( after - before )) rows stored (warm-up included) for $LAST_CREATED responses 201"
+w5_rows="$(( after - before )) rows stored (warm-up included) for $w5_created responses 201"
+api_key=$(curl -s -X POST "$SVC_URL/api/v1/api-keys" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["read"]}' |
+  sed 's/.*"key":"\([^"]*\)".*/\1/')
+WRK_HEADER="X-API-Key: $api_key"
+run_wrk "GET /api/v1/targets/{id}, API key (Redis cache)" W7 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+w7=$LAST_RPS
+unset WRK_HEADER
+
+# W1 while 50 connections log in without pause (Argon2id runs on its own bounded pool).
+LOGIN_BODY="{\"username\":\"$LOGIN_NAME\",\"password\":\"passw0rd-bench\"}" \
+  wrk -t1 -c50 -d"$((DURATION + 2))s" -s bench/login.lua "$SVC_URL/api/v1/auth/login" \
+  > "$work/logins.txt" &
+logins_pid=$!
+sleep 1
+run_wrk "GET /api/v1/live while 50 connections log in" W1+login "$SVC_URL/api/v1/live" "" "$SVC_PID"
+wait "$logins_pid" || true
+login_rps=$(grep Requests/sec "$work/logins.txt" | awk '{print $2}')
 stop_service
 
 # --- SQLite and the in-process cache (the embedded defaults) ---
@@ -167,6 +185,8 @@ targets=$(
   echo "| W3 | >= 20 % of nginx, p99 < 20 ms | $(pct "$w3") |"
   echo "| W4 | >= 8 % of nginx | $(pct "$w4") |"
   echo "| W5 | >= 5 % of nginx, every 201 stored | $(pct "$w5"); $w5_rows |"
+  echo "| W7 | within 10 % of W3 | $(awk -v a="$w7" -v b="$w3" 'BEGIN { printf "%.0f %% of W3", 100 * a / b }') |"
+  echo "| W1 during logins | /live keeps answering | ${login_rps:-?} logins/s meanwhile |"
 )
 scale_table=$(
   echo "| scheduler threads | W3 req/s | req/s per thread |"

@@ -11,3 +11,6 @@ request = function()
   return wrk.format(nil, nil, nil, body)
 end
 function init(args) math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16)); tag = tostring(math.random(1, 1e9)) end
+function response(status, headers, body)
+  if status == 201 then created = (created or 0) + 1 end
+end

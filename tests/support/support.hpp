@@ -29,7 +29,12 @@ inline target sample_target(const std::string& name) {
 
 // An authenticated ordinary user, as the identity actor would vouch for it.
 inline principal someone(const std::string& user_id = "user-1") {
-  return principal{user_id, {"user"}, "session-" + user_id, "user"};
+  principal p;
+  p.user_id = user_id;
+  p.roles = {"user"};
+  p.session_id = "session-" + user_id;
+  p.kind = "user";
+  return p;
 }
 
 // Registers a new user named `name` over HTTP on 127.0.0.1:`port` and returns a bearer token.
