@@ -111,9 +111,42 @@ api_response problem(const failure& f, const api::context& c) {
   return r;
 }
 
+template <class M>
+result<M> with(M message) {
+  return result<M>{{}, std::move(message)};
+}
+
+// The {id} of the path if it is a UUID; otherwise "<thing> not found" (a malformed id is 404).
+result<std::string> path_id(const api::context& c, const char* thing) {
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id))
+    return result<std::string>::fail(errc::not_found, std::string(thing) + " not found.");
+  return result<std::string>{{}, id};
+}
+
+api_response invalid_query(const api::context& c, const std::vector<field_error>& errors) {
+  return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id, errors);
+}
+
 api_response with_etag(api_response r, int64_t version) {
   r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
   return r;
+}
+
+api_response no_content(const nothing&) {
+  return json_response(204, "");
+}
+
+api_response target_reply(const target& t) {
+  return with_etag(json_response(200, target_json(t)), t.version);
+}
+
+api_response user_reply(const user& u) {
+  return with_etag(json_response(200, user_json(u)), u.version);
+}
+
+api_response key_created(const api_key_created& k) {
+  return json_response(201, api_key_json(k.record, k.key));
 }
 
 // If-Match: nullopt for none or "*"; the version for "3", W/"3" or 3; -1 when unparsable
@@ -531,60 +564,64 @@ api_response api::list_targets(const context& c) const {
       errors.push_back({key, "unknown query parameter"});
     }
   }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(target_list{who.value, q, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, target_page_json(r.value));
+  if (!errors.empty()) return invalid_query(c, errors);
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(target_list{who, q, {}});
+      },
+      [](const target_page& p) { return json_response(200, target_page_json(p)); });
 }
 
 api_response api::create_target(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto parsed = parse_target_create(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  auto r = svc_.ask(target_create{who.value, parsed.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  api_response res = with_etag(json_response(201, target_json(r.value)), r.value.version);
-  res.headers.emplace_back("Location", "/api/v1/targets/" + r.value.id);
-  return res;
+  return serve(
+      c,
+      [&](const principal& who) -> result<target_create> {
+        auto parsed = parse_target_create(c.body);
+        if (!parsed.ok()) return {parsed.error, {}};
+        return with(target_create{who, parsed.value, {}});
+      },
+      [](const target& t) {
+        api_response r = with_etag(json_response(201, target_json(t)), t.version);
+        r.headers.emplace_back("Location", "/api/v1/targets/" + t.id);
+        return r;
+      });
 }
 
 api_response api::get_target(const context& c) const {
-  const std::string& id = c.params.at(0);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(target_get{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, target_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [&](const principal& who) -> result<target_get> {
+        auto id = path_id(c, "Target");
+        if (!id.ok()) return {id.error, {}};
+        return with(target_get{who, id.value, {}});
+      },
+      target_reply);
 }
 
 api_response api::update_target(const context& c) const {
-  const std::string& id = c.params.at(0);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
-  auto parsed = parse_target_patch(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  auto r = svc_.ask(target_update{who.value, id, parsed.value,
-                                  if_match_version(c.req.header("If-Match")), c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, target_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [&](const principal& who) -> result<target_update> {
+        auto id = path_id(c, "Target");
+        if (!id.ok()) return {id.error, {}};
+        auto parsed = parse_target_patch(c.body);
+        if (!parsed.ok()) return {parsed.error, {}};
+        return with(target_update{
+            who, id.value, parsed.value, if_match_version(c.req.header("If-Match")), {}});
+      },
+      target_reply);
 }
 
 api_response api::delete_target(const context& c) const {
-  const std::string& id = c.params.at(0);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  if (!is_uuid(id)) return problem(errc::not_found, "Target not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(
-      target_delete{who.value, id, if_match_version(c.req.header("If-Match")), c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [&](const principal& who) -> result<target_delete> {
+        auto id = path_id(c, "Target");
+        if (!id.ok()) return {id.error, {}};
+        return with(target_delete{who, id.value, if_match_version(c.req.header("If-Match")), {}});
+      },
+      no_content);
 }
 
 }  // namespace vutf::http
@@ -621,6 +658,18 @@ result<principal> api::caller(const context& c) const {
   return who;
 }
 
+template <class Make, class Render>
+api_response api::serve(const context& c, Make make, Render render) const {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto message = make(who.value);
+  if (!message.ok()) return problem(*message.error, c);
+  message.value.deadline = c.deadline;
+  auto reply = svc_.ask(std::move(message.value));
+  if (!reply.ok()) return problem(*reply.error, c);
+  return render(reply.value);
+}
+
 api_response api::register_user(const context& c) const {
   auto parsed = parse_register(c.body);
   if (!parsed.ok()) return problem(*parsed.error, c);
@@ -652,19 +701,21 @@ api_response api::refresh(const context& c) const {
 }
 
 api_response api::logout(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(session_logout{who.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [](const principal& who) {
+        return with(session_logout{who, {}});
+      },
+      no_content);
 }
 
 api_response api::me(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(user_me{who.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [](const principal& who) {
+        return with(user_me{who, {}});
+      },
+      user_reply);
 }
 
 }  // namespace vutf::http
@@ -774,45 +825,49 @@ std::optional<api_response> api::paging_only(const context& c, int64_t& page,
 }
 
 api_response api::create_api_key(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto parsed = parse_api_key_create(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  parsed.value.who = who.value;
-  parsed.value.deadline = c.deadline;
-  auto r = svc_.ask(std::move(parsed.value));
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(201, api_key_json(r.value.record, r.value.key));
+  return serve(
+      c,
+      [&](const principal& who) -> result<api_key_create> {
+        auto parsed = parse_api_key_create(c.body);
+        if (parsed.ok()) parsed.value.who = who;
+        return parsed;
+      },
+      key_created);
 }
 
 api_response api::list_api_keys(const context& c) const {
   int64_t page = 1, per_page = 20;
   if (auto bad = paging_only(c, page, per_page)) return *bad;
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(api_key_list{who.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, api_key_page_json(r.value, page, per_page));
+  return serve(
+      c,
+      [](const principal& who) {
+        return with(api_key_list{who, {}});
+      },
+      [&](const std::vector<api_key>& keys) {
+        return json_response(200, api_key_page_json(keys, page, per_page));
+      });
 }
 
 api_response api::revoke_api_key(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "API key not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(api_key_revoke{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [&](const principal& who) -> result<api_key_revoke> {
+        auto id = path_id(c, "API key");
+        if (!id.ok()) return {id.error, {}};
+        return with(api_key_revoke{who, id.value, {}});
+      },
+      no_content);
 }
 
 api_response api::rotate_api_key(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "API key not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(api_key_rotate{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(201, api_key_json(r.value.record, r.value.key));
+  return serve(
+      c,
+      [&](const principal& who) -> result<api_key_rotate> {
+        auto id = path_id(c, "API key");
+        if (!id.ok()) return {id.error, {}};
+        return with(api_key_rotate{who, id.value, {}});
+      },
+      key_created);
 }
 
 }  // namespace vutf::http
@@ -824,54 +879,60 @@ namespace vutf::http {
 api_response api::list_sessions(const context& c) const {
   int64_t page = 1, per_page = 20;
   if (auto bad = paging_only(c, page, per_page)) return *bad;
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(session_list{who.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, session_page_json(r.value, who.value.session_id, page, per_page));
+  std::string current;
+  return serve(
+      c,
+      [&](const principal& who) {
+        current = who.session_id;
+        return with(session_list{who, {}});
+      },
+      [&](const std::vector<session_record>& sessions) {
+        return json_response(200, session_page_json(sessions, current, page, per_page));
+      });
 }
 
 api_response api::revoke_session(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "Session not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(session_revoke{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [&](const principal& who) -> result<session_revoke> {
+        auto id = path_id(c, "Session");
+        if (!id.ok()) return {id.error, {}};
+        return with(session_revoke{who, id.value, {}});
+      },
+      no_content);
 }
 
 api_response api::revoke_other_sessions(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(sessions_revoke_others{who.value, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [](const principal& who) {
+        return with(sessions_revoke_others{who, {}});
+      },
+      no_content);
 }
 
 api_response api::update_me(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto parsed = parse_user_patch(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  parsed.value.who = who.value;
-  parsed.value.if_match = if_match_version(c.req.header("If-Match"));
-  parsed.value.deadline = c.deadline;
-  auto r = svc_.ask(std::move(parsed.value));
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [&](const principal& who) -> result<user_update_me> {
+        auto parsed = parse_user_patch(c.body);
+        if (!parsed.ok()) return parsed;
+        parsed.value.who = who;
+        parsed.value.if_match = if_match_version(c.req.header("If-Match"));
+        return parsed;
+      },
+      user_reply);
 }
 
 api_response api::change_password(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto parsed = parse_password_change(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  parsed.value.who = who.value;
-  parsed.value.deadline = c.deadline;
-  auto r = svc_.ask(std::move(parsed.value));
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [&](const principal& who) -> result<password_change> {
+        auto parsed = parse_password_change(c.body);
+        if (parsed.ok()) parsed.value.who = who;
+        return parsed;
+      },
+      no_content);
 }
 
 }  // namespace vutf::http
@@ -909,47 +970,49 @@ api_response api::list_users(const context& c) const {
       errors.push_back({key, "unknown query parameter"});
     }
   }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(user_list{who.value, q, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, user_page_json(r.value));
+  if (!errors.empty()) return invalid_query(c, errors);
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(user_list{who, q, {}});
+      },
+      [](const user_page& p) { return json_response(200, user_page_json(p)); });
 }
 
 api_response api::get_user(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(user_get{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [&](const principal& who) -> result<user_get> {
+        auto id = path_id(c, "User");
+        if (!id.ok()) return {id.error, {}};
+        return with(user_get{who, id.value, {}});
+      },
+      user_reply);
 }
 
 api_response api::update_user(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
-  auto parsed = parse_user_admin_patch(c.body);
-  if (!parsed.ok()) return problem(*parsed.error, c);
-  auto r = svc_.ask(user_update{who.value, id, parsed.value,
-                                if_match_version(c.req.header("If-Match")), c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return with_etag(json_response(200, user_json(r.value)), r.value.version);
+  return serve(
+      c,
+      [&](const principal& who) -> result<user_update> {
+        auto id = path_id(c, "User");
+        if (!id.ok()) return {id.error, {}};
+        auto parsed = parse_user_admin_patch(c.body);
+        if (!parsed.ok()) return {parsed.error, {}};
+        return with(user_update{
+            who, id.value, parsed.value, if_match_version(c.req.header("If-Match")), {}});
+      },
+      user_reply);
 }
 
 api_response api::delete_user(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "User not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(user_delete{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(204, "");
+  return serve(
+      c,
+      [&](const principal& who) -> result<user_delete> {
+        auto id = path_id(c, "User");
+        if (!id.ok()) return {id.error, {}};
+        return with(user_delete{who, id.value, {}});
+      },
+      no_content);
 }
 
 }  // namespace vutf::http
@@ -1023,24 +1086,24 @@ api_response api::list_audit(const context& c) const {
       errors.push_back({key, "unknown query parameter"});
     }
   }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(audit_list{who.value, q, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, audit_page_json(r.value));
+  if (!errors.empty()) return invalid_query(c, errors);
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(audit_list{who, q, {}});
+      },
+      [](const audit_page& p) { return json_response(200, audit_page_json(p)); });
 }
 
 api_response api::get_audit(const context& c) const {
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  const std::string& id = c.params.at(0);
-  if (!is_uuid(id)) return problem(errc::not_found, "Record not found.", c.req.path, c.request_id);
-  auto r = svc_.ask(audit_get{who.value, id, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, audit_json(r.value));
+  return serve(
+      c,
+      [&](const principal& who) -> result<audit_get> {
+        auto id = path_id(c, "Record");
+        if (!id.ok()) return {id.error, {}};
+        return with(audit_get{who, id.value, {}});
+      },
+      [](const audit_record& a) { return json_response(200, audit_json(a)); });
 }
 
 api_response api::audit_statistics(const context& c) const {
@@ -1053,14 +1116,13 @@ api_response api::audit_statistics(const context& c) const {
       errors.push_back({key, "unknown query parameter"});
     }
   }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
-  auto who = caller(c);
-  if (!who.ok()) return problem(*who.error, c);
-  auto r = svc_.ask(audit_stats_get{who.value, since, until, c.deadline});
-  if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, audit_stats_json(r.value));
+  if (!errors.empty()) return invalid_query(c, errors);
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(audit_stats_get{who, since, until, {}});
+      },
+      [](const audit_stats& st) { return json_response(200, audit_stats_json(st)); });
 }
 
 api_response api::export_audit(const context& c) const {
@@ -1078,9 +1140,7 @@ api_response api::export_audit(const context& c) const {
       errors.push_back({key, "unknown query parameter"});
     }
   }
-  if (!errors.empty())
-    return problem(errc::validation_error, "The query is invalid.", c.req.path, c.request_id,
-                   errors);
+  if (!errors.empty()) return invalid_query(c, errors);
   auto who = caller(c);
   if (!who.ok()) return problem(*who.error, c);
   // The first page now, so a refusal is a proper error; the rest while the client reads.

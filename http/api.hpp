@@ -130,6 +130,12 @@ class api {
 
   std::optional<api_response> paging_only(const context& c, int64_t& page, int64_t& per_page) const;
 
+  // The shape of every protected route: authenticate the caller, let `make` build the message
+  // for them (or refuse with a failure), send it with the request's deadline and `render` the
+  // reply; every failure becomes its problem+json.
+  template <class Make, class Render>
+  api_response serve(const context& c, Make make, Render render) const;
+
   // The caller, or the 401 to answer (with WWW-Authenticate: Bearer), or 403 for an API key
   // without the write scope on any route that is not GET or HEAD.
   result<principal> caller(const context& c) const;
