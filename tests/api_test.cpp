@@ -578,6 +578,20 @@ TEST_F(identity_api_test, patch_me_changes_profile_fields_only) {
 }
 
 TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
+  // Every route but health, OpenAPI and the public auth routes needs credentials.
+  for (const auto& [method, pattern] : http::api::endpoints()) {
+    if (pattern.find("/auth/register") != std::string::npos ||
+        pattern.find("/auth/login") != std::string::npos ||
+        pattern.find("/auth/refresh") != std::string::npos || pattern == "/api/v1/live" ||
+        pattern == "/api/v1/health" || pattern == "/api/v1/ready" ||
+        pattern == "/api/v1/openapi.json")
+      continue;
+    std::string path = pattern;
+    if (size_t at = path.find("{id}"); at != std::string::npos)
+      path.replace(at, 4, "00000000-0000-4000-8000-000000000000");
+    std::string body = method == "POST" || method == "PATCH" ? "{}" : "";
+    expect_problem(call(method, path, body), 401, "UNAUTHORIZED");
+  }
   expect_problem(call("GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
   expect_problem(as("not-a-token", "GET", "/api/v1/users/me"), 401, "UNAUTHORIZED");
   expect_problem(call("GET", "/api/v1/users/me", "", {{"Authorization", "Basic YTpi"}}), 401,

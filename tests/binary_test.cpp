@@ -164,6 +164,34 @@ TEST(binary, no_password_token_key_or_hash_ever_reaches_a_log_line) {
   EXPECT_EQ(key->body.find("$argon2"), std::string::npos);
 }
 
+TEST(binary, a_restart_keeps_sessions_valid_with_the_generated_development_key) {
+  char dir_template[] = "/tmp/vutf-restart.XXXXXX";
+  std::string dir = mkdtemp(dir_template);
+  env_map env = {{"DATABASE_URL", "sqlite:///" + dir + "/app.db"}};
+  std::string token;
+  {
+    test::service_process first(env);
+    ASSERT_TRUE(first.wait_listening()) << first.err();
+    token = test::login_over_http(first.api_port(), "survivor");
+    first.signal(SIGTERM);
+    ASSERT_EQ(first.wait_exit(), 0);
+  }
+  test::service_process second(env);
+  ASSERT_TRUE(second.wait_listening()) << second.err();
+  httplib::Client c("127.0.0.1", second.api_port());
+  c.set_bearer_token_auth(token);
+  auto me = c.Get("/api/v1/users/me");
+  ASSERT_TRUE(me);
+  EXPECT_EQ(me->status, 200) << me->body;
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(binary, production_refuses_to_start_without_a_secret_key) {
+  auto r = run_binary({{"ENVIRONMENT", "production"}}, {});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(r.err, "SECRET_KEY is required when ENVIRONMENT=production\n");
+}
+
 TEST(binary, metrics_count_requests_by_route_pattern) {
   test::service_process p(env_map{});
   ASSERT_TRUE(p.wait_listening()) << p.err();
