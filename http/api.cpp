@@ -359,8 +359,9 @@ api_response api::dispatch(const api_request& req, const std::string& request_id
             std::move(params),
             {},
             start + std::chrono::seconds(cfg_.request_timeout),
-            found->rate};
-  c.t = &t;
+            found->rate,
+            std::nullopt,
+            &t};
   auto with_limits = [&](api_response r) {
     if (c.limits) {
       r.headers.emplace_back("RateLimit-Limit", std::to_string(c.limits->limit));
