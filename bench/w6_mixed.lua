@@ -1,0 +1,24 @@
+-- W6: 70 % reads of one target (W3), 20 % pages (W4), 10 % creates (W5).
+local n = 0
+local tag = "0"
+local target = os.getenv("TARGET_ID")
+function init(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
+  tag = tostring(math.random(1, 1e9))
+end
+request = function()
+  n = n + 1
+  local pick = n % 10
+  if pick < 7 then
+    return wrk.format("GET", "/api/v1/targets/" .. target)
+  elseif pick < 9 then
+    return wrk.format("GET", "/api/v1/targets?page=" .. (n % 500 + 1) .. "&per_page=20")
+  end
+  local body = string.format(
+    '{"name":"mixed-%s-%d","kind":"openai-chat","endpoint_url":"http://127.0.0.1:9/v1"}', tag, n)
+  -- A headers table replaces wrk.headers (the bearer token among them): copy, then add.
+  local headers = {}
+  for k, v in pairs(wrk.headers) do headers[k] = v end
+  headers["Content-Type"] = "application/json"
+  return wrk.format("POST", "/api/v1/targets", headers, body)
+end
