@@ -44,9 +44,6 @@ const statement audit_after{"audit_after",
 
 namespace {
 
-int64_t to_int(const std::optional<std::string>& v) {
-  return v ? std::stoll(*v) : 0;
-}
 int64_t upper(int64_t until_ms) {
   return until_ms > 0 ? until_ms : INT64_MAX;
 }
@@ -54,7 +51,7 @@ int64_t upper(int64_t until_ms) {
 audit_record from_row(const row& r) {
   audit_record a;
   a.id = r[0].value_or("");
-  a.timestamp_ms = to_int(r[1]);
+  a.timestamp_ms = as_int(r[1]);
   a.request_id = r[2].value_or("");
   a.actor_id = r[3].value_or("");
   a.actor_type = r[4].value_or("");
@@ -62,10 +59,10 @@ audit_record from_row(const row& r) {
   a.resource_type = r[6].value_or("");
   a.resource_id = r[7].value_or("");
   a.outcome = r[8].value_or("");
-  a.status_code = to_int(r[9]);
+  a.status_code = as_int(r[9]);
   a.ip = r[10].value_or("");
   a.user_agent = r[11].value_or("");
-  a.duration_ms = to_int(r[12]);
+  a.duration_ms = as_int(r[12]);
   return a;
 }
 
@@ -89,7 +86,7 @@ void insert_audit(session& s, const std::vector<audit_record>& batch) {
 
 int64_t count_audit(session& s, const audit_query& q) {
   rows r = s.exec(sql::audit_count, filters(q));
-  return r.data.empty() ? 0 : to_int(r.data.front()[0]);
+  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
 }
 
 std::vector<audit_record> list_audit(session& s, const audit_query& q) {
@@ -113,13 +110,13 @@ audit_stats audit_statistics(session& s, int64_t since_ms, int64_t until_ms) {
   audit_stats st;
   std::vector<value> range = {since_ms, upper(until_ms)};
   for (const auto& r : s.exec(sql::audit_by_action, range).data) {
-    st.by_action[r[0].value_or("")] = to_int(r[1]);
-    st.total += to_int(r[1]);
+    st.by_action[r[0].value_or("")] = as_int(r[1]);
+    st.total += as_int(r[1]);
   }
   for (const auto& r : s.exec(sql::audit_by_outcome, range).data)
-    st.by_outcome[r[0].value_or("")] = to_int(r[1]);
+    st.by_outcome[r[0].value_or("")] = as_int(r[1]);
   for (const auto& r : s.exec(sql::audit_by_day, range).data)
-    st.by_day[format_timestamp(to_int(r[0]) * 86400000).substr(0, 10)] = to_int(r[1]);
+    st.by_day[format_timestamp(as_int(r[0]) * 86400000).substr(0, 10)] = as_int(r[1]);
   return st;
 }
 

@@ -27,6 +27,15 @@ struct statement {
 using value = std::variant<std::nullptr_t, int64_t, std::string>;
 using row = std::vector<std::optional<std::string>>;
 
+// Column and parameter conversions shared by the stores: a nullable text column as a bound
+// parameter (NULL when absent), an integer column as int64 (0 when NULL).
+inline value nullable(const std::optional<std::string>& v) {
+  return v ? value(*v) : value(nullptr);
+}
+inline int64_t as_int(const std::optional<std::string>& v) {
+  return v ? std::stoll(*v) : 0;
+}
+
 struct rows {
   std::vector<row> data;
   int64_t affected = 0;

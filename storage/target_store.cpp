@@ -42,14 +42,6 @@ const statement& target_list(const std::string& sort, bool all_owners) {
 
 namespace {
 
-value opt(const std::optional<std::string>& v) {
-  return v ? value(*v) : value(nullptr);
-}
-
-int64_t to_int(const std::optional<std::string>& v) {
-  return v ? std::stoll(*v) : 0;
-}
-
 target from_row(const row& r) {
   target t;
   t.id = r[0].value_or("");
@@ -62,11 +54,11 @@ target from_row(const row& r) {
   t.headers_json = r[7].value_or("{}");
   t.request_template_json = r[8];
   t.response_path = r[9];
-  t.timeout_seconds = to_int(r[10]);
-  t.max_concurrency = to_int(r[11]);
-  t.version = to_int(r[12]);
-  t.created_at_ms = to_int(r[13]);
-  t.updated_at_ms = to_int(r[14]);
+  t.timeout_seconds = as_int(r[10]);
+  t.max_concurrency = as_int(r[11]);
+  t.version = as_int(r[12]);
+  t.created_at_ms = as_int(r[13]);
+  t.updated_at_ms = as_int(r[14]);
   return t;
 }
 
@@ -77,10 +69,11 @@ std::vector<value> filter_params(const target_query& q) {
 }  // namespace
 
 void insert_target(session& s, const target& t) {
-  s.exec(sql::target_insert,
-         {t.id, t.owner_id, t.name, opt(t.description), t.kind, t.endpoint_url, opt(t.model),
-          t.headers_json, opt(t.request_template_json), opt(t.response_path), t.timeout_seconds,
-          t.max_concurrency, t.version, t.created_at_ms, t.updated_at_ms});
+  s.exec(
+      sql::target_insert,
+      {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url, nullable(t.model),
+       t.headers_json, nullable(t.request_template_json), nullable(t.response_path),
+       t.timeout_seconds, t.max_concurrency, t.version, t.created_at_ms, t.updated_at_ms});
 }
 
 std::optional<target> find_target(session& s, const std::string& id, const std::string& owner) {
@@ -90,10 +83,10 @@ std::optional<target> find_target(session& s, const std::string& id, const std::
 }
 
 bool update_target(session& s, const target& t) {
-  rows r = s.exec(sql::target_update,
-                  {t.id, t.version - 1, t.name, opt(t.description), t.kind, t.endpoint_url,
-                   opt(t.model), t.headers_json, opt(t.request_template_json), opt(t.response_path),
-                   t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
+  rows r = s.exec(sql::target_update, {t.id, t.version - 1, t.name, nullable(t.description), t.kind,
+                                       t.endpoint_url, nullable(t.model), t.headers_json,
+                                       nullable(t.request_template_json), nullable(t.response_path),
+                                       t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
   return r.affected == 1;
 }
 
@@ -103,7 +96,7 @@ bool delete_target(session& s, const std::string& id, const std::string& owner, 
 
 int64_t count_targets(session& s, const target_query& q) {
   rows r = s.exec(q.owner_id == "*" ? sql::target_count_all : sql::target_count, filter_params(q));
-  return r.data.empty() ? 0 : to_int(r.data.front()[0]);
+  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
 }
 
 std::vector<target> list_targets(session& s, const target_query& q) {

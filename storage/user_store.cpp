@@ -101,13 +101,6 @@ const statement key_touch{"api_key_touch",
 
 namespace {
 
-value opt(const std::optional<std::string>& v) {
-  return v ? value(*v) : value(nullptr);
-}
-int64_t to_int(const std::optional<std::string>& v) {
-  return v ? std::stoll(*v) : 0;
-}
-
 std::string join_roles(const std::vector<std::string>& roles) {
   std::string out;
   for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
@@ -131,19 +124,19 @@ user user_from(const row& r, size_t at) {
   u.email = r[at + 2].value_or("");
   u.full_name = r[at + 3];
   u.password_hash = r[at + 4].value_or("");
-  u.is_active = to_int(r[at + 5]) != 0;
+  u.is_active = as_int(r[at + 5]) != 0;
   u.roles = split_roles(r[at + 6].value_or("user"));
-  u.version = to_int(r[at + 7]);
-  u.created_at_ms = to_int(r[at + 8]);
-  u.updated_at_ms = to_int(r[at + 9]);
-  if (r[at + 10]) u.last_login_at_ms = to_int(r[at + 10]);
+  u.version = as_int(r[at + 7]);
+  u.created_at_ms = as_int(r[at + 8]);
+  u.updated_at_ms = as_int(r[at + 9]);
+  if (r[at + 10]) u.last_login_at_ms = as_int(r[at + 10]);
   return u;
 }
 
 }  // namespace
 
 void insert_user(session& s, const user& u) {
-  s.exec(sql::user_insert, {u.id, u.username, u.email, opt(u.full_name), u.password_hash,
+  s.exec(sql::user_insert, {u.id, u.username, u.email, nullable(u.full_name), u.password_hash,
                             int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.version,
                             u.created_at_ms, u.updated_at_ms});
 }
@@ -177,9 +170,9 @@ std::optional<session_state> find_live_session(session& s, const std::string& id
   st.record.id = x[0].value_or("");
   st.record.user_id = x[1].value_or("");
   st.record.refresh_jti = x[2].value_or("");
-  st.record.created_at_ms = to_int(x[3]);
-  st.record.last_seen_at_ms = to_int(x[4]);
-  st.record.expires_at_ms = to_int(x[5]);
+  st.record.created_at_ms = as_int(x[3]);
+  st.record.last_seen_at_ms = as_int(x[4]);
+  st.record.expires_at_ms = as_int(x[5]);
   st.record.ip = x[6].value_or("");
   st.record.user_agent = x[7].value_or("");
   st.owner = user_from(x, 8);
@@ -205,9 +198,9 @@ api_key key_from(const row& r) {
   k.prefix = r[3].value_or("");
   k.key_hash = r[4].value_or("");
   k.scopes = split_roles(r[5].value_or(""));
-  k.created_at_ms = to_int(r[6]);
-  if (r[7]) k.expires_at_ms = to_int(r[7]);
-  if (r[8]) k.last_used_at_ms = to_int(r[8]);
+  k.created_at_ms = as_int(r[6]);
+  if (r[7]) k.expires_at_ms = as_int(r[7]);
+  if (r[8]) k.last_used_at_ms = as_int(r[8]);
   return k;
 }
 
@@ -259,9 +252,9 @@ std::vector<session_record> live_sessions(session& s, const std::string& user_id
     session_record r;
     r.id = x[0].value_or("");
     r.user_id = x[1].value_or("");
-    r.created_at_ms = to_int(x[3]);
-    r.last_seen_at_ms = to_int(x[4]);
-    r.expires_at_ms = to_int(x[5]);
+    r.created_at_ms = as_int(x[3]);
+    r.last_seen_at_ms = as_int(x[4]);
+    r.expires_at_ms = as_int(x[5]);
     r.ip = x[6].value_or("");
     r.user_agent = x[7].value_or("");
     out.push_back(std::move(r));  // refresh_jti stays inside the service
@@ -279,7 +272,7 @@ std::vector<std::string> revoke_sessions_except(session& s, const std::string& u
 
 bool update_user(session& s, const user& u) {
   return s.exec(sql::user_update,
-                {u.id, u.version - 1, u.email, opt(u.full_name), u.password_hash,
+                {u.id, u.version - 1, u.email, nullable(u.full_name), u.password_hash,
                  int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.updated_at_ms})
              .affected == 1;
 }
@@ -314,7 +307,7 @@ std::vector<value> user_filter(const user_query& q) {
 
 int64_t count_users(session& s, const user_query& q) {
   rows r = s.exec(sql::user_count, user_filter(q));
-  return r.data.empty() ? 0 : to_int(r.data.front()[0]);
+  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
 }
 
 std::vector<user> list_users(session& s, const user_query& q) {
