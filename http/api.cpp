@@ -13,6 +13,7 @@
 #include "http/audit_codec.hpp"
 #include "http/gzip.hpp"
 #include "http/identity_codec.hpp"
+#include "http/probe_codec.hpp"
 #include "http/problem.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
@@ -264,6 +265,7 @@ const std::vector<api::route>& api::routes() {
        "api_key.revoke", "api_key"},
       {"POST", "/api/v1/api-keys/{id}/rotate", b::none, &api::rotate_api_key, r::standard, false,
        "api_key.rotate", "api_key"},
+      {"GET", "/api/v1/probes", b::none, &api::list_probes},
       {"GET", "/api/v1/audit-logs", b::none, &api::list_audit},
       {"GET", "/api/v1/audit-logs/stats", b::none, &api::audit_statistics},
       {"GET", "/api/v1/audit-logs/export", b::none, &api::export_audit},
@@ -1180,6 +1182,20 @@ api_response api::export_audit(const context& c) const {
     return true;
   };
   return r;
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- probes ----
+
+api_response api::list_probes(const context& c) const {
+  int64_t page = 1, per_page = 20;
+  if (auto bad = paging_only(c, page, per_page)) return *bad;
+  auto who = caller(c);  // the probe sets are static data: nothing to ask an actor
+  if (!who.ok()) return problem(*who.error, c);
+  return json_response(200, probe_page_json(probe_sets(), page, per_page));
 }
 
 }  // namespace vutf::http

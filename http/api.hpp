@@ -115,6 +115,7 @@ class api {
   api_response get_user(const context& c) const;
   api_response update_user(const context& c) const;
   api_response delete_user(const context& c) const;
+  api_response list_probes(const context& c) const;
   api_response list_audit(const context& c) const;
   api_response get_audit(const context& c) const;
   api_response audit_statistics(const context& c) const;

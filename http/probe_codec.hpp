@@ -1,0 +1,13 @@
+// Probe sets as JSON.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "storage/probes.hpp"
+
+namespace vutf::http {
+
+std::string probe_page_json(const std::vector<probe_set>& sets, int64_t page, int64_t per_page);
+
+}  // namespace vutf::http
