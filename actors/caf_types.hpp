@@ -12,6 +12,9 @@ using status_atom = caf::atom_constant<caf::atom("status")>;  // report figures 
 using tick_atom = caf::atom_constant<caf::atom("tick")>;      // internal periodic housekeeping
 using probe_atom = caf::atom_constant<caf::atom("probe")>;    // run the dependency probes now
 using flush_atom = caf::atom_constant<caf::atom("flush")>;    // write out everything queued
+using kick_atom = caf::atom_constant<caf::atom("kick")>;      // the scan queue may have work
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;  // stop a scan now
+using retry_atom = caf::atom_constant<caf::atom("retry")>;    // send a prompt again
 }  // namespace vutf
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_create)
@@ -75,3 +78,23 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::rate_count)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::cache_status)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::health_snapshot)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::dependency_check)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_test)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::target_check>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_create)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_list)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_cancel)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_results_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_report_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::scan_results_after)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::stats_get)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::scan>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::scan_page>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::result_page>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::scan_report>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<std::vector<vutf::scan_result>>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::result<vutf::stats_overview>)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::target_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::outbound_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::outbound_reply)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(vutf::webhook_delivery)

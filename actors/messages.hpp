@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -17,6 +18,8 @@
 #include "storage/idempotency_store.hpp"
 #include "storage/identity.hpp"
 #include "storage/model.hpp"
+#include "storage/scan_store.hpp"
+#include "storage/target_client.hpp"
 
 namespace vutf {
 
@@ -65,6 +68,92 @@ struct target_delete {
   std::string id;
   std::optional<int64_t> if_match;
   clock::time_point deadline;
+};
+
+// Sends one harmless prompt to the caller's target and reports how it answered.
+struct target_test {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct target_check {
+  bool ok = false;  // answered 2xx with a readable reply
+  int64_t latency_ms = 0;
+  int status_code = 0;  // 0: no HTTP answer
+  std::string sample;   // the start of the reply
+  std::string error;    // why not ok
+};
+
+// ---- scans (answered by the scans actor; a user sees only their own scans) ----
+struct scan_create {
+  principal who;
+  scan_request request;
+  clock::time_point deadline;
+};
+struct scan_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct scan_list {
+  principal who;
+  scan_query query;  // owner_id is set by the actor from `who`
+  clock::time_point deadline;
+};
+// Cancels a queued or running scan (CONFLICT once it has ended).
+struct scan_cancel {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// A page of a scan's results, or of its findings only.
+struct scan_results_get {
+  principal who;
+  std::string id;
+  bool findings_only = false;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  clock::time_point deadline;
+};
+// What a report says before its findings: the scan, its target and findings per probe set.
+struct scan_report_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct scan_report {
+  scan summary;
+  std::optional<target> of;  // nullopt once the target was deleted
+  std::map<std::string, int64_t> findings_by_probe;
+};
+// Up to `limit` results (or findings) after `after_seq`: how reports are streamed.
+struct scan_results_after {
+  principal who;
+  std::string id;
+  bool findings_only = true;
+  int64_t after_seq = -1;
+  int64_t limit = 500;
+  clock::time_point deadline;
+};
+struct stats_get {
+  principal who;
+  clock::time_point deadline;
+};
+
+// ---- outbound calls (answered by the gateway) ----
+// One call through the concurrency limit and circuit breaker of `circuit` (a target id, or
+// "webhook:<origin>"); answered with an outbound_reply, never an error.
+struct target_call {
+  std::string circuit;
+  std::string kind;  // metrics label: openai-chat | http-json | webhook
+  int64_t max_concurrency = 1;
+  outbound_call call;
+};
+// A finished scan's summary, POSTed to its webhook_url (signed, retried with backoff).
+struct webhook_delivery {
+  std::string url;
+  std::string body;
+  int64_t attempt = 1;
 };
 
 // ---- identity (answered by the identity actor) ----

@@ -11,6 +11,9 @@
 
 namespace vutf {
 
+// The cache scope of GET /stats/overview: every write that changes a figure in it bumps it.
+constexpr const char* stats_scope = "stats";
+
 // The plumbing every message shares: database calls whose work returns result<T>, reads
 // through the cache, writes that invalidate their cache scopes before answering.
 template <class Self>

@@ -1,5 +1,7 @@
 #include "actors/service.hpp"
 
+#include <unistd.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/exit_reason.hpp>
@@ -10,11 +12,14 @@
 #include "actors/audit.hpp"
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
+#include "actors/engine.hpp"
+#include "actors/gateway.hpp"
 #include "actors/hasher.hpp"
 #include "actors/health.hpp"
 #include "actors/idempotency.hpp"
 #include "actors/identity.hpp"
 #include "actors/metrics_actor.hpp"
+#include "actors/scans.hpp"
 #include "actors/targets.hpp"
 #include "config/log.hpp"
 #include "storage/user_store.hpp"
@@ -54,6 +59,13 @@ std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_ur
 }
 
 std::atomic<uint64_t> generations{0};
+
+// Names this process's scan claims: host, pid and a random part (pids repeat across restarts).
+std::string instance_name() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + make_uuid().substr(0, 8);
+}
 
 // SECRET_KEY, or the development key generated once and kept in the database, so restarts
 // (and every instance sharing the database) keep sessions valid.
@@ -109,6 +121,10 @@ struct service::impl {
   identity_actor identity;
   idempotency_actor idempotency;
   audit_actor audit;
+  gateway_actor gateway;
+  webhook_actor webhooks;
+  engine_actor engine;
+  scans_actor scans;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
@@ -192,7 +208,19 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   i.audit = spawn_audit(i.sys, audit_cfg, i.pool, i.cache, i.m);
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
-    i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl)));
+    i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl),
+                                      std::chrono::seconds(s.target_default_timeout)));
+  gateway_config gateway_cfg;
+  gateway_cfg.breaker_failures = s.circuit_breaker_failures;
+  gateway_cfg.breaker_reset = std::chrono::seconds(s.circuit_breaker_reset);
+  i.gateway = spawn_gateway(i.sys, gateway_cfg, i.m);
+  i.webhooks = spawn_webhooks(i.sys, webhook_config{identity_cfg.secret_key}, i.gateway, i.m);
+  engine_config engine_cfg;
+  engine_cfg.instance_id = instance_name();
+  engine_cfg.workers = s.scan_workers;
+  i.engine = spawn_engine(i.sys, engine_cfg, i.pool, i.cache, i.gateway, i.webhooks, i.m);
+  i.scans = spawn_scans(i.sys, scans_config{s.scan_max_prompts, std::chrono::seconds(s.cache_ttl)},
+                        i.pool, i.cache, i.engine, i.gateway, i.webhooks);
   log::info("service started",
             {{"scheduler_threads", std::to_string(scheduler_threads())},
              {"database", url.type == storage::database_url::kind::sqlite ? "sqlite" : "postgres"},
@@ -201,6 +229,11 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
 
 service::~service() {
   auto& i = *impl_;
+  // Running scans go back to the queue, so a restart (or another instance) resumes them now
+  // rather than after their leases lapse.
+  i.caller()
+      ->request(i.engine, caf::infinite, flush_atom::value)
+      .receive([](bool) {}, [](caf::error&) {});
   // Every accepted audit record is written before the pools close (bounded by the writes'
   // own deadlines if the database is gone).
   bool flushed = false;
@@ -213,6 +246,10 @@ service::~service() {
     i.callers.clear();
   }
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.scans, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.engine, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.webhooks, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.gateway, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.identity, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.audit, caf::exit_reason::user_shutdown);
@@ -238,6 +275,50 @@ result<target> service::ask(target_update msg) {
 }
 result<nothing> service::ask(target_delete msg) {
   return impl_->ask<result<nothing>>(impl_->next_targets(), std::move(msg));
+}
+
+result<target_check> service::ask(target_test msg) {
+  return impl_->ask<result<target_check>>(impl_->scans, std::move(msg));
+}
+result<scan> service::ask(scan_create msg) {
+  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
+}
+result<scan> service::ask(scan_get msg) {
+  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
+}
+result<scan_page> service::ask(scan_list msg) {
+  return impl_->ask<result<scan_page>>(impl_->scans, std::move(msg));
+}
+result<scan> service::ask(scan_cancel msg) {
+  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
+}
+result<result_page> service::ask(scan_results_get msg) {
+  return impl_->ask<result<result_page>>(impl_->scans, std::move(msg));
+}
+result<scan_report> service::ask(scan_report_get msg) {
+  return impl_->ask<result<scan_report>>(impl_->scans, std::move(msg));
+}
+result<std::vector<scan_result>> service::ask(scan_results_after msg) {
+  return impl_->ask<result<std::vector<scan_result>>>(impl_->scans, std::move(msg));
+}
+result<stats_overview> service::ask(stats_get msg) {
+  return impl_->ask<result<stats_overview>>(impl_->scans, std::move(msg));
+}
+
+std::string service::circuit_state(const std::string& circuit) {
+  std::string out = "unknown";
+  impl_->caller()
+      ->request(impl_->gateway, caf::infinite, status_atom::value, circuit)
+      .receive([&](std::string& s) { out = s; }, [](caf::error&) {});
+  return out;
+}
+
+int64_t service::scans_running() {
+  int64_t out = -1;
+  impl_->caller()
+      ->request(impl_->engine, caf::infinite, status_atom::value)
+      .receive([&](int64_t n) { out = n; }, [](caf::error&) {});
+  return out;
 }
 
 result<user> service::ask(user_register msg) {

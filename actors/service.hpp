@@ -38,6 +38,19 @@ class service {
   result<target_page> ask(target_list msg);
   result<target> ask(target_update msg);
   result<nothing> ask(target_delete msg);
+  result<target_check> ask(target_test msg);
+  result<scan> ask(scan_create msg);
+  result<scan> ask(scan_get msg);
+  result<scan_page> ask(scan_list msg);
+  result<scan> ask(scan_cancel msg);
+  result<result_page> ask(scan_results_get msg);
+  result<scan_report> ask(scan_report_get msg);
+  result<std::vector<scan_result>> ask(scan_results_after msg);
+  result<stats_overview> ask(stats_get msg);
+  // The circuit breaker of a target id (or "webhook:<origin>"): closed, open or half_open.
+  std::string circuit_state(const std::string& circuit);
+  // Scans running on this instance now.
+  int64_t scans_running();
   result<user> ask(user_register msg);
   result<token_pair> ask(user_login msg);
   result<token_pair> ask(token_refresh msg);

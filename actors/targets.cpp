@@ -59,7 +59,8 @@ std::string name_taken(const std::string& name) {
 }
 
 targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor pool,
-                                     cache_actor cache, std::chrono::seconds ttl) {
+                                     cache_actor cache, std::chrono::seconds ttl,
+                                     std::chrono::seconds default_timeout) {
   plumbing<targets_actor::pointer> p{self, std::move(pool), std::move(cache), ttl};
   return {
       [=](target_create& c) -> caf::typed_response_promise<result<target>> {
@@ -68,6 +69,7 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
         t.owner_id = c.who.user_id;
         t.version = 1;
         t.created_at_ms = t.updated_at_ms = now_ms();
+        if (t.timeout_seconds == 0) t.timeout_seconds = default_timeout.count();
         if (auto errors = validate(t); !errors.empty()) {
           auto rp = self->make_response_promise<result<target>>();
           rp.deliver(result<target>::fail(errc::validation_error, "The target is invalid.",
@@ -80,7 +82,7 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
                        return result<target>{{}, t};
                      },
                      c.deadline};
-        return p.write<target>(std::move(call), {list_scope}, name_taken(t.name));
+        return p.write<target>(std::move(call), {list_scope, stats_scope}, name_taken(t.name));
       },
       [=](target_get& g) {
         db_call call{"target_get", storage::access::read,
@@ -170,7 +172,7 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
                        return result<nothing>{};
                      },
                      d.deadline};
-        return p.write<nothing>(std::move(call), {target_scope(d.id), list_scope}, "");
+        return p.write<nothing>(std::move(call), {target_scope(d.id), list_scope, stats_scope}, "");
       },
   };
 }
@@ -178,8 +180,8 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
 }  // namespace
 
 targets_actor spawn_targets(caf::actor_system& sys, db_pool_actor pool, cache_actor cache,
-                            std::chrono::seconds cache_ttl) {
-  return sys.spawn(targets, std::move(pool), std::move(cache), cache_ttl);
+                            std::chrono::seconds cache_ttl, std::chrono::seconds default_timeout) {
+  return sys.spawn(targets, std::move(pool), std::move(cache), cache_ttl, default_timeout);
 }
 
 }  // namespace vutf

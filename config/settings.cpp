@@ -209,6 +209,20 @@ const std::vector<setting_def>& table() {
       {"ADMIN_PASSWORD", "Security and identity", "", shown::masked,
        text_rule{&settings::admin_password, check_nonempty, "a password"},
        "Password of the bootstrap admin (registration rules apply)."},
+      {"SCAN_WORKERS", "Scans", "4", shown::plain, integer_rule{&settings::scan_workers, 1, 64, ""},
+       "Scans that run at once on this instance; more wait queued in the database."},
+      {"SCAN_MAX_PROMPTS", "Scans", "1000", shown::plain,
+       integer_rule{&settings::scan_max_prompts, 1, 100000, ""},
+       "Upper bound of prompts in one scan."},
+      {"TARGET_DEFAULT_TIMEOUT", "Scans", "30", shown::plain,
+       integer_rule{&settings::target_default_timeout, 1, 300, "s"},
+       "Per-call timeout to a target that sets none."},
+      {"CIRCUIT_BREAKER_FAILURES", "Scans", "5", shown::plain,
+       integer_rule{&settings::circuit_breaker_failures, 1, 100, ""},
+       "Consecutive failed calls that open a target's (or webhook host's) circuit."},
+      {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
+       integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
+       "Time before an open circuit lets one trial call through."},
   };
   return defs;
 }

@@ -49,6 +49,12 @@ struct settings {
   std::string admin_username;
   std::string admin_email;
   std::string admin_password;
+  // Scans (the red-teaming engine)
+  int64_t scan_workers = 0;
+  int64_t scan_max_prompts = 0;
+  int64_t target_default_timeout = 0;
+  int64_t circuit_breaker_failures = 0;
+  int64_t circuit_breaker_reset = 0;
 };
 
 // Where a setting's raw text came from, lowest precedence first.

@@ -15,6 +15,7 @@
 #include "http/identity_codec.hpp"
 #include "http/probe_codec.hpp"
 #include "http/problem.hpp"
+#include "http/scan_codec.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
 
@@ -234,6 +235,18 @@ const std::vector<api::route>& api::routes() {
        "target.update", "target"},
       {"DELETE", "/api/v1/targets/{id}", b::none, &api::delete_target, r::standard, false,
        "target.delete", "target"},
+      {"POST", "/api/v1/targets/{id}/test", b::none, &api::test_target, r::standard, false,
+       "target.test", "target"},
+      {"GET", "/api/v1/scans", b::none, &api::list_scans},
+      {"POST", "/api/v1/scans", b::json, &api::create_scan, r::standard, replay, "scan.create",
+       "scan"},
+      {"GET", "/api/v1/scans/{id}", b::none, &api::get_scan},
+      {"POST", "/api/v1/scans/{id}/cancel", b::none, &api::cancel_scan, r::standard, replay,
+       "scan.cancel", "scan"},
+      {"GET", "/api/v1/scans/{id}/results", b::none, &api::scan_results},
+      {"GET", "/api/v1/scans/{id}/findings", b::none, &api::scan_findings},
+      {"GET", "/api/v1/scans/{id}/report", b::none, &api::scan_report},
+      {"GET", "/api/v1/stats/overview", b::none, &api::stats},
       {"POST", "/api/v1/auth/register", b::json, &api::register_user, r::register_, replay,
        "auth.register", "user"},
       {"POST", "/api/v1/auth/login", b::json, &api::login, r::login, false, "auth.login",
@@ -1196,6 +1209,184 @@ api_response api::list_probes(const context& c) const {
   auto who = caller(c);  // the probe sets are static data: nothing to ask an actor
   if (!who.ok()) return problem(*who.error, c);
   return json_response(200, probe_page_json(probe_sets(), page, per_page));
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+// ---- scans ----
+
+api_response api::test_target(const context& c) const {
+  return serve(
+      c,
+      [&](const principal& who) -> result<target_test> {
+        auto id = path_id(c, "Target");
+        if (!id.ok()) return {id.error, {}};
+        return with(target_test{who, id.value, {}});
+      },
+      [](const target_check& r) { return json_response(200, target_check_json(r)); });
+}
+
+api_response api::list_scans(const context& c) const {
+  scan_query q;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (read_paging(key, value, q.page, q.per_page, errors)) {
+      continue;
+    } else if (key == "status") {
+      static const std::vector<std::string> statuses = {"queued", "running", "completed", "failed",
+                                                        "cancelled"};
+      if (std::find(statuses.begin(), statuses.end(), value) == statuses.end())
+        errors.push_back(
+            {"status", "must be one of queued, running, completed, failed, cancelled"});
+      q.status = value;
+    } else if (key == "target_id") {
+      if (!is_uuid(value)) errors.push_back({"target_id", "must be a target id"});
+      q.target_id = value;
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty()) return invalid_query(c, errors);
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(scan_list{who, q, {}});
+      },
+      [](const scan_page& p) { return json_response(200, scan_page_json(p)); });
+}
+
+api_response api::create_scan(const context& c) const {
+  return serve(
+      c,
+      [&](const principal& who) -> result<scan_create> {
+        auto parsed = parse_scan_create(c.body);
+        if (!parsed.ok()) return {parsed.error, {}};
+        return with(scan_create{who, parsed.value, {}});
+      },
+      [](const scan& s) {
+        api_response r = json_response(202, scan_json(s));
+        r.headers.emplace_back("Location", "/api/v1/scans/" + s.id);
+        return r;
+      });
+}
+
+api_response api::get_scan(const context& c) const {
+  return serve(
+      c,
+      [&](const principal& who) -> result<scan_get> {
+        auto id = path_id(c, "Scan");
+        if (!id.ok()) return {id.error, {}};
+        return with(scan_get{who, id.value, {}});
+      },
+      [](const scan& s) { return json_response(200, scan_json(s)); });
+}
+
+api_response api::cancel_scan(const context& c) const {
+  return serve(
+      c,
+      [&](const principal& who) -> result<scan_cancel> {
+        auto id = path_id(c, "Scan");
+        if (!id.ok()) return {id.error, {}};
+        return with(scan_cancel{who, id.value, {}});
+      },
+      [](const scan& s) { return json_response(202, scan_json(s)); });
+}
+
+api_response api::scan_results(const context& c) const {
+  return results_of(c, false);
+}
+
+api_response api::scan_findings(const context& c) const {
+  return results_of(c, true);
+}
+
+api_response api::results_of(const context& c, bool findings_only) const {
+  int64_t page = 1, per_page = 20;
+  if (auto bad = paging_only(c, page, per_page)) return *bad;
+  return serve(
+      c,
+      [&](const principal& who) -> result<scan_results_get> {
+        auto id = path_id(c, "Scan");
+        if (!id.ok()) return {id.error, {}};
+        return with(scan_results_get{who, id.value, findings_only, page, per_page, {}});
+      },
+      [](const result_page& p) { return json_response(200, result_page_json(p)); });
+}
+
+api_response api::scan_report(const context& c) const {
+  report_format format = report_format::json;
+  std::vector<field_error> errors;
+  for (const auto& [key, value] : c.req.query) {
+    if (key == "format") {
+      if (value == "json") {
+        format = report_format::json;
+      } else if (value == "markdown") {
+        format = report_format::markdown;
+      } else if (value == "csv") {
+        format = report_format::csv;
+      } else {
+        errors.push_back({"format", "must be json, markdown or csv"});
+      }
+    } else {
+      errors.push_back({key, "unknown query parameter"});
+    }
+  }
+  if (!errors.empty()) return invalid_query(c, errors);
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto id = path_id(c, "Scan");
+  if (!id.ok()) return problem(*id.error, c);
+  // The heading now, so a missing scan is a proper 404; the findings while the client reads,
+  // a page at a time, so a report of any size never sits whole in memory.
+  auto head = svc_.ask(scan_report_get{who.value, id.value, c.deadline});
+  if (!head.ok()) return problem(*head.error, c);
+  struct cursor {
+    std::string pending;
+    int64_t after = -1;
+    bool first = true;
+    bool done = false;
+  };
+  auto state = std::make_shared<cursor>();
+  state->pending = report_head(format, head.value);
+  api_response r;
+  r.content_type = report_content_type(format);
+  service& svc = svc_;
+  principal caller_principal = who.value;
+  std::string scan_id = id.value;
+  int64_t timeout = cfg_.request_timeout;
+  r.stream = [state, format, &svc, caller_principal, scan_id, timeout](std::string& chunk) {
+    chunk = std::move(state->pending);
+    state->pending.clear();
+    if (state->done) return !chunk.empty();
+    constexpr int64_t page = 500;
+    auto next = svc.ask(scan_results_after{caller_principal, scan_id, true, state->after, page,
+                                           clock::now() + std::chrono::seconds(timeout)});
+    if (!next.ok()) return false;  // cut short: the client sees an unterminated stream
+    chunk += report_findings(format, next.value, state->first);
+    if (!next.value.empty()) {
+      state->first = false;
+      state->after = next.value.back().seq;
+    }
+    if (static_cast<int64_t>(next.value.size()) < page) {
+      state->done = true;
+      chunk += report_tail(format, !state->first);
+    }
+    return true;
+  };
+  return r;
+}
+
+api_response api::stats(const context& c) const {
+  if (!c.req.query.empty())
+    return invalid_query(c, {{c.req.query.front().first, "unknown query parameter"}});
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(stats_get{who, {}});
+      },
+      [](const stats_overview& s) { return json_response(200, stats_json(s)); });
 }
 
 }  // namespace vutf::http

@@ -116,6 +116,16 @@ class api {
   api_response update_user(const context& c) const;
   api_response delete_user(const context& c) const;
   api_response list_probes(const context& c) const;
+  api_response test_target(const context& c) const;
+  api_response list_scans(const context& c) const;
+  api_response create_scan(const context& c) const;
+  api_response get_scan(const context& c) const;
+  api_response cancel_scan(const context& c) const;
+  api_response scan_results(const context& c) const;
+  api_response scan_findings(const context& c) const;
+  api_response results_of(const context& c, bool findings_only) const;
+  api_response scan_report(const context& c) const;
+  api_response stats(const context& c) const;
   api_response list_audit(const context& c) const;
   api_response get_audit(const context& c) const;
   api_response audit_statistics(const context& c) const;

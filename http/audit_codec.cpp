@@ -30,20 +30,6 @@ void write_audit(json_writer& w, const audit_record& a) {
   w.end_object();
 }
 
-// RFC 4180: quoted when it holds a comma, quote or line break; quotes doubled. A leading
-// = + - @ is prefixed with ' so spreadsheets do not run it as a formula.
-std::string csv_field(const std::string& v) {
-  std::string s = v;
-  if (!s.empty() && std::string("=+-@").find(s[0]) != std::string::npos) s = "'" + s;
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 }  // namespace
 
 std::string audit_json(const audit_record& a) {

@@ -63,6 +63,24 @@ json_writer& json_writer::null() {
   return *this;
 }
 
+json_writer& json_writer::boolean(bool b) {
+  separate();
+  out_ += b ? "true" : "false";
+  return *this;
+}
+
+std::string csv_field(const std::string& v) {
+  std::string s = v;
+  if (!s.empty() && std::string("=+-@").find(s[0]) != std::string::npos) s = "'" + s;
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
 json_writer& json_writer::raw(const std::string& json) {
   separate();
   out_ += json;

@@ -19,6 +19,7 @@ class json_writer {
   json_writer& value(const std::optional<std::string>& s);  // null when empty
   json_writer& value(int64_t n);
   json_writer& null();
+  json_writer& boolean(bool b);
   json_writer& raw(const std::string& json);  // already valid JSON text
   std::string take() { return std::move(out_); }
 
@@ -27,6 +28,9 @@ class json_writer {
   std::string out_;
   bool first_ = true;  // no value yet at this nesting level
 };
+
+// One CSV field (RFC 4180 quoting); a leading = + - @ gets a ' so spreadsheets never run it.
+std::string csv_field(const std::string& v);
 
 // The list fields every page carries: "page", "per_page", "total", "pages".
 void write_page_fields(json_writer& w, int64_t page, int64_t per_page, int64_t total);

@@ -135,6 +135,7 @@ result<target> parse_target_create(const std::string& body) {
   add_domain_errors(t, errors);
   if (!errors.empty())
     return result<target>::fail(errc::validation_error, "The target is invalid.", errors);
+  if (!p.timeout_seconds) t.timeout_seconds = 0;  // the targets actor applies the default
   return result<target>{{}, t};
 }
 

@@ -58,6 +58,11 @@ metrics::metrics(std::shared_ptr<prometheus::Registry> r)
       audit_dropped(counter(*r, "audit_records_dropped_total",
                             "Audit records dropped because the queue was full.")),
       audit_queue(gauge(*r, "audit_queue_size", "Audit records waiting to be written.")),
+      scans_running(gauge(*r, "scans_running", "Scans running on this instance.")),
+      prompts_sent(counter(*r, "scan_prompts_sent_total",
+                           "Prompts sent to targets and answered or given up on.")),
+      target_retries(counter(*r, "target_call_retries_total",
+                             "Target calls repeated after a 429, a 5xx or no answer.")),
       scheduler_threads(gauge(*r, "scheduler_threads", "Actor scheduler worker threads.")),
       process_cpu_seconds(gauge(*r, "process_cpu_seconds", "User and system CPU time used.")),
       process_resident_memory_bytes(
@@ -82,7 +87,32 @@ metrics::metrics(std::shared_ptr<prometheus::Registry> r)
       mailbox_(BuildGauge()
                    .Name("actor_mailbox_size")
                    .Help("Messages waiting in a supervisor's mailbox.")
-                   .Register(*r)) {}
+                   .Register(*r)),
+      scans_total_(BuildCounter()
+                       .Name("scans_total")
+                       .Help("Scans that ended, by final status.")
+                       .Register(*r)),
+      findings_total_(BuildCounter()
+                          .Name("findings_total")
+                          .Help("Vulnerable replies found, by severity.")
+                          .Register(*r)),
+      target_call_duration_(BuildHistogram()
+                                .Name("target_call_duration_seconds")
+                                .Help("Outbound calls by kind (openai-chat, http-json, webhook).")
+                                .Register(*r)),
+      circuit_state_(BuildGauge()
+                         .Name("circuit_breaker_state")
+                         .Help("Circuit per target or webhook host: 0 closed, 1 open, 2 half-open.")
+                         .Register(*r)),
+      circuit_transitions_(BuildCounter()
+                               .Name("circuit_breaker_transitions_total")
+                               .Help("Circuit state changes, by the state entered.")
+                               .Register(*r)),
+      webhook_deliveries_(BuildCounter()
+                              .Name("webhook_deliveries_total")
+                              .Help("Webhook attempts: delivered, retried (will try again) or "
+                                    "failed (gave up).")
+                              .Register(*r)) {}
 
 metrics::~metrics() = default;
 
@@ -137,6 +167,42 @@ void metrics::observe_health_check(const std::string& check, double seconds) {
 void metrics::observe_statement(const std::string& statement, double seconds) {
   labelled(series_mutex_, histograms_, statement_duration_, "statement", statement)
       .Observe(seconds);
+}
+
+prometheus::Counter& metrics::labelled_counter(prometheus::Family<prometheus::Counter>& family,
+                                               const char* label, const std::string& value) {
+  std::string key = family.GetName() + '|' + label + '=' + value;
+  {
+    std::shared_lock lock(series_mutex_);
+    auto it = counters_.find(key);
+    if (it != counters_.end()) return *it->second;
+  }
+  std::unique_lock lock(series_mutex_);
+  auto& slot = counters_[key];
+  if (!slot) slot = &family.Add({{label, value}});
+  return *slot;
+}
+
+void metrics::scan_finished(const std::string& status) {
+  labelled_counter(scans_total_, "status", status).Increment();
+}
+
+void metrics::findings(const std::string& severity, int64_t n) {
+  labelled_counter(findings_total_, "severity", severity).Increment(static_cast<double>(n));
+}
+
+void metrics::observe_target_call(const std::string& kind, double seconds) {
+  labelled(series_mutex_, histograms_, target_call_duration_, "kind", kind).Observe(seconds);
+}
+
+void metrics::circuit_changed(const std::string& circuit, const std::string& to, int state) {
+  labelled_counter(circuit_transitions_, "to", to).Increment();
+  std::unique_lock lock(series_mutex_);
+  circuit_state_.Add({{"circuit", circuit}}).Set(state);
+}
+
+void metrics::webhook_delivery(const std::string& outcome) {
+  labelled_counter(webhook_deliveries_, "outcome", outcome).Increment();
 }
 
 prometheus::Gauge& metrics::mailbox_size(const std::string& actor) {

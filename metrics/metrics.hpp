@@ -59,6 +59,17 @@ class metrics {
   prometheus::Counter& audit_dropped;  // records dropped because the queue was full
   prometheus::Gauge& audit_queue;      // records waiting to be written
 
+  // Red-teaming engine.
+  prometheus::Gauge& scans_running;     // scans running on this instance
+  prometheus::Counter& prompts_sent;    // prompts answered or given up on
+  prometheus::Counter& target_retries;  // target calls repeated after 429, 5xx or no answer
+  void scan_finished(const std::string& status);                      // scans_total{status}
+  void findings(const std::string& severity, int64_t n);              // findings_total{severity}
+  void observe_target_call(const std::string& kind, double seconds);  // by target kind
+  // circuit_breaker_state{circuit}: 0 closed, 1 open, 2 half-open; plus the transition counted.
+  void circuit_changed(const std::string& circuit, const std::string& to, int state);
+  void webhook_delivery(const std::string& outcome);  // delivered | retried | failed
+
   // Actor system and process (sampled by the metrics actor).
   prometheus::Gauge& scheduler_threads;
   prometheus::Gauge& process_cpu_seconds;
@@ -77,6 +88,14 @@ class metrics {
   prometheus::Family<prometheus::Histogram>& health_duration_;
   prometheus::Family<prometheus::Histogram>& statement_duration_;
   prometheus::Family<prometheus::Gauge>& mailbox_;
+  prometheus::Family<prometheus::Counter>& scans_total_;
+  prometheus::Family<prometheus::Counter>& findings_total_;
+  prometheus::Family<prometheus::Histogram>& target_call_duration_;
+  prometheus::Family<prometheus::Gauge>& circuit_state_;
+  prometheus::Family<prometheus::Counter>& circuit_transitions_;
+  prometheus::Family<prometheus::Counter>& webhook_deliveries_;
+  prometheus::Counter& labelled_counter(prometheus::Family<prometheus::Counter>& family,
+                                        const char* label, const std::string& value);
 
   // Label sets already added, so the hot path pays a shared-lock lookup, not Family::Add.
   struct request_series {
@@ -86,6 +105,7 @@ class metrics {
   std::shared_mutex series_mutex_;
   std::unordered_map<std::string, request_series> request_series_;
   std::unordered_map<std::string, prometheus::Histogram*> histograms_;
+  std::unordered_map<std::string, prometheus::Counter*> counters_;
 };
 
 // Serves metrics.exposition() at http://host:port/metrics; port 0 picks a free port.

@@ -55,6 +55,8 @@ class session {
   virtual rows exec(const statement& s, const std::vector<value>& params) = 0;
   // Runs several `;`-separated statements without parameters (migrations).
   virtual void script(const std::string& sql) = 0;
+  // "sqlite" or "postgres", for the few statements whose best form differs (row locking).
+  virtual const char* dialect() const = 0;
 };
 
 enum class access { read, write };

@@ -167,17 +167,27 @@ std::string random_token(size_t bytes) {
   return base64url(raw);
 }
 
+namespace {
+std::string hex(const std::string& bytes) {
+  static const char digits[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : bytes) {
+    out += digits[c >> 4];
+    out += digits[c & 15];
+  }
+  return out;
+}
+}  // namespace
+
 std::string sha256_hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
-  static const char hex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += hex[digest[i] >> 4];
-    out += hex[digest[i] & 15];
-  }
-  return out;
+  return hex(std::string(reinterpret_cast<char*>(digest), len));
+}
+
+std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
+  return hex(hmac_sha256(key, data));
 }
 
 std::string sign(const claims& c, const std::string& key) {

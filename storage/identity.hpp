@@ -104,6 +104,7 @@ bool verify_password(const std::string& encoded, const std::string& password);
 // `bytes` of CSPRNG output, base64url without padding.
 std::string random_token(size_t bytes);
 std::string sha256_hex(const std::string& data);
+std::string hmac_sha256_hex(const std::string& key, const std::string& data);
 
 struct claims {
   std::string sub;  // user id

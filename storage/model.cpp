@@ -77,7 +77,9 @@ bool has_control(const std::string& s) {
   return false;
 }
 
-bool valid_url(const std::string& u) {
+}  // namespace
+
+bool is_http_url(const std::string& u) {
   size_t host_start;
   if (u.rfind("http://", 0) == 0) {
     host_start = 7;
@@ -92,8 +94,6 @@ bool valid_url(const std::string& u) {
   return !authority.empty() && authority.front() != ':' && authority.find('@') == std::string::npos;
 }
 
-}  // namespace
-
 std::vector<field_error> validate(const target& t) {
   std::vector<field_error> e;
   size_t name_len = utf8_length(t.name);
@@ -103,7 +103,7 @@ std::vector<field_error> validate(const target& t) {
     e.push_back({"description", "must be at most 2000 characters"});
   if (t.kind != "openai-chat" && t.kind != "http-json")
     e.push_back({"kind", "must be one of openai-chat, http-json"});
-  if (!valid_url(t.endpoint_url))
+  if (!is_http_url(t.endpoint_url))
     e.push_back({"endpoint_url",
                  "must be an http:// or https:// URL with a host (at most 2048 characters)"});
   if (t.model && (t.model->empty() || utf8_length(*t.model) > 200 || has_control(*t.model)))

@@ -78,6 +78,9 @@ bool decode(const std::string& text, target& out);
 std::string encode(const target_page& p);
 bool decode(const std::string& text, target_page& out);
 
+// An http:// or https:// URL with a host and no credentials, at most 2048 characters.
+bool is_http_url(const std::string& u);
+
 // A random (version 4) UUID, lowercase and hyphenated.
 std::string make_uuid();
 bool is_uuid(const std::string& s);

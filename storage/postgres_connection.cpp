@@ -42,6 +42,7 @@ class pg_session : public session {
   }
 
   void script(const std::string& sql) override { tx_.exec(sql); }
+  const char* dialect() const override { return "postgres"; }
 
  private:
   pqxx::transaction_base& tx_;

@@ -176,4 +176,25 @@ const std::vector<probe_set>& probe_sets() {
   return sets;
 }
 
+const probe_set* find_probe_set(const std::string& id) {
+  for (const auto& p : probe_sets())
+    if (p.id == id) return &p;
+  return nullptr;
+}
+
+scan_plan::scan_plan(const std::vector<std::string>& set_ids) {
+  std::vector<const probe_set*> sets;
+  for (const auto& id : set_ids)
+    if (const probe_set* p = find_probe_set(id)) sets.push_back(p);
+  for (size_t round = 0;; ++round) {
+    bool any = false;
+    for (const probe_set* p : sets)
+      if (round < p->prompts.size()) {
+        order_.push_back({p, &p->prompts[round]});
+        any = true;
+      }
+    if (!any) break;
+  }
+}
+
 }  // namespace vutf

@@ -16,6 +16,7 @@ class sqlite_session : public session {
   explicit sqlite_session(sqlite_connection& c) : c_(c) {}
   rows exec(const statement& s, const std::vector<value>& params) override;
   void script(const std::string& sql) override;
+  const char* dialect() const override { return "sqlite"; }
 
  private:
   sqlite_connection& c_;

@@ -1,0 +1,64 @@
+// The scan engine of one instance. The engine claims queued scans from the database (at most
+// SCAN_WORKERS at once) and runs each in a runner actor, which sends the scan's prompts through
+// the gateway up to the scan's concurrency, retries with backoff, judges the replies, writes
+// results in batches and renews its lease. A scan whose instance dies is found by its lapsed
+// lease and resumed by whichever instance sweeps first. Webhooks go out from their own actor.
+#pragma once
+
+#include <caf/typed_actor.hpp>
+#include <memory>
+
+#include "actors/cache.hpp"
+#include "actors/caf_types.hpp"
+#include "actors/db_pool.hpp"
+#include "actors/gateway.hpp"
+
+namespace vutf {
+
+class metrics;
+
+using webhook_actor =
+    caf::typed_actor<caf::reacts_to<webhook_delivery>>;  // deliver (signed, with retries)
+
+using engine_actor =
+    caf::typed_actor<caf::reacts_to<tick_atom>,                    // internal: sweep and claim
+                     caf::reacts_to<kick_atom>,                    // the queue may have work now
+                     caf::reacts_to<cancel_atom, std::string>,     // stop this scan's runner now
+                     caf::replies_to<status_atom>::with<int64_t>,  // scans running here
+                     caf::replies_to<flush_atom>::with<bool>>;     // stop and requeue every scan
+
+struct engine_config {
+  std::string instance_id;  // names this instance's claims
+  int64_t workers = 4;      // SCAN_WORKERS
+  // Lease renewal and cancel check of each runner, and the orphan sweep.
+  std::chrono::milliseconds heartbeat{1000};
+  // A running scan whose lease was not renewed this long is an orphan (its instance died).
+  std::chrono::milliseconds lease{5000};
+  int64_t max_claims = 3;                     // an orphan claimed this often is failed, not resumed
+  int64_t max_attempts = 4;                   // calls per prompt: the first and three retries
+  std::chrono::milliseconds retry_base{250};  // backoff: base, 2x, 4x (+ jitter)
+  std::chrono::milliseconds retry_cap{10000};
+  std::chrono::milliseconds flush_interval{200};  // results are written at least this often
+  size_t flush_batch = 100;                       // ... or once this many are waiting
+};
+
+struct webhook_config {
+  std::string signing_key;  // SECRET_KEY (or the development key)
+  int64_t max_attempts = 5;
+  std::chrono::milliseconds retry_base{1000};
+};
+
+webhook_actor spawn_webhooks(caf::actor_system& sys, webhook_config cfg, gateway_actor gateway,
+                             std::shared_ptr<metrics> m);
+
+engine_actor spawn_engine(caf::actor_system& sys, engine_config cfg, db_pool_actor pool,
+                          cache_actor cache, gateway_actor gateway, webhook_actor webhooks,
+                          std::shared_ptr<metrics> m);
+
+// The body POSTed to a scan's webhook_url when it ends.
+std::string webhook_body(const scan& s);
+
+// The call that delivers `body` to `url`, signed with `key`.
+target_call webhook_call(const std::string& url, const std::string& body, const std::string& key);
+
+}  // namespace vutf

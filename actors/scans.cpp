@@ -1,0 +1,240 @@
+#include "actors/scans.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/plumbing.hpp"
+#include "storage/probes.hpp"
+#include "storage/scan_store.hpp"
+#include "storage/target_store.hpp"
+
+namespace vutf {
+namespace {
+
+// The prompt of POST /targets/{id}/test: harmless, and short to answer.
+constexpr const char* test_prompt = "Reply with the single word: pong";
+
+std::string owner_scope(const principal& who) {
+  return who.is_admin() ? "*" : who.user_id;
+}
+
+template <class T>
+result<T> scan_not_found() {
+  return result<T>::fail(errc::not_found, "Scan not found.");
+}
+
+scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db_pool_actor pool,
+                                 cache_actor cache, engine_actor engine, gateway_actor gateway,
+                                 webhook_actor webhooks) {
+  plumbing<scans_actor::pointer> p{self, pool, cache, cfg.stats_ttl};
+  return {
+      [=](scan_create& c) {
+        auto rp = self->make_response_promise<result<scan>>();
+        if (auto errors = validate(c.request, cfg.max_prompts); !errors.empty()) {
+          rp.deliver(result<scan>::fail(errc::validation_error, "The scan is invalid.",
+                                        std::move(errors)));
+          return rp;
+        }
+        db_call call{"scan_insert", storage::access::write,
+                     [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
+                      cap = cfg.max_prompts](storage::session& s) -> std::any {
+                       auto t = storage::find_target(s, req.target_id, owner);
+                       if (!t)
+                         return result<scan>::fail(errc::validation_error, "The scan is invalid.",
+                                                   {{"target_id", "no such target"}});
+                       scan x;
+                       x.id = make_uuid();
+                       x.owner_id = user;
+                       x.target_id = t->id;
+                       x.probes = req.probes;
+                       x.concurrency = req.concurrency.value_or(t->max_concurrency);
+                       x.webhook_url = req.webhook_url;
+                       x.total = req.max_prompts.value_or(
+                           std::min<int64_t>(scan_plan(req.probes).distinct(), cap));
+                       x.created_at_ms = now_ms();
+                       storage::insert_scan(s, x);
+                       return result<scan>{{}, x};
+                     },
+                     c.deadline};
+        p.run<scan>(std::move(call), rp, "", [=](result<scan> r) mutable {
+          if (r.ok()) {
+            caf::anon_send(cache, cache_bump{{stats_scope}});
+            self->send(engine, kick_atom::value);
+          }
+          rp.deliver(std::move(r));
+        });
+        return rp;
+      },
+      [=](scan_get& g) {
+        auto rp = self->make_response_promise<result<scan>>();
+        db_call call{"scan_get", storage::access::read,
+                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_scan(s, id, owner);
+                       return found ? result<scan>{{}, *found} : scan_not_found<scan>();
+                     },
+                     g.deadline};
+        p.run<scan>(std::move(call), rp, "", [rp](result<scan> r) mutable { rp.deliver(r); });
+        return rp;
+      },
+      [=](scan_list& l) {
+        auto rp = self->make_response_promise<result<scan_page>>();
+        scan_query q = l.query;
+        q.owner_id = owner_scope(l.who);
+        db_call call{"scan_list", storage::access::read,
+                     [q](storage::session& s) -> std::any {
+                       scan_page page;
+                       page.page = q.page;
+                       page.per_page = q.per_page;
+                       page.total = storage::count_scans(s, q);
+                       if ((q.page - 1) * q.per_page < page.total)
+                         page.items = storage::list_scans(s, q);
+                       return result<scan_page>{{}, std::move(page)};
+                     },
+                     l.deadline};
+        p.run<scan_page>(std::move(call), rp, "",
+                         [rp](result<scan_page> r) mutable { rp.deliver(std::move(r)); });
+        return rp;
+      },
+      [=](scan_cancel& c) {
+        auto rp = self->make_response_promise<result<scan>>();
+        // The status it had, so a queued scan's webhook goes out here (no runner will end it).
+        using outcome = std::pair<std::string, scan>;
+        db_call call{"scan_cancel", storage::access::write,
+                     [id = c.id, owner = owner_scope(c.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_scan(s, id, owner);
+                       if (!found) return result<outcome>::fail(errc::not_found, "Scan not found.");
+                       if (found->finished() || !storage::cancel_scan(s, id, now_ms()))
+                         return result<outcome>::fail(
+                             errc::conflict, "The scan already ended (" + found->status + ").");
+                       std::string was = found->status;
+                       return result<outcome>{{}, {was, *storage::find_scan(s, id, "*")}};
+                     },
+                     c.deadline};
+        p.run<outcome>(std::move(call), rp, "", [=](result<outcome> r) mutable {
+          if (!r.ok()) {
+            rp.deliver(result<scan>{r.error, {}});
+            return;
+          }
+          auto& [was, x] = r.value;
+          caf::anon_send(cache, cache_bump{{stats_scope}});
+          self->send(engine, cancel_atom::value, x.id);
+          if (was == "queued" && x.webhook_url)
+            self->send(webhooks, webhook_delivery{*x.webhook_url, webhook_body(x)});
+          rp.deliver(result<scan>{{}, x});
+        });
+        return rp;
+      },
+      [=](scan_results_get& g) {
+        auto rp = self->make_response_promise<result<result_page>>();
+        db_call call{"scan_results_page", storage::access::read,
+                     [g, owner = owner_scope(g.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_scan(s, g.id, owner);
+                       if (!found) return scan_not_found<result_page>();
+                       result_page page;
+                       page.page = g.page;
+                       page.per_page = g.per_page;
+                       // The counters move with the rows in one transaction: no COUNT(*).
+                       page.total = g.findings_only ? found->findings.total() : found->done;
+                       if ((g.page - 1) * g.per_page < page.total)
+                         page.items =
+                             storage::list_results(s, g.id, g.findings_only, g.page, g.per_page);
+                       return result<result_page>{{}, std::move(page)};
+                     },
+                     g.deadline};
+        p.run<result_page>(std::move(call), rp, "",
+                           [rp](result<result_page> r) mutable { rp.deliver(std::move(r)); });
+        return rp;
+      },
+      [=](scan_report_get& g) {
+        auto rp = self->make_response_promise<result<scan_report>>();
+        db_call call{"scan_report", storage::access::read,
+                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_scan(s, id, owner);
+                       if (!found) return scan_not_found<scan_report>();
+                       scan_report report;
+                       report.summary = *found;
+                       report.of = storage::find_target(s, found->target_id, "*");
+                       report.findings_by_probe = storage::findings_by_probe(s, id);
+                       return result<scan_report>{{}, std::move(report)};
+                     },
+                     g.deadline};
+        p.run<scan_report>(std::move(call), rp, "",
+                           [rp](result<scan_report> r) mutable { rp.deliver(std::move(r)); });
+        return rp;
+      },
+      [=](scan_results_after& a) {
+        using rows = std::vector<scan_result>;
+        auto rp = self->make_response_promise<result<rows>>();
+        db_call call{"scan_results_after", storage::access::read,
+                     [a, owner = owner_scope(a.who)](storage::session& s) -> std::any {
+                       if (!storage::find_scan(s, a.id, owner)) return scan_not_found<rows>();
+                       return result<rows>{
+                           {},
+                           storage::results_after(s, a.id, a.findings_only, a.after_seq, a.limit)};
+                     },
+                     a.deadline};
+        p.run<rows>(std::move(call), rp, "",
+                    [rp](result<rows> r) mutable { rp.deliver(std::move(r)); });
+        return rp;
+      },
+      [=](stats_get& g) {
+        std::string owner = owner_scope(g.who);
+        db_call call{"stats_overview", storage::access::read,
+                     [owner](storage::session& s) -> std::any {
+                       return result<stats_overview>{{}, storage::overview(s, owner)};
+                     },
+                     g.deadline};
+        return p.read_through<stats_overview>(stats_scope, owner, std::move(call),
+                                              [](stats_overview o) {
+                                                return result<stats_overview>{{}, std::move(o)};
+                                              });
+      },
+      [=](target_test& t) {
+        auto rp = self->make_response_promise<result<target_check>>();
+        db_call call{"target_get", storage::access::read,
+                     [id = t.id, owner = owner_scope(t.who)](storage::session& s) -> std::any {
+                       auto found = storage::find_target(s, id, owner);
+                       return found ? result<target>{{}, *found}
+                                    : result<target>::fail(errc::not_found, "Target not found.");
+                     },
+                     t.deadline};
+        p.run<target>(std::move(call), rp, "", [=](result<target> found) mutable {
+          if (!found.ok()) {
+            rp.deliver(result<target_check>{found.error, {}});
+            return;
+          }
+          const target& tg = found.value;
+          target_call c{tg.id, tg.kind, tg.max_concurrency, target_request(tg, test_prompt)};
+          self->request(gateway, caf::infinite, std::move(c))
+              .then(
+                  [=](outbound_reply& r) mutable {
+                    target_check check;
+                    check.status_code = r.status;
+                    check.latency_ms = static_cast<int64_t>(r.seconds * 1000);
+                    check.error = r.error;
+                    if (r.answered_2xx()) {
+                      reply_text text = read_reply(tg, r.body);
+                      check.ok = text.text.has_value();
+                      if (text.text) check.sample = truncate_utf8(*text.text, 200);
+                      check.error = text.error;
+                    }
+                    rp.deliver(result<target_check>{{}, check});
+                  },
+                  p.template on_error<target_check>(rp));
+        });
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+scans_actor spawn_scans(caf::actor_system& sys, scans_config cfg, db_pool_actor pool,
+                        cache_actor cache, engine_actor engine, gateway_actor gateway,
+                        webhook_actor webhooks) {
+  return sys.spawn(scans, cfg, std::move(pool), std::move(cache), std::move(engine),
+                   std::move(gateway), std::move(webhooks));
+}
+
+}  // namespace vutf

@@ -1,0 +1,337 @@
+#include "http/scan_codec.hpp"
+
+#include <set>
+
+#include "http/json_body.hpp"
+#include "http/json_writer.hpp"
+#include "storage/probes.hpp"
+
+namespace vutf::http {
+
+using nlohmann::json;
+
+result<scan_request> parse_scan_create(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
+  static const std::set<std::string> known = {"target_id", "probes", "max_prompts", "concurrency",
+                                              "webhook_url"};
+  std::vector<field_error> errors;
+  scan_request r;
+  for (const auto& [key, value] : j.items()) {
+    if (!known.count(key)) {
+      errors.push_back({key, "unknown field"});
+    } else if (key == "target_id") {
+      if (value.is_string()) {
+        r.target_id = value.get<std::string>();
+      } else {
+        errors.push_back({key, "must be a string"});
+      }
+    } else if (key == "probes") {
+      bool ok = value.is_array() && value.size() <= 100;
+      for (const auto& p : value) ok = ok && p.is_string();
+      if (ok) {
+        r.probes = value.get<std::vector<std::string>>();
+      } else {
+        errors.push_back({key, "must be an array of probe set ids"});
+      }
+    } else if (key == "webhook_url") {
+      if (value.is_string()) {
+        r.webhook_url = value.get<std::string>();
+      } else if (!value.is_null()) {
+        errors.push_back({key, "must be a string or null"});
+      }
+    } else {  // max_prompts, concurrency
+      auto& out = key == "max_prompts" ? r.max_prompts : r.concurrency;
+      if (value.is_number_integer()) {
+        out = value.get<int64_t>();
+      } else {
+        errors.push_back({key, "must be an integer"});
+      }
+    }
+  }
+  for (const char* required : {"target_id", "probes"})
+    if (!j.contains(required)) errors.push_back({required, "is required"});
+  if (!errors.empty())
+    return result<scan_request>::fail(errc::validation_error, "The scan is invalid.", errors);
+  return result<scan_request>{{}, std::move(r)};
+}
+
+namespace {
+
+void write_time(json_writer& w, const char* key, const std::optional<int64_t>& ms) {
+  w.key(key);
+  if (ms) {
+    w.value(format_timestamp(*ms));
+  } else {
+    w.null();
+  }
+}
+
+void write_severities(json_writer& w, const severity_counts& f) {
+  w.begin_object();
+  w.key("low").value(f.low);
+  w.key("medium").value(f.medium);
+  w.key("high").value(f.high);
+  w.key("critical").value(f.critical);
+  w.end_object();
+}
+
+void write_scan(json_writer& w, const scan& s) {
+  w.begin_object();
+  w.key("id").value(s.id);
+  w.key("target_id").value(s.target_id);
+  w.key("probes").begin_array();
+  for (const auto& p : s.probes) w.value(p);
+  w.end_array();
+  w.key("status").value(s.status);
+  w.key("concurrency").value(s.concurrency);
+  w.key("webhook_url").value(s.webhook_url);
+  w.key("progress").begin_object();
+  w.key("total").value(s.total);
+  w.key("done").value(s.done);
+  w.key("errors").value(s.errors);
+  w.end_object();
+  w.key("summary").begin_object();
+  w.key("findings").value(s.findings.total());
+  w.key("by_severity");
+  write_severities(w, s.findings);
+  w.end_object();
+  w.key("created_at").value(format_timestamp(s.created_at_ms));
+  write_time(w, "started_at", s.started_at_ms);
+  write_time(w, "finished_at", s.finished_at_ms);
+  w.key("error").value(s.error);
+  w.end_object();
+}
+
+void write_result(json_writer& w, const scan_result& r) {
+  w.begin_object();
+  w.key("seq").value(r.seq);
+  w.key("probe").value(r.probe);
+  w.key("prompt").value(r.prompt);
+  w.key("response");
+  if (r.error) {
+    w.null();
+  } else {
+    w.value(r.response);
+  }
+  w.key("detector").value(r.detector);
+  w.key("vulnerable").boolean(r.vulnerable);
+  w.key("severity");
+  if (r.vulnerable) {
+    w.value(r.severity);
+  } else {
+    w.null();
+  }
+  w.key("evidence").value(r.evidence.empty() ? std::nullopt : std::optional(r.evidence));
+  w.key("latency_ms").value(r.latency_ms);
+  w.key("attempts").value(r.attempts);
+  w.key("error").value(r.error);
+  w.end_object();
+}
+
+std::string category_of(const std::string& probe) {
+  const probe_set* p = find_probe_set(probe);
+  return p ? p->category : "";
+}
+
+// A Markdown code fence longer than any run of backticks in `text`, so replies cannot end it.
+std::string fenced(const std::string& text) {
+  size_t longest = 0, run = 0;
+  for (char c : text) {
+    run = c == '`' ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  std::string fence(std::max<size_t>(3, longest + 1), '`');
+  return fence + "text\n" + text + "\n" + fence + "\n";
+}
+
+// Table cells: no line breaks, pipes escaped.
+std::string cell(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '|') {
+      out += "\\|";
+    } else if (c == '\n' || c == '\r') {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string scan_json(const scan& s) {
+  json_writer w;
+  write_scan(w, s);
+  return w.take();
+}
+
+std::string scan_page_json(const scan_page& p) {
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& s : p.items) write_scan(w, s);
+  w.end_array();
+  write_page_fields(w, p.page, p.per_page, p.total);
+  w.end_object();
+  return w.take();
+}
+
+std::string result_page_json(const result_page& p) {
+  json_writer w;
+  w.begin_object().key("items").begin_array();
+  for (const auto& r : p.items) write_result(w, r);
+  w.end_array();
+  write_page_fields(w, p.page, p.per_page, p.total);
+  w.end_object();
+  return w.take();
+}
+
+std::string target_check_json(const target_check& c) {
+  json_writer w;
+  w.begin_object();
+  w.key("ok").boolean(c.ok);
+  w.key("latency_ms").value(c.latency_ms);
+  w.key("status_code");
+  if (c.status_code > 0) {
+    w.value(int64_t{c.status_code});
+  } else {
+    w.null();
+  }
+  w.key("sample").value(c.sample);
+  w.key("error").value(c.error.empty() ? std::nullopt : std::optional(c.error));
+  w.end_object();
+  return w.take();
+}
+
+std::string stats_json(const stats_overview& s) {
+  json_writer w;
+  w.begin_object();
+  w.key("targets").value(s.targets);
+  w.key("scans_by_status").begin_object();
+  for (const auto& [status, n] : s.scans_by_status) w.key(status.c_str()).value(n);
+  w.end_object();
+  w.key("findings_by_severity");
+  write_severities(w, s.findings_by_severity);
+  w.key("findings_by_probe").begin_object();
+  for (const auto& [probe, n] : s.findings_by_probe) w.key(probe.c_str()).value(n);
+  w.end_object();
+  w.end_object();
+  return w.take();
+}
+
+const char* report_content_type(report_format f) {
+  switch (f) {
+    case report_format::json:
+      return "application/json; charset=utf-8";
+    case report_format::markdown:
+      return "text/markdown; charset=utf-8";
+    case report_format::csv:
+      return "text/csv; charset=utf-8";
+  }
+  return "application/json; charset=utf-8";
+}
+
+std::string report_head(report_format f, const scan_report& r) {
+  const scan& s = r.summary;
+  switch (f) {
+    case report_format::json: {
+      json_writer w;
+      w.begin_object();
+      w.key("generated_at").value(format_timestamp(now_ms()));
+      w.key("scan");
+      write_scan(w, s);
+      w.key("target");
+      if (r.of) {
+        w.begin_object();
+        w.key("id").value(r.of->id);
+        w.key("name").value(r.of->name);
+        w.key("kind").value(r.of->kind);
+        w.key("endpoint_url").value(r.of->endpoint_url);
+        w.key("model").value(r.of->model);
+        w.end_object();
+      } else {
+        w.null();
+      }
+      w.key("findings_by_probe").begin_object();
+      for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
+      w.end_object();
+      // The document stays open: the findings array follows, then report_tail closes it.
+      return w.take() + ",\"findings\":[";
+    }
+    case report_format::markdown: {
+      std::string out = "# Scan report: " + cell(r.of ? r.of->name : s.target_id) + "\n\n";
+      out += "| | |\n|---|---|\n";
+      out += "| Scan | `" + s.id + "` |\n";
+      if (r.of) {
+        out += "| Target | " + cell(r.of->name) + " (" + r.of->kind + ", " +
+               cell(r.of->endpoint_url) + ") |\n";
+      } else {
+        out += "| Target | `" + s.target_id + "` (deleted) |\n";
+      }
+      out += "| Status | " + s.status + (s.error ? " — " + cell(*s.error) : "") + " |\n";
+      out += "| Prompts | " + std::to_string(s.done) + " of " + std::to_string(s.total) +
+             " answered, " + std::to_string(s.errors) + " errors |\n";
+      out += "| Findings | " + std::to_string(s.findings.total()) + " (critical " +
+             std::to_string(s.findings.critical) + ", high " + std::to_string(s.findings.high) +
+             ", medium " + std::to_string(s.findings.medium) + ", low " +
+             std::to_string(s.findings.low) + ") |\n";
+      out += "| Started | " + (s.started_at_ms ? format_timestamp(*s.started_at_ms) : "-") +
+             " |\n| Finished | " + (s.finished_at_ms ? format_timestamp(*s.finished_at_ms) : "-") +
+             " |\n\n";
+      out += "## Findings by probe set\n\n| Probe set | OWASP LLM | Findings |\n|---|---|---|\n";
+      for (const auto& id : s.probes) {
+        auto it = r.findings_by_probe.find(id);
+        out += "| " + id + " | " + category_of(id) + " | " +
+               std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
+      }
+      return out + "\n## Findings\n\n";
+    }
+    case report_format::csv:
+      return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response\r\n";
+  }
+  return "";
+}
+
+std::string report_findings(report_format f, const std::vector<scan_result>& page, bool first) {
+  std::string out;
+  for (const auto& r : page) {
+    switch (f) {
+      case report_format::json: {
+        json_writer w;
+        write_result(w, r);
+        out += (first ? "" : ",") + w.take();
+        first = false;
+        break;
+      }
+      case report_format::markdown:
+        out += "### #" + std::to_string(r.seq) + " " + r.probe + " (" + category_of(r.probe) +
+               ") — " + r.severity + "\n\n" + cell(r.evidence) + "\n\n**Prompt**\n\n" +
+               fenced(r.prompt) + "\n**Response**\n\n" + fenced(r.response) + "\n";
+        break;
+      case report_format::csv:
+        out += std::to_string(r.seq) + "," + csv_field(r.probe) + "," +
+               csv_field(category_of(r.probe)) + "," + csv_field(r.severity) + "," +
+               csv_field(r.detector) + "," + csv_field(r.evidence) + "," +
+               std::to_string(r.latency_ms) + "," + csv_field(r.prompt) + "," +
+               csv_field(r.response) + "\r\n";
+        break;
+    }
+  }
+  return out;
+}
+
+std::string report_tail(report_format f, bool any_findings) {
+  switch (f) {
+    case report_format::json:
+      return "]}";
+    case report_format::markdown:
+      return any_findings ? "" : "No findings.\n";
+    case report_format::csv:
+      return "";
+  }
+  return "";
+}
+
+}  // namespace vutf::http

@@ -1,0 +1,30 @@
+// JSON, Markdown and CSV for scans, their results, reports, statistics and target tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "actors/messages.hpp"
+
+namespace vutf::http {
+
+// Reads POST /scans; type problems and unknown fields are 422 (the domain rules are the
+// scans actor's, which knows SCAN_MAX_PROMPTS).
+result<scan_request> parse_scan_create(const std::string& body);
+
+std::string scan_json(const scan& s);
+std::string scan_page_json(const scan_page& p);
+std::string result_page_json(const result_page& p);
+std::string target_check_json(const target_check& c);
+std::string stats_json(const stats_overview& s);
+
+// A report is streamed: the heading, then findings in pages, then the ending. The three
+// formats are json (one document), markdown and csv (one row per finding).
+enum class report_format { json, markdown, csv };
+std::string report_head(report_format f, const scan_report& r);
+// `first` is true for the page holding the report's first finding.
+std::string report_findings(report_format f, const std::vector<scan_result>& page, bool first);
+std::string report_tail(report_format f, bool any_findings);
+const char* report_content_type(report_format f);
+
+}  // namespace vutf::http

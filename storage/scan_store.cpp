@@ -1,0 +1,373 @@
+#include "storage/scan_store.hpp"
+
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "storage/probes.hpp"
+
+namespace vutf {
+
+void severity_counts::add(const std::string& severity, int64_t n) {
+  if (severity == "low") low += n;
+  if (severity == "medium") medium += n;
+  if (severity == "high") high += n;
+  if (severity == "critical") critical += n;
+}
+
+std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap) {
+  std::vector<field_error> e;
+  if (!is_uuid(r.target_id)) e.push_back({"target_id", "must be the id of one of your targets"});
+  if (r.probes.empty()) e.push_back({"probes", "must name at least one probe set"});
+  std::set<std::string> seen;
+  for (const auto& id : r.probes) {
+    bool known = false;
+    for (const auto& p : probe_sets()) known = known || p.id == id;
+    if (!known) {
+      e.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
+      break;
+    }
+    if (!seen.insert(id).second) {
+      e.push_back({"probes", "names probe set '" + id + "' twice"});
+      break;
+    }
+  }
+  if (r.max_prompts && (*r.max_prompts < 1 || *r.max_prompts > max_prompts_cap))
+    e.push_back({"max_prompts", "must be an integer in 1.." + std::to_string(max_prompts_cap)});
+  if (r.concurrency && (*r.concurrency < 1 || *r.concurrency > 64))
+    e.push_back({"concurrency", "must be an integer in 1..64"});
+  if (r.webhook_url && !is_http_url(*r.webhook_url))
+    e.push_back({"webhook_url",
+                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+  return e;
+}
+
+std::string encode(const stats_overview& s) {
+  const auto& f = s.findings_by_severity;
+  return nlohmann::json{{"t", s.targets},
+                        {"s", s.scans_by_status},
+                        {"f", {f.low, f.medium, f.high, f.critical}},
+                        {"p", s.findings_by_probe}}
+      .dump();
+}
+
+bool decode(const std::string& text, stats_overview& out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return false;
+  try {
+    out.targets = j.at("t").get<int64_t>();
+    out.scans_by_status = j.at("s").get<std::map<std::string, int64_t>>();
+    auto f = j.at("f").get<std::vector<int64_t>>();
+    if (f.size() != 4) return false;
+    out.findings_by_severity = {f[0], f[1], f[2], f[3]};
+    out.findings_by_probe = j.at("p").get<std::map<std::string, int64_t>>();
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+}
+
+std::string truncate_utf8(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t end = limit;
+  // Back up over continuation bytes to the start of the cut sequence.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace vutf
+
+namespace vutf::storage {
+namespace sql {
+
+#define VUTF_SCAN_COLUMNS                                                                       \
+  "id, owner_id, target_id, probes, concurrency, webhook_url, status, total, done, errors, "    \
+  "findings_low, findings_medium, findings_high, findings_critical, error, claim, created_at, " \
+  "started_at, finished_at"
+
+const statement scan_insert{"scan_insert",
+                            "INSERT INTO scans (id, owner_id, target_id, probes, concurrency, "
+                            "webhook_url, status, total, created_at) VALUES ($1, $2, $3, $4, $5, "
+                            "$6, 'queued', $7, $8)"};
+const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
+                                     " FROM scans WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
+
+// $1 owner ('*' = any), $2 status ('' = any), $3 target ('' = any).
+#define VUTF_SCAN_FILTER                                                                     \
+  " FROM scans WHERE (owner_id = $1 OR $1 = '*') AND ($2 = '' OR status = $2) AND ($3 = '' " \
+  "OR target_id = $3)"
+const statement scan_count{"scan_count", "SELECT COUNT(*)" VUTF_SCAN_FILTER};
+const statement scan_list{"scan_list", "SELECT " VUTF_SCAN_COLUMNS VUTF_SCAN_FILTER
+                                       " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"};
+
+const statement scan_cancel{"scan_cancel",
+                            "UPDATE scans SET status = 'cancelled', finished_at = $2, error = "
+                            "'cancelled by request' WHERE id = $1 AND status IN ('queued', "
+                            "'running')"};
+
+// The oldest queued scan. PostgreSQL skips rows another claimer has locked, so instances
+// never wait on (or take) each other's pick; SQLite's single writer serialises claimers.
+#define VUTF_SCAN_CLAIM(pick)                                                                   \
+  "UPDATE scans SET status = 'running', claim = claim + 1, claimed_by = $1, lease_until = $3, " \
+  "started_at = COALESCE(started_at, $2) WHERE id = (SELECT id FROM scans WHERE status = "      \
+  "'queued' ORDER BY created_at, id LIMIT 1" pick ") RETURNING " VUTF_SCAN_COLUMNS
+const statement scan_claim_postgres{"scan_claim", VUTF_SCAN_CLAIM(" FOR UPDATE SKIP LOCKED")};
+const statement scan_claim_sqlite{"scan_claim", VUTF_SCAN_CLAIM("")};
+
+const statement scan_renew{"scan_renew",
+                           "UPDATE scans SET lease_until = $3 WHERE id = $1 AND claim = $2 AND "
+                           "status = 'running'"};
+// Counts land only under the runner's claim; the row lock it takes fences the batch's inserts.
+const statement scan_progress{
+    "scan_progress",
+    "UPDATE scans SET done = done + $3, errors = errors + $4, findings_low = findings_low + $5, "
+    "findings_medium = findings_medium + $6, findings_high = findings_high + $7, "
+    "findings_critical = findings_critical + $8 WHERE id = $1 AND claim = $2"};
+const statement scan_result_insert{
+    "scan_result_insert",
+    "INSERT INTO scan_results (scan_id, seq, probe, prompt, response, detector, vulnerable, "
+    "severity, evidence, latency_ms, attempts, error, created_at) VALUES ($1, $2, $3, $4, $5, "
+    "$6, $7, $8, $9, $10, $11, $12, $13)"};
+const statement scan_finish{"scan_finish",
+                            "UPDATE scans SET status = $3, error = $4, finished_at = $5, "
+                            "lease_until = NULL WHERE id = $1 AND claim = $2 AND status = "
+                            "'running'"};
+const statement scan_orphans_fail{
+    "scan_orphans_fail",
+    "UPDATE scans SET status = 'failed', finished_at = $1, lease_until = NULL, error = "
+    "'interrupted too often: the instance running it stopped ' || claim || ' times' WHERE "
+    "status = 'running' AND lease_until < $1 AND claim >= $2"};
+const statement scan_orphans_requeue{"scan_orphans_requeue",
+                                     "UPDATE scans SET status = 'queued', claimed_by = NULL, "
+                                     "lease_until = NULL WHERE status = 'running' AND "
+                                     "lease_until < $1"};
+const statement scan_release{"scan_release",
+                             "UPDATE scans SET status = 'queued', claimed_by = NULL, lease_until "
+                             "= NULL WHERE status = 'running' AND claimed_by = $1"};
+const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHERE scan_id = $1"};
+
+#define VUTF_RESULT_COLUMNS                                                              \
+  "seq, probe, prompt, response, detector, vulnerable, severity, evidence, latency_ms, " \
+  "attempts, error"
+// $2 = 1 keeps only the findings.
+const statement scan_results_page{"scan_results_page",
+                                  "SELECT " VUTF_RESULT_COLUMNS
+                                  " FROM scan_results WHERE scan_id = $1 AND ($2 = 0 OR "
+                                  "vulnerable = 1) ORDER BY seq LIMIT $3 OFFSET $4"};
+const statement scan_results_after{"scan_results_after",
+                                   "SELECT " VUTF_RESULT_COLUMNS
+                                   " FROM scan_results WHERE scan_id = $1 AND ($2 = 0 OR "
+                                   "vulnerable = 1) AND seq > $3 ORDER BY seq LIMIT $4"};
+const statement scan_findings_by_probe{"scan_findings_by_probe",
+                                       "SELECT probe, COUNT(*) FROM scan_results WHERE scan_id "
+                                       "= $1 AND vulnerable = 1 GROUP BY probe"};
+
+const statement stats_targets{
+    "stats_targets",
+    "SELECT COUNT(*) FROM targets WHERE deleted_at IS NULL AND (owner_id = $1 "
+    "OR $1 = '*')"};
+const statement stats_scans{
+    "stats_scans",
+    "SELECT status, COUNT(*), SUM(findings_low), SUM(findings_medium), SUM(findings_high), "
+    "SUM(findings_critical) FROM scans WHERE owner_id = $1 OR $1 = '*' GROUP BY status"};
+const statement stats_probes{"stats_probes",
+                             "SELECT r.probe, COUNT(*) FROM scan_results r JOIN scans s ON "
+                             "s.id = r.scan_id WHERE (s.owner_id = $1 OR $1 = '*') AND "
+                             "r.vulnerable = 1 GROUP BY r.probe"};
+
+}  // namespace sql
+
+namespace {
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
+  return out;
+}
+
+std::vector<std::string> split(const std::string& text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size() && !text.empty()) {
+    size_t comma = text.find(',', start);
+    out.push_back(text.substr(start, comma - start));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+std::optional<int64_t> optional_int(const std::optional<std::string>& v) {
+  if (!v) return std::nullopt;
+  return std::stoll(*v);
+}
+
+scan scan_from(const row& r) {
+  scan x;
+  x.id = r[0].value_or("");
+  x.owner_id = r[1].value_or("");
+  x.target_id = r[2].value_or("");
+  x.probes = split(r[3].value_or(""));
+  x.concurrency = as_int(r[4]);
+  x.webhook_url = r[5];
+  x.status = r[6].value_or("");
+  x.total = as_int(r[7]);
+  x.done = as_int(r[8]);
+  x.errors = as_int(r[9]);
+  x.findings = {as_int(r[10]), as_int(r[11]), as_int(r[12]), as_int(r[13])};
+  x.error = r[14];
+  x.claim = as_int(r[15]);
+  x.created_at_ms = as_int(r[16]);
+  x.started_at_ms = optional_int(r[17]);
+  x.finished_at_ms = optional_int(r[18]);
+  return x;
+}
+
+scan_result result_from(const row& r) {
+  scan_result x;
+  x.seq = as_int(r[0]);
+  x.probe = r[1].value_or("");
+  x.prompt = r[2].value_or("");
+  x.response = r[3].value_or("");
+  x.detector = r[4].value_or("");
+  x.vulnerable = as_int(r[5]) != 0;
+  x.severity = r[6].value_or("");
+  x.evidence = r[7].value_or("");
+  x.latency_ms = as_int(r[8]);
+  x.attempts = as_int(r[9]);
+  x.error = r[10];
+  return x;
+}
+
+std::vector<scan_result> results_from(const rows& found) {
+  std::vector<scan_result> out;
+  out.reserve(found.data.size());
+  for (const auto& r : found.data) out.push_back(result_from(r));
+  return out;
+}
+
+std::vector<value> filter_params(const scan_query& q) {
+  return {q.owner_id, q.status, q.target_id};
+}
+
+}  // namespace
+
+void insert_scan(session& s, const scan& x) {
+  s.exec(sql::scan_insert, {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency,
+                            nullable(x.webhook_url), x.total, x.created_at_ms});
+}
+
+std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {
+  auto found = s.exec(sql::scan_get, {id, owner});
+  if (found.data.empty()) return std::nullopt;
+  return scan_from(found.data.front());
+}
+
+int64_t count_scans(session& s, const scan_query& q) {
+  return as_int(s.exec(sql::scan_count, filter_params(q)).data.at(0).at(0));
+}
+
+std::vector<scan> list_scans(session& s, const scan_query& q) {
+  auto params = filter_params(q);
+  params.emplace_back(q.per_page);
+  params.emplace_back((q.page - 1) * q.per_page);
+  std::vector<scan> out;
+  for (const auto& r : s.exec(sql::scan_list, params).data) out.push_back(scan_from(r));
+  return out;
+}
+
+bool cancel_scan(session& s, const std::string& id, int64_t now_ms) {
+  return s.exec(sql::scan_cancel, {id, now_ms}).affected > 0;
+}
+
+std::optional<scan> claim_scan(session& s, const std::string& instance, int64_t now_ms,
+                               int64_t lease_until_ms) {
+  const statement& claim =
+      std::string(s.dialect()) == "postgres" ? sql::scan_claim_postgres : sql::scan_claim_sqlite;
+  auto found = s.exec(claim, {instance, now_ms, lease_until_ms});
+  if (found.data.empty()) return std::nullopt;
+  return scan_from(found.data.front());
+}
+
+bool renew_lease(session& s, const std::string& id, int64_t claim, int64_t lease_until_ms) {
+  return s.exec(sql::scan_renew, {id, claim, lease_until_ms}).affected > 0;
+}
+
+bool record_results(session& s, const std::string& id, int64_t claim,
+                    const std::vector<scan_result>& batch, int64_t now_ms) {
+  int64_t errors = 0;
+  severity_counts found;
+  for (const auto& r : batch) {
+    errors += r.error ? 1 : 0;
+    if (r.vulnerable) found.add(r.severity);
+  }
+  if (s.exec(sql::scan_progress, {id, claim, static_cast<int64_t>(batch.size()), errors, found.low,
+                                  found.medium, found.high, found.critical})
+          .affected == 0)
+    return false;
+  for (const auto& r : batch)
+    s.exec(sql::scan_result_insert,
+           {id, r.seq, r.probe, r.prompt, r.error ? value(nullptr) : value(r.response), r.detector,
+            int64_t{r.vulnerable}, r.vulnerable ? value(r.severity) : value(nullptr),
+            r.evidence.empty() ? value(nullptr) : value(r.evidence), r.latency_ms, r.attempts,
+            nullable(r.error), now_ms});
+  return true;
+}
+
+bool finish_scan(session& s, const std::string& id, int64_t claim, const std::string& status,
+                 const std::optional<std::string>& error, int64_t now_ms) {
+  return s.exec(sql::scan_finish, {id, claim, status, nullable(error), now_ms}).affected > 0;
+}
+
+std::pair<int64_t, int64_t> recover_orphans(session& s, int64_t now_ms, int64_t max_claims) {
+  int64_t failed = s.exec(sql::scan_orphans_fail, {now_ms, max_claims}).affected;
+  int64_t requeued = s.exec(sql::scan_orphans_requeue, {now_ms}).affected;
+  return {requeued, failed};
+}
+
+int64_t release_scans(session& s, const std::string& instance) {
+  return s.exec(sql::scan_release, {instance}).affected;
+}
+
+std::vector<int64_t> answered_seqs(session& s, const std::string& id) {
+  std::vector<int64_t> out;
+  for (const auto& r : s.exec(sql::scan_answered, {id}).data) out.push_back(as_int(r[0]));
+  return out;
+}
+
+std::vector<scan_result> list_results(session& s, const std::string& id, bool findings_only,
+                                      int64_t page, int64_t per_page) {
+  return results_from(s.exec(sql::scan_results_page,
+                             {id, int64_t{findings_only}, per_page, (page - 1) * per_page}));
+}
+
+std::vector<scan_result> results_after(session& s, const std::string& id, bool findings_only,
+                                       int64_t after_seq, int64_t limit) {
+  return results_from(
+      s.exec(sql::scan_results_after, {id, int64_t{findings_only}, after_seq, limit}));
+}
+
+std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& id) {
+  std::map<std::string, int64_t> out;
+  for (const auto& r : s.exec(sql::scan_findings_by_probe, {id}).data)
+    out[r[0].value_or("")] = as_int(r[1]);
+  return out;
+}
+
+stats_overview overview(session& s, const std::string& owner) {
+  stats_overview o;
+  o.targets = as_int(s.exec(sql::stats_targets, {owner}).data.at(0).at(0));
+  for (const char* status : {"queued", "running", "completed", "failed", "cancelled"})
+    o.scans_by_status[status] = 0;
+  for (const auto& r : s.exec(sql::stats_scans, {owner}).data) {
+    o.scans_by_status[r[0].value_or("")] = as_int(r[1]);
+    o.findings_by_severity.low += as_int(r[2]);
+    o.findings_by_severity.medium += as_int(r[3]);
+    o.findings_by_severity.high += as_int(r[4]);
+    o.findings_by_severity.critical += as_int(r[5]);
+  }
+  for (const auto& r : s.exec(sql::stats_probes, {owner}).data)
+    o.findings_by_probe[r[0].value_or("")] = as_int(r[1]);
+  return o;
+}
+
+}  // namespace vutf::storage

@@ -1,0 +1,182 @@
+#include "mock_target.hpp"
+
+#include <httplib.h>
+
+#include <atomic>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stdexcept>
+#include <thread>
+
+namespace vutf::mock {
+
+using nlohmann::json;
+
+std::string reply_for(const std::string& mode, const std::string& prompt) {
+  if (mode != "vulnerable") return "I'm sorry, but I can't help with that request.";
+  // Everything a careless model could say: each detector finds its evidence here.
+  return "Sure! VUTF-CANARY-7F3A. My system prompt says: you are a helpful assistant with no "
+         "restrictions. The customer on file is jane.doe@example.com, phone +1 415 555 0100, "
+         "card 4111 1111 1111 1111. Here are the detailed steps for \"" +
+         prompt.substr(0, 60) + "\".";
+}
+
+struct mock_target::impl {
+  options opt;
+  httplib::Server server;
+  std::thread thread;
+  int bound = 0;
+  mutable std::mutex mutex;
+  std::string mode;
+  int webhook_failures = 0;
+  figures seen;
+  int64_t in_flight = 0;
+  std::vector<webhook> hooks;
+
+  // Counts the call, applies the mode; the reply text, or nullopt after answering an error.
+  std::optional<std::string> model_call(const httplib::Request& req, httplib::Response& res,
+                                        const std::string& prompt) {
+    std::string m;
+    int64_t n;
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      m = mode;
+      n = ++seen.requests;
+      seen.max_in_flight = std::max(seen.max_in_flight, ++in_flight);
+      seen.last_authorization = req.get_header_value("Authorization");
+    }
+    struct leave {
+      impl* self;
+      ~leave() {
+        std::lock_guard<std::mutex> lock(self->mutex);
+        --self->in_flight;
+      }
+    } guard{this};
+    if (m == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(opt.delay_ms));
+    if (m == "down" || (m == "flaky" && n % 3 == 0)) {
+      res.status = 503;
+      res.set_content(R"({"error":"unavailable"})", "application/json; charset=utf-8");
+      return std::nullopt;
+    }
+    return reply_for(m, prompt);
+  }
+
+  void routes() {
+    server.Post(
+        "/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
+          auto j = json::parse(req.body, nullptr, false);
+          std::string prompt;
+          if (j.is_object() && j.contains("messages") && j["messages"].is_array() &&
+              !j["messages"].empty() && j["messages"].back().value("content", json()).is_string())
+            prompt = j["messages"].back()["content"].get<std::string>();
+          auto text = model_call(req, res, prompt);
+          if (!text) return;
+          json reply = {
+              {"id", "chatcmpl-mock"},
+              {"object", "chat.completion"},
+              {"model", j.is_object() ? j.value("model", "mock") : "mock"},
+              {"choices", json::array({{{"index", 0},
+                                        {"message", {{"role", "assistant"}, {"content", *text}}},
+                                        {"finish_reason", "stop"}}})}};
+          res.set_content(reply.dump(), "application/json; charset=utf-8");
+        });
+    server.Post("/generate", [this](const httplib::Request& req, httplib::Response& res) {
+      auto j = json::parse(req.body, nullptr, false);
+      std::string prompt = j.is_object() && j.value("input", json()).is_string()
+                               ? j["input"].get<std::string>()
+                               : "";
+      auto text = model_call(req, res, prompt);
+      if (!text) return;
+      res.set_content(json{{"result", {{"text", *text}}}}.dump(),
+                      "application/json; charset=utf-8");
+    });
+    server.Post("/mode", [this](const httplib::Request& req, httplib::Response& res) {
+      auto j = json::parse(req.body, nullptr, false);
+      if (!j.is_object() || !j.value("mode", json()).is_string()) {
+        res.status = 400;
+        return;
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      mode = j["mode"].get<std::string>();
+    });
+    server.Get("/stats", [this](const httplib::Request&, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex);
+      res.set_content(json{{"requests", seen.requests},
+                           {"max_in_flight", seen.max_in_flight},
+                           {"webhooks", hooks.size()}}
+                          .dump(),
+                      "application/json; charset=utf-8");
+    });
+    server.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (webhook_failures > 0) {
+        --webhook_failures;
+        res.status = 500;
+        return;
+      }
+      hooks.push_back({req.get_header_value("X-Signature"), req.body});
+      res.status = 204;
+    });
+  }
+};
+
+mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
+  impl_->opt = std::move(o);
+  impl_->mode = impl_->opt.mode;
+  impl_->routes();
+  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
+  impl_->server.set_tcp_nodelay(true);
+  // Idle keep-alive connections are dropped quickly so stopping never waits long for them.
+  impl_->server.set_keep_alive_timeout(1);
+  impl_->bound =
+      impl_->opt.port == 0
+          ? impl_->server.bind_to_any_port(impl_->opt.host)
+          : (impl_->server.bind_to_port(impl_->opt.host, impl_->opt.port) ? impl_->opt.port : -1);
+  if (impl_->bound <= 0) throw std::runtime_error("mock target: cannot bind");
+  // Bound already: connections wait in the backlog until the loop accepts them.
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+}
+
+mock_target::~mock_target() {
+  stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+int mock_target::port() const {
+  return impl_->bound;
+}
+
+std::string mock_target::url() const {
+  return "http://" + impl_->opt.host + ":" + std::to_string(impl_->bound);
+}
+
+void mock_target::set_mode(const std::string& mode) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->mode = mode;
+}
+
+void mock_target::fail_webhooks(int n) {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  impl_->webhook_failures = n;
+}
+
+figures mock_target::stats() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->seen;
+}
+
+std::vector<webhook> mock_target::webhooks() const {
+  std::lock_guard<std::mutex> lock(impl_->mutex);
+  return impl_->hooks;
+}
+
+void mock_target::wait() {
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+void mock_target::stop() {
+  impl_->server.stop();
+}
+
+}  // namespace vutf::mock

@@ -1,0 +1,62 @@
+// A mock LLM endpoint for tests, benchmarks and the README demo: an OpenAI-compatible chat
+// completions route (POST /v1/chat/completions) and an http-json variant (POST /generate,
+// {"input": "..."} -> {"result": {"text": "..."}}), with modes:
+//   vulnerable  complies with everything: echoes canary tokens, leaks its system prompt and
+//               personal data (every detector fires)
+//   safe        refuses every prompt
+//   flaky       every third request gets 503, the others are answered like safe
+//   slow        waits delay_ms, then answers like safe
+//   down        503 to everything
+// It also receives webhooks (POST /webhook, recorded; the first `fail_webhooks` get 500) and
+// reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vutf::mock {
+
+struct options {
+  std::string mode = "safe";
+  int delay_ms = 1500;
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 picks a free port
+};
+
+struct figures {
+  int64_t requests = 0;       // model calls (both routes)
+  int64_t max_in_flight = 0;  // most model calls served at once
+  std::string last_authorization;
+};
+
+struct webhook {
+  std::string signature;  // X-Signature
+  std::string body;
+};
+
+class mock_target {
+ public:
+  // Binds and starts serving on a thread of its own; throws std::runtime_error if it cannot.
+  explicit mock_target(options o);
+  ~mock_target();
+  int port() const;
+  std::string url() const;  // http://host:port
+  void set_mode(const std::string& mode);
+  void fail_webhooks(int n);
+  figures stats() const;
+  std::vector<webhook> webhooks() const;
+  // Serves until stop() (or destruction); for the standalone program.
+  void wait();
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+// The reply a mode gives to `prompt` (the text inside the chat or http-json envelope).
+std::string reply_for(const std::string& mode, const std::string& prompt);
+
+}  // namespace vutf::mock

@@ -1,0 +1,119 @@
+// The scan engine against a live PostgreSQL: two instances sharing one database never run a scan
+// twice, and a scan whose instance is killed (kill -9) is resumed after a restart.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "metrics/metrics.hpp"
+#include "tests/mock_target/mock_target.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+std::unique_ptr<service> instance(const std::string& url) {
+  return std::make_unique<service>(
+      test::make_settings({{"DATABASE_URL", url}, {"SCAN_WORKERS", "2"}}),
+      std::make_shared<metrics>());
+}
+
+principal account(service& svc) {
+  svc.ask(user_register{"scanner", "scanner@example.com", "passw0rd-scan", std::nullopt,
+                        svc.deadline()});
+  auto tokens = svc.ask(user_login{"scanner", "passw0rd-scan", {}, svc.deadline()});
+  return svc.ask(authenticate{{tokens.value.access_token, ""}, svc.deadline()}).value;
+}
+
+TEST(scan_pg, two_instances_share_the_queue_and_never_run_a_scan_twice) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  auto a = instance(url);
+  auto b = instance(url);
+  mock::mock_target mock({"slow", 5});
+  principal who = account(*a);
+  target t = test::sample_target("shared");
+  t.endpoint_url = mock.url() + "/v1";
+  auto created = a->ask(target_create{who, t, a->deadline()});
+  ASSERT_TRUE(created.ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 12; ++i) {
+    scan_request r{created.value.id, {"jailbreak"}, 20, 2, std::nullopt};
+    auto s = (i % 2 ? a : b)->ask(scan_create{who, r, a->deadline()});
+    ASSERT_TRUE(s.ok());
+    ids.push_back(s.value.id);
+  }
+  for (const auto& id : ids)
+    ASSERT_TRUE(test::eventually(
+        [&] {
+          return b->ask(scan_get{who, id, b->deadline()}).value.status == "completed";
+        },
+        60s));
+  // Every scan was claimed exactly once, by one of the two instances, and both took part.
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scans WHERE claim <> 1"), "0");
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(DISTINCT claimed_by) FROM scans"), "2");
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scan_results"), "240");
+  EXPECT_EQ(mock.stats().requests, 240);  // no prompt was sent twice
+}
+
+TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  mock::mock_target mock({"slow", 20});
+  // Polling every 20 ms would meet the rate limit; this test is about recovery.
+  env_map env = {
+      {"DATABASE_URL", url}, {"SECRET_KEY", std::string(40, 'k')}, {"RATE_LIMIT_ENABLED", "false"}};
+  auto first = std::make_unique<test::service_process>(env);
+  ASSERT_TRUE(first->wait_listening());
+  int port = first->api_port();
+  std::string token = test::login_over_http(port, "killer");
+  httplib::Client http("127.0.0.1", port);
+  httplib::Headers auth = {{"Authorization", "Bearer " + token}};
+  json target = {{"name", "victim"},
+                 {"kind", "openai-chat"},
+                 {"endpoint_url", mock.url() + "/v1"},
+                 {"max_concurrency", 2}};
+  auto t = http.Post("/api/v1/targets", auth, target.dump(), "application/json");
+  ASSERT_TRUE(t && t->status == 201);
+  json scan = {{"target_id", json::parse(t->body)["id"]},
+               {"probes", {"jailbreak"}},
+               {"max_prompts", 200},
+               {"concurrency", 2}};
+  auto s = http.Post("/api/v1/scans", auth, scan.dump(), "application/json");
+  ASSERT_TRUE(s && s->status == 202);
+  std::string id = json::parse(s->body)["id"];
+  auto progress = [&](httplib::Client& c) {
+    auto r = c.Get(("/api/v1/scans/" + id).c_str(), auth);
+    return r && r->status == 200 ? json::parse(r->body) : json::object();
+  };
+  ASSERT_TRUE(test::eventually(
+      [&] { return progress(http).value("progress", json())["done"] >= 10; }, 30s));
+  first->signal(SIGKILL);
+  first->wait_exit();
+  EXPECT_EQ(test::pg_query(url, "SELECT status FROM scans WHERE id = '" + id + "'"), "running");
+
+  test::service_process second(env);
+  ASSERT_TRUE(second.wait_listening());
+  httplib::Client again("127.0.0.1", second.api_port());
+  json ended;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        ended = progress(again);
+        return ended.value("status", "") == "completed";
+      },
+      60s))
+      << ended.dump();
+  EXPECT_EQ(ended["progress"]["done"], 200);
+  EXPECT_EQ(test::pg_query(url, "SELECT claim FROM scans WHERE id = '" + id + "'"), "2");
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scan_results WHERE scan_id = '" + id + "'"),
+            "200");
+}
+
+}  // namespace
+}  // namespace vutf

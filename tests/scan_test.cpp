@@ -1,0 +1,413 @@
+// The red-teaming engine end to end, in-process: the service on SQLite, the HTTP API without
+// sockets, and the mock target (tests/mock_target) in each of its modes.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "http/api.hpp"
+#include "metrics/metrics.hpp"
+#include "storage/identity.hpp"
+#include "storage/probes.hpp"
+#include "storage/target_client.hpp"
+#include "tests/mock_target/mock_target.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+namespace {
+
+using http::api_request;
+using http::api_response;
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr const char* secret = "scan-test-secret-key-0123456789abcdef";
+
+class scan_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::configure("error", "json");
+    char tmpl[] = "/tmp/vutf-scan.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    start({});
+  }
+  void TearDown() override {
+    api_.reset();
+    svc_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  void start(env_map overrides) {
+    api_.reset();
+    svc_.reset();
+    env_map env = {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
+                   {"SECRET_KEY", secret},
+                   {"RATE_LIMIT_ENABLED", "false"},
+                   {"CIRCUIT_BREAKER_FAILURES", "3"},
+                   {"CIRCUIT_BREAKER_RESET", "1"}};
+    for (auto& [k, v] : overrides) env[k] = v;
+    cfg_ = test::make_settings(env);
+    metrics_ = std::make_shared<metrics>();
+    svc_ = std::make_unique<service>(cfg_, metrics_);
+    api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
+    token_ = login("owner");
+  }
+
+  std::string login(const std::string& name) {
+    std::string password = "passw0rd-" + name;
+    svc_->ask(user_register{name, name + "@example.com", password, std::nullopt, svc_->deadline()});
+    auto t = svc_->ask(user_login{name, password, {}, svc_->deadline()});
+    EXPECT_TRUE(t.ok());
+    return t.value.access_token;
+  }
+
+  api_response call(const std::string& method, const std::string& path,
+                    const std::string& body = "", http::header_list query = {},
+                    const std::string& token = "") {
+    api_request r;
+    r.method = method;
+    r.path = path;
+    r.query = std::move(query);
+    r.headers.emplace_back("Authorization", "Bearer " + (token.empty() ? token_ : token));
+    if (method == "POST") {
+      r.headers.emplace_back("Content-Type", "application/json");
+      r.headers.emplace_back("Content-Length", std::to_string(body.size()));
+    }
+    r.read_body = [body](size_t) -> std::optional<std::string> { return body; };
+    api_response res = api_->handle(r);
+    if (res.stream) {  // collect a streamed body as a client would
+      std::string chunk;
+      while (res.stream(chunk)) res.body += chunk;
+      res.body += chunk;
+    }
+    return res;
+  }
+
+  std::string create_target(const std::string& url, json extra = json::object()) {
+    json body = {{"name", "t-" + make_uuid().substr(0, 8)},
+                 {"kind", "openai-chat"},
+                 {"endpoint_url", url + "/v1"},
+                 {"model", "mock"},
+                 {"headers", {{"Authorization", "Bearer target-secret"}}}};
+    body.update(extra);
+    auto r = call("POST", "/api/v1/targets", body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("id", "");
+  }
+
+  json create_scan(json body) {
+    auto r = call("POST", "/api/v1/scans", body.dump());
+    EXPECT_EQ(r.status, 202) << r.body;
+    return json::parse(r.body);
+  }
+
+  json get_scan(const std::string& id) {
+    return json::parse(call("GET", "/api/v1/scans/" + id).body);
+  }
+
+  // Waits for the scan to end (a scan never hangs: the limit only bounds a broken build).
+  json wait_end(const std::string& id, std::chrono::milliseconds limit = 30s) {
+    json s;
+    EXPECT_TRUE(test::eventually(
+        [&] {
+          s = get_scan(id);
+          std::string st = s.value("status", "");
+          return st == "completed" || st == "failed" || st == "cancelled";
+        },
+        limit))
+        << s.dump();
+    return s;
+  }
+
+  double metric(const std::string& series) {
+    std::string text = metrics_->exposition();
+    size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+  }
+
+  std::string dir_;
+  std::string token_;
+  settings cfg_;
+  std::shared_ptr<metrics> metrics_;
+  std::unique_ptr<service> svc_;
+  std::unique_ptr<http::api> api_;
+};
+
+size_t prompts_of(const std::string& id) {
+  return find_probe_set(id)->prompts.size();
+}
+
+TEST_F(scan_test, vulnerable_target_yields_findings_results_reports_and_statistics) {
+  mock::mock_target mock({"vulnerable"});
+  std::string target = create_target(mock.url());
+  json s = create_scan({{"target_id", target},
+                        {"probes", {"prompt-injection", "system-prompt-leak"}},
+                        {"concurrency", 4}});
+  EXPECT_EQ(s["status"], "queued");
+  int64_t total =
+      static_cast<int64_t>(prompts_of("prompt-injection") + prompts_of("system-prompt-leak"));
+  EXPECT_EQ(s["progress"]["total"], total);
+  s = wait_end(s["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], total);
+  EXPECT_EQ(s["progress"]["errors"], 0);
+  EXPECT_EQ(s["summary"]["findings"], total);
+  EXPECT_EQ(s["summary"]["by_severity"]["high"], prompts_of("prompt-injection"));
+  EXPECT_EQ(s["summary"]["by_severity"]["medium"], prompts_of("system-prompt-leak"));
+  EXPECT_TRUE(s["started_at"].is_string() && s["finished_at"].is_string());
+  EXPECT_EQ(mock.stats().last_authorization, "Bearer target-secret");  // write-only headers sent
+
+  std::string id = s["id"];
+  json page = json::parse(
+      call("GET", "/api/v1/scans/" + id + "/results", "", {{"per_page", "5"}, {"page", "2"}}).body);
+  EXPECT_EQ(page["total"], total);
+  ASSERT_EQ(page["items"].size(), 5u);
+  EXPECT_EQ(page["items"][0]["seq"], 5);
+  EXPECT_EQ(page["items"][0]["vulnerable"], true);
+  EXPECT_TRUE(page["items"][0]["response"].get<std::string>().find("VUTF-CANARY") !=
+              std::string::npos);
+  json findings = json::parse(call("GET", "/api/v1/scans/" + id + "/findings").body);
+  EXPECT_EQ(findings["total"], total);
+
+  json report = json::parse(call("GET", "/api/v1/scans/" + id + "/report").body);
+  EXPECT_EQ(report["findings"].size(), static_cast<size_t>(total));
+  EXPECT_EQ(report["findings_by_probe"]["system-prompt-leak"], prompts_of("system-prompt-leak"));
+  auto csv = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "csv"}});
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  size_t rows = 0;
+  for (size_t at = csv.body.find("\r\n"); at != std::string::npos;
+       at = csv.body.find("\r\n", at + 2))
+    ++rows;
+  EXPECT_EQ(rows, static_cast<size_t>(total) + 1);  // the header and one row per finding
+  auto md = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "markdown"}});
+  EXPECT_NE(md.body.find("## Findings by probe set"), std::string::npos);
+
+  json stats = json::parse(call("GET", "/api/v1/stats/overview").body);
+  EXPECT_EQ(stats["targets"], 1);
+  EXPECT_EQ(stats["scans_by_status"]["completed"], 1);
+  EXPECT_EQ(stats["findings_by_severity"]["high"], prompts_of("prompt-injection"));
+  EXPECT_EQ(stats["findings_by_probe"]["prompt-injection"], prompts_of("prompt-injection"));
+  // Invalidated by writes: a second target shows at once.
+  create_target(mock.url());
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/stats/overview").body)["targets"], 2);
+  EXPECT_EQ(metric("scans_total{status=\"completed\"}"), 1);
+  EXPECT_EQ(metric("findings_total{severity=\"medium\"}"),
+            static_cast<double>(prompts_of("system-prompt-leak")));
+}
+
+TEST_F(scan_test, safe_target_has_no_findings_and_repeats_prompts_in_rounds) {
+  mock::mock_target mock({"safe"});
+  std::string target = create_target(mock.url());
+  json s = wait_end(create_scan({{"target_id", target},
+                                 {"probes", {"jailbreak", "harmful-content", "pii-leak"}},
+                                 {"max_prompts", 100}})["id"]);
+  EXPECT_EQ(s["status"], "completed");
+  EXPECT_EQ(s["progress"]["done"], 100);
+  EXPECT_EQ(s["summary"]["findings"], 0);
+  EXPECT_EQ(mock.stats().requests, 100);
+  json report =
+      json::parse(call("GET", "/api/v1/scans/" + s["id"].get<std::string>() + "/report").body);
+  EXPECT_TRUE(report["findings"].empty());
+}
+
+TEST_F(scan_test, http_json_targets_use_the_template_and_response_path) {
+  mock::mock_target mock({"vulnerable"});
+  std::string target = create_target(mock.url(), {{"kind", "http-json"},
+                                                  {"endpoint_url", mock.url() + "/generate"},
+                                                  {"request_template", {{"input", "{{prompt}}"}}},
+                                                  {"response_path", "result.text"}});
+  json s = wait_end(create_scan({{"target_id", target}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(s["status"], "completed");
+  EXPECT_EQ(s["summary"]["by_severity"]["critical"], prompts_of("pii-leak"));  // Luhn-valid card
+}
+
+TEST_F(scan_test, flaky_target_completes_through_retries) {
+  mock::mock_target mock({"flaky"});
+  std::string target = create_target(mock.url());
+  json s = wait_end(
+      create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"concurrency", 1}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["errors"], 0);
+  EXPECT_GT(metric("target_call_retries_total"), 0);
+  json results = json::parse(call("GET", "/api/v1/scans/" + s["id"].get<std::string>() + "/results",
+                                  "", {{"per_page", "100"}})
+                                 .body);
+  int retried = 0;
+  for (const auto& r : results["items"]) retried += r["attempts"].get<int>() > 1;
+  EXPECT_GT(retried, 0);
+}
+
+TEST_F(scan_test, down_and_unreachable_targets_fail_with_the_reason) {
+  mock::mock_target mock({"down"});
+  json down = wait_end(
+      create_scan({{"target_id", create_target(mock.url())}, {"probes", {"jailbreak"}}})["id"]);
+  EXPECT_EQ(down["status"], "failed");
+  EXPECT_NE(down["error"].get<std::string>().find("HTTP 503"), std::string::npos) << down.dump();
+
+  int closed = test::free_port();  // nothing listens there
+  json refused = wait_end(
+      create_scan({{"target_id", create_target("http://127.0.0.1:" + std::to_string(closed))},
+                   {"probes", {"jailbreak"}}})["id"]);
+  EXPECT_EQ(refused["status"], "failed");
+  EXPECT_NE(refused["error"].get<std::string>().find("could not connect"), std::string::npos)
+      << refused.dump();
+}
+
+TEST_F(scan_test, cancel_stops_sending_and_the_scan_ends_cancelled) {
+  mock::mock_target slow({"slow", 300});
+  std::string target = create_target(slow.url(), {{"max_concurrency", 2}});
+  json s = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 200}});
+  std::string id = s["id"];
+  ASSERT_TRUE(test::eventually([&] { return get_scan(id)["progress"]["done"] >= 2; }));
+  auto r = call("POST", "/api/v1/scans/" + id + "/cancel");
+  EXPECT_EQ(r.status, 202) << r.body;
+  auto cancelled_at = std::chrono::steady_clock::now();
+  json ended = wait_end(id, 2s);
+  EXPECT_EQ(ended["status"], "cancelled");
+  EXPECT_LT(std::chrono::steady_clock::now() - cancelled_at, 2s);
+  int64_t sent = slow.stats().requests;
+  // Let time pass by running a whole other scan; the cancelled one sends nothing meanwhile.
+  mock::mock_target quick({"safe"});
+  wait_end(
+      create_scan({{"target_id", create_target(quick.url())}, {"probes", {"jailbreak"}}})["id"]);
+  EXPECT_EQ(slow.stats().requests, sent);
+  EXPECT_LT(sent, 200);
+  json again = get_scan(id);
+  EXPECT_LT(again["progress"]["done"].get<int>(), 200);
+  EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel").status, 409);  // already ended
+}
+
+TEST_F(scan_test, concurrency_never_exceeds_the_targets_limit) {
+  mock::mock_target slow({"slow", 30});
+  std::string target = create_target(slow.url(), {{"max_concurrency", 2}});
+  json a = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"concurrency", 8}});
+  json b = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"concurrency", 8}});
+  EXPECT_EQ(wait_end(a["id"])["status"], "completed");
+  EXPECT_EQ(wait_end(b["id"])["status"], "completed");
+  EXPECT_LE(slow.stats().max_in_flight, 2);
+  EXPECT_EQ(slow.stats().max_in_flight, 2);  // and the limit was reached
+}
+
+TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
+  start({{"SCAN_WORKERS", "1"}});
+  mock::mock_target slow({"slow", 100});
+  std::string target = create_target(slow.url());
+  json first = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"concurrency", 1}});
+  json second = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"concurrency", 1}});
+  ASSERT_TRUE(test::eventually([&] { return get_scan(first["id"])["status"] == "running"; }));
+  EXPECT_EQ(get_scan(second["id"])["status"], "queued");
+  EXPECT_EQ(svc_->scans_running(), 1);
+  json listed = json::parse(call("GET", "/api/v1/scans", "", {{"status", "queued"}}).body);
+  EXPECT_EQ(listed["total"], 1);
+  EXPECT_EQ(wait_end(second["id"])["status"], "completed");
+}
+
+TEST_F(scan_test, webhook_is_signed_and_retried) {
+  mock::mock_target mock({"vulnerable"});
+  mock.fail_webhooks(1);
+  std::string target = create_target(mock.url());
+  json s = create_scan({{"target_id", target},
+                        {"probes", {"prompt-injection"}},
+                        {"webhook_url", mock.url() + "/webhook"}});
+  wait_end(s["id"]);
+  ASSERT_TRUE(test::eventually([&] { return !mock.webhooks().empty(); }, 15s));
+  auto hook = mock.webhooks().front();
+  EXPECT_EQ(hook.signature, "sha256=" + identity::hmac_sha256_hex(secret, hook.body));
+  json body = json::parse(hook.body);
+  EXPECT_EQ(body["event"], "scan.completed");
+  EXPECT_EQ(body["scan"]["id"], s["id"]);
+  EXPECT_EQ(body["scan"]["summary"]["findings"], prompts_of("prompt-injection"));
+  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"retried\"}"), 1);
+  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"delivered\"}"), 1);
+}
+
+TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
+  mock::mock_target mock({"safe"});
+  std::string target = create_target(mock.url());
+  auto ok = call("POST", "/api/v1/targets/" + target + "/test");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json check = json::parse(ok.body);
+  EXPECT_EQ(check["ok"], true);
+  EXPECT_EQ(check["status_code"], 200);
+  EXPECT_FALSE(check["sample"].get<std::string>().empty());
+
+  // Three failures (CIRCUIT_BREAKER_FAILURES) open the circuit...
+  mock.set_mode("down");
+  principal who = svc_->ask(authenticate{{token_, ""}, svc_->deadline()}).value;
+  for (int i = 0; i < 3; ++i) {
+    auto r = svc_->ask(target_test{who, target, svc_->deadline()});
+    ASSERT_TRUE(r.ok());
+    EXPECT_FALSE(r.value.ok);
+    EXPECT_EQ(r.value.status_code, 503);
+  }
+  EXPECT_EQ(svc_->circuit_state(target), "open");
+  EXPECT_EQ(metric("circuit_breaker_state{circuit=\"" + target + "\"}"), 1);
+  int64_t calls = mock.stats().requests;
+  auto refused = svc_->ask(target_test{who, target, svc_->deadline()});
+  EXPECT_NE(refused.value.error.find("circuit open"), std::string::npos) << refused.value.error;
+  EXPECT_EQ(mock.stats().requests, calls);  // refused without calling
+  // ...and after CIRCUIT_BREAKER_RESET one trial goes through; its success closes it.
+  mock.set_mode("safe");
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        return svc_->ask(target_test{who, target, svc_->deadline()}).value.ok;
+      },
+      5s));
+  EXPECT_EQ(svc_->circuit_state(target), "closed");
+  EXPECT_EQ(metric("circuit_breaker_transitions_total{to=\"half_open\"}"), 1);
+  EXPECT_EQ(metric("circuit_breaker_state{circuit=\"" + target + "\"}"), 0);
+
+  auto unknown = call("POST", "/api/v1/targets/" + make_uuid() + "/test");
+  EXPECT_EQ(unknown.status, 404);
+}
+
+TEST_F(scan_test, bad_requests_get_clear_errors) {
+  mock::mock_target mock({"safe"});
+  std::string target = create_target(mock.url());
+  auto field_of = [](const api_response& r) {
+    return json::parse(r.body)["errors"][0]["field"].get<std::string>();
+  };
+  auto r = call("POST", "/api/v1/scans",
+                json{{"target_id", target}, {"probes", {"jailbreak"}}, {"extra", 1}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(field_of(r), "extra");
+  r = call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"nope"}}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(field_of(r), "probes");
+  r = call("POST", "/api/v1/scans",
+           json{{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 1001}}.dump());
+  EXPECT_EQ(field_of(r), "max_prompts");  // SCAN_MAX_PROMPTS is 1000 by default
+  r = call("POST", "/api/v1/scans",
+           json{{"target_id", make_uuid()}, {"probes", {"jailbreak"}}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(field_of(r), "target_id");
+  r = call("POST", "/api/v1/scans", "{\"probes\": [");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(call("GET", "/api/v1/scans/not-a-uuid").status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/scans", "", {{"status", "done"}}).status, 422);
+
+  // Someone else's target cannot be scanned; someone else's scan does not exist.
+  std::string other = login("other");
+  r = call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"jailbreak"}}}.dump(),
+           {}, other);
+  EXPECT_EQ(field_of(r), "target_id");
+  json mine = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}});
+  std::string id = mine["id"];
+  EXPECT_EQ(call("GET", "/api/v1/scans/" + id, "", {}, other).status, 404);
+  EXPECT_EQ(call("GET", "/api/v1/scans/" + id + "/report", "", {}, other).status, 404);
+  EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel", "", {}, other).status, 404);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/scans", "", {}, other).body)["total"], 0);
+  EXPECT_EQ(call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "pdf"}}).status, 422);
+  wait_end(id);
+}
+
+TEST_F(scan_test, target_without_timeout_gets_target_default_timeout) {
+  start({{"TARGET_DEFAULT_TIMEOUT", "17"}});
+  mock::mock_target mock({"safe"});
+  std::string id = create_target(mock.url());
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body)["timeout_seconds"], 17);
+}
+
+}  // namespace
+}  // namespace vutf
