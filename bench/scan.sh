@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The scan benchmark of docs/performance.md: one scan of 1 000 prompts against the mock target
+# (safe mode, zero latency) at several `concurrency` values, reporting prompts per second; then
+# /live (W1) and GET /targets/{id} (W3) with wrk while a long scan runs, against the same
+# requests with no scan, to show scans do not starve the API. PostgreSQL as in production;
+# everything on 127.0.0.1. Writes its table between the scan-bench markers of
+# docs/performance.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+DURATION="${DURATION:-10}"
+scripts/install-deps.sh --bench
+BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh >/dev/null
+bin="$root/build-release/violentutf-api"
+mock="$root/build-release/vutf-mock-target"
+source scripts/services.sh
+work=$(mktemp -d /tmp/vutf-scan-bench.XXXXXX)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  services_stop
+  rm -rf "$work"
+}
+trap cleanup EXIT
+services_start >/dev/null
+
+mock_port=$(free_port)
+"$mock" --mode safe --port "$mock_port" > "$work/mock.out" &
+pids+=($!)
+port=$(free_port)
+env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
+  RATE_LIMIT_ENABLED=false SCAN_MAX_PROMPTS=100000 DATABASE_URL="$VUTF_TEST_PG_URL" \
+  REDIS_URL="$VUTF_TEST_REDIS_URL" "$bin" > "$work/service.out" 2> "$work/service.err" &
+svc=$!
+pids+=($svc)
+for _ in $(seq 200); do grep -q listening "$work/service.out" 2>/dev/null && break; sleep 0.05; done
+url="http://127.0.0.1:$port"
+TOKEN=$(VUTF_URL=$url scripts/demo-token.sh)
+auth=(-H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json')
+field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+target=$(curl -s "${auth[@]}" "$url/api/v1/targets" -d "{\"name\":\"mock\",\"kind\":\"openai-chat\",\
+\"endpoint_url\":\"http://127.0.0.1:$mock_port/v1\",\"max_concurrency\":64}" | field 'd["id"]')
+
+# scan PROMPTS CONCURRENCY -> prints the scan id
+scan() {
+  curl -s "${auth[@]}" "$url/api/v1/scans" -d "{\"target_id\":\"$target\",\
+\"probes\":[\"prompt-injection\",\"jailbreak\",\"system-prompt-leak\",\"pii-leak\",\"harmful-content\"],\
+\"max_prompts\":$1,\"concurrency\":$2}" | field 'd["id"]'
+}
+wait_scan() {
+  while true; do
+    s=$(curl -s "${auth[@]}" "$url/api/v1/scans/$1")
+    case $(field 'd["status"]' <<<"$s") in completed | failed | cancelled) echo "$s"; return ;; esac
+    sleep 0.1
+  done
+}
+rows=()
+for c in 1 4 16 64; do
+  s=$(wait_scan "$(scan 1000 "$c")")
+  rate=$(field '"%.0f" % (d["progress"]["done"] / max(0.001, (__import__("datetime").datetime.fromisoformat(d["finished_at"][:-1]) - __import__("datetime").datetime.fromisoformat(d["started_at"][:-1])).total_seconds()))' <<<"$s")
+  rows+=("| 1 000 prompts, concurrency $c | $rate prompts/s | $(field 'd["status"]' <<<"$s"), errors $(field 'd["progress"]["errors"]' <<<"$s") |")
+done
+
+wrk_rps() {  # URL [HEADER] -> requests per second and p99
+  local out
+  out=$(wrk -t2 -c64 -d"${DURATION}s" --latency ${2:+-H "$2"} "$1")
+  echo "$(grep 'Requests/sec' <<<"$out" | awk '{printf "%.0f", $2}') req/s, p99 $(grep ' 99%' <<<"$out" | awk '{print $2}')"
+}
+w1_idle=$(wrk_rps "$url/api/v1/live")
+w3_idle=$(wrk_rps "$url/api/v1/targets/$target" "Authorization: Bearer $TOKEN")
+long=$(scan 100000 16)
+sleep 1
+w1_busy=$(wrk_rps "$url/api/v1/live")
+w3_busy=$(wrk_rps "$url/api/v1/targets/$target" "Authorization: Bearer $TOKEN")
+done_during=$(curl -s "${auth[@]}" "$url/api/v1/scans/$long" | field 'd["progress"]["done"]')
+curl -s -o /dev/null "${auth[@]}" -X POST "$url/api/v1/scans/$long/cancel"
+rows+=("| W1 /live, no scan / during a scan | $w1_idle | $w1_busy |")
+rows+=("| W3 GET /targets/{id}, no scan / during a scan | $w3_idle | $w3_busy |")
+rows+=("| prompts the long scan sent during both runs | $done_during | |")
+
+table="| scan benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)) | result | |
+|---|---|---|
+$(printf '%s\n' "${rows[@]}")"
+echo "$table"
+python3 - "$table" <<'PY'
+import re, sys
+path = "docs/performance.md"
+doc = open(path).read()
+block = "<!-- scan-bench:start -->\n" + sys.argv[1] + "\n<!-- scan-bench:end -->"
+if "<!-- scan-bench:start -->" in doc:
+    doc = re.sub(r"<!-- scan-bench:start -->.*?<!-- scan-bench:end -->", lambda m: block, doc, flags=re.S)
+else:
+    doc += "\n## Scans (bench/scan.sh)\n\n" + block + "\n"
+open(path, "w").write(doc)
+PY
