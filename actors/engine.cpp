@@ -401,20 +401,24 @@ void claim_more(engine_pointer self, const runner_env& env) {
   });
 }
 
-// Puts the scans of dead instances back in the queue (or fails those interrupted too often).
+// Puts the scans of dead instances back in the queue (or fails those interrupted too often),
+// then claims.
 void sweep(engine_pointer self, const runner_env& env) {
   db_call call{"scan_orphans", storage::access::write,
                [max = env.cfg.max_claims](storage::session& s) -> std::any {
                  return storage::recover_orphans(s, now_ms(), max);
                },
                db_deadline()};
+  // Then claims: one engine statement at a time, so its housekeeping holds one connection.
   self->request(env.pool, caf::infinite, std::move(call)).then([=](db_result& r) {
-    if (r.error) return;
-    auto [requeued, failed] = std::any_cast<std::pair<int64_t, int64_t>>(r.value);
-    if (requeued + failed == 0) return;
-    log::warning("recovered scans of a stopped instance",
-                 {{"requeued", std::to_string(requeued)}, {"failed", std::to_string(failed)}});
-    caf::anon_send(env.cache, cache_bump{{stats_scope}});
+    if (!r.error) {
+      auto [requeued, failed] = std::any_cast<std::pair<int64_t, int64_t>>(r.value);
+      if (requeued + failed > 0) {
+        log::warning("recovered scans of a stopped instance",
+                     {{"requeued", std::to_string(requeued)}, {"failed", std::to_string(failed)}});
+        caf::anon_send(env.cache, cache_bump{{stats_scope}});
+      }
+    }
     claim_more(self, env);
   });
 }
@@ -435,7 +439,6 @@ engine_actor::behavior_type engine(engine_pointer self, runner_env env) {
       [=](tick_atom) {
         if (self->state.stopped) return;
         sweep(self, env);
-        claim_more(self, env);
         self->delayed_send(self, env.cfg.heartbeat, tick_atom::value);
       },
       [=](kick_atom) { claim_more(self, env); },

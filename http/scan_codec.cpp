@@ -168,24 +168,25 @@ std::string scan_json(const scan& s) {
   return w.take();
 }
 
-std::string scan_page_json(const scan_page& p) {
+namespace {
+template <class T, class Write>
+std::string page_json(const page_of<T>& p, Write write) {
   json_writer w;
   w.begin_object().key("items").begin_array();
-  for (const auto& s : p.items) write_scan(w, s);
+  for (const auto& item : p.items) write(w, item);
   w.end_array();
   write_page_fields(w, p.page, p.per_page, p.total);
   w.end_object();
   return w.take();
 }
+}  // namespace
+
+std::string scan_page_json(const scan_page& p) {
+  return page_json(p, write_scan);
+}
 
 std::string result_page_json(const result_page& p) {
-  json_writer w;
-  w.begin_object().key("items").begin_array();
-  for (const auto& r : p.items) write_result(w, r);
-  w.end_array();
-  write_page_fields(w, p.page, p.per_page, p.total);
-  w.end_object();
-  return w.take();
+  return page_json(p, write_result);
 }
 
 std::string target_check_json(const target_check& c) {
