@@ -439,7 +439,8 @@ engine_actor::behavior_type engine(engine_pointer self, runner_env env) {
       [=](tick_atom) {
         if (self->state.stopped) return;
         sweep(self, env);
-        self->delayed_send(self, env.cfg.heartbeat, tick_atom::value);
+        // New scans arrive with a kick; the sweep only has to notice dead instances.
+        self->delayed_send(self, env.cfg.lease, tick_atom::value);
       },
       [=](kick_atom) { claim_more(self, env); },
       [=](cancel_atom, const std::string& id) {
