@@ -20,8 +20,6 @@ constexpr auto tick_interval = std::chrono::milliseconds(50);
 
 // ---- connection actor: one blocking connection on a thread of its own ----
 
-using db_connection_actor = caf::typed_actor<caf::replies_to<db_call>::with<db_result>>;
-
 struct connection_state {
   std::unique_ptr<storage::connection> conn;
   static inline const char* name = "db_connection";
@@ -295,6 +293,11 @@ db_pool_actor::behavior_type db_pool(pool_pointer self, db_pool_config cfg,
 db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg,
                             std::shared_ptr<metrics> m) {
   return sys.spawn(db_pool, std::move(cfg), std::move(m));
+}
+
+db_connection_actor spawn_db_connection(caf::actor_system& sys, db_pool_config cfg,
+                                        std::shared_ptr<metrics> m) {
+  return sys.spawn<caf::detached>(db_connection, std::move(cfg), std::move(m));
 }
 
 }  // namespace vutf

@@ -21,6 +21,9 @@ using db_pool_actor = caf::typed_actor<
     caf::replies_to<status_atom>::with<pool_status>,  // the pool's figures now
     caf::reacts_to<tick_atom>>;  // internal: expire waiters and deadlines, recycle idle overflow
 
+// One blocking connection on a thread of its own: each pooled connection is one of these.
+using db_connection_actor = caf::typed_actor<caf::replies_to<db_call>::with<db_result>>;
+
 struct db_pool_config {
   storage::database_url url;
   storage::connect_options connect;
@@ -31,5 +34,10 @@ struct db_pool_config {
 };
 
 db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg, std::shared_ptr<metrics> m);
+
+// A connection outside the pool, for background work (the scan engine's queue housekeeping) that
+// must neither wait behind requests for a pooled connection nor take one from them.
+db_connection_actor spawn_db_connection(caf::actor_system& sys, db_pool_config cfg,
+                                        std::shared_ptr<metrics> m);
 
 }  // namespace vutf

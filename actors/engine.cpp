@@ -95,9 +95,11 @@ webhook_actor::behavior_type webhooks(webhook_actor::pointer self, webhook_confi
 
 // ---- runners ----
 
-struct runner_env {
+// What the engine and its runners share.
+struct engine_env {
   engine_config cfg;
-  db_pool_actor pool;
+  db_pool_actor pool;          // runners' reads and result writes: request-like load
+  db_connection_actor keeper;  // the engine's queue housekeeping, on a connection of its own
   cache_actor cache;
   gateway_actor gateway;
   webhook_actor webhooks;
@@ -129,12 +131,12 @@ clock::time_point db_deadline() {
   return clock::now() + std::chrono::seconds(10);
 }
 
-void pump(runner_pointer self, const runner_env& env);
+void pump(runner_pointer self, const engine_env& env);
 
 // Writes the last batch (and the final status when there is one), announces the end, quits.
 // A write that fails is tried again each second for a while; after that the lease lapses and
 // another sweep resumes the scan, so nothing answered is lost to a brief database outage.
-void finish(runner_pointer self, const runner_env& env) {
+void finish(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
   if (st.flushing) return;  // the write in flight calls back here when it is done
   st.flushing = true;
@@ -177,7 +179,7 @@ void finish(runner_pointer self, const runner_env& env) {
 }
 
 // Stops sending; `status` ends the scan (nullopt: it was cancelled or claimed elsewhere).
-void stop(runner_pointer self, const runner_env& env, std::optional<std::string> status,
+void stop(runner_pointer self, const engine_env& env, std::optional<std::string> status,
           std::optional<std::string> error = std::nullopt) {
   auto& st = self->state;
   st.stopping = true;
@@ -186,7 +188,7 @@ void stop(runner_pointer self, const runner_env& env, std::optional<std::string>
 }
 
 // Writes the waiting results under the runner's claim; a lost claim stops the runner.
-void flush(runner_pointer self, const runner_env& env) {
+void flush(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
   if (st.flushing || st.batch.empty() || st.stopping) return;
   st.flushing = true;
@@ -240,7 +242,7 @@ scan_result judge(const runner_state& st, int64_t seq, const outbound_reply& r, 
   return x;
 }
 
-void send_prompt(runner_pointer self, const runner_env& env, int64_t seq, int64_t attempt) {
+void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
   auto& st = self->state;
   target_call c{st.t.id, st.t.kind, st.t.max_concurrency,
                 target_request(st.t, *st.plan->at(seq).prompt)};
@@ -275,7 +277,7 @@ void send_prompt(runner_pointer self, const runner_env& env, int64_t seq, int64_
 }
 
 // Sends prompts while the scan's concurrency allows; ends the scan once all are answered.
-void pump(runner_pointer self, const runner_env& env) {
+void pump(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
   while (!st.stopping && st.in_flight < st.s.concurrency && st.next < st.s.total) {
     int64_t seq = st.next++;
@@ -293,7 +295,7 @@ void pump(runner_pointer self, const runner_env& env) {
   stop(self, env, "completed");
 }
 
-void renew(runner_pointer self, const runner_env& env) {
+void renew(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
   db_call call{
       "scan_renew", storage::access::write,
@@ -306,7 +308,7 @@ void renew(runner_pointer self, const runner_env& env) {
   });
 }
 
-caf::behavior runner(runner_pointer self, runner_env env, scan s) {
+caf::behavior runner(runner_pointer self, engine_env env, scan s) {
   auto& st = self->state;
   st.s = std::move(s);
   st.done = st.s.done;
@@ -359,7 +361,8 @@ caf::behavior runner(runner_pointer self, runner_env env, scan s) {
 
 struct engine_state {
   int64_t running = 0;
-  bool claiming = false;
+  bool busy = false;   // a housekeeping round is in flight
+  bool again = false;  // ... and another was asked for meanwhile
   bool stopped = false;
   std::unordered_map<std::string, caf::actor> runners;  // by scan id
   std::unordered_map<caf::actor_addr, std::string> scan_of;
@@ -368,62 +371,71 @@ struct engine_state {
 
 using engine_pointer = engine_actor::stateful_pointer<engine_state>;
 
-// Claims queued scans until SCAN_WORKERS run here or the queue is empty.
-void claim_more(engine_pointer self, const runner_env& env) {
+// What one housekeeping round found: scans of dead instances put back (or failed), scans claimed.
+struct housekeeping {
+  std::pair<int64_t, int64_t> recovered;  // requeued, failed
+  std::vector<scan> claimed;
+};
+
+void start_runner(engine_pointer self, const engine_env& env, scan claimed) {
   auto& st = self->state;
-  if (st.stopped || st.claiming || st.running >= env.cfg.workers) return;
-  st.claiming = true;
-  db_call call{"scan_claim", storage::access::write,
-               [instance = env.cfg.instance_id,
-                lease = env.cfg.lease.count()](storage::session& s) -> std::any {
-                 int64_t now = now_ms();
-                 return storage::claim_scan(s, instance, now, now + lease);
-               },
-               db_deadline()};
-  self->request(env.pool, caf::infinite, std::move(call)).then([=](db_result& r) {
+  log::info("scan started", {{"scan_id", claimed.id},
+                             {"claim", std::to_string(claimed.claim)},
+                             {"total", std::to_string(claimed.total)}});
+  std::string id = claimed.id;
+  auto a = self->spawn(runner, env, std::move(claimed));
+  self->monitor(a);
+  st.runners[id] = a;
+  st.scan_of[a.address()] = id;
+  ++st.running;
+  env.m->scans_running.Set(static_cast<double>(st.running));
+}
+
+// Puts the scans of dead instances back in the queue (failing those interrupted too often), then
+// claims queued scans for the free workers. One round at a time; a request for another round
+// while one runs (a kick, a runner ending) is kept and served right after it.
+void housekeep(engine_pointer self, const engine_env& env) {
+  auto& st = self->state;
+  if (st.stopped) return;
+  if (st.busy) {
+    st.again = true;
+    return;
+  }
+  st.busy = true;
+  db_call call{
+      "scan_housekeeping", storage::access::write,
+      [cfg = env.cfg, free = env.cfg.workers - st.running](storage::session& s) -> std::any {
+        int64_t now = now_ms();
+        housekeeping h;
+        h.recovered = storage::recover_orphans(s, now, cfg.max_claims);
+        for (int64_t i = 0; i < free; ++i) {
+          auto claimed = storage::claim_scan(s, cfg.instance_id, now, now + cfg.lease.count());
+          if (!claimed) break;
+          h.claimed.push_back(std::move(*claimed));
+        }
+        return h;
+      },
+      db_deadline()};
+  self->request(env.keeper, caf::infinite, std::move(call)).then([=](db_result& r) {
     auto& st = self->state;
-    st.claiming = false;
+    st.busy = false;
     if (r.error || st.stopped) return;
-    auto claimed = std::any_cast<std::optional<scan>>(std::move(r.value));
-    if (!claimed) return;
-    log::info("scan started", {{"scan_id", claimed->id},
-                               {"claim", std::to_string(claimed->claim)},
-                               {"total", std::to_string(claimed->total)}});
-    std::string id = claimed->id;
-    auto a = self->spawn(runner, env, std::move(*claimed));
-    self->monitor(a);
-    st.runners[id] = a;
-    st.scan_of[a.address()] = id;
-    ++st.running;
-    env.m->scans_running.Set(static_cast<double>(st.running));
-    caf::anon_send(env.cache, cache_bump{{stats_scope}});
-    claim_more(self, env);
-  });
-}
-
-// Puts the scans of dead instances back in the queue (or fails those interrupted too often),
-// then claims.
-void sweep(engine_pointer self, const runner_env& env) {
-  db_call call{"scan_orphans", storage::access::write,
-               [max = env.cfg.max_claims](storage::session& s) -> std::any {
-                 return storage::recover_orphans(s, now_ms(), max);
-               },
-               db_deadline()};
-  // Then claims: one engine statement at a time, so its housekeeping holds one connection.
-  self->request(env.pool, caf::infinite, std::move(call)).then([=](db_result& r) {
-    if (!r.error) {
-      auto [requeued, failed] = std::any_cast<std::pair<int64_t, int64_t>>(r.value);
-      if (requeued + failed > 0) {
-        log::warning("recovered scans of a stopped instance",
-                     {{"requeued", std::to_string(requeued)}, {"failed", std::to_string(failed)}});
-        caf::anon_send(env.cache, cache_bump{{stats_scope}});
-      }
+    auto h = std::any_cast<housekeeping>(std::move(r.value));
+    auto [requeued, failed] = h.recovered;
+    if (requeued + failed > 0)
+      log::warning("recovered scans of a stopped instance",
+                   {{"requeued", std::to_string(requeued)}, {"failed", std::to_string(failed)}});
+    for (auto& claimed : h.claimed) start_runner(self, env, std::move(claimed));
+    if (requeued + failed > 0 || !h.claimed.empty())
+      caf::anon_send(env.cache, cache_bump{{stats_scope}});
+    if (st.again) {
+      st.again = false;
+      housekeep(self, env);
     }
-    claim_more(self, env);
   });
 }
 
-engine_actor::behavior_type engine(engine_pointer self, runner_env env) {
+engine_actor::behavior_type engine(engine_pointer self, engine_env env) {
   self->set_down_handler([=](caf::down_msg& dm) {
     auto& st = self->state;
     auto it = st.scan_of.find(dm.source);
@@ -432,17 +444,18 @@ engine_actor::behavior_type engine(engine_pointer self, runner_env env) {
     st.scan_of.erase(it);
     --st.running;
     env.m->scans_running.Set(static_cast<double>(st.running));
-    claim_more(self, env);
+    housekeep(self, env);
   });
+  self->link_to(env.keeper);  // the keeper's connection closes with the engine
   self->send(self, tick_atom::value);
   return {
       [=](tick_atom) {
         if (self->state.stopped) return;
-        sweep(self, env);
-        // New scans arrive with a kick; the sweep only has to notice dead instances.
-        self->delayed_send(self, env.cfg.lease, tick_atom::value);
+        // Also claims what other instances queued: their kicks do not reach this one.
+        housekeep(self, env);
+        self->delayed_send(self, env.cfg.heartbeat, tick_atom::value);
       },
-      [=](kick_atom) { claim_more(self, env); },
+      [=](kick_atom) { housekeep(self, env); },
       [=](cancel_atom, const std::string& id) {
         auto it = self->state.runners.find(id);
         if (it != self->state.runners.end()) caf::anon_send(it->second, cancel_atom::value);
@@ -458,7 +471,7 @@ engine_actor::behavior_type engine(engine_pointer self, runner_env env) {
                        return storage::release_scans(s, instance);
                      },
                      db_deadline()};
-        self->request(env.pool, caf::infinite, std::move(call)).then([=](db_result& r) mutable {
+        self->request(env.keeper, caf::infinite, std::move(call)).then([=](db_result& r) mutable {
           rp.deliver(!r.error);
         });
         return rp;
@@ -474,10 +487,11 @@ webhook_actor spawn_webhooks(caf::actor_system& sys, webhook_config cfg, gateway
 }
 
 engine_actor spawn_engine(caf::actor_system& sys, engine_config cfg, db_pool_actor pool,
-                          cache_actor cache, gateway_actor gateway, webhook_actor webhooks,
-                          std::shared_ptr<metrics> m) {
-  return sys.spawn(engine, runner_env{std::move(cfg), std::move(pool), std::move(cache),
-                                      std::move(gateway), std::move(webhooks), std::move(m)});
+                          db_connection_actor keeper, cache_actor cache, gateway_actor gateway,
+                          webhook_actor webhooks, std::shared_ptr<metrics> m) {
+  return sys.spawn(engine,
+                   engine_env{std::move(cfg), std::move(pool), std::move(keeper), std::move(cache),
+                              std::move(gateway), std::move(webhooks), std::move(m)});
 }
 
 }  // namespace vutf

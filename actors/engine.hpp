@@ -30,7 +30,7 @@ using engine_actor =
 struct engine_config {
   std::string instance_id;  // names this instance's claims
   int64_t workers = 4;      // SCAN_WORKERS
-  // Lease renewal and cancel check of each runner, and the orphan sweep.
+  // Lease renewal and cancel check of each runner; the engine's sweep and claim round.
   std::chrono::milliseconds heartbeat{1000};
   // A running scan whose lease was not renewed this long is an orphan (its instance died).
   std::chrono::milliseconds lease{5000};
@@ -51,9 +51,11 @@ struct webhook_config {
 webhook_actor spawn_webhooks(caf::actor_system& sys, webhook_config cfg, gateway_actor gateway,
                              std::shared_ptr<metrics> m);
 
+// `keeper` is the engine's own connection (spawn_db_connection): claims, sweeps and releases
+// run there, so the queue's housekeeping never competes with requests for the pool.
 engine_actor spawn_engine(caf::actor_system& sys, engine_config cfg, db_pool_actor pool,
-                          cache_actor cache, gateway_actor gateway, webhook_actor webhooks,
-                          std::shared_ptr<metrics> m);
+                          db_connection_actor keeper, cache_actor cache, gateway_actor gateway,
+                          webhook_actor webhooks, std::shared_ptr<metrics> m);
 
 // The body POSTed to a scan's webhook_url when it ends.
 std::string webhook_body(const scan& s);

@@ -218,7 +218,8 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   engine_config engine_cfg;
   engine_cfg.instance_id = instance_name();
   engine_cfg.workers = s.scan_workers;
-  i.engine = spawn_engine(i.sys, engine_cfg, i.pool, i.cache, i.gateway, i.webhooks, i.m);
+  i.engine = spawn_engine(i.sys, engine_cfg, i.pool, spawn_db_connection(i.sys, pool_cfg, i.m),
+                          i.cache, i.gateway, i.webhooks, i.m);
   i.scans = spawn_scans(i.sys, scans_config{s.scan_max_prompts, std::chrono::seconds(s.cache_ttl)},
                         i.pool, i.cache, i.engine, i.gateway, i.webhooks);
   log::info("service started",
