@@ -104,7 +104,6 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
   self->state.pool = pool;
   self->state.m = m;
   self->delayed_send(self, cfg.interval, tick_atom::value);
-  auto relay = [](auto rp) { return [rp](auto r) mutable { rp.deliver(r); }; };
   return {
       [=](audit_record& r) {
         auto& q = self->state.queue;
@@ -130,16 +129,14 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
         if (refuse(l.who, rp)) return rp;
         db_call call{"audit_list", storage::access::read,
                      [q = l.query](storage::session& s) -> std::any {
-                       audit_page page;
-                       page.page = q.page;
-                       page.per_page = q.per_page;
-                       page.total = storage::count_audit(s, q);
-                       if ((q.page - 1) * q.per_page < page.total)
-                         page.items = storage::list_audit(s, q);
-                       return result<audit_page>{{}, std::move(page)};
+                       return result<audit_page>{
+                           {},
+                           read_page<audit_record>(
+                               q.page, q.per_page, [&] { return storage::count_audit(s, q); },
+                               [&] { return storage::list_audit(s, q); })};
                      },
                      l.deadline};
-        p.template run<audit_page>(std::move(call), rp, "", relay(rp));
+        p.template relay<audit_page>(std::move(call), rp);
         return rp;
       },
       [=](audit_get& g) {
@@ -153,7 +150,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
                        return result<audit_record>{{}, *a};
                      },
                      g.deadline};
-        p.template run<audit_record>(std::move(call), rp, "", relay(rp));
+        p.template relay<audit_record>(std::move(call), rp);
         return rp;
       },
       [=](audit_stats_get& g) {
@@ -190,7 +187,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
                   {}, storage::audit_after(s, x.since_ms, x.until_ms, x.after_ts, x.after_id, 500)};
             },
             x.deadline};
-        p.template run<std::vector<audit_record>>(std::move(call), rp, "", relay(rp));
+        p.template relay<std::vector<audit_record>>(std::move(call), rp);
         return rp;
       },
   };

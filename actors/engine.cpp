@@ -58,10 +58,13 @@ target_call webhook_call(const std::string& url, const std::string& body, const 
 
 namespace {
 
-std::chrono::milliseconds jittered(std::chrono::milliseconds base) {
+// The pause before try number `attempt` + 1: base, 2x, 4x... plus up to a quarter of jitter, so
+// the retries of many prompts do not arrive together.
+std::chrono::milliseconds backoff(std::chrono::milliseconds base, int64_t attempt) {
   thread_local std::mt19937 rng{std::random_device{}()};
-  std::uniform_int_distribution<int64_t> extra(0, base.count() / 4);
-  return base + std::chrono::milliseconds(extra(rng));
+  auto pause = base * (int64_t{1} << std::min<int64_t>(attempt - 1, 20));
+  std::uniform_int_distribution<int64_t> extra(0, pause.count() / 4);
+  return pause + std::chrono::milliseconds(extra(rng));
 }
 
 // ---- webhooks ----
@@ -87,7 +90,7 @@ webhook_actor::behavior_type webhooks(webhook_actor::pointer self, webhook_confi
               m->webhook_delivery("retried");
               webhook_delivery next = d;
               ++next.attempt;
-              self->delayed_send(self, jittered(cfg.retry_base * (1 << (d.attempt - 1))), next);
+              self->delayed_send(self, backoff(cfg.retry_base, d.attempt), next);
             });
       },
   };
@@ -113,7 +116,7 @@ struct runner_state {
   std::vector<bool> answered;  // by plan position: already stored by an earlier claim
   int64_t next = 0;            // the next plan position to consider
   int64_t in_flight = 0;       // prompts sent (or waiting for a retry) without a result yet
-  int64_t done = 0, errors = 0;
+  int64_t errors = 0;          // calls that failed, this claim and earlier ones
   std::string last_error;
   std::vector<scan_result> batch;  // results not written yet
   bool flushing = false;           // a write is in flight
@@ -256,7 +259,7 @@ void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_
     if (r.retryable() && attempt < env.cfg.max_attempts) {
       env.m->target_retries.Increment();
       auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
-                                        : jittered(env.cfg.retry_base * (1 << (attempt - 1)));
+                                        : backoff(env.cfg.retry_base, attempt);
       self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq,
                          attempt + 1);
       return;
@@ -266,7 +269,6 @@ void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_
       ++st.errors;
       st.last_error = *x.error;
     }
-    ++st.done;
     --st.in_flight;
     env.m->prompts_sent.Increment();
     if (x.vulnerable) env.m->findings(x.severity, 1);
@@ -311,7 +313,6 @@ void renew(runner_pointer self, const engine_env& env) {
 caf::behavior runner(runner_pointer self, engine_env env, scan s) {
   auto& st = self->state;
   st.s = std::move(s);
-  st.done = st.s.done;
   st.errors = st.s.errors;
   st.plan = std::make_unique<scan_plan>(st.s.probes);
   st.answered.assign(static_cast<size_t>(st.s.total), false);

@@ -12,7 +12,6 @@ using claim_result = result<std::optional<stored_response>>;
 idempotency_actor::behavior_type idempotency(idempotency_actor::pointer self, db_pool_actor pool,
                                              std::chrono::hours retention) {
   plumbing<idempotency_actor::pointer> p{self, std::move(pool), {}, {}};
-  auto relay = [](auto rp) { return [rp](auto r) mutable { rp.deliver(r); }; };
   return {
       [=](idempotency_claim& c) {
         auto rp = self->make_response_promise<claim_result>();
@@ -26,30 +25,26 @@ idempotency_actor::behavior_type idempotency(idempotency_actor::pointer self, db
                                                           now_ms(), expires)};
                      },
                      c.deadline};
-        p.template run<std::optional<stored_response>>(std::move(call), rp, "", relay(rp));
+        p.template relay<std::optional<stored_response>>(std::move(call), rp);
         return rp;
       },
       [=](idempotency_save& v) {
-        auto rp = self->make_response_promise<result<nothing>>();
         db_call call{"idempotency_store", storage::access::write,
                      [v](storage::session& s) -> std::any {
                        storage::store_idempotent_response(s, v.caller, v.key, v.response);
                        return result<nothing>{};
                      },
                      v.deadline};
-        p.template run<nothing>(std::move(call), rp, "", relay(rp));
-        return rp;
+        return p.template answer<nothing>(std::move(call));
       },
       [=](idempotency_release& r) {
-        auto rp = self->make_response_promise<result<nothing>>();
         db_call call{"idempotency_release", storage::access::write,
                      [r](storage::session& s) -> std::any {
                        storage::release_idempotency_key(s, r.caller, r.key);
                        return result<nothing>{};
                      },
                      r.deadline};
-        p.template run<nothing>(std::move(call), rp, "", relay(rp));
-        return rp;
+        return p.template answer<nothing>(std::move(call));
       },
   };
 }

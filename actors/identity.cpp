@@ -159,9 +159,8 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                                  return result<user>{{}, u};
                                },
                                r.deadline};
-                  p.template run<user>(std::move(call), rp,
-                                       "The username or email is already registered.",
-                                       [rp](result<user> out) mutable { rp.deliver(out); });
+                  p.template relay<user>(std::move(call), rp,
+                                         "The username or email is already registered.");
                 },
                 p.on_error(rp));
         return rp;
@@ -307,7 +306,6 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
         return p.template write<nothing>(std::move(call), {session_scope(l.who.session_id)}, "");
       },
       [=](user_me& m) {
-        auto rp = self->make_response_promise<result<user>>();
         db_call call{"user_get", storage::access::read,
                      [id = m.who.user_id](storage::session& s) -> std::any {
                        auto u = storage::find_user(s, id);
@@ -316,21 +314,16 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                        return result<user>{{}, *u};
                      },
                      m.deadline};
-        p.template run<user>(std::move(call), rp, "",
-                             [rp](result<user> r) mutable { rp.deliver(r); });
-        return rp;
+        return p.template answer<user>(std::move(call));
       },
       [=](session_list& l) {
-        auto rp = self->make_response_promise<result<std::vector<session_record>>>();
         db_call call{"sessions_of_user", storage::access::read,
                      [id = l.who.user_id](storage::session& s) -> std::any {
                        return result<std::vector<session_record>>{
                            {}, storage::live_sessions(s, id, now_ms())};
                      },
                      l.deadline};
-        p.template run<std::vector<session_record>>(std::move(call), rp, "",
-                                                    [rp](auto r) mutable { rp.deliver(r); });
-        return rp;
+        return p.template answer<std::vector<session_record>>(std::move(call));
       },
       [=](session_revoke& r) {
         db_call call{"session_revoke", storage::access::write,
@@ -379,8 +372,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                        return result<user>{{}, next};
                      },
                      u.deadline};
-        p.template run<user>(std::move(call), rp, "The email is already registered.",
-                             [rp](result<user> r) mutable { rp.deliver(r); });
+        p.template relay<user>(std::move(call), rp, "The email is already registered.");
         return rp;
       },
       [=](password_change& c) {
@@ -453,16 +445,14 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
         if (!l.who.is_admin()) return forbid(rp);
         db_call call{"user_list", storage::access::read,
                      [q = l.query](storage::session& s) -> std::any {
-                       user_page page;
-                       page.page = q.page;
-                       page.per_page = q.per_page;
-                       page.total = storage::count_users(s, q);
-                       if ((q.page - 1) * q.per_page < page.total)
-                         page.items = storage::list_users(s, q);
-                       return result<user_page>{{}, std::move(page)};
+                       return result<user_page>{
+                           {},
+                           read_page<user>(
+                               q.page, q.per_page, [&] { return storage::count_users(s, q); },
+                               [&] { return storage::list_users(s, q); })};
                      },
                      l.deadline};
-        p.template run<user_page>(std::move(call), rp, "", [rp](auto r) mutable { rp.deliver(r); });
+        p.template relay<user_page>(std::move(call), rp);
         return rp;
       },
       [=](user_get& g) {
@@ -475,7 +465,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                        return result<user>{{}, *u};
                      },
                      g.deadline};
-        p.template run<user>(std::move(call), rp, "", [rp](auto r) mutable { rp.deliver(r); });
+        p.template relay<user>(std::move(call), rp);
         return rp;
       },
       [=](user_update& u) {
@@ -550,15 +540,12 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
                                                  "An API key with this name already exists.");
       },
       [=](api_key_list& l) {
-        auto rp = self->make_response_promise<result<std::vector<api_key>>>();
         db_call call{"api_key_list", storage::access::read,
                      [id = l.who.user_id](storage::session& s) -> std::any {
                        return result<std::vector<api_key>>{{}, storage::list_api_keys(s, id)};
                      },
                      l.deadline};
-        p.template run<std::vector<api_key>>(std::move(call), rp, "",
-                                             [rp](auto r) mutable { rp.deliver(r); });
-        return rp;
+        return p.template answer<std::vector<api_key>>(std::move(call));
       },
       [=](api_key_revoke& r) {
         auto rp = self->make_response_promise<result<nothing>>();

@@ -49,6 +49,22 @@ struct plumbing {
             on_error(rp));
   }
 
+  // Runs `call` and answers its result on `rp` as it is.
+  template <class T>
+  void relay(db_call call, caf::typed_response_promise<result<T>> rp,
+             std::string conflict_detail = "") const {
+    run<T>(std::move(call), rp, std::move(conflict_detail),
+           [rp](result<T> r) mutable { rp.deliver(std::move(r)); });
+  }
+
+  // The whole of a handler that only runs `call`: answers with its result.
+  template <class T>
+  caf::typed_response_promise<result<T>> answer(db_call call) const {
+    auto rp = self->template make_response_promise<result<T>>();
+    relay<T>(std::move(call), rp);
+    return rp;
+  }
+
   // Looks (scope, suffix) up and hands the entry to `next`; a failing cache is a miss.
   template <class T, class Next>
   void lookup(const std::string& scope, const std::string& suffix,

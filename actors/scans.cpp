@@ -67,34 +67,27 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         return rp;
       },
       [=](scan_get& g) {
-        auto rp = self->make_response_promise<result<scan>>();
         db_call call{"scan_get", storage::access::read,
                      [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
                        auto found = storage::find_scan(s, id, owner);
                        return found ? result<scan>{{}, *found} : scan_not_found<scan>();
                      },
                      g.deadline};
-        p.run<scan>(std::move(call), rp, "", [rp](result<scan> r) mutable { rp.deliver(r); });
-        return rp;
+        return p.answer<scan>(std::move(call));
       },
       [=](scan_list& l) {
-        auto rp = self->make_response_promise<result<scan_page>>();
         scan_query q = l.query;
         q.owner_id = owner_scope(l.who);
         db_call call{"scan_list", storage::access::read,
                      [q](storage::session& s) -> std::any {
-                       scan_page page;
-                       page.page = q.page;
-                       page.per_page = q.per_page;
-                       page.total = storage::count_scans(s, q);
-                       if ((q.page - 1) * q.per_page < page.total)
-                         page.items = storage::list_scans(s, q);
-                       return result<scan_page>{{}, std::move(page)};
+                       return result<scan_page>{
+                           {},
+                           read_page<scan>(
+                               q.page, q.per_page, [&] { return storage::count_scans(s, q); },
+                               [&] { return storage::list_scans(s, q); })};
                      },
                      l.deadline};
-        p.run<scan_page>(std::move(call), rp, "",
-                         [rp](result<scan_page> r) mutable { rp.deliver(std::move(r)); });
-        return rp;
+        return p.answer<scan_page>(std::move(call));
       },
       [=](scan_cancel& c) {
         auto rp = self->make_response_promise<result<scan>>();
@@ -126,28 +119,22 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         return rp;
       },
       [=](scan_results_get& g) {
-        auto rp = self->make_response_promise<result<result_page>>();
-        db_call call{"scan_results_page", storage::access::read,
-                     [g, owner = owner_scope(g.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_scan(s, g.id, owner);
-                       if (!found) return scan_not_found<result_page>();
-                       result_page page;
-                       page.page = g.page;
-                       page.per_page = g.per_page;
-                       // The counters move with the rows in one transaction: no COUNT(*).
-                       page.total = g.findings_only ? found->findings.total() : found->done;
-                       if ((g.page - 1) * g.per_page < page.total)
-                         page.items =
-                             storage::list_results(s, g.id, g.findings_only, g.page, g.per_page);
-                       return result<result_page>{{}, std::move(page)};
-                     },
-                     g.deadline};
-        p.run<result_page>(std::move(call), rp, "",
-                           [rp](result<result_page> r) mutable { rp.deliver(std::move(r)); });
-        return rp;
+        db_call call{
+            "scan_results_page", storage::access::read,
+            [g, owner = owner_scope(g.who)](storage::session& s) -> std::any {
+              auto found = storage::find_scan(s, g.id, owner);
+              if (!found) return scan_not_found<result_page>();
+              // The counters move with the rows in one transaction: no COUNT(*).
+              auto count = [&] { return g.findings_only ? found->findings.total() : found->done; };
+              return result<result_page>{{}, read_page<scan_result>(g.page, g.per_page, count, [&] {
+                                           return storage::list_results(s, g.id, g.findings_only,
+                                                                        g.page, g.per_page);
+                                         })};
+            },
+            g.deadline};
+        return p.answer<result_page>(std::move(call));
       },
       [=](scan_report_get& g) {
-        auto rp = self->make_response_promise<result<scan_report>>();
         db_call call{"scan_report", storage::access::read,
                      [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
                        auto found = storage::find_scan(s, id, owner);
@@ -159,13 +146,10 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                        return result<scan_report>{{}, std::move(report)};
                      },
                      g.deadline};
-        p.run<scan_report>(std::move(call), rp, "",
-                           [rp](result<scan_report> r) mutable { rp.deliver(std::move(r)); });
-        return rp;
+        return p.answer<scan_report>(std::move(call));
       },
       [=](scan_results_after& a) {
         using rows = std::vector<scan_result>;
-        auto rp = self->make_response_promise<result<rows>>();
         db_call call{"scan_results_after", storage::access::read,
                      [a, owner = owner_scope(a.who)](storage::session& s) -> std::any {
                        if (!storage::find_scan(s, a.id, owner)) return scan_not_found<rows>();
@@ -174,9 +158,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                            storage::results_after(s, a.id, a.findings_only, a.after_seq, a.limit)};
                      },
                      a.deadline};
-        p.run<rows>(std::move(call), rp, "",
-                    [rp](result<rows> r) mutable { rp.deliver(std::move(r)); });
-        return rp;
+        return p.answer<rows>(std::move(call));
       },
       [=](stats_get& g) {
         std::string owner = owner_scope(g.who);

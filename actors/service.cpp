@@ -154,13 +154,19 @@ struct service::impl {
     return *mine;
   }
 
+  // Sends `xs` to `h` and waits for the reply; `fallback` when the actor could not answer.
+  template <class T, class Handle, class... Ts>
+  T query(const Handle& h, T fallback, Ts&&... xs) {
+    caller()
+        ->request(h, caf::infinite, std::forward<Ts>(xs)...)
+        .receive([&](T& r) { fallback = std::move(r); }, [](caf::error&) {});
+    return fallback;
+  }
+
   template <class R, class Handle, class Msg>
   R ask(const Handle& h, Msg&& msg) {
-    R out = R::fail(errc::internal_error, "An internal error occurred.");
-    caller()
-        ->request(h, caf::infinite, std::forward<Msg>(msg))
-        .receive([&](R& r) { out = std::move(r); }, [](caf::error&) {});
-    return out;
+    return query(h, R::fail(errc::internal_error, "An internal error occurred."),
+                 std::forward<Msg>(msg));
   }
 
   const targets_actor& next_targets() { return targets[next_target++ % targets.size()]; }
@@ -232,16 +238,11 @@ service::~service() {
   auto& i = *impl_;
   // Running scans go back to the queue, so a restart (or another instance) resumes them now
   // rather than after their leases lapse.
-  i.caller()
-      ->request(i.engine, caf::infinite, flush_atom::value)
-      .receive([](bool) {}, [](caf::error&) {});
+  i.query(i.engine, false, flush_atom::value);
   // Every accepted audit record is written before the pools close (bounded by the writes'
   // own deadlines if the database is gone).
-  bool flushed = false;
-  i.caller()
-      ->request(i.audit, caf::infinite, flush_atom::value)
-      .receive([&](bool done) { flushed = done; }, [](caf::error&) {});
-  if (!flushed) log::error("audit records could not be written before stopping");
+  if (!i.query(i.audit, false, flush_atom::value))
+    log::error("audit records could not be written before stopping");
   {
     std::lock_guard<std::mutex> lock(i.callers_mutex);
     i.callers.clear();
@@ -307,19 +308,11 @@ result<stats_overview> service::ask(stats_get msg) {
 }
 
 std::string service::circuit_state(const std::string& circuit) {
-  std::string out = "unknown";
-  impl_->caller()
-      ->request(impl_->gateway, caf::infinite, status_atom::value, circuit)
-      .receive([&](std::string& s) { out = s; }, [](caf::error&) {});
-  return out;
+  return impl_->query(impl_->gateway, std::string("unknown"), status_atom::value, circuit);
 }
 
 int64_t service::scans_running() {
-  int64_t out = -1;
-  impl_->caller()
-      ->request(impl_->engine, caf::infinite, status_atom::value)
-      .receive([&](int64_t n) { out = n; }, [](caf::error&) {});
-  return out;
+  return impl_->query(impl_->engine, int64_t{-1}, status_atom::value);
 }
 
 result<user> service::ask(user_register msg) {
@@ -408,27 +401,16 @@ result<std::vector<audit_record>> service::ask(audit_export_page msg) {
 }
 
 rate_count service::ask(rate_hit msg) {
-  rate_count out;  // a cache that cannot answer counts nothing: the caller fails open
-  impl_->caller()
-      ->request(impl_->cache, caf::infinite, std::move(msg))
-      .receive([&](rate_count& c) { out = c; }, [](caf::error&) {});
-  return out;
+  // A cache that cannot answer counts nothing: the caller fails open.
+  return impl_->query(impl_->cache, rate_count{}, std::move(msg));
 }
 
 pool_status service::database_pool() {
-  pool_status out;
-  impl_->caller()
-      ->request(impl_->pool, caf::infinite, status_atom::value)
-      .receive([&](pool_status& s) { out = s; }, [](caf::error&) {});
-  return out;
+  return impl_->query(impl_->pool, pool_status{}, status_atom::value);
 }
 
 cache_status service::cache_pool() {
-  cache_status out;
-  impl_->caller()
-      ->request(impl_->cache, caf::infinite, status_atom::value)
-      .receive([&](cache_status& s) { out = s; }, [](caf::error&) {});
-  return out;
+  return impl_->query(impl_->cache, cache_status{}, status_atom::value);
 }
 
 health_snapshot service::health() const {
@@ -436,11 +418,7 @@ health_snapshot service::health() const {
 }
 
 health_snapshot service::probe() {
-  health_snapshot out = impl_->board->read();
-  impl_->caller()
-      ->request(impl_->health, caf::infinite, probe_atom::value)
-      .receive([&](health_snapshot& s) { out = s; }, [](caf::error&) {});
-  return out;
+  return impl_->query(impl_->health, impl_->board->read(), probe_atom::value);
 }
 
 int64_t service::scheduler_threads() const {

@@ -117,13 +117,12 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
             if (count_entry.value) known = std::stoll(*count_entry.value);
             db_call call{"target_list", storage::access::read,
                          [q, known](storage::session& s) -> std::any {
-                           target_page page;
-                           page.page = q.page;
-                           page.per_page = q.per_page;
-                           page.total = known ? *known : storage::count_targets(s, q);
-                           if ((q.page - 1) * q.per_page < page.total)
-                             page.items = storage::list_targets(s, q);
-                           return result<target_page>{{}, std::move(page)};
+                           return result<target_page>{
+                               {},
+                               read_page<target>(
+                                   q.page, q.per_page,
+                                   [&] { return known ? *known : storage::count_targets(s, q); },
+                                   [&] { return storage::list_targets(s, q); })};
                          },
                          l.deadline};
             p.run<target_page>(std::move(call), rp, "", [=](result<target_page> r) mutable {

@@ -135,6 +135,23 @@ api_response with_etag(api_response r, int64_t version) {
   return r;
 }
 
+// A streamed body: `head`, then page after page rendered by `next` (which appends a page to
+// `out` and says whether more may follow, or nullopt when it failed), then `tail()` after the
+// last. Nothing is held but the page in hand.
+using page_source = std::function<std::optional<bool>(std::string& out)>;
+std::function<bool(std::string&)> paged_stream(std::string head, page_source next,
+                                               std::function<std::string()> tail) {
+  auto pending = std::make_shared<std::string>(std::move(head));
+  return [pending, next, tail](std::string& chunk) {
+    chunk = std::move(*pending);
+    pending->clear();
+    auto more = next(chunk);
+    if (!more) return false;
+    if (!*more) chunk += tail();
+    return *more;
+  };
+}
+
 api_response no_content(const nothing&) {
   return json_response(204, "");
 }
@@ -1163,37 +1180,27 @@ api_response api::export_audit(const context& c) const {
   auto first = svc_.ask(audit_export_page{who.value, since, until, -1, "", c.deadline});
   if (!first.ok()) return problem(*first.error, c);
   bool csv = format == "csv";
-  struct cursor {
-    std::vector<audit_record> page;
-    bool header = true;
-    bool done = false;
-  };
-  auto state = std::make_shared<cursor>();
-  state->page = std::move(first.value);
   api_response r;
   r.content_type = csv ? "text/csv; charset=utf-8" : "application/x-ndjson";
   r.headers.emplace_back("Content-Disposition", std::string("attachment; filename=\"audit.") +
                                                     (csv ? "csv" : "ndjson") + "\"");
+  auto page = std::make_shared<std::vector<audit_record>>(std::move(first.value));
   service& svc = svc_;
   principal admin = who.value;
   int64_t timeout = cfg_.request_timeout;
-  r.stream = [state, csv, &svc, admin, since, until, timeout](std::string& chunk) {
-    chunk.clear();
-    if (state->header && csv) chunk += audit_csv_header();
-    state->header = false;
-    if (state->done) return !chunk.empty();
-    for (const auto& a : state->page) chunk += csv ? audit_csv_line(a) : audit_json(a) + "\n";
-    if (state->page.size() < 500) {
-      state->done = true;
-    } else {
-      const audit_record& last = state->page.back();
-      auto next = svc.ask(audit_export_page{admin, since, until, last.timestamp_ms, last.id,
-                                            clock::now() + std::chrono::seconds(timeout)});
-      if (!next.ok()) return false;  // cut short: the client sees an unterminated stream
-      state->page = std::move(next.value);
-    }
-    return true;
-  };
+  r.stream = paged_stream(
+      csv ? audit_csv_header() : "",
+      [page, csv, &svc, admin, since, until, timeout](std::string& out) -> std::optional<bool> {
+        for (const auto& a : *page) out += csv ? audit_csv_line(a) : audit_json(a) + "\n";
+        if (page->size() < 500) return false;
+        const audit_record& last = page->back();
+        auto next = svc.ask(audit_export_page{admin, since, until, last.timestamp_ms, last.id,
+                                              clock::now() + std::chrono::seconds(timeout)});
+        if (!next.ok()) return std::nullopt;
+        *page = std::move(next.value);
+        return true;
+      },
+      [] { return std::string(); });
   return r;
 }
 
@@ -1343,38 +1350,31 @@ api_response api::scan_report(const context& c) const {
   auto head = svc_.ask(scan_report_get{who.value, id.value, c.deadline});
   if (!head.ok()) return problem(*head.error, c);
   struct cursor {
-    std::string pending;
-    int64_t after = -1;
-    bool first = true;
-    bool done = false;
+    int64_t after = -1;  // the seq of the last finding sent
+    bool any = false;
   };
   auto state = std::make_shared<cursor>();
-  state->pending = report_head(format, head.value);
   api_response r;
   r.content_type = report_content_type(format);
   service& svc = svc_;
-  principal caller_principal = who.value;
+  principal asker = who.value;
   std::string scan_id = id.value;
   int64_t timeout = cfg_.request_timeout;
-  r.stream = [state, format, &svc, caller_principal, scan_id, timeout](std::string& chunk) {
-    chunk = std::move(state->pending);
-    state->pending.clear();
-    if (state->done) return !chunk.empty();
-    constexpr int64_t page = 500;
-    auto next = svc.ask(scan_results_after{caller_principal, scan_id, true, state->after, page,
-                                           clock::now() + std::chrono::seconds(timeout)});
-    if (!next.ok()) return false;  // cut short: the client sees an unterminated stream
-    chunk += report_findings(format, next.value, state->first);
-    if (!next.value.empty()) {
-      state->first = false;
-      state->after = next.value.back().seq;
-    }
-    if (static_cast<int64_t>(next.value.size()) < page) {
-      state->done = true;
-      chunk += report_tail(format, !state->first);
-    }
-    return true;
-  };
+  r.stream = paged_stream(
+      report_head(format, head.value),
+      [state, format, &svc, asker, scan_id, timeout](std::string& out) -> std::optional<bool> {
+        constexpr int64_t page = 500;
+        auto next = svc.ask(scan_results_after{asker, scan_id, true, state->after, page,
+                                               clock::now() + std::chrono::seconds(timeout)});
+        if (!next.ok()) return std::nullopt;
+        out += report_findings(format, next.value, !state->any);
+        if (!next.value.empty()) {
+          state->any = true;
+          state->after = next.value.back().seq;
+        }
+        return static_cast<int64_t>(next.value.size()) == page;
+      },
+      [state, format] { return report_tail(format, state->any); });
   return r;
 }
 

@@ -141,15 +141,8 @@ void write_key(json_writer& w, const api_key& k, const std::string& key) {
   for (const auto& s : k.scopes) w.value(s);
   w.end_array();
   w.key("created_at").value(format_timestamp(k.created_at_ms));
-  auto stamp = [&](const char* name, const std::optional<int64_t>& ms) {
-    if (ms) {
-      w.key(name).value(format_timestamp(*ms));
-    } else {
-      w.key(name).null();
-    }
-  };
-  stamp("expires_at", k.expires_at_ms);
-  stamp("last_used_at", k.last_used_at_ms);
+  w.key("expires_at").timestamp(k.expires_at_ms);
+  w.key("last_used_at").timestamp(k.last_used_at_ms);
   w.end_object();
 }
 
@@ -287,11 +280,7 @@ std::string user_json(const user& u) {
   w.end_array();
   w.key("created_at").value(format_timestamp(u.created_at_ms));
   w.key("updated_at").value(format_timestamp(u.updated_at_ms));
-  if (u.last_login_at_ms) {
-    w.key("last_login_at").value(format_timestamp(*u.last_login_at_ms));
-  } else {
-    w.key("last_login_at").null();
-  }
+  w.key("last_login_at").timestamp(u.last_login_at_ms);
   w.key("version").value(u.version);
   w.end_object();
   return w.take();

@@ -1,6 +1,7 @@
 #include "http/json_writer.hpp"
 
 #include "config/json_escape.hpp"
+#include "config/time.hpp"
 
 namespace vutf::http {
 
@@ -61,6 +62,10 @@ json_writer& json_writer::null() {
   separate();
   out_ += "null";
   return *this;
+}
+
+json_writer& json_writer::timestamp(const std::optional<int64_t>& ms) {
+  return ms ? value(format_timestamp(*ms)) : null();
 }
 
 json_writer& json_writer::boolean(bool b) {

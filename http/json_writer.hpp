@@ -20,6 +20,8 @@ class json_writer {
   json_writer& value(int64_t n);
   json_writer& null();
   json_writer& boolean(bool b);
+  // RFC 3339 UTC with milliseconds; null when absent.
+  json_writer& timestamp(const std::optional<int64_t>& ms);
   json_writer& raw(const std::string& json);  // already valid JSON text
   std::string take() { return std::move(out_); }
 

@@ -58,15 +58,6 @@ result<scan_request> parse_scan_create(const std::string& body) {
 
 namespace {
 
-void write_time(json_writer& w, const char* key, const std::optional<int64_t>& ms) {
-  w.key(key);
-  if (ms) {
-    w.value(format_timestamp(*ms));
-  } else {
-    w.null();
-  }
-}
-
 void write_severities(json_writer& w, const severity_counts& f) {
   w.begin_object();
   w.key("low").value(f.low);
@@ -97,8 +88,8 @@ void write_scan(json_writer& w, const scan& s) {
   write_severities(w, s.findings);
   w.end_object();
   w.key("created_at").value(format_timestamp(s.created_at_ms));
-  write_time(w, "started_at", s.started_at_ms);
-  write_time(w, "finished_at", s.finished_at_ms);
+  w.key("started_at").timestamp(s.started_at_ms);
+  w.key("finished_at").timestamp(s.finished_at_ms);
   w.key("error").value(s.error);
   w.end_object();
 }
@@ -108,20 +99,10 @@ void write_result(json_writer& w, const scan_result& r) {
   w.key("seq").value(r.seq);
   w.key("probe").value(r.probe);
   w.key("prompt").value(r.prompt);
-  w.key("response");
-  if (r.error) {
-    w.null();
-  } else {
-    w.value(r.response);
-  }
+  w.key("response").value(r.error ? std::nullopt : std::optional(r.response));
   w.key("detector").value(r.detector);
   w.key("vulnerable").boolean(r.vulnerable);
-  w.key("severity");
-  if (r.vulnerable) {
-    w.value(r.severity);
-  } else {
-    w.null();
-  }
+  w.key("severity").value(r.vulnerable ? std::optional(r.severity) : std::nullopt);
   w.key("evidence").value(r.evidence.empty() ? std::nullopt : std::optional(r.evidence));
   w.key("latency_ms").value(r.latency_ms);
   w.key("attempts").value(r.attempts);
