@@ -135,23 +135,6 @@ api_response with_etag(api_response r, int64_t version) {
   return r;
 }
 
-// A streamed body: `head`, then page after page rendered by `next` (which appends a page to
-// `out` and says whether more may follow, or nullopt when it failed), then `tail()` after the
-// last. Nothing is held but the page in hand.
-using page_source = std::function<std::optional<bool>(std::string& out)>;
-std::function<bool(std::string&)> paged_stream(std::string head, page_source next,
-                                               std::function<std::string()> tail) {
-  auto pending = std::make_shared<std::string>(std::move(head));
-  return [pending, next, tail](std::string& chunk) {
-    chunk = std::move(*pending);
-    pending->clear();
-    auto more = next(chunk);
-    if (!more) return false;
-    if (!*more) chunk += tail();
-    return *more;
-  };
-}
-
 api_response no_content(const nothing&) {
   return json_response(204, "");
 }
@@ -1387,6 +1370,24 @@ api_response api::stats(const context& c) const {
         return with(stats_get{who, {}});
       },
       [](const stats_overview& s) { return json_response(200, stats_json(s)); });
+}
+
+}  // namespace vutf::http
+
+namespace vutf::http {
+
+std::function<stream_step(std::string&)> paged_stream(std::string head, page_source next,
+                                                      std::function<std::string()> tail) {
+  auto pending = std::make_shared<std::string>(std::move(head));
+  return [pending, next, tail](std::string& chunk) {
+    chunk = std::move(*pending);
+    pending->clear();
+    auto more = next(chunk);
+    if (!more) return stream_step::failed;
+    if (*more) return stream_step::more;
+    chunk += tail();
+    return stream_step::last;
+  };
 }
 
 }  // namespace vutf::http

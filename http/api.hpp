@@ -36,6 +36,11 @@ struct api_request {
   std::optional<std::string> header(const std::string& name) const;
 };
 
+// What one call of a streamed body produced: more chunks follow, this chunk was the last, or the
+// body failed midway (the connection is then closed without the final chunk, so the client can
+// tell the body is incomplete instead of taking a truncated export for a whole one).
+enum class stream_step { more, last, failed };
+
 struct api_response {
   int status = 200;
   std::string body;
@@ -43,8 +48,8 @@ struct api_response {
   header_list headers;
   std::string route = "unmatched";  // the route pattern, for metrics and logs
   bool close_connection = false;    // the request body was left unread
-  // A streamed body instead of `body`: each call fills the next chunk; false when done.
-  std::function<bool(std::string& chunk)> stream;
+  // A streamed body instead of `body`: each call fills the next chunk.
+  std::function<stream_step(std::string& chunk)> stream;
 };
 
 class api {
@@ -159,6 +164,13 @@ class api {
   std::vector<std::string> allowed_origins_;  // exact origins from ALLOWED_ORIGINS
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
+
+// A streamed body: `head`, then page after page rendered by `next` (which appends a page to
+// `out` and says whether more may follow, or nullopt when it failed), then `tail()` after the
+// last. Nothing is held but the page in hand.
+using page_source = std::function<std::optional<bool>(std::string& out)>;
+std::function<stream_step(std::string&)> paged_stream(std::string head, page_source next,
+                                                      std::function<std::string()> tail);
 
 // X-Request-ID from the client if it is 1-128 characters of [A-Za-z0-9._-], else a new UUID.
 std::string request_id_for(const std::optional<std::string>& given);

@@ -256,9 +256,11 @@ void apply(const api_response& r, httplib::Response& res) {
     auto stream = r.stream;
     res.set_chunked_content_provider(r.content_type, [stream](size_t, httplib::DataSink& sink) {
       std::string chunk;
-      bool more = stream(chunk);
+      stream_step step = stream(chunk);
       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
-      if (!more) sink.done();
+      // Failed: no final chunk, so the client sees the body cut short.
+      if (step == stream_step::failed) return false;
+      if (step == stream_step::last) sink.done();
       return true;
     });
   } else if (!r.body.empty()) {

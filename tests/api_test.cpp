@@ -703,8 +703,35 @@ TEST_F(api_test, failed_attempts_are_not_kept_and_secrets_are_never_replayed) {
 
 std::string drain(const api_response& r) {
   std::string all, chunk;
-  while (r.stream(chunk)) all += chunk;
-  return all + chunk;
+  http::stream_step step;
+  do {
+    step = r.stream(chunk);
+    EXPECT_NE(step, http::stream_step::failed);
+    all += chunk;
+  } while (step == http::stream_step::more);
+  return all;
+}
+
+TEST(paged_stream, head_pages_then_tail_and_failure_is_reported) {
+  int pages = 0;
+  auto three = http::paged_stream(
+      "head|",
+      [&](std::string& out) -> std::optional<bool> {
+        out += "page" + std::to_string(++pages) + "|";
+        return pages < 3;
+      },
+      [] { return std::string("tail"); });
+  std::string chunk;
+  EXPECT_EQ(three(chunk), http::stream_step::more);
+  EXPECT_EQ(chunk, "head|page1|");
+  EXPECT_EQ(three(chunk), http::stream_step::more);
+  EXPECT_EQ(chunk, "page2|");
+  EXPECT_EQ(three(chunk), http::stream_step::last);
+  EXPECT_EQ(chunk, "page3|tail");
+  auto broken = http::paged_stream(
+      "head", [](std::string&) -> std::optional<bool> { return std::nullopt; },
+      [] { return std::string("tail"); });
+  EXPECT_EQ(broken(chunk), http::stream_step::failed);
 }
 
 TEST_F(api_test, state_changes_and_auth_events_are_audited_for_admins) {
