@@ -301,8 +301,8 @@ api_response api::handle(const api_request& req) const {
   }
   if (t.matched && t.matched->action) {
     audit_record a;
-    a.id = make_uuid();
     a.timestamp_ms = now_ms();
+    a.id = make_time_ordered_uuid(a.timestamp_ms);  // same-millisecond records keep their order
     a.request_id = request_id;
     a.actor_type = t.who ? t.who->kind : "anonymous";
     a.actor_id = t.who ? (t.who->kind == "api_key" ? t.who->key_id : t.who->user_id) : "";

@@ -125,6 +125,20 @@ TEST(uuid, made_ids_are_lowercase_v4) {
   EXPECT_FALSE(is_uuid("../etc/passwd"));
 }
 
+TEST(uuid, time_ordered_ids_sort_in_creation_order_within_a_millisecond) {
+  std::string previous = make_time_ordered_uuid(1000);
+  for (int i = 0; i < 5000; ++i) {  // more than the 4096 sequence values of one millisecond
+    std::string id = make_time_ordered_uuid(1000);
+    ASSERT_TRUE(is_uuid(id)) << id;
+    EXPECT_EQ(id[14], '7');
+    ASSERT_LT(previous, id);
+    previous = id;
+  }
+  std::string later = make_time_ordered_uuid(5000);
+  EXPECT_LT(previous, later);
+  EXPECT_LT(later, make_time_ordered_uuid(4));  // a clock that steps back never reorders
+}
+
 TEST(urls, every_database_url_form_selects_its_database) {
   using storage::database_url;
   auto pg = storage::parse_database_url("postgresql+asyncpg://u:p@h:5/db");
