@@ -94,8 +94,10 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
       [=](cache_bump& b) -> bool {
         return guarded(self, *m,
                        [&] {
+                         std::vector<std::string> keys;
                          for (const auto& scope : b.scopes)
-                           self->state.backend->incr("global:" + scope + ":version", 1);
+                           keys.push_back("global:" + scope + ":version");
+                         self->state.backend->bump(keys);
                          return true;
                        })
             .has_value();

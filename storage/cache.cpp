@@ -69,6 +69,18 @@ class redis_cache : public cache_backend {
     if (r->type != REDIS_REPLY_INTEGER) throw cache_error("INCR: unexpected reply");
     return r->integer;
   }
+  void bump(const std::vector<std::string>& keys) override {
+    if (keys.size() == 1) {
+      command({"INCR", keys.front()});
+      return;
+    }
+    static const std::string script =
+        "for _, k in ipairs(KEYS) do redis.call('INCR', k) end return #KEYS";
+    std::vector<std::string> args = {"EVAL", script, std::to_string(keys.size())};
+    args.insert(args.end(), keys.begin(), keys.end());
+    command(args);
+  }
+
   void ping() override { command({"PING"}); }
 
   int64_t hit(const std::string& key, std::chrono::seconds window) override {
@@ -128,7 +140,7 @@ class redis_cache : public cache_backend {
     if (url_.db != 0) raw({"SELECT", std::to_string(url_.db)});
   }
 
-  reply_ptr raw(std::initializer_list<std::string> args) {
+  reply_ptr raw(const std::vector<std::string>& args) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     for (const auto& a : args) {
@@ -147,7 +159,7 @@ class redis_cache : public cache_backend {
     return p;
   }
 
-  reply_ptr command(std::initializer_list<std::string> args) {
+  reply_ptr command(const std::vector<std::string>& args) {
     if (!ctx_) connect();
     return raw(args);
   }
@@ -216,6 +228,10 @@ std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(
   auto text = get(version_key);
   int64_t version = text ? std::stoll(*text) : incr(version_key, initial);
   return {version, get(prefix + std::to_string(version) + ":" + suffix)};
+}
+
+void memory_cache::bump(const std::vector<std::string>& keys) {
+  for (const auto& k : keys) incr(k, 1);
 }
 
 int64_t memory_cache::incr(const std::string& key, int64_t by) {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace vutf::storage {
 
@@ -26,6 +27,8 @@ class cache_backend {
   virtual void del(const std::string& key) = 0;
   // Atomically adds `by` to an integer key (created at 0) and returns the new value.
   virtual int64_t incr(const std::string& key, int64_t by) = 0;
+  // Adds 1 to every key (each created at 0); one round trip on Redis however many keys.
+  virtual void bump(const std::vector<std::string>& keys) = 0;
   virtual void ping() = 0;
   // In one step: the version under `version_key` (set to `initial` when missing) and the value
   // under `prefix` + version + ":" + `suffix`. One round trip on Redis.
@@ -59,6 +62,7 @@ class memory_cache : public cache_backend {
   void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   void del(const std::string& key) override;
   int64_t incr(const std::string& key, int64_t by) override;
+  void bump(const std::vector<std::string>& keys) override;
   void ping() override {}
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,

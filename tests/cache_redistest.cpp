@@ -32,6 +32,18 @@ class cache_redistest : public ::testing::Test {
   std::shared_ptr<metrics> metrics_ = std::make_shared<metrics>();
 };
 
+TEST(redis_backend, bump_adds_one_to_every_key_at_once) {
+  auto cache = storage::make_redis_cache(
+      storage::parse_redis_url(test::required_env("VUTF_TEST_REDIS_URL")), std::chrono::seconds(1));
+  std::string a = "bump-test:" + make_uuid(), b = "bump-test:" + make_uuid();
+  cache->incr(a, 41);
+  cache->bump({a, b});
+  EXPECT_EQ(cache->get(a), "42");
+  EXPECT_EQ(cache->get(b), "1");
+  cache->bump({b});
+  EXPECT_EQ(cache->get(b), "2");
+}
+
 TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   std::string url = test::required_env("VUTF_TEST_REDIS_URL");
   auto svc = start(url, {{"REDIS_MAX_CONNECTIONS", "3"}});

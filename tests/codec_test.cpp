@@ -183,6 +183,9 @@ TEST(memory_cache, ttl_lru_bound_and_counters) {
   EXPECT_FALSE(c.get("huge")) << "larger than the whole cache";
   EXPECT_EQ(c.incr("n", 5), 5);
   EXPECT_EQ(c.incr("n", 1), 6);
+  c.bump({"n", "fresh"});
+  EXPECT_EQ(c.get("n"), "7");
+  EXPECT_EQ(c.get("fresh"), "1");
   auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k");
   EXPECT_EQ(version, 1000);
   EXPECT_FALSE(value);
