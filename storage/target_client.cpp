@@ -140,12 +140,9 @@ outbound_reply http_caller::send(const outbound_call& call) {
   auto start = std::chrono::steady_clock::now();
   std::string origin = url_origin(call.url);
   std::string key = origin + "|" + std::to_string(call.timeout.count());
+  if (clients_.size() >= 16 && !clients_.count(key)) clients_.clear();  // few origins per worker
   auto& slot = clients_[key];
   if (!slot) {
-    if (clients_.size() > 16) {  // a worker serves few origins; forget the others
-      clients_.clear();
-      return send(call);
-    }
     slot = std::make_unique<client_slot>(origin);
     auto& c = slot->client;
     c.set_connection_timeout(std::min<time_t>(call.timeout.count(), 10), 0);
