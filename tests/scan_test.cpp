@@ -366,6 +366,38 @@ TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
   EXPECT_EQ(unknown.status, 404);
 }
 
+TEST_F(scan_test, https_targets_are_called_with_certificate_verification) {
+  // A self-signed certificate for 127.0.0.1, trusted below through SSL_CERT_FILE (part of
+  // OpenSSL's default verify paths, which the target client uses, as for public CAs).
+  std::string cert = dir_ + "/cert.pem", key = dir_ + "/key.pem";
+  std::string make =
+      "openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 "
+      "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " 2>/dev/null";
+  ASSERT_EQ(std::system(make.c_str()), 0);
+  mock::options o;
+  o.mode = "vulnerable";
+  o.cert_file = cert;
+  o.key_file = key;
+  mock::mock_target tls(o);
+  ASSERT_EQ(tls.url().rfind("https://", 0), 0u);
+  std::string target = create_target(tls.url());
+
+  json untrusted = json::parse(call("POST", "/api/v1/targets/" + target + "/test").body);
+  EXPECT_EQ(untrusted["ok"], false);
+  EXPECT_NE(untrusted["error"].get<std::string>().find("TLS"), std::string::npos) << untrusted;
+  EXPECT_EQ(tls.stats().requests, 0);  // nothing was sent over an unverified connection
+
+  setenv("SSL_CERT_FILE", cert.c_str(), 1);
+  json trusted = json::parse(call("POST", "/api/v1/targets/" + target + "/test").body);
+  EXPECT_EQ(trusted["ok"], true) << trusted;
+  json s = wait_end(create_scan({{"target_id", target}, {"probes", {"prompt-injection"}}})["id"]);
+  unsetenv("SSL_CERT_FILE");
+  EXPECT_EQ(s["status"], "completed");
+  EXPECT_EQ(s["summary"]["findings"], prompts_of("prompt-injection"));
+  EXPECT_EQ(tls.stats().last_authorization, "Bearer target-secret");
+}
+
 TEST_F(scan_test, bad_requests_get_clear_errors) {
   mock::mock_target mock({"safe"});
   std::string target = create_target(mock.url());

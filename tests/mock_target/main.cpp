@@ -1,5 +1,6 @@
 // vutf-mock-target: the mock LLM endpoint as a program (see mock_target.hpp).
 //   vutf-mock-target [--mode vulnerable|safe|flaky|slow|down] [--port N] [--delay-ms N]
+//                    [--cert PEM --key PEM]   (serves HTTPS)
 // Prints "listening on http://127.0.0.1:PORT" once it accepts connections.
 #include <csignal>
 #include <cstring>
@@ -17,6 +18,10 @@ int main(int argc, char** argv) {
       o.port = std::atoi(value.c_str());
     } else if (flag == "--delay-ms") {
       o.delay_ms = std::atoi(value.c_str());
+    } else if (flag == "--cert") {
+      o.cert_file = value;
+    } else if (flag == "--key") {
+      o.key_file = value;
     } else {
       std::cerr << "unknown option " << flag << "\n";
       return 2;

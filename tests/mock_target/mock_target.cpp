@@ -24,7 +24,7 @@ std::string reply_for(const std::string& mode, const std::string& prompt) {
 
 struct mock_target::impl {
   options opt;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server;  // an SSLServer when options name a certificate
   std::thread thread;
   int bound = 0;
   mutable std::mutex mutex;
@@ -63,7 +63,7 @@ struct mock_target::impl {
   }
 
   void routes() {
-    server.Post(
+    server->Post(
         "/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
           auto j = json::parse(req.body, nullptr, false);
           std::string prompt;
@@ -81,7 +81,7 @@ struct mock_target::impl {
                                         {"finish_reason", "stop"}}})}};
           res.set_content(reply.dump(), "application/json; charset=utf-8");
         });
-    server.Post("/generate", [this](const httplib::Request& req, httplib::Response& res) {
+    server->Post("/generate", [this](const httplib::Request& req, httplib::Response& res) {
       auto j = json::parse(req.body, nullptr, false);
       std::string prompt = j.is_object() && j.value("input", json()).is_string()
                                ? j["input"].get<std::string>()
@@ -91,7 +91,7 @@ struct mock_target::impl {
       res.set_content(json{{"result", {{"text", *text}}}}.dump(),
                       "application/json; charset=utf-8");
     });
-    server.Post("/mode", [this](const httplib::Request& req, httplib::Response& res) {
+    server->Post("/mode", [this](const httplib::Request& req, httplib::Response& res) {
       auto j = json::parse(req.body, nullptr, false);
       if (!j.is_object() || !j.value("mode", json()).is_string()) {
         res.status = 400;
@@ -100,7 +100,7 @@ struct mock_target::impl {
       std::lock_guard<std::mutex> lock(mutex);
       mode = j["mode"].get<std::string>();
     });
-    server.Get("/stats", [this](const httplib::Request&, httplib::Response& res) {
+    server->Get("/stats", [this](const httplib::Request&, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex);
       res.set_content(json{{"requests", seen.requests},
                            {"max_in_flight", seen.max_in_flight},
@@ -108,7 +108,7 @@ struct mock_target::impl {
                           .dump(),
                       "application/json; charset=utf-8");
     });
-    server.Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
+    server->Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex);
       if (webhook_failures > 0) {
         --webhook_failures;
@@ -124,18 +124,23 @@ struct mock_target::impl {
 mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
   impl_->opt = std::move(o);
   impl_->mode = impl_->opt.mode;
+  impl_->server = impl_->opt.cert_file.empty()
+                      ? std::make_unique<httplib::Server>()
+                      : std::make_unique<httplib::SSLServer>(impl_->opt.cert_file.c_str(),
+                                                             impl_->opt.key_file.c_str());
+  if (!impl_->server->is_valid()) throw std::runtime_error("mock target: bad certificate or key");
   impl_->routes();
-  impl_->server.new_task_queue = [] { return new httplib::ThreadPool(64); };
-  impl_->server.set_tcp_nodelay(true);
+  impl_->server->new_task_queue = [] { return new httplib::ThreadPool(64); };
+  impl_->server->set_tcp_nodelay(true);
   // Idle keep-alive connections are dropped quickly so stopping never waits long for them.
-  impl_->server.set_keep_alive_timeout(1);
+  impl_->server->set_keep_alive_timeout(1);
   impl_->bound =
       impl_->opt.port == 0
-          ? impl_->server.bind_to_any_port(impl_->opt.host)
-          : (impl_->server.bind_to_port(impl_->opt.host, impl_->opt.port) ? impl_->opt.port : -1);
+          ? impl_->server->bind_to_any_port(impl_->opt.host)
+          : (impl_->server->bind_to_port(impl_->opt.host, impl_->opt.port) ? impl_->opt.port : -1);
   if (impl_->bound <= 0) throw std::runtime_error("mock target: cannot bind");
   // Bound already: connections wait in the backlog until the loop accepts them.
-  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
 }
 
 mock_target::~mock_target() {
@@ -148,7 +153,8 @@ int mock_target::port() const {
 }
 
 std::string mock_target::url() const {
-  return "http://" + impl_->opt.host + ":" + std::to_string(impl_->bound);
+  return (impl_->opt.cert_file.empty() ? "http://" : "https://") + impl_->opt.host + ":" +
+         std::to_string(impl_->bound);
 }
 
 void mock_target::set_mode(const std::string& mode) {
@@ -176,7 +182,7 @@ void mock_target::wait() {
 }
 
 void mock_target::stop() {
-  impl_->server.stop();
+  impl_->server->stop();
 }
 
 }  // namespace vutf::mock

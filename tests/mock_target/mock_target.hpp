@@ -23,6 +23,9 @@ struct options {
   int delay_ms = 1500;
   std::string host = "127.0.0.1";
   int port = 0;  // 0 picks a free port
+  // PEM files: with both set it serves HTTPS.
+  std::string cert_file{};
+  std::string key_file{};
 };
 
 struct figures {
@@ -42,7 +45,7 @@ class mock_target {
   explicit mock_target(options o);
   ~mock_target();
   int port() const;
-  std::string url() const;  // http://host:port
+  std::string url() const;  // http(s)://host:port
   void set_mode(const std::string& mode);
   void fail_webhooks(int n);
   figures stats() const;
