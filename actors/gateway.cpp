@@ -31,8 +31,8 @@ struct pending {
 struct circuit {
   circuit_breaker breaker;
   int64_t in_flight = 0;
-  std::deque<pending> waiting;  // over the circuit's concurrency limit
-  std::string last_failure;
+  std::deque<pending> waiting{};  // over the circuit's concurrency limit
+  std::string last_failure{};
 };
 
 struct gateway_state {

@@ -27,6 +27,7 @@ struct mock_target::impl {
   std::unique_ptr<httplib::Server> server;  // an SSLServer when options name a certificate
   std::thread thread;
   int bound = 0;
+  int listen_fd = -1;
   mutable std::mutex mutex;
   std::string mode;
   int webhook_failures = 0;
@@ -132,6 +133,13 @@ mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
   impl_->routes();
   impl_->server->new_task_queue = [] { return new httplib::ThreadPool(64); };
   impl_->server->set_tcp_nodelay(true);
+  // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections (a scan opening
+  // 16 at once) would see SYNs dropped and a 1 s retransmit. Keep the socket to listen again.
+  impl_->server->set_socket_options([this](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    impl_->listen_fd = sock;
+  });
   // Idle keep-alive connections are dropped quickly so stopping never waits long for them.
   impl_->server->set_keep_alive_timeout(1);
   impl_->bound =
@@ -139,6 +147,7 @@ mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
           ? impl_->server->bind_to_any_port(impl_->opt.host)
           : (impl_->server->bind_to_port(impl_->opt.host, impl_->opt.port) ? impl_->opt.port : -1);
   if (impl_->bound <= 0) throw std::runtime_error("mock target: cannot bind");
+  ::listen(impl_->listen_fd, 4096);
   // Bound already: connections wait in the backlog until the loop accepts them.
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
 }
