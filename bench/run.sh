@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark of docs/performance.md: builds Release, starts a throwaway PostgreSQL and Redis,
-# an nginx `return 200` reference and the service, seeds 10 000 targets, runs W1-W5 with wrk
+# an nginx `return 200` reference and the service, seeds 10 000 targets, runs W1-W7 with wrk
+# (then again while scans run against the mock target)
 # from this machine (keep-alive, 64 connections), and writes the table to stdout and to
 # docs/performance.md. DURATION (seconds per workload, default 10) and CONNECTIONS may be set;
 # DURATION=2 is a smoke run. Everything listens on 127.0.0.1 only.
@@ -104,7 +105,7 @@ nginx_rps=$LAST_RPS
 db="${VUTF_TEST_PG_URL%/*}/bench"
 psql "$VUTF_TEST_PG_URL" -qc "CREATE DATABASE bench" >/dev/null
 start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" DATABASE_POOL_SIZE=10 \
-  DATABASE_MAX_OVERFLOW=10
+  DATABASE_MAX_OVERFLOW=10 SCAN_MAX_PROMPTS=100000
 idle_rss=$(( $(ps -o rss= -p "$SVC_PID") / 1024 ))
 login
 psql "$db" -qc "INSERT INTO targets (id, owner_id, name, kind, endpoint_url, timeout_seconds,
@@ -113,42 +114,77 @@ psql "$db" -qc "INSERT INTO targets (id, owner_id, name, kind, endpoint_url, tim
   'http://127.0.0.1:9/v1', 30, 4, 1700000000000 + i, 1700000000000 + i
   FROM generate_series(1, 10000) AS i" >/dev/null
 id=$(seed_target)
-run_wrk "GET /api/v1/live" W1 "$SVC_URL/api/v1/live" "" "$SVC_PID"
-w1=$LAST_RPS
-run_wrk "GET /api/v1/health" W2 "$SVC_URL/api/v1/health" "" "$SVC_PID"
-w2=$LAST_RPS
-WRK_HEADER="Authorization: Bearer $TOKEN"
-run_wrk "GET /api/v1/targets/{id}, bearer token (Redis cache)" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
-w3=$LAST_RPS
-run_wrk "GET /api/v1/targets?page=N&per_page=20 (10 000 rows)" W4 "$SVC_URL/" bench/w4_list.lua "$SVC_PID"
-w4=$LAST_RPS
-before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
-run_wrk "POST /api/v1/targets" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
-w5=$LAST_RPS
-w5_created=$LAST_CREATED
-after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
-w5_rows="$(( after - before )) rows stored (warm-up included) for $w5_created responses 201"
 api_key=$(curl -s -X POST "$SVC_URL/api/v1/api-keys" -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["read"]}' |
   sed 's/.*"key":"\([^"]*\)".*/\1/')
-WRK_HEADER="X-API-Key: $api_key"
-run_wrk "GET /api/v1/targets/{id}, API key (Redis cache)" W7 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
-w7=$LAST_RPS
-unset WRK_HEADER
 
-# W6: the mix on 256 connections; meanwhile a fresh client must get /live within 1 s.
-starved=0
-( for _ in $(seq "$DURATION"); do
-    curl -s -m 1 -o /dev/null "$SVC_URL/api/v1/live" || echo starved >> "$work/starved"
-    sleep 1
-  done ) &
-probe_pid=$!
-WRK_HEADER="Authorization: Bearer $TOKEN" TARGET_ID="$id" CONNECTIONS=256 \
-  run_wrk "mixed: 70 % W3, 20 % W4, 10 % W5, 256 connections" W6 "$SVC_URL/" bench/w6_mixed.lua "$SVC_PID"
-w6_p95=$(echo "${rows[-1]}" | awk -F'|' '{print $6}' | tr -d ' ')
-w6_errors=$(echo "${rows[-1]}" | awk -F'|' '{print $8}' | tr -d ' ')
-wait "$probe_pid" || true
-[ -f "$work/starved" ] && starved=$(wc -l < "$work/starved")
+# api_workloads SUFFIX: W1-W7 against this service, each row's label ending in SUFFIX. The
+# first pass (no suffix) sets the figures the targets are checked against.
+api_workloads() {
+  local sfx=$1 before after
+  run_wrk "GET /api/v1/live$sfx" W1 "$SVC_URL/api/v1/live" "" "$SVC_PID"
+  [ -z "$sfx" ] && w1=$LAST_RPS
+  run_wrk "GET /api/v1/health$sfx" W2 "$SVC_URL/api/v1/health" "" "$SVC_PID"
+  [ -z "$sfx" ] && w2=$LAST_RPS
+  WRK_HEADER="Authorization: Bearer $TOKEN"
+  run_wrk "GET /api/v1/targets/{id}, bearer token (Redis cache)$sfx" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+  [ -z "$sfx" ] && w3=$LAST_RPS
+  run_wrk "GET /api/v1/targets?page=N&per_page=20 (10 000 rows)$sfx" W4 "$SVC_URL/" bench/w4_list.lua "$SVC_PID"
+  [ -z "$sfx" ] && w4=$LAST_RPS
+  before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
+  run_wrk "POST /api/v1/targets$sfx" W5 "$SVC_URL/api/v1/targets" bench/w5_create.lua "$SVC_PID"
+  after=$(psql "$db" -tAc "SELECT count(*) FROM targets")
+  if [ -z "$sfx" ]; then
+    w5=$LAST_RPS
+    w5_rows="$(( after - before )) rows stored (warm-up included) for $LAST_CREATED responses 201"
+  fi
+  WRK_HEADER="X-API-Key: $api_key"
+  run_wrk "GET /api/v1/targets/{id}, API key (Redis cache)$sfx" W7 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+  [ -z "$sfx" ] && w7=$LAST_RPS
+  unset WRK_HEADER
+
+  # W6: the mix on 256 connections; meanwhile a fresh client must get /live within 1 s.
+  rm -f "$work/starved"
+  ( for _ in $(seq "$DURATION"); do
+      curl -s -m 1 -o /dev/null "$SVC_URL/api/v1/live" || echo starved >> "$work/starved"
+      sleep 1
+    done ) &
+  local probe_pid=$!
+  WRK_HEADER="Authorization: Bearer $TOKEN" TARGET_ID="$id" CONNECTIONS=256 \
+    run_wrk "mixed: 70 % W3, 20 % W4, 10 % W5, 256 connections$sfx" W6 "$SVC_URL/" bench/w6_mixed.lua "$SVC_PID"
+  wait "$probe_pid" || true
+  if [ -z "$sfx" ]; then
+    w6_p95=$(echo "${rows[-1]}" | awk -F'|' '{print $6}' | tr -d ' ')
+    w6_errors=$(echo "${rows[-1]}" | awk -F'|' '{print $8}' | tr -d ' ')
+    starved=0
+    if [ -f "$work/starved" ]; then starved=$(wc -l < "$work/starved"); fi
+  fi
+}
+api_workloads ""
+
+# The same while scans run: SCAN_WORKERS (4) scans of concurrency 16 against the mock target
+# (zero latency, on these same cores), with more queued so they run through every workload.
+mock_port=$(free_port)
+"$root/build-release/vutf-mock-target" --mode safe --port "$mock_port" > "$work/mock.out" &
+pids+=($!)
+scan_target=$(curl -s -X POST "$SVC_URL/api/v1/targets" -H "Authorization: Bearer $TOKEN" \
+  -H 'Content-Type: application/json' -d "{\"name\":\"bench-mock\",\"kind\":\"openai-chat\",\
+\"endpoint_url\":\"http://127.0.0.1:$mock_port/v1\",\"max_concurrency\":64}" |
+  sed 's/.*"id":"\([^"]*\)".*/\1/')
+scans=()
+for _ in $(seq 16); do
+  scans+=("$(curl -s -X POST "$SVC_URL/api/v1/scans" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"target_id\":\"$scan_target\",\
+\"probes\":[\"jailbreak\",\"pii-leak\"],\"max_prompts\":100000,\"concurrency\":16}" |
+    sed 's/.*"id":"\([^"]*\)".*/\1/')")
+done
+sleep 1
+api_workloads " (during scans)"
+scans_running=$(curl -s "$SVC_URL/api/v1/scans?status=running" -H "Authorization: Bearer $TOKEN" |
+  sed 's/.*"total":\([0-9]*\).*/\1/')
+for s in "${scans[@]}"; do
+  curl -s -o /dev/null -X POST "$SVC_URL/api/v1/scans/$s/cancel" -H "Authorization: Bearer $TOKEN"
+done
 
 # W1 while 50 connections log in without pause (Argon2id runs on its own bounded pool).
 LOGIN_BODY="{\"username\":\"$LOGIN_NAME\",\"password\":\"passw0rd-bench\"}" \
@@ -202,6 +238,7 @@ targets=$(
   echo "| W6 | p95 < 25 ms, 0 errors, 0 starved connections | p95 $w6_p95 ms, $w6_errors errors, $starved starved |"
   echo "| W7 | within 10 % of W3 | $(awk -v a="$w7" -v b="$w3" 'BEGIN { printf "%.0f %% of W3", 100 * a / b }') |"
   echo "| W1 during logins | /live keeps answering | ${login_rps:-?} logins/s meanwhile |"
+  echo "| W1-W7 during scans | scans do not starve the API | rows marked (during scans); $scans_running scans still running after them |"
 )
 scale_table=$(
   echo "| scheduler threads | W3 req/s | req/s per thread |"

@@ -1,16 +1,13 @@
 #!/usr/bin/env bash
 # The scan benchmark of docs/performance.md: one scan of 1 000 prompts against the mock target
-# (safe mode, zero latency) at several `concurrency` values, reporting prompts per second; then
-# /live (W1), GET /targets/{id} (W3) and POST /targets (W5) with wrk, first with no scan and
-# then while SCAN_WORKERS scans of concurrency 16 run throughout, to show scans do not starve
-# the API. PostgreSQL as in production;
+# (safe mode, zero latency) at several `concurrency` values, reporting prompts per second.
+# (bench/run.sh measures W1-W7 while scans run.) PostgreSQL as in production;
 # everything on 127.0.0.1. Writes its table between the scan-bench markers of
 # docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-DURATION="${DURATION:-10}"
-scripts/install-deps.sh --bench
+scripts/install-deps.sh
 BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh >/dev/null
 bin="$root/build-release/violentutf-api"
 mock="$root/build-release/vutf-mock-target"
@@ -61,40 +58,6 @@ for c in 1 4 16 64; do
   rate=$(field '"%.0f" % (d["progress"]["done"] / max(0.001, (__import__("datetime").datetime.fromisoformat(d["finished_at"][:-1]) - __import__("datetime").datetime.fromisoformat(d["started_at"][:-1])).total_seconds()))' <<<"$s")
   rows+=("| 1 000 prompts, concurrency $c | $rate prompts/s | $(field 'd["status"]' <<<"$s"), errors $(field 'd["progress"]["errors"]' <<<"$s") |")
 done
-
-wrk_rps() {  # URL [SCRIPT] -> requests per second and p99
-  local out
-  out=$(wrk -t2 -c64 -d"${DURATION}s" --latency -H "Authorization: Bearer $TOKEN" \
-    ${2:+-s "$2"} "$1")
-  echo "$(grep 'Requests/sec' <<<"$out" | awk '{printf "%.0f", $2}') req/s, p99 $(grep ' 99%' <<<"$out" | awk '{print $2}')"
-}
-sent() {  # prompts answered so far by the scans named
-  local total=0
-  for id in "$@"; do
-    total=$(( total + $(curl -s "${auth[@]}" "$url/api/v1/scans/$id" | field 'd["progress"]["done"]') ))
-  done
-  echo "$total"
-}
-w1_idle=$(wrk_rps "$url/api/v1/live")
-w3_idle=$(wrk_rps "$url/api/v1/targets/$target")
-w5_idle=$(wrk_rps "$url/api/v1/targets" bench/w5_create.lua)
-# Enough queued work to keep SCAN_WORKERS (4) scans of concurrency 16 busy for every run.
-long=()
-for _ in 1 2 3 4 5 6 7 8; do long+=("$(scan 100000 16)"); done
-sleep 1
-before=$(sent "${long[@]}")
-start=$(date +%s.%N)
-w1_busy=$(wrk_rps "$url/api/v1/live")
-w3_busy=$(wrk_rps "$url/api/v1/targets/$target")
-w5_busy=$(wrk_rps "$url/api/v1/targets" bench/w5_create.lua)
-after=$(sent "${long[@]}")
-rate=$(python3 -c "import time; print('%.0f' % (($after - $before) / (time.time() - $start)))")
-running=$(curl -s "${auth[@]}" "$url/api/v1/scans?status=running" | field 'd["total"]')
-for id in "${long[@]}"; do curl -s -o /dev/null "${auth[@]}" -X POST "$url/api/v1/scans/$id/cancel"; done
-rows+=("| W1 /live, no scan / during scans | $w1_idle | $w1_busy |")
-rows+=("| W3 GET /targets/{id}, no scan / during scans | $w3_idle | $w3_busy |")
-rows+=("| W5 POST /targets, no scan / during scans | $w5_idle | $w5_busy |")
-rows+=("| prompts per second the scans sent meanwhile | $rate | $running scans still running at the end |")
 
 table="| scan benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)) | result | |
 |---|---|---|
