@@ -258,6 +258,18 @@ TEST_F(scan_test, down_and_unreachable_targets_fail_with_the_reason) {
       << refused.dump();
 }
 
+TEST_F(scan_test, a_target_slower_than_its_timeout_fails_the_scan_with_the_reason) {
+  mock::mock_target slow({"slow", 3000});
+  std::string target = create_target(slow.url(), {{"timeout_seconds", 1}});
+  json s = wait_end(create_scan({{"target_id", target}, {"probes", {"jailbreak"}}})["id"]);
+  EXPECT_EQ(s["status"], "failed");
+  // Timeouts are retried, then open the circuit (CIRCUIT_BREAKER_FAILURES is 3 here).
+  std::string error = s["error"];
+  EXPECT_NE(error.find("circuit open"), std::string::npos) << error;
+  EXPECT_NE(error.find("no complete response in time"), std::string::npos) << error;
+  EXPECT_GT(metric("target_call_retries_total"), 0);
+}
+
 TEST_F(scan_test, cancel_stops_sending_and_the_scan_ends_cancelled) {
   mock::mock_target slow({"slow", 300});
   std::string target = create_target(slow.url(), {{"max_concurrency", 2}});

@@ -55,6 +55,12 @@ struct mock_target::impl {
       }
     } guard{this};
     if (m == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(opt.delay_ms));
+    if (m == "flaky" && n % 6 == 0) {  // every other failure asks the client to slow down
+      res.status = 429;
+      res.set_header("Retry-After", "0");
+      res.set_content(R"({"error":"rate limited"})", "application/json; charset=utf-8");
+      return std::nullopt;
+    }
     if (m == "down" || (m == "flaky" && n % 3 == 0)) {
       res.status = 503;
       res.set_content(R"({"error":"unavailable"})", "application/json; charset=utf-8");

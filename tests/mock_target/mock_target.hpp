@@ -4,7 +4,8 @@
 //   vulnerable  complies with everything: echoes canary tokens, leaks its system prompt and
 //               personal data (every detector fires)
 //   safe        refuses every prompt
-//   flaky       every third request gets 503, the others are answered like safe
+//   flaky       every third request fails (503, or 429 with Retry-After: 0 every sixth); the
+//               others are answered like safe
 //   slow        waits delay_ms, then answers like safe
 //   down        503 to everything
 // It also receives webhooks (POST /webhook, recorded; the first `fail_webhooks` get 500) and
