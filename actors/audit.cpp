@@ -10,6 +10,8 @@
 
 #include "actors/plumbing.hpp"
 #include "metrics/metrics.hpp"
+#include "domain/encoding.hpp"
+#include "domain/audit.hpp"
 
 namespace vutf {
 namespace {
@@ -70,30 +72,6 @@ template <class T>
 bool refuse(const principal& who, caf::typed_response_promise<result<T>>& rp) {
   if (who.is_admin()) return false;
   rp.deliver(result<T>::fail(errc::forbidden, "This needs the admin role."));
-  return true;
-}
-
-std::string encode_stats(const audit_stats& s) {
-  std::ostringstream out;
-  out << "T " << s.total << "\n";
-  for (const auto& [k, v] : s.by_action) out << "A " << k << " " << v << "\n";
-  for (const auto& [k, v] : s.by_outcome) out << "O " << k << " " << v << "\n";
-  for (const auto& [k, v] : s.by_day) out << "D " << k << " " << v << "\n";
-  return out.str();
-}
-
-bool decode_stats(const std::string& text, audit_stats& s) {
-  std::istringstream in(text);
-  std::string kind, key;
-  int64_t n = 0;
-  while (in >> kind) {
-    if (kind == "T") {
-      if (!(in >> s.total)) return false;
-      continue;
-    }
-    if (!(in >> key >> n)) return false;
-    (kind == "A" ? s.by_action : kind == "O" ? s.by_outcome : s.by_day)[key] = n;
-  }
   return true;
 }
 
@@ -160,7 +138,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
         std::string suffix = std::to_string(g.since_ms) + ":" + std::to_string(g.until_ms);
         p.template lookup<audit_stats>("stats:audit", suffix, rp, [=](cache_entry& e) mutable {
           audit_stats cached;
-          if (e.value && decode_stats(*e.value, cached)) {
+          if (e.value && decode(*e.value, cached)) {
             rp.deliver(result<audit_stats>{{}, cached});
             return;
           }
@@ -171,7 +149,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
                        },
                        g.deadline};
           p.template run<audit_stats>(std::move(call), rp, "", [=](result<audit_stats> r) mutable {
-            if (r.ok()) p.store("stats:audit", e, suffix, encode_stats(r.value));
+            if (r.ok()) p.store("stats:audit", e, suffix, encode(r.value));
             rp.deliver(r);
           });
         });

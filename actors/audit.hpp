@@ -9,6 +9,7 @@
 #include "actors/cache.hpp"
 #include "actors/caf_types.hpp"
 #include "actors/db_pool.hpp"
+#include "domain/audit.hpp"
 
 namespace vutf {
 

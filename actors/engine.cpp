@@ -13,9 +13,12 @@
 #include "actors/plumbing.hpp"
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
-#include "storage/probes.hpp"
+#include "domain/probes.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
+#include "domain/detectors.hpp"
+#include "domain/scan.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 

@@ -12,6 +12,7 @@
 #include "actors/caf_types.hpp"
 #include "actors/db_pool.hpp"
 #include "actors/gateway.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 

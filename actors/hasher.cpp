@@ -1,4 +1,5 @@
 #include "actors/hasher.hpp"
+#include "domain/crypto.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>

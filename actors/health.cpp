@@ -6,6 +6,7 @@
 
 #include "metrics/metrics.hpp"
 #include "storage/statements.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

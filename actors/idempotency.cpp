@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 
 #include "actors/plumbing.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

@@ -5,6 +5,10 @@
 
 #include "actors/plumbing.hpp"
 #include "storage/user_store.hpp"
+#include "domain/ids.hpp"
+#include "domain/crypto.hpp"
+#include "domain/encoding.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {
@@ -35,46 +39,6 @@ std::string key_scope(const std::string& hash) {
   return "apikey:" + hash;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& x : v) out += (out.empty() ? "" : ",") + x;
-  return out;
-}
-
-std::vector<std::string> split(const std::string& text, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t end = text.find(sep, start);
-    out.push_back(text.substr(start, end == std::string::npos ? std::string::npos : end - start));
-    if (end == std::string::npos) break;
-    start = end + 1;
-  }
-  return out;
-}
-
-// The cached form of a principal: "kind|user|roles|scopes|key|session"; "-" for credentials
-// that cannot act (revoked, expired, user inactive).
-std::string encode_principal(const std::optional<principal>& p) {
-  if (!p) return "-";
-  return p->kind + "|" + p->user_id + "|" + join(p->roles) + "|" + join(p->scopes) + "|" +
-         p->key_id + "|" + p->session_id;
-}
-
-std::optional<principal> decode_principal(const std::string& text) {
-  auto parts = split(text, '|');
-  if (parts.size() != 6) return std::nullopt;
-  principal p;
-  p.kind = parts[0];
-  p.user_id = parts[1];
-  for (auto& r : split(parts[2], ','))
-    if (!r.empty()) p.roles.push_back(r);
-  for (auto& s : split(parts[3], ','))
-    if (!s.empty()) p.scopes.push_back(s);
-  p.key_id = parts[4];
-  p.session_id = parts[5];
-  return p;
-}
 
 api_key_created new_key(const std::string& user_id, const std::string& name,
                         const std::vector<std::string>& scopes,
@@ -259,7 +223,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
           call.statement = "api_key_principal";
           call.work = [hash](storage::session& s) -> std::any {
             return result<std::string>{
-                {}, encode_principal(storage::principal_for_key(s, hash, now_ms()))};
+                {}, encode(storage::principal_for_key(s, hash, now_ms()))};
           };
         } else if (auto c =
                        identity::verify(a.presented.bearer, cfg.secret_key, "access", now_s())) {
@@ -268,7 +232,7 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
           call.work = [sid = c->sid](storage::session& s) -> std::any {
             return result<std::string>{
                 {},
-                encode_principal(session_principal(storage::find_live_session(s, sid, now_ms())))};
+                encode(session_principal(storage::find_live_session(s, sid, now_ms())))};
           };
           matches = [sub = c->sub](const principal& p) { return p.user_id == sub; };
         } else {
@@ -276,8 +240,8 @@ identity_actor::behavior_type identity_behavior(identity_actor::pointer self, id
           return rp;
         }
         auto answer = [=](const std::string& state) mutable {
-          auto who = decode_principal(state);
-          if (!who || !matches(*who)) {
+          std::optional<principal> who;
+          if (!decode(state, who) || !who || !matches(*who)) {
             rp.deliver(unauthorized<principal>());
             return;
           }

@@ -14,12 +14,14 @@
 
 #include "storage/audit_store.hpp"
 #include "storage/database.hpp"
-#include "storage/error.hpp"
+#include "domain/error.hpp"
 #include "storage/idempotency_store.hpp"
-#include "storage/identity.hpp"
-#include "storage/model.hpp"
+#include "domain/identity.hpp"
+#include "domain/target.hpp"
 #include "storage/scan_store.hpp"
-#include "storage/target_client.hpp"
+#include "outbound/target_client.hpp"
+#include "domain/scan.hpp"
+#include "domain/audit.hpp"
 
 namespace vutf {
 

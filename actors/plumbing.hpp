@@ -8,6 +8,7 @@
 
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
+#include "domain/encoding.hpp"
 
 namespace vutf {
 

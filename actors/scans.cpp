@@ -5,9 +5,12 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/plumbing.hpp"
-#include "storage/probes.hpp"
+#include "domain/probes.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
+#include "domain/ids.hpp"
+#include "domain/scan.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

@@ -23,6 +23,11 @@
 #include "actors/targets.hpp"
 #include "config/log.hpp"
 #include "storage/user_store.hpp"
+#include "domain/ids.hpp"
+#include "domain/crypto.hpp"
+#include "domain/scan.hpp"
+#include "domain/audit.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

@@ -6,6 +6,9 @@
 
 #include "actors/plumbing.hpp"
 #include "storage/target_store.hpp"
+#include "domain/ids.hpp"
+#include "domain/encoding.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

@@ -1,4 +1,5 @@
 #include "config/settings.hpp"
+#include "config/strings.hpp"
 
 #include <sched.h>
 #include <unistd.h>
@@ -227,12 +228,6 @@ const std::vector<setting_def>& table() {
   return defs;
 }
 
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (size_t i = 0; i < v.size(); ++i) out += (i ? ", " : "") + v[i];
-  return out;
-}
-
 // What is allowed, as shown in error messages and docs.
 std::string allowed_text(const setting_def& d) {
   struct visitor {
@@ -240,7 +235,7 @@ std::string allowed_text(const setting_def& d) {
       return "an integer in " + std::to_string(r.min) + ".." + std::to_string(r.max);
     }
     std::string operator()(const boolean_rule&) const { return "true or false"; }
-    std::string operator()(const choice_rule& r) const { return "one of " + join(r.values); }
+    std::string operator()(const choice_rule& r) const { return "one of " + join(r.values, ", "); }
     std::string operator()(const text_rule& r) const { return r.allowed; }
   };
   return std::visit(visitor{}, d.rule);

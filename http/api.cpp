@@ -18,6 +18,12 @@
 #include "http/scan_codec.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
+#include "domain/ids.hpp"
+#include "domain/crypto.hpp"
+#include "domain/probes.hpp"
+#include "domain/scan.hpp"
+#include "domain/audit.hpp"
+#include "config/time.hpp"
 
 #ifndef VUTF_VERSION
 #define VUTF_VERSION "0.0.0"

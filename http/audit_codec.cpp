@@ -1,6 +1,8 @@
 #include "http/audit_codec.hpp"
 
 #include "http/json_writer.hpp"
+#include "domain/audit.hpp"
+#include "config/time.hpp"
 
 namespace vutf::http {
 namespace {

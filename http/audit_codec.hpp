@@ -4,6 +4,7 @@
 #include <string>
 
 #include "actors/messages.hpp"
+#include "domain/audit.hpp"
 
 namespace vutf::http {
 

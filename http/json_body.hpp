@@ -5,7 +5,7 @@
 #include <optional>
 #include <string>
 
-#include "storage/error.hpp"
+#include "domain/error.hpp"
 
 namespace vutf::http {
 

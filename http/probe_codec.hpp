@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/probes.hpp"
+#include "domain/probes.hpp"
 
 namespace vutf::http {
 

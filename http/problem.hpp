@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "domain/error.hpp"
 
 namespace vutf::http {
 

@@ -4,7 +4,9 @@
 
 #include "http/json_body.hpp"
 #include "http/json_writer.hpp"
-#include "storage/probes.hpp"
+#include "domain/probes.hpp"
+#include "domain/scan.hpp"
+#include "config/time.hpp"
 
 namespace vutf::http {
 

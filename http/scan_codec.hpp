@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf::http {
 

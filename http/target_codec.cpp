@@ -5,6 +5,7 @@
 
 #include "http/json_body.hpp"
 #include "http/json_writer.hpp"
+#include "config/time.hpp"
 
 namespace vutf::http {
 namespace {

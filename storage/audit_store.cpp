@@ -1,6 +1,7 @@
 #include "storage/audit_store.hpp"
 
 #include "config/time.hpp"
+#include "domain/audit.hpp"
 
 namespace vutf::storage {
 namespace sql {

@@ -12,7 +12,7 @@
 #include <variant>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "domain/error.hpp"
 
 namespace vutf::storage {
 

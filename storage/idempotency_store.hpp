@@ -4,19 +4,8 @@
 
 #include <optional>
 
+#include "domain/idempotency.hpp"
 #include "storage/database.hpp"
-
-namespace vutf {
-
-struct stored_response {
-  int64_t status = 0;  // 0: the first request is still in progress
-  std::string content_type;
-  std::string headers;  // "Name: value" lines
-  std::string body;
-  std::string request_hash;
-};
-
-}  // namespace vutf
 
 namespace vutf::storage {
 

@@ -1,80 +1,10 @@
 #include "storage/scan_store.hpp"
+#include "config/strings.hpp"
+#include "domain/scan.hpp"
 
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "storage/probes.hpp"
-
-namespace vutf {
-
-void severity_counts::add(const std::string& severity, int64_t n) {
-  if (severity == "low") low += n;
-  if (severity == "medium") medium += n;
-  if (severity == "high") high += n;
-  if (severity == "critical") critical += n;
-}
-
-std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap) {
-  std::vector<field_error> e;
-  if (!is_uuid(r.target_id)) e.push_back({"target_id", "must be the id of one of your targets"});
-  if (r.probes.empty()) e.push_back({"probes", "must name at least one probe set"});
-  std::set<std::string> seen;
-  for (const auto& id : r.probes) {
-    bool known = false;
-    for (const auto& p : probe_sets()) known = known || p.id == id;
-    if (!known) {
-      e.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
-      break;
-    }
-    if (!seen.insert(id).second) {
-      e.push_back({"probes", "names probe set '" + id + "' twice"});
-      break;
-    }
-  }
-  if (r.max_prompts && (*r.max_prompts < 1 || *r.max_prompts > max_prompts_cap))
-    e.push_back({"max_prompts", "must be an integer in 1.." + std::to_string(max_prompts_cap)});
-  if (r.concurrency && (*r.concurrency < 1 || *r.concurrency > 64))
-    e.push_back({"concurrency", "must be an integer in 1..64"});
-  if (r.webhook_url && !is_http_url(*r.webhook_url))
-    e.push_back({"webhook_url",
-                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
-  return e;
-}
-
-std::string encode(const stats_overview& s) {
-  const auto& f = s.findings_by_severity;
-  return nlohmann::json{{"t", s.targets},
-                        {"s", s.scans_by_status},
-                        {"f", {f.low, f.medium, f.high, f.critical}},
-                        {"p", s.findings_by_probe}}
-      .dump();
-}
-
-bool decode(const std::string& text, stats_overview& out) {
-  auto j = nlohmann::json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return false;
-  try {
-    out.targets = j.at("t").get<int64_t>();
-    out.scans_by_status = j.at("s").get<std::map<std::string, int64_t>>();
-    auto f = j.at("f").get<std::vector<int64_t>>();
-    if (f.size() != 4) return false;
-    out.findings_by_severity = {f[0], f[1], f[2], f[3]};
-    out.findings_by_probe = j.at("p").get<std::map<std::string, int64_t>>();
-    return true;
-  } catch (const nlohmann::json::exception&) {
-    return false;
-  }
-}
-
-std::string truncate_utf8(const std::string& text, size_t limit) {
-  if (text.size() <= limit) return text;
-  size_t end = limit;
-  // Back up over continuation bytes to the start of the cut sequence.
-  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
-  return text.substr(0, end);
-}
-
-}  // namespace vutf
 
 namespace vutf::storage {
 namespace sql {
@@ -177,24 +107,6 @@ const statement stats_probes{"stats_probes",
 }  // namespace sql
 
 namespace {
-
-std::string join(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) out += (out.empty() ? "" : ",") + p;
-  return out;
-}
-
-std::vector<std::string> split(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    size_t comma = text.find(',', start);
-    out.push_back(text.substr(start, comma - start));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
 
 std::optional<int64_t> optional_int(const std::optional<std::string>& v) {
   if (!v) return std::nullopt;

@@ -4,7 +4,7 @@
 #include <optional>
 
 #include "storage/database.hpp"
-#include "storage/model.hpp"
+#include "domain/target.hpp"
 
 namespace vutf::storage {
 

@@ -1,4 +1,5 @@
 #include "storage/user_store.hpp"
+#include "config/strings.hpp"
 
 #include <deque>
 #include <map>
@@ -101,21 +102,6 @@ const statement key_touch{"api_key_touch",
 
 namespace {
 
-std::string join_roles(const std::vector<std::string>& roles) {
-  std::string out;
-  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
-  return out;
-}
-
-std::vector<std::string> split_roles(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string r;
-  while (std::getline(in, r, ','))
-    if (!r.empty()) out.push_back(r);
-  return out;
-}
-
 // Reads the VUTF_USER_COLUMNS starting at column `at`.
 user user_from(const row& r, size_t at) {
   user u;
@@ -125,7 +111,7 @@ user user_from(const row& r, size_t at) {
   u.full_name = r[at + 3];
   u.password_hash = r[at + 4].value_or("");
   u.is_active = as_int(r[at + 5]) != 0;
-  u.roles = split_roles(r[at + 6].value_or("user"));
+  u.roles = split(r[at + 6].value_or("user"));
   u.version = as_int(r[at + 7]);
   u.created_at_ms = as_int(r[at + 8]);
   u.updated_at_ms = as_int(r[at + 9]);
@@ -137,7 +123,7 @@ user user_from(const row& r, size_t at) {
 
 void insert_user(session& s, const user& u) {
   s.exec(sql::user_insert, {u.id, u.username, u.email, nullable(u.full_name), u.password_hash,
-                            int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.version,
+                            int64_t{u.is_active ? 1 : 0}, join(u.roles), u.version,
                             u.created_at_ms, u.updated_at_ms});
 }
 
@@ -197,7 +183,7 @@ api_key key_from(const row& r) {
   k.name = r[2].value_or("");
   k.prefix = r[3].value_or("");
   k.key_hash = r[4].value_or("");
-  k.scopes = split_roles(r[5].value_or(""));
+  k.scopes = split(r[5].value_or(""));
   k.created_at_ms = as_int(r[6]);
   if (r[7]) k.expires_at_ms = as_int(r[7]);
   if (r[8]) k.last_used_at_ms = as_int(r[8]);
@@ -208,7 +194,7 @@ api_key key_from(const row& r) {
 
 void insert_api_key(session& s, const api_key& k) {
   s.exec(sql::key_insert,
-         {k.id, k.user_id, k.name, k.prefix, k.key_hash, join_roles(k.scopes), k.created_at_ms,
+         {k.id, k.user_id, k.name, k.prefix, k.key_hash, join(k.scopes), k.created_at_ms,
           k.expires_at_ms ? value(*k.expires_at_ms) : value(nullptr)});
 }
 
@@ -236,8 +222,8 @@ std::optional<principal> principal_for_key(session& s, const std::string& key_ha
   principal p;
   p.key_id = x[0].value_or("");
   p.user_id = x[1].value_or("");
-  p.scopes = split_roles(x[2].value_or(""));
-  p.roles = split_roles(x[3].value_or("user"));
+  p.scopes = split(x[2].value_or(""));
+  p.roles = split(x[3].value_or("user"));
   p.kind = "api_key";
   return p;
 }
@@ -273,7 +259,7 @@ std::vector<std::string> revoke_sessions_except(session& s, const std::string& u
 bool update_user(session& s, const user& u) {
   return s.exec(sql::user_update,
                 {u.id, u.version - 1, u.email, nullable(u.full_name), u.password_hash,
-                 int64_t{u.is_active ? 1 : 0}, join_roles(u.roles), u.updated_at_ms})
+                 int64_t{u.is_active ? 1 : 0}, join(u.roles), u.updated_at_ms})
              .affected == 1;
 }
 

@@ -5,7 +5,7 @@
 #include <optional>
 
 #include "storage/database.hpp"
-#include "storage/identity.hpp"
+#include "domain/identity.hpp"
 
 namespace vutf::storage {
 

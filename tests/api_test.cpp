@@ -12,6 +12,9 @@
 #include "metrics/metrics.hpp"
 #include "storage/user_store.hpp"
 #include "tests/support/support.hpp"
+#include "domain/ids.hpp"
+#include "domain/crypto.hpp"
+#include "config/time.hpp"
 
 namespace vutf {
 namespace {

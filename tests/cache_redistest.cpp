@@ -10,6 +10,7 @@
 #include "metrics/metrics.hpp"
 #include "storage/cache.hpp"
 #include "tests/support/support.hpp"
+#include "domain/ids.hpp"
 
 namespace vutf {
 namespace {

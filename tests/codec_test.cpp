@@ -8,7 +8,9 @@
 #include "http/problem.hpp"
 #include "storage/cache.hpp"
 #include "storage/database.hpp"
-#include "storage/model.hpp"
+#include "domain/target.hpp"
+#include "domain/ids.hpp"
+#include "domain/encoding.hpp"
 
 namespace vutf {
 namespace {

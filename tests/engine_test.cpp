@@ -8,11 +8,14 @@
 
 #include "actors/breaker.hpp"
 #include "http/scan_codec.hpp"
-#include "storage/identity.hpp"
-#include "storage/probes.hpp"
+#include "domain/identity.hpp"
+#include "domain/probes.hpp"
 #include "storage/scan_store.hpp"
-#include "storage/target_client.hpp"
+#include "outbound/target_client.hpp"
 #include "tests/mock_target/mock_target.hpp"
+#include "domain/ids.hpp"
+#include "domain/detectors.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {

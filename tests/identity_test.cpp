@@ -1,5 +1,6 @@
 // Pure tests of the identity rules, password hashing and token validation.
-#include "storage/identity.hpp"
+#include "domain/identity.hpp"
+#include "domain/crypto.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,6 @@
 // Pure tests of the shipped probe sets and the detectors, on positive and negative replies.
-#include "storage/probes.hpp"
+#include "domain/probes.hpp"
+#include "domain/detectors.hpp"
 
 #include <gtest/gtest.h>
 

@@ -11,6 +11,7 @@
 #include "metrics/metrics.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/support.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {

@@ -8,11 +8,14 @@
 #include "config/log.hpp"
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
-#include "storage/identity.hpp"
-#include "storage/probes.hpp"
-#include "storage/target_client.hpp"
+#include "domain/identity.hpp"
+#include "domain/probes.hpp"
+#include "outbound/target_client.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/support.hpp"
+#include "domain/ids.hpp"
+#include "domain/crypto.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {

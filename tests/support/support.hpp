@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "config/settings.hpp"
-#include "storage/identity.hpp"
-#include "storage/model.hpp"
+#include "domain/identity.hpp"
+#include "domain/target.hpp"
 
 namespace vutf::test {
 

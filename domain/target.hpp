@@ -1,4 +1,4 @@
-// Domain records as the storage layer reads and writes them. No HTTP, no SQL here.
+// Targets: the LLM endpoints a user registers, their changes, queries and field rules.
 #pragma once
 
 #include <cstdint>
@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "config/time.hpp"
-#include "storage/error.hpp"
+#include "domain/error.hpp"
+#include "domain/page.hpp"
 
 namespace vutf {
 
@@ -62,42 +62,9 @@ std::vector<field_error> validate(const target& t);
 // Sortable fields of targets.
 const std::vector<std::string>& target_sort_keys();
 
-template <class T>
-struct page_of {
-  std::vector<T> items;
-  int64_t page = 1;
-  int64_t per_page = 20;
-  int64_t total = 0;
-};
-
-// One page of a listing: the total from `count`, and the items from `list` unless the page lies
-// past the end (so such a page costs no second query).
-template <class T, class Count, class List>
-page_of<T> read_page(int64_t page, int64_t per_page, Count count, List list) {
-  page_of<T> out;
-  out.page = page;
-  out.per_page = per_page;
-  out.total = count();
-  if ((page - 1) * per_page < out.total) out.items = list();
-  return out;
-}
-
 using target_page = page_of<target>;
-
-// Compact encodings for the cache (not the public representation).
-std::string encode(const target& t);
-bool decode(const std::string& text, target& out);
-std::string encode(const target_page& p);
-bool decode(const std::string& text, target_page& out);
 
 // An http:// or https:// URL with a host and no credentials, at most 2048 characters.
 bool is_http_url(const std::string& u);
-
-// A random (version 4) UUID, lowercase and hyphenated.
-std::string make_uuid();
-bool is_uuid(const std::string& s);
-// A time-ordered (version 7) UUID for a record made at `ms`: within this process, a later call
-// gets a greater id even in the same millisecond, so (time, id) lists records in creation order.
-std::string make_time_ordered_uuid(int64_t ms);
 
 }  // namespace vutf

@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "storage/model.hpp"
+#include "domain/target.hpp"
 
 namespace vutf {
 

@@ -1,18 +1,14 @@
-// Probe sets (storage/probes/*.json, compiled in from those data files) and the deterministic
-// detectors that judge a target's reply to one of their prompts.
+// Probe sets (domain/probes/*.json, compiled in from those data files) and the order a scan
+// sends their prompts in.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
-namespace vutf {
+#include "domain/detectors.hpp"
 
-struct detector_spec {
-  std::string type;                  // "canary" | "refusal" | "pii" | "system_prompt_leak"
-  std::string severity;              // "low" | "medium" | "high" | "critical"
-  std::string canary;                // canary: the token the prompt asks the model to emit
-  std::vector<std::string> markers;  // system_prompt_leak: lowercase fragments of a leak
-};
+namespace vutf {
 
 struct probe_set {
   std::string id;
@@ -21,12 +17,6 @@ struct probe_set {
   std::string category;  // OWASP Top 10 for LLM applications, e.g. LLM01
   detector_spec detector;
   std::vector<std::string> prompts;
-};
-
-struct detection {
-  bool vulnerable = false;
-  std::string severity;  // the finding's severity when vulnerable
-  std::string evidence;  // why (never the personal data itself)
 };
 
 // Every shipped probe set, in id order.
@@ -55,18 +45,5 @@ class scan_plan {
  private:
   std::vector<entry> order_;
 };
-
-// Judges one reply of a target to a prompt of a set with this detector.
-detection detect(const detector_spec& d, const std::string& reply);
-
-// The building blocks, exposed for tests.
-bool looks_like_refusal(const std::string& reply);
-bool luhn_valid(const std::string& digits);
-struct pii_found {
-  int emails = 0;
-  int phones = 0;
-  int cards = 0;  // Luhn-valid 13-19 digit numbers
-};
-pii_found find_pii(const std::string& text);
 
 }  // namespace vutf

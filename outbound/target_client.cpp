@@ -1,10 +1,11 @@
-#include "storage/target_client.hpp"
+#include "outbound/target_client.hpp"
 
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
 
-#include "storage/identity.hpp"
+#include "domain/identity.hpp"
+#include "domain/crypto.hpp"
 
 namespace vutf {
 

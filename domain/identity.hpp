@@ -1,5 +1,4 @@
-// Identity in the domain: users, sessions, the rules of registration, password hashing
-// (Argon2id), signed tokens (HS256, strictly validated) and API key material.
+// Identity in the domain: users, sessions, API keys, principals and the rules of registration.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "storage/error.hpp"
+#include "domain/error.hpp"
 
 namespace vutf {
 
@@ -90,41 +89,4 @@ std::optional<field_error> check_email(const std::string& email);
 std::optional<field_error> check_password(const std::string& password, const std::string& username,
                                           const char* field = "password");
 
-namespace identity {
-
-constexpr const char* api_key_prefix = "vutf_";
-
-// A new API key: "vutf_" and 256 bits of CSPRNG output (base64url).
-std::string make_api_key();
-
-// Argon2id with OWASP's parameters (19 MiB, 2 passes); ~tens of ms: run it on the hasher pool.
-std::string hash_password(const std::string& password);
-bool verify_password(const std::string& encoded, const std::string& password);
-
-// `bytes` of CSPRNG output, base64url without padding.
-std::string random_token(size_t bytes);
-std::string sha256_hex(const std::string& data);
-std::string hmac_sha256_hex(const std::string& key, const std::string& data);
-
-struct claims {
-  std::string sub;  // user id
-  std::string sid;  // session id
-  std::string typ;  // "access" | "refresh"
-  std::string jti;  // token id
-  int64_t iat = 0;  // seconds since the epoch
-  int64_t exp = 0;
-};
-
-constexpr const char* issuer = "violentutf-api";
-
-// header.payload.signature with {"alg":"HS256","typ":"JWT"}.
-std::string sign(const claims& c, const std::string& key);
-
-// The claims of a token only if it is exactly our format: HS256 (no "none", no other
-// algorithm), a valid signature (constant-time compare), our issuer, the expected type, not
-// expired at `now_s`. Anything else is nullopt, with no reason given to the caller.
-std::optional<claims> verify(const std::string& token, const std::string& key,
-                             const std::string& expected_type, int64_t now_s);
-
-}  // namespace identity
 }  // namespace vutf

@@ -1,0 +1,53 @@
+#include "domain/scan.hpp"
+
+#include <set>
+
+#include "domain/ids.hpp"
+#include "domain/probes.hpp"
+#include "domain/target.hpp"
+
+namespace vutf {
+
+void severity_counts::add(const std::string& severity, int64_t n) {
+  if (severity == "low") low += n;
+  if (severity == "medium") medium += n;
+  if (severity == "high") high += n;
+  if (severity == "critical") critical += n;
+}
+
+std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap) {
+  std::vector<field_error> e;
+  if (!is_uuid(r.target_id)) e.push_back({"target_id", "must be the id of one of your targets"});
+  if (r.probes.empty()) e.push_back({"probes", "must name at least one probe set"});
+  std::set<std::string> seen;
+  for (const auto& id : r.probes) {
+    bool known = false;
+    for (const auto& p : probe_sets()) known = known || p.id == id;
+    if (!known) {
+      e.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
+      break;
+    }
+    if (!seen.insert(id).second) {
+      e.push_back({"probes", "names probe set '" + id + "' twice"});
+      break;
+    }
+  }
+  if (r.max_prompts && (*r.max_prompts < 1 || *r.max_prompts > max_prompts_cap))
+    e.push_back({"max_prompts", "must be an integer in 1.." + std::to_string(max_prompts_cap)});
+  if (r.concurrency && (*r.concurrency < 1 || *r.concurrency > 64))
+    e.push_back({"concurrency", "must be an integer in 1..64"});
+  if (r.webhook_url && !is_http_url(*r.webhook_url))
+    e.push_back({"webhook_url",
+                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+  return e;
+}
+
+std::string truncate_utf8(const std::string& text, size_t limit) {
+  if (text.size() <= limit) return text;
+  size_t end = limit;
+  // Back up over continuation bytes to the start of the cut sequence.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) --end;
+  return text.substr(0, end);
+}
+
+}  // namespace vutf

@@ -1,0 +1,95 @@
+// Scans: what a client asks for, the scan record with its progress and findings, one result per
+// prompt, queries and the statistics overview.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/error.hpp"
+#include "domain/page.hpp"
+
+namespace vutf {
+
+struct severity_counts {
+  int64_t low = 0, medium = 0, high = 0, critical = 0;
+  int64_t total() const { return low + medium + high + critical; }
+  // Counts one finding of `severity` ("low" | "medium" | "high" | "critical").
+  void add(const std::string& severity, int64_t n = 1);
+};
+
+struct scan {
+  std::string id;
+  std::string owner_id;
+  std::string target_id;
+  std::vector<std::string> probes;  // probe set ids, in the order given
+  int64_t concurrency = 1;
+  std::optional<std::string> webhook_url;
+  std::string status = "queued";  // queued | running | completed | failed | cancelled
+  int64_t total = 0;              // prompts planned
+  int64_t done = 0;               // prompts answered or given up on
+  int64_t errors = 0;             // of those, calls that failed
+  severity_counts findings;
+  std::optional<std::string> error;  // why it failed, or what went wrong along the way
+  int64_t claim = 0;                 // bumped by every claim (fencing token)
+  int64_t created_at_ms = 0;
+  std::optional<int64_t> started_at_ms;
+  std::optional<int64_t> finished_at_ms;
+
+  bool finished() const {
+    return status == "completed" || status == "failed" || status == "cancelled";
+  }
+};
+
+// What a client asks for; validated against the probe sets and SCAN_MAX_PROMPTS.
+struct scan_request {
+  std::string target_id;
+  std::vector<std::string> probes;
+  std::optional<int64_t> max_prompts;
+  std::optional<int64_t> concurrency;  // default: the target's max_concurrency
+  std::optional<std::string> webhook_url;
+};
+
+// Every field rule a request breaks (empty when valid).
+std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap);
+
+// One prompt sent to the target and how its reply was judged.
+struct scan_result {
+  int64_t seq = 0;
+  std::string probe;
+  std::string prompt;
+  std::string response;  // truncated to 4 KiB (detection saw all of it)
+  std::string detector;
+  bool vulnerable = false;
+  std::string severity;  // "" unless vulnerable
+  std::string evidence;
+  int64_t latency_ms = 0;
+  int64_t attempts = 1;
+  std::optional<std::string> error;  // the call failed: no reply was judged
+};
+
+struct scan_query {
+  std::string owner_id;  // "*" = every owner (admins)
+  std::string status;    // "" = any
+  std::string target_id;
+  int64_t page = 1;
+  int64_t per_page = 20;
+};
+using scan_page = page_of<scan>;
+using result_page = page_of<scan_result>;
+
+struct stats_overview {
+  int64_t targets = 0;
+  std::map<std::string, int64_t> scans_by_status;
+  severity_counts findings_by_severity;
+  std::map<std::string, int64_t> findings_by_probe;
+};
+
+// The most of a reply kept with a result.
+constexpr size_t max_response_bytes = 4096;
+// `text` cut to at most `limit` bytes without splitting a UTF-8 sequence.
+std::string truncate_utf8(const std::string& text, size_t limit);
+
+}  // namespace vutf

@@ -1,0 +1,94 @@
+#include "domain/target.hpp"
+
+#include <algorithm>
+
+#include "domain/error.hpp"
+
+namespace vutf {
+
+
+void apply_patch(target& t, const target_patch& p) {
+  if (p.name) t.name = *p.name;
+  if (p.description) t.description = *p.description;
+  if (p.kind) t.kind = *p.kind;
+  if (p.endpoint_url) t.endpoint_url = *p.endpoint_url;
+  if (p.model) t.model = *p.model;
+  if (p.headers_json) t.headers_json = *p.headers_json;
+  if (p.request_template_json) t.request_template_json = *p.request_template_json;
+  if (p.response_path) t.response_path = *p.response_path;
+  if (p.timeout_seconds) t.timeout_seconds = *p.timeout_seconds;
+  if (p.max_concurrency) t.max_concurrency = *p.max_concurrency;
+}
+
+namespace {
+
+size_t utf8_length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+bool has_control(const std::string& s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == 0x7f) return true;
+  return false;
+}
+
+}  // namespace
+
+bool is_http_url(const std::string& u) {
+  size_t host_start;
+  if (u.rfind("http://", 0) == 0) {
+    host_start = 7;
+  } else if (u.rfind("https://", 0) == 0) {
+    host_start = 8;
+  } else {
+    return false;
+  }
+  if (u.size() > 2048 || has_control(u) || u.find(' ') != std::string::npos) return false;
+  size_t host_end = u.find_first_of("/?#", host_start);
+  std::string authority = u.substr(host_start, host_end - host_start);
+  return !authority.empty() && authority.front() != ':' && authority.find('@') == std::string::npos;
+}
+
+std::vector<field_error> validate(const target& t) {
+  std::vector<field_error> e;
+  size_t name_len = utf8_length(t.name);
+  if (name_len < 1 || name_len > 100 || has_control(t.name))
+    e.push_back({"name", "must be 1-100 characters without control characters"});
+  if (t.description && utf8_length(*t.description) > 2000)
+    e.push_back({"description", "must be at most 2000 characters"});
+  if (t.kind != "openai-chat" && t.kind != "http-json")
+    e.push_back({"kind", "must be one of openai-chat, http-json"});
+  if (!is_http_url(t.endpoint_url))
+    e.push_back({"endpoint_url",
+                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+  if (t.model && (t.model->empty() || utf8_length(*t.model) > 200 || has_control(*t.model)))
+    e.push_back({"model", "must be 1-200 characters"});
+  if (t.timeout_seconds < 1 || t.timeout_seconds > 300)
+    e.push_back({"timeout_seconds", "must be an integer in 1..300"});
+  if (t.max_concurrency < 1 || t.max_concurrency > 64)
+    e.push_back({"max_concurrency", "must be an integer in 1..64"});
+  if (t.kind == "http-json") {
+    if (!t.request_template_json)
+      e.push_back({"request_template", "is required for kind http-json"});
+    else if (t.request_template_json->find("{{prompt}}") == std::string::npos)
+      e.push_back({"request_template", "must contain the {{prompt}} placeholder"});
+    if (!t.response_path || t.response_path->empty())
+      e.push_back({"response_path", "is required for kind http-json"});
+  }
+  if (t.response_path) {
+    const std::string& p = *t.response_path;
+    if (p.empty() || p.size() > 200 || p.front() == '.' || p.back() == '.' ||
+        p.find("..") != std::string::npos || has_control(p))
+      e.push_back({"response_path", "must be a dotted path such as choices.0.message.content"});
+  }
+  return e;
+}
+
+const std::vector<std::string>& target_sort_keys() {
+  static const std::vector<std::string> keys = {"created_at", "updated_at", "name", "kind"};
+  return keys;
+}
+
+}  // namespace vutf
