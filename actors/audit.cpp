@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "actors/plumbing.hpp"
-#include "metrics/metrics.hpp"
-#include "domain/encoding.hpp"
 #include "domain/audit.hpp"
+#include "domain/encoding.hpp"
+#include "metrics/metrics.hpp"
 
 namespace vutf {
 namespace {
@@ -37,7 +37,7 @@ void answer_flushes(audit_pointer self, bool done) {
 // write keeps the records queued for the next tick.
 void write_batch(audit_pointer self) {
   auto& st = self->state;
-  st.m->audit_queue.Set(static_cast<double>(st.queue.size()));
+  st.m->audit_queue_size.Set(static_cast<double>(st.queue.size()));
   if (st.writing) return;
   if (st.queue.empty()) {
     answer_flushes(self, true);
@@ -59,7 +59,7 @@ void write_batch(audit_pointer self) {
             st.writing = false;
             if (r.error) return answer_flushes(self, false);
             st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
-            st.m->audit_written.Increment(static_cast<double>(n));
+            st.m->audit_records_written_total.Increment(static_cast<double>(n));
             write_batch(self);
           },
           [=](caf::error&) {
@@ -86,7 +86,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
       [=](audit_record& r) {
         auto& q = self->state.queue;
         if (q.size() >= cfg.capacity) {
-          m->audit_dropped.Increment();
+          m->audit_records_dropped_total.Increment();
           return;
         }
         q.push_back(std::move(r));

@@ -42,7 +42,7 @@ template <class F>
 auto guarded(worker_pointer self, metrics& m, F op) -> std::optional<decltype(op())> {
   auto& st = self->state;
   if (clock::now() < st.down_until) {
-    m.cache_errors.Increment();
+    m.cache_errors_total.Increment();
     return std::nullopt;
   }
   m.cache_pool_in_use.Increment();
@@ -52,7 +52,7 @@ auto guarded(worker_pointer self, metrics& m, F op) -> std::optional<decltype(op
     return v;
   } catch (const std::exception& e) {
     m.cache_pool_in_use.Decrement();
-    m.cache_errors.Increment();
+    m.cache_errors_total.Increment();
     if (st.down_until == clock::time_point{} || clock::now() - st.down_until > backoff)
       log::warning("cache unavailable; serving misses", {{"error", e.what()}});
     st.down_until = clock::now() + backoff;
@@ -78,7 +78,7 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
                                                     "global:" + l.scope + ":", l.suffix);
         });
         if (!entry) return cache_entry{};
-        (entry->second ? m->cache_hits : m->cache_misses).Increment();
+        (entry->second ? m->cache_hits_total : m->cache_misses_total).Increment();
         return cache_entry{entry->first, std::move(entry->second)};
       },
       [=](cache_store& s) {

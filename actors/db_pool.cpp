@@ -57,8 +57,8 @@ db_connection_actor::behavior_type db_connection(
             auto start = clock::now();
             conn->transact(call.mode, call.deadline,
                            [&](storage::session& s) { r.value = call.work(s); });
-            m->observe_statement(call.statement,
-                                 std::chrono::duration<double>(clock::now() - start).count());
+            m->db_statement_duration_seconds.with({call.statement})
+                .Observe(std::chrono::duration<double>(clock::now() - start).count());
             return r;
           } catch (const storage::db_error& e) {
             // A connection that was open but turns out dead (the database restarted) is reopened
@@ -211,7 +211,7 @@ void expire(pool_pointer self) {
       it->rp.deliver(
           failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
     } else if (now >= it->pool_deadline) {
-      m->db_pool_timeouts.Increment();
+      m->db_pool_timeouts_total.Increment();
       it->rp.deliver(failed(errc::db_pool_exhausted,
                             "No database connection became free within DATABASE_POOL_TIMEOUT."));
     } else {
@@ -260,7 +260,7 @@ db_pool_actor::behavior_type db_pool(pool_pointer self, db_pool_config cfg,
     }
     bool overflow = it->overflow;
     conns.erase(it);
-    self->state.m->db_connections_replaced.Increment();
+    self->state.m->db_connections_replaced_total.Increment();
     log::warning("database connection actor died; replacing it",
                  {{"reason", caf::to_string(msg.reason)}});
     if (!overflow) add_connection(self, false);

@@ -12,13 +12,13 @@
 
 #include "actors/plumbing.hpp"
 #include "config/log.hpp"
-#include "metrics/metrics.hpp"
+#include "config/time.hpp"
+#include "domain/detectors.hpp"
 #include "domain/probes.hpp"
+#include "domain/scan.hpp"
+#include "metrics/metrics.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
-#include "domain/detectors.hpp"
-#include "domain/scan.hpp"
-#include "config/time.hpp"
 
 namespace vutf {
 
@@ -79,18 +79,18 @@ webhook_actor::behavior_type webhooks(webhook_actor::pointer self, webhook_confi
         self->request(gateway, caf::infinite, webhook_call(d.url, d.body, cfg.signing_key))
             .then([=](outbound_reply& r) {
               if (r.answered_2xx()) {
-                m->webhook_delivery("delivered");
+                m->webhook_deliveries_total.with({"delivered"}).Increment();
                 return;
               }
               if (d.attempt >= cfg.max_attempts) {
-                m->webhook_delivery("failed");
+                m->webhook_deliveries_total.with({"failed"}).Increment();
                 log::warning("webhook not delivered; giving up",
                              {{"url", url_origin(d.url)},
                               {"attempts", std::to_string(d.attempt)},
                               {"error", r.error}});
                 return;
               }
-              m->webhook_delivery("retried");
+              m->webhook_deliveries_total.with({"retried"}).Increment();
               webhook_delivery next = d;
               ++next.attempt;
               self->delayed_send(self, backoff(cfg.retry_base, d.attempt), next);
@@ -171,7 +171,7 @@ void finish(runner_pointer self, const engine_env& env) {
     }
     auto ended = std::any_cast<std::optional<scan>>(r.value);
     if (ended && ended->finished()) {
-      env.m->scan_finished(ended->status);
+      env.m->scans_total.with({ended->status}).Increment();
       log::info("scan ended", {{"scan_id", ended->id},
                                {"status", ended->status},
                                {"done", std::to_string(ended->done)},
@@ -260,7 +260,7 @@ void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_
       return;
     }
     if (r.retryable() && attempt < env.cfg.max_attempts) {
-      env.m->target_retries.Increment();
+      env.m->target_call_retries_total.Increment();
       auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
                                         : backoff(env.cfg.retry_base, attempt);
       self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq,
@@ -273,8 +273,8 @@ void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_
       st.last_error = *x.error;
     }
     --st.in_flight;
-    env.m->prompts_sent.Increment();
-    if (x.vulnerable) env.m->findings(x.severity, 1);
+    env.m->scan_prompts_sent_total.Increment();
+    if (x.vulnerable) env.m->findings_total.with({x.severity}).Increment();
     st.batch.push_back(std::move(x));
     if (st.batch.size() >= env.cfg.flush_batch) flush(self, env);
     pump(self, env);

@@ -63,7 +63,10 @@ circuit& circuit_of(gateway_pointer self, const std::string& key) {
 
 void report(gateway_pointer self, const std::string& key,
             std::optional<circuit_breaker::state> changed) {
-  if (changed) self->state.m->circuit_changed(key, to_string(*changed), state_number(*changed));
+  if (!changed) return;
+  auto& m = *self->state.m;
+  m.circuit_breaker_transitions_total.with({to_string(*changed)}).Increment();
+  m.circuit_breaker_state.with({key}).Set(state_number(*changed));
 }
 
 void pump(gateway_pointer self, const std::string& key);
@@ -90,7 +93,7 @@ void run(gateway_pointer self, const std::string& key, pending p) {
             self->state.idle.push_back(worker);
             auto& c = circuit_of(self, key);
             --c.in_flight;
-            self->state.m->observe_target_call(kind, r.seconds);
+            self->state.m->target_call_duration_seconds.with({kind}).Observe(r.seconds);
             if (r.breaker_failure()) {
               c.last_failure = r.error;
               report(self, key, c.breaker.failed(circuit_breaker::clock::now()));

@@ -4,9 +4,9 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "config/time.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/statements.hpp"
-#include "config/time.hpp"
 
 namespace vutf {
 namespace {
@@ -43,12 +43,12 @@ health_actor::behavior_type health(health_pointer self, health_config cfg, cache
   auto probe = [=](auto then) {
     health_snapshot snap;
     snap.database = probe_database(self, cfg);
-    m->observe_health_check("database", snap.database.latency_ms / 1000);
+    m->health_check_duration_seconds.with({"database"}).Observe(snap.database.latency_ms / 1000);
     self->request(cache, cfg.probe_timeout, probe_atom::value)
         .then(
             [=](dependency_check& c) mutable {
               snap.cache = c;
-              m->observe_health_check("cache", c.latency_ms / 1000);
+              m->health_check_duration_seconds.with({"cache"}).Observe(c.latency_ms / 1000);
               snap.probed_at_ms = now_ms();
               board->write(snap);
               then(snap);

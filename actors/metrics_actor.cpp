@@ -39,8 +39,8 @@ void sample_process(metrics& m) {
 metrics_actor::behavior_type sampler(metrics_actor::pointer self, std::shared_ptr<metrics> m,
                                      db_pool_actor pool, cache_actor cache,
                                      std::chrono::milliseconds interval) {
-  auto& pool_mailbox = m->mailbox_size("db_pool");
-  auto& cache_mailbox = m->mailbox_size("cache");
+  auto& pool_mailbox = m->actor_mailbox_size.with({"db_pool"});
+  auto& cache_mailbox = m->actor_mailbox_size.with({"cache"});
   m->scheduler_threads.Set(static_cast<double>(self->home_system().scheduler().num_workers()));
   self->send(self, tick_atom::value);
   return {

@@ -10,6 +10,12 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "config/time.hpp"
+#include "domain/audit.hpp"
+#include "domain/crypto.hpp"
+#include "domain/ids.hpp"
+#include "domain/probes.hpp"
+#include "domain/scan.hpp"
 #include "http/audit_codec.hpp"
 #include "http/gzip.hpp"
 #include "http/identity_codec.hpp"
@@ -18,12 +24,6 @@
 #include "http/scan_codec.hpp"
 #include "http/target_codec.hpp"
 #include "metrics/metrics.hpp"
-#include "domain/ids.hpp"
-#include "domain/crypto.hpp"
-#include "domain/probes.hpp"
-#include "domain/scan.hpp"
-#include "domain/audit.hpp"
-#include "config/time.hpp"
 
 #ifndef VUTF_VERSION
 #define VUTF_VERSION "0.0.0"
@@ -295,7 +295,7 @@ const std::vector<api::route>& api::routes() {
 
 api_response api::handle(const api_request& req) const {
   auto start = clock::now();
-  metrics_.requests_in_progress.Increment();
+  metrics_.http_requests_in_progress.Increment();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
   api_response res;
   trace t;
@@ -326,7 +326,7 @@ api_response api::handle(const api_request& req) const {
     svc_.record(std::move(a));
   }
   finish(req, res, request_id, start);
-  metrics_.requests_in_progress.Decrement();
+  metrics_.http_requests_in_progress.Decrement();
   return res;
 }
 
@@ -491,7 +491,9 @@ void api::finish(const api_request& req, api_response& res, const std::string& r
     }
   }
   double seconds = std::chrono::duration<double>(clock::now() - start).count();
-  metrics_.observe_request(req.method, res.route, res.status, seconds);
+  metrics_.http_requests_total.with({req.method, res.route, std::to_string(res.status)})
+      .Increment();
+  metrics_.http_request_duration_seconds.with({req.method, res.route}).Observe(seconds);
   if (log::enabled(log::level::info))
     log::info("request", {{"request_id", request_id},
                           {"method", req.method},
@@ -822,12 +824,12 @@ std::optional<failure> api::count(const context& c, const std::string& who) cons
       svc_.ask(rate_hit{"ratelimit:" + std::string(name) + ":" + who + ":" + std::to_string(window),
                         std::chrono::seconds(60)});
   if (!hit.count) {
-    metrics_.rate_limit_fail_open.Increment();  // the store failed: never block on it
+    metrics_.rate_limit_fail_open_total.Increment();  // the store failed: never block on it
     return std::nullopt;
   }
   c.limits = rate_state{limit, std::max<int64_t>(0, limit - *hit.count), window + 60 - now};
   if (*hit.count <= limit) return std::nullopt;
-  metrics_.rate_limited.Increment();
+  metrics_.rate_limited_total.Increment();
   return failure{errc::rate_limited,
                  "Too many requests: at most " + std::to_string(limit) + " per minute.",
                  {}};

@@ -1,22 +1,101 @@
-// Every metric of the service, declared once. Hot-path updates are lock-free prometheus-cpp
-// counters/histograms; gauges about pools and the process are set by the metrics actor.
+// Every metric of the service, declared once in VUTF_METRICS: the table defines the members of
+// `metrics` (named exactly as the metrics), registers them and generates the metrics section of
+// docs/operations.md (`violentutf-api --metrics-docs`; a test fails when it is stale). Hot-path
+// updates are lock-free prometheus-cpp counters and histograms; gauges about pools and the
+// process are set by the metrics actor.
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include <initializer_list>
 #include <memory>
 #include <shared_mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace prometheus {
 class Registry;
-class Counter;
-class Gauge;
-class Histogram;
-template <typename T>
-class Family;
 }  // namespace prometheus
 
+// PLAIN(name, Type, help): one series. LABELLED(name, Type, "label,label", help): a family whose
+// series are picked with `.with({values})`. Type is Counter, Gauge or Histogram (histograms
+// share the latency buckets, 0.5 ms to 60 s). Labels take bounded values only: route patterns,
+// statement names, statuses; never raw paths or user input.
+#define VUTF_METRICS(PLAIN, LABELLED)                                                              \
+  LABELLED(http_requests_total, Counter, "method,route,status",                                    \
+           "HTTP requests by method, route pattern (`unmatched` for 404s and rejected "            \
+           "connections) and status.")                                                             \
+  LABELLED(http_request_duration_seconds, Histogram, "method,route",                               \
+           "HTTP request duration by method and route pattern.")                                   \
+  PLAIN(http_requests_in_progress, Gauge, "Requests being served now.")                            \
+  LABELLED(health_check_duration_seconds, Histogram, "check",                                      \
+           "Duration of one dependency probe by check (`database`, `cache`).")                     \
+  LABELLED(db_statement_duration_seconds, Histogram, "statement",                                  \
+           "Database work by statement name, pool wait excluded.")                                 \
+  PLAIN(db_pool_size, Gauge, "Persistent database connections (DATABASE_POOL_SIZE).")              \
+  PLAIN(db_pool_max_overflow, Gauge, "DATABASE_MAX_OVERFLOW.")                                     \
+  PLAIN(db_pool_in_use, Gauge, "Database connections running a statement.")                        \
+  PLAIN(db_pool_idle, Gauge, "Open database connections waiting for work.")                        \
+  PLAIN(db_pool_overflow_in_use, Gauge, "Overflow connections currently open.")                    \
+  PLAIN(db_pool_waiting, Gauge, "Requests waiting for a free connection.")                         \
+  PLAIN(db_pool_timeouts_total, Counter,                                                           \
+        "Requests answered DB_POOL_EXHAUSTED after DATABASE_POOL_TIMEOUT.")                        \
+  PLAIN(db_connections_replaced_total, Counter,                                                    \
+        "Connection actors replaced after dying or losing the database.")                          \
+  PLAIN(cache_hits_total, Counter, "Cache lookups that found a value.")                            \
+  PLAIN(cache_misses_total, Counter, "Cache lookups that found nothing.")                          \
+  PLAIN(cache_errors_total, Counter,                                                               \
+        "Cache commands that failed or timed out (treated as misses).")                            \
+  PLAIN(cache_pool_size, Gauge, "Cache connection actors.")                                        \
+  PLAIN(cache_pool_in_use, Gauge, "Cache connection actors busy now.")                             \
+  PLAIN(rate_limited_total, Counter, "Requests answered 429 by a rate limit.")                     \
+  PLAIN(rate_limit_fail_open_total, Counter,                                                       \
+        "Requests let through because the rate limit store failed.")                               \
+  PLAIN(audit_records_written_total, Counter, "Audit records stored.")                             \
+  PLAIN(audit_records_dropped_total, Counter, "Audit records dropped because the queue was full.") \
+  PLAIN(audit_queue_size, Gauge, "Audit records waiting to be written.")                           \
+  PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
+  LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
+  PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \
+  LABELLED(findings_total, Counter, "severity", "Vulnerable replies found, by severity.")          \
+  LABELLED(target_call_duration_seconds, Histogram, "kind",                                        \
+           "Outbound calls by kind (`openai-chat`, `http-json`, `webhook`).")                      \
+  PLAIN(target_call_retries_total, Counter,                                                        \
+        "Target calls repeated after a 429, a 5xx or no answer.")                                  \
+  LABELLED(circuit_breaker_state, Gauge, "circuit",                                                \
+           "Circuit per target or webhook host: 0 closed, 1 open, 2 half-open.")                   \
+  LABELLED(circuit_breaker_transitions_total, Counter, "to",                                       \
+           "Circuit state changes, by the state entered.")                                         \
+  LABELLED(webhook_deliveries_total, Counter, "outcome",                                           \
+           "Webhook attempts: delivered, retried (will try again) or failed (gave up).")           \
+  PLAIN(scheduler_threads, Gauge, "Actor scheduler worker threads.")                               \
+  LABELLED(actor_mailbox_size, Gauge, "actor",                                                     \
+           "Messages waiting in a supervisor's mailbox (`db_pool`, `cache`).")                     \
+  PLAIN(process_cpu_seconds, Gauge, "User and system CPU time used (sampled every second).")       \
+  PLAIN(process_resident_memory_bytes, Gauge,                                                      \
+        "Resident set size of the process (sampled every second).")
+
 namespace vutf {
+
+// A labelled family: `with({values...})` is the series of those label values (in the order the
+// table names the labels), added on first use and then found under a shared lock, so the hot
+// path never pays prometheus' Family::Add.
+template <class M>
+class labelled {
+ public:
+  labelled(prometheus::Family<M>& family, std::vector<std::string> labels);
+  M& with(std::initializer_list<std::string> values);
+
+ private:
+  prometheus::Family<M>& family_;
+  std::vector<std::string> labels_;
+  std::shared_mutex mutex_;
+  std::unordered_map<std::string, M*> series_;
+};
 
 class metrics {
  public:
@@ -25,88 +104,26 @@ class metrics {
   metrics(const metrics&) = delete;
   metrics& operator=(const metrics&) = delete;
 
-  // One finished HTTP request; `route` is the pattern (/api/v1/targets/{id}) or "unmatched".
-  void observe_request(const std::string& method, const std::string& route, int status,
-                       double seconds);
-  prometheus::Gauge& requests_in_progress;
-
-  void observe_health_check(const std::string& check, double seconds);
-  void observe_statement(const std::string& statement, double seconds);
-
-  // Database pool (set by the pool supervisor on every change).
-  prometheus::Gauge& db_pool_size;
-  prometheus::Gauge& db_pool_max_overflow;
-  prometheus::Gauge& db_pool_in_use;
-  prometheus::Gauge& db_pool_idle;
-  prometheus::Gauge& db_pool_overflow_in_use;
-  prometheus::Gauge& db_pool_waiting;
-  prometheus::Counter& db_pool_timeouts;
-  prometheus::Counter& db_connections_replaced;
-
-  // Cache.
-  prometheus::Counter& cache_hits;
-  prometheus::Counter& cache_misses;
-  prometheus::Counter& cache_errors;
-  prometheus::Gauge& cache_pool_size;
-  prometheus::Gauge& cache_pool_in_use;
-
-  // Rate limits.
-  prometheus::Counter& rate_limited;          // requests answered 429
-  prometheus::Counter& rate_limit_fail_open;  // requests let through because the store failed
-
-  // Audit trail.
-  prometheus::Counter& audit_written;  // records stored
-  prometheus::Counter& audit_dropped;  // records dropped because the queue was full
-  prometheus::Gauge& audit_queue;      // records waiting to be written
-
-  // Red-teaming engine.
-  prometheus::Gauge& scans_running;     // scans running on this instance
-  prometheus::Counter& prompts_sent;    // prompts answered or given up on
-  prometheus::Counter& target_retries;  // target calls repeated after 429, 5xx or no answer
-  void scan_finished(const std::string& status);                      // scans_total{status}
-  void findings(const std::string& severity, int64_t n);              // findings_total{severity}
-  void observe_target_call(const std::string& kind, double seconds);  // by target kind
-  // circuit_breaker_state{circuit}: 0 closed, 1 open, 2 half-open; plus the transition counted.
-  void circuit_changed(const std::string& circuit, const std::string& to, int state);
-  void webhook_delivery(const std::string& outcome);  // delivered | retried | failed
-
-  // Actor system and process (sampled by the metrics actor).
-  prometheus::Gauge& scheduler_threads;
-  prometheus::Gauge& process_cpu_seconds;
-  prometheus::Gauge& process_resident_memory_bytes;
-  prometheus::Gauge& mailbox_size(const std::string& actor);
-
-  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
-  // The text exposition format, as /metrics serves it.
-  std::string exposition() const;
-
  private:
   explicit metrics(std::shared_ptr<prometheus::Registry> r);
-  std::shared_ptr<prometheus::Registry> registry_;
-  prometheus::Family<prometheus::Counter>& requests_total_;
-  prometheus::Family<prometheus::Histogram>& request_duration_;
-  prometheus::Family<prometheus::Histogram>& health_duration_;
-  prometheus::Family<prometheus::Histogram>& statement_duration_;
-  prometheus::Family<prometheus::Gauge>& mailbox_;
-  prometheus::Family<prometheus::Counter>& scans_total_;
-  prometheus::Family<prometheus::Counter>& findings_total_;
-  prometheus::Family<prometheus::Histogram>& target_call_duration_;
-  prometheus::Family<prometheus::Gauge>& circuit_state_;
-  prometheus::Family<prometheus::Counter>& circuit_transitions_;
-  prometheus::Family<prometheus::Counter>& webhook_deliveries_;
-  prometheus::Counter& labelled_counter(prometheus::Family<prometheus::Counter>& family,
-                                        const char* label, const std::string& value);
+  std::shared_ptr<prometheus::Registry> registry_;  // first: the members register in it
 
-  // Label sets already added, so the hot path pays a shared-lock lookup, not Family::Add.
-  struct request_series {
-    prometheus::Counter* count;
-    prometheus::Histogram* duration;
-  };
-  std::shared_mutex series_mutex_;
-  std::unordered_map<std::string, request_series> request_series_;
-  std::unordered_map<std::string, prometheus::Histogram*> histograms_;
-  std::unordered_map<std::string, prometheus::Counter*> counters_;
+ public:
+#define VUTF_METRIC_PLAIN_MEMBER(name, type, help) prometheus::type& name;
+#define VUTF_METRIC_LABELLED_MEMBER(name, type, labels, help) labelled<prometheus::type> name;
+  VUTF_METRICS(VUTF_METRIC_PLAIN_MEMBER, VUTF_METRIC_LABELLED_MEMBER)
+#undef VUTF_METRIC_PLAIN_MEMBER
+#undef VUTF_METRIC_LABELLED_MEMBER
+
+  std::shared_ptr<prometheus::Registry> registry() const {
+    return registry_;
+  }
+  // The text exposition format, as /metrics serves it.
+  std::string exposition() const;
 };
+
+// The metrics section of docs/operations.md, generated from VUTF_METRICS.
+std::string metrics_markdown();
 
 // Serves metrics.exposition() at http://host:port/metrics; port 0 picks a free port.
 class metrics_server {

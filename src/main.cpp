@@ -17,7 +17,7 @@ namespace {
 
 const char* const usage =
     "Usage: violentutf-api [--help | --version | --print-config | --check-config | "
-    "--config-docs]\n\n"
+    "--config-docs | --metrics-docs]\n\n"
     "The ViolentUTF API: a standalone AI red-teaming service.\n"
     "Settings come from environment variables (a .env file in the working directory is read\n"
     "first); see docs/configuration.md.\n\n"
@@ -25,7 +25,9 @@ const char* const usage =
     "  --version       the version\n"
     "  --print-config  the effective settings, secrets masked\n"
     "  --check-config  validate the settings and exit (2 when invalid)\n"
-    "  --config-docs   print docs/configuration.md as generated from the settings table\n";
+    "  --config-docs   print docs/configuration.md as generated from the settings table\n"
+    "  --metrics-docs  print the metrics table of docs/operations.md, generated from "
+    "VUTF_METRICS\n";
 
 }  // namespace
 
@@ -41,6 +43,10 @@ int main(int argc, char** argv) {
   }
   if (flag == "--config-docs") {
     std::cout << vutf::configuration_markdown();
+    return 0;
+  }
+  if (flag == "--metrics-docs") {
+    std::cout << vutf::metrics_markdown();
     return 0;
   }
   if (!flag.empty() && flag != "--print-config" && flag != "--check-config") {

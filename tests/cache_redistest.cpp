@@ -6,11 +6,11 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "domain/ids.hpp"
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/cache.hpp"
 #include "tests/support/support.hpp"
-#include "domain/ids.hpp"
 
 namespace vutf {
 namespace {
@@ -54,10 +54,10 @@ TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   ASSERT_TRUE(
       svc->ask(target_get{test::someone(), id, svc->deadline()}).ok());  // miss, then stored
   // The entry is stored asynchronously after the miss: a later read is served from Redis.
-  double hits = metrics_->cache_hits.Value();
+  double hits = metrics_->cache_hits_total.Value();
   EXPECT_TRUE(test::eventually([&] {
     auto again = svc->ask(target_get{test::someone(), id, svc->deadline()});
-    return again.ok() && again.value.name == "cached" && metrics_->cache_hits.Value() > hits;
+    return again.ok() && again.value.name == "cached" && metrics_->cache_hits_total.Value() > hits;
   }));
   auto version = redis_get(url, "global:target:" + id + ":version");
   ASSERT_TRUE(version.has_value());
@@ -89,15 +89,15 @@ TEST_F(cache_redistest, requests_keep_succeeding_while_redis_is_dead_and_it_reco
   EXPECT_TRUE(
       svc->ask(target_create{test::someone(), sample_target("written-while-down"), svc->deadline()})
           .ok());
-  EXPECT_GT(metrics_->cache_errors.Value(), 0);
+  EXPECT_GT(metrics_->cache_errors_total.Value(), 0);
   EXPECT_EQ(svc->probe().cache.status, "down");
 
   redis.start();
   EXPECT_TRUE(test::eventually([&] { return svc->probe().cache.status == "up"; }));
-  double hits = metrics_->cache_hits.Value();
+  double hits = metrics_->cache_hits_total.Value();
   EXPECT_TRUE(test::eventually([&] {
     svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
-    return metrics_->cache_hits.Value() > hits;
+    return metrics_->cache_hits_total.Value() > hits;
   }));
 }
 
@@ -112,7 +112,7 @@ TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
     EXPECT_TRUE(r.ok());
   }
   redis.resume();
-  EXPECT_GT(metrics_->cache_errors.Value(), 0);
+  EXPECT_GT(metrics_->cache_errors_total.Value(), 0);
 }
 
 // Logins through `a`, as the API would see them from one client address.
@@ -141,7 +141,7 @@ TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
   for (int i = 0; i < 3; ++i) statuses.push_back(login_through(a).status);
   for (int i = 0; i < 3; ++i) statuses.push_back(login_through(b).status);
   EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429}));
-  EXPECT_EQ(m2->rate_limited.Value(), 1);
+  EXPECT_EQ(m2->rate_limited_total.Value(), 1);
 }
 
 TEST(identity_redis, a_logout_on_one_instance_stops_the_token_on_every_instance) {
@@ -177,7 +177,7 @@ TEST(rate_limits_redis, a_dead_redis_fails_open_and_is_counted) {
   http::api a(svc, *m, cfg);
   redis.kill();
   for (int i = 0; i < 8; ++i) EXPECT_EQ(login_through(a).status, 401) << "attempt " << i;
-  EXPECT_GE(m->rate_limit_fail_open.Value(), 8);
+  EXPECT_GE(m->rate_limit_fail_open_total.Value(), 8);
 }
 
 }  // namespace

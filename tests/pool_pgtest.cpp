@@ -82,7 +82,7 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error->code, errc::db_pool_exhausted);
   EXPECT_GE(waited, std::chrono::milliseconds(1000));
-  EXPECT_EQ(metrics_->db_pool_timeouts.Value(), 1);
+  EXPECT_EQ(metrics_->db_pool_timeouts_total.Value(), 1);
   lock.release();
   EXPECT_TRUE(blocked.get().ok());
 }
