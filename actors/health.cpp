@@ -6,7 +6,6 @@
 
 #include "config/time.hpp"
 #include "metrics/metrics.hpp"
-#include "storage/statements.hpp"
 
 namespace vutf {
 namespace {
@@ -28,7 +27,7 @@ dependency_check probe_database(health_pointer self, const health_config& cfg) {
       conn->reconnect();
     }
     conn->transact(storage::access::read, start + cfg.probe_timeout,
-                   [](storage::session& s) { s.exec(storage::sql::health_ping, {}); });
+                   [](storage::session& s) { storage::ping(s); });
   } catch (const std::exception&) {
     self->state.conn.reset();  // start afresh next time
     return {"down", std::chrono::duration<double, std::milli>(clock::now() - start).count()};

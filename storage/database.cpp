@@ -73,4 +73,9 @@ void migrate(connection& c) {
   });
 }
 
+void ping(session& s) {
+  static const statement health_ping{"health_ping", "SELECT 1"};
+  s.exec(health_ping, {});
+}
+
 }  // namespace vutf::storage

@@ -18,7 +18,9 @@ namespace vutf::storage {
 
 using clock = std::chrono::steady_clock;
 
-// A named SQL statement: the name labels its metrics and log lines (see statements.hpp).
+// A named SQL statement: the name labels its metrics and log lines. Each store declares its
+// statements as constants in `namespace sql` at the top of its .cpp file (portable SQL for
+// SQLite and PostgreSQL); nothing outside storage/ holds SQL text.
 struct statement {
   const char* name;
   std::string sql;  // portable SQL with $1..$n placeholders
@@ -95,6 +97,9 @@ std::unique_ptr<connection> connect(const database_url& url, const connect_optio
 // A case-insensitive LIKE pattern (use with ESCAPE '\\' and lower()) matching `text` as a
 // substring, its % _ and \\ taken literally; "" for "".
 std::string like_pattern(const std::string& text);
+
+// Runs the cheapest statement there is (the health probe's round trip).
+void ping(session& s);
 
 // Applies the numbered migrations in storage/migrations that are not applied yet. Safe when
 // several instances start at once.

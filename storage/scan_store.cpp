@@ -1,10 +1,10 @@
 #include "storage/scan_store.hpp"
-#include "config/strings.hpp"
-#include "domain/scan.hpp"
 
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "config/strings.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf::storage {
 namespace sql {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "storage/database.hpp"
 #include "domain/scan.hpp"
+#include "storage/database.hpp"
 
 namespace vutf::storage {
 

@@ -3,8 +3,8 @@
 
 #include <optional>
 
-#include "storage/database.hpp"
 #include "domain/target.hpp"
+#include "storage/database.hpp"
 
 namespace vutf::storage {
 

@@ -1,9 +1,10 @@
 #include "storage/user_store.hpp"
-#include "config/strings.hpp"
 
 #include <deque>
 #include <map>
 #include <sstream>
+
+#include "config/strings.hpp"
 
 namespace vutf::storage {
 namespace sql {
@@ -123,8 +124,8 @@ user user_from(const row& r, size_t at) {
 
 void insert_user(session& s, const user& u) {
   s.exec(sql::user_insert, {u.id, u.username, u.email, nullable(u.full_name), u.password_hash,
-                            int64_t{u.is_active ? 1 : 0}, join(u.roles), u.version,
-                            u.created_at_ms, u.updated_at_ms});
+                            int64_t{u.is_active ? 1 : 0}, join(u.roles), u.version, u.created_at_ms,
+                            u.updated_at_ms});
 }
 
 std::optional<user> find_user(session& s, const std::string& id) {

@@ -4,8 +4,8 @@
 
 #include <optional>
 
-#include "storage/database.hpp"
 #include "domain/identity.hpp"
+#include "storage/database.hpp"
 
 namespace vutf::storage {
 
