@@ -1,5 +1,7 @@
-// The route table's row and every route handler, by resource. A new route is one handler in its
-// resource's file (declared here) and one row in route_table() (http/routes/table.cpp).
+// The route table's row and every route handler, by resource. Each handler parses and validates,
+// sends one message with the request's deadline to the service (usually through serve()), and
+// maps the reply. A new route is one handler in its resource's file (declared here) and one row
+// in route_table() (http/routes/table.cpp).
 #pragma once
 
 #include <vector>
