@@ -269,6 +269,41 @@ void apply(const api_response& r, httplib::Response& res) {
   if (r.close_connection) current.must_close = true;
 }
 
+// Reads a request body through cpp-httplib's reader, not past `limit` bytes: nullopt when the
+// body is larger; throws when the client stops sending it.
+std::optional<std::string> read_limited(const httplib::ContentReader& reader, size_t limit) {
+  std::string body;
+  bool over = false;
+  bool ok = reader([&](const char* data, size_t n) {
+    if (body.size() + n > limit) {
+      over = true;
+      return false;  // stop reading: nothing past the limit is read
+    }
+    body.append(data, n);
+    return true;
+  });
+  if (over) return std::nullopt;
+  if (!ok) throw std::runtime_error("the client stopped sending the body");
+  return body;
+}
+
+// Errors cpp-httplib detects itself (malformed request line, oversized headers...) and
+// exceptions become the API's problem+json.
+void answer_errors_as_problems(frontend& svr) {
+  svr.set_error_handler(httplib::Server::HandlerWithResponse(
+      [&svr](const httplib::Request& req, httplib::Response& res) {
+        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
+        api_request ar = convert(req);
+        apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+        return httplib::Server::HandlerResponse::Handled;
+      }));
+  svr.set_exception_handler(
+      [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+        api_request ar = convert(req);
+        apply(svr.api_.reject(500, ar, "An internal error occurred."), res);
+      });
+}
+
 }  // namespace
 
 struct server::impl {
@@ -296,23 +331,11 @@ server::server(const api& a, const settings& s, server_options o)
                           const httplib::ContentReader& reader) {
     api_request ar = convert(req);
     auto started = clock::now();
-    ar.read_body = [&](size_t limit) -> std::optional<std::string> {
+    ar.read_body = [&](size_t limit) {
       // The head arrived; the body may take the rest of the request's time.
       if (current.stream)
         current.stream->arm(started + std::chrono::seconds(svr.cfg_.request_timeout));
-      std::string body;
-      bool over = false;
-      bool ok = reader([&](const char* data, size_t n) {
-        if (body.size() + n > limit) {
-          over = true;
-          return false;  // stop reading: nothing past the limit is read
-        }
-        body.append(data, n);
-        return true;
-      });
-      if (over) return std::nullopt;
-      if (!ok) throw std::runtime_error("the client stopped sending the body");
-      return body;
+      return read_limited(reader, limit);
     };
     apply(svr.api_.handle(ar), res);
   };
@@ -323,19 +346,7 @@ server::server(const api& a, const settings& s, server_options o)
   svr.Patch(".*", with_body);
   svr.Delete(".*", with_body);
   svr.Delete(".*", plain);
-  // Errors cpp-httplib detects itself (malformed request line, oversized headers...).
-  svr.set_error_handler(httplib::Server::HandlerWithResponse(
-      [&svr](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
-        api_request ar = convert(req);
-        apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  svr.set_exception_handler(
-      [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        api_request ar = convert(req);
-        apply(svr.api_.reject(500, ar, "An internal error occurred."), res);
-      });
+  answer_errors_as_problems(svr);
 }
 
 server::~server() = default;

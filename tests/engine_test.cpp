@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/breaker.hpp"
-#include "http/scan_codec.hpp"
+#include "http/routes/scan_codec.hpp"
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
 #include "storage/scan_store.hpp"

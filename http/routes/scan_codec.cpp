@@ -1,12 +1,12 @@
-#include "http/scan_codec.hpp"
+#include "http/routes/scan_codec.hpp"
 
 #include <set>
 
-#include "http/json_body.hpp"
-#include "http/json_writer.hpp"
+#include "config/time.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
-#include "config/time.hpp"
+#include "http/json_body.hpp"
+#include "http/json_writer.hpp"
 
 namespace vutf::http {
 
@@ -217,61 +217,73 @@ const char* report_content_type(report_format f) {
   return "application/json; charset=utf-8";
 }
 
-std::string report_head(report_format f, const scan_report& r) {
+namespace {
+
+// The report as one JSON document, open after the heading fields.
+std::string json_report_head(const scan_report& r) {
   const scan& s = r.summary;
+  json_writer w;
+  w.begin_object();
+  w.key("generated_at").value(format_timestamp(now_ms()));
+  w.key("scan");
+  write_scan(w, s);
+  w.key("target");
+  if (r.of) {
+    w.begin_object();
+    w.key("id").value(r.of->id);
+    w.key("name").value(r.of->name);
+    w.key("kind").value(r.of->kind);
+    w.key("endpoint_url").value(r.of->endpoint_url);
+    w.key("model").value(r.of->model);
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.key("findings_by_probe").begin_object();
+  for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
+  w.end_object();
+  // The document stays open: the findings array follows, then report_tail closes it.
+  return w.take() + ",\"findings\":[";
+}
+
+std::string markdown_report_head(const scan_report& r) {
+  const scan& s = r.summary;
+  std::string out = "# Scan report: " + cell(r.of ? r.of->name : s.target_id) + "\n\n";
+  out += "| | |\n|---|---|\n";
+  out += "| Scan | `" + s.id + "` |\n";
+  if (r.of) {
+    out += "| Target | " + cell(r.of->name) + " (" + r.of->kind + ", " + cell(r.of->endpoint_url) +
+           ") |\n";
+  } else {
+    out += "| Target | `" + s.target_id + "` (deleted) |\n";
+  }
+  out += "| Status | " + s.status + (s.error ? " — " + cell(*s.error) : "") + " |\n";
+  out += "| Prompts | " + std::to_string(s.done) + " of " + std::to_string(s.total) +
+         " answered, " + std::to_string(s.errors) + " errors |\n";
+  out += "| Findings | " + std::to_string(s.findings.total()) + " (critical " +
+         std::to_string(s.findings.critical) + ", high " + std::to_string(s.findings.high) +
+         ", medium " + std::to_string(s.findings.medium) + ", low " +
+         std::to_string(s.findings.low) + ") |\n";
+  out += "| Started | " + (s.started_at_ms ? format_timestamp(*s.started_at_ms) : "-") +
+         " |\n| Finished | " + (s.finished_at_ms ? format_timestamp(*s.finished_at_ms) : "-") +
+         " |\n\n";
+  out += "## Findings by probe set\n\n| Probe set | OWASP LLM | Findings |\n|---|---|---|\n";
+  for (const auto& id : s.probes) {
+    auto it = r.findings_by_probe.find(id);
+    out += "| " + id + " | " + category_of(id) + " | " +
+           std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
+  }
+  return out + "\n## Findings\n\n";
+}
+
+}  // namespace
+
+std::string report_head(report_format f, const scan_report& r) {
   switch (f) {
-    case report_format::json: {
-      json_writer w;
-      w.begin_object();
-      w.key("generated_at").value(format_timestamp(now_ms()));
-      w.key("scan");
-      write_scan(w, s);
-      w.key("target");
-      if (r.of) {
-        w.begin_object();
-        w.key("id").value(r.of->id);
-        w.key("name").value(r.of->name);
-        w.key("kind").value(r.of->kind);
-        w.key("endpoint_url").value(r.of->endpoint_url);
-        w.key("model").value(r.of->model);
-        w.end_object();
-      } else {
-        w.null();
-      }
-      w.key("findings_by_probe").begin_object();
-      for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
-      w.end_object();
-      // The document stays open: the findings array follows, then report_tail closes it.
-      return w.take() + ",\"findings\":[";
-    }
-    case report_format::markdown: {
-      std::string out = "# Scan report: " + cell(r.of ? r.of->name : s.target_id) + "\n\n";
-      out += "| | |\n|---|---|\n";
-      out += "| Scan | `" + s.id + "` |\n";
-      if (r.of) {
-        out += "| Target | " + cell(r.of->name) + " (" + r.of->kind + ", " +
-               cell(r.of->endpoint_url) + ") |\n";
-      } else {
-        out += "| Target | `" + s.target_id + "` (deleted) |\n";
-      }
-      out += "| Status | " + s.status + (s.error ? " — " + cell(*s.error) : "") + " |\n";
-      out += "| Prompts | " + std::to_string(s.done) + " of " + std::to_string(s.total) +
-             " answered, " + std::to_string(s.errors) + " errors |\n";
-      out += "| Findings | " + std::to_string(s.findings.total()) + " (critical " +
-             std::to_string(s.findings.critical) + ", high " + std::to_string(s.findings.high) +
-             ", medium " + std::to_string(s.findings.medium) + ", low " +
-             std::to_string(s.findings.low) + ") |\n";
-      out += "| Started | " + (s.started_at_ms ? format_timestamp(*s.started_at_ms) : "-") +
-             " |\n| Finished | " + (s.finished_at_ms ? format_timestamp(*s.finished_at_ms) : "-") +
-             " |\n\n";
-      out += "## Findings by probe set\n\n| Probe set | OWASP LLM | Findings |\n|---|---|---|\n";
-      for (const auto& id : s.probes) {
-        auto it = r.findings_by_probe.find(id);
-        out += "| " + id + " | " + category_of(id) + " | " +
-               std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
-      }
-      return out + "\n## Findings\n\n";
-    }
+    case report_format::json:
+      return json_report_head(r);
+    case report_format::markdown:
+      return markdown_report_head(r);
     case report_format::csv:
       return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response\r\n";
   }

@@ -1,4 +1,4 @@
-#include "http/probe_codec.hpp"
+#include "http/routes/probe_codec.hpp"
 
 #include "http/json_writer.hpp"
 

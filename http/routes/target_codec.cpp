@@ -1,11 +1,11 @@
-#include "http/target_codec.hpp"
+#include "http/routes/target_codec.hpp"
 
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "config/time.hpp"
 #include "http/json_body.hpp"
 #include "http/json_writer.hpp"
-#include "config/time.hpp"
 
 namespace vutf::http {
 namespace {
@@ -23,6 +23,48 @@ bool is_token(const std::string& s) {
   return true;
 }
 
+// Header names are tokens; values are strings without line breaks, at most 8 KiB each.
+bool valid_headers(const json& value) {
+  bool ok = value.is_object() && value.size() <= max_headers;
+  for (const auto& [name, v] : value.items()) {
+    std::string text = v.is_string() ? v.get<std::string>() : "";
+    ok = ok && is_token(name) && v.is_string() && text.size() <= 8192 &&
+         text.find_first_of("\r\n") == std::string::npos;
+  }
+  return ok;
+}
+
+// The readers of one field's value: they store it or report its type problem.
+struct field_reader {
+  const std::string& key;
+  const json& value;
+  std::vector<field_error>& errors;
+
+  void string(std::optional<std::string>& out) const {
+    if (value.is_string()) {
+      out = value.get<std::string>();
+    } else {
+      errors.push_back({key, "must be a string"});
+    }
+  }
+  void nullable_string(std::optional<std::optional<std::string>>& out) const {
+    if (value.is_null()) {
+      out = std::optional<std::string>{};
+    } else if (value.is_string()) {
+      out = value.get<std::string>();
+    } else {
+      errors.push_back({key, "must be a string or null"});
+    }
+  }
+  void integer(std::optional<int64_t>& out) const {
+    if (value.is_number_integer()) {
+      out = value.get<int64_t>();
+    } else {
+      errors.push_back({key, "must be an integer"});
+    }
+  }
+};
+
 // Reads the fields present in `j` into `p`; type problems and unknown fields go to `errors`.
 target_patch read_fields(const json& j, std::vector<field_error>& errors) {
   static const std::set<std::string> known = {
@@ -34,37 +76,15 @@ target_patch read_fields(const json& j, std::vector<field_error>& errors) {
       errors.push_back({key, "unknown field"});
       continue;
     }
-    auto string_field = [&](std::optional<std::string>& out) {
-      if (value.is_string()) {
-        out = value.get<std::string>();
-      } else {
-        errors.push_back({key, "must be a string"});
-      }
-    };
-    auto nullable_string = [&](std::optional<std::optional<std::string>>& out) {
-      if (value.is_null()) {
-        out = std::optional<std::string>{};
-      } else if (value.is_string()) {
-        out = value.get<std::string>();
-      } else {
-        errors.push_back({key, "must be a string or null"});
-      }
-    };
-    auto integer = [&](std::optional<int64_t>& out) {
-      if (value.is_number_integer()) {
-        out = value.get<int64_t>();
-      } else {
-        errors.push_back({key, "must be an integer"});
-      }
-    };
-    if (key == "name") string_field(p.name);
-    if (key == "kind") string_field(p.kind);
-    if (key == "endpoint_url") string_field(p.endpoint_url);
-    if (key == "description") nullable_string(p.description);
-    if (key == "model") nullable_string(p.model);
-    if (key == "response_path") nullable_string(p.response_path);
-    if (key == "timeout_seconds") integer(p.timeout_seconds);
-    if (key == "max_concurrency") integer(p.max_concurrency);
+    field_reader read{key, value, errors};
+    if (key == "name") read.string(p.name);
+    if (key == "kind") read.string(p.kind);
+    if (key == "endpoint_url") read.string(p.endpoint_url);
+    if (key == "description") read.nullable_string(p.description);
+    if (key == "model") read.nullable_string(p.model);
+    if (key == "response_path") read.nullable_string(p.response_path);
+    if (key == "timeout_seconds") read.integer(p.timeout_seconds);
+    if (key == "max_concurrency") read.integer(p.max_concurrency);
     if (key == "request_template") {
       if (value.is_null()) {
         p.request_template_json = std::optional<std::string>{};
@@ -73,13 +93,7 @@ target_patch read_fields(const json& j, std::vector<field_error>& errors) {
       }
     }
     if (key == "headers") {
-      bool ok = value.is_object() && value.size() <= max_headers;
-      for (const auto& [name, v] : value.items()) {
-        std::string text = v.is_string() ? v.get<std::string>() : "";
-        ok = ok && is_token(name) && v.is_string() && text.size() <= 8192 &&
-             text.find_first_of("\r\n") == std::string::npos;
-      }
-      if (ok) {
+      if (valid_headers(value)) {
         p.headers_json = value.dump();
       } else {
         errors.push_back({key,

@@ -1,8 +1,8 @@
-#include "http/audit_codec.hpp"
+#include "http/routes/audit_codec.hpp"
 
-#include "http/json_writer.hpp"
-#include "domain/audit.hpp"
 #include "config/time.hpp"
+#include "domain/audit.hpp"
+#include "http/json_writer.hpp"
 
 namespace vutf::http {
 namespace {

@@ -1,0 +1,87 @@
+#include "http/handler.hpp"
+
+#include <strings.h>
+
+#include "domain/ids.hpp"
+#include "http/problem.hpp"
+#include "http/rate_limit.hpp"
+
+namespace vutf::http {
+
+api_response json_response(int status, std::string body) {
+  api_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+api_response no_content(const nothing&) {
+  return json_response(204, "");
+}
+
+api_response with_etag(api_response r, int64_t version) {
+  r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+api_response problem(errc code, const std::string& detail, const std::string& instance,
+                     const std::string& request_id, const std::vector<field_error>& errors) {
+  api_response r;
+  r.status = http_status(code);
+  r.content_type = "application/problem+json; charset=utf-8";
+  r.body = problem_body(code, detail, instance, request_id, errors);
+  return r;
+}
+
+api_response problem(const failure& f, const request_context& c) {
+  api_response r = problem(f.code, f.detail, c.req.path, c.request_id, f.errors);
+  if (f.code == errc::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  return r;
+}
+
+result<std::string> path_id(const request_context& c, const char* thing) {
+  const std::string& id = c.params.at(0);
+  if (!is_uuid(id))
+    return result<std::string>::fail(errc::not_found, std::string(thing) + " not found.");
+  return result<std::string>{{}, id};
+}
+
+std::optional<int64_t> if_match_version(const std::optional<std::string>& h) {
+  if (!h || *h == "*") return std::nullopt;
+  std::string v = *h;
+  if (v.rfind("W/", 0) == 0) v = v.substr(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    return -1;
+  return std::stoll(v);
+}
+
+credentials presented_by(const api_request& req) {
+  credentials presented;
+  if (auto h = req.header("Authorization")) {
+    // "Bearer <token>", scheme case-insensitive.
+    if (h->size() > 7 && strncasecmp(h->c_str(), "Bearer ", 7) == 0)
+      presented.bearer = h->substr(7);
+  }
+  if (auto k = req.header("X-API-Key")) presented.api_key = *k;
+  return presented;
+}
+
+result<principal> caller(const request_context& c) {
+  credentials presented = presented_by(c.req);
+  auto who = c.env.svc.ask(authenticate{presented, c.deadline});
+  // Authenticated callers are counted as themselves; failures by address, so guessing
+  // credentials is throttled too.
+  std::string counted = !who.ok()                     ? "ip:" + c.req.remote_ip
+                        : who.value.kind == "api_key" ? "key:" + who.value.key_id
+                                                      : "user:" + who.value.user_id;
+  if (c.rate == rate_class::standard)
+    if (auto over = count(c, counted)) return result<principal>{over, {}};
+  if (who.ok() && c.trace) c.trace->who = who.value;
+  bool reading = c.req.method == "GET" || c.req.method == "HEAD";
+  if (who.ok() && !reading && !who.value.may_write())
+    return result<principal>::fail(errc::forbidden, "This API key has only the read scope.");
+  return who;
+}
+
+}  // namespace vutf::http

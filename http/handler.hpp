@@ -1,0 +1,93 @@
+// What every route handler works with: the request in flight, the responses it builds, and
+// serve(), the shape of every protected route (authenticate, build, ask with the deadline,
+// render).
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/service.hpp"
+#include "http/api.hpp"
+
+namespace vutf::http {
+
+// The figures for the RateLimit-* headers, once the request was counted.
+struct rate_state {
+  int64_t limit;
+  int64_t remaining;
+  int64_t reset_s;  // seconds until the window ends
+};
+
+// Which limit a route counts against: none (health), a class of its own keyed by client IP
+// (login 5/min, register 3/min, refresh 10/min), or the caller's RATE_LIMIT_PER_MINUTE.
+enum class rate_class { none, login, register_, refresh, standard };
+
+struct route;
+
+// What the audit record of a request needs to know, filled in as the request goes.
+struct request_trace {
+  const route* matched = nullptr;
+  std::vector<std::string> params;
+  std::optional<principal> who;  // set once the caller authenticated
+};
+
+// One request in flight, past routing and the body rules.
+struct request_context {
+  const api_env& env;
+  const api_request& req;
+  std::string request_id;
+  std::vector<std::string> params;  // values of the route's {placeholders}, in order
+  std::string body;
+  std::chrono::steady_clock::time_point deadline;
+  rate_class rate = rate_class::standard;
+  mutable std::optional<rate_state> limits;  // set once the request was counted
+  request_trace* trace = nullptr;
+};
+
+api_response json_response(int status, std::string body);
+api_response no_content(const nothing&);
+api_response with_etag(api_response r, int64_t version);
+
+api_response problem(errc code, const std::string& detail, const std::string& instance,
+                     const std::string& request_id, const std::vector<field_error>& errors = {});
+// The failure's problem+json for this request; a 401 says WWW-Authenticate: Bearer.
+api_response problem(const failure& f, const request_context& c);
+
+template <class M>
+result<M> with(M message) {
+  return result<M>{{}, std::move(message)};
+}
+
+// The {id} of the path if it is a UUID; otherwise "<thing> not found" (a malformed id is 404).
+result<std::string> path_id(const request_context& c, const char* thing);
+
+// If-Match: nullopt for none or "*"; the version for "3", W/"3" or 3; -1 when unparsable
+// (which can never match, so it fails as a precondition).
+std::optional<int64_t> if_match_version(const std::optional<std::string>& h);
+
+// The credentials the request presents (Authorization: Bearer, X-API-Key).
+credentials presented_by(const api_request& req);
+
+// The caller, or the 401 to answer (with WWW-Authenticate: Bearer), or 403 for an API key
+// without the write scope on any route that is not GET or HEAD. Counts the request against the
+// caller's limit on routes of the standard rate class.
+result<principal> caller(const request_context& c);
+
+// The shape of every protected route: authenticate the caller, let `make` build the message
+// for them (or refuse with a failure), send it with the request's deadline and `render` the
+// reply; every failure becomes its problem+json.
+template <class Make, class Render>
+api_response serve(const request_context& c, Make make, Render render) {
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  auto message = make(who.value);
+  if (!message.ok()) return problem(*message.error, c);
+  message.value.deadline = c.deadline;
+  auto reply = c.env.svc.ask(std::move(message.value));
+  if (!reply.ok()) return problem(*reply.error, c);
+  return render(reply.value);
+}
+
+}  // namespace vutf::http

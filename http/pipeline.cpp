@@ -1,0 +1,272 @@
+#include "http/pipeline.hpp"
+
+#include <strings.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "config/log.hpp"
+#include "config/time.hpp"
+#include "domain/ids.hpp"
+#include "http/gzip.hpp"
+#include "http/idempotency.hpp"
+#include "http/query.hpp"
+#include "http/rate_limit.hpp"
+#include "metrics/metrics.hpp"
+
+namespace vutf::http {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+bool iequals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
+}
+
+// Matches "/api/v1/targets/{id}" against a path, collecting placeholder values.
+bool match(const char* pattern, const std::string& path, std::vector<std::string>& params) {
+  params.clear();
+  const char* p = pattern;
+  size_t i = 0;
+  while (*p) {
+    if (*p == '{') {
+      while (*p && *p != '}') ++p;
+      if (*p) ++p;
+      size_t end = path.find('/', i);
+      if (end == std::string::npos) end = path.size();
+      if (end == i) return false;
+      params.push_back(path.substr(i, end - i));
+      i = end;
+    } else {
+      if (i >= path.size() || path[i] != *p) return false;
+      ++p;
+      ++i;
+    }
+  }
+  return i == path.size();
+}
+
+// Whether the request announces a body (a length other than 0, or chunked encoding).
+bool has_body_of(const api_request& req) {
+  auto length = req.header("Content-Length");
+  auto encoding = req.header("Transfer-Encoding");
+  return (encoding && encoding->find("chunked") != std::string::npos) || (length && *length != "0");
+}
+
+// Where a path leads: the first pattern it matches, every method that pattern answers, and the
+// route of the request's method if there is one.
+struct routing {
+  const route* found = nullptr;
+  const char* pattern = nullptr;
+  std::vector<std::string> params;
+  std::string allow;
+};
+
+routing route_for(const std::string& method, const std::string& path) {
+  routing to;
+  // The first pattern that matches wins (literal routes such as /users/me are listed before
+  // /users/{id}); only its methods answer, and only they are named in Allow.
+  for (const auto& r : route_table()) {
+    std::vector<std::string> p;
+    if (to.pattern ? std::strcmp(to.pattern, r.pattern) != 0 : !match(r.pattern, path, p)) continue;
+    if (!to.pattern) to.pattern = r.pattern;
+    if (p.empty()) match(r.pattern, path, p);
+    to.allow += (to.allow.empty() ? "" : ", ") + std::string(r.method);
+    if (r.method == method) {
+      to.found = &r;
+      to.params = std::move(p);
+    }
+  }
+  return to;
+}
+
+// 404 when no pattern matches the path; else 405 naming its methods (204 for OPTIONS).
+api_response unrouted(const api_request& req, const std::string& method, const routing& to,
+                      const std::string& request_id) {
+  if (!to.pattern)
+    return problem(errc::not_found, "No route matches " + req.path + ".", req.path, request_id);
+  api_response r = method == "OPTIONS"
+                       ? json_response(204, "")
+                       : problem(errc::method_not_allowed,
+                                 req.method + " is not allowed here; allowed: " + to.allow + ".",
+                                 req.path, request_id);
+  r.headers.emplace_back("Allow", to.allow + ", OPTIONS");
+  r.route = to.pattern;
+  return r;
+}
+
+api_response with_limits(const request_context& c, api_response r) {
+  if (c.limits) {
+    r.headers.emplace_back("RateLimit-Limit", std::to_string(c.limits->limit));
+    r.headers.emplace_back("RateLimit-Remaining", std::to_string(c.limits->remaining));
+    r.headers.emplace_back("RateLimit-Reset", std::to_string(c.limits->reset_s));
+    if (r.status == 429) r.headers.emplace_back("Retry-After", std::to_string(c.limits->reset_s));
+  }
+  return r;
+}
+
+// The JSON body rule: reads the body into `c.body`, or the response refusing it.
+std::optional<api_response> read_json_body(request_context& c) {
+  const api_request& req = c.req;
+  auto refuse = [&](errc code, const std::string& detail, bool close) {
+    api_response r = problem(code, detail, req.path, c.request_id);
+    r.close_connection = close;
+    return r;
+  };
+  size_t limit = static_cast<size_t>(c.env.cfg.max_request_size);
+  auto too_large = [&] {  // the rest of the body is not read
+    return refuse(errc::payload_too_large,
+                  "The body is larger than MAX_REQUEST_SIZE (" + std::to_string(limit) + " bytes).",
+                  true);
+  };
+  auto length = req.header("Content-Length");
+  auto encoding = req.header("Transfer-Encoding");
+  bool chunked = encoding && encoding->find("chunked") != std::string::npos;
+  if (!length && !chunked)
+    return refuse(errc::length_required,
+                  "A body needs Content-Length or chunked transfer encoding.", false);
+  int64_t declared = 0;
+  if (length && !chunked) {
+    if (!parse_positive(*length, declared) && *length != "0") return too_large();
+    if (declared > c.env.cfg.max_request_size) return too_large();
+  }
+  auto type = req.header("Content-Type").value_or("");
+  std::string media = type.substr(0, type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  if (!iequals(media, "application/json"))
+    return refuse(errc::unsupported_media_type, "The body must be application/json.",
+                  has_body_of(req));
+  auto body = req.read_body(limit);
+  if (!body) return too_large();
+  c.body = std::move(*body);
+  return std::nullopt;
+}
+
+}  // namespace
+
+api_response dispatch(const api_env& env, const api_request& req, const std::string& request_id,
+                      clock::time_point start, request_trace& t) {
+  std::string method = req.method == "HEAD" ? "GET" : req.method;
+  routing to = route_for(method, req.path);
+  if (!to.found) return unrouted(req, method, to, request_id);
+  const route& found = *to.found;
+  t.matched = &found;
+  t.params = to.params;
+  request_context c{env,        req,
+                    request_id, std::move(to.params),
+                    {},         start + std::chrono::seconds(env.cfg.request_timeout),
+                    found.rate, std::nullopt,
+                    &t};
+  auto on_route = [&](api_response r) {
+    r.route = found.pattern;
+    return r;
+  };
+  // Classes of their own are counted per client address before any work is done.
+  if (found.rate != rate_class::none && found.rate != rate_class::standard) {
+    if (auto over = count(c, "ip:" + req.remote_ip)) {
+      api_response r = problem(over->code, over->detail, req.path, request_id);
+      r.close_connection = has_body_of(req);
+      return with_limits(c, on_route(std::move(r)));
+    }
+  }
+  if (found.body == body_rule::json)
+    if (auto refused = read_json_body(c)) return on_route(std::move(*refused));
+  auto idempotency_key = found.replay ? req.header("Idempotency-Key") : std::nullopt;
+  api_response r = idempotency_key ? idempotent(c, *idempotency_key, found.fn) : found.fn(c);
+  if (found.body == body_rule::none && has_body_of(req)) r.close_connection = true;
+  return with_limits(c, on_route(std::move(r)));
+}
+
+void audit(const api_env& env, const api_request& req, const api_response& res,
+           const std::string& request_id, clock::time_point start, const request_trace& t) {
+  if (!t.matched || !t.matched->action) return;
+  audit_record a;
+  a.timestamp_ms = now_ms();
+  a.id = make_time_ordered_uuid(a.timestamp_ms);  // same-millisecond records keep their order
+  a.request_id = request_id;
+  a.actor_type = t.who ? t.who->kind : "anonymous";
+  a.actor_id = t.who ? (t.who->kind == "api_key" ? t.who->key_id : t.who->user_id) : "";
+  a.action = t.matched->action;
+  a.resource_type = t.matched->resource;
+  if (!t.params.empty()) a.resource_id = t.params.front();
+  for (const auto& [k, v] : res.headers)
+    if (k == "Location") a.resource_id = v.substr(v.rfind('/') + 1);
+  a.outcome = res.status < 400 ? "success" : "failure";
+  a.status_code = res.status;
+  a.ip = req.remote_ip;
+  a.user_agent = req.header("User-Agent").value_or("").substr(0, 512);
+  a.duration_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
+  env.svc.record(std::move(a));
+}
+
+namespace {
+
+void security_headers(const api_env& env, api_response& res) {
+  auto& h = res.headers;
+  h.emplace_back("X-Content-Type-Options", "nosniff");
+  h.emplace_back("X-Frame-Options", "DENY");
+  h.emplace_back("Referrer-Policy", "no-referrer");
+  h.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  h.emplace_back("Cache-Control", "no-store");
+  if (env.cfg.environment == "production")
+    h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
+}
+
+// CORS, for the configured origins only. A preflight (OPTIONS with
+// Access-Control-Request-Method) needs no credentials and learns the route's methods.
+void cors_headers(const api_env& env, const api_request& req, api_response& res) {
+  auto origin = req.header("Origin");
+  if (!origin) return;
+  auto& h = res.headers;
+  h.emplace_back("Vary", "Origin");
+  const auto& allowed = env.allowed_origins;
+  if (std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) return;
+  h.emplace_back("Access-Control-Allow-Origin", *origin);
+  h.emplace_back("Access-Control-Expose-Headers",
+                 "ETag, Location, X-Request-ID, RateLimit-Limit, RateLimit-Remaining, "
+                 "RateLimit-Reset, Retry-After, Idempotent-Replayed");
+  if (req.method != "OPTIONS" || !req.header("Access-Control-Request-Method")) return;
+  auto allow = std::find_if(h.begin(), h.end(), [](const auto& kv) { return kv.first == "Allow"; });
+  if (allow != h.end()) h.emplace_back("Access-Control-Allow-Methods", std::string(allow->second));
+  h.emplace_back("Access-Control-Allow-Headers",
+                 "Authorization, Content-Type, X-API-Key, X-Request-ID, If-Match, "
+                 "Idempotency-Key");
+  h.emplace_back("Access-Control-Max-Age", "600");
+}
+
+void compress(const api_env& env, const api_request& req, api_response& res) {
+  bool compressible =
+      res.content_type.find("json") != std::string::npos || res.content_type.rfind("text/", 0) == 0;
+  if (!compressible || res.body.empty()) return;
+  res.headers.emplace_back("Vary", "Accept-Encoding");
+  if (res.body.size() >= static_cast<size_t>(env.cfg.gzip_min_size) &&
+      accepts_gzip(req.header("Accept-Encoding").value_or(""))) {
+    res.body = gzip_compress(res.body, static_cast<int>(env.cfg.gzip_level));
+    res.headers.emplace_back("Content-Encoding", "gzip");
+  }
+}
+
+}  // namespace
+
+void finish(const api_env& env, const api_request& req, api_response& res,
+            const std::string& request_id, clock::time_point start) {
+  res.headers.emplace_back("X-Request-ID", request_id);
+  security_headers(env, res);
+  if (res.close_connection) res.headers.emplace_back("Connection", "close");
+  cors_headers(env, req, res);
+  compress(env, req, res);
+  double seconds = std::chrono::duration<double>(clock::now() - start).count();
+  env.meters.http_requests_total.with({req.method, res.route, std::to_string(res.status)})
+      .Increment();
+  env.meters.http_request_duration_seconds.with({req.method, res.route}).Observe(seconds);
+  if (log::enabled(log::level::info))
+    log::info("request", {{"request_id", request_id},
+                          {"method", req.method},
+                          {"route", res.route},
+                          {"status", std::to_string(res.status)},
+                          {"duration_ms", std::to_string(seconds * 1000)},
+                          {"ip", req.remote_ip}});
+}
+
+}  // namespace vutf::http

@@ -1,0 +1,19 @@
+// The overview statistics of the caller's targets, scans and findings.
+#include "http/query.hpp"
+#include "http/routes/routes.hpp"
+#include "http/routes/scan_codec.hpp"
+
+namespace vutf::http {
+
+api_response stats(const request_context& c) {
+  if (!c.req.query.empty())
+    return invalid_query(c, {{c.req.query.front().first, "unknown query parameter"}});
+  return serve(
+      c,
+      [&](const principal& who) {
+        return with(stats_get{who, {}});
+      },
+      [](const stats_overview& s) { return json_response(200, stats_json(s)); });
+}
+
+}  // namespace vutf::http

@@ -1,0 +1,120 @@
+// The HTTP API: the audit trail and its streamed exports.
+#include "tests/support/api_fixture.hpp"
+
+namespace vutf {
+namespace {
+
+// ---- audit trail ----
+
+std::string drain(const api_response& r) {
+  std::string all, chunk;
+  http::stream_step step;
+  do {
+    step = r.stream(chunk);
+    EXPECT_NE(step, http::stream_step::failed);
+    all += chunk;
+  } while (step == http::stream_step::more);
+  return all;
+}
+
+TEST(paged_stream, head_pages_then_tail_and_failure_is_reported) {
+  int pages = 0;
+  auto three = http::paged_stream(
+      "head|",
+      [&](std::string& out) -> std::optional<bool> {
+        out += "page" + std::to_string(++pages) + "|";
+        return pages < 3;
+      },
+      [] { return std::string("tail"); });
+  std::string chunk;
+  EXPECT_EQ(three(chunk), http::stream_step::more);
+  EXPECT_EQ(chunk, "head|page1|");
+  EXPECT_EQ(three(chunk), http::stream_step::more);
+  EXPECT_EQ(chunk, "page2|");
+  EXPECT_EQ(three(chunk), http::stream_step::last);
+  EXPECT_EQ(chunk, "page3|tail");
+  auto broken = http::paged_stream(
+      "head", [](std::string&) -> std::optional<bool> { return std::nullopt; },
+      [] { return std::string("tail"); });
+  EXPECT_EQ(broken(chunk), http::stream_step::failed);
+}
+
+TEST_F(api_test, state_changes_and_auth_events_are_audited_for_admins) {
+  std::string id = create(target_body("audited"))["id"];
+  call("GET", "/api/v1/targets/" + id);  // reads are not audited
+  call("DELETE", "/api/v1/targets/" + id, "", {{"X-Request-ID", "delete-req-1"}});
+  call("POST", "/api/v1/auth/login", R"({"username":"owner","password":"wrong-pass-1"})");
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+
+  json page;
+  ASSERT_TRUE(test::eventually([&] {
+    page = json::parse(
+        call("GET", "/api/v1/audit-logs", "", admin, {{"resource_type", "target"}}).body);
+    return page["total"] == 2;
+  })) << page.dump();
+  json deleted = page["items"][0];  // newest first
+  EXPECT_EQ(deleted["action"], "target.delete");
+  EXPECT_EQ(deleted["resource_id"], id);
+  EXPECT_EQ(deleted["request_id"], "delete-req-1");
+  EXPECT_EQ(deleted["outcome"], "success");
+  EXPECT_EQ(deleted["status_code"], 204);
+  EXPECT_EQ(deleted["actor_type"], "user");
+  EXPECT_EQ(page["items"][1]["action"], "target.create");
+  EXPECT_EQ(page["items"][1]["resource_id"], id);
+
+  ASSERT_TRUE(test::eventually([&] {
+    json failed = json::parse(call("GET", "/api/v1/audit-logs", "", admin,
+                                   {{"action", "auth.login"}, {"outcome", "failure"}})
+                                  .body);
+    return failed["total"] == 1 && failed["items"][0]["actor_type"] == "anonymous";
+  }));
+  std::string record = deleted["id"];
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/audit-logs/" + record, "", admin).body)["action"],
+            "target.delete");
+
+  json stats = json::parse(call("GET", "/api/v1/audit-logs/stats", "", admin).body);
+  EXPECT_EQ(stats["total"], 3);  // create, delete, failed login (the fixture logs in in-process)
+  EXPECT_EQ(stats["by_action"]["target.create"], 1);
+  EXPECT_GE(stats["by_outcome"]["failure"], 1);
+  ASSERT_EQ(stats["by_day"].size(), 1u);
+  EXPECT_EQ(stats["by_day"][0]["date"], format_timestamp(now_ms()).substr(0, 10));
+
+  // Admins only.
+  expect_problem(call("GET", "/api/v1/audit-logs"), 403, "FORBIDDEN");
+  expect_problem(call("GET", "/api/v1/audit-logs/export"), 403, "FORBIDDEN");
+  expect_problem(call("GET", "/api/v1/audit-logs", "", admin, {{"since", "yesterday"}}), 422,
+                 "VALIDATION_ERROR");
+}
+
+TEST_F(api_test, audit_exports_stream_csv_and_ndjson) {
+  for (int i = 0; i < 3; ++i) create(target_body("export-" + std::to_string(i)));
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  ASSERT_TRUE(test::eventually([&] {
+    return json::parse(call("GET", "/api/v1/audit-logs", "", admin, {{"action", "target.create"}})
+                           .body)["total"] == 3;
+  }));
+  auto csv = call("GET", "/api/v1/audit-logs/export", "", admin, {{"format", "csv"}});
+  ASSERT_EQ(csv.status, 200) << csv.body;
+  ASSERT_TRUE(csv.stream);
+  EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
+  std::string text = drain(csv);
+  EXPECT_EQ(text.rfind("id,timestamp,request_id,", 0), 0u);
+  size_t lines = std::count(text.begin(), text.end(), '\n');
+  EXPECT_GE(lines, 1u + 3u);
+  auto nd = call("GET", "/api/v1/audit-logs/export", "", admin,
+                 {{"format", "ndjson"}, {"since", "2000-01-01T00:00:00.000Z"}});
+  std::string body = drain(nd);
+  std::stringstream in(body);
+  std::string line;
+  int creates = 0;
+  while (std::getline(in, line)) creates += json::parse(line)["action"] == "target.create";
+  EXPECT_EQ(creates, 3);
+  auto none = call("GET", "/api/v1/audit-logs/export", "", admin,
+                   {{"format", "ndjson"}, {"until", "2000-01-01T00:00:00Z"}});
+  EXPECT_EQ(drain(none), "");
+}
+
+}  // namespace
+}  // namespace vutf

@@ -1,0 +1,106 @@
+// The HTTP API: API keys, their creation, listing, revocation, rotation and read scope.
+#include "tests/support/api_fixture.hpp"
+
+namespace vutf {
+namespace {
+
+// ---- API keys ----
+
+TEST_F(api_test, api_keys_are_shown_once_and_authenticate) {
+  auto created = call("POST", "/api/v1/api-keys", R"({"name":"ci","scopes":["read","write"]})");
+  ASSERT_EQ(created.status, 201) << created.body;
+  json k = json::parse(created.body);
+  std::string key = k["key"];
+  EXPECT_EQ(key.rfind("vutf_", 0), 0u);
+  EXPECT_GE(key.size(), 5u + 43u);  // 256 bits of base64url
+  EXPECT_EQ(k["prefix"], key.substr(0, 12));
+  EXPECT_TRUE(k["expires_at"].is_null());
+  auto list = call("GET", "/api/v1/api-keys");
+  ASSERT_EQ(list.status, 200);
+  EXPECT_EQ(list.body.find(key), std::string::npos) << "the key is shown only once";
+  EXPECT_EQ(json::parse(list.body)["total"], 1);
+
+  auto with_key = [&](const std::string& method, const std::string& path,
+                      const std::string& body = "") {
+    return call(method, path, body, {{"X-API-Key", key}, {"Authorization", ""}});
+  };
+  EXPECT_EQ(json::parse(with_key("GET", "/api/v1/users/me").body)["username"], "owner");
+  EXPECT_EQ(with_key("POST", "/api/v1/targets", target_body("by-key").dump()).status, 201);
+  expect_problem(call("POST", "/api/v1/api-keys", R"({"name":"ci","scopes":["read"]})"), 409,
+                 "CONFLICT");
+}
+
+TEST_F(api_test, a_read_only_key_cannot_write) {
+  json k = json::parse(call("POST", "/api/v1/api-keys", R"({"name":"ro","scopes":["read"]})").body);
+  http::header_list h = {{"X-API-Key", k["key"]}, {"Authorization", ""}};
+  EXPECT_EQ(call("GET", "/api/v1/targets", "", h).status, 200);
+  expect_problem(call("POST", "/api/v1/targets", target_body("nope").dump(), h), 403, "FORBIDDEN");
+  expect_problem(call("DELETE", "/api/v1/targets/00000000-0000-4000-8000-000000000000", "", h), 403,
+                 "FORBIDDEN");
+}
+
+TEST_F(api_test, revoked_rotated_and_expired_keys_stop_working_at_once) {
+  json k = json::parse(call("POST", "/api/v1/api-keys", R"({"name":"r","scopes":["read"]})").body);
+  http::header_list h = {{"X-API-Key", k["key"]}, {"Authorization", ""}};
+  ASSERT_EQ(call("GET", "/api/v1/users/me", "", h).status, 200);  // now cached as valid
+  auto rotated = call("POST", "/api/v1/api-keys/" + k["id"].get<std::string>() + "/rotate");
+  ASSERT_EQ(rotated.status, 201) << rotated.body;
+  json next = json::parse(rotated.body);
+  EXPECT_NE(next["key"], k["key"]);
+  EXPECT_EQ(next["name"], "r");
+  expect_problem(call("GET", "/api/v1/users/me", "", h), 401, "UNAUTHORIZED");
+  http::header_list h2 = {{"X-API-Key", next["key"]}, {"Authorization", ""}};
+  ASSERT_EQ(call("GET", "/api/v1/users/me", "", h2).status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/api-keys/" + next["id"].get<std::string>()).status, 204);
+  expect_problem(call("GET", "/api/v1/users/me", "", h2), 401, "UNAUTHORIZED");
+  expect_problem(call("DELETE", "/api/v1/api-keys/" + next["id"].get<std::string>()), 404,
+                 "NOT_FOUND");
+
+  // An expired key (written straight into the database) is refused.
+  std::string expired = identity::make_api_key();
+  auto conn = storage::connect(storage::parse_database_url(cfg_.database_url), {});
+  conn->transact(storage::access::write, clock::now() + std::chrono::seconds(5),
+                 [&](storage::session& s) {
+                   api_key old;
+                   old.id = make_uuid();
+                   old.user_id = json::parse(call("GET", "/api/v1/users/me").body)["id"];
+                   old.name = "expired";
+                   old.prefix = expired.substr(0, 12);
+                   old.key_hash = identity::sha256_hex(expired);
+                   old.scopes = {"read"};
+                   old.created_at_ms = now_ms() - 10'000;
+                   old.expires_at_ms = now_ms() - 1'000;
+                   storage::insert_api_key(s, old);
+                 });
+  expect_problem(
+      call("GET", "/api/v1/users/me", "", {{"X-API-Key", expired}, {"Authorization", ""}}), 401,
+      "UNAUTHORIZED");
+}
+
+TEST_F(api_test, last_used_at_is_recorded_off_the_request_path) {
+  json k = json::parse(call("POST", "/api/v1/api-keys", R"({"name":"u","scopes":["read"]})").body);
+  EXPECT_TRUE(k["last_used_at"].is_null());
+  ASSERT_EQ(
+      call("GET", "/api/v1/targets", "", {{"X-API-Key", k["key"]}, {"Authorization", ""}}).status,
+      200);
+  EXPECT_TRUE(test::eventually(
+      [&] {
+        json list = json::parse(call("GET", "/api/v1/api-keys").body);
+        return !list["items"][0]["last_used_at"].is_null();
+      },
+      std::chrono::seconds(15)));
+}
+
+TEST_F(api_test, api_key_requests_are_validated) {
+  auto bad = call("POST", "/api/v1/api-keys",
+                  R"({"name":"","scopes":["admin"],"expires_in_days":0,"extra":1})");
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
+  json k = json::parse(
+      call("POST", "/api/v1/api-keys", R"({"name":"exp","scopes":["write"],"expires_in_days":30})")
+          .body);
+  EXPECT_FALSE(k["expires_at"].is_null());
+}
+
+}  // namespace
+}  // namespace vutf

@@ -1,0 +1,176 @@
+// The HTTP API: targets, their CRUD, ownership and validation, and the list queries (paging,
+// sort, search, SQL metacharacters).
+#include "tests/support/api_fixture.hpp"
+
+namespace vutf {
+namespace {
+
+TEST_F(api_test, targets_round_trip_and_headers_are_write_only) {
+  json created = create(target_body("alpha"));
+  std::string id = created["id"];
+  EXPECT_EQ(created["version"], 1);
+  EXPECT_FALSE(created.contains("headers"));
+  auto got = call("GET", "/api/v1/targets/" + id);
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(header(got, "ETag"), "\"1\"");
+  EXPECT_EQ(got.body.find("secret-value"), std::string::npos);
+  EXPECT_EQ(json::parse(got.body), created);
+
+  auto patched =
+      call("PATCH", "/api/v1/targets/" + id, R"({"description":"d"})", {{"If-Match", "\"1\""}});
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  EXPECT_EQ(json::parse(patched.body)["version"], 2);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body)["description"], "d");
+  expect_problem(
+      call("PATCH", "/api/v1/targets/" + id, R"({"description":"e"})", {{"If-Match", "\"1\""}}),
+      412, "PRECONDITION_FAILED");
+
+  EXPECT_EQ(call("DELETE", "/api/v1/targets/" + id).status, 204);
+  expect_problem(call("GET", "/api/v1/targets/" + id), 404, "NOT_FOUND");
+  // A deleted name can be used again.
+  create(target_body("alpha"));
+}
+
+TEST_F(api_test, targets_belong_to_their_owner_and_admins_see_all) {
+  std::string mine = create(target_body("mine"))["id"];
+  std::string other = token_for("intruder");
+  auto as_other = [&](const std::string& method, const std::string& path,
+                      const std::string& body = "") {
+    return call(method, path, body, {{"Authorization", "Bearer " + other}});
+  };
+  expect_problem(as_other("GET", "/api/v1/targets/" + mine), 404, "NOT_FOUND");
+  expect_problem(as_other("PATCH", "/api/v1/targets/" + mine, R"({"name":"stolen"})"), 404,
+                 "NOT_FOUND");
+  expect_problem(as_other("DELETE", "/api/v1/targets/" + mine), 404, "NOT_FOUND");
+  EXPECT_EQ(json::parse(as_other("GET", "/api/v1/targets").body)["total"], 0);
+  // Names are unique per owner: the other user may use the same name.
+  EXPECT_EQ(as_other("POST", "/api/v1/targets", target_body("mine").dump()).status, 201);
+
+  std::string root = token_for("root");
+  auto as_root = [&](const std::string& method, const std::string& path) {
+    return call(method, path, "", {{"Authorization", "Bearer " + root}});
+  };
+  EXPECT_EQ(as_root("GET", "/api/v1/targets/" + mine).status, 200);
+  EXPECT_EQ(json::parse(as_root("GET", "/api/v1/targets").body)["total"], 2);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets").body)["total"], 1);
+}
+
+TEST_F(api_test, targets_need_credentials) {
+  for (const auto& [method, path] : std::vector<std::pair<std::string, std::string>>{
+           {"GET", "/api/v1/targets"},
+           {"GET", "/api/v1/targets/00000000-0000-4000-8000-000000000000"},
+           {"DELETE", "/api/v1/targets/00000000-0000-4000-8000-000000000000"}}) {
+    auto r = call(method, path, "", {{"Authorization", "Bearer forged"}});
+    expect_problem(r, 401, "UNAUTHORIZED");
+    EXPECT_EQ(header(r, "WWW-Authenticate"), "Bearer");
+  }
+  expect_problem(call("POST", "/api/v1/targets", target_body("x").dump(),
+                      {{"Authorization", "Bearer forged"}}),
+                 401, "UNAUTHORIZED");
+}
+
+TEST_F(api_test, duplicate_names_conflict) {
+  create(target_body("same"));
+  auto r = call("POST", "/api/v1/targets", target_body("same").dump());
+  expect_problem(r, 409, "CONFLICT");
+}
+
+TEST_F(api_test, every_bad_field_is_listed) {
+  auto r = call("POST", "/api/v1/targets",
+                R"({"name":"","kind":"smtp","endpoint_url":"ftp://x","timeout_seconds":"10",
+                    "max_concurrency":65,"colour":"red"})");
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  std::set<std::string> fields;
+  json problem = json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"name", "kind", "endpoint_url", "timeout_seconds",
+                                           "max_concurrency", "colour"}));
+}
+
+TEST_F(api_test, http_json_targets_need_a_template_and_a_path) {
+  auto r = call("POST", "/api/v1/targets",
+                R"({"name":"h","kind":"http-json","endpoint_url":"https://x.test/a"})");
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  json ok = {{"name", "h"},
+             {"kind", "http-json"},
+             {"endpoint_url", "https://x.test/a"},
+             {"request_template", {{"input", "{{prompt}}"}}},
+             {"response_path", "output.text"}};
+  json created = create(ok);
+  EXPECT_EQ(created["request_template"], ok["request_template"]);
+}
+
+TEST_F(api_test, lists_paginate_sort_and_filter) {
+  for (int i = 0; i < 25; ++i) create(target_body("t" + std::to_string(100 + i)));
+  json page = json::parse(
+      call("GET", "/api/v1/targets", "", {}, {{"page", "2"}, {"per_page", "10"}, {"sort", "name"}})
+          .body);
+  EXPECT_EQ(page["total"], 25);
+  EXPECT_EQ(page["pages"], 3);
+  EXPECT_EQ(page["page"], 2);
+  ASSERT_EQ(page["items"].size(), 10u);
+  EXPECT_EQ(page["items"][0]["name"], "t110");
+  json desc = json::parse(call("GET", "/api/v1/targets", "", {}, {{"sort", "-name"}}).body);
+  EXPECT_EQ(desc["items"][0]["name"], "t124");
+  EXPECT_EQ(desc["per_page"], 20);
+  json q = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "T12"}}).body);
+  EXPECT_EQ(q["total"], 5);
+  // A write is visible to the next list (versioned cache keys).
+  create(target_body("t999"));
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "t999"}}).body)["total"], 1);
+  auto bad = call("GET", "/api/v1/targets", "", {},
+                  {{"per_page", "101"}, {"sort", "secret"}, {"pgae", "1"}, {"page", "0"}});
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
+}
+
+TEST_F(api_test, sql_metacharacters_in_every_search_and_sort_parameter_are_inert) {
+  const std::string nasty = "x' OR '1'='1'; DROP TABLE users; -- %_\\";
+  // Sort keys come from a whitelist: anything else is a 422, never SQL.
+  expect_problem(call("GET", "/api/v1/targets", "", {}, {{"sort", "name; DROP TABLE targets"}}),
+                 422, "VALIDATION_ERROR");
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  expect_problem(call("GET", "/api/v1/users", "", admin, {{"sort", "id DESC--"}}), 422,
+                 "VALIDATION_ERROR");
+  for (const char* key : {"q", "kind"}) {
+    auto r = call("GET", "/api/v1/targets", "", {}, {{key, nasty}});
+    EXPECT_TRUE(r.status == 200 || r.status == 422) << key << ": " << r.status;
+  }
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/users", "", admin, {{"q", nasty}}).body)["total"], 0);
+  for (const char* key : {"actor_id", "action", "resource_type", "resource_id"})
+    EXPECT_EQ(call("GET", "/api/v1/audit-logs", "", admin, {{key, nasty}}).status, 200) << key;
+  // Stored and returned verbatim in every free-text field.
+  json body = target_body(nasty.substr(0, 100));
+  body["description"] = nasty;
+  body["model"] = nasty;
+  body["response_path"] = nullptr;
+  json created = create(body);
+  json got = json::parse(call("GET", "/api/v1/targets/" + created["id"].get<std::string>()).body);
+  EXPECT_EQ(got["description"], nasty);
+  EXPECT_EQ(got["model"], nasty);
+  EXPECT_EQ(json::parse(
+                call("GET", "/api/v1/targets", "", {}, {{"q", "DROP TABLE users"}}).body)["total"],
+            1);
+  auto profile = call("PATCH", "/api/v1/users/me", json{{"full_name", nasty}}.dump());
+  EXPECT_EQ(json::parse(profile.body)["full_name"], nasty);
+  auto key = call("POST", "/api/v1/api-keys", json{{"name", nasty}, {"scopes", {"read"}}}.dump());
+  EXPECT_EQ(json::parse(key.body)["name"], nasty);
+  EXPECT_EQ(call("GET", "/api/v1/users/me").status, 200);  // the tables are all still there
+}
+
+TEST_F(api_test, sql_metacharacters_are_plain_text) {
+  json body = target_body("x'; DROP TABLE targets; --");
+  body["description"] = "100% _real_ \\ \"quoted\"";
+  json created = create(body);
+  json got = json::parse(call("GET", "/api/v1/targets/" + created["id"].get<std::string>()).body);
+  EXPECT_EQ(got["name"], body["name"]);
+  EXPECT_EQ(got["description"], body["description"]);
+  json found = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "100%"}}).body);
+  EXPECT_EQ(found["total"], 1);
+  json none = json::parse(call("GET", "/api/v1/targets", "", {}, {{"q", "%"}}).body);
+  EXPECT_EQ(none["total"], 1);  // '%' is a literal character, not a wildcard
+}
+
+}  // namespace
+}  // namespace vutf

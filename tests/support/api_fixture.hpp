@@ -1,0 +1,130 @@
+// The fixture of the HTTP API tests (tests/api_*_test.cpp): an in-process service on SQLite
+// and api::handle().
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "config/time.hpp"
+#include "domain/crypto.hpp"
+#include "domain/ids.hpp"
+#include "http/api.hpp"
+#include "http/gzip.hpp"
+#include "metrics/metrics.hpp"
+#include "storage/user_store.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf {
+
+using http::api_request;
+using http::api_response;
+using nlohmann::json;
+
+class api_test : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::configure("error", "json");
+    char tmpl[] = "/tmp/vutf-api.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    cfg_ = test::make_settings(
+        {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
+         {"ADMIN_USERNAME", "root"},
+         {"ADMIN_EMAIL", "root@example.com"},
+         {"ADMIN_PASSWORD", "r00t-password"},
+         {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"},
+         {"ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000"}});
+    metrics_ = std::make_shared<metrics>();
+    svc_ = std::make_unique<service>(cfg_, metrics_);
+    api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
+    token_ = token_for("owner");
+  }
+
+  // Registers `name` (through the service) and returns an access token.
+  std::string token_for(const std::string& name) {
+    std::string password = "passw0rd-" + name;
+    if (name != "root")
+      svc_->ask(
+          user_register{name, name + "@example.com", password, std::nullopt, svc_->deadline()});
+    auto t = svc_->ask(
+        user_login{name, name == "root" ? "r00t-password" : password, {}, svc_->deadline()});
+    EXPECT_TRUE(t.ok()) << (t.ok() ? "" : t.error->detail);
+    return t.value.access_token;
+  }
+  void TearDown() override {
+    api_.reset();
+    svc_.reset();
+    std::system(("rm -rf " + dir_).c_str());
+  }
+
+  api_response call(const std::string& method, const std::string& path,
+                    const std::string& body = "", http::header_list headers = {},
+                    http::header_list query = {}) {
+    api_request r;
+    r.method = method;
+    r.path = path;
+    r.query = std::move(query);
+    r.headers = std::move(headers);
+    bool authorized = false;
+    for (const auto& [k, v] : r.headers) authorized = authorized || k == "Authorization";
+    if (!authorized && !token_.empty()) r.headers.emplace_back("Authorization", "Bearer " + token_);
+    if (!body.empty() || method == "POST" || method == "PATCH") {
+      bool typed = false, sized = false;
+      for (const auto& [k, v] : r.headers) {
+        typed = typed || k == "Content-Type";
+        sized = sized || k == "Content-Length" || k == "Transfer-Encoding";
+      }
+      if (!typed) r.headers.emplace_back("Content-Type", "application/json");
+      if (!sized) r.headers.emplace_back("Content-Length", std::to_string(body.size()));
+    }
+    r.read_body = [body](size_t limit) -> std::optional<std::string> {
+      if (body.size() > limit) return std::nullopt;
+      return body;
+    };
+    return api_->handle(r);
+  }
+
+  static std::string header(const api_response& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers)
+      if (k == name) return v;
+    return "";
+  }
+
+  json create(const json& body) {
+    auto r = call("POST", "/api/v1/targets", body.dump());
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body);
+  }
+
+  static json target_body(const std::string& name) {
+    return {{"name", name},
+            {"kind", "openai-chat"},
+            {"endpoint_url", "http://127.0.0.1:9/v1/chat/completions"},
+            {"model", "m"},
+            {"headers", {{"Authorization", "Bearer secret-value"}}}};
+  }
+
+  static void expect_problem(const api_response& r, int status, const std::string& code) {
+    EXPECT_EQ(r.status, status) << r.body;
+    EXPECT_EQ(r.content_type, "application/problem+json; charset=utf-8");
+    json p = json::parse(r.body);
+    EXPECT_EQ(p["status"], status);
+    EXPECT_EQ(p["error_code"], code);
+    for (const char* key : {"type", "title", "detail", "instance", "request_id"})
+      EXPECT_TRUE(p.contains(key)) << key;
+    EXPECT_EQ(p["request_id"], header(r, "X-Request-ID"));
+  }
+
+  std::string dir_;
+  std::string token_;         // sent as the bearer token of call() unless a test gives its own
+  bool rate_limits_ = false;  // most tests make more requests than the limits allow
+  settings cfg_;
+  std::shared_ptr<metrics> metrics_;
+  std::unique_ptr<service> svc_;
+  std::unique_ptr<http::api> api_;
+};
+
+}  // namespace vutf
