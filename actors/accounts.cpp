@@ -16,7 +16,6 @@ using accounts_pointer = accounts_actor::pointer;
 
 // What every step of every handler needs.
 struct accounts_env {
-  accounts_pointer self;
   plumbing<accounts_pointer> p;
   hasher_actor hasher;
   accounts_config cfg;
@@ -38,7 +37,7 @@ struct accounts_env {
   template <class Msg, class T, class Next>
   void ask_hasher(Msg msg, clock::time_point deadline, caf::typed_response_promise<result<T>> rp,
                   Next next) const {
-    self->request(hasher, time_left(deadline), std::move(msg))
+    p.self->request(hasher, time_left(deadline), std::move(msg))
         .then(std::move(next), p.on_error(rp));
   }
 };
@@ -64,6 +63,107 @@ std::optional<result<T>> stale(const user& current, const std::optional<int64_t>
         errc::precondition_failed,
         "If-Match does not match the current version " + std::to_string(current.version) + ".");
   return std::nullopt;
+}
+
+// The work of each single-step message, by message type.
+
+db_task<result<nothing>> task_for(const session_logout& l) {
+  return {"session_revoke", storage::access::write, l.deadline,
+          [sid = l.who.session_id](storage::session& s) {
+            storage::revoke_session(s, sid, now_ms());
+            return result<nothing>{};
+          }};
+}
+
+db_task<result<std::vector<session_record>>> task_for(const session_list& l) {
+  return {"sessions_of_user", storage::access::read, l.deadline,
+          [id = l.who.user_id](storage::session& s) {
+            return result<std::vector<session_record>>{{}, storage::live_sessions(s, id, now_ms())};
+          }};
+}
+
+db_task<result<nothing>> task_for(const session_revoke& r) {
+  return {"session_revoke", storage::access::write, r.deadline, [r](storage::session& s) {
+            for (const auto& live : storage::live_sessions(s, r.who.user_id, now_ms()))
+              if (live.id == r.id && storage::revoke_session(s, r.id, now_ms()))
+                return result<nothing>{};
+            return result<nothing>::fail(errc::not_found, "Session not found.");
+          }};
+}
+
+db_task<result<touched<nothing>>> task_for(const sessions_revoke_others& r) {
+  return {"sessions_revoke_others", storage::access::write, r.deadline, [r](storage::session& s) {
+            auto ended =
+                storage::revoke_sessions_except(s, r.who.user_id, r.who.session_id, now_ms());
+            return result<touched<nothing>>{{}, {{}, session_scopes(ended)}};
+          }};
+}
+
+db_task<result<user>> task_for(const user_update_me& u) {
+  return {"user_update", storage::access::write, u.deadline,
+          [u](storage::session& s) -> result<user> {
+            auto current = storage::find_user(s, u.who.user_id);
+            if (!current) return unauthorized<user>("The account is gone.");
+            if (auto refused = stale<user>(*current, u.if_match)) return *refused;
+            user next = *current;
+            if (u.email) next.email = *u.email;
+            if (u.full_name) next.full_name = *u.full_name;
+            next.version = current->version + 1;
+            next.updated_at_ms = now_ms();
+            if (!storage::update_user(s, next))
+              return result<user>::fail(errc::precondition_failed,
+                                        "The account changed concurrently; retry.");
+            return result<user>{{}, next};
+          }};
+}
+
+db_task<result<user_page>> task_for(const user_list& l) {
+  return {"user_list", storage::access::read, l.deadline, [q = l.query](storage::session& s) {
+            return result<user_page>{
+                {},
+                read_page<user>(
+                    q.page, q.per_page, [&] { return storage::count_users(s, q); },
+                    [&] { return storage::list_users(s, q); })};
+          }};
+}
+
+db_task<result<user>> task_for(const user_get& g) {
+  return {"user_get", storage::access::read, g.deadline, [id = g.id](storage::session& s) {
+            auto u = storage::find_user(s, id);
+            if (!u) return result<user>::fail(errc::not_found, "User not found.");
+            return result<user>{{}, *u};
+          }};
+}
+
+// Cached principals carry roles and activity: the user's credential scopes are bumped.
+db_task<result<touched<user>>> task_for(const user_update& u) {
+  return {"user_update", storage::access::write, u.deadline,
+          [u](storage::session& s) -> result<touched<user>> {
+            auto current = storage::find_user(s, u.id);
+            if (!current) return result<touched<user>>::fail(errc::not_found, "User not found.");
+            if (auto refused = stale<touched<user>>(*current, u.if_match)) return *refused;
+            user next = *current;
+            if (u.patch.email) next.email = *u.patch.email;
+            if (u.patch.full_name) next.full_name = *u.patch.full_name;
+            if (u.patch.is_active) next.is_active = *u.patch.is_active;
+            if (u.patch.roles) next.roles = *u.patch.roles;
+            next.version = current->version + 1;
+            next.updated_at_ms = now_ms();
+            if (!storage::update_user(s, next))
+              return result<touched<user>>::fail(errc::precondition_failed,
+                                                 "The user changed concurrently; retry.");
+            return {{}, {next, storage::credential_scopes(s, next.id, now_ms())}};
+          }};
+}
+
+// The user's sessions and API keys: their cached principals stop working at once.
+db_task<result<touched<nothing>>> task_for(const user_delete& d) {
+  return {"user_delete", storage::access::write, d.deadline,
+          [id = d.id](storage::session& s) -> result<touched<nothing>> {
+            auto scopes = storage::delete_user(s, id, now_ms());
+            if (!scopes) return result<touched<nothing>>::fail(errc::not_found, "User not found.");
+            return {{}, {{}, *scopes}};
+          }};
 }
 
 // ---- multi-step handlers: one named step per function ----
@@ -263,7 +363,7 @@ struct password_update {
 accounts_actor::behavior_type accounts(accounts_pointer self, accounts_config cfg,
                                        db_pool_actor pool, cache_actor cache, hasher_actor hasher) {
   plumbing<accounts_pointer> p{self, std::move(pool), std::move(cache), {}};
-  auto env = std::make_shared<const accounts_env>(accounts_env{self, p, std::move(hasher), cfg});
+  auto env = std::make_shared<const accounts_env>(accounts_env{p, std::move(hasher), cfg});
   return {
       [=](user_register& r) {
         auto rp = self->make_response_promise<result<user>>();
@@ -281,62 +381,15 @@ accounts_actor::behavior_type accounts(accounts_pointer self, accounts_config cf
         return rp;
       },
       [=](session_logout& l) {
-        db_task<result<nothing>> task{"session_revoke", storage::access::write, l.deadline,
-                                      [sid = l.who.session_id](storage::session& s) {
-                                        storage::revoke_session(s, sid, now_ms());
-                                        return result<nothing>{};
-                                      }};
-        return p.write(std::move(task), {session_scope(l.who.session_id)}, "");
+        return p.write(task_for(l), {session_scope(l.who.session_id)}, "");
       },
       [=](user_me& m) { return p.answer(read_own_account(m.who.user_id, m.deadline)); },
-      [=](session_list& l) {
-        return p.answer(db_task<result<std::vector<session_record>>>{
-            "sessions_of_user", storage::access::read, l.deadline,
-            [id = l.who.user_id](storage::session& s) {
-              return result<std::vector<session_record>>{{},
-                                                         storage::live_sessions(s, id, now_ms())};
-            }});
-      },
-      [=](session_revoke& r) {
-        db_task<result<nothing>> task{
-            "session_revoke", storage::access::write, r.deadline, [r](storage::session& s) {
-              for (const auto& live : storage::live_sessions(s, r.who.user_id, now_ms()))
-                if (live.id == r.id && storage::revoke_session(s, r.id, now_ms()))
-                  return result<nothing>{};
-              return result<nothing>::fail(errc::not_found, "Session not found.");
-            }};
-        return p.write(std::move(task), {session_scope(r.id)}, "");
-      },
-      [=](sessions_revoke_others& r) {
-        return p.commit(db_task<result<touched<nothing>>>{
-            "sessions_revoke_others", storage::access::write, r.deadline, [r](storage::session& s) {
-              return result<touched<nothing>>{{},
-                                              {{},
-                                               session_scopes(storage::revoke_sessions_except(
-                                                   s, r.who.user_id, r.who.session_id, now_ms()))}};
-            }});
-      },
+      [=](session_list& l) { return p.answer(task_for(l)); },
+      [=](session_revoke& r) { return p.write(task_for(r), {session_scope(r.id)}, ""); },
+      [=](sessions_revoke_others& r) { return p.commit(task_for(r)); },
       [=](user_update_me& u) {
         auto rp = self->make_response_promise<result<user>>();
-        db_task<result<user>> task{"user_update", storage::access::write, u.deadline,
-                                   [u](storage::session& s) -> result<user> {
-                                     auto current = storage::find_user(s, u.who.user_id);
-                                     if (!current)
-                                       return unauthorized<user>("The account is gone.");
-                                     if (auto refused = stale<user>(*current, u.if_match))
-                                       return *refused;
-                                     user next = *current;
-                                     if (u.email) next.email = *u.email;
-                                     if (u.full_name) next.full_name = *u.full_name;
-                                     next.version = current->version + 1;
-                                     next.updated_at_ms = now_ms();
-                                     if (!storage::update_user(s, next))
-                                       return result<user>::fail(
-                                           errc::precondition_failed,
-                                           "The account changed concurrently; retry.");
-                                     return result<user>{{}, next};
-                                   }};
-        p.relay(std::move(task), rp, "The email is already registered.");
+        p.relay(task_for(u), rp, "The email is already registered.");
         return rp;
       },
       [=](password_change& c) {
@@ -346,68 +399,23 @@ accounts_actor::behavior_type accounts(accounts_pointer self, accounts_config cf
       },
       [=](user_list& l) {
         auto rp = self->make_response_promise<result<user_page>>();
-        if (refuse_unless_admin(l.who, rp)) return rp;
-        db_task<result<user_page>> task{
-            "user_list", storage::access::read, l.deadline, [q = l.query](storage::session& s) {
-              return result<user_page>{
-                  {},
-                  read_page<user>(
-                      q.page, q.per_page, [&] { return storage::count_users(s, q); },
-                      [&] { return storage::list_users(s, q); })};
-            }};
-        p.relay(std::move(task), rp);
+        if (!refuse_unless_admin(l.who, rp)) p.relay(task_for(l), rp);
         return rp;
       },
       [=](user_get& g) {
         auto rp = self->make_response_promise<result<user>>();
-        if (refuse_unless_admin(g.who, rp)) return rp;
-        db_task<result<user>> task{
-            "user_get", storage::access::read, g.deadline, [id = g.id](storage::session& s) {
-              auto u = storage::find_user(s, id);
-              if (!u) return result<user>::fail(errc::not_found, "User not found.");
-              return result<user>{{}, *u};
-            }};
-        p.relay(std::move(task), rp);
+        if (!refuse_unless_admin(g.who, rp)) p.relay(task_for(g), rp);
         return rp;
       },
       [=](user_update& u) {
         auto rp = self->make_response_promise<result<user>>();
-        if (refuse_unless_admin(u.who, rp)) return rp;
-        // Cached principals carry roles and activity: the user's credential scopes are bumped.
-        db_task<result<touched<user>>> task{
-            "user_update", storage::access::write, u.deadline,
-            [u](storage::session& s) -> result<touched<user>> {
-              auto current = storage::find_user(s, u.id);
-              if (!current) return result<touched<user>>::fail(errc::not_found, "User not found.");
-              if (auto refused = stale<touched<user>>(*current, u.if_match)) return *refused;
-              user next = *current;
-              if (u.patch.email) next.email = *u.patch.email;
-              if (u.patch.full_name) next.full_name = *u.patch.full_name;
-              if (u.patch.is_active) next.is_active = *u.patch.is_active;
-              if (u.patch.roles) next.roles = *u.patch.roles;
-              next.version = current->version + 1;
-              next.updated_at_ms = now_ms();
-              if (!storage::update_user(s, next))
-                return result<touched<user>>::fail(errc::precondition_failed,
-                                                   "The user changed concurrently; retry.");
-              return {{}, {next, storage::credential_scopes(s, next.id, now_ms())}};
-            }};
-        p.commit(std::move(task), rp, "The email is already registered.");
+        if (!refuse_unless_admin(u.who, rp))
+          p.commit(task_for(u), rp, "The email is already registered.");
         return rp;
       },
       [=](user_delete& d) {
         auto rp = self->make_response_promise<result<nothing>>();
-        if (refuse_unless_admin(d.who, rp)) return rp;
-        // The user's sessions and API keys: their cached principals stop working at once.
-        db_task<result<touched<nothing>>> task{
-            "user_delete", storage::access::write, d.deadline,
-            [id = d.id](storage::session& s) -> result<touched<nothing>> {
-              auto scopes = storage::delete_user(s, id, now_ms());
-              if (!scopes)
-                return result<touched<nothing>>::fail(errc::not_found, "User not found.");
-              return {{}, {{}, *scopes}};
-            }};
-        p.commit(std::move(task), rp, "");
+        if (!refuse_unless_admin(d.who, rp)) p.commit(task_for(d), rp, "");
         return rp;
       },
   };
