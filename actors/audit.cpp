@@ -69,6 +69,39 @@ void write_batch(audit_pointer self) {
       });
 }
 
+// ---- the work of each query ----
+
+db_task<result<audit_page>> task_for(const audit_list& l) {
+  return {"audit_list", storage::access::read, l.deadline, [q = l.query](storage::session& s) {
+            return result<audit_page>{
+                {},
+                read_page<audit_record>(
+                    q.page, q.per_page, [&] { return storage::count_audit(s, q); },
+                    [&] { return storage::list_audit(s, q); })};
+          }};
+}
+
+db_task<result<audit_record>> task_for(const audit_get& g) {
+  return {"audit_get", storage::access::read, g.deadline, [id = g.id](storage::session& s) {
+            auto a = storage::find_audit(s, id);
+            if (!a) return result<audit_record>::fail(errc::not_found, "Record not found.");
+            return result<audit_record>{{}, *a};
+          }};
+}
+
+db_task<result<audit_stats>> task_for(const audit_stats_get& g) {
+  return {"audit_stats", storage::access::read, g.deadline, [g](storage::session& s) {
+            return result<audit_stats>{{}, storage::audit_statistics(s, g.since_ms, g.until_ms)};
+          }};
+}
+
+db_task<result<std::vector<audit_record>>> task_for(const audit_export_page& x) {
+  return {"audit_after", storage::access::read, x.deadline, [x](storage::session& s) {
+            return result<std::vector<audit_record>>{
+                {}, storage::audit_after(s, x.since_ms, x.until_ms, x.after_ts, x.after_id, 500)};
+          }};
+}
+
 audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_actor pool,
                                  cache_actor cache, std::shared_ptr<metrics> m) {
   plumbing<audit_pointer> p{self, pool, cache, cfg.stats_ttl};
@@ -98,28 +131,12 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
       },
       [=](audit_list& l) {
         auto rp = self->make_response_promise<result<audit_page>>();
-        if (refuse_unless_admin(l.who, rp)) return rp;
-        db_task<result<audit_page>> task{
-            "audit_list", storage::access::read, l.deadline, [q = l.query](storage::session& s) {
-              return result<audit_page>{
-                  {},
-                  read_page<audit_record>(
-                      q.page, q.per_page, [&] { return storage::count_audit(s, q); },
-                      [&] { return storage::list_audit(s, q); })};
-            }};
-        p.relay(std::move(task), rp);
+        if (!refuse_unless_admin(l.who, rp)) p.relay(task_for(l), rp);
         return rp;
       },
       [=](audit_get& g) {
         auto rp = self->make_response_promise<result<audit_record>>();
-        if (refuse_unless_admin(g.who, rp)) return rp;
-        db_task<result<audit_record>> task{
-            "audit_get", storage::access::read, g.deadline, [id = g.id](storage::session& s) {
-              auto a = storage::find_audit(s, id);
-              if (!a) return result<audit_record>::fail(errc::not_found, "Record not found.");
-              return result<audit_record>{{}, *a};
-            }};
-        p.relay(std::move(task), rp);
+        if (!refuse_unless_admin(g.who, rp)) p.relay(task_for(g), rp);
         return rp;
       },
       [=](audit_stats_get& g) {
@@ -127,33 +144,17 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
         if (refuse_unless_admin(g.who, rp)) return rp;
         // The guide's time-based pattern: stats:{range}:audit, kept for CACHE_TTL.
         std::string suffix = std::to_string(g.since_ms) + ":" + std::to_string(g.until_ms);
-        p.lookup("stats:audit", suffix, g.deadline, rp, [=](cache_entry& e) mutable {
-          audit_stats cached;
-          if (e.value && decode(*e.value, cached)) {
-            rp.deliver(result<audit_stats>{{}, cached});
-            return;
-          }
-          db_task<result<audit_stats>> task{
-              "audit_stats", storage::access::read, g.deadline, [g](storage::session& s) {
-                return result<audit_stats>{{},
-                                           storage::audit_statistics(s, g.since_ms, g.until_ms)};
-              }};
-          p.run(std::move(task), rp, "", [=](result<audit_stats> r) mutable {
-            if (r.ok()) p.store("stats:audit", e, suffix, encode(r.value));
-            rp.deliver(r);
-          });
-        });
+        p.read_through(
+            "stats:audit", suffix, task_for(g),
+            [](audit_stats cached) {
+              return result<audit_stats>{{}, cached};
+            },
+            rp);
         return rp;
       },
       [=](audit_export_page& x) {
         auto rp = self->make_response_promise<result<std::vector<audit_record>>>();
-        if (refuse_unless_admin(x.who, rp)) return rp;
-        db_task<result<std::vector<audit_record>>> task{
-            "audit_after", storage::access::read, x.deadline, [x](storage::session& s) {
-              return result<std::vector<audit_record>>{
-                  {}, storage::audit_after(s, x.since_ms, x.until_ms, x.after_ts, x.after_id, 500)};
-            }};
-        p.relay(std::move(task), rp);
+        if (!refuse_unless_admin(x.who, rp)) p.relay(task_for(x), rp);
         return rp;
       },
   };

@@ -97,13 +97,11 @@ struct plumbing {
         .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
   }
 
-  // Serves (scope, suffix) from the cache when `accept` takes the cached value; otherwise runs
-  // `task` and caches what it found under the version the lookup saw.
+  // Serves (scope, suffix) from the cache on `rp` when `accept` takes the cached value;
+  // otherwise runs `task` and caches what it found under the version the lookup saw.
   template <class T, class Accept>
-  caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
-                                                      db_task<result<T>> task,
-                                                      Accept accept) const {
-    auto rp = self->template make_response_promise<result<T>>();
+  void read_through(std::string scope, std::string suffix, db_task<result<T>> task, Accept accept,
+                    caf::typed_response_promise<result<T>> rp) const {
     auto p = *this;
     lookup(scope, suffix, task.deadline, rp, [=](cache_entry& e) mutable {
       T cached;
@@ -116,6 +114,15 @@ struct plumbing {
         rp.deliver(std::move(r));
       });
     });
+  }
+
+  // The whole of a handler that only reads through the cache.
+  template <class T, class Accept>
+  caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
+                                                      db_task<result<T>> task,
+                                                      Accept accept) const {
+    auto rp = self->template make_response_promise<result<T>>();
+    read_through(std::move(scope), std::move(suffix), std::move(task), std::move(accept), rp);
     return rp;
   }
 

@@ -21,10 +21,9 @@ class local_actor;
 namespace vutf {
 
 using runner_actor =
-    caf::typed_actor<caf::reacts_to<tick_atom>,  // write results; renew the lease now and then
-                     caf::reacts_to<retry_atom, int64_t, int64_t>,  // send the prompt at seq again:
-                                                                    // attempt number
-                     caf::reacts_to<cancel_atom>,  // stop now; the scan was cancelled
+    caf::typed_actor<caf::reacts_to<tick_atom>,  // write results; now and then renew the lease
+                     caf::reacts_to<retry_atom, int64_t, int64_t>,  // resend a prompt: seq, attempt
+                     caf::reacts_to<cancel_atom>,  // stop now: the scan was cancelled
                      caf::reacts_to<flush_atom>>;  // try the final write again
 
 // What the engine and its runners share.
