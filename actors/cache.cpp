@@ -67,7 +67,7 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
     self->state.in_process = true;
   } else {
     self->state.backend =
-        storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url), cfg.timeout);
+        storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url), cfg.command_timeout);
   }
   return {
       [=](cache_lookup& l) -> cache_entry {

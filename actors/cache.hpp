@@ -27,8 +27,8 @@ using cache_actor = caf::typed_actor<
 struct cache_config {
   std::string redis_url;  // "" = in-process cache
   int64_t connections = 20;
-  std::chrono::milliseconds timeout{2000};
-  size_t memory_bytes = 64 << 20;  // bound of the in-process cache
+  std::chrono::milliseconds command_timeout{2000};  // REDIS_TIMEOUT: each Redis command
+  size_t memory_bytes = 64 << 20;                   // bound of the in-process cache
 };
 
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m);

@@ -6,8 +6,8 @@
 #include <caf/atom.hpp>
 
 #include "actors/messages.hpp"
-#include "domain/scan.hpp"
 #include "domain/audit.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 using status_atom = caf::atom_constant<caf::atom("status")>;  // report figures of an actor

@@ -18,6 +18,11 @@ namespace {
 
 constexpr auto tick_interval = std::chrono::milliseconds(50);
 
+// A connection that has not answered this long after its call's deadline is stuck (the database
+// aborts statements at the deadline, a reconnect gives up after connect_timeout): it is given up
+// and replaced, and exits whenever its call returns.
+constexpr auto connection_grace = std::chrono::seconds(10);
+
 // ---- connection actor: one blocking connection on a thread of its own ----
 
 struct connection_state {
@@ -53,13 +58,11 @@ db_connection_actor::behavior_type db_connection(
             } else if (!conn->alive()) {
               conn->reconnect();
             }
-            db_result r;
             auto start = clock::now();
-            conn->transact(call.mode, call.deadline,
-                           [&](storage::session& s) { r.value = call.work(s); });
+            conn->transact(call.mode, call.deadline, call.work);
             m->db_statement_duration_seconds.with({call.statement})
                 .Observe(std::chrono::duration<double>(clock::now() - start).count());
-            return r;
+            return db_result{};
           } catch (const storage::db_error& e) {
             // A connection that was open but turns out dead (the database restarted) is reopened
             // once and the call retried: callers should not see a restart they did not cause.
@@ -70,12 +73,12 @@ db_connection_actor::behavior_type db_connection(
               log::warning("database call failed", {{"statement", call.statement},
                                                     {"code", error_code(e.code)},
                                                     {"error", e.what()}});
-            return db_result{failure{e.code, client_detail(e.code), {}}, {}};
+            return db_result{failure{e.code, client_detail(e.code), {}}};
           } catch (const std::exception& e) {
             log::error("database call failed",
                        {{"statement", call.statement}, {"error", e.what()}});
-            return db_result{failure{errc::internal_error, client_detail(errc::internal_error), {}},
-                             {}};
+            return db_result{
+                failure{errc::internal_error, client_detail(errc::internal_error), {}}};
           }
         }
       },
@@ -115,7 +118,7 @@ struct pool_state {
 using pool_pointer = db_pool_actor::stateful_pointer<pool_state>;
 
 db_result failed(errc code, const char* detail) {
-  return db_result{failure{code, detail, {}}, {}};
+  return db_result{failure{code, detail, {}}};
 }
 
 pool_status status_of(pool_pointer self) {
@@ -148,10 +151,29 @@ pooled& add_connection(pool_pointer self, bool overflow) {
   return self->state.conns.back();
 }
 
-pooled* find_connection(pool_pointer self, const caf::actor_addr& addr) {
-  for (auto& c : self->state.conns)
-    if (c.actor.address() == addr) return &c;
-  return nullptr;
+std::vector<pooled>::iterator find_connection(pool_pointer self, const caf::actor_addr& addr) {
+  auto& conns = self->state.conns;
+  return std::find_if(conns.begin(), conns.end(),
+                      [&](const pooled& c) { return c.actor.address() == addr; });
+}
+
+// Forgets the connection at `it` (dead or stuck) and opens a persistent one in its place.
+void replace(pool_pointer self, std::vector<pooled>::iterator it) {
+  bool overflow = it->overflow;
+  self->state.conns.erase(it);
+  self->state.m->db_connections_replaced_total.Increment();
+  if (!overflow) add_connection(self, false);
+}
+
+// Gives up a connection stuck in its call: it exits when the call returns, unnoticed by us.
+void abandon(pool_pointer self, const caf::actor_addr& addr, const char* statement) {
+  auto it = find_connection(self, addr);
+  if (it == self->state.conns.end()) return;
+  self->unlink_from(it->actor);
+  self->send_exit(it->actor, caf::exit_reason::user_shutdown);
+  log::warning("database connection stuck past its deadline; replacing it",
+               {{"statement", statement}});
+  replace(self, it);
 }
 
 void dispatch(pool_pointer self);
@@ -162,7 +184,8 @@ void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_resu
     it->second.rp.deliver(std::move(r));
     self->state.in_flight.erase(it);
   }
-  if (auto* c = find_connection(self, addr)) {
+  auto c = find_connection(self, addr);
+  if (c != self->state.conns.end()) {
     c->busy = false;
     c->idle_since = clock::now();
   }
@@ -174,9 +197,11 @@ void start(pool_pointer self, pooled& c, waiter w) {
   uint64_t id = ++self->state.next_id;
   caf::actor_addr addr = c.actor.address();
   self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
-  self->request(c.actor, caf::infinite, std::move(w.call))
+  const char* statement = w.call.statement;
+  self->request(c.actor, time_left(w.call.deadline, connection_grace), std::move(w.call))
       .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
-            [=](caf::error&) {
+            [=](caf::error& e) {
+              if (e == caf::sec::request_timeout) abandon(self, addr, statement);
               finish(self, id, addr, failed(errc::db_unavailable, "The database is unavailable."));
             });
 }
@@ -251,19 +276,14 @@ db_pool_actor::behavior_type db_pool(pool_pointer self, db_pool_config cfg,
   m->db_pool_max_overflow.Set(cfg.max_overflow);
   for (int64_t i = 0; i < cfg.size; ++i) add_connection(self, false);
   self->set_exit_handler([self](caf::exit_msg& msg) {
-    auto& conns = self->state.conns;
-    auto it = std::find_if(conns.begin(), conns.end(),
-                           [&](const pooled& c) { return c.actor.address() == msg.source; });
-    if (it == conns.end()) {  // not one of ours: the service is stopping us
+    auto it = find_connection(self, msg.source);
+    if (it == self->state.conns.end()) {  // not one of ours: the service is stopping us
       self->quit(msg.reason);
       return;
     }
-    bool overflow = it->overflow;
-    conns.erase(it);
-    self->state.m->db_connections_replaced_total.Increment();
     log::warning("database connection actor died; replacing it",
                  {{"reason", caf::to_string(msg.reason)}});
-    if (!overflow) add_connection(self, false);
+    replace(self, it);
     dispatch(self);
   });
   self->delayed_send(self, tick_interval, tick_atom::value);

@@ -3,10 +3,13 @@
 // overflow connections, replaces dead ones and answers DB_POOL_EXHAUSTED after the pool timeout.
 #pragma once
 
+#include <caf/error.hpp>
 #include <caf/typed_actor.hpp>
 #include <memory>
+#include <optional>
 
 #include "actors/caf_types.hpp"
+#include "actors/waiting.hpp"
 
 namespace caf {
 class actor_system;
@@ -27,10 +30,10 @@ using db_connection_actor = caf::typed_actor<caf::replies_to<db_call>::with<db_r
 struct db_pool_config {
   storage::database_url url;
   storage::connect_options connect;
-  int64_t size = 5;
-  int64_t max_overflow = 10;
-  std::chrono::milliseconds pool_timeout{30000};
-  std::chrono::milliseconds recycle_idle{60000};
+  int64_t size = 5;                               // DATABASE_POOL_SIZE: persistent connections
+  int64_t max_overflow = 10;                      // DATABASE_MAX_OVERFLOW: extra under load
+  std::chrono::milliseconds pool_timeout{30000};  // DATABASE_POOL_TIMEOUT: wait for a connection
+  std::chrono::milliseconds recycle_idle{60000};  // DATABASE_POOL_RECYCLE_IDLE: close idle overflow
 };
 
 db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg, std::shared_ptr<metrics> m);
@@ -39,5 +42,39 @@ db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg, std::sha
 // must neither wait behind requests for a pooled connection nor take one from them.
 db_connection_actor spawn_db_connection(caf::actor_system& sys, db_pool_config cfg,
                                         std::shared_ptr<metrics> m);
+
+// One unit of database work whose result type the compiler checks: `work` runs in one
+// transaction on a connection and returns the T its caller's continuation receives.
+template <class T>
+struct db_task {
+  const char* statement;  // the metrics label and log field
+  storage::access mode;
+  clock::time_point deadline;
+  std::function<T(storage::session&)> work;
+};
+
+// Sends `task` to `db` (the pool, or a connection of one's own) as a db_call whose work leaves
+// its T in a slot that only the reply handler reads, once the connection has answered. `done`
+// gets the T; `failed` an infrastructure failure (a timeout or a dead pool as an internal error).
+// Pool and connection enforce the deadline themselves, hence the margin.
+template <class T, class Self, class Db, class Done, class Failed>
+void request_db(Self self, const Db& db, db_task<T> task, Done done, Failed failed) {
+  auto slot = std::make_shared<std::optional<T>>();
+  auto timeout = time_left(task.deadline, enforced_margin);
+  db_call call{task.statement, task.mode,
+               [slot, work = std::move(task.work)](storage::session& s) { slot->emplace(work(s)); },
+               task.deadline};
+  self->request(db, timeout, std::move(call))
+      .then(
+          [slot, done, failed](db_result& r) mutable {
+            if (r.error)
+              failed(std::move(*r.error));
+            else if (!*slot)  // answered without running the work
+              failed(internal_failure());
+            else
+              done(std::move(**slot));
+          },
+          [failed](caf::error&) mutable { failed(internal_failure()); });
+}
 
 }  // namespace vutf

@@ -2,7 +2,8 @@
 // SCAN_WORKERS at once) and runs each in a runner actor, which sends the scan's prompts through
 // the gateway up to the scan's concurrency, retries with backoff, judges the replies, writes
 // results in batches and renews its lease. A scan whose instance dies is found by its lapsed
-// lease and resumed by whichever instance sweeps first. Webhooks go out from their own actor.
+// lease and resumed by whichever instance sweeps first. Runners live in actors/runner.hpp;
+// webhooks go out from their own actor (actors/webhooks.hpp).
 #pragma once
 
 #include <caf/typed_actor.hpp>
@@ -12,14 +13,12 @@
 #include "actors/caf_types.hpp"
 #include "actors/db_pool.hpp"
 #include "actors/gateway.hpp"
+#include "actors/webhooks.hpp"
 #include "domain/scan.hpp"
 
 namespace vutf {
 
 class metrics;
-
-using webhook_actor =
-    caf::typed_actor<caf::reacts_to<webhook_delivery>>;  // deliver (signed, with retries)
 
 using engine_actor =
     caf::typed_actor<caf::reacts_to<tick_atom>,                    // internal: sweep and claim
@@ -43,25 +42,10 @@ struct engine_config {
   size_t flush_batch = 100;                       // ... or once this many are waiting
 };
 
-struct webhook_config {
-  std::string signing_key;  // SECRET_KEY (or the development key)
-  int64_t max_attempts = 5;
-  std::chrono::milliseconds retry_base{1000};
-};
-
-webhook_actor spawn_webhooks(caf::actor_system& sys, webhook_config cfg, gateway_actor gateway,
-                             std::shared_ptr<metrics> m);
-
 // `keeper` is the engine's own connection (spawn_db_connection): claims, sweeps and releases
 // run there, so the queue's housekeeping never competes with requests for the pool.
 engine_actor spawn_engine(caf::actor_system& sys, engine_config cfg, db_pool_actor pool,
                           db_connection_actor keeper, cache_actor cache, gateway_actor gateway,
                           webhook_actor webhooks, std::shared_ptr<metrics> m);
-
-// The body POSTed to a scan's webhook_url when it ends.
-std::string webhook_body(const scan& s);
-
-// The call that delivers `body` to `url`, signed with `key`.
-target_call webhook_call(const std::string& url, const std::string& body, const std::string& key);
 
 }  // namespace vutf

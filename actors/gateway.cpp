@@ -1,6 +1,8 @@
 #include "actors/gateway.hpp"
 
 #include <caf/actor_system.hpp>
+#include <caf/exit_reason.hpp>
+#include <caf/sec.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <deque>
@@ -13,6 +15,10 @@ namespace vutf {
 namespace {
 
 using caller_actor = caf::typed_actor<caf::replies_to<outbound_call>::with<outbound_reply>>;
+
+// A caller thread enforces its call's timeout on connecting, writing and each read; one that has
+// not answered this much later is stuck (a peer trickling bytes) and is given up.
+constexpr auto caller_grace = std::chrono::seconds(30);
 
 // One blocking HTTP call at a time, on a thread of its own, keeping its connections alive.
 struct caller_state {
@@ -87,7 +93,7 @@ void run(gateway_pointer self, const std::string& key, pending p) {
     return;
   }
   std::string kind = p.call.kind;
-  self->request(worker, caf::infinite, p.call.call)
+  self->request(worker, p.call.call.timeout + caller_grace, p.call.call)
       .then(
           [=](outbound_reply& r) mutable {
             self->state.idle.push_back(worker);
@@ -103,7 +109,11 @@ void run(gateway_pointer self, const std::string& key, pending p) {
             p.rp.deliver(std::move(r));
             pump(self, key);
           },
-          [=](caf::error&) mutable {
+          [=](caf::error& e) mutable {
+            if (e == caf::sec::request_timeout) {  // it exits when its call returns
+              self->unlink_from(worker);
+              self->send_exit(worker, caf::exit_reason::user_shutdown);
+            }
             --self->state.callers;  // that thread is gone
             --circuit_of(self, key).in_flight;
             outbound_reply failed;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "actors/caf_types.hpp"
+#include "actors/waiting.hpp"
 
 namespace caf {
 class actor_system;
@@ -22,11 +23,28 @@ using gateway_actor = caf::typed_actor<
     caf::replies_to<status_atom, std::string>::with<std::string>>;  // a circuit's state
 
 struct gateway_config {
-  int64_t breaker_failures = 5;
-  std::chrono::milliseconds breaker_reset{30000};
+  int64_t breaker_failures = 5;                    // CIRCUIT_BREAKER_FAILURES
+  std::chrono::milliseconds breaker_reset{30000};  // CIRCUIT_BREAKER_RESET
   size_t max_callers = 256;  // caller threads at most; more calls wait their turn
 };
 
 gateway_actor spawn_gateway(caf::actor_system& sys, gateway_config cfg, std::shared_ptr<metrics> m);
+
+// How long a call may wait behind its circuit's concurrency limit before its caller stops
+// waiting for the gateway (scans and webhooks have no request deadline to bound them).
+constexpr auto gateway_queue_patience = std::chrono::minutes(5);
+
+// How long to wait for the gateway's answer to `c` without a request deadline: queued, then at
+// most the call's own timeout (the caller thread enforces it).
+inline std::chrono::milliseconds gateway_reply_bound(const target_call& c) {
+  return gateway_queue_patience + c.call.timeout + enforced_margin;
+}
+
+// What a caller makes of a gateway that did not answer: a call that got no reply.
+inline outbound_reply gateway_silence() {
+  outbound_reply r;
+  r.error = "no answer from the gateway";
+  return r;
+}
 
 }  // namespace vutf

@@ -1,9 +1,10 @@
 #include "actors/hasher.hpp"
-#include "domain/crypto.hpp"
 
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+
+#include "domain/crypto.hpp"
 
 namespace vutf {
 namespace {

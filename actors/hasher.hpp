@@ -15,8 +15,7 @@ namespace vutf {
 
 using hasher_actor =
     caf::typed_actor<caf::replies_to<password_hash>::with<std::string>,  // encode a new password
-                     caf::replies_to<password_check>::with<bool>>;  // verify a password against its
-                                                                    // hash
+                     caf::replies_to<password_check>::with<bool>>;  // verify against a stored hash
 
 hasher_actor spawn_hasher(caf::actor_system& sys, size_t workers);
 

@@ -14,8 +14,7 @@ namespace vutf {
 class metrics;
 
 using health_actor =
-    caf::typed_actor<caf::replies_to<probe_atom>::with<health_snapshot>,  // probe now and return
-                                                                          // the results
+    caf::typed_actor<caf::replies_to<probe_atom>::with<health_snapshot>,  // probe now; the results
                      caf::reacts_to<tick_atom>>;  // internal: periodic probe
 
 struct health_config {

@@ -18,34 +18,29 @@ idempotency_actor::behavior_type idempotency(idempotency_actor::pointer self, db
         auto rp = self->make_response_promise<claim_result>();
         int64_t expires =
             now_ms() + std::chrono::duration_cast<std::chrono::milliseconds>(retention).count();
-        db_call call{"idempotency_claim", storage::access::write,
-                     [c, expires](storage::session& s) -> std::any {
-                       return claim_result{
-                           {},
-                           storage::claim_idempotency_key(s, c.caller, c.key, c.request_hash,
-                                                          now_ms(), expires)};
-                     },
-                     c.deadline};
-        p.template relay<std::optional<stored_response>>(std::move(call), rp);
+        db_task<claim_result> task{
+            "idempotency_claim", storage::access::write, c.deadline,
+            [c, expires](storage::session& s) {
+              return claim_result{{},
+                                  storage::claim_idempotency_key(s, c.caller, c.key, c.request_hash,
+                                                                 now_ms(), expires)};
+            }};
+        p.relay(std::move(task), rp);
         return rp;
       },
       [=](idempotency_save& v) {
-        db_call call{"idempotency_store", storage::access::write,
-                     [v](storage::session& s) -> std::any {
-                       storage::store_idempotent_response(s, v.caller, v.key, v.response);
-                       return result<nothing>{};
-                     },
-                     v.deadline};
-        return p.template answer<nothing>(std::move(call));
+        return p.answer(db_task<result<nothing>>{
+            "idempotency_store", storage::access::write, v.deadline, [v](storage::session& s) {
+              storage::store_idempotent_response(s, v.caller, v.key, v.response);
+              return result<nothing>{};
+            }});
       },
       [=](idempotency_release& r) {
-        db_call call{"idempotency_release", storage::access::write,
-                     [r](storage::session& s) -> std::any {
-                       storage::release_idempotency_key(s, r.caller, r.key);
-                       return result<nothing>{};
-                     },
-                     r.deadline};
-        return p.template answer<nothing>(std::move(call));
+        return p.answer(db_task<result<nothing>>{
+            "idempotency_release", storage::access::write, r.deadline, [r](storage::session& s) {
+              storage::release_idempotency_key(s, r.caller, r.key);
+              return result<nothing>{};
+            }});
       },
   };
 }

@@ -2,7 +2,6 @@
 // HTTP frontend and tests can build them cheaply; actors/caf_types.hpp registers them with CAF.
 #pragma once
 
-#include <any>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -12,16 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "domain/audit.hpp"
+#include "domain/error.hpp"
+#include "domain/identity.hpp"
+#include "domain/scan.hpp"
+#include "domain/target.hpp"
+#include "outbound/target_client.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/database.hpp"
-#include "domain/error.hpp"
 #include "storage/idempotency_store.hpp"
-#include "domain/identity.hpp"
-#include "domain/target.hpp"
 #include "storage/scan_store.hpp"
-#include "outbound/target_client.hpp"
-#include "domain/scan.hpp"
-#include "domain/audit.hpp"
 
 namespace vutf {
 
@@ -343,17 +342,17 @@ struct password_check {
 };
 
 // ---- database pool ----
-// One unit of database work: runs `work` in one transaction on a free connection. `statement`
-// names it for metrics and logs.
+// One unit of database work as the pool sees it: runs `work` in one transaction on a free
+// connection. `statement` names it for metrics and logs. Actors write a db_task<T>
+// (actors/db_pool.hpp) instead, whose result type the compiler checks.
 struct db_call {
   const char* statement;
   storage::access mode;
-  std::function<std::any(storage::session&)> work;
+  std::function<void(storage::session&)> work;
   clock::time_point deadline;
 };
 struct db_result {
-  std::optional<failure> error;  // infrastructure failure; domain outcomes live in `value`
-  std::any value;
+  std::optional<failure> error;  // infrastructure failure; the work's result stays with its task
 };
 
 struct pool_status {

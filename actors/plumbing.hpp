@@ -1,6 +1,6 @@
-// The plumbing actors share to serve a request: database calls whose work returns result<T>,
-// reads through the versioned cache, and writes that invalidate cache scopes before answering.
-// Internal to actors/ (it includes CAF).
+// The plumbing actors share to serve a request: typed database calls whose work returns
+// result<T>, reads through the versioned cache, writes that invalidate cache scopes before
+// answering, and the caller checks every resource makes. Internal to actors/ (it includes CAF).
 #pragma once
 
 #include <caf/event_based_actor.hpp>
@@ -8,12 +8,33 @@
 
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
+#include "actors/waiting.hpp"
 #include "domain/encoding.hpp"
 
 namespace vutf {
 
 // The cache scope of GET /stats/overview: every write that changes a figure in it bumps it.
 constexpr const char* stats_scope = "stats";
+
+// Whose records the caller may see: their own, or every owner's ("*") for an admin.
+inline std::string owner_scope(const principal& who) {
+  return who.is_admin() ? "*" : who.user_id;
+}
+
+// Answers FORBIDDEN on `rp` unless `who` is an admin; true when it did (the handler stops).
+template <class T>
+bool refuse_unless_admin(const principal& who, caf::typed_response_promise<result<T>>& rp) {
+  if (who.is_admin()) return false;
+  rp.deliver(result<T>::fail(errc::forbidden, "This needs the admin role."));
+  return true;
+}
+
+// What a write answers and the cache scopes it changed, when only the work knows the scopes.
+template <class T>
+struct touched {
+  T value{};
+  std::vector<std::string> scopes;
+};
 
 // The plumbing every message shares: database calls whose work returns result<T>, reads
 // through the cache, writes that invalidate their cache scopes before answering.
@@ -26,51 +47,42 @@ struct plumbing {
 
   template <class T>
   static auto on_error(caf::typed_response_promise<result<T>> rp) {
-    return [rp](caf::error&) mutable {
-      rp.deliver(result<T>::fail(errc::internal_error, "An internal error occurred."));
-    };
+    return [rp](caf::error&) mutable { rp.deliver(result<T>{internal_failure(), {}}); };
   }
 
-  // Runs `call` (whose work returns result<T>) and hands that result to `next`; an
-  // infrastructure failure is answered on `rp` (the caller's promise, of any result type), with
-  // `conflict_detail` for a unique-name clash.
+  // Runs `task` and hands its result to `next`; an infrastructure failure is answered on `rp`
+  // (the caller's promise, of any result type), with `conflict_detail` for a unique-name clash.
   template <class T, class R, class Next>
-  void run(db_call call, caf::typed_response_promise<result<R>> rp, std::string conflict_detail,
-           Next next) const {
-    self->request(pool, caf::infinite, std::move(call))
-        .then(
-            [rp, next, conflict_detail](db_result& r) mutable {
-              if (r.error) {
-                if (r.error->code == errc::conflict) r.error->detail = conflict_detail;
-                rp.deliver(result<R>{r.error, {}});
-                return;
-              }
-              next(std::any_cast<result<T>>(std::move(r.value)));
-            },
-            on_error(rp));
+  void run(db_task<result<T>> task, caf::typed_response_promise<result<R>> rp,
+           std::string conflict_detail, Next next) const {
+    request_db(self, pool, std::move(task), std::move(next),
+               [rp, conflict_detail](failure f) mutable {
+                 if (f.code == errc::conflict) f.detail = conflict_detail;
+                 rp.deliver(result<R>{std::move(f), {}});
+               });
   }
 
-  // Runs `call` and answers its result on `rp` as it is.
+  // Runs `task` and answers its result on `rp` as it is.
   template <class T>
-  void relay(db_call call, caf::typed_response_promise<result<T>> rp,
+  void relay(db_task<result<T>> task, caf::typed_response_promise<result<T>> rp,
              std::string conflict_detail = "") const {
-    run<T>(std::move(call), rp, std::move(conflict_detail),
-           [rp](result<T> r) mutable { rp.deliver(std::move(r)); });
+    run(std::move(task), rp, std::move(conflict_detail),
+        [rp](result<T> r) mutable { rp.deliver(std::move(r)); });
   }
 
-  // The whole of a handler that only runs `call`: answers with its result.
+  // The whole of a handler that only runs `task`: answers with its result.
   template <class T>
-  caf::typed_response_promise<result<T>> answer(db_call call) const {
+  caf::typed_response_promise<result<T>> answer(db_task<result<T>> task) const {
     auto rp = self->template make_response_promise<result<T>>();
-    relay<T>(std::move(call), rp);
+    relay(std::move(task), rp);
     return rp;
   }
 
   // Looks (scope, suffix) up and hands the entry to `next`; a failing cache is a miss.
   template <class T, class Next>
-  void lookup(const std::string& scope, const std::string& suffix,
+  void lookup(const std::string& scope, const std::string& suffix, clock::time_point deadline,
               caf::typed_response_promise<result<T>> rp, Next next) const {
-    self->request(cache, caf::infinite, cache_lookup{scope, suffix}).then(next, on_error(rp));
+    self->request(cache, time_left(deadline), cache_lookup{scope, suffix}).then(next, on_error(rp));
   }
 
   void store(const std::string& scope, const cache_entry& e, const std::string& suffix,
@@ -78,43 +90,85 @@ struct plumbing {
     if (e.version) self->send(cache, cache_store{scope, *e.version, suffix, std::move(value), ttl});
   }
 
-  // Serves (scope, suffix) from the cache when `accept` takes the cached value; otherwise runs
-  // `call` and caches what it found under the version the lookup saw.
+  // Invalidates `scopes`, then runs `next` whatever the cache said.
+  template <class Next>
+  void bump(std::vector<std::string> scopes, clock::time_point deadline, Next next) const {
+    self->request(cache, time_left(deadline), cache_bump{std::move(scopes)})
+        .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
+  }
+
+  // Serves (scope, suffix) from the cache on `rp` when `accept` takes the cached value;
+  // otherwise runs `task` and caches what it found under the version the lookup saw.
   template <class T, class Accept>
-  caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
-                                                      db_call call, Accept accept) const {
-    auto rp = self->template make_response_promise<result<T>>();
+  void read_through(std::string scope, std::string suffix, db_task<result<T>> task, Accept accept,
+                    caf::typed_response_promise<result<T>> rp) const {
     auto p = *this;
-    lookup(scope, suffix, rp, [=](cache_entry& e) mutable {
+    lookup(scope, suffix, task.deadline, rp, [=](cache_entry& e) mutable {
       T cached;
       if (e.value && decode(*e.value, cached)) {
         rp.deliver(accept(std::move(cached)));
         return;
       }
-      p.template run<T>(std::move(call), rp, "", [=](result<T> r) mutable {
+      p.run(std::move(task), rp, "", [=](result<T> r) mutable {
         if (r.ok()) p.store(scope, e, suffix, encode(r.value));
         rp.deliver(std::move(r));
       });
     });
+  }
+
+  // The whole of a handler that only reads through the cache.
+  template <class T, class Accept>
+  caf::typed_response_promise<result<T>> read_through(std::string scope, std::string suffix,
+                                                      db_task<result<T>> task,
+                                                      Accept accept) const {
+    auto rp = self->template make_response_promise<result<T>>();
+    read_through(std::move(scope), std::move(suffix), std::move(task), std::move(accept), rp);
     return rp;
   }
 
-  // Runs the write `call`; on success invalidates `scopes` and only then answers, so the
+  // Runs the write `task`; on success invalidates `scopes` and only then answers, so the
   // caller's next read sees its own write.
   template <class T>
-  caf::typed_response_promise<result<T>> write(db_call call, std::vector<std::string> scopes,
+  caf::typed_response_promise<result<T>> write(db_task<result<T>> task,
+                                               std::vector<std::string> scopes,
                                                std::string conflict_detail) const {
     auto rp = self->template make_response_promise<result<T>>();
     auto p = *this;
-    run<T>(std::move(call), rp, std::move(conflict_detail), [=](result<T> r) mutable {
+    auto deadline = task.deadline;
+    run(std::move(task), rp, std::move(conflict_detail), [=](result<T> r) mutable {
       if (!r.ok()) {
         rp.deliver(std::move(r));
         return;
       }
-      p.self->request(p.cache, caf::infinite, cache_bump{scopes})
-          .then([rp, r](bool) mutable { rp.deliver(r); },
-                [rp, r](caf::error&) mutable { rp.deliver(r); });
+      p.bump(scopes, deadline, [rp, r]() mutable { rp.deliver(r); });
     });
+    return rp;
+  }
+
+  // Runs the write `task` whose work names the scopes it changed; on success invalidates them
+  // and only then answers `rp` with the value.
+  template <class T>
+  void commit(db_task<result<touched<T>>> task, caf::typed_response_promise<result<T>> rp,
+              std::string conflict_detail) const {
+    auto p = *this;
+    auto deadline = task.deadline;
+    run(std::move(task), rp, std::move(conflict_detail), [=](result<touched<T>> r) mutable {
+      if (!r.ok()) {
+        rp.deliver(result<T>{r.error, {}});
+        return;
+      }
+      p.bump(std::move(r.value.scopes), deadline, [rp, value = std::move(r.value.value)]() mutable {
+        rp.deliver(result<T>{{}, value});
+      });
+    });
+  }
+
+  // The whole of a handler that only runs such a write.
+  template <class T>
+  caf::typed_response_promise<result<T>> commit(db_task<result<touched<T>>> task,
+                                                std::string conflict_detail = "") const {
+    auto rp = self->template make_response_promise<result<T>>();
+    commit(std::move(task), rp, std::move(conflict_detail));
     return rp;
   }
 };

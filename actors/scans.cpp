@@ -5,12 +5,12 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/plumbing.hpp"
+#include "config/time.hpp"
+#include "domain/ids.hpp"
 #include "domain/probes.hpp"
+#include "domain/scan.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
-#include "domain/ids.hpp"
-#include "domain/scan.hpp"
-#include "config/time.hpp"
 
 namespace vutf {
 namespace {
@@ -18,13 +18,104 @@ namespace {
 // The prompt of POST /targets/{id}/test: harmless, and short to answer.
 constexpr const char* test_prompt = "Reply with the single word: pong";
 
-std::string owner_scope(const principal& who) {
-  return who.is_admin() ? "*" : who.user_id;
-}
-
 template <class T>
 result<T> scan_not_found() {
   return result<T>::fail(errc::not_found, "Scan not found.");
+}
+
+// ---- the work of the messages with more than a line of it ----
+
+// Queues the scan of `c` (at most `cap` prompts unless it asks for a number).
+db_task<result<scan>> task_for(const scan_create& c, int64_t cap) {
+  return {"scan_insert", storage::access::write, c.deadline,
+          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
+           cap](storage::session& s) -> result<scan> {
+            auto t = storage::find_target(s, req.target_id, owner);
+            if (!t)
+              return result<scan>::fail(errc::validation_error, "The scan is invalid.",
+                                        {{"target_id", "no such target"}});
+            scan x;
+            x.id = make_uuid();
+            x.owner_id = user;
+            x.target_id = t->id;
+            x.probes = req.probes;
+            x.concurrency = req.concurrency.value_or(t->max_concurrency);
+            x.webhook_url = req.webhook_url;
+            x.total =
+                req.max_prompts.value_or(std::min<int64_t>(scan_plan(req.probes).distinct(), cap));
+            x.created_at_ms = now_ms();
+            storage::insert_scan(s, x);
+            return result<scan>{{}, x};
+          }};
+}
+
+// The status a cancelled scan had, so a queued scan's webhook goes out here (no runner will end
+// it), and the scan now.
+using cancelled = std::pair<std::string, scan>;
+
+db_task<result<cancelled>> task_for(const scan_cancel& c) {
+  return {"scan_cancel", storage::access::write, c.deadline,
+          [id = c.id, owner = owner_scope(c.who)](storage::session& s) -> result<cancelled> {
+            auto found = storage::find_scan(s, id, owner);
+            if (!found) return result<cancelled>::fail(errc::not_found, "Scan not found.");
+            if (found->finished() || !storage::cancel_scan(s, id, now_ms()))
+              return result<cancelled>::fail(errc::conflict,
+                                             "The scan already ended (" + found->status + ").");
+            std::string was = found->status;
+            return result<cancelled>{{}, {was, *storage::find_scan(s, id, "*")}};
+          }};
+}
+
+db_task<result<result_page>> task_for(const scan_results_get& g) {
+  return {"scan_results_page", storage::access::read, g.deadline,
+          [g, owner = owner_scope(g.who)](storage::session& s) -> result<result_page> {
+            auto found = storage::find_scan(s, g.id, owner);
+            if (!found) return scan_not_found<result_page>();
+            // The counters move with the rows in one transaction: no COUNT(*).
+            auto count = [&] { return g.findings_only ? found->findings.total() : found->done; };
+            return result<result_page>{{}, read_page<scan_result>(g.page, g.per_page, count, [&] {
+                                         return storage::list_results(s, g.id, g.findings_only,
+                                                                      g.page, g.per_page);
+                                       })};
+          }};
+}
+
+db_task<result<scan_report>> task_for(const scan_report_get& g) {
+  return {"scan_report", storage::access::read, g.deadline,
+          [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> result<scan_report> {
+            auto found = storage::find_scan(s, id, owner);
+            if (!found) return scan_not_found<scan_report>();
+            scan_report report;
+            report.summary = *found;
+            report.of = storage::find_target(s, found->target_id, "*");
+            report.findings_by_probe = storage::findings_by_probe(s, id);
+            return result<scan_report>{{}, std::move(report)};
+          }};
+}
+
+db_task<result<std::vector<scan_result>>> task_for(const scan_results_after& a) {
+  using rows = std::vector<scan_result>;
+  return {"scan_results_after", storage::access::read, a.deadline,
+          [a, owner = owner_scope(a.who)](storage::session& s) -> result<rows> {
+            if (!storage::find_scan(s, a.id, owner)) return scan_not_found<rows>();
+            return result<rows>{
+                {}, storage::results_after(s, a.id, a.findings_only, a.after_seq, a.limit)};
+          }};
+}
+
+// How `t` answered the test prompt.
+target_check check_of(const target& t, const outbound_reply& r) {
+  target_check check;
+  check.status_code = r.status;
+  check.latency_ms = static_cast<int64_t>(r.seconds * 1000);
+  check.error = r.error;
+  if (r.answered_2xx()) {
+    reply_text text = read_reply(t, r.body);
+    check.ok = text.text.has_value();
+    if (text.text) check.sample = truncate_utf8(*text.text, 200);
+    check.error = text.error;
+  }
+  return check;
 }
 
 scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db_pool_actor pool,
@@ -39,28 +130,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                                         std::move(errors)));
           return rp;
         }
-        db_call call{"scan_insert", storage::access::write,
-                     [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
-                      cap = cfg.max_prompts](storage::session& s) -> std::any {
-                       auto t = storage::find_target(s, req.target_id, owner);
-                       if (!t)
-                         return result<scan>::fail(errc::validation_error, "The scan is invalid.",
-                                                   {{"target_id", "no such target"}});
-                       scan x;
-                       x.id = make_uuid();
-                       x.owner_id = user;
-                       x.target_id = t->id;
-                       x.probes = req.probes;
-                       x.concurrency = req.concurrency.value_or(t->max_concurrency);
-                       x.webhook_url = req.webhook_url;
-                       x.total = req.max_prompts.value_or(
-                           std::min<int64_t>(scan_plan(req.probes).distinct(), cap));
-                       x.created_at_ms = now_ms();
-                       storage::insert_scan(s, x);
-                       return result<scan>{{}, x};
-                     },
-                     c.deadline};
-        p.run<scan>(std::move(call), rp, "", [=](result<scan> r) mutable {
+        p.run(task_for(c, cfg.max_prompts), rp, "", [=](result<scan> r) mutable {
           if (r.ok()) {
             caf::anon_send(cache, cache_bump{{stats_scope}});
             self->send(engine, kick_atom::value);
@@ -70,44 +140,28 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         return rp;
       },
       [=](scan_get& g) {
-        db_call call{"scan_get", storage::access::read,
-                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_scan(s, id, owner);
-                       return found ? result<scan>{{}, *found} : scan_not_found<scan>();
-                     },
-                     g.deadline};
-        return p.answer<scan>(std::move(call));
+        return p.answer(db_task<result<scan>>{
+            "scan_get", storage::access::read, g.deadline,
+            [id = g.id, owner = owner_scope(g.who)](storage::session& s) {
+              auto found = storage::find_scan(s, id, owner);
+              return found ? result<scan>{{}, *found} : scan_not_found<scan>();
+            }});
       },
       [=](scan_list& l) {
         scan_query q = l.query;
         q.owner_id = owner_scope(l.who);
-        db_call call{"scan_list", storage::access::read,
-                     [q](storage::session& s) -> std::any {
-                       return result<scan_page>{
-                           {},
-                           read_page<scan>(
-                               q.page, q.per_page, [&] { return storage::count_scans(s, q); },
-                               [&] { return storage::list_scans(s, q); })};
-                     },
-                     l.deadline};
-        return p.answer<scan_page>(std::move(call));
+        return p.answer(db_task<result<scan_page>>{
+            "scan_list", storage::access::read, l.deadline, [q](storage::session& s) {
+              return result<scan_page>{
+                  {},
+                  read_page<scan>(
+                      q.page, q.per_page, [&] { return storage::count_scans(s, q); },
+                      [&] { return storage::list_scans(s, q); })};
+            }});
       },
       [=](scan_cancel& c) {
         auto rp = self->make_response_promise<result<scan>>();
-        // The status it had, so a queued scan's webhook goes out here (no runner will end it).
-        using outcome = std::pair<std::string, scan>;
-        db_call call{"scan_cancel", storage::access::write,
-                     [id = c.id, owner = owner_scope(c.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_scan(s, id, owner);
-                       if (!found) return result<outcome>::fail(errc::not_found, "Scan not found.");
-                       if (found->finished() || !storage::cancel_scan(s, id, now_ms()))
-                         return result<outcome>::fail(
-                             errc::conflict, "The scan already ended (" + found->status + ").");
-                       std::string was = found->status;
-                       return result<outcome>{{}, {was, *storage::find_scan(s, id, "*")}};
-                     },
-                     c.deadline};
-        p.run<outcome>(std::move(call), rp, "", [=](result<outcome> r) mutable {
+        p.run(task_for(c), rp, "", [=](result<cancelled> r) mutable {
           if (!r.ok()) {
             rp.deliver(result<scan>{r.error, {}});
             return;
@@ -121,90 +175,39 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         });
         return rp;
       },
-      [=](scan_results_get& g) {
-        db_call call{
-            "scan_results_page", storage::access::read,
-            [g, owner = owner_scope(g.who)](storage::session& s) -> std::any {
-              auto found = storage::find_scan(s, g.id, owner);
-              if (!found) return scan_not_found<result_page>();
-              // The counters move with the rows in one transaction: no COUNT(*).
-              auto count = [&] { return g.findings_only ? found->findings.total() : found->done; };
-              return result<result_page>{{}, read_page<scan_result>(g.page, g.per_page, count, [&] {
-                                           return storage::list_results(s, g.id, g.findings_only,
-                                                                        g.page, g.per_page);
-                                         })};
-            },
-            g.deadline};
-        return p.answer<result_page>(std::move(call));
-      },
-      [=](scan_report_get& g) {
-        db_call call{"scan_report", storage::access::read,
-                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_scan(s, id, owner);
-                       if (!found) return scan_not_found<scan_report>();
-                       scan_report report;
-                       report.summary = *found;
-                       report.of = storage::find_target(s, found->target_id, "*");
-                       report.findings_by_probe = storage::findings_by_probe(s, id);
-                       return result<scan_report>{{}, std::move(report)};
-                     },
-                     g.deadline};
-        return p.answer<scan_report>(std::move(call));
-      },
-      [=](scan_results_after& a) {
-        using rows = std::vector<scan_result>;
-        db_call call{"scan_results_after", storage::access::read,
-                     [a, owner = owner_scope(a.who)](storage::session& s) -> std::any {
-                       if (!storage::find_scan(s, a.id, owner)) return scan_not_found<rows>();
-                       return result<rows>{
-                           {},
-                           storage::results_after(s, a.id, a.findings_only, a.after_seq, a.limit)};
-                     },
-                     a.deadline};
-        return p.answer<rows>(std::move(call));
-      },
+      [=](scan_results_get& g) { return p.answer(task_for(g)); },
+      [=](scan_report_get& g) { return p.answer(task_for(g)); },
+      [=](scan_results_after& a) { return p.answer(task_for(a)); },
       [=](stats_get& g) {
         std::string owner = owner_scope(g.who);
-        db_call call{"stats_overview", storage::access::read,
-                     [owner](storage::session& s) -> std::any {
-                       return result<stats_overview>{{}, storage::overview(s, owner)};
-                     },
-                     g.deadline};
-        return p.read_through<stats_overview>(stats_scope, owner, std::move(call),
-                                              [](stats_overview o) {
-                                                return result<stats_overview>{{}, std::move(o)};
-                                              });
+        db_task<result<stats_overview>> task{
+            "stats_overview", storage::access::read, g.deadline, [owner](storage::session& s) {
+              return result<stats_overview>{{}, storage::overview(s, owner)};
+            }};
+        return p.read_through(stats_scope, owner, std::move(task), [](stats_overview o) {
+          return result<stats_overview>{{}, std::move(o)};
+        });
       },
       [=](target_test& t) {
         auto rp = self->make_response_promise<result<target_check>>();
-        db_call call{"target_get", storage::access::read,
-                     [id = t.id, owner = owner_scope(t.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_target(s, id, owner);
-                       return found ? result<target>{{}, *found}
-                                    : result<target>::fail(errc::not_found, "Target not found.");
-                     },
-                     t.deadline};
-        p.run<target>(std::move(call), rp, "", [=](result<target> found) mutable {
+        db_task<result<target>> task{"target_get", storage::access::read, t.deadline,
+                                     [id = t.id, owner = owner_scope(t.who)](storage::session& s) {
+                                       auto found = storage::find_target(s, id, owner);
+                                       return found ? result<target>{{}, *found}
+                                                    : result<target>::fail(errc::not_found,
+                                                                           "Target not found.");
+                                     }};
+        p.run(std::move(task), rp, "", [=](result<target> found) mutable {
           if (!found.ok()) {
             rp.deliver(result<target_check>{found.error, {}});
             return;
           }
           const target& tg = found.value;
           target_call c{tg.id, tg.kind, tg.max_concurrency, target_request(tg, test_prompt)};
-          self->request(gateway, caf::infinite, std::move(c))
+          self->request(gateway, time_left(t.deadline), std::move(c))
               .then(
                   [=](outbound_reply& r) mutable {
-                    target_check check;
-                    check.status_code = r.status;
-                    check.latency_ms = static_cast<int64_t>(r.seconds * 1000);
-                    check.error = r.error;
-                    if (r.answered_2xx()) {
-                      reply_text text = read_reply(tg, r.body);
-                      check.ok = text.text.has_value();
-                      if (text.text) check.sample = truncate_utf8(*text.text, 200);
-                      check.error = text.error;
-                    }
-                    rp.deliver(result<target_check>{{}, check});
+                    rp.deliver(result<target_check>{{}, check_of(tg, r)});
                   },
                   p.template on_error<target_check>(rp));
         });

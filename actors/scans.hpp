@@ -10,6 +10,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/engine.hpp"
 #include "actors/gateway.hpp"
+#include "actors/webhooks.hpp"
 #include "domain/scan.hpp"
 
 namespace vutf {

@@ -9,7 +9,10 @@
 #include <caf/scoped_actor.hpp>
 #include <thread>
 
+#include "actors/accounts.hpp"
+#include "actors/api_keys.hpp"
 #include "actors/audit.hpp"
+#include "actors/authentication.hpp"
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
 #include "actors/engine.hpp"
@@ -17,17 +20,17 @@
 #include "actors/hasher.hpp"
 #include "actors/health.hpp"
 #include "actors/idempotency.hpp"
-#include "actors/identity.hpp"
 #include "actors/metrics_actor.hpp"
 #include "actors/scans.hpp"
 #include "actors/targets.hpp"
+#include "actors/webhooks.hpp"
 #include "config/log.hpp"
-#include "storage/user_store.hpp"
-#include "domain/ids.hpp"
-#include "domain/crypto.hpp"
-#include "domain/scan.hpp"
-#include "domain/audit.hpp"
 #include "config/time.hpp"
+#include "domain/audit.hpp"
+#include "domain/crypto.hpp"
+#include "domain/ids.hpp"
+#include "domain/scan.hpp"
+#include "storage/user_store.hpp"
 
 namespace vutf {
 namespace {
@@ -123,7 +126,9 @@ struct service::impl {
   health_actor health;
   metrics_actor sampler;
   hasher_actor hasher;
-  identity_actor identity;
+  authentication_actor authentication;
+  accounts_actor accounts;
+  api_keys_actor api_keys;
   idempotency_actor idempotency;
   audit_actor audit;
   gateway_actor gateway;
@@ -186,53 +191,68 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   connect.statement_timeout =
       std::chrono::seconds(std::min(s.database_statement_timeout, s.request_timeout));
   auto migrator = wait_and_migrate(url, connect);
-  identity_config identity_cfg;
-  identity_cfg.secret_key = signing_key(s, *migrator);
-  identity_cfg.access_ttl = std::chrono::minutes(s.access_token_expire_minutes);
-  identity_cfg.refresh_ttl = std::chrono::hours(24 * s.refresh_token_expire_days);
-  identity_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
-  identity_cfg.dummy_hash = identity::hash_password(identity::random_token(16));
+  std::string secret_key = signing_key(s, *migrator);
   bootstrap_admin(s, *migrator);
   if (url.type == storage::database_url::kind::sqlite && url.conninfo == ":memory:")
     i.memory_keeper = std::move(migrator);
 
-  db_pool_config pool_cfg{url,
-                          connect,
-                          s.database_pool_size,
-                          s.database_max_overflow,
-                          std::chrono::seconds(s.database_pool_timeout),
-                          std::chrono::seconds(s.database_pool_recycle_idle)};
+  db_pool_config pool_cfg;
+  pool_cfg.url = url;
+  pool_cfg.connect = connect;
+  pool_cfg.size = s.database_pool_size;
+  pool_cfg.max_overflow = s.database_max_overflow;
+  pool_cfg.pool_timeout = std::chrono::seconds(s.database_pool_timeout);
+  pool_cfg.recycle_idle = std::chrono::seconds(s.database_pool_recycle_idle);
   i.pool = spawn_db_pool(i.sys, pool_cfg, i.m);
   cache_config cache_cfg;
   cache_cfg.redis_url = s.redis_url;
   cache_cfg.connections = s.redis_max_connections;
-  cache_cfg.timeout = std::chrono::seconds(s.redis_timeout);
+  cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
-  i.health = spawn_health(i.sys, health_config{url, connect}, i.cache, i.board, i.m);
+  health_config health_cfg;
+  health_cfg.url = url;
+  health_cfg.connect = connect;
+  i.health = spawn_health(i.sys, health_cfg, i.cache, i.board, i.m);
   i.sampler = spawn_metrics_actor(i.sys, i.m, i.pool, i.cache, std::chrono::seconds(1));
   // Argon2 gets about half the cores, so a burst of logins leaves the rest to everything else.
   i.hasher = spawn_hasher(i.sys, static_cast<size_t>(std::max<int64_t>(1, usable_cores() / 2)));
-  i.identity = spawn_identity(i.sys, identity_cfg, i.pool, i.cache, i.hasher);
+  authentication_config authentication_cfg;
+  authentication_cfg.secret_key = secret_key;
+  authentication_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
+  i.authentication = spawn_authentication(i.sys, authentication_cfg, i.pool, i.cache);
+  accounts_config accounts_cfg;
+  accounts_cfg.secret_key = secret_key;
+  accounts_cfg.access_ttl = std::chrono::minutes(s.access_token_expire_minutes);
+  accounts_cfg.refresh_ttl = std::chrono::hours(24 * s.refresh_token_expire_days);
+  accounts_cfg.dummy_hash = identity::hash_password(identity::random_token(16));
+  i.accounts = spawn_accounts(i.sys, accounts_cfg, i.pool, i.cache, i.hasher);
+  i.api_keys = spawn_api_keys(i.sys, i.pool, i.cache);
   i.idempotency = spawn_idempotency(i.sys, i.pool, std::chrono::hours(24));
   audit_config audit_cfg;
   audit_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.audit = spawn_audit(i.sys, audit_cfg, i.pool, i.cache, i.m);
+  targets_config targets_cfg;
+  targets_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
+  targets_cfg.default_call_timeout = std::chrono::seconds(s.target_default_timeout);
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
-    i.targets.push_back(spawn_targets(i.sys, i.pool, i.cache, std::chrono::seconds(s.cache_ttl),
-                                      std::chrono::seconds(s.target_default_timeout)));
+    i.targets.push_back(spawn_targets(i.sys, targets_cfg, i.pool, i.cache));
   gateway_config gateway_cfg;
   gateway_cfg.breaker_failures = s.circuit_breaker_failures;
   gateway_cfg.breaker_reset = std::chrono::seconds(s.circuit_breaker_reset);
   i.gateway = spawn_gateway(i.sys, gateway_cfg, i.m);
-  i.webhooks = spawn_webhooks(i.sys, webhook_config{identity_cfg.secret_key}, i.gateway, i.m);
+  webhook_config webhook_cfg;
+  webhook_cfg.signing_key = secret_key;
+  i.webhooks = spawn_webhooks(i.sys, webhook_cfg, i.gateway, i.m);
   engine_config engine_cfg;
   engine_cfg.instance_id = instance_name();
   engine_cfg.workers = s.scan_workers;
   i.engine = spawn_engine(i.sys, engine_cfg, i.pool, spawn_db_connection(i.sys, pool_cfg, i.m),
                           i.cache, i.gateway, i.webhooks, i.m);
-  i.scans = spawn_scans(i.sys, scans_config{s.scan_max_prompts, std::chrono::seconds(s.cache_ttl)},
-                        i.pool, i.cache, i.engine, i.gateway, i.webhooks);
+  scans_config scans_cfg;
+  scans_cfg.max_prompts = s.scan_max_prompts;
+  scans_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
+  i.scans = spawn_scans(i.sys, scans_cfg, i.pool, i.cache, i.engine, i.gateway, i.webhooks);
   log::info("service started",
             {{"scheduler_threads", std::to_string(scheduler_threads())},
              {"database", url.type == storage::database_url::kind::sqlite ? "sqlite" : "postgres"},
@@ -257,7 +277,9 @@ service::~service() {
   caf::anon_send_exit(i.engine, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.webhooks, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.gateway, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(i.identity, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.authentication, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.accounts, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.api_keys, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.audit, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
@@ -321,62 +343,62 @@ int64_t service::scans_running() {
 }
 
 result<user> service::ask(user_register msg) {
-  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
 }
 result<token_pair> service::ask(user_login msg) {
-  return impl_->ask<result<token_pair>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<token_pair>>(impl_->accounts, std::move(msg));
 }
 result<token_pair> service::ask(token_refresh msg) {
-  return impl_->ask<result<token_pair>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<token_pair>>(impl_->accounts, std::move(msg));
 }
 result<principal> service::ask(authenticate msg) {
-  return impl_->ask<result<principal>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<principal>>(impl_->authentication, std::move(msg));
 }
 result<nothing> service::ask(session_logout msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
 }
 result<user> service::ask(user_me msg) {
-  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
 }
 
 result<std::vector<session_record>> service::ask(session_list msg) {
-  return impl_->ask<result<std::vector<session_record>>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<std::vector<session_record>>>(impl_->accounts, std::move(msg));
 }
 result<nothing> service::ask(session_revoke msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
 }
 result<nothing> service::ask(sessions_revoke_others msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
 }
 result<user> service::ask(user_update_me msg) {
-  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
 }
 result<nothing> service::ask(password_change msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
 }
 result<user_page> service::ask(user_list msg) {
-  return impl_->ask<result<user_page>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user_page>>(impl_->accounts, std::move(msg));
 }
 result<user> service::ask(user_get msg) {
-  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
 }
 result<user> service::ask(user_update msg) {
-  return impl_->ask<result<user>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
 }
 result<nothing> service::ask(user_delete msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
 }
 result<api_key_created> service::ask(api_key_create msg) {
-  return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<api_key_created>>(impl_->api_keys, std::move(msg));
 }
 result<std::vector<api_key>> service::ask(api_key_list msg) {
-  return impl_->ask<result<std::vector<api_key>>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<std::vector<api_key>>>(impl_->api_keys, std::move(msg));
 }
 result<nothing> service::ask(api_key_revoke msg) {
-  return impl_->ask<result<nothing>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<nothing>>(impl_->api_keys, std::move(msg));
 }
 result<api_key_created> service::ask(api_key_rotate msg) {
-  return impl_->ask<result<api_key_created>>(impl_->identity, std::move(msg));
+  return impl_->ask<result<api_key_created>>(impl_->api_keys, std::move(msg));
 }
 
 result<std::optional<stored_response>> service::ask(idempotency_claim msg) {

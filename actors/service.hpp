@@ -14,8 +14,8 @@
 
 #include "actors/messages.hpp"
 #include "config/settings.hpp"
-#include "domain/scan.hpp"
 #include "domain/audit.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 

@@ -5,10 +5,10 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include "actors/plumbing.hpp"
-#include "storage/target_store.hpp"
-#include "domain/ids.hpp"
-#include "domain/encoding.hpp"
 #include "config/time.hpp"
+#include "domain/encoding.hpp"
+#include "domain/ids.hpp"
+#include "storage/target_store.hpp"
 
 namespace vutf {
 namespace {
@@ -52,19 +52,113 @@ std::optional<result<T>> refuse_change(const std::optional<target>& current,
   return std::nullopt;
 }
 
-// Whose targets the caller may see: their own, or every owner's ("*") for an admin.
-std::string owner_scope(const principal& who) {
-  return who.is_admin() ? "*" : who.user_id;
-}
-
 std::string name_taken(const std::string& name) {
   return "A target named '" + name + "' already exists.";
 }
 
-targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor pool,
-                                     cache_actor cache, std::chrono::seconds ttl,
-                                     std::chrono::seconds default_timeout) {
-  plumbing<targets_actor::pointer> p{self, std::move(pool), std::move(cache), ttl};
+using targets_pointer = targets_actor::pointer;
+
+// ---- the work of each message ----
+
+db_task<result<target>> insert(const target& t, clock::time_point deadline) {
+  return {"target_insert", storage::access::write, deadline, [t](storage::session& s) {
+            storage::insert_target(s, t);
+            return result<target>{{}, t};
+          }};
+}
+
+db_task<result<target>> task_for(const target_get& g) {
+  return {"target_get", storage::access::read, g.deadline,
+          [id = g.id, owner = owner_scope(g.who)](storage::session& s) {
+            auto found = storage::find_target(s, id, owner);
+            return found ? result<target>{{}, *found} : not_found<target>();
+          }};
+}
+
+// A page of `q`; `known` is its total when the cache had it.
+db_task<result<target_page>> read_list(const target_query& q, std::optional<int64_t> known,
+                                       clock::time_point deadline) {
+  return {
+      "target_list", storage::access::read, deadline, [q, known](storage::session& s) {
+        return result<target_page>{
+            {},
+            read_page<target>(
+                q.page, q.per_page, [&] { return known ? *known : storage::count_targets(s, q); },
+                [&] { return storage::list_targets(s, q); })};
+      }};
+}
+
+db_task<result<target>> task_for(const target_update& u) {
+  return {"target_update", storage::access::write, u.deadline,
+          [u, owner = owner_scope(u.who)](storage::session& s) -> result<target> {
+            auto current = storage::find_target(s, u.id, owner);
+            if (auto refused = refuse_change<target>(current, u.if_match)) return *refused;
+            target t = *current;
+            apply_patch(t, u.patch);
+            if (auto errors = validate(t); !errors.empty())
+              return result<target>::fail(errc::validation_error, "The target is invalid.",
+                                          std::move(errors));
+            t.version = current->version + 1;
+            t.updated_at_ms = now_ms();
+            if (!storage::update_target(s, t))
+              return result<target>::fail(errc::precondition_failed,
+                                          "The target changed concurrently; read it again.");
+            return result<target>{{}, t};
+          }};
+}
+
+db_task<result<nothing>> task_for(const target_delete& d) {
+  return {"target_delete", storage::access::write, d.deadline,
+          [d, owner = owner_scope(d.who)](storage::session& s) -> result<nothing> {
+            auto current = storage::find_target(s, d.id, owner);
+            if (auto refused = refuse_change<nothing>(current, d.if_match)) return *refused;
+            if (!storage::delete_target(s, d.id, owner, now_ms())) return not_found<nothing>();
+            return result<nothing>{};
+          }};
+}
+
+// target_list: the cached page → on a miss, the cached total of the query → read the page (and
+// the total, unless cached) → cache both. A cold page costs one index range, and COUNT(*) runs
+// once per version of the list, not once per page.
+struct listing {
+  plumbing<targets_pointer> p;
+  target_query q;  // owner_id set from the caller
+  clock::time_point deadline;
+  caf::typed_response_promise<result<target_page>> rp;
+
+  void start() {
+    p.lookup(list_scope, list_suffix(q), deadline, rp,
+             [f = *this](cache_entry& page) mutable { f.page_looked_up(page); });
+  }
+
+  void page_looked_up(const cache_entry& page) {
+    target_page cached;
+    if (page.value && decode(*page.value, cached)) {
+      rp.deliver(result<target_page>{{}, std::move(cached)});
+      return;
+    }
+    p.lookup(list_scope, count_suffix(q), deadline, rp,
+             [f = *this, page](cache_entry& count) mutable { f.read(page, count); });
+  }
+
+  void read(const cache_entry& page, const cache_entry& count) {
+    std::optional<int64_t> known;
+    if (count.value) known = std::stoll(*count.value);
+    p.run(read_list(q, known, deadline), rp, "",
+          [f = *this, page, count, known](result<target_page> r) mutable {
+            if (r.ok()) {
+              f.p.store(list_scope, page, list_suffix(f.q), encode(r.value));
+              if (!known)
+                f.p.store(list_scope, count, count_suffix(f.q), std::to_string(r.value.total));
+            }
+            f.rp.deliver(std::move(r));
+          });
+  }
+};
+
+targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, db_pool_actor pool,
+                                     cache_actor cache) {
+  plumbing<targets_pointer> p{self, std::move(pool), std::move(cache), cfg.cache_ttl};
   return {
       [=](target_create& c) -> caf::typed_response_promise<result<target>> {
         target t = std::move(c.value);
@@ -72,118 +166,45 @@ targets_actor::behavior_type targets(targets_actor::pointer self, db_pool_actor 
         t.owner_id = c.who.user_id;
         t.version = 1;
         t.created_at_ms = t.updated_at_ms = now_ms();
-        if (t.timeout_seconds == 0) t.timeout_seconds = default_timeout.count();
+        if (t.timeout_seconds == 0) t.timeout_seconds = cfg.default_call_timeout.count();
         if (auto errors = validate(t); !errors.empty()) {
           auto rp = self->make_response_promise<result<target>>();
           rp.deliver(result<target>::fail(errc::validation_error, "The target is invalid.",
                                           std::move(errors)));
           return rp;
         }
-        db_call call{"target_insert", storage::access::write,
-                     [t](storage::session& s) -> std::any {
-                       storage::insert_target(s, t);
-                       return result<target>{{}, t};
-                     },
-                     c.deadline};
-        return p.write<target>(std::move(call), {list_scope, stats_scope}, name_taken(t.name));
+        return p.write(insert(t, c.deadline), {list_scope, stats_scope}, name_taken(t.name));
       },
       [=](target_get& g) {
-        db_call call{"target_get", storage::access::read,
-                     [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> std::any {
-                       auto found = storage::find_target(s, id, owner);
-                       return found ? result<target>{{}, *found} : not_found<target>();
-                     },
-                     g.deadline};
         // One record per id, shared by every reader: the owner is checked on each hit.
-        return p.read_through<target>(
-            target_scope(g.id), "record", std::move(call), [owner = owner_scope(g.who)](target t) {
-              return owner == "*" || t.owner_id == owner ? result<target>{{}, t}
-                                                         : not_found<target>();
-            });
+        return p.read_through(target_scope(g.id), "record", task_for(g),
+                              [owner = owner_scope(g.who)](target t) {
+                                return owner == "*" || t.owner_id == owner ? result<target>{{}, t}
+                                                                           : not_found<target>();
+                              });
       },
       [=](target_list& l) {
-        // A page, then (on a miss) the cached total, so a cold page costs one index range and
-        // COUNT(*) runs once per version of the list, not once per page.
         auto rp = self->make_response_promise<result<target_page>>();
         target_query q = l.query;
         q.owner_id = owner_scope(l.who);
-        std::string page_key = list_suffix(q);
-        p.lookup(list_scope, page_key, rp, [=](cache_entry& page_entry) mutable {
-          target_page cached;
-          if (page_entry.value && decode(*page_entry.value, cached)) {
-            rp.deliver(result<target_page>{{}, std::move(cached)});
-            return;
-          }
-          std::string count_key = count_suffix(q);
-          p.lookup(list_scope, count_key, rp, [=](cache_entry& count_entry) mutable {
-            std::optional<int64_t> known;
-            if (count_entry.value) known = std::stoll(*count_entry.value);
-            db_call call{"target_list", storage::access::read,
-                         [q, known](storage::session& s) -> std::any {
-                           return result<target_page>{
-                               {},
-                               read_page<target>(
-                                   q.page, q.per_page,
-                                   [&] { return known ? *known : storage::count_targets(s, q); },
-                                   [&] { return storage::list_targets(s, q); })};
-                         },
-                         l.deadline};
-            p.run<target_page>(std::move(call), rp, "", [=](result<target_page> r) mutable {
-              if (r.ok()) {
-                p.store(list_scope, page_entry, page_key, encode(r.value));
-                if (!known)
-                  p.store(list_scope, count_entry, count_key, std::to_string(r.value.total));
-              }
-              rp.deliver(std::move(r));
-            });
-          });
-        });
+        listing{p, q, l.deadline, rp}.start();
         return rp;
       },
       [=](target_update& u) {
-        db_call call{"target_update", storage::access::write,
-                     [u, owner = owner_scope(u.who)](storage::session& s) -> std::any {
-                       auto current = storage::find_target(s, u.id, owner);
-                       if (auto refused = refuse_change<target>(current, u.if_match))
-                         return *refused;
-                       target t = *current;
-                       apply_patch(t, u.patch);
-                       if (auto errors = validate(t); !errors.empty())
-                         return result<target>::fail(errc::validation_error,
-                                                     "The target is invalid.", std::move(errors));
-                       t.version = current->version + 1;
-                       t.updated_at_ms = now_ms();
-                       if (!storage::update_target(s, t))
-                         return result<target>::fail(
-                             errc::precondition_failed,
-                             "The target changed concurrently; read it again.");
-                       return result<target>{{}, t};
-                     },
-                     u.deadline};
-        return p.write<target>(std::move(call), {target_scope(u.id), list_scope},
-                               name_taken(u.patch.name.value_or("")));
+        return p.write(task_for(u), {target_scope(u.id), list_scope},
+                       name_taken(u.patch.name.value_or("")));
       },
       [=](target_delete& d) {
-        db_call call{"target_delete", storage::access::write,
-                     [d, owner = owner_scope(d.who)](storage::session& s) -> std::any {
-                       auto current = storage::find_target(s, d.id, owner);
-                       if (auto refused = refuse_change<nothing>(current, d.if_match))
-                         return *refused;
-                       if (!storage::delete_target(s, d.id, owner, now_ms()))
-                         return not_found<nothing>();
-                       return result<nothing>{};
-                     },
-                     d.deadline};
-        return p.write<nothing>(std::move(call), {target_scope(d.id), list_scope, stats_scope}, "");
+        return p.write(task_for(d), {target_scope(d.id), list_scope, stats_scope}, "");
       },
   };
 }
 
 }  // namespace
 
-targets_actor spawn_targets(caf::actor_system& sys, db_pool_actor pool, cache_actor cache,
-                            std::chrono::seconds cache_ttl, std::chrono::seconds default_timeout) {
-  return sys.spawn(targets, std::move(pool), std::move(cache), cache_ttl, default_timeout);
+targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_actor pool,
+                            cache_actor cache) {
+  return sys.spawn(targets, cfg, std::move(pool), std::move(cache));
 }
 
 }  // namespace vutf

@@ -18,8 +18,13 @@ using targets_actor = caf::typed_actor<
     caf::replies_to<target_update>::with<result<target>>,     // merge, validate, If-Match
     caf::replies_to<target_delete>::with<result<nothing>>>;   // soft delete
 
-// A target created without timeout_seconds gets `default_timeout` (TARGET_DEFAULT_TIMEOUT).
-targets_actor spawn_targets(caf::actor_system& sys, db_pool_actor pool, cache_actor cache,
-                            std::chrono::seconds cache_ttl, std::chrono::seconds default_timeout);
+struct targets_config {
+  std::chrono::seconds cache_ttl{300};  // CACHE_TTL of cached records and pages
+  // TARGET_DEFAULT_TIMEOUT: what a target created without timeout_seconds gets.
+  std::chrono::seconds default_call_timeout{30};
+};
+
+targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_actor pool,
+                            cache_actor cache);
 
 }  // namespace vutf

@@ -1,0 +1,85 @@
+#include "actors/api_keys.hpp"
+
+#include <caf/actor_system.hpp>
+
+#include "actors/identity_scopes.hpp"
+#include "actors/plumbing.hpp"
+#include "domain/crypto.hpp"
+#include "domain/ids.hpp"
+#include "storage/user_store.hpp"
+
+namespace vutf {
+namespace {
+
+api_key_created new_key(const std::string& user_id, const std::string& name,
+                        const std::vector<std::string>& scopes,
+                        std::optional<int64_t> expires_in_days) {
+  api_key_created made;
+  made.key = identity::make_api_key();
+  api_key& k = made.record;
+  k.id = make_uuid();
+  k.user_id = user_id;
+  k.name = name;
+  k.prefix = made.key.substr(0, 12);
+  k.key_hash = identity::sha256_hex(made.key);
+  k.scopes = scopes;
+  k.created_at_ms = now_ms();
+  if (expires_in_days) k.expires_at_ms = k.created_at_ms + *expires_in_days * 86'400'000;
+  return made;
+}
+
+api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_actor pool,
+                                       cache_actor cache) {
+  plumbing<api_keys_actor::pointer> p{self, std::move(pool), std::move(cache), {}};
+  return {
+      [=](api_key_create& k) {
+        api_key_created made = new_key(k.who.user_id, k.name, k.scopes, k.expires_in_days);
+        db_task<result<api_key_created>> task{"api_key_insert", storage::access::write, k.deadline,
+                                              [made](storage::session& s) {
+                                                storage::insert_api_key(s, made.record);
+                                                return result<api_key_created>{{}, made};
+                                              }};
+        return p.write(std::move(task), {}, "An API key with this name already exists.");
+      },
+      [=](api_key_list& l) {
+        return p.answer(db_task<result<std::vector<api_key>>>{
+            "api_key_list", storage::access::read, l.deadline,
+            [id = l.who.user_id](storage::session& s) {
+              return result<std::vector<api_key>>{{}, storage::list_api_keys(s, id)};
+            }});
+      },
+      [=](api_key_revoke& r) {
+        return p.commit(db_task<result<touched<nothing>>>{
+            "api_key_revoke", storage::access::write, r.deadline,
+            [r](storage::session& s) -> result<touched<nothing>> {
+              auto k = storage::find_api_key(s, r.id, r.who.user_id);
+              if (!k || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+                return result<touched<nothing>>::fail(errc::not_found, "API key not found.");
+              return {{}, {{}, {key_scope(k->key_hash)}}};
+            }});
+      },
+      [=](api_key_rotate& r) {
+        // The new key, answered once the old one's cached principal is invalidated.
+        return p.commit(db_task<result<touched<api_key_created>>>{
+            "api_key_rotate", storage::access::write, r.deadline,
+            [r](storage::session& s) -> result<touched<api_key_created>> {
+              auto old = storage::find_api_key(s, r.id, r.who.user_id);
+              if (!old || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+                return result<touched<api_key_created>>::fail(errc::not_found,
+                                                              "API key not found.");
+              api_key_created made = new_key(r.who.user_id, old->name, old->scopes, {});
+              made.record.expires_at_ms = old->expires_at_ms;
+              storage::insert_api_key(s, made.record);
+              return {{}, {made, {key_scope(old->key_hash)}}};
+            }});
+      },
+  };
+}
+
+}  // namespace
+
+api_keys_actor spawn_api_keys(caf::actor_system& sys, db_pool_actor pool, cache_actor cache) {
+  return sys.spawn(api_keys, std::move(pool), std::move(cache));
+}
+
+}  // namespace vutf

@@ -1,0 +1,293 @@
+#include "actors/runner.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include "actors/backoff.hpp"
+#include "actors/plumbing.hpp"
+#include "config/log.hpp"
+#include "config/time.hpp"
+#include "domain/detectors.hpp"
+#include "domain/probes.hpp"
+#include "domain/scan.hpp"
+#include "metrics/metrics.hpp"
+#include "storage/scan_store.hpp"
+#include "storage/target_store.hpp"
+
+namespace vutf {
+namespace {
+
+struct runner_state {
+  scan s;
+  target t;
+  std::unique_ptr<scan_plan> plan;
+  std::vector<bool> answered;  // by plan position: already stored by an earlier claim
+  int64_t next = 0;            // the next plan position to consider
+  int64_t in_flight = 0;       // prompts sent (or waiting for a retry) without a result yet
+  int64_t errors = 0;          // calls that failed, this claim and earlier ones
+  std::string last_error;
+  std::vector<scan_result> batch;  // results not written yet
+  bool flushing = false;           // a write is in flight
+  bool stopping = false;           // no more prompts go out
+  // The status to end the scan with; unset when it was cancelled or lost its claim.
+  std::optional<std::pair<std::string, std::optional<std::string>>> ending;
+  int64_t ticks = 0;
+  int64_t final_attempts = 0;
+  static inline const char* name = "scan-runner";
+};
+
+using runner_pointer = runner_actor::stateful_pointer<runner_state>;
+
+void pump(runner_pointer self, const engine_env& env);
+
+// Writes the last batch (and the final status when there is one), announces the end, quits.
+// A write that fails is tried again each second for a while; after that the lease lapses and
+// another sweep resumes the scan, so nothing answered is lost to a brief database outage.
+void finish(runner_pointer self, const engine_env& env) {
+  auto& st = self->state;
+  if (st.flushing) return;  // the write in flight calls back here when it is done
+  st.flushing = true;
+  // The scan as it ended; nullopt when the claim was lost.
+  db_task<std::optional<scan>> task{
+      "scan_finish", storage::access::write, db_deadline(),
+      [id = st.s.id, claim = st.s.claim, batch = st.batch,
+       ending = st.ending](storage::session& s) -> std::optional<scan> {
+        if (!storage::record_results(s, id, claim, batch, now_ms())) return std::nullopt;
+        if (ending) storage::finish_scan(s, id, claim, ending->first, ending->second, now_ms());
+        return storage::find_scan(s, id, "*");
+      }};
+  request_db(
+      self, env.pool, std::move(task),
+      [=](std::optional<scan> ended) {
+        self->state.flushing = false;
+        if (ended && ended->finished()) {
+          env.m->scans_total.with({ended->status}).Increment();
+          log::info("scan ended", {{"scan_id", ended->id},
+                                   {"status", ended->status},
+                                   {"done", std::to_string(ended->done)},
+                                   {"findings", std::to_string(ended->findings.total())}});
+          if (ended->webhook_url)
+            self->send(env.webhooks, webhook_delivery{*ended->webhook_url, webhook_body(*ended)});
+        }
+        caf::anon_send(env.cache, cache_bump{{stats_scope}});
+        self->quit();
+      },
+      [=](failure f) {
+        auto& st = self->state;
+        st.flushing = false;
+        if (++st.final_attempts < 30) {
+          self->delayed_send(self, std::chrono::seconds(1), flush_atom::value);
+          return;
+        }
+        log::error("scan results could not be written; the scan will be resumed",
+                   {{"scan_id", st.s.id}, {"error", f.detail}});
+        self->quit();
+      });
+}
+
+// Stops sending; `status` ends the scan (nullopt: it was cancelled or claimed elsewhere).
+void stop(runner_pointer self, const engine_env& env, std::optional<std::string> status,
+          std::optional<std::string> error = std::nullopt) {
+  auto& st = self->state;
+  st.stopping = true;
+  if (status && !st.ending) st.ending = std::make_pair(*status, std::move(error));
+  finish(self, env);
+}
+
+// Writes the waiting results under the runner's claim; a lost claim stops the runner.
+void flush(runner_pointer self, const engine_env& env) {
+  auto& st = self->state;
+  if (st.flushing || st.batch.empty() || st.stopping) return;
+  st.flushing = true;
+  auto batch = std::make_shared<std::vector<scan_result>>(std::move(st.batch));
+  st.batch.clear();
+  // False: the claim is lost.
+  db_task<bool> task{"scan_results_write", storage::access::write, db_deadline(),
+                     [id = st.s.id, claim = st.s.claim, batch](storage::session& s) {
+                       return storage::record_results(s, id, claim, *batch, now_ms());
+                     }};
+  request_db(
+      self, env.pool, std::move(task),
+      [=](bool stored) {
+        auto& st = self->state;
+        st.flushing = false;
+        if (!stored) {
+          st.stopping = true;  // claimed by another instance after our lease lapsed
+          self->quit();
+          return;
+        }
+        caf::anon_send(env.cache, cache_bump{{stats_scope}});  // findings changed the statistics
+        if (st.stopping) finish(self, env);
+      },
+      [=](failure) {
+        auto& st = self->state;
+        st.flushing = false;
+        st.batch.insert(st.batch.begin(), batch->begin(), batch->end());  // for the next write
+        if (st.stopping) finish(self, env);
+      });
+}
+
+// Judges the final reply to the prompt at `seq`.
+scan_result judge(const runner_state& st, int64_t seq, const outbound_reply& r, int64_t attempts) {
+  auto e = st.plan->at(seq);
+  scan_result x;
+  x.seq = seq;
+  x.probe = e.set->id;
+  x.prompt = *e.prompt;
+  x.detector = e.set->detector.type;
+  x.latency_ms = static_cast<int64_t>(r.seconds * 1000);
+  x.attempts = attempts;
+  if (!r.answered_2xx()) {
+    x.error = r.error;
+    return x;
+  }
+  reply_text text = read_reply(st.t, r.body);
+  if (!text.text) {
+    x.error = text.error;
+    return x;
+  }
+  detection d = detect(e.set->detector, *text.text);
+  x.vulnerable = d.vulnerable;
+  if (d.vulnerable) x.severity = d.severity;
+  x.evidence = d.evidence;
+  x.response = truncate_utf8(*text.text, max_response_bytes);
+  return x;
+}
+
+void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+            const outbound_reply& r);
+
+void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
+  auto& st = self->state;
+  target_call c{st.t.id, st.t.kind, st.t.max_concurrency,
+                target_request(st.t, *st.plan->at(seq).prompt)};
+  auto bound = gateway_reply_bound(c);
+  self->request(env.gateway, bound, std::move(c))
+      .then([=](outbound_reply& r) { settle(self, env, seq, attempt, r); },
+            [=](caf::error&) { settle(self, env, seq, attempt, gateway_silence()); });
+}
+
+// One call's outcome: the scan stops on an open circuit, the prompt is retried, or its result is
+// batched and the next prompts go out.
+void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+            const outbound_reply& r) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  if (r.circuit_open) {
+    stop(self, env, "failed", "the target is unavailable: " + r.error);
+    return;
+  }
+  if (r.retryable() && attempt < env.cfg.max_attempts) {
+    env.m->target_call_retries_total.Increment();
+    auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
+                                      : backoff(env.cfg.retry_base, attempt);
+    self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq,
+                       attempt + 1);
+    return;
+  }
+  scan_result x = judge(st, seq, r, attempt);
+  if (x.error) {
+    ++st.errors;
+    st.last_error = *x.error;
+  }
+  --st.in_flight;
+  env.m->scan_prompts_sent_total.Increment();
+  if (x.vulnerable) env.m->findings_total.with({x.severity}).Increment();
+  st.batch.push_back(std::move(x));
+  if (st.batch.size() >= env.cfg.flush_batch) flush(self, env);
+  pump(self, env);
+}
+
+// Sends prompts while the scan's concurrency allows; ends the scan once all are answered.
+void pump(runner_pointer self, const engine_env& env) {
+  auto& st = self->state;
+  while (!st.stopping && st.in_flight < st.s.concurrency && st.next < st.s.total) {
+    int64_t seq = st.next++;
+    if (st.answered[static_cast<size_t>(seq)]) continue;
+    ++st.in_flight;
+    send_prompt(self, env, seq, 1);
+  }
+  if (st.stopping || st.next < st.s.total || st.in_flight > 0) return;
+  if (st.s.total > 0 && st.errors == st.s.total)
+    return stop(self, env, "failed", "every call to the target failed; last: " + st.last_error);
+  if (st.errors > 0)
+    return stop(self, env, "completed",
+                std::to_string(st.errors) + " of " + std::to_string(st.s.total) +
+                    " prompts got no usable reply; last: " + st.last_error);
+  stop(self, env, "completed");
+}
+
+void renew(runner_pointer self, const engine_env& env) {
+  auto& st = self->state;
+  db_task<bool> task{
+      "scan_renew", storage::access::write, db_deadline(),
+      [id = st.s.id, claim = st.s.claim, until = now_ms() + env.cfg.lease.count()](
+          storage::session& s) { return storage::renew_lease(s, id, claim, until); }};
+  // Not renewed: cancelled, or claimed elsewhere. A database error changes nothing yet.
+  request_db(
+      self, env.pool, std::move(task),
+      [=](bool renewed) {
+        if (!renewed && !self->state.stopping) stop(self, env, {});
+      },
+      [](failure) {});
+}
+
+runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) {
+  auto& st = self->state;
+  st.s = std::move(s);
+  st.errors = st.s.errors;
+  st.plan = std::make_unique<scan_plan>(st.s.probes);
+  st.answered.assign(static_cast<size_t>(st.s.total), false);
+  // The scan's target and the prompts an earlier claim already answered.
+  using progress = std::pair<std::optional<target>, std::vector<int64_t>>;
+  db_task<progress> task{
+      "scan_resume", storage::access::read, db_deadline(),
+      [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
+        return progress{storage::find_target(s, target_id, "*"), storage::answered_seqs(s, id)};
+      }};
+  request_db(
+      self, env.pool, std::move(task),
+      [=](progress found) {
+        auto& st = self->state;
+        auto& [t, answered] = found;
+        if (!t) return stop(self, env, "failed", "the target was deleted");
+        if (st.plan->distinct() == 0) return stop(self, env, "failed", "the scan has no prompts");
+        st.t = std::move(*t);
+        for (int64_t seq : answered)
+          if (seq >= 0 && seq < st.s.total) st.answered[static_cast<size_t>(seq)] = true;
+        pump(self, env);
+      },
+      [=](failure) { self->quit(); });  // the lease lapses and a later sweep resumes the scan
+  self->delayed_send(self, env.cfg.flush_interval, tick_atom::value);
+  int64_t renew_every = std::max<int64_t>(
+      1, env.cfg.heartbeat.count() / std::max<int64_t>(1, env.cfg.flush_interval.count()));
+  return {
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (st.stopping) return;
+        flush(self, env);
+        if (++st.ticks % renew_every == 0) renew(self, env);
+        self->delayed_send(self, env.cfg.flush_interval, tick_atom::value);
+      },
+      [=](retry_atom, int64_t seq, int64_t attempt) {
+        if (!self->state.stopping) send_prompt(self, env, seq, attempt);
+      },
+      [=](cancel_atom) {
+        if (!self->state.stopping) stop(self, env, {});
+      },
+      [=](flush_atom) { finish(self, env); },
+  };
+}
+
+}  // namespace
+
+runner_actor spawn_runner(caf::local_actor* engine, engine_env env, scan claimed) {
+  return engine->spawn(runner, std::move(env), std::move(claimed));
+}
+
+}  // namespace vutf
