@@ -7,7 +7,9 @@
 //   2. add one row to VUTF_SERVICE_MESSAGES: X(message, reply, handle), where `handle` is the
 //      service::impl member (or member call) naming the actor that answers it;
 //   3. add one handler line for it to that actor's typed interface (actors/<actor>.hpp).
-// service::ask(message) is then declared and defined, and the message registered with CAF.
+// service::ask(message) is then declared and defined, and the message registered with CAF. A
+// row whose handle does not accept the message, or whose reply is not the one the interface
+// declares, does not compile.
 //
 // Replies: every `result<T>` is registered at once (actors/caf_types.hpp), because CAF 0.17 can
 // register a type only once and many messages share a reply type. A reply of any other type
