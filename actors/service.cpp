@@ -4,10 +4,13 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
 #include <caf/scoped_actor.hpp>
+#include <optional>
 #include <thread>
+#include <type_traits>
 
 #include "actors/accounts.hpp"
 #include "actors/api_keys.hpp"
@@ -67,6 +70,29 @@ std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_ur
 }
 
 std::atomic<uint64_t> generations{0};
+
+template <class Msg, class = void>
+struct has_deadline : std::false_type {};
+template <class Msg>
+struct has_deadline<Msg, std::void_t<decltype(std::declval<Msg&>().deadline)>> : std::true_type {};
+
+// What request(...).receive(...) checks at compile time: `F` takes the reply that the
+// receiver's interface declares.
+template <class Output, class F>
+void check_reply_type(const caf::response_handle<caf::blocking_actor, Output, true>&, const F&) {
+  caf::detail::type_checker<Output, F>::check();
+}
+
+// What an ask returns when no reply came: the failure itself for a domain reply...
+template <class R>
+R failure_of(errc code, const char* detail) {
+  return R::fail(code, detail);
+}
+// ...and no count for a rate limit hit: the caller fails open.
+template <>
+rate_count failure_of<rate_count>(errc, const char*) {
+  return rate_count{};
+}
 
 // Names this process's scan claims: host, pid and a random part (pids repeat across restarts).
 std::string instance_name() {
@@ -140,9 +166,10 @@ struct service::impl {
   // An in-memory SQLite database lives only while a connection holds it: this one does.
   std::unique_ptr<storage::connection> memory_keeper;
 
-  // One scoped_actor per calling thread, always used with an infinite timeout (a reused
-  // scoped_actor with finite timeouts collects stale timeout messages); deadlines are enforced
-  // by the supervisors instead. They are destroyed with the service, before the system.
+  // One scoped_actor per calling thread, waiting with a receive timeout rather than a request
+  // timeout: CAF 0.17 implements request timeouts as timer messages that a reused scoped_actor
+  // collects and scans on every receive, while a receive timeout is only a condition variable
+  // wait. They are destroyed with the service, before the system.
   uint64_t generation = ++generations;
   std::mutex callers_mutex;
   std::vector<std::unique_ptr<caf::scoped_actor>> callers;
@@ -152,31 +179,108 @@ struct service::impl {
         m(std::move(metrics)),
         sys(with_threads(sys_cfg, vutf::scheduler_threads(s, usable_cores()))) {}
 
+  struct caller_slot {
+    uint64_t owner = 0;  // the generation of the service that made `self`
+    caf::scoped_actor* self = nullptr;
+  };
+  static caller_slot& this_thread() {
+    thread_local caller_slot slot;
+    return slot;
+  }
+
   caf::scoped_actor& caller() {
-    thread_local uint64_t owner = 0;
-    thread_local caf::scoped_actor* mine = nullptr;
-    if (owner != generation) {
+    auto& slot = this_thread();
+    if (slot.owner != generation) {
       std::lock_guard<std::mutex> lock(callers_mutex);
       callers.push_back(std::make_unique<caf::scoped_actor>(sys));
-      mine = callers.back().get();
-      owner = generation;
+      slot.self = callers.back().get();
+      slot.owner = generation;
     }
-    return *mine;
+    return *slot.self;
   }
 
-  // Sends `xs` to `h` and waits for the reply; `fallback` when the actor could not answer.
+  // Gives this thread a new caller after a wait gave up: the reply may still come, and a
+  // scoped_actor keeps every message it does not receive. The old one's mailbox closes, so the
+  // late reply is dropped.
+  void replace_caller() {
+    auto& slot = this_thread();
+    std::lock_guard<std::mutex> lock(callers_mutex);
+    for (auto& c : callers)
+      if (c.get() == slot.self) {
+        c = std::make_unique<caf::scoped_actor>(sys);
+        slot.self = c.get();
+      }
+  }
+
+  // Sends `xs` to `h` and waits for the reply until `give_up` (time_point::max(): no limit).
+  // `failed` when the actor could not answer; `late`, and a log line naming `what`, when no
+  // reply came by `give_up`.
+  template <class T, class Handle, class... Ts>
+  T query_until(const Handle& h, clock::time_point give_up, T failed, T late, const char* what,
+                Ts&&... xs) {
+    auto& self = caller();
+    auto pending = self->request(h, caf::infinite, std::forward<Ts>(xs)...);
+    std::optional<T> reply;
+    bool answered = false;
+    auto on_reply = [&](T& r) {
+      reply = std::move(r);
+      answered = true;
+    };
+    auto on_error = [&](caf::error&) { answered = true; };
+    check_reply_type(pending, on_reply);
+    caf::blocking_actor::accept_one_cond once;
+    if (give_up == clock::time_point::max()) {
+      self->varargs_receive(once, pending.id(), on_reply, on_error);
+    } else {
+      auto left = std::max(give_up - clock::now(), clock::duration::zero());
+      self->varargs_receive(
+          once, pending.id(), on_reply, on_error,
+          caf::after(std::chrono::duration_cast<std::chrono::microseconds>(left)) >> [] {});
+    }
+    if (reply) return std::move(*reply);
+    if (answered) return failed;
+    log::error("an actor did not answer in time; the caller gave up", {{"message", what}});
+    replace_caller();
+    return late;
+  }
+
+  // Waits with no limit: only for the flushes at shutdown, which their own writes bound.
   template <class T, class Handle, class... Ts>
   T query(const Handle& h, T fallback, Ts&&... xs) {
-    caller()
-        ->request(h, caf::infinite, std::forward<Ts>(xs)...)
-        .receive([&](T& r) { fallback = std::move(r); }, [](caf::error&) {});
-    return fallback;
+    return query_until(h, clock::time_point::max(), fallback, fallback, "",
+                       std::forward<Ts>(xs)...);
   }
 
+  // A status query: it waits as long as a request would, then `fallback`.
+  template <class T, class Handle, class... Ts>
+  T status(const Handle& h, T fallback, const char* what, Ts&&... xs) {
+    return query_until(h, backstop(clock::now() + std::chrono::seconds(cfg.request_timeout)),
+                       fallback, fallback, what, std::forward<Ts>(xs)...);
+  }
+
+  // A request message: it waits until the message's deadline plus the grace, then
+  // REQUEST_TIMEOUT, as the actors answer themselves at the deadline.
   template <class R, class Handle, class Msg>
-  R ask(const Handle& h, Msg&& msg) {
-    return query(h, R::fail(errc::internal_error, "An internal error occurred."),
-                 std::forward<Msg>(msg));
+  R ask(const Handle& h, Msg msg, const char* what) {
+    auto give_up = backstop(deadline_of(msg));
+    return query_until(
+        h, give_up, failure_of<R>(errc::internal_error, "An internal error occurred."),
+        failure_of<R>(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."), what,
+        std::move(msg));
+  }
+
+  // An ask sent after its deadline still gets the grace, for the actor's own answer.
+  static clock::time_point backstop(clock::time_point deadline) {
+    return std::max(deadline, clock::now()) + service::reply_grace;
+  }
+
+  // A message's deadline; a request's for a message without one (rate_hit).
+  template <class Msg>
+  clock::time_point deadline_of(const Msg& msg) const {
+    if constexpr (has_deadline<Msg>::value)
+      return msg.deadline;
+    else
+      return clock::now() + std::chrono::seconds(cfg.request_timeout);
   }
 
   const targets_actor& next_targets() { return targets[next_target++ % targets.size()]; }
@@ -290,154 +394,31 @@ service::~service() {
   // ~actor_system waits for every actor, including connections finishing their current call.
 }
 
-result<target> service::ask(target_create msg) {
-  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
-}
-result<target> service::ask(target_get msg) {
-  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
-}
-result<target_page> service::ask(target_list msg) {
-  return impl_->ask<result<target_page>>(impl_->next_targets(), std::move(msg));
-}
-result<target> service::ask(target_update msg) {
-  return impl_->ask<result<target>>(impl_->next_targets(), std::move(msg));
-}
-result<nothing> service::ask(target_delete msg) {
-  return impl_->ask<result<nothing>>(impl_->next_targets(), std::move(msg));
-}
-
-result<target_check> service::ask(target_test msg) {
-  return impl_->ask<result<target_check>>(impl_->scans, std::move(msg));
-}
-result<scan> service::ask(scan_create msg) {
-  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
-}
-result<scan> service::ask(scan_get msg) {
-  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
-}
-result<scan_page> service::ask(scan_list msg) {
-  return impl_->ask<result<scan_page>>(impl_->scans, std::move(msg));
-}
-result<scan> service::ask(scan_cancel msg) {
-  return impl_->ask<result<scan>>(impl_->scans, std::move(msg));
-}
-result<result_page> service::ask(scan_results_get msg) {
-  return impl_->ask<result<result_page>>(impl_->scans, std::move(msg));
-}
-result<scan_report> service::ask(scan_report_get msg) {
-  return impl_->ask<result<scan_report>>(impl_->scans, std::move(msg));
-}
-result<std::vector<scan_result>> service::ask(scan_results_after msg) {
-  return impl_->ask<result<std::vector<scan_result>>>(impl_->scans, std::move(msg));
-}
-result<stats_overview> service::ask(stats_get msg) {
-  return impl_->ask<result<stats_overview>>(impl_->scans, std::move(msg));
-}
+#define VUTF_DEFINE_ASK(message, reply, handle)                        \
+  reply service::ask(message msg) {                                    \
+    return impl_->ask<reply>(impl_->handle, std::move(msg), #message); \
+  }
+VUTF_SERVICE_MESSAGES(VUTF_DEFINE_ASK)
+#undef VUTF_DEFINE_ASK
 
 std::string service::circuit_state(const std::string& circuit) {
-  return impl_->query(impl_->gateway, std::string("unknown"), status_atom::value, circuit);
+  return impl_->status(impl_->gateway, std::string("unknown"), "circuit_state", status_atom::value,
+                       circuit);
 }
 
 int64_t service::scans_running() {
-  return impl_->query(impl_->engine, int64_t{-1}, status_atom::value);
-}
-
-result<user> service::ask(user_register msg) {
-  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
-}
-result<token_pair> service::ask(user_login msg) {
-  return impl_->ask<result<token_pair>>(impl_->accounts, std::move(msg));
-}
-result<token_pair> service::ask(token_refresh msg) {
-  return impl_->ask<result<token_pair>>(impl_->accounts, std::move(msg));
-}
-result<principal> service::ask(authenticate msg) {
-  return impl_->ask<result<principal>>(impl_->authentication, std::move(msg));
-}
-result<nothing> service::ask(session_logout msg) {
-  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
-}
-result<user> service::ask(user_me msg) {
-  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
-}
-
-result<std::vector<session_record>> service::ask(session_list msg) {
-  return impl_->ask<result<std::vector<session_record>>>(impl_->accounts, std::move(msg));
-}
-result<nothing> service::ask(session_revoke msg) {
-  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
-}
-result<nothing> service::ask(sessions_revoke_others msg) {
-  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
-}
-result<user> service::ask(user_update_me msg) {
-  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
-}
-result<nothing> service::ask(password_change msg) {
-  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
-}
-result<user_page> service::ask(user_list msg) {
-  return impl_->ask<result<user_page>>(impl_->accounts, std::move(msg));
-}
-result<user> service::ask(user_get msg) {
-  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
-}
-result<user> service::ask(user_update msg) {
-  return impl_->ask<result<user>>(impl_->accounts, std::move(msg));
-}
-result<nothing> service::ask(user_delete msg) {
-  return impl_->ask<result<nothing>>(impl_->accounts, std::move(msg));
-}
-result<api_key_created> service::ask(api_key_create msg) {
-  return impl_->ask<result<api_key_created>>(impl_->api_keys, std::move(msg));
-}
-result<std::vector<api_key>> service::ask(api_key_list msg) {
-  return impl_->ask<result<std::vector<api_key>>>(impl_->api_keys, std::move(msg));
-}
-result<nothing> service::ask(api_key_revoke msg) {
-  return impl_->ask<result<nothing>>(impl_->api_keys, std::move(msg));
-}
-result<api_key_created> service::ask(api_key_rotate msg) {
-  return impl_->ask<result<api_key_created>>(impl_->api_keys, std::move(msg));
-}
-
-result<std::optional<stored_response>> service::ask(idempotency_claim msg) {
-  return impl_->ask<result<std::optional<stored_response>>>(impl_->idempotency, std::move(msg));
-}
-result<nothing> service::ask(idempotency_save msg) {
-  return impl_->ask<result<nothing>>(impl_->idempotency, std::move(msg));
-}
-result<nothing> service::ask(idempotency_release msg) {
-  return impl_->ask<result<nothing>>(impl_->idempotency, std::move(msg));
+  return impl_->status(impl_->engine, int64_t{-1}, "scans_running", status_atom::value);
 }
 
 void service::record(audit_record r) {
   caf::anon_send(impl_->audit, std::move(r));
 }
-result<audit_page> service::ask(audit_list msg) {
-  return impl_->ask<result<audit_page>>(impl_->audit, std::move(msg));
-}
-result<audit_record> service::ask(audit_get msg) {
-  return impl_->ask<result<audit_record>>(impl_->audit, std::move(msg));
-}
-result<audit_stats> service::ask(audit_stats_get msg) {
-  return impl_->ask<result<audit_stats>>(impl_->audit, std::move(msg));
-}
-result<std::vector<audit_record>> service::ask(audit_export_page msg) {
-  return impl_->ask<result<std::vector<audit_record>>>(impl_->audit, std::move(msg));
-}
-
-rate_count service::ask(rate_hit msg) {
-  // A cache that cannot answer counts nothing: the caller fails open.
-  return impl_->query(impl_->cache, rate_count{}, std::move(msg));
-}
-
 pool_status service::database_pool() {
-  return impl_->query(impl_->pool, pool_status{}, status_atom::value);
+  return impl_->status(impl_->pool, pool_status{}, "database_pool", status_atom::value);
 }
 
 cache_status service::cache_pool() {
-  return impl_->query(impl_->cache, cache_status{}, status_atom::value);
+  return impl_->status(impl_->cache, cache_status{}, "cache_pool", status_atom::value);
 }
 
 health_snapshot service::health() const {
@@ -445,7 +426,7 @@ health_snapshot service::health() const {
 }
 
 health_snapshot service::probe() {
-  return impl_->query(impl_->health, impl_->board->read(), probe_atom::value);
+  return impl_->status(impl_->health, impl_->board->read(), "probe", probe_atom::value);
 }
 
 int64_t service::scheduler_threads() const {

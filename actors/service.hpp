@@ -6,13 +6,16 @@
 //   auto page = svc.ask(vutf::target_list{query, svc.deadline()});
 //
 // Each ask() sends one message and blocks the calling thread until the reply; the supervisors
-// answer every message by its deadline (REQUEST_TIMEOUT), so a caller never waits forever.
-// The header is free of CAF so including it stays cheap.
+// answer every message by its deadline (REQUEST_TIMEOUT), and the wait ends reply_grace after
+// it even if one does not, so a caller never waits forever. The header is free of CAF so
+// including it stays cheap.
 #pragma once
 
+#include <chrono>
 #include <memory>
 
 #include "actors/messages.hpp"
+#include "actors/service_messages.hpp"
 #include "config/settings.hpp"
 #include "domain/audit.hpp"
 #include "domain/scan.hpp"
@@ -35,57 +38,25 @@ class service {
   service(const service&) = delete;
   service& operator=(const service&) = delete;
 
-  result<target> ask(target_create msg);
-  result<target> ask(target_get msg);
-  result<target_page> ask(target_list msg);
-  result<target> ask(target_update msg);
-  result<nothing> ask(target_delete msg);
-  result<target_check> ask(target_test msg);
-  result<scan> ask(scan_create msg);
-  result<scan> ask(scan_get msg);
-  result<scan_page> ask(scan_list msg);
-  result<scan> ask(scan_cancel msg);
-  result<result_page> ask(scan_results_get msg);
-  result<scan_report> ask(scan_report_get msg);
-  result<std::vector<scan_result>> ask(scan_results_after msg);
-  result<stats_overview> ask(stats_get msg);
+  // One ask(message) per row of VUTF_SERVICE_MESSAGES (actors/service_messages.hpp), e.g.
+  //   result<target> ask(target_create msg);
+  // It sends the message to the actor that answers it and waits for the reply, at most until
+  // the message's deadline (a request's, for a message without one) plus reply_grace: if no
+  // reply came by then, it returns REQUEST_TIMEOUT (rate_hit: no count, so the caller fails
+  // open). Other failures to answer are INTERNAL_ERROR.
+#define VUTF_DECLARE_ASK(message, reply, handle) reply ask(message msg);
+  VUTF_SERVICE_MESSAGES(VUTF_DECLARE_ASK)
+#undef VUTF_DECLARE_ASK
+  // How long past a deadline an ask still waits: the actors answer REQUEST_TIMEOUT themselves
+  // at the deadline, so this backstop only ends waits on an actor that failed to answer.
+  static constexpr std::chrono::seconds reply_grace{2};
+
   // The circuit breaker of a target id (or "webhook:<origin>"): closed, open or half_open.
   std::string circuit_state(const std::string& circuit);
   // Scans running on this instance now.
   int64_t scans_running();
-  result<user> ask(user_register msg);
-  result<token_pair> ask(user_login msg);
-  result<token_pair> ask(token_refresh msg);
-  result<principal> ask(authenticate msg);
-  result<nothing> ask(session_logout msg);
-  result<user> ask(user_me msg);
-  result<std::vector<session_record>> ask(session_list msg);
-  result<nothing> ask(session_revoke msg);
-  result<nothing> ask(sessions_revoke_others msg);
-  result<user> ask(user_update_me msg);
-  result<nothing> ask(password_change msg);
-  result<user_page> ask(user_list msg);
-  result<user> ask(user_get msg);
-  result<user> ask(user_update msg);
-  result<nothing> ask(user_delete msg);
-  result<api_key_created> ask(api_key_create msg);
-  result<std::vector<api_key>> ask(api_key_list msg);
-  result<nothing> ask(api_key_revoke msg);
-  result<api_key_created> ask(api_key_rotate msg);
-
-  result<std::optional<stored_response>> ask(idempotency_claim msg);
-  result<nothing> ask(idempotency_save msg);
-  result<nothing> ask(idempotency_release msg);
-
   // Queues an audit record (written in batches off the request path; never waits).
   void record(audit_record r);
-  result<audit_page> ask(audit_list msg);
-  result<audit_record> ask(audit_get msg);
-  result<audit_stats> ask(audit_stats_get msg);
-  result<std::vector<audit_record>> ask(audit_export_page msg);
-
-  // Counts a request against a rate limit window (Redis when configured, else in-process).
-  rate_count ask(rate_hit msg);
 
   pool_status database_pool();
   cache_status cache_pool();
