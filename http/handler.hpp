@@ -22,7 +22,7 @@ struct rate_state {
 
 // Which limit a route counts against: none (health), a class of its own keyed by client IP
 // (login 5/min, register 3/min, refresh 10/min), or the caller's RATE_LIMIT_PER_MINUTE.
-enum class rate_class { none, login, register_, refresh, standard };
+enum class rate_class { none, login, registration, refresh, standard };
 
 struct route;
 

@@ -16,7 +16,7 @@ std::optional<failure> count(const request_context& c, const std::string& who) {
     case rate_class::login:
       name = "login", limit = 5;
       break;
-    case rate_class::register_:
+    case rate_class::registration:
       name = "register", limit = 3;
       break;
     case rate_class::refresh:

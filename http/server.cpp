@@ -148,24 +148,24 @@ void close_gracefully(int sock) {
 
 class frontend : public httplib::Server {
  public:
-  frontend(const api& a, const settings& s, server_options o) : api_(a), cfg_(s), opt_(o) {}
+  frontend(const api& a, const settings& s, server_options o) : app(a), cfg(s), options(o) {}
 
   void stop_serving() {
     stopping_ = true;
     admission_.notify_all();
     stop();
   }
-  void relisten() { ::listen(svr_sock_, opt_.backlog); }
+  void relisten() { ::listen(svr_sock_, options.backlog); }
 
-  const api& api_;
-  const settings& cfg_;
-  server_options opt_;
+  const api& app;
+  const settings& cfg;
+  server_options options;
 
  private:
   bool admit() {
     std::unique_lock<std::mutex> lock(admission_mutex_);
-    bool ok = admission_.wait_for(lock, opt_.admission_wait, [&] {
-      return stopping_ || active_ < static_cast<size_t>(cfg_.max_connections);
+    bool ok = admission_.wait_for(lock, options.admission_wait, [&] {
+      return stopping_ || active_ < static_cast<size_t>(cfg.max_connections);
     });
     if (!ok || stopping_) return false;
     ++active_;
@@ -197,7 +197,7 @@ class frontend : public httplib::Server {
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (!admit()) {
       api_request req;
-      api_response r = api_.reject(503, req, "The server is at MAX_CONNECTIONS; retry shortly.");
+      api_response r = app.reject(503, req, "The server is at MAX_CONNECTIONS; retry shortly.");
       r.headers.emplace_back("Retry-After", "1");
       std::string raw = raw_response(r);
       deadline_stream s(sock);
@@ -207,14 +207,14 @@ class frontend : public httplib::Server {
     }
     deadline_stream strm(sock);
     current = connection_context{&strm, false};
-    auto keepalive = std::chrono::seconds(cfg_.keepalive);
+    auto keepalive = std::chrono::seconds(cfg.keepalive);
     bool first = true;
     while (!stopping_) {
-      if (!wait_request(strm, first ? opt_.header_timeout : keepalive)) break;
+      if (!wait_request(strm, first ? options.header_timeout : keepalive)) break;
       first = false;
-      strm.arm(clock::now() + opt_.header_timeout);
+      strm.arm(clock::now() + options.header_timeout);
       bool closed = false;
-      bool close_after = cfg_.keepalive == 0 || stopping_;
+      bool close_after = cfg.keepalive == 0 || stopping_;
       bool ok = process_request(strm, close_after, closed, [](httplib::Request&) {});
       if (!ok || closed || close_after || current.must_close) break;
     }
@@ -294,13 +294,13 @@ void answer_errors_as_problems(frontend& svr) {
       [&svr](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
         api_request ar = convert(req);
-        apply(svr.api_.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+        apply(svr.app.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_exception_handler(
       [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
         api_request ar = convert(req);
-        apply(svr.api_.reject(500, ar, "An internal error occurred."), res);
+        apply(svr.app.reject(500, ar, "An internal error occurred."), res);
       });
 }
 
@@ -325,7 +325,7 @@ server::server(const api& a, const settings& s, server_options o)
   auto plain = [&svr](const httplib::Request& req, httplib::Response& res) {
     api_request ar = convert(req);
     ar.read_body = [](size_t) { return std::optional<std::string>(std::string()); };
-    apply(svr.api_.handle(ar), res);
+    apply(svr.app.handle(ar), res);
   };
   auto with_body = [&svr](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) {
@@ -334,10 +334,10 @@ server::server(const api& a, const settings& s, server_options o)
     ar.read_body = [&](size_t limit) {
       // The head arrived; the body may take the rest of the request's time.
       if (current.stream)
-        current.stream->arm(started + std::chrono::seconds(svr.cfg_.request_timeout));
+        current.stream->arm(started + std::chrono::seconds(svr.cfg.request_timeout));
       return read_limited(reader, limit);
     };
-    apply(svr.api_.handle(ar), res);
+    apply(svr.app.handle(ar), res);
   };
   svr.Get(".*", plain);
   svr.Options(".*", plain);
@@ -353,7 +353,7 @@ server::~server() = default;
 
 int server::bind() {
   auto& svr = impl_->svr;
-  const auto& s = svr.cfg_;
+  const auto& s = svr.cfg;
   int port = static_cast<int>(s.server_port);
   if (port == 0) {
     port = svr.bind_to_any_port(s.server_host);

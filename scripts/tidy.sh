@@ -4,12 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir="${BUILD_DIR:-build}"
-command -v run-clang-tidy >/dev/null || {
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq && apt-get install -y -qq --no-install-recommends clang-tidy
-}
 [ -f "$dir/compile_commands.json" ] || { echo "no $dir/compile_commands.json: build first" >&2; exit 2; }
-# Generated sources (migrations, probe data, OpenAPI) are data, not code: only the tree's own files.
+# Only the tree's own files: generated sources (migrations, probe data, OpenAPI) are data.
 files=$(git ls-files '*.cpp')
 run-clang-tidy -quiet -p "$dir" -j "$(nproc)" $files > "$dir/tidy.log" 2>&1 || {
   grep -E "(warning|error):" "$dir/tidy.log" | sort -u | head -50
