@@ -2,8 +2,10 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/ask.hpp"
 #include "actors/plumbing.hpp"
 #include "config/time.hpp"
 #include "domain/ids.hpp"
@@ -17,6 +19,11 @@ namespace {
 
 // The prompt of POST /targets/{id}/test: harmless, and short to answer.
 constexpr const char* test_prompt = "Reply with the single word: pong";
+
+// How long past the request's deadline (or the test call's timeout, if later) the scans actor
+// waits for the gateway: the call itself has ended by then, so this only covers the gateway
+// passing its reply on. Well under service::reply_grace, so the actor's answer is the reply.
+constexpr auto gateway_answer_grace = std::chrono::milliseconds(500);
 
 template <class T>
 result<T> scan_not_found() {
@@ -101,6 +108,14 @@ db_task<result<std::vector<scan_result>>> task_for(const scan_results_after& a) 
             return result<rows>{
                 {}, storage::results_after(s, a.id, a.findings_only, a.after_seq, a.limit)};
           }};
+}
+
+// Caps the timeout of the test call `c` at the whole seconds left before `deadline`, so a target
+// slower than the request is reported like one slower than its own timeout. At least a second:
+// a zero timeout would fail without trying.
+void cap_timeout(outbound_call& c, clock::time_point deadline) {
+  auto left = std::chrono::floor<std::chrono::seconds>(deadline - clock::now());
+  c.timeout = std::min(c.timeout, std::max(left, std::chrono::seconds(1)));
 }
 
 // How `t` answered the test prompt.
@@ -204,12 +219,20 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
           }
           const target& tg = found.value;
           target_call c{tg.id, tg.kind, tg.max_concurrency, target_request(tg, test_prompt)};
-          self->request(gateway, time_left(t.deadline), std::move(c))
+          cap_timeout(c.call, t.deadline);
+          auto wait = std::max(time_left(t.deadline), std::chrono::milliseconds(c.call.timeout)) +
+                      gateway_answer_grace;
+          self->request(gateway, wait, std::move(c))
               .then(
                   [=](outbound_reply& r) mutable {
                     rp.deliver(result<target_check>{{}, check_of(tg, r)});
                   },
-                  p.template on_error<target_check>(rp));
+                  [=](caf::error& e) mutable {
+                    rp.deliver(result<target_check>{e == caf::sec::request_timeout
+                                                        ? request_timeout_failure()
+                                                        : internal_failure(),
+                                                    {}});
+                  });
         });
         return rp;
       },

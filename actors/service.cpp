@@ -4,16 +4,14 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/after.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/scheduler/abstract_coordinator.hpp>
-#include <caf/scoped_actor.hpp>
-#include <optional>
 #include <thread>
 #include <type_traits>
 
 #include "actors/accounts.hpp"
 #include "actors/api_keys.hpp"
+#include "actors/ask.hpp"
 #include "actors/audit.hpp"
 #include "actors/authentication.hpp"
 #include "actors/cache.hpp"
@@ -69,30 +67,10 @@ std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_ur
   }
 }
 
-std::atomic<uint64_t> generations{0};
-
 template <class Msg, class = void>
 struct has_deadline : std::false_type {};
 template <class Msg>
 struct has_deadline<Msg, std::void_t<decltype(std::declval<Msg&>().deadline)>> : std::true_type {};
-
-// What request(...).receive(...) checks at compile time: `F` takes the reply that the
-// receiver's interface declares.
-template <class Output, class F>
-void check_reply_type(const caf::response_handle<caf::blocking_actor, Output, true>&, const F&) {
-  caf::detail::type_checker<Output, F>::check();
-}
-
-// What an ask returns when no reply came: the failure itself for a domain reply...
-template <class R>
-R failure_of(errc code, const char* detail) {
-  return R::fail(code, detail);
-}
-// ...and no count for a rate limit hit: the caller fails open.
-template <>
-rate_count failure_of<rate_count>(errc, const char*) {
-  return rate_count{};
-}
 
 // Names this process's scan claims: host, pid and a random part (pids repeat across restarts).
 std::string instance_name() {
@@ -165,113 +143,34 @@ struct service::impl {
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
   std::unique_ptr<storage::connection> memory_keeper;
-
-  // One scoped_actor per calling thread, waiting with a receive timeout rather than a request
-  // timeout: CAF 0.17 implements request timeouts as timer messages that a reused scoped_actor
-  // collects and scans on every receive, while a receive timeout is only a condition variable
-  // wait. They are destroyed with the service, before the system.
-  uint64_t generation = ++generations;
-  std::mutex callers_mutex;
-  std::vector<std::unique_ptr<caf::scoped_actor>> callers;
+  // The callers' scoped_actors, closed with the service, before the system.
+  askers asks{sys};
 
   impl(const settings& s, std::shared_ptr<metrics> metrics)
       : cfg(s),
         m(std::move(metrics)),
         sys(with_threads(sys_cfg, vutf::scheduler_threads(s, usable_cores()))) {}
 
-  struct caller_slot {
-    uint64_t owner = 0;  // the generation of the service that made `self`
-    caf::scoped_actor* self = nullptr;
-  };
-  static caller_slot& this_thread() {
-    thread_local caller_slot slot;
-    return slot;
-  }
-
-  caf::scoped_actor& caller() {
-    auto& slot = this_thread();
-    if (slot.owner != generation) {
-      std::lock_guard<std::mutex> lock(callers_mutex);
-      callers.push_back(std::make_unique<caf::scoped_actor>(sys));
-      slot.self = callers.back().get();
-      slot.owner = generation;
-    }
-    return *slot.self;
-  }
-
-  // Gives this thread a new caller after a wait gave up: the reply may still come, and a
-  // scoped_actor keeps every message it does not receive. The old one's mailbox closes, so the
-  // late reply is dropped.
-  void replace_caller() {
-    auto& slot = this_thread();
-    std::lock_guard<std::mutex> lock(callers_mutex);
-    for (auto& c : callers)
-      if (c.get() == slot.self) {
-        c = std::make_unique<caf::scoped_actor>(sys);
-        slot.self = c.get();
-      }
-  }
-
-  // Sends `xs` to `h` and waits for the reply until `give_up` (time_point::max(): no limit).
-  // `failed` when the actor could not answer; `late`, and a log line naming `what`, when no
-  // reply came by `give_up`.
-  template <class T, class Handle, class... Ts>
-  T query_until(const Handle& h, clock::time_point give_up, T failed, T late, const char* what,
-                Ts&&... xs) {
-    auto& self = caller();
-    auto pending = self->request(h, caf::infinite, std::forward<Ts>(xs)...);
-    std::optional<T> reply;
-    bool answered = false;
-    auto on_reply = [&](T& r) {
-      reply = std::move(r);
-      answered = true;
-    };
-    auto on_error = [&](caf::error&) { answered = true; };
-    check_reply_type(pending, on_reply);
-    caf::blocking_actor::accept_one_cond once;
-    if (give_up == clock::time_point::max()) {
-      self->varargs_receive(once, pending.id(), on_reply, on_error);
-    } else {
-      auto left = std::max(give_up - clock::now(), clock::duration::zero());
-      self->varargs_receive(
-          once, pending.id(), on_reply, on_error,
-          caf::after(std::chrono::duration_cast<std::chrono::microseconds>(left)) >> [] {});
-    }
-    if (reply) return std::move(*reply);
-    if (answered) return failed;
-    log::error("an actor did not answer in time; the caller gave up", {{"message", what}});
-    replace_caller();
-    return late;
-  }
-
   // Waits with no limit: only for the flushes at shutdown, which their own writes bound.
   template <class T, class Handle, class... Ts>
   T query(const Handle& h, T fallback, Ts&&... xs) {
-    return query_until(h, clock::time_point::max(), fallback, fallback, "",
-                       std::forward<Ts>(xs)...);
+    return asks.query_until(h, clock::time_point::max(), fallback, fallback, "",
+                            std::forward<Ts>(xs)...);
   }
 
   // A status query: it waits as long as a request would, then `fallback`.
   template <class T, class Handle, class... Ts>
   T status(const Handle& h, T fallback, const char* what, Ts&&... xs) {
-    return query_until(h, backstop(clock::now() + std::chrono::seconds(cfg.request_timeout)),
-                       fallback, fallback, what, std::forward<Ts>(xs)...);
+    return asks.query_until(
+        h, askers::backstop(clock::now() + std::chrono::seconds(cfg.request_timeout)), fallback,
+        fallback, what, std::forward<Ts>(xs)...);
   }
 
-  // A request message: it waits until the message's deadline plus the grace, then
-  // REQUEST_TIMEOUT, as the actors answer themselves at the deadline.
+  // A request message: see askers::ask.
   template <class R, class Handle, class Msg>
   R ask(const Handle& h, Msg msg, const char* what) {
-    auto give_up = backstop(deadline_of(msg));
-    return query_until(
-        h, give_up, failure_of<R>(errc::internal_error, "An internal error occurred."),
-        failure_of<R>(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."), what,
-        std::move(msg));
-  }
-
-  // An ask sent after its deadline still gets the grace, for the actor's own answer.
-  static clock::time_point backstop(clock::time_point deadline) {
-    return std::max(deadline, clock::now()) + service::reply_grace;
+    auto deadline = deadline_of(msg);
+    return asks.ask<R>(h, std::move(msg), deadline, what);
   }
 
   // A message's deadline; a request's for a message without one (rate_hit).
@@ -372,10 +271,7 @@ service::~service() {
   // own deadlines if the database is gone).
   if (!i.query(i.audit, false, flush_atom::value))
     log::error("audit records could not be written before stopping");
-  {
-    std::lock_guard<std::mutex> lock(i.callers_mutex);
-    i.callers.clear();
-  }
+  i.asks.close();
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.scans, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.engine, caf::exit_reason::user_shutdown);
