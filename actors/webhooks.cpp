@@ -3,37 +3,20 @@
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <nlohmann/json.hpp>
 
 #include "actors/backoff.hpp"
 #include "config/log.hpp"
-#include "config/time.hpp"
+#include "domain/scan_json.hpp"
 #include "metrics/metrics.hpp"
 
 namespace vutf {
 
 std::string webhook_body(const scan& s) {
-  auto time = [](const std::optional<int64_t>& ms) {
-    return ms ? nlohmann::json(format_timestamp(*ms)) : nlohmann::json(nullptr);
-  };
-  const auto& f = s.findings;
-  return nlohmann::json{
-      {"event", "scan." + s.status},
-      {"scan",
-       {{"id", s.id},
-        {"target_id", s.target_id},
-        {"probes", s.probes},
-        {"status", s.status},
-        {"progress", {{"total", s.total}, {"done", s.done}, {"errors", s.errors}}},
-        {"summary",
-         {{"findings", f.total()},
-          {"by_severity",
-           {{"low", f.low}, {"medium", f.medium}, {"high", f.high}, {"critical", f.critical}}}}},
-        {"error", s.error ? nlohmann::json(*s.error) : nlohmann::json(nullptr)},
-        {"created_at", format_timestamp(s.created_at_ms)},
-        {"started_at", time(s.started_at_ms)},
-        {"finished_at", time(s.finished_at_ms)}}}}
-      .dump();
+  json_writer w;
+  w.begin_object().key("event").value("scan." + s.status).key("scan");
+  write_scan(w, s);  // the API's representation, so a client parses one shape
+  w.end_object();
+  return w.take();
 }
 
 target_call webhook_call(const std::string& url, const std::string& body, const std::string& key) {

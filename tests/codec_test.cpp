@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http/gzip.hpp"
-#include "http/json_writer.hpp"
+#include "config/json_writer.hpp"
 #include "http/problem.hpp"
 #include "storage/cache.hpp"
 #include "storage/database.hpp"
@@ -64,7 +64,7 @@ TEST(cache_encoding, corrupt_entries_are_rejected) {
 
 TEST(json_writer, escapes_and_stays_valid_json) {
   std::string nasty = std::string("q\"b\\s\n\t\x01", 8) + "\xff\xfe" + "é€😀";
-  http::json_writer w;
+  json_writer w;
   w.begin_object().key("s").value(nasty).key("n").value(int64_t{-5}).key("z").null();
   w.key("a").begin_array().value(int64_t{1}).raw("{\"x\":[]}").end_array().end_object();
   auto j = nlohmann::json::parse(w.take());

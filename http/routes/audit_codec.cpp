@@ -2,7 +2,7 @@
 
 #include "config/time.hpp"
 #include "domain/audit.hpp"
-#include "http/json_writer.hpp"
+#include "http/codec_common.hpp"
 
 namespace vutf::http {
 namespace {
@@ -41,13 +41,7 @@ std::string audit_json(const audit_record& a) {
 }
 
 std::string audit_page_json(const audit_page& p) {
-  json_writer w;
-  w.begin_object().key("items").begin_array();
-  for (const auto& a : p.items) write_audit(w, a);
-  w.end_array();
-  write_page_fields(w, p.page, p.per_page, p.total);
-  w.end_object();
-  return w.take();
+  return page_json(p, write_audit);
 }
 
 std::string audit_stats_json(const audit_stats& s) {

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "actors/messages.hpp"
-#include "http/json_writer.hpp"
+#include "http/codec_common.hpp"
 
 namespace vutf::http {
 

@@ -1,6 +1,6 @@
 #include "http/routes/probe_codec.hpp"
 
-#include "http/json_writer.hpp"
+#include "http/codec_common.hpp"
 
 namespace vutf::http {
 

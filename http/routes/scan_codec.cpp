@@ -5,8 +5,9 @@
 #include "config/time.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
+#include "domain/scan_json.hpp"
+#include "http/codec_common.hpp"
 #include "http/json_body.hpp"
-#include "http/json_writer.hpp"
 
 namespace vutf::http {
 
@@ -60,42 +61,6 @@ result<scan_request> parse_scan_create(const std::string& body) {
 
 namespace {
 
-void write_severities(json_writer& w, const severity_counts& f) {
-  w.begin_object();
-  w.key("low").value(f.low);
-  w.key("medium").value(f.medium);
-  w.key("high").value(f.high);
-  w.key("critical").value(f.critical);
-  w.end_object();
-}
-
-void write_scan(json_writer& w, const scan& s) {
-  w.begin_object();
-  w.key("id").value(s.id);
-  w.key("target_id").value(s.target_id);
-  w.key("probes").begin_array();
-  for (const auto& p : s.probes) w.value(p);
-  w.end_array();
-  w.key("status").value(s.status);
-  w.key("concurrency").value(s.concurrency);
-  w.key("webhook_url").value(s.webhook_url);
-  w.key("progress").begin_object();
-  w.key("total").value(s.total);
-  w.key("done").value(s.done);
-  w.key("errors").value(s.errors);
-  w.end_object();
-  w.key("summary").begin_object();
-  w.key("findings").value(s.findings.total());
-  w.key("by_severity");
-  write_severities(w, s.findings);
-  w.end_object();
-  w.key("created_at").value(format_timestamp(s.created_at_ms));
-  w.key("started_at").timestamp(s.started_at_ms);
-  w.key("finished_at").timestamp(s.finished_at_ms);
-  w.key("error").value(s.error);
-  w.end_object();
-}
-
 void write_result(json_writer& w, const scan_result& r) {
   w.begin_object();
   w.key("seq").value(r.seq);
@@ -143,25 +108,6 @@ std::string cell(const std::string& text) {
   return out;
 }
 
-}  // namespace
-
-std::string scan_json(const scan& s) {
-  json_writer w;
-  write_scan(w, s);
-  return w.take();
-}
-
-namespace {
-template <class T, class Write>
-std::string page_json(const page_of<T>& p, Write write) {
-  json_writer w;
-  w.begin_object().key("items").begin_array();
-  for (const auto& item : p.items) write(w, item);
-  w.end_array();
-  write_page_fields(w, p.page, p.per_page, p.total);
-  w.end_object();
-  return w.take();
-}
 }  // namespace
 
 std::string scan_page_json(const scan_page& p) {

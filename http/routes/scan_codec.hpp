@@ -13,7 +13,6 @@ namespace vutf::http {
 // scans actor's, which knows SCAN_MAX_PROMPTS).
 result<scan_request> parse_scan_create(const std::string& body);
 
-std::string scan_json(const scan& s);
 std::string scan_page_json(const scan_page& p);
 std::string result_page_json(const result_page& p);
 std::string target_check_json(const target_check& c);

@@ -2,6 +2,7 @@
 // reading their results, findings and report.
 #include <memory>
 
+#include "domain/scan_json.hpp"
 #include "http/query.hpp"
 #include "http/routes/routes.hpp"
 #include "http/routes/scan_codec.hpp"

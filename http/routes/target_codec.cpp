@@ -4,8 +4,8 @@
 #include <set>
 
 #include "config/time.hpp"
+#include "http/codec_common.hpp"
 #include "http/json_body.hpp"
-#include "http/json_writer.hpp"
 
 namespace vutf::http {
 namespace {
@@ -171,13 +171,7 @@ std::string target_json(const target& t) {
 }
 
 std::string target_page_json(const target_page& p) {
-  json_writer w;
-  w.begin_object().key("items").begin_array();
-  for (const auto& t : p.items) write(w, t);
-  w.end_array();
-  write_page_fields(w, p.page, p.per_page, p.total);
-  w.end_object();
-  return w.take();
+  return page_json(p, write);
 }
 
 }  // namespace vutf::http

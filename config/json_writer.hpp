@@ -1,12 +1,13 @@
 // A minimal streaming JSON writer for the hot response paths: one string, no tree, no
 // per-field allocation. Strings are escaped per RFC 8259; invalid UTF-8 becomes U+FFFD.
+// It sits in the base library so the API and the webhooks write one representation.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
 
-namespace vutf::http {
+namespace vutf {
 
 class json_writer {
  public:
@@ -31,10 +32,4 @@ class json_writer {
   bool first_ = true;  // no value yet at this nesting level
 };
 
-// One CSV field (RFC 4180 quoting); a leading = + - @ gets a ' so spreadsheets never run it.
-std::string csv_field(const std::string& v);
-
-// The list fields every page carries: "page", "per_page", "total", "pages".
-void write_page_fields(json_writer& w, int64_t page, int64_t per_page, int64_t total);
-
-}  // namespace vutf::http
+}  // namespace vutf

@@ -1,9 +1,9 @@
-#include "http/json_writer.hpp"
+#include "config/json_writer.hpp"
 
 #include "config/json_escape.hpp"
 #include "config/time.hpp"
 
-namespace vutf::http {
+namespace vutf {
 
 void json_writer::separate() {
   if (!first_) out_ += ',';
@@ -74,29 +74,10 @@ json_writer& json_writer::boolean(bool b) {
   return *this;
 }
 
-std::string csv_field(const std::string& v) {
-  std::string s = v;
-  if (!s.empty() && std::string("=+-@").find(s[0]) != std::string::npos) s = "'" + s;
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
-
 json_writer& json_writer::raw(const std::string& json) {
   separate();
   out_ += json;
   return *this;
 }
 
-void write_page_fields(json_writer& w, int64_t page, int64_t per_page, int64_t total) {
-  w.key("page").value(page);
-  w.key("per_page").value(per_page);
-  w.key("total").value(total);
-  w.key("pages").value(per_page > 0 ? (total + per_page - 1) / per_page : 0);
-}
-
-}  // namespace vutf::http
+}  // namespace vutf

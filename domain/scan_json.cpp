@@ -1,0 +1,49 @@
+#include "domain/scan_json.hpp"
+
+#include "config/time.hpp"
+
+namespace vutf {
+
+void write_severities(json_writer& w, const severity_counts& f) {
+  w.begin_object();
+  w.key("low").value(f.low);
+  w.key("medium").value(f.medium);
+  w.key("high").value(f.high);
+  w.key("critical").value(f.critical);
+  w.end_object();
+}
+
+void write_scan(json_writer& w, const scan& s) {
+  w.begin_object();
+  w.key("id").value(s.id);
+  w.key("target_id").value(s.target_id);
+  w.key("probes").begin_array();
+  for (const auto& p : s.probes) w.value(p);
+  w.end_array();
+  w.key("status").value(s.status);
+  w.key("concurrency").value(s.concurrency);
+  w.key("webhook_url").value(s.webhook_url);
+  w.key("progress").begin_object();
+  w.key("total").value(s.total);
+  w.key("done").value(s.done);
+  w.key("errors").value(s.errors);
+  w.end_object();
+  w.key("summary").begin_object();
+  w.key("findings").value(s.findings.total());
+  w.key("by_severity");
+  write_severities(w, s.findings);
+  w.end_object();
+  w.key("created_at").value(format_timestamp(s.created_at_ms));
+  w.key("started_at").timestamp(s.started_at_ms);
+  w.key("finished_at").timestamp(s.finished_at_ms);
+  w.key("error").value(s.error);
+  w.end_object();
+}
+
+std::string scan_json(const scan& s) {
+  json_writer w;
+  write_scan(w, s);
+  return w.take();
+}
+
+}  // namespace vutf
