@@ -47,11 +47,13 @@ TEST(settings, every_problem_is_reported_at_once_with_the_exact_message) {
                                {"ENABLE_METRICS", "maybe"},
                                {"LOG_LEVEL", "loud"},
                                {"DATABASE_URL", "mysql://x"}});
-  std::vector<std::string> expected = {
-      "WORKERS_PER_CORE=abc: must be an integer in 1..4 (default 1)",
+  const std::string database_url_problem =
       "DATABASE_URL=mysql://x: must be postgresql://, postgresql+asyncpg://, postgres://, "
       "sqlite:///PATH, sqlite+aiosqlite:///PATH or sqlite:///:memory: (default "
-      "sqlite:///./app.db)",
+      "sqlite:///./app.db)";
+  std::vector<std::string> expected = {
+      "WORKERS_PER_CORE=abc: must be an integer in 1..4 (default 1)",
+      database_url_problem,
       "DATABASE_POOL_SIZE=50: must be an integer in 1..20 (default 5)",
       "ENABLE_METRICS=maybe: must be true or false (default true)",
       "LOG_LEVEL=loud: must be one of debug, info, warning, error (default info)",

@@ -15,6 +15,7 @@
 #include <pqxx/pqxx>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #ifndef VUTF_BINARY
@@ -28,10 +29,11 @@ int free_port() {
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
   socklen_t len = sizeof a;
-  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  bool bound = ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+               ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0;
   ::close(s);
+  if (!bound) throw std::runtime_error("free_port: cannot bind a loopback socket");
   return ntohs(a.sin_port);
 }
 
