@@ -86,17 +86,13 @@ void insert_audit(session& s, const std::vector<audit_record>& batch) {
 }
 
 int64_t count_audit(session& s, const audit_query& q) {
-  rows r = s.exec(sql::audit_count, filters(q));
-  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
+  return count_of(s, sql::audit_count, filters(q));
 }
 
 std::vector<audit_record> list_audit(session& s, const audit_query& q) {
-  auto params = filters(q);
-  params.emplace_back(q.per_page);
-  params.emplace_back((q.page - 1) * q.per_page);
+  const auto& list = q.newest_first ? sql::audit_list_desc : sql::audit_list_asc;
   std::vector<audit_record> out;
-  for (const auto& r :
-       s.exec(q.newest_first ? sql::audit_list_desc : sql::audit_list_asc, params).data)
+  for (const auto& r : s.exec(list, with_page(filters(q), q.page, q.per_page)).data)
     out.push_back(from_row(r));
   return out;
 }

@@ -46,6 +46,17 @@ const statement migration_record{
 
 }  // namespace
 
+int64_t count_of(session& s, const statement& count, const std::vector<value>& params) {
+  rows r = s.exec(count, params);
+  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
+}
+
+std::vector<value> with_page(std::vector<value> params, int64_t page, int64_t per_page) {
+  params.emplace_back(per_page);
+  params.emplace_back((page - 1) * per_page);
+  return params;
+}
+
 std::string like_pattern(const std::string& text) {
   if (text.empty()) return "";
   std::string p = "%";

@@ -98,6 +98,12 @@ std::unique_ptr<connection> connect(const database_url& url, const connect_optio
 // substring, its % _ and \\ taken literally; "" for "".
 std::string like_pattern(const std::string& text);
 
+// The single integer a COUNT(*) statement returns (0 when it returns no row).
+int64_t count_of(session& s, const statement& count, const std::vector<value>& params);
+
+// A list statement's parameters: the filter's, then LIMIT and OFFSET of page `page` (from 1).
+std::vector<value> with_page(std::vector<value> params, int64_t page, int64_t per_page);
+
 // Runs the cheapest statement there is (the health probe's round trip).
 void ping(session& s);
 

@@ -175,15 +175,13 @@ std::optional<scan> find_scan(session& s, const std::string& id, const std::stri
 }
 
 int64_t count_scans(session& s, const scan_query& q) {
-  return as_int(s.exec(sql::scan_count, filter_params(q)).data.at(0).at(0));
+  return count_of(s, sql::scan_count, filter_params(q));
 }
 
 std::vector<scan> list_scans(session& s, const scan_query& q) {
-  auto params = filter_params(q);
-  params.emplace_back(q.per_page);
-  params.emplace_back((q.page - 1) * q.per_page);
   std::vector<scan> out;
-  for (const auto& r : s.exec(sql::scan_list, params).data) out.push_back(scan_from(r));
+  for (const auto& r : s.exec(sql::scan_list, with_page(filter_params(q), q.page, q.per_page)).data)
+    out.push_back(scan_from(r));
   return out;
 }
 
@@ -248,8 +246,8 @@ std::vector<int64_t> answered_seqs(session& s, const std::string& id) {
 
 std::vector<scan_result> list_results(session& s, const std::string& id, bool findings_only,
                                       int64_t page, int64_t per_page) {
-  return results_from(s.exec(sql::scan_results_page,
-                             {id, int64_t{findings_only}, per_page, (page - 1) * per_page}));
+  return results_from(
+      s.exec(sql::scan_results_page, with_page({id, int64_t{findings_only}}, page, per_page)));
 }
 
 std::vector<scan_result> results_after(session& s, const std::string& id, bool findings_only,

@@ -99,8 +99,11 @@ class sqlite_connection : public connection {
  private:
   void open() {
     bool memory = path_ == ":memory:";
-    // One shared in-memory database per process, so every pooled connection sees the same data.
-    std::string name = memory ? "file:vutf_memory?mode=memory&cache=shared" : path_;
+    // One in-memory database per process, so every pooled connection sees the same data. The
+    // memdb VFS ("/" names are shared in the process) locks like a file, so a writer that finds
+    // the database busy waits in the busy handler; shared-cache mode would fail it at once with
+    // SQLITE_LOCKED instead.
+    std::string name = memory ? "file:/vutf_memory?vfs=memdb" : path_;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(name.c_str(), &db_, flags, nullptr) != SQLITE_OK) {
       std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";

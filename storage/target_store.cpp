@@ -137,15 +137,13 @@ bool delete_target(session& s, const std::string& id, const std::string& owner, 
 }
 
 int64_t count_targets(session& s, const target_query& q) {
-  rows r = s.exec(q.owner_id == "*" ? sql::target_count_all : sql::target_count, filter_params(q));
-  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
+  return count_of(s, q.owner_id == "*" ? sql::target_count_all : sql::target_count,
+                  filter_params(q));
 }
 
 std::vector<target> list_targets(session& s, const target_query& q) {
-  auto params = filter_params(q);
-  params.emplace_back(q.per_page);
-  params.emplace_back((q.page - 1) * q.per_page);
-  rows r = s.exec(sql::target_list(q.sort, q.owner_id == "*"), params);
+  rows r = s.exec(sql::target_list(q.sort, q.owner_id == "*"),
+                  with_page(filter_params(q), q.page, q.per_page));
   std::vector<target> out;
   out.reserve(r.data.size());
   for (const auto& x : r.data) out.push_back(from_row(x));

@@ -293,16 +293,13 @@ std::vector<value> user_filter(const user_query& q) {
 }  // namespace
 
 int64_t count_users(session& s, const user_query& q) {
-  rows r = s.exec(sql::user_count, user_filter(q));
-  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
+  return count_of(s, sql::user_count, user_filter(q));
 }
 
 std::vector<user> list_users(session& s, const user_query& q) {
-  auto params = user_filter(q);
-  params.emplace_back(q.per_page);
-  params.emplace_back((q.page - 1) * q.per_page);
   std::vector<user> out;
-  for (const auto& r : s.exec(user_list_statement(q.sort), params).data)
+  for (const auto& r :
+       s.exec(user_list_statement(q.sort), with_page(user_filter(q), q.page, q.per_page)).data)
     out.push_back(user_from(r, 0));
   return out;
 }

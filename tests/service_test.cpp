@@ -105,7 +105,7 @@ TEST(service_test, a_target_slower_than_the_request_deadline_fails_its_test_in_t
   t.endpoint_url = "http://127.0.0.1:" + std::to_string(target_host.port()) + "/v1/chat";
   t.timeout_seconds = 5;  // longer than the request has left
   auto created = svc.ask(target_create{test::someone(), t, svc.deadline()});
-  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(created.ok()) << created.error->detail;
 
   auto deadline = clock::now() + std::chrono::milliseconds(500);
   auto r = svc.ask(target_test{test::someone(), created.value.id, deadline});
