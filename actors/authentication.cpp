@@ -85,7 +85,7 @@ authentication_actor::behavior_type authentication(authentication_actor::pointer
           if (who->kind == "api_key") (*last_used)[who->key_id] = now_ms();
           rp.deliver(result<principal>{{}, *who});
         };
-        p.lookup(how->scope, "principal", a.deadline, rp,
+        p.lookup(how->scope, "principal", rp,
                  [=, scope = how->scope, read = how->read](cache_entry& e) mutable {
                    if (e.value) {
                      answer(*e.value);

@@ -92,6 +92,8 @@ struct pooled {
   bool overflow = false;
   bool busy = false;
   clock::time_point idle_since = clock::now();
+  clock::time_point stuck_after;  // while busy: its call's deadline plus connection_grace
+  const char* statement = "";     // while busy: the statement of its call, for the log
 };
 
 struct waiter {
@@ -166,13 +168,11 @@ void replace(pool_pointer self, std::vector<pooled>::iterator it) {
 }
 
 // Gives up a connection stuck in its call: it exits when the call returns, unnoticed by us.
-void abandon(pool_pointer self, const caf::actor_addr& addr, const char* statement) {
-  auto it = find_connection(self, addr);
-  if (it == self->state.conns.end()) return;
+void abandon(pool_pointer self, std::vector<pooled>::iterator it) {
   self->unlink_from(it->actor);
   self->send_exit(it->actor, caf::exit_reason::user_shutdown);
   log::warning("database connection stuck past its deadline; replacing it",
-               {{"statement", statement}});
+               {{"statement", it->statement}});
   replace(self, it);
 }
 
@@ -197,11 +197,13 @@ void start(pool_pointer self, pooled& c, waiter w) {
   uint64_t id = ++self->state.next_id;
   caf::actor_addr addr = c.actor.address();
   self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
-  const char* statement = w.call.statement;
-  self->request(c.actor, time_left(w.call.deadline, connection_grace), std::move(w.call))
+  c.stuck_after = w.call.deadline + connection_grace;
+  c.statement = w.call.statement;
+  // No request timeout (actors/waiting.hpp): the tick answers at the deadline and abandons a
+  // connection still busy at stuck_after.
+  self->request(c.actor, caf::infinite, std::move(w.call))
       .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
-            [=](caf::error& e) {
-              if (e == caf::sec::request_timeout) abandon(self, addr, statement);
+            [=](caf::error&) {
               finish(self, id, addr, failed(errc::db_unavailable, "The database is unavailable."));
             });
 }
@@ -252,6 +254,16 @@ void expire(pool_pointer self) {
       it->second.rp.deliver(
           failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
       it = st.in_flight.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // A connection still busy long after its call's deadline is stuck: it is replaced (which
+  // reshapes `conns`, hence the fresh start).
+  for (auto it = st.conns.begin(); it != st.conns.end();) {
+    if (it->busy && now >= it->stuck_after) {
+      abandon(self, it);
+      it = st.conns.begin();
     } else {
       ++it;
     }

@@ -56,15 +56,14 @@ struct db_task {
 // Sends `task` to `db` (the pool, or a connection of one's own) as a db_call whose work leaves
 // its T in a slot that only the reply handler reads, once the connection has answered. `done`
 // gets the T; `failed` an infrastructure failure (a timeout or a dead pool as an internal error).
-// Pool and connection enforce the deadline themselves, hence the margin.
+// Pool and connection enforce the deadline themselves, hence no request timeout (waiting.hpp).
 template <class T, class Self, class Db, class Done, class Failed>
 void request_db(Self self, const Db& db, db_task<T> task, Done done, Failed failed) {
   auto slot = std::make_shared<std::optional<T>>();
-  auto timeout = time_left(task.deadline, enforced_margin);
   db_call call{task.statement, task.mode,
                [slot, work = std::move(task.work)](storage::session& s) { slot->emplace(work(s)); },
                task.deadline};
-  self->request(db, timeout, std::move(call))
+  self->request(db, caf::infinite, std::move(call))
       .then(
           [slot, done, failed](db_result& r) mutable {
             if (r.error)

@@ -80,9 +80,9 @@ struct plumbing {
 
   // Looks (scope, suffix) up and hands the entry to `next`; a failing cache is a miss.
   template <class T, class Next>
-  void lookup(const std::string& scope, const std::string& suffix, clock::time_point deadline,
+  void lookup(const std::string& scope, const std::string& suffix,
               caf::typed_response_promise<result<T>> rp, Next next) const {
-    self->request(cache, time_left(deadline), cache_lookup{scope, suffix}).then(next, on_error(rp));
+    self->request(cache, caf::infinite, cache_lookup{scope, suffix}).then(next, on_error(rp));
   }
 
   void store(const std::string& scope, const cache_entry& e, const std::string& suffix,
@@ -92,8 +92,8 @@ struct plumbing {
 
   // Invalidates `scopes`, then runs `next` whatever the cache said.
   template <class Next>
-  void bump(std::vector<std::string> scopes, clock::time_point deadline, Next next) const {
-    self->request(cache, time_left(deadline), cache_bump{std::move(scopes)})
+  void bump(std::vector<std::string> scopes, Next next) const {
+    self->request(cache, caf::infinite, cache_bump{std::move(scopes)})
         .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
   }
 
@@ -103,7 +103,7 @@ struct plumbing {
   void read_through(std::string scope, std::string suffix, db_task<result<T>> task, Accept accept,
                     caf::typed_response_promise<result<T>> rp) const {
     auto p = *this;
-    lookup(scope, suffix, task.deadline, rp, [=](cache_entry& e) mutable {
+    lookup(scope, suffix, rp, [=](cache_entry& e) mutable {
       T cached;
       if (e.value && decode(*e.value, cached)) {
         rp.deliver(accept(std::move(cached)));
@@ -134,13 +134,12 @@ struct plumbing {
                                                std::string conflict_detail) const {
     auto rp = self->template make_response_promise<result<T>>();
     auto p = *this;
-    auto deadline = task.deadline;
     run(std::move(task), rp, std::move(conflict_detail), [=](result<T> r) mutable {
       if (!r.ok()) {
         rp.deliver(std::move(r));
         return;
       }
-      p.bump(scopes, deadline, [rp, r]() mutable { rp.deliver(r); });
+      p.bump(scopes, [rp, r]() mutable { rp.deliver(r); });
     });
     return rp;
   }
@@ -151,13 +150,12 @@ struct plumbing {
   void commit(db_task<result<touched<T>>> task, caf::typed_response_promise<result<T>> rp,
               std::string conflict_detail) const {
     auto p = *this;
-    auto deadline = task.deadline;
     run(std::move(task), rp, std::move(conflict_detail), [=](result<touched<T>> r) mutable {
       if (!r.ok()) {
         rp.deliver(result<T>{r.error, {}});
         return;
       }
-      p.bump(std::move(r.value.scopes), deadline, [rp, value = std::move(r.value.value)]() mutable {
+      p.bump(std::move(r.value.scopes), [rp, value = std::move(r.value.value)]() mutable {
         rp.deliver(result<T>{{}, value});
       });
     });

@@ -127,7 +127,7 @@ struct listing {
   caf::typed_response_promise<result<target_page>> rp;
 
   void start() {
-    p.lookup(list_scope, list_suffix(q), deadline, rp,
+    p.lookup(list_scope, list_suffix(q), rp,
              [f = *this](cache_entry& page) mutable { f.page_looked_up(page); });
   }
 
@@ -137,7 +137,7 @@ struct listing {
       rp.deliver(result<target_page>{{}, std::move(cached)});
       return;
     }
-    p.lookup(list_scope, count_suffix(q), deadline, rp,
+    p.lookup(list_scope, count_suffix(q), rp,
              [f = *this, page](cache_entry& count) mutable { f.read(page, count); });
   }
 

@@ -1,7 +1,12 @@
-// How actors wait for replies: never forever. A request made while serving a message waits until
-// that message's deadline (longer by a margin when the callee enforces the deadline itself);
-// housekeeping without a request deadline waits a named bound. A reply that does not come in
-// time fails like any other error reply: as an internal error.
+// How actors wait for replies. A callee that enforces the message's deadline itself (the pool
+// answers REQUEST_TIMEOUT on its 50 ms tick and replaces a connection stuck past it; the cache
+// bounds every command by REDIS_TIMEOUT) is asked with `caf::infinite`: CAF 0.17 keeps every
+// finite request timeout in its clock until it fires and then sends a message, whether or not
+// the reply came, which on the hot path cost 40 % of W3 and grew memory with the timeout's length
+// (measured: docs/performance.md). Every other request (hasher, gateway, outbound callers,
+// status probes) waits until the message's deadline or a named bound, and a reply that does not
+// come in time fails like any other error reply: as an internal error. Whatever happens inside,
+// the HTTP worker's own wait ends at the deadline plus service::reply_grace (actors/ask.hpp).
 #pragma once
 
 #include <algorithm>
@@ -11,8 +16,8 @@
 
 namespace vutf {
 
-// What a callee that enforces the deadline itself gets on top of it (the pool answers
-// REQUEST_TIMEOUT on its 50 ms tick), so that its own answer, not our timeout, is the reply.
+// What a gateway call waits on top of its own bounds, so that the gateway's answer, not our
+// timeout, is the reply.
 constexpr auto enforced_margin = std::chrono::seconds(1);
 
 // The time left until `deadline` (never negative, rounded up to whole milliseconds) plus `margin`.
