@@ -28,6 +28,8 @@ class json_writer {
 
  private:
   void separate();
+  json_writer& open(char bracket);   // '{' or '['
+  json_writer& close(char bracket);  // '}' or ']'
   std::string out_;
   bool first_ = true;  // no value yet at this nesting level
 };
