@@ -77,7 +77,7 @@ class scan_test : public ::testing::Test {
       r.headers.emplace_back("Content-Type", "application/json");
       r.headers.emplace_back("Content-Length", std::to_string(body.size()));
     }
-    r.read_body = [body](size_t) -> std::optional<std::string> { return body; };
+    r.read_body = http::body_from(body);
     api_response res = api_->handle(r);
     if (res.stream) {  // collect a streamed body as a client would
       std::string chunk;
