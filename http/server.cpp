@@ -242,7 +242,9 @@ class frontend : public httplib::Server {
       strm.start_request(clock::now() + options.header_timeout);
       bool closed = false;
       bool close_after = cfg.keepalive == 0 || stopping_;
-      bool ok = process_request(strm, close_after, closed, [](httplib::Request&) {});
+      // The API serves no ranges: cpp-httplib would cut a Range out of any 200 it answers.
+      bool ok = process_request(strm, close_after, closed,
+                                [](httplib::Request& req) { req.ranges.clear(); });
       if (!ok || closed || close_after || current.must_close) break;
     }
     bool linger = current.must_close;
@@ -368,6 +370,20 @@ httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Req
   return httplib::Server::HandlerResponse::Handled;
 }
 
+// What went wrong when cpp-httplib refused a request before routing it.
+std::string frontend_detail(int status) {
+  switch (status) {
+    case 400:
+      return "The request line or a header line is malformed.";
+    case 414:
+      return "The request line is longer than 8192 bytes.";
+    case 416:
+      return "The Range header is malformed (this API serves no ranges).";
+    default:
+      return std::string(status_title(status)) + '.';
+  }
+}
+
 // Errors cpp-httplib detects itself (malformed request line, oversized headers...) and
 // exceptions become the API's problem+json.
 void answer_errors_as_problems(frontend& svr) {
@@ -375,7 +391,7 @@ void answer_errors_as_problems(frontend& svr) {
       [&svr](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
         api_request ar = convert(req);
-        apply(svr.app.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+        apply(svr.app.reject(res.status, ar, frontend_detail(res.status)), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_exception_handler(
@@ -406,10 +422,13 @@ server::server(const api& a, const settings& s, server_options o)
       [&svr](const httplib::Request& req, httplib::Response& res) {
         return serve_request(svr, req, res);
       }));
-  // cpp-httplib adds Keep-Alive unless it chose to close itself; a response that closes says
-  // only Connection: close.
+  // cpp-httplib adds Keep-Alive unless it chose to close itself, and its own Connection: close
+  // when the client asked for one: a response that closes says Connection: close, once.
   svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
-    if (res.get_header_value("Connection") == "close") res.headers.erase("Keep-Alive");
+    if (res.get_header_value("Connection") != "close") return;
+    res.headers.erase("Keep-Alive");
+    res.headers.erase("Connection");
+    res.set_header("Connection", "close");
   });
   answer_errors_as_problems(svr);
 }
