@@ -9,7 +9,7 @@ struct postgres {
   static std::string url() { return test::fresh_pg_database(); }
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(postgres, webhook_store, postgres);
+INSTANTIATE_TYPED_TEST_SUITE_P(webhook_store_postgres, webhook_store, postgres);
 
 }  // namespace
 }  // namespace vutf

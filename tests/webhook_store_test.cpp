@@ -21,7 +21,7 @@ struct sqlite {
   }
 };
 
-INSTANTIATE_TYPED_TEST_SUITE_P(sqlite, webhook_store, sqlite);
+INSTANTIATE_TYPED_TEST_SUITE_P(webhook_store_sqlite, webhook_store, sqlite);
 
 }  // namespace
 }  // namespace vutf
