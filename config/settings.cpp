@@ -190,8 +190,8 @@ const std::vector<setting_def>& table() {
        "Deployment environment; production requires SECRET_KEY and adds HSTS."},
       {"SECRET_KEY", "Security and identity", "", shown::masked,
        text_rule{&settings::secret_key, check_secret_key, "at least 32 characters"},
-       "Signs tokens and webhooks. Required in production; in development a generated key is "
-       "kept next to the database."},
+       "Signs access and refresh tokens (webhooks have secrets of their own). Required in "
+       "production; in development a generated key is kept next to the database."},
       {"ACCESS_TOKEN_EXPIRE_MINUTES", "Security and identity", "30", shown::plain,
        integer_rule{&settings::access_token_expire_minutes, 5, 1440, ""},
        "Lifetime of an access token."},

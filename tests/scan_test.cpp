@@ -323,25 +323,6 @@ TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
   EXPECT_EQ(wait_end(second["id"])["status"], "completed");
 }
 
-TEST_F(scan_test, webhook_is_signed_and_retried) {
-  mock::mock_target mock({"vulnerable"});
-  mock.fail_webhooks(1);
-  std::string target = create_target(mock.url());
-  json s = create_scan({{"target_id", target},
-                        {"probes", {"prompt-injection"}},
-                        {"webhook_url", mock.url() + "/webhook"}});
-  wait_end(s["id"]);
-  ASSERT_TRUE(test::eventually([&] { return !mock.webhooks().empty(); }, 15s));
-  auto hook = mock.webhooks().front();
-  EXPECT_EQ(hook.signature, "sha256=" + identity::hmac_sha256_hex(secret, hook.body));
-  json body = json::parse(hook.body);
-  EXPECT_EQ(body["event"], "scan.completed");
-  EXPECT_EQ(body["scan"]["id"], s["id"]);
-  EXPECT_EQ(body["scan"]["summary"]["findings"], prompts_of("prompt-injection"));
-  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"retried\"}"), 1);
-  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"delivered\"}"), 1);
-}
-
 TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
   mock::mock_target mock({"safe"});
   std::string target = create_target(mock.url());

@@ -117,13 +117,17 @@ struct mock_target::impl {
     });
     server->Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (webhook_failures > 0) {
-        --webhook_failures;
-        res.status = 500;
-        return;
-      }
-      hooks.push_back({req.get_header_value("X-Signature"), req.body});
-      res.status = 204;
+      webhook hook{req.target,
+                   req.get_header_value("webhook-id"),
+                   req.get_header_value("webhook-timestamp"),
+                   req.get_header_value("webhook-signature"),
+                   req.body,
+                   {},
+                   webhook_failures == 0};
+      for (const auto& [name, value] : req.headers) hook.header_names.push_back(name);
+      hooks.push_back(std::move(hook));
+      if (webhook_failures > 0) --webhook_failures;
+      res.status = hooks.back().accepted ? 204 : 500;
     });
   }
 };
