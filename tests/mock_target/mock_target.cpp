@@ -160,6 +160,9 @@ mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
   ::listen(impl_->listen_fd, 4096);
   // Bound already: connections wait in the backlog until the loop accepts them.
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing until the loop runs: a mock destroyed before its
+  // thread got there would join a loop that never ends.
+  while (!impl_->server->is_running()) std::this_thread::yield();
 }
 
 mock_target::~mock_target() {
