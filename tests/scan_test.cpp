@@ -381,6 +381,30 @@ TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
   EXPECT_EQ(unknown.status, 404);
 }
 
+TEST_F(scan_test, hostile_replies_become_errors_and_scans_complete) {
+  // JSON nested 250 000 levels deep where the text belongs: re-serialising it killed the process.
+  mock::mock_target deep({"deep"});
+  std::string nested = create_target(deep.url());
+  auto r = call("POST", "/api/v1/targets/" + nested + "/test");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json check = json::parse(r.body);
+  EXPECT_EQ(check["ok"], false);
+  EXPECT_EQ(check["status_code"], 200);
+  EXPECT_EQ(check["error"], "the reply is nested deeper than 128 levels");
+  json failed = wait_end(create_scan({{"target_id", nested}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("nested deeper than 128"), std::string::npos);
+
+  // 500 000 digits: std::regex recursed once per character in the pii detector.
+  mock::mock_target digits({"digits"});
+  json s = wait_end(
+      create_scan({{"target_id", create_target(digits.url())}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], prompts_of("pii-leak"));
+  EXPECT_EQ(s["progress"]["errors"], 0);
+  EXPECT_EQ(s["summary"]["findings"], 0);  // one huge number is neither a card nor a phone
+}
+
 TEST_F(scan_test, https_targets_are_called_with_certificate_verification) {
   // A self-signed certificate for 127.0.0.1, trusted below through SSL_CERT_FILE (part of
   // OpenSSL's default verify paths, which the target client uses, as for public CAs).
