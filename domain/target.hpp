@@ -57,7 +57,7 @@ struct target_query {
 
 // Bounds of an http-json request_template: each prompt sent is the template with the prompt
 // written into every placeholder, so together they bound the body of every call.
-constexpr size_t max_request_template_bytes = 64 * 1024;
+constexpr size_t max_request_template_bytes = size_t{64} * 1024;
 constexpr size_t max_prompt_placeholders = 16;
 
 // Every field rule a target breaks (empty when valid). The one place target rules live: create

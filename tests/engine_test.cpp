@@ -150,7 +150,7 @@ TEST(target_client, http_json_template_fills_a_bounded_number_of_placeholders) {
   std::string many;
   for (int i = 0; i < 1000; ++i) many += "{{prompt}},";
   t.request_template_json = R"({"input":")" + many + R"("})";
-  std::string prompt(16 * 1024, 'p');
+  std::string prompt(size_t{16} * 1024, 'p');
   std::string body = target_request(t, prompt).body;
   // Filling them all made 16 MB from 11 KB (and moved the body at every placeholder).
   EXPECT_EQ(body.size(), t.request_template_json->size() +
