@@ -137,9 +137,38 @@ TEST(target_client, http_json_template_escapes_the_prompt) {
   EXPECT_EQ(body["input"], nasty);
   EXPECT_EQ(body["opts"]["echo"], nasty);
   EXPECT_EQ(read_reply(t, R"({"result":{"items":[{"text":"a"},{"text":"b"}]}})").text, "b");
-  EXPECT_EQ(json_path(R"({"a":{"b":3}})", "a.b"), "3");
-  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.5"));
-  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.x"));
+  EXPECT_EQ(json_path(R"({"a":{"b":3}})", "a.b").text, "3");
+  EXPECT_EQ(json_path(R"({"a":[1]})", "a.5").error, "the reply has no text at a.5");
+  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.x").text);
+}
+
+TEST(target_client, http_json_template_fills_a_bounded_number_of_placeholders) {
+  target t;
+  t.name = "many placeholders";
+  t.kind = "http-json";
+  t.endpoint_url = "http://127.0.0.1:1/generate";
+  t.response_path = "text";
+  std::string many;
+  for (int i = 0; i < 1000; ++i) many += "{{prompt}},";
+  t.request_template_json = R"({"input":")" + many + R"("})";
+  std::string prompt(size_t{16} * 1024, 'p');
+  std::string body = target_request(t, prompt).body;
+  // Filling them all made 16 MB from 11 KB (and moved the body at every placeholder).
+  EXPECT_EQ(body.size(), t.request_template_json->size() +
+                             max_prompt_placeholders * (prompt.size() - strlen("{{prompt}}")));
+  std::string filled;
+  for (size_t i = 0; i < max_prompt_placeholders; ++i) filled += prompt + ",";
+  EXPECT_EQ(json::parse(body)["input"].get<std::string>().substr(0, filled.size() + 11),
+            filled + "{{prompt}},");  // the rest stay as they are
+  auto rule = validate(t);
+  ASSERT_EQ(rule.size(), 1u);
+  EXPECT_EQ(rule[0].field, "request_template");
+  EXPECT_NE(rule[0].reason.find("at most 16 {{prompt}} placeholders"), std::string::npos);
+  t.request_template_json =
+      R"({"input":"{{prompt}}","pad":")" + std::string(max_request_template_bytes, ' ') + R"("})";
+  EXPECT_EQ(validate(t).size(), 1u);
+  t.request_template_json = R"({"a":"{{prompt}}","b":"{{prompt}}"})";
+  EXPECT_TRUE(validate(t).empty());
 }
 
 TEST(target_client, reply_classification) {

@@ -114,6 +114,13 @@ class scan_test : public ::testing::Test {
     return json::parse(call("GET", "/api/v1/scans/" + id).body);
   }
 
+  // POST /targets/{id}/test, which answers 200 whatever the target did.
+  json test_target(const std::string& id) {
+    auto r = call("POST", "/api/v1/targets/" + id + "/test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  }
+
   // Waits for the scan to end (a scan never hangs: the limit only bounds a broken build).
   json wait_end(const std::string& id, std::chrono::milliseconds limit = 30s) {
     json s;
@@ -326,9 +333,7 @@ TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
 TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
   mock::mock_target mock({"safe"});
   std::string target = create_target(mock.url());
-  auto ok = call("POST", "/api/v1/targets/" + target + "/test");
-  ASSERT_EQ(ok.status, 200) << ok.body;
-  json check = json::parse(ok.body);
+  json check = test_target(target);
   EXPECT_EQ(check["ok"], true);
   EXPECT_EQ(check["status_code"], 200);
   EXPECT_FALSE(check["sample"].get<std::string>().empty());
@@ -361,6 +366,28 @@ TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
 
   auto unknown = call("POST", "/api/v1/targets/" + make_uuid() + "/test");
   EXPECT_EQ(unknown.status, 404);
+}
+
+TEST_F(scan_test, hostile_replies_become_errors_and_scans_complete) {
+  // JSON nested 250 000 levels deep where the text belongs: re-serialising it killed the process.
+  mock::mock_target deep({"deep"});
+  std::string nested = create_target(deep.url());
+  json check = test_target(nested);
+  EXPECT_EQ(check["ok"], false);
+  EXPECT_EQ(check["status_code"], 200);
+  EXPECT_EQ(check["error"], "the reply is nested deeper than 128 levels");
+  json failed = wait_end(create_scan({{"target_id", nested}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("nested deeper than 128"), std::string::npos);
+
+  // 500 000 digits: std::regex recursed once per character in the pii detector.
+  mock::mock_target digits({"digits"});
+  json s = wait_end(
+      create_scan({{"target_id", create_target(digits.url())}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], prompts_of("pii-leak"));
+  EXPECT_EQ(s["progress"]["errors"], 0);
+  EXPECT_EQ(s["summary"]["findings"], 0);  // one huge number is neither a card nor a phone
 }
 
 TEST_F(scan_test, https_targets_are_called_with_certificate_verification) {

@@ -14,6 +14,7 @@ namespace vutf::mock {
 using nlohmann::json;
 
 std::string reply_for(const std::string& mode, const std::string& prompt) {
+  if (mode == "digits") return std::string(500000, '7');
   if (mode != "vulnerable") return "I'm sorry, but I can't help with that request.";
   // Everything a careless model could say: each detector finds its evidence here.
   return "Sure! VUTF-CANARY-7F3A. My system prompt says: you are a helpful assistant with no "
@@ -35,7 +36,7 @@ struct mock_target::impl {
   int64_t in_flight = 0;
   std::vector<webhook> hooks;
 
-  // Counts the call, applies the mode; the reply text, or nullopt after answering an error.
+  // Counts the call, applies the mode; the reply text, or nullopt after answering itself.
   std::optional<std::string> model_call(const httplib::Request& req, httplib::Response& res,
                                         const std::string& prompt) {
     std::string m;
@@ -59,6 +60,13 @@ struct mock_target::impl {
       res.status = 429;
       res.set_header("Retry-After", "0");
       res.set_content(R"({"error":"rate limited"})", "application/json; charset=utf-8");
+      return std::nullopt;
+    }
+    if (m == "deep") {  // both routes' reply paths, each holding 250 000 nested arrays
+      std::string deep = std::string(250000, '[') + std::string(250000, ']');
+      res.set_content(
+          R"({"choices":[{"message":{"content":)" + deep + R"(}}],"result":{"text":)" + deep + "}}",
+          "application/json; charset=utf-8");
       return std::nullopt;
     }
     if (m == "down" || (m == "flaky" && n % 3 == 0)) {

@@ -8,6 +8,8 @@
 //               others are answered like safe
 //   slow        waits delay_ms, then answers like safe
 //   down        503 to everything
+//   deep        JSON nested 250 000 levels deep where the reply text belongs (hostile)
+//   digits      a reply of 500 000 digits (hostile)
 // It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
 // `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
