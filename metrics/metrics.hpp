@@ -57,6 +57,9 @@ class Registry;
         "Requests let through because the rate limit store failed.")                               \
   PLAIN(audit_records_written_total, Counter, "Audit records stored.")                             \
   PLAIN(audit_records_dropped_total, Counter, "Audit records dropped because the queue was full.") \
+  PLAIN(audit_records_rejected_total, Counter,                                                     \
+        "Audit records dropped because the database refused them (written one at a time after "    \
+        "their batch failed).")                                                                    \
   PLAIN(audit_queue_size, Gauge, "Audit records waiting to be written.")                           \
   PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
