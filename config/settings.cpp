@@ -23,7 +23,7 @@ struct integer_rule {
   int64_t settings::*field;
   int64_t min;
   int64_t max;
-  const char* unit;  // shown in docs ("s", "bytes" or "")
+  const char* unit;  // shown in docs ("s", "h", "days", "bytes" or "")
 };
 struct boolean_rule {
   bool settings::*field;
@@ -224,6 +224,12 @@ const std::vector<setting_def>& table() {
       {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
        integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
        "Time before an open circuit lets one trial call through."},
+      {"AUDIT_RETENTION_DAYS", "Retention", "90", shown::plain,
+       integer_rule{&settings::audit_retention_days, 1, 3650, "days"},
+       "Audit records older than this are purged (hourly, in batches)."},
+      {"IDEMPOTENCY_RETENTION_HOURS", "Retention", "24", shown::plain,
+       integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
+       "How long an Idempotency-Key replays its first response; then the record is purged."},
   };
   return defs;
 }

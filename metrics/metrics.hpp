@@ -61,6 +61,8 @@ class Registry;
         "Audit records dropped because the database refused them (written one at a time after "    \
         "their batch failed).")                                                                    \
   PLAIN(audit_queue_size, Gauge, "Audit records waiting to be written.")                           \
+  LABELLED(retention_rows_deleted_total, Counter, "table",                                         \
+           "Rows purged after their retention (`audit_logs`, `idempotency_keys`).")                \
   PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
   PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \
