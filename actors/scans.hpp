@@ -28,6 +28,7 @@ using scans_actor = caf::typed_actor<
 
 struct scans_config {
   int64_t max_prompts = 1000;  // SCAN_MAX_PROMPTS
+  int64_t max_active_scans = 20;  // MAX_ACTIVE_SCANS_PER_USER: queued + running per user
   std::chrono::seconds stats_ttl{300};
 };
 

@@ -243,6 +243,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   targets_config targets_cfg;
   targets_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
   targets_cfg.default_call_timeout = std::chrono::seconds(s.target_default_timeout);
+  targets_cfg.max_targets = s.max_targets_per_user;
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, targets_cfg, i.pool, i.cache));
@@ -260,6 +261,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
                           i.cache, i.gateway, i.webhooks, i.m);
   scans_config scans_cfg;
   scans_cfg.max_prompts = s.scan_max_prompts;
+  scans_cfg.max_active_scans = s.max_active_scans_per_user;
   scans_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.scans = spawn_scans(i.sys, scans_cfg, i.pool, i.cache, i.engine, i.gateway, i.webhooks);
   log::info("service started",
@@ -288,9 +290,9 @@ service::~service() {
   caf::anon_send_exit(i.api_keys, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.audit, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.retention, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(i.retention, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.cache, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.pool, caf::exit_reason::user_shutdown);
@@ -313,12 +315,12 @@ int64_t service::scans_running() {
   return impl_->status(impl_->engine, int64_t{-1}, "scans_running", status_atom::value);
 }
 
-void service::record(audit_record r) {
-  caf::anon_send(impl_->audit, std::move(r));
 int64_t service::purge_expired() {
   return impl_->status(impl_->retention, int64_t{-1}, "purge_expired", purge_atom::value);
 }
 
+void service::record(audit_record r) {
+  caf::anon_send(impl_->audit, std::move(r));
 }
 pool_status service::database_pool() {
   return impl_->status(impl_->pool, pool_status{}, "database_pool", status_atom::value);
