@@ -106,7 +106,7 @@ retention_actor::behavior_type retention(retention_pointer self, retention_confi
          return storage::purge_idempotency_keys(s, now, limit);
        }},
   };
-  self->send(self, tick_atom::value);
+  self->delayed_send(self, cfg.first_round, tick_atom::value);
   return {
       [=](tick_atom) {
         if (!self->state.running) start_round(self);

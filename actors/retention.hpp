@@ -1,6 +1,7 @@
 // The retention actor purges what is kept only for a while: audit records older than
 // AUDIT_RETENTION_DAYS and Idempotency-Key records past their expiry (IDEMPOTENCY_RETENTION_HOURS
-// after the claim). A round runs at start and then every `interval`; each table is purged in
+// after the claim). A round runs `first_round` after start (not at once: startup and short-lived
+// test services keep the pool to themselves) and then every `interval`; each table is purged in
 // batches of `batch` rows, one short transaction each, on the pool's connections, never on a
 // scheduler thread.
 #pragma once
@@ -22,6 +23,7 @@ using retention_actor =
 
 struct retention_config {
   std::chrono::hours audit_retention{24 * 90};  // AUDIT_RETENTION_DAYS
+  std::chrono::minutes first_round{1};
   std::chrono::minutes interval{60};
   int64_t batch = 1000;  // rows per transaction
 };
