@@ -251,9 +251,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   gateway_cfg.breaker_failures = s.circuit_breaker_failures;
   gateway_cfg.breaker_reset = std::chrono::seconds(s.circuit_breaker_reset);
   i.gateway = spawn_gateway(i.sys, gateway_cfg, i.m);
-  webhook_config webhook_cfg;
-  webhook_cfg.signing_key = secret_key;
-  i.webhooks = spawn_webhooks(i.sys, webhook_cfg, i.gateway, i.m);
+  i.webhooks = spawn_webhooks(i.sys, webhook_config{}, i.pool, i.gateway, i.m);
   engine_config engine_cfg;
   engine_cfg.instance_id = instance_name();
   engine_cfg.workers = s.scan_workers;

@@ -73,7 +73,9 @@ struct parse_result {
 // Parses `.env` content (KEY=VALUE lines, '#' comments, optional quotes).
 env_map parse_dotenv(const std::string& text);
 
-// Builds settings from `dotenv` overridden by `environ`; never throws.
+// Builds settings from `dotenv` overridden by `environ`; never throws. A setting may be given as
+// NAME_FILE=/path instead: the file's content, trailing line breaks removed (the file is read
+// here); NAME and NAME_FILE together, or a file that cannot be read, are problems.
 parse_result parse_settings(const env_map& dotenv, const env_map& environ);
 
 // Reads ./.env (if any) and the process environment.

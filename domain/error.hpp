@@ -20,6 +20,7 @@ enum class errc {
   length_required,         // body without Content-Length or chunked encoding
   payload_too_large,       // body over MAX_REQUEST_SIZE
   unsupported_media_type,  // body that is not application/json
+  uri_too_long,            // request line over the frontend's limit
   unauthorized,
   forbidden,
   rate_limited,

@@ -4,9 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "domain/identity.hpp"
-#include "domain/crypto.hpp"
-
 namespace vutf {
 
 using nlohmann::json;
@@ -116,10 +113,6 @@ reply_text read_reply(const target& t, const std::string& body) {
       t.kind == "openai-chat" ? "choices.0.message.content" : t.response_path.value_or("");
   if (auto text = json_path(body, path)) return {std::move(text), ""};
   return {std::nullopt, "the reply has no text at " + path};
-}
-
-std::string webhook_signature(const std::string& key, const std::string& body) {
-  return "sha256=" + identity::hmac_sha256_hex(key, body);
 }
 
 std::string url_origin(const std::string& url) {

@@ -57,9 +57,6 @@ reply_text read_reply(const target& t, const std::string& body);
 // Follows a dotted path ("choices.0.message.content"; numbers index arrays) through JSON text.
 std::optional<std::string> json_path(const std::string& json_text, const std::string& path);
 
-// "sha256=<hex HMAC-SHA256 of body with key>": the X-Signature of a webhook delivery.
-std::string webhook_signature(const std::string& key, const std::string& body);
-
 // Blocking HTTP calls, keeping one keep-alive connection per origin it talks to. Not
 // thread-safe: one per worker thread.
 class http_caller {

@@ -1,5 +1,5 @@
 // The engine's pure parts: circuit breaker transitions, scan plans, target request building and
-// reply reading, webhook signatures, reports (parsed back) and the mock's replies.
+// reply reading, webhook deliveries, reports (parsed back) and the mock's replies.
 #include "actors/engine.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 
 #include "actors/breaker.hpp"
 #include "http/routes/scan_codec.hpp"
+#include "domain/crypto.hpp"
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
 #include "storage/scan_store.hpp"
@@ -157,22 +158,33 @@ TEST(target_client, reply_classification) {
   EXPECT_FALSE(r.retryable());
 }
 
-TEST(webhooks, signature_is_hmac_sha256_of_the_body) {
-  // RFC 4231 test case 2.
-  EXPECT_EQ(webhook_signature("Jefe", "what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+TEST(webhooks, a_delivery_carries_the_event_and_the_standard_webhooks_headers) {
   scan s;
   s.id = make_uuid();
   s.status = "completed";
   s.total = 3;
   s.done = 3;
   s.findings.high = 2;
-  target_call c = webhook_call("http://127.0.0.1:5/hook?x=1", webhook_body(s), "k");
+  webhook to;
+  to.url = "http://127.0.0.1:5/hook?x=1";
+  to.secret = identity::make_webhook_secret();
+  target_call c = webhook_call(to, "msg_1", 1614265330, scan_event_body(scan_event_type(s), s, 0));
   EXPECT_EQ(c.circuit, "webhook:http://127.0.0.1:5");
+  EXPECT_EQ(c.call.url, to.url);
   json body = json::parse(c.call.body);
-  EXPECT_EQ(body["event"], "scan.completed");
-  EXPECT_EQ(body["scan"]["summary"]["by_severity"]["high"], 2);
-  EXPECT_EQ(c.call.headers.at(0).second, webhook_signature("k", c.call.body));
+  EXPECT_EQ(body["type"], "scan.completed");
+  EXPECT_EQ(body["timestamp"], "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(body["data"]["summary"]["by_severity"]["high"], 2);
+  using header = std::pair<std::string, std::string>;
+  EXPECT_EQ(c.call.headers,
+            (std::vector<header>{
+                {"webhook-id", "msg_1"},
+                {"webhook-timestamp", "1614265330"},
+                {"webhook-signature",
+                 identity::webhook_signature(to.secret, "msg_1", 1614265330, c.call.body)}}));
+  s.status = "failed";
+  EXPECT_EQ(scan_ended(s).type, "scan.failed");
+  EXPECT_NE(scan_ended(s).id, scan_ended(s).id) << "a new message id per event";
 }
 
 scan_report sample_report() {

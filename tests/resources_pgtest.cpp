@@ -42,7 +42,7 @@ http::api_request anonymous(const std::string& method, const std::string& path,
   r.path = path;
   r.headers = std::move(headers);
   r.remote_ip = "127.0.0.1";
-  r.read_body = [](size_t) { return std::optional<std::string>(""); };
+  r.read_body = http::body_from("");
   return r;
 }
 
@@ -206,7 +206,7 @@ TEST(quota_pg, an_exceeded_quota_is_409_problem_json) {
                                     {{"Authorization", "Bearer " + tokens.value.access_token},
                                      {"Content-Type", "application/json"},
                                      {"Content-Length", std::to_string(text.size())}});
-    r.read_body = [text](size_t) { return std::optional<std::string>(text); };
+    r.read_body = http::body_from(text);
     return api.handle(r);
   };
   EXPECT_EQ(post("first").status, 201);

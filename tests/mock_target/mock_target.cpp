@@ -117,13 +117,17 @@ struct mock_target::impl {
     });
     server->Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (webhook_failures > 0) {
-        --webhook_failures;
-        res.status = 500;
-        return;
-      }
-      hooks.push_back({req.get_header_value("X-Signature"), req.body});
-      res.status = 204;
+      webhook hook{req.target,
+                   req.get_header_value("webhook-id"),
+                   req.get_header_value("webhook-timestamp"),
+                   req.get_header_value("webhook-signature"),
+                   req.body,
+                   {},
+                   webhook_failures == 0};
+      for (const auto& [name, value] : req.headers) hook.header_names.push_back(name);
+      hooks.push_back(std::move(hook));
+      if (webhook_failures > 0) --webhook_failures;
+      res.status = hooks.back().accepted ? 204 : 500;
     });
   }
 };
@@ -156,6 +160,9 @@ mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
   ::listen(impl_->listen_fd, 4096);
   // Bound already: connections wait in the backlog until the loop accepts them.
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing until the loop runs: a mock destroyed before its
+  // thread got there would join a loop that never ends.
+  while (!impl_->server->is_running()) std::this_thread::yield();
 }
 
 mock_target::~mock_target() {
