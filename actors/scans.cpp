@@ -33,11 +33,13 @@ result<T> scan_not_found() {
 
 // ---- the work of the messages with more than a line of it ----
 
-// Queues the scan of `c` (at most `cap` prompts unless it asks for a number).
-db_task<result<scan>> task_for(const scan_create& c, int64_t cap) {
+// Queues the scan of `c` (at most `cfg.max_prompts` prompts unless it asks for a number)
+// unless the caller has cfg.max_active_scans queued or running already: counted and inserted
+// under the caller's lock, so concurrent creates cannot pass the limit together.
+db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
-          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
-           cap](storage::session& s) -> result<scan> {
+          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, cap = cfg.max_prompts,
+           active = cfg.max_active_scans](storage::session& s) -> result<scan> {
             auto t = storage::find_target(s, req.target_id, owner);
             std::vector<field_error> errors;
             if (!t) errors.push_back({"target_id", "no such target"});
@@ -48,6 +50,12 @@ db_task<result<scan>> task_for(const scan_create& c, int64_t cap) {
             if (!errors.empty())
               return result<scan>::fail(errc::validation_error, "The scan is invalid.",
                                         std::move(errors));
+            storage::lock_owner(s, user);
+            if (storage::count_active_scans(s, user) >= active)
+              return result<scan>::fail(
+                  errc::quota_exceeded,
+                  "The quota MAX_ACTIVE_SCANS_PER_USER=" + std::to_string(active) +
+                      " is reached: wait for a scan to end or cancel one.");
             scan x;
             x.id = make_uuid();
             x.owner_id = user;
@@ -152,7 +160,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                                         std::move(errors)));
           return rp;
         }
-        p.run(task_for(c, cfg.max_prompts), rp, "", [=](result<scan> r) mutable {
+        p.run(task_for(c, cfg), rp, "", [=](result<scan> r) mutable {
           if (r.ok()) {
             caf::anon_send(cache, cache_bump{{stats_scope}});
             self->send(engine, kick_atom::value);

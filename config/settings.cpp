@@ -28,7 +28,7 @@ struct integer_rule {
   int64_t settings::*field;
   int64_t min;
   int64_t max;
-  const char* unit;  // shown in docs ("s", "bytes" or "")
+  const char* unit;  // shown in docs ("s", "h", "days", "bytes" or "")
 };
 struct boolean_rule {
   bool settings::*field;
@@ -229,6 +229,18 @@ const std::vector<setting_def>& table() {
       {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
        integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
        "Time before an open circuit lets one trial call through."},
+      {"MAX_TARGETS_PER_USER", "Quotas and retention", "1000", shown::plain,
+       integer_rule{&settings::max_targets_per_user, 1, 1000000, ""},
+       "Live targets one user may own; more get 409 QUOTA_EXCEEDED."},
+      {"MAX_ACTIVE_SCANS_PER_USER", "Quotas and retention", "20", shown::plain,
+       integer_rule{&settings::max_active_scans_per_user, 1, 10000, ""},
+       "Queued plus running scans one user may have; more get 409 QUOTA_EXCEEDED."},
+      {"AUDIT_RETENTION_DAYS", "Quotas and retention", "90", shown::plain,
+       integer_rule{&settings::audit_retention_days, 1, 3650, "days"},
+       "Audit records older than this are purged (hourly, in batches)."},
+      {"IDEMPOTENCY_RETENTION_HOURS", "Quotas and retention", "24", shown::plain,
+       integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
+       "How long an Idempotency-Key replays its first response; then the record is purged."},
   };
   return defs;
 }

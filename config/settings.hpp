@@ -55,6 +55,11 @@ struct settings {
   int64_t target_default_timeout = 0;
   int64_t circuit_breaker_failures = 0;
   int64_t circuit_breaker_reset = 0;
+  // Quotas and retention
+  int64_t max_targets_per_user = 0;
+  int64_t max_active_scans_per_user = 0;
+  int64_t audit_retention_days = 0;
+  int64_t idempotency_retention_hours = 0;
 };
 
 // Where a setting's raw text came from, lowest precedence first.

@@ -18,6 +18,8 @@ const char* error_code(errc e) {
       return "METHOD_NOT_ALLOWED";
     case errc::conflict:
       return "CONFLICT";
+    case errc::quota_exceeded:
+      return "QUOTA_EXCEEDED";
     case errc::precondition_failed:
       return "PRECONDITION_FAILED";
     case errc::length_required:

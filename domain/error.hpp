@@ -15,6 +15,7 @@ enum class errc {
   not_found,               // also: another owner's resource, malformed ids
   method_not_allowed,      // known route, other method
   conflict,                // unique name taken
+  quota_exceeded,          // a per-user limit (MAX_TARGETS_PER_USER, ...) reached
   precondition_failed,     // If-Match mismatch
   length_required,         // body without Content-Length or chunked encoding
   payload_too_large,       // body over MAX_REQUEST_SIZE

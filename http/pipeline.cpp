@@ -188,7 +188,7 @@ void audit(const api_env& env, const api_request& req, const api_response& res,
   a.outcome = res.status < 400 ? "success" : "failure";
   a.status_code = res.status;
   a.ip = req.remote_ip;
-  a.user_agent = req.header("User-Agent").value_or("").substr(0, 512);
+  a.user_agent = req.header("User-Agent").value_or("");  // bounded by the audit actor
   a.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
   env.svc.record(std::move(a));

@@ -20,6 +20,8 @@ int http_status(errc e) {
       return 405;
     case errc::conflict:
       return 409;
+    case errc::quota_exceeded:
+      return 409;
     case errc::length_required:
       return 411;
     case errc::precondition_failed:

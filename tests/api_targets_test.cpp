@@ -154,8 +154,10 @@ TEST_F(api_test, sql_metacharacters_in_every_search_and_sort_parameter_are_inert
     EXPECT_TRUE(r.status == 200 || r.status == 422) << key << ": " << r.status;
   }
   EXPECT_EQ(json::parse(call("GET", "/api/v1/users", "", admin, {{"q", nasty}}).body)["total"], 0);
+  // Audit filters take only ids and known values: the text is refused, never run.
   for (const char* key : {"actor_id", "action", "resource_type", "resource_id"})
-    EXPECT_EQ(call("GET", "/api/v1/audit-logs", "", admin, {{key, nasty}}).status, 200) << key;
+    expect_problem(call("GET", "/api/v1/audit-logs", "", admin, {{key, nasty}}), 422,
+                   "VALIDATION_ERROR");
   // Stored and returned verbatim in every free-text field.
   json body = target_body(nasty.substr(0, 100));
   body["description"] = nasty;
