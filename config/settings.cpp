@@ -14,6 +14,7 @@
 #include <sstream>
 #include <variant>
 
+#include "config/egress.hpp"
 #include "config/strings.hpp"
 
 extern char** environ;
@@ -113,6 +114,26 @@ std::string check_redis_url(const std::string& v) {
            "TLS for Redis; terminate TLS in a local proxy such as stunnel)";
   if (!has_prefix(v, "redis://") || v.size() <= 8) return "redis://[:password@]host[:port][/db]";
   return "";
+}
+
+const char* const cidrs_allowed = "comma-separated IPv4/IPv6 CIDRs such as 10.0.0.0/8,fd00::/8";
+
+std::string check_cidrs(const std::string& v) {
+  return parse_cidr_list(v) ? "" : cidrs_allowed;
+}
+
+const char* const proxy_allowed = "an http URL: http://[user:password@]host[:port]";
+
+std::string check_proxy(const std::string& v) {
+  std::string why;
+  return parse_proxy(v, &why) ? "" : std::string(proxy_allowed) + " (" + why + ")";
+}
+
+const char* const no_proxy_allowed = "comma-separated host names, IP addresses, CIDRs or *";
+
+std::string check_no_proxy(const std::string& v) {
+  std::string why;
+  return parse_no_proxy(v, &why) ? "" : std::string(no_proxy_allowed) + " (" + why + ")";
 }
 
 // The one table. Order = order in --print-config and docs.
@@ -241,6 +262,31 @@ const std::vector<setting_def>& table() {
       {"IDEMPOTENCY_RETENTION_HOURS", "Quotas and retention", "24", shown::plain,
        integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
        "How long an Idempotency-Key replays its first response; then the record is purged."},
+      {"OUTBOUND_BLOCK_PRIVATE", "Outbound calls and proxies", "", shown::plain,
+       boolean_rule{&settings::outbound_block_private},
+       "Refuse calls (targets, judges, webhooks) to loopback, private, link-local, CGNAT, "
+       "multicast and unspecified addresses (IPv4-mapped and other embedded forms included), "
+       "checked on the resolved address at connect time. Unset: true, except false when "
+       "ENVIRONMENT=development."},
+      {"OUTBOUND_ALLOW_CIDRS", "Outbound calls and proxies", "", shown::plain,
+       text_rule{&settings::outbound_allow_cidrs, check_cidrs, cidrs_allowed},
+       "Networks called even when OUTBOUND_BLOCK_PRIVATE refuses them (an internal model "
+       "gateway, or 127.0.0.0/8 for local tests)."},
+      {"OUTBOUND_PROXY", "Outbound calls and proxies", "", shown::url_password,
+       text_rule{&settings::outbound_proxy, check_proxy, proxy_allowed},
+       "Egress proxy for every outbound call (https through CONNECT); overrides HTTPS_PROXY and "
+       "HTTP_PROXY. The password is never shown."},
+      {"HTTP_PROXY", "Outbound calls and proxies", "", shown::url_password,
+       text_rule{&settings::http_proxy, check_proxy, proxy_allowed},
+       "Proxy for http:// calls when OUTBOUND_PROXY is unset (\"host:port\" means "
+       "http://host:port). The lowercase form is not read."},
+      {"HTTPS_PROXY", "Outbound calls and proxies", "", shown::url_password,
+       text_rule{&settings::https_proxy, check_proxy, proxy_allowed},
+       "Proxy for https:// calls when OUTBOUND_PROXY is unset. The lowercase form is not read."},
+      {"NO_PROXY", "Outbound calls and proxies", "", shown::plain,
+       text_rule{&settings::no_proxy, check_no_proxy, no_proxy_allowed},
+       "Hosts called directly, bypassing any proxy: names (with their subdomains), addresses, "
+       "CIDRs, or * for all."},
   };
   return defs;
 }
@@ -452,6 +498,13 @@ parse_result parse_settings(const env_map& dotenv, const env_map& env) {
         if (p.rfind(head, 0) == 0) return true;
     return false;
   };
+  auto given = [&](const std::string& name) {
+    for (const std::string& key : {name, name + "_FILE"})
+      if (dotenv.count(key) || env.count(key)) return true;
+    return false;
+  };
+  if (!given("OUTBOUND_BLOCK_PRIVATE") || reported("OUTBOUND_BLOCK_PRIVATE"))
+    r.values.outbound_block_private = v.environment != "development";
   if (v.environment == "production" && v.secret_key.empty() && !reported("SECRET_KEY"))
     r.problems.push_back("SECRET_KEY is required when ENVIRONMENT=production");
   int admin = !v.admin_username.empty() + !v.admin_email.empty() + !v.admin_password.empty();

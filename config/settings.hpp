@@ -60,6 +60,13 @@ struct settings {
   int64_t max_active_scans_per_user = 0;
   int64_t audit_retention_days = 0;
   int64_t idempotency_retention_hours = 0;
+  // Outbound calls and proxies (config/egress.hpp reads them)
+  bool outbound_block_private = true;  // unset: true, except false when ENVIRONMENT=development
+  std::string outbound_allow_cidrs;    // comma-separated CIDRs
+  std::string outbound_proxy;          // http URL
+  std::string http_proxy;
+  std::string https_proxy;
+  std::string no_proxy;
 };
 
 // Where a setting's raw text came from, lowest precedence first.

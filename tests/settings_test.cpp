@@ -160,6 +160,59 @@ TEST(settings, print_config_masks_passwords) {
   EXPECT_NE(text.find("REDIS_URL=redis://:***@cache:6379/0\n"), std::string::npos);
 }
 
+TEST(settings, outbound_block_private_defaults_by_environment) {
+  EXPECT_FALSE(parse_settings({}, {}).values.outbound_block_private);  // development
+  for (const char* env : {"staging", "production"})
+    EXPECT_TRUE(parse_settings({}, {{"ENVIRONMENT", env}, {"SECRET_KEY", std::string(32, 'k')}})
+                    .values.outbound_block_private)
+        << env;
+  EXPECT_TRUE(
+      parse_settings({}, {{"OUTBOUND_BLOCK_PRIVATE", "true"}}).values.outbound_block_private);
+  EXPECT_FALSE(parse_settings({}, {{"ENVIRONMENT", "production"},
+                                   {"SECRET_KEY", std::string(32, 'k')},
+                                   {"OUTBOUND_BLOCK_PRIVATE", "false"}})
+                   .values.outbound_block_private);
+  EXPECT_TRUE(parse_settings(parse_dotenv("OUTBOUND_BLOCK_PRIVATE=yes\n"), {})
+                  .values.outbound_block_private);
+}
+
+TEST(settings, outbound_values_are_checked_with_the_url_and_cidr_parsers) {
+  auto r = parse_settings({}, {{"OUTBOUND_ALLOW_CIDRS", "10.0.0.0/8,10.0.0.0/33"},
+                               {"OUTBOUND_PROXY", "https://p:1"},
+                               {"HTTP_PROXY", "http://p:99999999999"},
+                               {"NO_PROXY", "a b"},
+                               {"OUTBOUND_BLOCK_PRIVATE", "maybe"}});
+  const std::string proxy_rule = "must be an http URL: http://[user:password@]host[:port] ";
+  std::vector<std::string> expected;
+  expected.push_back("OUTBOUND_BLOCK_PRIVATE=maybe: must be true or false (default unset)");
+  expected.push_back(
+      "OUTBOUND_ALLOW_CIDRS=10.0.0.0/8,10.0.0.0/33: must be comma-separated IPv4/IPv6 CIDRs "
+      "such as 10.0.0.0/8,fd00::/8 (default unset)");
+  expected.push_back("OUTBOUND_PROXY=https://p:1: " + proxy_rule +
+                     "(only http:// proxies are supported) (default unset)");
+  expected.push_back("HTTP_PROXY=http://p:99999999999: " + proxy_rule +
+                     "(the port must be at most 65535) (default unset)");
+  expected.push_back(
+      "NO_PROXY=a b: must be comma-separated host names, IP addresses, CIDRs or * ('a b' is "
+      "not a host name, IP address, CIDR or *) (default unset)");
+  EXPECT_EQ(r.problems, expected);
+  auto ok = parse_settings({}, {{"HTTPS_PROXY", "proxy.internal:3128"},
+                                {"NO_PROXY", "localhost,127.0.0.1,.internal,*"},
+                                {"OUTBOUND_ALLOW_CIDRS", " 127.0.0.0/8 , ::1 "}});
+  EXPECT_TRUE(ok.problems.empty()) << ok.problems.front();
+}
+
+TEST(settings, print_config_masks_proxy_passwords) {
+  auto r = parse_settings({}, {{"OUTBOUND_PROXY", "http://egress:pr0xy-pw@proxy:3128"},
+                               {"HTTPS_PROXY", "http://u:other-pw@p2:3128"}});
+  ASSERT_TRUE(r.problems.empty()) << r.problems.front();
+  std::string text = print_config(r.values);
+  EXPECT_EQ(text.find("pr0xy-pw"), std::string::npos);
+  EXPECT_EQ(text.find("other-pw"), std::string::npos);
+  EXPECT_NE(text.find("OUTBOUND_PROXY=http://egress:***@proxy:3128\n"), std::string::npos);
+  EXPECT_NE(text.find("OUTBOUND_BLOCK_PRIVATE=false\n"), std::string::npos);
+}
+
 TEST(settings, scheduler_threads_follow_the_guide_formula) {
   settings s = test::make_settings({{"WORKERS_PER_CORE", "2"}, {"MAX_WORKERS", "4"}});
   EXPECT_EQ(scheduler_threads(s, 1), 2);
