@@ -43,7 +43,9 @@ struct target_patch {
   std::optional<int64_t> max_concurrency;
 };
 
-// Applies `p` to `t` (fields only; version and timestamps are the store's business).
+// Applies `p` to `t` (fields only; version and timestamps are the store's business). A patch
+// that changes endpoint_url or kind without setting headers drops the stored headers, so the
+// secrets they hold never follow the target to another endpoint.
 void apply_patch(target& t, const target_patch& p);
 
 struct target_query {
@@ -69,7 +71,14 @@ const std::vector<std::string>& target_sort_keys();
 
 using target_page = page_of<target>;
 
-// An http:// or https:// URL with a host and no credentials, at most 2048 characters.
+// An http:// or https:// URL the service may call: http_url_problem (config/url.hpp) finds
+// nothing wrong with it.
 bool is_http_url(const std::string& u);
+
+// Why a target may not send the header `name: value` ("" when it may): names are HTTP tokens
+// (at most 100 characters), values at most 8 KiB without CR, LF or NUL, and the headers that
+// frame the request or the connection (Host, Content-Length, Transfer-Encoding, Connection and
+// the other hop-by-hop and proxy headers) are the transport's alone.
+std::string header_problem(const std::string& name, const std::string& value);
 
 }  // namespace vutf

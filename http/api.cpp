@@ -54,7 +54,8 @@ std::string request_id_for(const std::optional<std::string>& given) {
 }
 
 api::api(service& svc, metrics& m, const settings& s)
-    : env_{svc, m, s, origins_in(s.allowed_origins)} {}
+    : env_{svc, m, s, origins_in(s.allowed_origins),
+           make_address_policy(s.outbound_block_private, s.outbound_allow_cidrs)} {}
 
 api_response api::handle(const api_request& req) const {
   auto start = clock::now();

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/ip_address.hpp"
 #include "config/settings.hpp"
 #include "domain/error.hpp"
 
@@ -72,6 +73,7 @@ struct api_env {
   metrics& meters;
   settings cfg;
   std::vector<std::string> allowed_origins;  // exact origins from ALLOWED_ORIGINS
+  address_policy outbound;                   // OUTBOUND_BLOCK_PRIVATE, OUTBOUND_ALLOW_CIDRS
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 

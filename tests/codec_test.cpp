@@ -117,6 +117,48 @@ TEST(validate, target_rules) {
   EXPECT_EQ(validate(t).size(), 1u);
 }
 
+TEST(validate, patching_the_endpoint_or_kind_drops_the_stored_headers) {
+  target t;
+  t.kind = "openai-chat";
+  t.endpoint_url = "https://a.example/v1";
+  t.headers_json = R"({"Authorization":"Bearer secret"})";
+  target_patch same;
+  same.endpoint_url = t.endpoint_url;  // not a change
+  same.name = "renamed";
+  apply_patch(t, same);
+  EXPECT_EQ(t.headers_json, R"({"Authorization":"Bearer secret"})");
+  target moved = t;
+  target_patch to_b;
+  to_b.endpoint_url = "https://b.example/v1";
+  apply_patch(moved, to_b);
+  EXPECT_EQ(moved.headers_json, "{}");
+  target rekinded = t;
+  target_patch kind;
+  kind.kind = "http-json";
+  apply_patch(rekinded, kind);
+  EXPECT_EQ(rekinded.headers_json, "{}");
+  target_patch with_headers = to_b;
+  with_headers.headers_json = R"({"X-Key":"new"})";
+  apply_patch(t, with_headers);
+  EXPECT_EQ(t.headers_json, R"({"X-Key":"new"})");
+}
+
+TEST(validate, header_rules) {
+  EXPECT_EQ(header_problem("Authorization", "Bearer x"), "");
+  EXPECT_EQ(header_problem("X-Api-Key", std::string(8192, 'k')), "");
+  for (const char* framing :
+       {"Host", "content-length", "Transfer-Encoding", "CONNECTION", "Keep-Alive", "Upgrade", "TE",
+        "Trailer", "Expect", "Proxy-Authorization", "Proxy-Connection"})
+    EXPECT_NE(header_problem(framing, "x"), "") << framing;
+  for (const std::string& value :
+       {std::string("a\rb"), std::string("a\nb"), std::string("a\0b", 3), std::string(8193, 'k')})
+    EXPECT_NE(header_problem("X-Key", value), "");
+  for (const std::string& name :
+       {std::string(""), std::string("X Key"), std::string("X:Key"), std::string("X\r\nKey"),
+        std::string("X\0", 2), std::string(101, 'x')})
+    EXPECT_NE(header_problem(name, "v"), "") << name;
+}
+
 TEST(uuid, made_ids_are_lowercase_v4) {
   for (int i = 0; i < 100; ++i) {
     std::string id = make_uuid();
