@@ -71,8 +71,8 @@ class Registry;
            "Outbound calls by kind (`openai-chat`, `http-json`, `webhook`).")                      \
   PLAIN(target_call_retries_total, Counter,                                                        \
         "Target calls repeated after a 429, a 5xx or no answer.")                                  \
-  LABELLED(circuit_breaker_state, Gauge, "circuit",                                                \
-           "Circuit per target or webhook host: 0 closed, 1 open, 2 half-open.")                   \
+  LABELLED(circuit_breakers, Gauge, "kind,state",                                                  \
+           "Circuits not closed, by kind (`target`, `webhook`) and state (`open`, `half_open`).")  \
   LABELLED(circuit_breaker_transitions_total, Counter, "to",                                       \
            "Circuit state changes, by the state entered.")                                         \
   LABELLED(webhook_deliveries_total, Counter, "outcome",                                           \

@@ -1,7 +1,5 @@
 #include "outbound/target_client.hpp"
 
-#include <httplib.h>
-
 #include <nlohmann/json.hpp>
 
 namespace vutf {
@@ -10,7 +8,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr size_t max_reply_bytes = 1 << 20;
 constexpr const char* chat_suffix = "/chat/completions";
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -22,34 +19,6 @@ void add_target_headers(const target& t, outbound_call& call) {
   if (!headers.is_object()) return;
   for (const auto& [name, v] : headers.items())
     if (v.is_string()) call.headers.emplace_back(name, v.get<std::string>());
-}
-
-// "/path?query" of a URL ("/" when it has none).
-std::string url_path(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t slash = scheme == std::string::npos ? std::string::npos : url.find('/', scheme + 3);
-  return slash == std::string::npos ? "/" : url.substr(slash);
-}
-
-std::string transport_error(httplib::Error e) {
-  switch (e) {
-    case httplib::Error::Connection:
-      return "could not connect";
-    case httplib::Error::ConnectionTimeout:
-      return "timed out connecting";
-    case httplib::Error::Read:
-      return "no complete response in time (read failed or timed out)";
-    case httplib::Error::Write:
-      return "could not send the request";
-    case httplib::Error::SSLConnection:
-      return "TLS handshake failed";
-    case httplib::Error::SSLServerVerification:
-      return "the server's TLS certificate could not be verified";
-    case httplib::Error::Canceled:
-      return "the response was larger than 1 MiB";
-    default:
-      return "transport error (" + httplib::to_string(e) + ")";
-  }
 }
 
 }  // namespace
@@ -141,77 +110,6 @@ reply_text read_reply(const target& t, const std::string& body) {
   std::string path =
       t.kind == "openai-chat" ? "choices.0.message.content" : t.response_path.value_or("");
   return json_path(body, path);
-}
-
-std::string url_origin(const std::string& url) {
-  size_t scheme = url.find("://");
-  if (scheme == std::string::npos) return "";
-  size_t end = url.find_first_of("/?#", scheme + 3);
-  return url.substr(0, end);
-}
-
-struct http_caller::client_slot {
-  explicit client_slot(const std::string& origin) : client(origin) {}
-  httplib::Client client;
-};
-
-http_caller::http_caller() = default;
-http_caller::~http_caller() = default;
-
-outbound_reply http_caller::send(const outbound_call& call) {
-  auto start = std::chrono::steady_clock::now();
-  std::string origin = url_origin(call.url);
-  std::string key = origin + "|" + std::to_string(call.timeout.count());
-  if (clients_.size() >= 16 && !clients_.count(key)) clients_.clear();  // few origins per worker
-  auto& slot = clients_[key];
-  if (!slot) {
-    slot = std::make_unique<client_slot>(origin);
-    auto& c = slot->client;
-    c.set_connection_timeout(std::min<time_t>(call.timeout.count(), 10), 0);
-    c.set_read_timeout(call.timeout.count(), 0);
-    c.set_write_timeout(call.timeout.count(), 0);
-    c.set_keep_alive(true);
-    c.set_tcp_nodelay(true);
-    c.set_follow_location(false);
-  }
-  httplib::Headers headers;
-  for (const auto& [name, v] : call.headers) headers.emplace(name, v);
-  headers.emplace("User-Agent", "violentutf-api");
-  headers.emplace("Accept", "application/json");
-  outbound_reply out;
-  std::string body;
-  bool too_large = false;
-  httplib::Request req;
-  req.method = "POST";
-  req.path = url_path(call.url);
-  req.headers = std::move(headers);
-  req.body = call.body;
-  req.set_header("Content-Type", "application/json");
-  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
-    if (body.size() + n > max_reply_bytes) {
-      too_large = true;
-      return false;
-    }
-    body.append(data, n);
-    return true;
-  };
-  httplib::Result res = slot->client.send(req);
-  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (!res) {
-    out.error =
-        too_large ? transport_error(httplib::Error::Canceled) : transport_error(res.error());
-    clients_.erase(key);  // the connection is in an unknown state: open a new one next time
-    return out;
-  }
-  out.status = res->status;
-  out.body = std::move(body);
-  if (res->has_header("Retry-After")) {
-    std::string v = res->get_header_value("Retry-After");
-    if (!v.empty() && v.size() < 6 && v.find_first_not_of("0123456789") == std::string::npos)
-      out.retry_after_s = std::stoll(v);
-  }
-  if (!out.answered_2xx()) out.error = "the endpoint answered HTTP " + std::to_string(out.status);
-  return out;
 }
 
 }  // namespace vutf

@@ -61,6 +61,27 @@ TEST(circuit_breaker, failed_trial_opens_again_for_a_full_reset) {
   EXPECT_TRUE(b.admit(t0 + 2s));
 }
 
+TEST(circuit_breaker, a_trial_that_never_reports_holds_the_half_open_slot_one_reset_at_most) {
+  circuit_breaker b(1, 1000ms);
+  auto t0 = circuit_breaker::clock::now();
+  b.failed(t0);
+  ASSERT_TRUE(b.admit(t0 + 1s));       // the trial's caller is then lost: no report comes
+  EXPECT_FALSE(b.admit(t0 + 1999ms));  // still one trial at a time...
+  EXPECT_TRUE(b.admit(t0 + 2s));       // ...but not forever
+  EXPECT_EQ(b.current(), state::half_open);
+  EXPECT_EQ(b.succeeded(), state::closed);
+}
+
+TEST(circuit_breaker, an_abandoned_trial_frees_the_slot_without_judging_the_endpoint) {
+  circuit_breaker b(1, 1000ms);
+  auto t0 = circuit_breaker::clock::now();
+  b.failed(t0);
+  ASSERT_TRUE(b.admit(t0 + 1s));
+  b.abandoned();  // never sent (a refused address): says nothing about the endpoint
+  EXPECT_EQ(b.current(), state::half_open);
+  EXPECT_TRUE(b.admit(t0 + 1001ms));  // the next trial goes at once
+}
+
 TEST(scan_plan, interleaves_sets_and_repeats_in_rounds) {
   scan_plan plan({"prompt-injection", "jailbreak"});
   const probe_set* pi = find_probe_set("prompt-injection");
@@ -185,6 +206,9 @@ TEST(target_client, reply_classification) {
   r.status = 0;
   r.circuit_open = true;
   EXPECT_FALSE(r.retryable());
+  outbound_reply blocked;  // never sent: retrying cannot help, the endpoint is not at fault
+  blocked.refused = true;
+  EXPECT_FALSE(blocked.retryable() || blocked.breaker_failure());
 }
 
 TEST(webhooks, a_delivery_carries_the_event_and_the_standard_webhooks_headers) {
