@@ -4,8 +4,8 @@
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
+#include "config/url.hpp"
 #include "domain/scan_json.hpp"
-#include "domain/target.hpp"
 
 namespace vutf {
 
@@ -17,9 +17,7 @@ const std::vector<std::string>& webhook_events() {
 
 std::vector<field_error> validate(const webhook& w) {
   std::vector<field_error> e;
-  if (!is_http_url(w.url))
-    e.push_back(
-        {"url", "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+  if (std::string why = http_url_problem(w.url); !why.empty()) e.push_back({"url", why});
   const auto& known = webhook_events();
   bool ok = !w.events.empty();
   for (const auto& event : w.events)

@@ -325,6 +325,20 @@ TEST_F(blocking_api_test, refused_literal_addresses_are_422_on_create_and_patch)
   EXPECT_EQ(bad_fields(patched), std::vector<std::string>{"endpoint_url"});
 }
 
+TEST_F(blocking_api_test, refused_literal_addresses_are_422_for_webhooks_too) {
+  for (const char* url :
+       {"http://169.254.169.254/hook", "http://[::ffff:10.0.0.1]/hook", "http://2130706433/hook"}) {
+    auto r =
+        call("POST", "/api/v1/webhooks", json{{"url", url}, {"events", {"scan.completed"}}}.dump());
+    EXPECT_EQ(r.status, 422) << url << " " << r.body;
+    EXPECT_EQ(bad_fields(r), std::vector<std::string>{"url"}) << url;
+  }
+  auto ok =
+      call("POST", "/api/v1/webhooks",
+           json{{"url", "https://hooks.example.com/x"}, {"events", {"scan.completed"}}}.dump());
+  EXPECT_EQ(ok.status, 201) << ok.body;
+}
+
 TEST_F(blocking_api_test, a_name_resolving_to_a_refused_address_fails_the_test_unsent) {
   mock::mock_target mock({"safe"});
   json body = target_body("named");

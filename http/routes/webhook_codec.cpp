@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "config/egress.hpp"
 #include "config/time.hpp"
 #include "http/codec_common.hpp"
 #include "http/json_body.hpp"
@@ -37,7 +38,7 @@ bool read_events(const json& value, std::vector<std::string>& out) {
 
 }  // namespace
 
-result<webhook_create> parse_webhook_create(const std::string& body) {
+result<webhook_create> parse_webhook_create(const std::string& body, const address_policy& policy) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<webhook_create>{bad, {}};
   std::vector<field_error> errors;
@@ -54,6 +55,10 @@ result<webhook_create> parse_webhook_create(const std::string& body) {
   }
   for (const char* required : {"url", "events"})
     if (!j.contains(required)) errors.push_back({required, "is required"});
+  // A literal address the policy refuses is a bad field now; a name is checked when called.
+  if (!w.url.empty() && http_url_problem(w.url).empty())
+    if (std::string why = outbound_url_problem(w.url, policy); !why.empty())
+      errors.push_back({"url", why});
   // The domain's rules too, for the fields not reported yet, so one answer lists every bad field.
   for (auto& e : validate(w)) {
     bool reported = std::any_of(errors.begin(), errors.end(),

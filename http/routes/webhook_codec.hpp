@@ -4,11 +4,13 @@
 #include <string>
 
 #include "actors/messages.hpp"
+#include "config/ip_address.hpp"
 
 namespace vutf::http {
 
-// {"url", "events"}: bad_request for malformed JSON, validation_error (every bad field) else.
-result<webhook_create> parse_webhook_create(const std::string& body);
+// {"url", "events"}: bad_request for malformed JSON, validation_error (every bad field) else,
+// including a url whose literal address `policy` refuses.
+result<webhook_create> parse_webhook_create(const std::string& body, const address_policy& policy);
 
 // {"id", "url", "events", "secret", "created_at"}: "secret" only when `with_secret`.
 std::string webhook_json(const webhook& w, bool with_secret);

@@ -9,7 +9,7 @@ api_response create_webhook(const request_context& c) {
   return serve(
       c,
       [&](const principal& who) -> result<webhook_create> {
-        auto parsed = parse_webhook_create(c.body);
+        auto parsed = parse_webhook_create(c.body, c.env.outbound);
         if (parsed.ok()) parsed.value.who = who;
         return parsed;
       },
