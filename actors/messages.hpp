@@ -388,13 +388,17 @@ struct cache_store {
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
 };
-// One request counted against a rate limit window (fixed, one minute).
+// One hit counted in a window that starts with the key's first hit: a request against a rate
+// limit ("ratelimit:<class>:<caller>:<window start>", one minute) or a login attempt against
+// its account ("loginfail:<account>", 15 minutes; taken back with by = -1 when it succeeds).
 struct rate_hit {
-  std::string key;  // "ratelimit:<class>:<caller>:<window start>"
+  std::string key;
   std::chrono::seconds window;
+  int64_t by = 1;
 };
 struct rate_count {
   std::optional<int64_t> count;  // nullopt: the store could not answer (fail open)
+  int64_t reset_s = 0;           // seconds until the window ends
 };
 
 struct cache_status {

@@ -211,6 +211,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   cache_cfg.redis_url = s.redis_url;
   cache_cfg.connections = s.redis_max_connections;
   cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
+  cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   health_config health_cfg;
   health_cfg.url = url;

@@ -3,14 +3,14 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/gzip.hpp"
 #include "config/json_writer.hpp"
+#include "domain/encoding.hpp"
+#include "domain/ids.hpp"
+#include "domain/target.hpp"
+#include "http/gzip.hpp"
 #include "http/problem.hpp"
 #include "storage/cache.hpp"
 #include "storage/database.hpp"
-#include "domain/target.hpp"
-#include "domain/ids.hpp"
-#include "domain/encoding.hpp"
 
 namespace vutf {
 namespace {
@@ -183,16 +183,21 @@ TEST(memory_cache, ttl_lru_bound_and_counters) {
   EXPECT_FALSE(c.get("gone")) << "expired";
   c.set("huge", std::string(200, 'h'), std::chrono::seconds(60));
   EXPECT_FALSE(c.get("huge")) << "larger than the whole cache";
-  EXPECT_EQ(c.incr("n", 5), 5);
-  EXPECT_EQ(c.incr("n", 1), 6);
-  c.bump({"n", "fresh"});
-  EXPECT_EQ(c.get("n"), "7");
-  EXPECT_EQ(c.get("fresh"), "1");
-  auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k");
+  auto minute = std::chrono::seconds(60);
+  EXPECT_EQ(c.hit("n", minute, 1).count, 1);
+  auto counted = c.hit("n", minute, 5);
+  EXPECT_EQ(counted.count, 6);
+  EXPECT_GT(counted.reset_s, 0);
+  EXPECT_LE(counted.reset_s, 60);
+  EXPECT_EQ(c.hit("n", minute, -1).count, 5);
+  c.bump({"n", "fresh"}, minute);
+  EXPECT_EQ(c.get("n"), "6");
+  EXPECT_FALSE(c.get("fresh")) << "a missing version is not created at 1 by a bump";
+  auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k", minute);
   EXPECT_EQ(version, 1000);
   EXPECT_FALSE(value);
   c.set("global:s:1000:k", "hit", std::chrono::seconds(60));
-  EXPECT_EQ(c.versioned_get("global:s:version", 5, "global:s:", "k").second, "hit");
+  EXPECT_EQ(c.versioned_get("global:s:version", 5, "global:s:", "k", minute).second, "hit");
 }
 
 }  // namespace
