@@ -1,4 +1,5 @@
 #include "config/settings.hpp"
+#include "config/cidr.hpp"
 #include "config/strings.hpp"
 
 #include <sched.h>
@@ -108,6 +109,10 @@ std::string check_redis_url(const std::string& v) {
            "TLS for Redis; terminate TLS in a local proxy such as stunnel)";
   if (!has_prefix(v, "redis://") || v.size() <= 8) return "redis://[:password@]host[:port][/db]";
   return "";
+}
+
+std::string check_cidr_list(const std::string& v) {
+  return parse_cidr_list(v) ? "" : "comma-separated IPv4/IPv6 CIDRs such as 10.0.0.0/8, ::1";
 }
 
 // The one table. Order = order in --print-config and docs.
@@ -224,6 +229,14 @@ const std::vector<setting_def>& table() {
       {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
        integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
        "Time before an open circuit lets one trial call through."},
+      {"TRUSTED_PROXIES", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::trusted_proxies, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
+       "Peers whose X-Forwarded-For is believed; the client address (rate limits, audit, "
+       "sessions) is then the last hop not in these networks. Empty: the socket peer."},
+      {"LOGIN_MAX_FAILURES", "Outbound calls, proxies and quotas", "10", shown::plain,
+       integer_rule{&settings::login_max_failures, 3, 1000, ""},
+       "Failed logins per account in 15 minutes before that account's logins get 429, "
+       "whatever address they come from."},
   };
   return defs;
 }

@@ -55,6 +55,9 @@ struct settings {
   int64_t target_default_timeout = 0;
   int64_t circuit_breaker_failures = 0;
   int64_t circuit_breaker_reset = 0;
+  // Outbound calls, proxies and quotas
+  std::string trusted_proxies;  // comma-separated CIDRs
+  int64_t login_max_failures = 0;
 };
 
 // Where a setting's raw text came from, lowest precedence first.

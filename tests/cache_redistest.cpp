@@ -266,6 +266,29 @@ TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
   EXPECT_EQ(m2->rate_limited_total.Value(), 1);
 }
 
+TEST(identity_redis, failed_logins_of_an_account_are_counted_across_instances) {
+  log::configure("error", "json");
+  test::redis_server redis;
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", redis.url()},
+                                      {"LOGIN_MAX_FAILURES", "3"}});
+  auto m = std::make_shared<metrics>();
+  service one(cfg, m), two(cfg, m);
+  ASSERT_TRUE(one.ask(user_register{"target", "target@example.com", "passw0rd-t", std::nullopt,
+                                    one.deadline()})
+                  .ok());
+  for (int i = 0; i < 3; ++i) {
+    service& svc = i % 2 ? two : one;
+    auto r = svc.ask(user_login{"target", "guess-no-1", {}, svc.deadline()});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error->code, errc::unauthorized);
+  }
+  auto locked = two.ask(user_login{"target", "passw0rd-t", {}, two.deadline()});
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.error->code, errc::rate_limited);
+  EXPECT_GT(locked.error->retry_after_s, 0);
+}
+
 TEST(identity_redis, a_logout_on_one_instance_stops_the_token_on_every_instance) {
   log::configure("error", "json");
   settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
