@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/cidr.hpp"
 #include "config/settings.hpp"
 
 namespace vutf {
@@ -59,6 +60,7 @@ struct api_env {
   metrics& meters;
   settings cfg;
   std::vector<std::string> allowed_origins;  // exact origins from ALLOWED_ORIGINS
+  std::vector<cidr> trusted_proxies;         // TRUSTED_PROXIES
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -67,7 +69,9 @@ class api {
   api(service& svc, metrics& m, const settings& s);
 
   // Answers one request: routes it, applies every convention, records metrics and logs.
-  api_response handle(const api_request& req) const;
+  // `req.remote_ip` is the socket peer; from here on it is the client address (behind
+  // TRUSTED_PROXIES, read from X-Forwarded-For).
+  api_response handle(api_request req) const;
 
   // Every (method, route pattern) the API answers, in routing order.
   static std::vector<std::pair<std::string, std::string>> endpoints();

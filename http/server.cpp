@@ -325,7 +325,7 @@ server::server(const api& a, const settings& s, server_options o)
   auto plain = [&svr](const httplib::Request& req, httplib::Response& res) {
     api_request ar = convert(req);
     ar.read_body = [](size_t) { return std::optional<std::string>(std::string()); };
-    apply(svr.app.handle(ar), res);
+    apply(svr.app.handle(std::move(ar)), res);
   };
   auto with_body = [&svr](const httplib::Request& req, httplib::Response& res,
                           const httplib::ContentReader& reader) {
@@ -337,7 +337,7 @@ server::server(const api& a, const settings& s, server_options o)
         current.stream->arm(started + std::chrono::seconds(svr.cfg.request_timeout));
       return read_limited(reader, limit);
     };
-    apply(svr.app.handle(ar), res);
+    apply(svr.app.handle(std::move(ar)), res);
   };
   svr.Get(".*", plain);
   svr.Options(".*", plain);
