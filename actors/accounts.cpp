@@ -46,7 +46,7 @@ struct accounts_env {
     identity::claims access{user_id, sid, "access", make_uuid(), now, now + access_s};
     identity::claims refresh{user_id, sid, "refresh", jti, now, now + refresh_s};
     return token_pair{identity::sign(access, cfg.secret_key),
-                      identity::sign(refresh, cfg.secret_key), access_s};
+                      identity::sign(refresh, cfg.secret_key), access_s, user_id, sid};
   }
 
   // Sends `msg` to the hasher pool and its answer to `next`; no answer by `deadline` is
@@ -341,7 +341,8 @@ struct refresh {
 };
 
 // password_change: read the account → check the new password's rules → verify the current
-// one → hash the new one → write it and revoke the other sessions → bump their scopes.
+// one → hash the new one → write it and revoke the other sessions and, unless the caller keeps
+// them, the API keys (whoever learnt the old password may have made some) → bump their scopes.
 struct password_update {
   env_ptr env;
   password_change msg;
@@ -388,14 +389,16 @@ struct password_update {
     env->p.commit(
         db_task<result<touched<nothing>>>{
             "user_password", storage::access::write, msg.deadline,
-            [next, keep = msg.who.session_id](storage::session& s) {
+            [next, keep = msg.who.session_id, keep_keys = msg.keep_api_keys](storage::session& s) {
               if (!storage::update_user(s, next))
                 return result<touched<nothing>>::fail(errc::precondition_failed,
                                                       "The account changed concurrently; retry.");
-              return result<touched<nothing>>{
-                  {},
-                  {{},
-                   session_scopes(storage::revoke_sessions_except(s, next.id, keep, now_ms()))}};
+              auto ended =
+                  session_scopes(storage::revoke_sessions_except(s, next.id, keep, now_ms()));
+              if (!keep_keys)
+                for (auto& scope : storage::revoke_api_keys(s, next.id, now_ms()))
+                  ended.push_back(std::move(scope));
+              return result<touched<nothing>>{{}, {{}, std::move(ended)}};
             }},
         rp, "");
   }

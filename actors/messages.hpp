@@ -184,6 +184,9 @@ struct token_pair {
   std::string access_token;
   std::string refresh_token;
   int64_t expires_in = 0;  // seconds
+  // Whose session the tokens open: the audit record's actor (never rendered).
+  std::string user_id;
+  std::string session_id;
 };
 struct token_refresh {
   std::string refresh_token;
@@ -228,6 +231,7 @@ struct password_change {
   principal who;
   std::string current_password;
   std::string new_password;
+  bool keep_api_keys = false;  // false: the user's API keys are revoked with the old password
   clock::time_point deadline;
 };
 

@@ -179,5 +179,41 @@ TEST(random, a_forked_child_does_not_repeat_its_parents_ids) {
   EXPECT_NE(std::string(buf, 36), make_uuid());
 }
 
+api_key key_with(std::vector<std::string> scopes, std::optional<int64_t> expires) {
+  api_key k;
+  k.scopes = std::move(scopes);
+  k.expires_at_ms = expires;
+  return k;
+}
+
+TEST(api_key_lineage, a_child_neither_out_scopes_nor_outlives_its_parent) {
+  api_key parent = key_with({"write"}, 1'800'000'000'000);
+  api_key wider = key_with({"read", "write"}, 1'700'000'000'000);
+  auto refused = bound_by_parent(parent, wider, true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, errc::forbidden);
+  EXPECT_NE(refused->detail.find("read"), std::string::npos);
+
+  api_key longer = key_with({"write"}, 1'800'000'000'001);
+  refused = bound_by_parent(parent, longer, true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, errc::validation_error);
+  ASSERT_EQ(refused->errors.size(), 1u);
+  EXPECT_EQ(refused->errors[0].field, "expires_in_days");
+
+  api_key forever = key_with({"write"}, std::nullopt);
+  EXPECT_FALSE(bound_by_parent(parent, forever, true));
+  EXPECT_EQ(forever.expires_at_ms, parent.expires_at_ms) << "it takes the parent's expiry";
+  api_key rotated = key_with({"write"}, std::nullopt);
+  EXPECT_TRUE(bound_by_parent(parent, rotated, false));
+
+  api_key same = key_with({"write"}, 1'800'000'000'000);
+  EXPECT_FALSE(bound_by_parent(parent, same, true));
+  api_key unbounded_parent = key_with({"read", "write"}, std::nullopt);
+  api_key anything = key_with({"read"}, std::nullopt);
+  EXPECT_FALSE(bound_by_parent(unbounded_parent, anything, true));
+  EXPECT_FALSE(anything.expires_at_ms);
+}
+
 }  // namespace
 }  // namespace vutf
