@@ -16,6 +16,7 @@
 #include "domain/identity.hpp"
 #include "domain/scan.hpp"
 #include "domain/target.hpp"
+#include "domain/webhook.hpp"
 #include "outbound/target_client.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/database.hpp"
@@ -150,9 +151,46 @@ struct target_call {
   int64_t max_concurrency = 1;
   outbound_call call;
 };
-// A finished scan's summary, POSTed to its webhook_url (signed, retried with backoff).
-struct webhook_delivery {
+
+// ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----
+struct webhook_create {
+  principal who;
   std::string url;
+  std::vector<std::string> events;
+  clock::time_point deadline;
+};
+struct webhook_list {
+  principal who;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  clock::time_point deadline;
+};
+struct webhook_delete {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// A new secret; the old one signs nothing from now on.
+struct webhook_rotate {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// An event of `owner_id`'s (fire and forget): every webhook of theirs subscribed to `type` and
+// the one at `url` (a scan's webhook_url, whatever it subscribed to) receive `body` once each.
+struct webhook_event {
+  std::string id;  // the webhook-id header of every delivery of it: one per event
+  std::string owner_id;
+  std::string type;  // e.g. "scan.completed"
+  std::optional<std::string> url;
+  std::string body;     // {"type", "timestamp", "data"}
+  int64_t attempt = 1;  // of finding the recipients (retried while the database is away)
+};
+// One attempt to deliver event `message_id` to the webhook `webhook_id`; signed at each attempt
+// with the webhook's secret as it is then, retried with backoff.
+struct webhook_delivery {
+  std::string webhook_id;
+  std::string message_id;  // the webhook-id header: one per event, the same on every retry
   std::string body;
   int64_t attempt = 1;
 };

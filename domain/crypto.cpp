@@ -70,12 +70,38 @@ std::optional<std::string> unbase64url(const std::string& s) {
   return out;
 }
 
-std::string hmac_sha256(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return std::string(reinterpret_cast<char*>(mac), len);
+// Standard base64 with padding (RFC 4648 section 4), as Standard Webhooks writes secrets and
+// signatures.
+std::string base64(const std::string& raw) {
+  std::string out(4 * ((raw.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// Strict: whole quads of the standard alphabet, "=" only as the last one or two characters.
+std::optional<std::string> unbase64(const std::string& text) {
+  size_t data_end = text.find_last_not_of('=');
+  size_t pad = data_end == std::string::npos ? text.size() : text.size() - data_end - 1;
+  if (text.empty() || text.size() % 4 != 0 || pad > 2 ||
+      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") <
+          text.size() - pad)
+    return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);  // DecodeBlock counts the padding as zero bytes
+  return out;
+}
+
+std::string random_bytes(size_t n) {
+  std::string raw(n, '\0');
+  identity::random_bytes(raw.data(), n);
+  return raw;
 }
 
 const std::string token_header = base64url(R"({"alg":"HS256","typ":"JWT"})");
@@ -176,8 +202,30 @@ std::string sha256_hex(const std::string& data) {
   return hex(std::string(reinterpret_cast<char*>(digest), len));
 }
 
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
   return hex(hmac_sha256(key, data));
+}
+
+std::string make_webhook_secret() {
+  return webhook_secret_prefix + base64(random_bytes(32));
+}
+
+std::string webhook_signature(const std::string& secret, const std::string& message_id,
+                              int64_t timestamp_s, const std::string& body) {
+  const std::string prefix = webhook_secret_prefix;
+  if (secret.compare(0, prefix.size(), prefix) != 0) return "";
+  auto key = unbase64(secret.substr(prefix.size()));
+  if (!key || key->empty()) return "";
+  std::string signed_content = message_id + "." + std::to_string(timestamp_s) + "." + body;
+  return "v1," + base64(hmac_sha256(*key, signed_content));
 }
 
 std::string sign(const claims& c, const std::string& key) {

@@ -16,10 +16,12 @@ enum class errc {
   not_found,               // also: another owner's resource, malformed ids
   method_not_allowed,      // known route, other method
   conflict,                // unique name taken
+  quota_exceeded,          // a per-user limit (MAX_TARGETS_PER_USER, ...) reached
   precondition_failed,     // If-Match mismatch
   length_required,         // body without Content-Length or chunked encoding
   payload_too_large,       // body over MAX_REQUEST_SIZE
   unsupported_media_type,  // body that is not application/json
+  uri_too_long,            // request line over the frontend's limit
   unauthorized,
   forbidden,
   rate_limited,

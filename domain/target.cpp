@@ -77,6 +77,19 @@ std::vector<field_error> validate(const target& t) {
     if (!t.response_path || t.response_path->empty())
       e.push_back({"response_path", "is required for kind http-json"});
   }
+  if (t.request_template_json) {
+    const std::string& tmpl = *t.request_template_json;
+    const std::string placeholder = "{{prompt}}";
+    size_t placeholders = 0;
+    for (size_t at = tmpl.find(placeholder); at != std::string::npos;
+         at = tmpl.find(placeholder, at + placeholder.size()))
+      ++placeholders;
+    if (tmpl.size() > max_request_template_bytes || placeholders > max_prompt_placeholders)
+      e.push_back({"request_template",
+                   "must be at most " + std::to_string(max_request_template_bytes / 1024) +
+                       " KiB with at most " + std::to_string(max_prompt_placeholders) +
+                       " {{prompt}} placeholders"});
+  }
   if (t.response_path) {
     const std::string& p = *t.response_path;
     if (p.empty() || p.size() > 200 || p.front() == '.' || p.back() == '.' ||

@@ -55,6 +55,11 @@ struct target_query {
   int64_t per_page = 20;
 };
 
+// Bounds of an http-json request_template: each prompt sent is the template with the prompt
+// written into every placeholder, so together they bound the body of every call.
+constexpr size_t max_request_template_bytes = size_t{64} * 1024;
+constexpr size_t max_prompt_placeholders = 16;
+
 // Every field rule a target breaks (empty when valid). The one place target rules live: create
 // and patch both check the complete record.
 std::vector<field_error> validate(const target& t);

@@ -38,6 +38,13 @@ std::optional<std::string> api_request::header(const std::string& name) const {
   return std::nullopt;
 }
 
+body_reader body_from(std::string body) {
+  return [body = std::move(body)](size_t limit) {
+    if (body.size() > limit) return body_read{failure{errc::payload_too_large, "", {}}, ""};
+    return body_read{std::nullopt, body};
+  };
+}
+
 std::string request_id_for(const std::optional<std::string>& given) {
   if (given && !given->empty() && given->size() <= 128) {
     bool ok = true;
@@ -73,8 +80,9 @@ api_response api::handle(api_request req) const {
 api_response api::reject(int status, const api_request& req, const std::string& detail) const {
   auto start = clock::now();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
+  // The status sent is the error's, so it always agrees with the body's "status" (a 416 for a
+  // malformed Range header is answered as the 400 it is).
   api_response res = problem(error_for_status(status), detail, req.path, request_id);
-  res.status = status;  // e.g. 414 keeps its own status with a bad_request code
   res.close_connection = true;
   finish(env_, req, res, request_id, start);
   return res;

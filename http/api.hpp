@@ -14,6 +14,7 @@
 
 #include "config/cidr.hpp"
 #include "config/settings.hpp"
+#include "domain/error.hpp"
 
 namespace vutf {
 class service;
@@ -24,15 +25,27 @@ namespace vutf::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// A request body as read: the body, or why there is none (payload_too_large when it is longer
+// than the limit, bad_request when its chunked framing is broken or it stopped arriving).
+struct body_read {
+  std::optional<failure> error;
+  std::string body;
+};
+
+// Reads the request body, not past `limit` bytes. Called at most once, and only for routes
+// that take a body; a body left unread closes the connection after the response.
+using body_reader = std::function<body_read(size_t limit)>;
+
+// A reader of a body already in memory (in-process callers and tests).
+body_reader body_from(std::string body);
+
 struct api_request {
   std::string method;
   std::string path;
   header_list query;    // decoded query parameters
   header_list headers;  // as received; names compare case-insensitively
   std::string remote_ip;
-  // Reads the body, not past `limit` bytes: nullopt when the body is larger than that.
-  // Called only for routes that take a body.
-  std::function<std::optional<std::string>(size_t limit)> read_body;
+  body_reader read_body;
 
   std::optional<std::string> header(const std::string& name) const;
 };
@@ -48,7 +61,7 @@ struct api_response {
   std::string content_type = "application/json; charset=utf-8";
   header_list headers;
   std::string route = "unmatched";  // the route pattern, for metrics and logs
-  bool close_connection = false;    // the request body was left unread
+  bool close_connection = false;    // close after answering (the socket side decides)
   // A streamed body instead of `body`: each call fills the next chunk.
   std::function<stream_step(std::string& chunk)> stream;
 };

@@ -57,7 +57,12 @@ class Registry;
         "Requests let through because the rate limit store failed.")                               \
   PLAIN(audit_records_written_total, Counter, "Audit records stored.")                             \
   PLAIN(audit_records_dropped_total, Counter, "Audit records dropped because the queue was full.") \
+  PLAIN(audit_records_rejected_total, Counter,                                                     \
+        "Audit records dropped because the database refused them (written one at a time after "    \
+        "their batch failed).")                                                                    \
   PLAIN(audit_queue_size, Gauge, "Audit records waiting to be written.")                           \
+  LABELLED(retention_rows_deleted_total, Counter, "table",                                         \
+           "Rows purged after their retention (`audit_logs`, `idempotency_keys`).")                \
   PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
   PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \

@@ -4,9 +4,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "domain/identity.hpp"
-#include "domain/crypto.hpp"
-
 namespace vutf {
 
 using nlohmann::json;
@@ -60,32 +57,57 @@ std::string transport_error(httplib::Error e) {
 outbound_call target_request(const target& t, const std::string& prompt) {
   outbound_call call;
   call.timeout = std::chrono::seconds(t.timeout_seconds);
+  // Strings the service holds are valid UTF-8, but a throw here would take the actor with it.
+  auto text = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); };
   if (t.kind == "openai-chat") {
     std::string base = t.endpoint_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     call.url = ends_with(base, chat_suffix) ? base : base + chat_suffix;
-    call.body = json{{"model", t.model.value_or("default")},
-                     {"messages", json::array({{{"role", "user"}, {"content", prompt}}})}}
-                    .dump();
+    call.body = text(json{{"model", t.model.value_or("default")},
+                          {"messages", json::array({{{"role", "user"}, {"content", prompt}}})}});
   } else {
     call.url = t.endpoint_url;
     // The placeholder sits inside a JSON string of the template: the escaped prompt without
     // its quotes keeps the document valid whatever the prompt holds.
-    std::string escaped = json(prompt).dump();
+    std::string escaped = text(json(prompt));
     escaped = escaped.substr(1, escaped.size() - 2);
-    call.body = t.request_template_json.value_or("{}");
+    // Built in one pass (replacing in place moved the rest of the body at every placeholder),
+    // and bounded: at most max_prompt_placeholders are filled, as validation allows no more.
+    const std::string tmpl = t.request_template_json.value_or("{}");
     const std::string placeholder = "{{prompt}}";
-    for (size_t at = call.body.find(placeholder); at != std::string::npos;
-         at = call.body.find(placeholder, at + escaped.size()))
-      call.body.replace(at, placeholder.size(), escaped);
+    size_t from = 0;
+    size_t at = tmpl.find(placeholder);
+    for (size_t n = 0; at != std::string::npos && n < max_prompt_placeholders; ++n) {
+      call.body.append(tmpl, from, at - from).append(escaped);
+      from = at + placeholder.size();
+      at = tmpl.find(placeholder, from);
+    }
+    call.body.append(tmpl, from, std::string::npos);
   }
   add_target_headers(t, call);
   return call;
 }
 
-std::optional<std::string> json_path(const std::string& json_text, const std::string& path) {
-  auto doc = json::parse(json_text, nullptr, false);
-  if (doc.is_discarded()) return std::nullopt;
+reply_text json_path(const std::string& json_text, const std::string& path) {
+  if (json_text.size() > max_reply_bytes) return {std::nullopt, "the reply is larger than 1 MiB"};
+  // The parser itself is iterative, but dump() recurses once per level: a container nested
+  // deeper than max_reply_depth is discarded as it is read (no deep tree is ever built) and
+  // the reply refused.
+  bool too_deep = false;
+  auto doc = json::parse(
+      json_text,
+      [&](int depth, json::parse_event_t event, json&) {
+        bool opens =
+            event == json::parse_event_t::object_start || event == json::parse_event_t::array_start;
+        if (opens && depth >= max_reply_depth) too_deep = true;
+        return !too_deep;
+      },
+      false);
+  if (too_deep)
+    return {std::nullopt,
+            "the reply is nested deeper than " + std::to_string(max_reply_depth) + " levels"};
+  if (doc.is_discarded()) return {std::nullopt, "the reply is not JSON"};
+  auto missing = [&] { return reply_text{std::nullopt, "the reply has no text at " + path}; };
   const json* at = &doc;
   size_t start = 0;
   while (start <= path.size()) {
@@ -93,33 +115,32 @@ std::optional<std::string> json_path(const std::string& json_text, const std::st
     std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
     if (at->is_object()) {
       auto it = at->find(part);
-      if (it == at->end()) return std::nullopt;
+      if (it == at->end()) return missing();
       at = &*it;
     } else if (at->is_array() && !part.empty() &&
                part.find_first_not_of("0123456789") == std::string::npos && part.size() < 10) {
       size_t index = std::stoul(part);
-      if (index >= at->size()) return std::nullopt;
+      if (index >= at->size()) return missing();
       at = &(*at)[index];
     } else {
-      return std::nullopt;
+      return missing();
     }
     if (dot == std::string::npos) break;
     start = dot + 1;
   }
-  if (at->is_string()) return at->get<std::string>();
-  if (at->is_null()) return std::nullopt;
-  return at->dump();
+  if (at->is_string()) return {at->get<std::string>(), ""};
+  if (at->is_null()) return missing();
+  // Depth is bounded above; a number can grow when written back ("1E2" is "100.0").
+  std::string value = at->dump(-1, ' ', false, json::error_handler_t::replace);
+  if (value.size() > max_reply_bytes)
+    return {std::nullopt, "the value at " + path + " is larger than 1 MiB"};
+  return {std::move(value), ""};
 }
 
 reply_text read_reply(const target& t, const std::string& body) {
   std::string path =
       t.kind == "openai-chat" ? "choices.0.message.content" : t.response_path.value_or("");
-  if (auto text = json_path(body, path)) return {std::move(text), ""};
-  return {std::nullopt, "the reply has no text at " + path};
-}
-
-std::string webhook_signature(const std::string& key, const std::string& body) {
-  return "sha256=" + identity::hmac_sha256_hex(key, body);
+  return json_path(body, path);
 }
 
 std::string url_origin(const std::string& url) {

@@ -41,9 +41,14 @@ struct outbound_reply {
 
 // The request that sends `prompt` to `t`: for openai-chat a chat completions request to
 // endpoint_url (with "/chat/completions" appended unless the URL already ends with it); for
-// http-json the request_template with {{prompt}} replaced by the JSON-escaped prompt. The
-// target's headers are added as they are.
+// http-json the request_template with {{prompt}} replaced by the JSON-escaped prompt (the first
+// max_prompt_placeholders of them, so the body is at most the template plus that many prompts).
+// The target's headers are added as they are.
 outbound_call target_request(const target& t, const std::string& prompt);
+
+// Target replies are hostile: JSON nested deeper than this is refused unread (re-serialising a
+// value recurses once per level; 128 is far beyond any real API's envelope).
+constexpr int max_reply_depth = 128;
 
 struct reply_text {
   std::optional<std::string> text;  // the model's reply
@@ -54,11 +59,9 @@ struct reply_text {
 // http-json (a string as is, any other JSON value as its JSON text).
 reply_text read_reply(const target& t, const std::string& body);
 
-// Follows a dotted path ("choices.0.message.content"; numbers index arrays) through JSON text.
-std::optional<std::string> json_path(const std::string& json_text, const std::string& path);
-
-// "sha256=<hex HMAC-SHA256 of body with key>": the X-Signature of a webhook delivery.
-std::string webhook_signature(const std::string& key, const std::string& body);
+// Follows a dotted path ("choices.0.message.content"; numbers index arrays) through JSON text
+// of at most 1 MiB nested at most max_reply_depth levels; the text there is at most 1 MiB too.
+reply_text json_path(const std::string& json_text, const std::string& path);
 
 // Blocking HTTP calls, keeping one keep-alive connection per origin it talks to. Not
 // thread-safe: one per worker thread.

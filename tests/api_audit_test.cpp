@@ -1,4 +1,6 @@
 // The HTTP API: the audit trail and its streamed exports.
+#include <set>
+
 #include "tests/support/api_fixture.hpp"
 
 namespace vutf {
@@ -135,6 +137,55 @@ TEST_F(proxied_audit_test, logins_and_new_keys_name_their_actor_resource_and_cli
   bool seen = false;
   for (const auto& s : sessions["items"]) seen = seen || (s["current"] && s["ip"] == "192.0.2.44");
   EXPECT_TRUE(seen) << sessions.dump();
+}
+
+TEST_F(api_test, audit_filters_take_only_ids_and_known_values) {
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  auto bad = call("GET", "/api/v1/audit-logs", "", admin,
+                  {{"actor_id", "' OR 1=1 --"},
+                   {"action", "target.create' --"},
+                   {"resource_type", "targets"},
+                   {"resource_id", "x"},
+                   {"outcome", "maybe"}});
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  std::set<std::string> named;
+  json problem = json::parse(bad.body);
+  for (const auto& e : problem["errors"]) named.insert(e["field"]);
+  EXPECT_EQ(named, (std::set<std::string>{"actor_id", "action", "resource_type", "resource_id",
+                                          "outcome"}));
+  // Well-formed values are still accepted, matching or not.
+  auto good = call("GET", "/api/v1/audit-logs", "", admin,
+                   {{"actor_id", make_uuid()},
+                    {"action", "auth.login"},
+                    {"resource_type", "api_key"},
+                    {"resource_id", make_uuid()}});
+  EXPECT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(json::parse(good.body)["total"], 0);
+}
+
+TEST_F(api_test, anonymous_failures_write_small_audit_records) {
+  std::string huge_id(8000, 'a');
+  std::string saved = token_;
+  token_.clear();  // anonymous
+  auto r = call("DELETE", "/api/v1/targets/" + huge_id + "\xFF", "",
+                {{"User-Agent", std::string(8000, 'u')}});
+  token_ = saved;
+  EXPECT_EQ(r.status, 401);
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  json page;
+  ASSERT_TRUE(test::eventually([&] {
+    page = json::parse(
+        call("GET", "/api/v1/audit-logs", "", admin, {{"action", "target.delete"}}).body);
+    return page["total"] == 1;
+  })) << page.dump();
+  json record = page["items"][0];
+  EXPECT_EQ(record["actor_type"], "anonymous");
+  EXPECT_EQ(record["status_code"], 401);
+  EXPECT_EQ(record["resource_id"], std::string(audit_limits::resource_id, 'a'));
+  EXPECT_EQ(record["user_agent"], std::string(audit_limits::user_agent, 'u'));
+  EXPECT_LT(record.dump().size(), 1024u);
 }
 
 TEST_F(api_test, audit_exports_stream_csv_and_ndjson) {

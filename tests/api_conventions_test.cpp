@@ -28,11 +28,9 @@ TEST_F(api_test, oversized_bodies_are_refused_without_reading_them) {
                {"Content-Length", std::to_string(cfg_.max_request_size + 1)}};
   r.read_body = [&](size_t) {
     read = true;
-    return std::optional<std::string>();
+    return http::body_read{};
   };
-  auto res = api_->handle(r);
-  expect_problem(res, 413, "PAYLOAD_TOO_LARGE");
-  EXPECT_TRUE(res.close_connection);
+  expect_problem(api_->handle(r), 413, "PAYLOAD_TOO_LARGE");
   EXPECT_FALSE(read);
 }
 
@@ -124,7 +122,7 @@ TEST_F(rate_limit_test, login_is_limited_to_5_per_minute_per_address_with_header
   std::string body = R"({"username":"owner","password":"passw0rd-owner"})";
   other.headers = {{"Content-Type", "application/json"},
                    {"Content-Length", std::to_string(body.size())}};
-  other.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  other.read_body = http::body_from(body);
   EXPECT_EQ(api_->handle(other).status, 200);
   // Health routes are never limited.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(call("GET", "/api/v1/live").status, 200);

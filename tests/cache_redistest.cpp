@@ -158,7 +158,7 @@ http::api_response login_through(const http::api& a) {
   std::string body = R"({"username":"nobody","password":"wrong-pass-1"})";
   r.headers = {{"Content-Type", "application/json"},
                {"Content-Length", std::to_string(body.size())}};
-  r.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  r.read_body = http::body_from(body);
   return a.handle(r);
 }
 

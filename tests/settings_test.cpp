@@ -144,6 +144,63 @@ TEST(settings, environment_overrides_dotenv) {
   EXPECT_EQ(r.values.max_workers, 4);
 }
 
+// A file in a fresh temporary directory, removed with it.
+class setting_files : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/vutf-settings.XXXXXX";
+    dir_ = mkdtemp(tmpl);
+  }
+  void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+  std::string file(const std::string& name, const std::string& content) {
+    std::string path = dir_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+  }
+  std::string dir_;
+};
+
+TEST_F(setting_files, any_setting_can_come_from_a_file_without_its_trailing_newline) {
+  std::string key(40, 'k');
+  auto r = parse_settings({{"DATABASE_POOL_SIZE_FILE", file("pool", "7\n")}},
+                          {{"SECRET_KEY_FILE", file("key", key + "\r\n")},
+                           {"DATABASE_URL_FILE", file("url", "postgresql://app:s3cret@db/vutf")},
+                           {"ENABLE_METRICS_FILE", file("metrics", "false\n\n")}});
+  ASSERT_TRUE(r.problems.empty()) << r.problems.front();
+  EXPECT_EQ(r.values.database_pool_size, 7);
+  EXPECT_EQ(r.values.secret_key, key);
+  EXPECT_EQ(r.values.database_url, "postgresql://app:s3cret@db/vutf");
+  EXPECT_FALSE(r.values.enable_metrics);
+}
+
+TEST_F(setting_files, both_forms_unreadable_files_and_bad_content_are_clear_problems) {
+  std::string key = file("key", std::string(40, 'k'));
+  std::string short_key = file("short", "tooshort\n");
+  auto r = parse_settings({{"SECRET_KEY", std::string(40, 's')}},
+                          {{"SECRET_KEY_FILE", key},
+                           {"REDIS_URL_FILE", dir_ + "/missing"},
+                           {"DATABASE_URL_FILE", dir_},
+                           {"ADMIN_PASSWORD_FILE", file("big", std::string(70000, 'p'))},
+                           {"CACHE_TTL_FILE", file("ttl", "5\n")},
+                           {"SERVER_PORT", "8000"}});
+  std::vector<std::string> expected = {
+      "DATABASE_URL_FILE=" + dir_ + ": cannot be read (not a regular file)",
+      "REDIS_URL_FILE=" + dir_ + "/missing: cannot be read (No such file or directory)",
+      "CACHE_TTL_FILE=" + dir_ + "/ttl: must be an integer in 60..3600 (default 300)",
+      "SECRET_KEY and SECRET_KEY_FILE are both set; set only one",
+      "ADMIN_PASSWORD_FILE=" + dir_ + "/big: cannot be read (larger than 65536 bytes)",
+  };
+  EXPECT_EQ(r.problems, expected);
+  // A secret read from a file is never echoed, even when it is wrong.
+  auto bad = parse_settings({}, {{"SECRET_KEY_FILE", short_key}});
+  ASSERT_EQ(bad.problems.size(), 1u);
+  EXPECT_EQ(bad.problems[0],
+            "SECRET_KEY_FILE=" + short_key + ": must be at least 32 characters (default unset)");
+  auto production =
+      parse_settings({}, {{"ENVIRONMENT", "production"}, {"SECRET_KEY_FILE", dir_ + "/missing"}});
+  EXPECT_EQ(production.problems.size(), 1u);  // not also "SECRET_KEY is required"
+}
+
 TEST(settings, print_config_masks_passwords) {
   auto r = parse_settings({}, {{"DATABASE_URL", "postgresql://app:s3cret@db:5432/vutf"},
                                {"REDIS_URL", "redis://:hunter2@cache:6379/0"}});

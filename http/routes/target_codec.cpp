@@ -105,12 +105,19 @@ target_patch read_fields(const json& j, std::vector<field_error>& errors) {
   return p;
 }
 
-void add_domain_errors(const target& t, std::vector<field_error>& errors) {
-  for (auto& e : validate(t)) {
-    bool reported = false;
-    for (const auto& x : errors) reported = reported || x.field == e.field;
-    if (!reported) errors.push_back(std::move(e));
-  }
+// The rules a change breaks whatever target it is applied to: applied to a valid target, the
+// errors on the fields it sets. Rules that depend on the stored fields (http-json needs a
+// template...) are checked by the targets actor on the changed target.
+std::vector<field_error> patch_errors(const target_patch& p, const json& j) {
+  target t;
+  t.name = "valid";
+  t.kind = "openai-chat";
+  t.endpoint_url = "https://valid.example/";
+  apply_patch(t, p);
+  std::vector<field_error> own;
+  for (auto& e : validate(t))
+    if (j.contains(e.field)) own.push_back(std::move(e));
+  return own;
 }
 
 void write(json_writer& w, const target& t) {
@@ -147,7 +154,7 @@ result<target> parse_target_create(const std::string& body) {
     if (!j.contains(required)) errors.push_back({required, "is required"});
   target t;
   apply_patch(t, p);
-  add_domain_errors(t, errors);
+  add_unreported(validate(t), errors);
   if (!errors.empty())
     return result<target>::fail(errc::validation_error, "The target is invalid.", errors);
   if (!p.timeout_seconds) t.timeout_seconds = 0;  // the targets actor applies the default
@@ -159,6 +166,7 @@ result<target_patch> parse_target_patch(const std::string& body) {
   if (auto bad = parse_json_object(body, j)) return result<target_patch>{bad, {}};
   std::vector<field_error> errors;
   target_patch p = read_fields(j, errors);
+  add_unreported(patch_errors(p, j), errors);
   if (!errors.empty())
     return result<target_patch>::fail(errc::validation_error, "The change is invalid.", errors);
   return result<target_patch>{{}, p};

@@ -82,10 +82,7 @@ class api_test : public ::testing::Test {
       if (!typed) r.headers.emplace_back("Content-Type", "application/json");
       if (!sized) r.headers.emplace_back("Content-Length", std::to_string(body.size()));
     }
-    r.read_body = [body](size_t limit) -> std::optional<std::string> {
-      if (body.size() > limit) return std::nullopt;
-      return body;
-    };
+    r.read_body = http::body_from(body);
     return api_->handle(r);
   }
 
