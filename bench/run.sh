@@ -53,7 +53,7 @@ start_service() {
   local port
   port=$(free_port)
   env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
-    RATE_LIMIT_ENABLED=false \
+    RATE_LIMIT_ENABLED=false LOGIN_MAX_FAILURES=1000 \
     "$@" "$bin" > "$work/service.out" 2> "$work/service.err" &
   SVC_PID=$!
   pids+=("$SVC_PID")
