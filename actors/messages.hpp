@@ -222,6 +222,9 @@ struct token_pair {
   std::string access_token;
   std::string refresh_token;
   int64_t expires_in = 0;  // seconds
+  // Whose session the tokens open: the audit record's actor (never rendered).
+  std::string user_id;
+  std::string session_id;
 };
 struct token_refresh {
   std::string refresh_token;
@@ -266,6 +269,7 @@ struct password_change {
   principal who;
   std::string current_password;
   std::string new_password;
+  bool keep_api_keys = false;  // false: the user's API keys are revoked with the old password
   clock::time_point deadline;
 };
 
@@ -426,13 +430,17 @@ struct cache_store {
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
 };
-// One request counted against a rate limit window (fixed, one minute).
+// One hit counted in a window that starts with the key's first hit: a request against a rate
+// limit ("ratelimit:<class>:<caller>:<window start>", one minute) or a login attempt against
+// its account ("loginfail:<account>", 15 minutes; taken back with by = -1 when it succeeds).
 struct rate_hit {
-  std::string key;  // "ratelimit:<class>:<caller>:<window start>"
+  std::string key;
   std::chrono::seconds window;
+  int64_t by = 1;
 };
 struct rate_count {
   std::optional<int64_t> count;  // nullopt: the store could not answer (fail open)
+  int64_t reset_s = 0;           // seconds until the window ends
 };
 
 struct cache_status {

@@ -213,6 +213,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   cache_cfg.redis_url = s.redis_url;
   cache_cfg.connections = s.redis_max_connections;
   cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
+  cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   health_config health_cfg;
   health_cfg.url = url;
@@ -230,6 +231,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   accounts_cfg.access_ttl = std::chrono::minutes(s.access_token_expire_minutes);
   accounts_cfg.refresh_ttl = std::chrono::hours(24 * s.refresh_token_expire_days);
   accounts_cfg.dummy_hash = identity::hash_password(identity::random_token(16));
+  accounts_cfg.login_max_failures = s.login_max_failures;
   i.accounts = spawn_accounts(i.sys, accounts_cfg, i.pool, i.cache, i.hasher);
   i.api_keys = spawn_api_keys(i.sys, i.pool, i.cache);
   i.idempotency =

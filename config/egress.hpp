@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/ip_address.hpp"
+#include "config/address_policy.hpp"
 #include "config/url.hpp"
 
 namespace vutf {

@@ -1,4 +1,5 @@
 #include "config/settings.hpp"
+#include "config/cidr.hpp"
 
 #include <sched.h>
 #include <sys/stat.h>
@@ -116,10 +117,8 @@ std::string check_redis_url(const std::string& v) {
   return "";
 }
 
-const char* const cidrs_allowed = "comma-separated IPv4/IPv6 CIDRs such as 10.0.0.0/8,fd00::/8";
-
-std::string check_cidrs(const std::string& v) {
-  return parse_cidr_list(v) ? "" : cidrs_allowed;
+std::string check_cidr_list(const std::string& v) {
+  return parse_cidr_list(v) ? "" : "comma-separated IPv4/IPv6 CIDRs such as 10.0.0.0/8, ::1";
 }
 
 const char* const proxy_allowed = "an http URL: http://[user:password@]host[:port]";
@@ -262,28 +261,36 @@ const std::vector<setting_def>& table() {
       {"IDEMPOTENCY_RETENTION_HOURS", "Quotas and retention", "24", shown::plain,
        integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
        "How long an Idempotency-Key replays its first response; then the record is purged."},
-      {"OUTBOUND_BLOCK_PRIVATE", "Outbound calls and proxies", "", shown::plain,
+      {"TRUSTED_PROXIES", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::trusted_proxies, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
+       "Peers whose X-Forwarded-For is believed; the client address (rate limits, audit, "
+       "sessions) is then the last hop not in these networks. Empty: the socket peer."},
+      {"LOGIN_MAX_FAILURES", "Outbound calls, proxies and quotas", "10", shown::plain,
+       integer_rule{&settings::login_max_failures, 3, 1000, ""},
+       "Failed logins per account in 15 minutes before that account's logins get 429, "
+       "whatever address they come from."},
+      {"OUTBOUND_BLOCK_PRIVATE", "Outbound calls, proxies and quotas", "", shown::plain,
        boolean_rule{&settings::outbound_block_private},
        "Refuse calls (targets, judges, webhooks) to loopback, private, link-local, CGNAT, "
        "multicast and unspecified addresses (IPv4-mapped and other embedded forms included), "
        "checked on the resolved address at connect time. Unset: true, except false when "
        "ENVIRONMENT=development."},
-      {"OUTBOUND_ALLOW_CIDRS", "Outbound calls and proxies", "", shown::plain,
-       text_rule{&settings::outbound_allow_cidrs, check_cidrs, cidrs_allowed},
+      {"OUTBOUND_ALLOW_CIDRS", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::outbound_allow_cidrs, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
        "Networks called even when OUTBOUND_BLOCK_PRIVATE refuses them (an internal model "
        "gateway, or 127.0.0.0/8 for local tests)."},
-      {"OUTBOUND_PROXY", "Outbound calls and proxies", "", shown::url_password,
+      {"OUTBOUND_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
        text_rule{&settings::outbound_proxy, check_proxy, proxy_allowed},
        "Egress proxy for every outbound call (https through CONNECT); overrides HTTPS_PROXY and "
        "HTTP_PROXY. The password is never shown."},
-      {"HTTP_PROXY", "Outbound calls and proxies", "", shown::url_password,
+      {"HTTP_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
        text_rule{&settings::http_proxy, check_proxy, proxy_allowed},
        "Proxy for http:// calls when OUTBOUND_PROXY is unset (\"host:port\" means "
        "http://host:port). The lowercase form is not read."},
-      {"HTTPS_PROXY", "Outbound calls and proxies", "", shown::url_password,
+      {"HTTPS_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
        text_rule{&settings::https_proxy, check_proxy, proxy_allowed},
        "Proxy for https:// calls when OUTBOUND_PROXY is unset. The lowercase form is not read."},
-      {"NO_PROXY", "Outbound calls and proxies", "", shown::plain,
+      {"NO_PROXY", "Outbound calls, proxies and quotas", "", shown::plain,
        text_rule{&settings::no_proxy, check_no_proxy, no_proxy_allowed},
        "Hosts called directly, bypassing any proxy: names (with their subdomains), addresses, "
        "CIDRs, or * for all."},

@@ -60,6 +60,9 @@ struct settings {
   int64_t max_active_scans_per_user = 0;
   int64_t audit_retention_days = 0;
   int64_t idempotency_retention_hours = 0;
+  // Trusted proxies and login limits
+  std::string trusted_proxies;  // comma-separated CIDRs
+  int64_t login_max_failures = 0;
   // Outbound calls and proxies (config/egress.hpp reads them)
   bool outbound_block_private = true;  // unset: true, except false when ENVIRONMENT=development
   std::string outbound_allow_cidrs;    // comma-separated CIDRs

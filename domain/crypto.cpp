@@ -5,7 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
+#include <atomic>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -97,18 +100,62 @@ std::optional<std::string> unbase64(const std::string& text) {
 
 std::string random_bytes(size_t n) {
   std::string raw(n, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(n)) != 1)
-    throw std::runtime_error("no randomness");
+  identity::random_bytes(raw.data(), n);
   return raw;
 }
 
 const std::string token_header = base64url(R"({"alg":"HS256","typ":"JWT"})");
 
+void fill_from_openssl(void* out, size_t n) {
+  if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1)
+    throw std::runtime_error("no randomness");
+}
+
+// Bumped in every forked child, so no thread there hands out bytes its parent also buffered.
+std::atomic<uint64_t> fork_generation{0};
+
+struct random_buffer {
+  static constexpr size_t size = 4096;
+  unsigned char bytes[size];
+  size_t used = size;  // empty until the first request
+  uint64_t generation = 0;
+
+  random_buffer() {
+    static const int registered = pthread_atfork(nullptr, nullptr, [] { ++fork_generation; });
+    (void)registered;
+  }
+  ~random_buffer() { OPENSSL_cleanse(bytes, size); }
+
+  void take(unsigned char* out, size_t n) {
+    uint64_t now = fork_generation.load(std::memory_order_relaxed);
+    if (generation != now || size - used < n) {
+      fill_from_openssl(bytes, size);
+      used = 0;
+      generation = now;
+    }
+    std::memcpy(out, bytes + used, n);
+    OPENSSL_cleanse(bytes + used, n);  // what was handed out (key material too) is not kept
+    used += n;
+  }
+};
+
+// Requests above this go to OpenSSL directly: buffering pays off only for small ones.
+constexpr size_t buffered_at_most = 64;
+
 }  // namespace
+
+void random_bytes(void* out, size_t n) {
+  if (n > buffered_at_most) {
+    fill_from_openssl(out, n);
+    return;
+  }
+  thread_local random_buffer buffer;
+  buffer.take(static_cast<unsigned char*>(out), n);
+}
 
 std::string hash_password(const std::string& password) {
   unsigned char salt[argon_salt];
-  if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("no randomness");
+  random_bytes(salt, sizeof salt);
   std::string encoded(argon2_encodedlen(argon_passes, argon_memory_kib, argon_lanes, argon_salt,
                                         argon_hash, Argon2_id),
                       '\0');
@@ -129,7 +176,11 @@ std::string make_api_key() {
 }
 
 std::string random_token(size_t bytes) {
-  return base64url(random_bytes(bytes));
+  std::string raw(bytes, '\0');
+  random_bytes(raw.data(), bytes);
+  std::string token = base64url(raw);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return token;
 }
 
 namespace {

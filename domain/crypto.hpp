@@ -19,6 +19,12 @@ std::string make_api_key();
 std::string hash_password(const std::string& password);
 bool verify_password(const std::string& encoded, const std::string& password);
 
+// Fills `out` with `n` bytes of OpenSSL's CSPRNG (RAND_bytes). Every id, token, key and salt
+// comes from here. Small requests are served from a per-thread buffer refilled 4 KiB at a time,
+// because one RAND_bytes call costs microseconds and ids are made on the hot write path; the
+// bytes handed out are wiped from the buffer, and a forked child never reuses its parent's.
+void random_bytes(void* out, size_t n);
+
 // `bytes` of CSPRNG output, base64url without padding.
 std::string random_token(size_t bytes);
 std::string sha256_hex(const std::string& data);

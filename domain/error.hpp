@@ -2,6 +2,7 @@
 // it to an HTTP status in exactly one function.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct failure {
   errc code = errc::internal_error;
   std::string detail;
   std::vector<field_error> errors;
+  int64_t retry_after_s = 0;  // rate_limited: seconds before trying again is worth it (0: unsaid)
 };
 
 }  // namespace vutf

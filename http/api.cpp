@@ -7,6 +7,7 @@
 
 #include "config/log.hpp"
 #include "domain/ids.hpp"
+#include "http/client_address.hpp"
 #include "http/pipeline.hpp"
 #include "http/problem.hpp"
 #include "http/routes/routes.hpp"
@@ -55,10 +56,12 @@ std::string request_id_for(const std::optional<std::string>& given) {
 
 api::api(service& svc, metrics& m, const settings& s)
     : env_{svc, m, s, origins_in(s.allowed_origins),
+           parse_cidr_list(s.trusted_proxies).value_or(std::vector<cidr>{}),
            make_address_policy(s.outbound_block_private, s.outbound_allow_cidrs)} {}
 
-api_response api::handle(const api_request& req) const {
+api_response api::handle(api_request req) const {
   auto start = clock::now();
+  req.remote_ip = client_address(req, env_.trusted_proxies);
   env_.meters.http_requests_in_progress.Increment();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
   api_response res;

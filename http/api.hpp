@@ -12,7 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "config/ip_address.hpp"
+#include "config/cidr.hpp"
+#include "config/address_policy.hpp"
 #include "config/settings.hpp"
 #include "domain/error.hpp"
 
@@ -73,6 +74,7 @@ struct api_env {
   metrics& meters;
   settings cfg;
   std::vector<std::string> allowed_origins;  // exact origins from ALLOWED_ORIGINS
+  std::vector<cidr> trusted_proxies;         // TRUSTED_PROXIES
   address_policy outbound;                   // OUTBOUND_BLOCK_PRIVATE, OUTBOUND_ALLOW_CIDRS
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
@@ -82,7 +84,9 @@ class api {
   api(service& svc, metrics& m, const settings& s);
 
   // Answers one request: routes it, applies every convention, records metrics and logs.
-  api_response handle(const api_request& req) const;
+  // `req.remote_ip` is the socket peer; from here on it is the client address (behind
+  // TRUSTED_PROXIES, read from X-Forwarded-For).
+  api_response handle(api_request req) const;
 
   // Every (method, route pattern) the API answers, in routing order.
   static std::vector<std::pair<std::string, std::string>> endpoints();

@@ -364,7 +364,7 @@ httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Req
     strm.arm(started + std::chrono::seconds(svr.cfg.request_timeout));
     return read_framed(strm, head.framing, limit, whole);
   };
-  api_response r = svr.app.handle(ar);
+  api_response r = svr.app.handle(std::move(ar));
   if (!whole) r.close_connection = true;
   apply(r, res);
   return httplib::Server::HandlerResponse::Handled;

@@ -1,5 +1,6 @@
 #include "outbound/http_caller.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <httplib.h>
 #include <netdb.h>
@@ -7,7 +8,6 @@
 #include <unistd.h>
 
 #include <condition_variable>
-#include <cstring>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -151,18 +151,14 @@ std::vector<ip_address> resolve(const url& u, std::string& error) {
     return out;
   }
   for (addrinfo* a = found; a; a = a->ai_next) {
-    ip_address ip;
-    if (a->ai_family == AF_INET) {
-      const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
-      ip.v4 = true;
-      std::memcpy(ip.bytes.data(), &in->sin_addr, 4);
-    } else if (a->ai_family == AF_INET6) {
-      const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
-      std::memcpy(ip.bytes.data(), &in6->sin6_addr, 16);
-    } else {
-      continue;
-    }
-    out.push_back(ip);
+    char text[INET6_ADDRSTRLEN] = {};
+    const void* raw = nullptr;
+    if (a->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
+    if (a->ai_family == AF_INET6)
+      raw = &reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;
+    // Through parse_ip, so an IPv4-mapped answer is the IPv4 address it is, as everywhere.
+    if (raw && inet_ntop(a->ai_family, raw, text, sizeof text))
+      if (auto ip = parse_ip(text)) out.push_back(*ip);
   }
   freeaddrinfo(found);
   if (out.empty()) error = "could not resolve " + u.host;
@@ -170,8 +166,7 @@ std::vector<ip_address> resolve(const url& u, std::string& error) {
 }
 
 std::string blocked(const url& u, const ip_address& a, const std::string& why) {
-  std::string subject =
-      u.host == a.to_string() ? "" : u.host + " resolves to " + a.to_string() + ": ";
+  std::string subject = u.host == a.text() ? "" : u.host + " resolves to " + a.text() + ": ";
   return std::string(outbound_blocked) + ": " + subject + why;
 }
 
@@ -201,9 +196,9 @@ std::variant<route, outbound_reply> route_for(const url& u, const egress& e) {
   const ip_address* pick = nullptr;
   for (bool v4 : {true, false})
     for (const auto& a : addresses)
-      if (!pick && a.v4 == v4 && e.policy.refusal(a).empty()) pick = &a;
+      if (!pick && a.v6 != v4 && e.policy.refusal(a).empty()) pick = &a;
   if (!pick) return refused(blocked(u, addresses.front(), e.policy.refusal(addresses.front())));
-  r.address = pick->to_string();
+  r.address = pick->text();
   return r;
 }
 

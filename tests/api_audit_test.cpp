@@ -89,6 +89,56 @@ TEST_F(api_test, state_changes_and_auth_events_are_audited_for_admins) {
                  "VALIDATION_ERROR");
 }
 
+// Behind the documented reverse proxy, so the records also show which address they name.
+class proxied_audit_test : public api_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"TRUSTED_PROXIES", "10.0.0.0/8"}};
+    api_test::SetUp();
+  }
+};
+
+TEST_F(proxied_audit_test, logins_and_new_keys_name_their_actor_resource_and_client) {
+  remote_ip_ = "10.0.0.2";  // the proxy
+  http::header_list client = {{"X-Forwarded-For", "192.0.2.44"}};
+  auto login = call("POST", "/api/v1/auth/login",
+                    R"({"username":"owner","password":"passw0rd-owner"})", client);
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string owner = json::parse(call("GET", "/api/v1/users/me").body)["id"];
+  auto key = call("POST", "/api/v1/api-keys", R"({"name":"audited","scopes":["read"]})", client);
+  ASSERT_EQ(key.status, 201) << key.body;
+  std::string key_id = json::parse(key.body)["id"];
+  EXPECT_EQ(header(key, "Location"), "/api/v1/api-keys/" + key_id);
+
+  http::header_list admin = {{"Authorization", "Bearer " + token_for("root")}};
+  auto only = [&](const std::string& action) {
+    json page;
+    EXPECT_TRUE(test::eventually([&] {
+      page = json::parse(
+          call("GET", "/api/v1/audit-logs", "", admin, {{"action", action}, {"outcome", "success"}})
+              .body);
+      return page["total"] == 1;
+    })) << action;
+    return page["items"][0];
+  };
+  json logged_in = only("auth.login");
+  EXPECT_EQ(logged_in["actor_type"], "user");
+  EXPECT_EQ(logged_in["actor_id"], owner);
+  EXPECT_EQ(logged_in["ip"], "192.0.2.44");
+  json created = only("api_key.create");
+  EXPECT_EQ(created["resource_id"], key_id);
+  EXPECT_EQ(created["actor_id"], owner);
+  EXPECT_EQ(created["ip"], "192.0.2.44");
+
+  // The session opened through the proxy records the client's address too.
+  std::string access = json::parse(login.body)["access_token"];
+  json sessions = json::parse(
+      call("GET", "/api/v1/sessions", "", {{"Authorization", "Bearer " + access}}).body);
+  bool seen = false;
+  for (const auto& s : sessions["items"]) seen = seen || (s["current"] && s["ip"] == "192.0.2.44");
+  EXPECT_TRUE(seen) << sessions.dump();
+}
+
 TEST_F(api_test, audit_filters_take_only_ids_and_known_values) {
   std::string root = token_for("root");
   http::header_list admin = {{"Authorization", "Bearer " + root}};

@@ -141,6 +141,39 @@ TEST_F(rate_limit_test, callers_are_counted_as_themselves_under_the_default_limi
   EXPECT_EQ(call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + other}}).status, 200);
 }
 
+// Rate limits behind the documented reverse proxy (TRUSTED_PROXIES).
+class proxied_rate_limit_test : public rate_limit_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"TRUSTED_PROXIES", "10.0.0.0/8"}};
+    rate_limit_test::SetUp();
+  }
+  api_response bad_login(const std::string& user, const std::string& forwarded_for) {
+    return call("POST", "/api/v1/auth/login",
+                json{{"username", user}, {"password", "wrong-pass-1"}}.dump(),
+                {{"X-Forwarded-For", forwarded_for}});
+  }
+};
+
+TEST_F(proxied_rate_limit_test, clients_behind_a_trusted_proxy_are_limited_one_by_one) {
+  remote_ip_ = "10.0.0.2";  // every request arrives from the proxy
+  for (int i = 0; i < 6; ++i)
+    expect_problem(bad_login("ghost-" + std::to_string(i), "198.51.100." + std::to_string(i)), 401,
+                   "UNAUTHORIZED");
+  // One client, through two proxies, still has its own limit.
+  for (int i = 0; i < 5; ++i)
+    expect_problem(bad_login("ghost-x", "203.0.113.9, 10.0.0.7"), 401, "UNAUTHORIZED");
+  expect_problem(bad_login("ghost-x", "203.0.113.9, 10.0.0.7"), 429, "RATE_LIMITED");
+}
+
+TEST_F(proxied_rate_limit_test, forwarded_for_from_anyone_else_is_ignored) {
+  remote_ip_ = "198.51.100.200";  // not a trusted proxy: rotating the header gains nothing
+  for (int i = 0; i < 5; ++i)
+    expect_problem(bad_login("ghost-" + std::to_string(i), "192.0.2." + std::to_string(i)), 401,
+                   "UNAUTHORIZED");
+  expect_problem(bad_login("ghost-5", "192.0.2.5"), 429, "RATE_LIMITED");
+}
+
 // ---- idempotency ----
 
 TEST_F(api_test, idempotent_posts_are_replayed_for_the_same_caller) {

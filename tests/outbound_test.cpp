@@ -288,7 +288,7 @@ TEST_F(gateway_test, a_url_that_once_killed_a_caller_leaves_the_gateway_serving)
 class blocking_api_test : public api_test {
  protected:
   blocking_api_test() {
-    extra_env_ = {{"OUTBOUND_BLOCK_PRIVATE", "true"}, {"OUTBOUND_ALLOW_CIDRS", ""}};
+    extra_settings_ = {{"OUTBOUND_BLOCK_PRIVATE", "true"}, {"OUTBOUND_ALLOW_CIDRS", ""}};
   }
   static std::vector<std::string> bad_fields(const api_response& r) {
     std::vector<std::string> out;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "config/cidr.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -73,6 +74,56 @@ TEST(settings, rediss_is_refused_with_a_reason) {
   auto r = parse_settings({}, {{"REDIS_URL", "rediss://h:6380"}});
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_NE(r.problems[0].find("rediss:// is not supported"), std::string::npos);
+}
+
+TEST(settings, trusted_proxies_and_login_failures) {
+  auto defaults = parse_settings({}, {}).values;
+  EXPECT_EQ(defaults.trusted_proxies, "");
+  EXPECT_EQ(defaults.login_max_failures, 10);
+  auto good = parse_settings({}, {{"TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7 ,::1,fd00::/8"},
+                                  {"LOGIN_MAX_FAILURES", "3"}});
+  EXPECT_TRUE(good.problems.empty());
+  EXPECT_EQ(good.values.login_max_failures, 3);
+  auto bad = parse_settings(
+      {}, {{"TRUSTED_PROXIES", "10.0.0.0/33,proxy.example.com"}, {"LOGIN_MAX_FAILURES", "2"}});
+  std::vector<std::string> expected = {
+      "TRUSTED_PROXIES=10.0.0.0/33,proxy.example.com: must be comma-separated IPv4/IPv6 CIDRs "
+      "such as 10.0.0.0/8, ::1 (default unset)",
+      "LOGIN_MAX_FAILURES=2: must be an integer in 3..1000 (default 10)"};
+  EXPECT_EQ(bad.problems, expected);
+}
+
+TEST(cidr, addresses_and_networks) {
+  auto v4 = parse_ip("192.0.2.10");
+  ASSERT_TRUE(v4);
+  EXPECT_FALSE(v4->v6);
+  EXPECT_EQ(v4->text(), "192.0.2.10");
+  // A dual-stack socket's IPv4 peer is the IPv4 address.
+  EXPECT_EQ(parse_ip("::ffff:192.0.2.10")->text(), "192.0.2.10");
+  EXPECT_EQ(parse_ip("2001:0db8:0:0::1")->text(), "2001:db8::1") << "one spelling per address";
+  for (const char* bad :
+       {"", "192.0.2", "192.0.2.1:80", "[::1]", "fe80::1%eth0", "host", "1.2.3.4 "})
+    EXPECT_FALSE(parse_ip(bad)) << bad;
+
+  auto net = parse_cidr("10.1.0.0/16");
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(net->contains(*parse_ip("10.1.255.3")));
+  EXPECT_FALSE(net->contains(*parse_ip("10.2.0.1")));
+  EXPECT_FALSE(net->contains(*parse_ip("::a01:1"))) << "IPv6 is never inside an IPv4 network";
+  auto odd = parse_cidr("172.16.0.0/12");
+  EXPECT_TRUE(odd->contains(*parse_ip("172.31.200.1")));
+  EXPECT_FALSE(odd->contains(*parse_ip("172.32.0.1")));
+  EXPECT_TRUE(parse_cidr("2001:db8::/32")->contains(*parse_ip("2001:db8:ffff::1")));
+  EXPECT_TRUE(parse_cidr("0.0.0.0/0")->contains(*parse_ip("203.0.113.1")));
+  EXPECT_TRUE(parse_cidr("::ffff:10.0.0.0/104")->contains(*parse_ip("10.9.9.9")));
+  EXPECT_TRUE(parse_cidr("203.0.113.7")->contains(*parse_ip("203.0.113.7")));
+  EXPECT_FALSE(parse_cidr("203.0.113.7")->contains(*parse_ip("203.0.113.8")));
+  for (const char* bad :
+       {"10.0.0.0/", "10.0.0.0/33", "::/129", "10.0.0.0/-1", "10.0.0.0/8/8", "::ffff:10.0.0.0/95"})
+    EXPECT_FALSE(parse_cidr(bad)) << bad;
+  EXPECT_EQ(parse_cidr_list("")->size(), 0u);
+  EXPECT_EQ(parse_cidr_list(" 10.0.0.0/8 , ::1 ")->size(), 2u);
+  EXPECT_FALSE(parse_cidr_list("10.0.0.0/8,nope"));
 }
 
 TEST(settings, database_url_forms_from_the_guide_are_accepted) {
@@ -187,7 +238,7 @@ TEST(settings, outbound_values_are_checked_with_the_url_and_cidr_parsers) {
   expected.push_back("OUTBOUND_BLOCK_PRIVATE=maybe: must be true or false (default unset)");
   expected.push_back(
       "OUTBOUND_ALLOW_CIDRS=10.0.0.0/8,10.0.0.0/33: must be comma-separated IPv4/IPv6 CIDRs "
-      "such as 10.0.0.0/8,fd00::/8 (default unset)");
+      "such as 10.0.0.0/8, ::1 (default unset)");
   expected.push_back("OUTBOUND_PROXY=https://p:1: " + proxy_rule +
                      "(only http:// proxies are supported) (default unset)");
   expected.push_back("HTTP_PROXY=http://p:99999999999: " + proxy_rule +

@@ -4,8 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "config/address_policy.hpp"
 #include "config/egress.hpp"
-#include "config/ip_address.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -152,40 +152,18 @@ ip_address ip(const char* text) {
   return a.value_or(ip_address{});
 }
 
-TEST(ip_address, parse_and_print) {
-  EXPECT_EQ(ip("192.0.2.1").to_string(), "192.0.2.1");
-  EXPECT_TRUE(ip("192.0.2.1").v4);
-  EXPECT_EQ(ip("2001:DB8:0::1").to_string(), "2001:db8::1");
-  for (const char* bad : {"", "1.2.3", "01.2.3.4", "1.2.3.4 ", "256.1.1.1", "::g", "[::1]"})
-    EXPECT_FALSE(parse_ip(bad)) << bad;
-  EXPECT_EQ(ip("::ffff:127.0.0.1").embedded_v4()->to_string(), "127.0.0.1");
-  EXPECT_EQ(ip("::ffff:7f00:1").embedded_v4()->to_string(), "127.0.0.1");
-  EXPECT_EQ(ip("64:ff9b::a9fe:a9fe").embedded_v4()->to_string(), "169.254.169.254");
-  EXPECT_EQ(ip("2002:a00:1::").embedded_v4()->to_string(), "10.0.0.1");
-  EXPECT_FALSE(ip("2001:db8::1").embedded_v4());
-  EXPECT_FALSE(ip("10.0.0.1").embedded_v4());
-}
-
-TEST(cidr, parse_and_contain) {
-  auto net = parse_cidr("10.1.2.3/8");
-  ASSERT_TRUE(net);
-  EXPECT_EQ(net->network.to_string(), "10.0.0.0");
-  EXPECT_TRUE(net->contains(ip("10.255.0.1")));
-  EXPECT_FALSE(net->contains(ip("11.0.0.1")));
-  EXPECT_FALSE(net->contains(ip("::ffff:10.0.0.1")));  // families do not mix
-  EXPECT_TRUE(parse_cidr("172.16.0.0/12")->contains(ip("172.31.255.255")));
-  EXPECT_FALSE(parse_cidr("172.16.0.0/12")->contains(ip("172.32.0.0")));
-  EXPECT_TRUE(parse_cidr("0.0.0.0/0")->contains(ip("8.8.8.8")));
-  EXPECT_TRUE(parse_cidr("192.0.2.7")->contains(ip("192.0.2.7")));
-  EXPECT_FALSE(parse_cidr("192.0.2.7")->contains(ip("192.0.2.8")));
-  EXPECT_TRUE(parse_cidr("fe80::/10")->contains(ip("febf::1")));
-  EXPECT_FALSE(parse_cidr("fe80::/10")->contains(ip("fec0::1")));
-  for (const char* bad : {"10.0.0.0/33", "::/129", "10.0.0.0/", "10.0.0.0/a", "x/8", "/8",
-                          "10.0.0.0/8/8", "10.0.0.0/0008"})
-    EXPECT_FALSE(parse_cidr(bad)) << bad;
-  EXPECT_EQ(parse_cidr_list(" 10.0.0.0/8 , fd00::/8,")->size(), 2u);
-  EXPECT_TRUE(parse_cidr_list("")->empty());
-  EXPECT_FALSE(parse_cidr_list("10.0.0.0/8,nope"));
+TEST(address_policy, embedded_ipv4_addresses) {
+  EXPECT_FALSE(ip("::ffff:127.0.0.1").v6);  // config/cidr.hpp reads a mapped address as IPv4
+  ip_address mapped;                        // as an IPv6 socket address may carry it
+  mapped.v6 = true;
+  mapped.bytes = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+  EXPECT_EQ(embedded_v4(mapped)->text(), "127.0.0.1");
+  EXPECT_EQ(embedded_v4(ip("::127.0.0.1"))->text(), "127.0.0.1");
+  EXPECT_EQ(embedded_v4(ip("64:ff9b::a9fe:a9fe"))->text(), "169.254.169.254");
+  EXPECT_EQ(embedded_v4(ip("2002:a00:1::"))->text(), "10.0.0.1");
+  EXPECT_FALSE(embedded_v4(ip("2001:db8::1")));
+  EXPECT_FALSE(embedded_v4(ip("10.0.0.1")));
+  EXPECT_NE(address_policy{}.refusal(mapped), "");
 }
 
 TEST(address_policy, refuses_every_special_range_and_embedded_forms) {

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "actors/messages.hpp"
-#include "config/ip_address.hpp"
+#include "config/address_policy.hpp"
 
 namespace vutf::http {
 

@@ -36,7 +36,7 @@ class api_test : public ::testing::Test {
                    {"ADMIN_PASSWORD", "r00t-password"},
                    {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"},
                    {"ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000"}};
-    for (const auto& [k, v] : extra_env_) env[k] = v;
+    for (const auto& [k, v] : extra_settings_) env[k] = v;
     cfg_ = test::make_settings(env);
     metrics_ = std::make_shared<metrics>();
     svc_ = std::make_unique<service>(cfg_, metrics_);
@@ -67,6 +67,7 @@ class api_test : public ::testing::Test {
     api_request r;
     r.method = method;
     r.path = path;
+    r.remote_ip = remote_ip_;
     r.query = std::move(query);
     r.headers = std::move(headers);
     bool authorized = false;
@@ -119,7 +120,8 @@ class api_test : public ::testing::Test {
   std::string dir_;
   std::string token_;         // sent as the bearer token of call() unless a test gives its own
   bool rate_limits_ = false;  // most tests make more requests than the limits allow
-  env_map extra_env_;         // settings a fixture of its own adds or overrides
+  env_map extra_settings_;    // set by a derived fixture's SetUp before api_test::SetUp
+  std::string remote_ip_;     // the socket peer of call()'s requests
   settings cfg_;
   std::shared_ptr<metrics> metrics_;
   std::unique_ptr<service> svc_;
