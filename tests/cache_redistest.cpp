@@ -175,7 +175,7 @@ http::api_response call_api(const http::api& a, const std::string& method, const
     r.headers.emplace_back("Content-Type", "application/json");
     r.headers.emplace_back("Content-Length", std::to_string(body.size()));
   }
-  r.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  r.read_body = http::body_from(body);
   return a.handle(r);
 }
 
