@@ -1,8 +1,15 @@
 // The near cache's structure: bound, invalidation, and the tickets that keep a read that raced a
-// write (or a lost invalidation connection) out of it.
+// write (or a lost invalidation connection) out of it; and, without Redis, the near cache as the
+// service's cache, invalidated locally.
 #include "storage/near_cache.hpp"
 
 #include <gtest/gtest.h>
+#include <prometheus/counter.h>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "metrics/metrics.hpp"
+#include "tests/support/support.hpp"
 
 namespace vutf::storage {
 namespace {
@@ -116,6 +123,42 @@ TEST(near_cache, entries_live_at_most_their_ttl) {
   c.fill(c.ticket(), 1, "a", "x", "1");
   EXPECT_FALSE(c.get("a", "x"));
   EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_write_changed) {
+  log::configure("error", "json");
+  auto m = std::make_shared<metrics>();
+  service svc(test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m);
+  ASSERT_TRUE(
+      svc.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt, svc.deadline()})
+          .ok());
+  auto tokens = svc.ask(user_login{"nina", "passw0rd-n", {}, svc.deadline()});
+  ASSERT_TRUE(tokens.ok());
+  credentials bearer{tokens.value.access_token, ""};
+  auto who = svc.ask(authenticate{bearer, svc.deadline()});
+  ASSERT_TRUE(who.ok());
+  auto created = svc.ask(target_create{who.value, test::sample_target("near"), svc.deadline()});
+  ASSERT_TRUE(created.ok());
+  auto fetch = [&] { return svc.ask(target_fetch{bearer, created.value.id, svc.deadline()}); };
+
+  ASSERT_EQ(fetch().reply.value.name, "near");
+  double hits = m->near_cache_hits_total.Value();
+  auto again = fetch();
+  ASSERT_TRUE(again.who && again.reply.ok());
+  EXPECT_EQ(again.who->user_id, who.value.user_id);
+  EXPECT_EQ(again.reply.value.name, "near");
+  EXPECT_EQ(m->near_cache_hits_total.Value(), hits + 2) << "the principal and the record";
+
+  target_patch p;
+  p.name = "renamed";
+  ASSERT_TRUE(
+      svc.ask(target_update{who.value, created.value.id, p, std::nullopt, svc.deadline()}).ok());
+  EXPECT_EQ(fetch().reply.value.name, "renamed");
+  ASSERT_TRUE(svc.ask(session_logout{who.value, svc.deadline()}).ok());
+  auto after = fetch();
+  EXPECT_FALSE(after.who);
+  ASSERT_FALSE(after.reply.ok());
+  EXPECT_EQ(after.reply.error->code, errc::unauthorized);
 }
 
 }  // namespace
