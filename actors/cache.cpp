@@ -251,6 +251,7 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
                                             std::shared_ptr<listener_link> link) {
   bool redis = !cfg.redis_url.empty();
   size_t n = redis ? static_cast<size_t>(cfg.connections) : 1;
+  if (!cfg.near) redirect.reset();  // nothing to keep exact: no tracking
   for (size_t i = 0; i < n; ++i) {
     auto w = redis ? self->home_system().spawn<caf::detached>(cache_worker, cfg, m, redirect)
                    : self->home_system().spawn(cache_worker, cfg, m, redirect);

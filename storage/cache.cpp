@@ -166,6 +166,11 @@ class redis_cache : public cache_backend {
     args.insert(args.end(), keys.begin(), keys.end());
     args.push_back(std::to_string(ttl.count()));
     conn_.command(args);
+    // Redis sends the invalidation messages of this bump in the same pass as its reply, but
+    // may write the reply first. A second round trip returns only after that pass ended, so
+    // when the writer answers its client, every other instance has the message on its socket,
+    // where the near cache's fence sees it before serving the next request.
+    if (redirect_) conn_.command({"PING"});
   }
 
   void ping() override { conn_.command({"PING"}); }

@@ -65,10 +65,9 @@ class near_cache_redistest : public ::testing::Test {
     b_ = std::make_unique<instance>(cfg);
     ASSERT_TRUE(test::eventually([&] { return a_->serving() && b_->serving(); }))
         << "both near caches subscribe to invalidations";
-    ASSERT_TRUE(a_->svc
-                    .ask(user_register{"alice", "alice@example.com", "passw0rd-a", std::nullopt,
-                                       a_->svc.deadline()})
-                    .ok());
+    auto registered = a_->svc.ask(user_register{"alice", "alice@example.com", "passw0rd-a",
+                                                std::nullopt, a_->svc.deadline()});
+    ASSERT_TRUE(registered.ok()) << registered.error->detail;
     bearer_ = {{"Authorization", "Bearer " + login()}};
     auto created = a_->request("POST", "/api/v1/targets", bearer_,
                                R"({"name":"first","kind":"openai-chat","model":"m",)"
