@@ -52,9 +52,11 @@ run_wrk() {
 start_service() {
   local port
   port=$(free_port)
-  # The mock targets listen on 127.0.0.1, which OUTBOUND_BLOCK_PRIVATE refuses outside development.
+  # The mock targets listen on 127.0.0.1, which OUTBOUND_BLOCK_PRIVATE refuses outside development;
+  # the seeding and W5 create far more targets than one user may keep by default.
   env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
     RATE_LIMIT_ENABLED=false LOGIN_MAX_FAILURES=1000 OUTBOUND_ALLOW_CIDRS=127.0.0.0/8 \
+    MAX_TARGETS_PER_USER=1000000 MAX_ACTIVE_SCANS_PER_USER=10000 \
     "$@" "$bin" > "$work/service.out" 2> "$work/service.err" &
   SVC_PID=$!
   pids+=("$SVC_PID")
