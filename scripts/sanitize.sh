@@ -6,13 +6,21 @@
 #                                          tests/fuzz; runs the whole ctest suite.
 #   scripts/sanitize.sh tsan [ctest args]  build-tsan: the tests that drive the concurrent core
 #                                          (actors, pool, cache, engine, socket frontend) under TSan.
+#   scripts/sanitize.sh asan|tsan --build  only builds (e.g. the fuzzers for scripts/fuzz.sh).
 # The integration tests need the services of scripts/services.sh (scripts/test.sh starts them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-job="${1:?usage: scripts/sanitize.sh asan|tsan [ctest args]}"
+job="${1:?usage: scripts/sanitize.sh asan|tsan [--build | ctest args]}"
 shift
+build_only=0
+if [ "${1:-}" = "--build" ]; then build_only=1; shift; fi
 root="$PWD"
 export CXX="${CXX:-clang++}"
+# ccache, when there is one, across checkouts (a CI clone reuses what a session compiled).
+if command -v ccache >/dev/null; then
+  export CMAKE_CXX_COMPILER_LAUNCHER="${CMAKE_CXX_COMPILER_LAUNCHER:-ccache}"
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR=1
+fi
 # -O1 and line tables only: readable stacks at a fraction of the build time of full debug info.
 flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only")
 export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolizer || true)}"
@@ -26,6 +34,7 @@ case "$job" in
     dir="${BUILD_DIR:-build-asan}"
     cmake -S . -B "$dir" "${flags[@]}" -DVUTF_SANITIZE=address,undefined -DVUTF_FUZZ=ON >/dev/null
     cmake --build "$dir" -j"$(nproc)"
+    [ "$build_only" = 1 ] && exit 0
     ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 600 "$@"
     ;;
   tsan)
@@ -34,6 +43,7 @@ case "$job" in
     targets=(service_test pool_pgtest cache_redistest engine_test scan_test server_test)
     cmake -S . -B "$dir" "${flags[@]}" -DVUTF_SANITIZE=thread >/dev/null
     cmake --build "$dir" -j"$(nproc)" --target "${targets[@]}"
+    [ "$build_only" = 1 ] && exit 0
     ctest --test-dir "$dir" --output-on-failure -j"$(nproc)" --timeout 600 -E '_NOT_BUILT$' "$@"
     ;;
   *)

@@ -8,6 +8,7 @@
 #include "domain/detectors.hpp"
 #include "domain/probes.hpp"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vutf;
   const std::string reply(reinterpret_cast<const char*>(data), size);

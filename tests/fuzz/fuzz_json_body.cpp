@@ -12,6 +12,7 @@
 #include "http/routes/target_codec.hpp"
 #include "http/routes/user_codec.hpp"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vutf::http;
   const std::string body(reinterpret_cast<const char*>(data), size);

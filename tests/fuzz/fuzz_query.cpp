@@ -33,6 +33,7 @@ std::vector<std::string> get_routes() {
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const std::vector<std::string> routes = get_routes();
   if (size == 0) return 0;

@@ -106,11 +106,12 @@ class connection : public httplib::Server {
     Patch(".*", with_body);
     Delete(".*", with_body);
     set_payload_max_length(1 << 20);
-    set_error_handler(HandlerWithResponse([&app](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return HandlerResponse::Unhandled;
-      to_httplib(app.reject(res.status, to_api(req), "rejected"), res);
-      return HandlerResponse::Handled;
-    }));
+    set_error_handler(
+        HandlerWithResponse([&app](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return HandlerResponse::Unhandled;
+          to_httplib(app.reject(res.status, to_api(req), "rejected"), res);
+          return HandlerResponse::Handled;
+        }));
   }
 
   // Serves the requests in `strm` as one keep-alive connection would.
@@ -126,9 +127,11 @@ class connection : public httplib::Server {
 
 }  // namespace
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static connection* server = new connection();  // never destroyed: see fuzz_service.hpp
-  memory_stream strm(vutf::fuzz::with_token(std::string(reinterpret_cast<const char*>(data), size)));
+  memory_stream strm(
+      vutf::fuzz::with_token(std::string(reinterpret_cast<const char*>(data), size)));
   if (!server->serve(strm)) __builtin_trap();  // a 500: the service failed on client input
   return 0;
 }

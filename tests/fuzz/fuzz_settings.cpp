@@ -7,6 +7,7 @@
 
 #include "config/settings.hpp"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vutf;
   const std::string text(reinterpret_cast<const char*>(data), size);

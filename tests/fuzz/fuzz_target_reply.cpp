@@ -8,6 +8,7 @@
 #include "domain/probes.hpp"
 #include "outbound/target_client.hpp"
 
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vutf;
   const std::string input(reinterpret_cast<const char*>(data), size);
