@@ -50,15 +50,15 @@ class memory_stream : public httplib::Stream {
   size_t pos_ = 0;
 };
 
+// The request as http/server.cpp hands it to the API (bodies come through the reader).
 api_request to_api(const httplib::Request& req) {
-  api_request out;
-  out.method = req.method;
-  out.path = req.path;
-  out.remote_ip = req.remote_addr;
-  out.query.assign(req.params.begin(), req.params.end());
-  out.headers.assign(req.headers.begin(), req.headers.end());
-  out.read_body = [](size_t) { return std::optional<std::string>(std::string()); };
-  return out;
+  auto no_body = [](size_t) { return std::optional<std::string>(std::string()); };
+  return {req.method,
+          req.path,
+          {req.params.begin(), req.params.end()},
+          {req.headers.begin(), req.headers.end()},
+          req.remote_addr,
+          no_body};
 }
 
 // Set when api::handle answered 500 to a request whose body was complete.

@@ -28,7 +28,8 @@ fixture& instance() {
                                       {"RATE_LIMIT_ENABLED", "false"},
                                       {"ALLOWED_ORIGINS", "https://app.example.com"}});
     if (!parsed.problems.empty()) throw std::runtime_error(parsed.problems.front());
-    auto* made = new fixture{parsed.values};
+    auto* made = new fixture;
+    made->cfg = parsed.values;
     made->svc = std::make_unique<service>(made->cfg, made->meters);
     made->api = std::make_unique<http::api>(*made->svc, *made->meters, made->cfg);
     auto login = made->svc->ask(user_login{"root", "r00t-password", {}, made->svc->deadline()});
