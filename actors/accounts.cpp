@@ -1,6 +1,8 @@
 #include "actors/accounts.hpp"
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
+#include <caf/send.hpp>
 #include <memory>
 
 #include "actors/identity_scopes.hpp"
@@ -13,6 +15,21 @@ namespace vutf {
 namespace {
 
 using accounts_pointer = accounts_actor::pointer;
+
+// An account's failed logins are counted in a window this long from the first (the spec's
+// "per 15 minutes"); past LOGIN_MAX_FAILURES its logins get 429 until the window ends.
+constexpr std::chrono::seconds login_failure_window{15 * 60};
+
+// The counter of an account's failed logins: by user id when the account exists (its username
+// and email are one account), else by the name tried, hashed (unknown names are throttled
+// alike, so a 429 tells nothing about whether an account exists; the key stays short).
+std::string login_failure_key(const std::optional<user>& u, const std::string& login) {
+  if (u) return "loginfail:" + u->id;
+  std::string name = login;
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return "loginfail:name:" + identity::sha256_hex(name);
+}
 
 // What every step of every handler needs.
 struct accounts_env {
@@ -29,7 +46,7 @@ struct accounts_env {
     identity::claims access{user_id, sid, "access", make_uuid(), now, now + access_s};
     identity::claims refresh{user_id, sid, "refresh", jti, now, now + refresh_s};
     return token_pair{identity::sign(access, cfg.secret_key),
-                      identity::sign(refresh, cfg.secret_key), access_s};
+                      identity::sign(refresh, cfg.secret_key), access_s, user_id, sid};
   }
 
   // Sends `msg` to the hasher pool and its answer to `next`; no answer by `deadline` is
@@ -202,8 +219,10 @@ struct registration {
   }
 };
 
-// user_login: find the user → check the password (unknown users cost the same Argon2 run as
-// known ones) → open a session → issue its tokens.
+// user_login: find the user → count the attempt against the account (refused past
+// LOGIN_MAX_FAILURES) → check the password (unknown users cost the same Argon2 run as known
+// ones; a success takes its attempt back) → open a session → issue its tokens. The attempt is
+// counted before the check, so parallel guesses cannot all slip in under the limit.
 struct login {
   env_ptr env;
   user_login msg;
@@ -220,15 +239,37 @@ struct login {
   }
 
   void check(const std::optional<user>& u) {
+    const auto& p = env->p;
+    std::string key = login_failure_key(u, msg.login);
+    p.self->request(p.cache, caf::infinite, rate_hit{key, login_failure_window})
+        .then([f = *this, u, key](rate_count& attempts) mutable { f.verify(u, key, attempts); },
+              p.on_error(rp));
+  }
+
+  // A cache that cannot count (rate_count without a count) fails open, like the rate limits.
+  void verify(const std::optional<user>& u, const std::string& key, const rate_count& attempts) {
+    if (attempts.count && *attempts.count > env->cfg.login_max_failures) {
+      rp.deliver(
+          result<token_pair>{failure{errc::rate_limited,
+                                     "Too many failed logins for this account; try again in " +
+                                         std::to_string(attempts.reset_s) + " s.",
+                                     {},
+                                     attempts.reset_s},
+                             {}});
+      return;
+    }
     std::string encoded = u ? u->password_hash : env->cfg.dummy_hash;
-    env->ask_hasher(password_check{encoded, msg.password}, msg.deadline, rp,
-                    [f = *this, u](bool ok) mutable {
-                      if (!ok || !u || !u->is_active) {
-                        f.rp.deliver(unauthorized<token_pair>("Wrong username or password."));
-                        return;
-                      }
-                      f.open_session(*u);
-                    });
+    env->ask_hasher(
+        password_check{encoded, msg.password}, msg.deadline, rp,
+        [f = *this, u, key, counted = attempts.count.has_value()](bool ok) mutable {
+          if (!ok || !u || !u->is_active) {
+            f.rp.deliver(unauthorized<token_pair>("Wrong username or password."));
+            return;
+          }
+          if (counted)  // nobody waits for the count: anonymous, so its reply goes nowhere
+            caf::anon_send(f.env->p.cache, rate_hit{key, login_failure_window, -1});
+          f.open_session(*u);
+        });
   }
 
   void open_session(const user& u) {
@@ -300,7 +341,8 @@ struct refresh {
 };
 
 // password_change: read the account → check the new password's rules → verify the current
-// one → hash the new one → write it and revoke the other sessions → bump their scopes.
+// one → hash the new one → write it and revoke the other sessions and, unless the caller keeps
+// them, the API keys (whoever learnt the old password may have made some) → bump their scopes.
 struct password_update {
   env_ptr env;
   password_change msg;
@@ -347,14 +389,16 @@ struct password_update {
     env->p.commit(
         db_task<result<touched<nothing>>>{
             "user_password", storage::access::write, msg.deadline,
-            [next, keep = msg.who.session_id](storage::session& s) {
+            [next, keep = msg.who.session_id, keep_keys = msg.keep_api_keys](storage::session& s) {
               if (!storage::update_user(s, next))
                 return result<touched<nothing>>::fail(errc::precondition_failed,
                                                       "The account changed concurrently; retry.");
-              return result<touched<nothing>>{
-                  {},
-                  {{},
-                   session_scopes(storage::revoke_sessions_except(s, next.id, keep, now_ms()))}};
+              auto ended =
+                  session_scopes(storage::revoke_sessions_except(s, next.id, keep, now_ms()));
+              if (!keep_keys)
+                for (auto& scope : storage::revoke_api_keys(s, next.id, now_ms()))
+                  ended.push_back(std::move(scope));
+              return result<touched<nothing>>{{}, {{}, std::move(ended)}};
             }},
         rp, "");
   }

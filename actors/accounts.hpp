@@ -33,6 +33,7 @@ struct accounts_config {
   std::chrono::minutes access_ttl{30};
   std::chrono::hours refresh_ttl{24 * 7};
   std::string dummy_hash;  // verified when the user does not exist, so timing tells nothing
+  int64_t login_max_failures = 10;  // LOGIN_MAX_FAILURES: failed logins per account in 15 min
 };
 
 accounts_actor spawn_accounts(caf::actor_system& sys, accounts_config cfg, db_pool_actor pool,

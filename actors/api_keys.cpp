@@ -28,17 +28,30 @@ api_key_created new_key(const std::string& user_id, const std::string& name,
   return made;
 }
 
+// Why `child`, made by `who`, may not be made: a caller authenticated by an API key makes keys
+// bound by that key (domain/identity.hpp, bound_by_parent); a user's session makes any key.
+std::optional<failure> unbounded(storage::session& s, const principal& who, api_key& child,
+                                 bool inherit_expiry) {
+  if (who.kind != "api_key") return std::nullopt;
+  auto parent = storage::find_api_key(s, who.key_id, who.user_id);
+  if (!parent) return failure{errc::unauthorized, "The API key was revoked.", {}};
+  return bound_by_parent(*parent, child, inherit_expiry);
+}
+
 api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_actor pool,
                                        cache_actor cache) {
   plumbing<api_keys_actor::pointer> p{self, std::move(pool), std::move(cache), {}};
   return {
       [=](api_key_create& k) {
         api_key_created made = new_key(k.who.user_id, k.name, k.scopes, k.expires_in_days);
-        db_task<result<api_key_created>> task{"api_key_insert", storage::access::write, k.deadline,
-                                              [made](storage::session& s) {
-                                                storage::insert_api_key(s, made.record);
-                                                return result<api_key_created>{{}, made};
-                                              }};
+        db_task<result<api_key_created>> task{
+            "api_key_insert", storage::access::write, k.deadline,
+            [made, who = k.who](storage::session& s) mutable -> result<api_key_created> {
+              if (auto refused = unbounded(s, who, made.record, true))
+                return {std::move(refused), {}};
+              storage::insert_api_key(s, made.record);
+              return {{}, made};
+            }};
         return p.write(std::move(task), {}, "An API key with this name already exists.");
       },
       [=](api_key_list& l) {
@@ -63,12 +76,18 @@ api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_act
         return p.commit(db_task<result<touched<api_key_created>>>{
             "api_key_rotate", storage::access::write, r.deadline,
             [r](storage::session& s) -> result<touched<api_key_created>> {
+              using answer = result<touched<api_key_created>>;
               auto old = storage::find_api_key(s, r.id, r.who.user_id);
-              if (!old || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
-                return result<touched<api_key_created>>::fail(errc::not_found,
-                                                              "API key not found.");
+              if (!old) return answer::fail(errc::not_found, "API key not found.");
               api_key_created made = new_key(r.who.user_id, old->name, old->scopes, {});
               made.record.expires_at_ms = old->expires_at_ms;
+              // Checked before anything is written: a refusal is not rolled back.
+              if (unbounded(s, r.who, made.record, false))
+                return answer::fail(errc::forbidden,
+                                    "An API key cannot rotate a key with more scopes or a longer "
+                                    "life than its own.");
+              if (!storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+                return answer::fail(errc::not_found, "API key not found.");
               storage::insert_api_key(s, made.record);
               return {{}, {made, {key_scope(old->key_hash)}}};
             }});

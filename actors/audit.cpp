@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "actors/plumbing.hpp"
+#include "config/log.hpp"
 #include "domain/audit.hpp"
 #include "domain/encoding.hpp"
 #include "metrics/metrics.hpp"
@@ -25,6 +26,9 @@ struct audit_state {
   std::shared_ptr<metrics> m;
   std::deque<audit_record> queue;
   bool writing = false;
+  // Records at the front still to write one at a time, after a batch that held them failed for
+  // a reason of its data: the one that fails alone is dropped, so it cannot block the rest.
+  size_t isolating = 0;
   std::vector<caf::typed_response_promise<bool>> flushes;  // waiting for an empty queue
   static inline const char* name = "audit";
 };
@@ -36,8 +40,22 @@ void answer_flushes(audit_pointer self, bool done) {
   self->state.flushes.clear();
 }
 
-// Writes one batch; when it is stored, writes the next or answers the waiting flushes. A failed
-// write keeps the records queued for the next tick.
+// A failure that writing the same records again would meet again (a value the database
+// refuses, a duplicate id), as opposed to the database being unreachable, busy or slow.
+bool caused_by_data(const failure& f) {
+  return f.code == errc::conflict || f.code == errc::internal_error;
+}
+
+// The first `n` queued records are settled: stored, or dropped.
+void settle(audit_state& st, size_t n) {
+  st.writing = false;
+  st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
+  st.isolating -= std::min(st.isolating, n);
+}
+
+// Writes one batch; when it is stored, writes the next or answers the waiting flushes. A batch
+// that the database cannot reach stays queued for the next tick; one that fails for its data is
+// written again one record at a time, and a record that fails alone is dropped and counted.
 void write_batch(audit_pointer self) {
   auto& st = self->state;
   st.m->audit_queue_size.Set(static_cast<double>(st.queue.size()));
@@ -46,7 +64,7 @@ void write_batch(audit_pointer self) {
     answer_flushes(self, true);
     return;
   }
-  size_t n = std::min(st.cfg.batch, st.queue.size());
+  size_t n = std::min(st.isolating > 0 ? size_t{1} : st.cfg.batch, st.queue.size());
   std::vector<audit_record> batch(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
   st.writing = true;
   db_task<nothing> task{"audit_insert", storage::access::write, clock::now() + batch_write_time,
@@ -57,15 +75,28 @@ void write_batch(audit_pointer self) {
   request_db(
       self, st.pool, std::move(task),
       [=](nothing) {
-        auto& st = self->state;
-        st.writing = false;
-        st.queue.erase(st.queue.begin(), st.queue.begin() + static_cast<long>(n));
-        st.m->audit_records_written_total.Increment(static_cast<double>(n));
+        settle(self->state, n);
+        self->state.m->audit_records_written_total.Increment(static_cast<double>(n));
         write_batch(self);
       },
-      [=](failure) {
-        self->state.writing = false;
-        answer_flushes(self, false);
+      [=](failure f) {
+        auto& st = self->state;
+        if (!caused_by_data(f)) {
+          st.writing = false;
+          answer_flushes(self, false);
+          return;
+        }
+        if (n > 1) {
+          st.writing = false;
+          st.isolating = n;
+        } else {
+          const audit_record& bad = st.queue.front();
+          log::error("audit record refused by the database; dropped",
+                     {{"id", bad.id}, {"action", bad.action}, {"code", error_code(f.code)}});
+          st.m->audit_records_rejected_total.Increment();
+          settle(st, 1);
+        }
+        write_batch(self);
       });
 }
 
@@ -116,7 +147,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
           m->audit_records_dropped_total.Increment();
           return;
         }
-        q.push_back(std::move(r));
+        q.push_back(sanitised(std::move(r)));
         if (q.size() >= cfg.batch) write_batch(self);
       },
       [=](flush_atom) {

@@ -10,11 +10,13 @@ bool circuit_breaker::admit(clock::time_point now) {
       if (now - opened_at_ < reset_) return false;
       state_ = state::half_open;
       trial_in_flight_ = true;
+      trial_started_ = now;
       return true;
     case state::half_open:
-      // One trial at a time: the rest are refused until it reports.
-      if (trial_in_flight_) return false;
+      // One trial at a time: the rest are refused until it reports (or is presumed lost).
+      if (trial_in_flight_ && now - trial_started_ < reset_) return false;
       trial_in_flight_ = true;
+      trial_started_ = now;
       return true;
   }
   return false;
@@ -36,6 +38,10 @@ std::optional<circuit_breaker::state> circuit_breaker::failed(clock::time_point 
   state_ = state::open;
   opened_at_ = now;
   return state_;
+}
+
+void circuit_breaker::abandoned() {
+  trial_in_flight_ = false;
 }
 
 const char* to_string(circuit_breaker::state s) {

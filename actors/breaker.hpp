@@ -1,7 +1,8 @@
 // A circuit breaker per target (and per webhook host): after `failures` consecutive failed
 // calls the circuit opens and calls are refused at once; after `reset` one trial call goes
-// through (half-open); its success closes the circuit, its failure opens it again. Pure logic
-// with the time passed in, so every transition is tested without waiting.
+// through (half-open); its success closes the circuit, its failure opens it again. A trial that
+// never reports (its caller lost) holds the half-open slot for one `reset` at most, then another
+// trial goes. Pure logic with the time passed in, so every transition is tested without waiting.
 #pragma once
 
 #include <chrono>
@@ -20,11 +21,14 @@ class circuit_breaker {
       : threshold_(failures), reset_(reset) {}
 
   // Whether a call may go now. An open circuit past its reset time admits exactly one trial
-  // (and is half-open until that trial reports).
+  // (and is half-open until that trial reports, or until `reset` passed without a report).
   bool admit(clock::time_point now);
   // Reports the outcome of an admitted call; returns the new state when it changed.
   std::optional<state> succeeded();
   std::optional<state> failed(clock::time_point now);
+  // Reports an admitted call that was never sent (its URL or address refused): it says nothing
+  // about the endpoint, so only the trial slot it held is released.
+  void abandoned();
 
   state current() const { return state_; }
   int64_t consecutive_failures() const { return failures_; }
@@ -35,6 +39,7 @@ class circuit_breaker {
   state state_ = state::closed;
   int64_t failures_ = 0;
   clock::time_point opened_at_{};
+  clock::time_point trial_started_{};
   bool trial_in_flight_ = false;
 };
 

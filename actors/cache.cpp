@@ -75,7 +75,8 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
           // A scope seen for the first time (or whose version key was evicted) starts at the
           // current time in microseconds: above any version an older entry could carry.
           return self->state.backend->versioned_get("global:" + l.scope + ":version", micros_now(),
-                                                    "global:" + l.scope + ":", l.suffix);
+                                                    "global:" + l.scope + ":", l.suffix,
+                                                    cfg.scope_ttl);
         });
         if (!entry) return cache_entry{};
         (entry->second ? m->cache_hits_total : m->cache_misses_total).Increment();
@@ -88,8 +89,10 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
         });
       },
       [=](rate_hit& h) -> rate_count {
-        return rate_count{
-            guarded(self, *m, [&] { return self->state.backend->hit(h.key, h.window); })};
+        auto counted =
+            guarded(self, *m, [&] { return self->state.backend->hit(h.key, h.window, h.by); });
+        if (!counted) return rate_count{};
+        return rate_count{counted->count, counted->reset_s};
       },
       [=](cache_bump& b) -> bool {
         return guarded(self, *m,
@@ -97,7 +100,7 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
                          std::vector<std::string> keys;
                          for (const auto& scope : b.scopes)
                            keys.push_back("global:" + scope + ":version");
-                         self->state.backend->bump(keys);
+                         self->state.backend->bump(keys, cfg.scope_ttl);
                          return true;
                        })
             .has_value();

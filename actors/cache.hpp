@@ -28,7 +28,10 @@ struct cache_config {
   std::string redis_url;  // "" = in-process cache
   int64_t connections = 20;
   std::chrono::milliseconds command_timeout{2000};  // REDIS_TIMEOUT: each Redis command
-  size_t memory_bytes = 64 << 20;                   // bound of the in-process cache
+  // CACHE_TTL: a scope's version key expires this long after its last lookup or bump (its
+  // entries expire CACHE_TTL after they were stored), so every key written expires.
+  std::chrono::seconds scope_ttl{300};
+  size_t memory_bytes = 64 << 20;  // bound of the in-process cache
 };
 
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m);

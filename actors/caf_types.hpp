@@ -19,6 +19,7 @@ using flush_atom = caf::atom_constant<caf::atom("flush")>;    // write out every
 using kick_atom = caf::atom_constant<caf::atom("kick")>;      // the scan queue may have work
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;  // stop a scan now
 using retry_atom = caf::atom_constant<caf::atom("retry")>;    // send a prompt again
+using purge_atom = caf::atom_constant<caf::atom("purge")>;    // delete what outlived retention
 }  // namespace vutf
 
 namespace caf {

@@ -6,9 +6,11 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <deque>
+#include <set>
 #include <unordered_map>
 
 #include "actors/breaker.hpp"
+#include "config/log.hpp"
 #include "metrics/metrics.hpp"
 
 namespace vutf {
@@ -16,17 +18,19 @@ namespace {
 
 using caller_actor = caf::typed_actor<caf::replies_to<outbound_call>::with<outbound_reply>>;
 
-// A caller thread enforces its call's timeout on connecting, writing and each read; one that has
-// not answered this much later is stuck (a peer trickling bytes) and is given up.
+// A caller thread ends its call by the call's deadline (DNS resolution, bounded by the system
+// resolver, comes before it); one that has not answered this much later is given up.
 constexpr auto caller_grace = std::chrono::seconds(30);
 
 // One blocking HTTP call at a time, on a thread of its own, keeping its connections alive.
+// http_caller::send never throws, so nothing a target does can end this actor.
 struct caller_state {
-  http_caller http;
+  std::unique_ptr<http_caller> http;
   static inline const char* name = "target-caller";
 };
-caller_actor::behavior_type caller(caller_actor::stateful_pointer<caller_state> self) {
-  return {[self](outbound_call& c) { return self->state.http.send(c); }};
+caller_actor::behavior_type caller(caller_actor::stateful_pointer<caller_state> self, egress e) {
+  self->state.http = std::make_unique<http_caller>(std::move(e));
+  return {[self](outbound_call& c) { return self->state.http->send(c); }};
 }
 
 struct pending {
@@ -36,46 +40,75 @@ struct pending {
 
 struct circuit {
   circuit_breaker breaker;
+  const char* kind;  // metrics label: target (targets and judges) or webhook
   int64_t in_flight = 0;
   std::deque<pending> waiting{};  // over the circuit's concurrency limit
   std::string last_failure{};
+
+  // Nothing to remember: a closed circuit without failures, calls or waiting calls.
+  bool forgettable() const {
+    return in_flight == 0 && waiting.empty() &&
+           breaker.current() == circuit_breaker::state::closed &&
+           breaker.consecutive_failures() == 0;
+  }
 };
 
 struct gateway_state {
   gateway_config cfg;
   std::shared_ptr<metrics> m;
-  std::unordered_map<std::string, circuit> circuits;
+  std::unordered_map<std::string, circuit> circuits;  // only the ones with something to remember
   std::vector<caller_actor> idle;
-  size_t callers = 0;
+  std::set<caf::actor_addr> callers;  // caller threads in service (idle or busy)
+  std::set<caf::actor_addr> linked;   // caller threads whose exit message may still come
   std::deque<std::pair<std::string, pending>> starved;  // waiting for a caller thread
   static inline const char* name = "gateway";
 };
 
 using gateway_pointer = gateway_actor::stateful_pointer<gateway_state>;
 
-int state_number(circuit_breaker::state s) {
-  return s == circuit_breaker::state::closed ? 0 : s == circuit_breaker::state::open ? 1 : 2;
+int64_t limit_of(const target_call& call) {
+  return std::max<int64_t>(1, call.max_concurrency);
 }
 
-circuit& circuit_of(gateway_pointer self, const std::string& key) {
-  auto& st = self->state;
-  auto it = st.circuits.find(key);
-  if (it == st.circuits.end())
-    it = st.circuits
-             .emplace(key, circuit{circuit_breaker(st.cfg.breaker_failures, st.cfg.breaker_reset)})
-             .first;
-  return it->second;
+// Counts circuits by kind and state (closed ones are not counted: they are most and forgotten).
+void count(gateway_pointer self, const circuit& c, circuit_breaker::state s, double delta) {
+  if (s != circuit_breaker::state::closed)
+    self->state.m->circuit_breakers.with({c.kind, to_string(s)}).Increment(delta);
 }
 
-void report(gateway_pointer self, const std::string& key,
-            std::optional<circuit_breaker::state> changed) {
-  if (!changed) return;
-  auto& m = *self->state.m;
-  m.circuit_breaker_transitions_total.with({to_string(*changed)}).Increment();
-  m.circuit_breaker_state.with({key}).Set(state_number(*changed));
+// Records a breaker transition from `before` (nothing when the state did not change).
+void report(gateway_pointer self, const circuit& c, circuit_breaker::state before) {
+  auto now = c.breaker.current();
+  if (now == before) return;
+  self->state.m->circuit_breaker_transitions_total.with({to_string(now)}).Increment();
+  count(self, c, before, -1);
+  count(self, c, now, +1);
 }
 
 void pump(gateway_pointer self, const std::string& key);
+
+// The outcome of an admitted call on `key`: the breaker learns it, the requester gets it, and
+// what waited behind it may start.
+void settle(gateway_pointer self, const std::string& key, const std::string& kind,
+            const outbound_reply& r) {
+  auto it = self->state.circuits.find(key);
+  if (it != self->state.circuits.end()) {
+    circuit& c = it->second;
+    --c.in_flight;
+    auto before = c.breaker.current();
+    if (r.breaker_failure()) {
+      c.last_failure = r.error;
+      c.breaker.failed(circuit_breaker::clock::now());
+    } else if (!r.refused) {
+      c.breaker.succeeded();
+    } else {
+      c.breaker.abandoned();
+    }
+    report(self, c, before);
+  }
+  self->state.m->target_call_duration_seconds.with({kind}).Observe(r.seconds);
+  pump(self, key);
+}
 
 // Sends an admitted call on a free caller thread (or parks it until one is free).
 void run(gateway_pointer self, const std::string& key, pending p) {
@@ -84,10 +117,11 @@ void run(gateway_pointer self, const std::string& key, pending p) {
   if (!st.idle.empty()) {
     worker = st.idle.back();
     st.idle.pop_back();
-  } else if (st.callers < st.cfg.max_callers) {
-    worker = self->home_system().spawn<caf::detached>(caller);
+  } else if (st.callers.size() < st.cfg.max_callers) {
+    worker = self->home_system().spawn<caf::detached>(caller, st.cfg.out);
     self->link_to(worker);
-    ++st.callers;
+    st.callers.insert(worker.address());
+    st.linked.insert(worker.address());
   } else {
     st.starved.emplace_back(key, std::move(p));
     return;
@@ -97,35 +131,29 @@ void run(gateway_pointer self, const std::string& key, pending p) {
       .then(
           [=](outbound_reply& r) mutable {
             self->state.idle.push_back(worker);
-            auto& c = circuit_of(self, key);
-            --c.in_flight;
-            self->state.m->target_call_duration_seconds.with({kind}).Observe(r.seconds);
-            if (r.breaker_failure()) {
-              c.last_failure = r.error;
-              report(self, key, c.breaker.failed(circuit_breaker::clock::now()));
-            } else {
-              report(self, key, c.breaker.succeeded());
-            }
+            settle(self, key, kind, r);
             p.rp.deliver(std::move(r));
-            pump(self, key);
           },
           [=](caf::error& e) mutable {
-            if (e == caf::sec::request_timeout) {  // it exits when its call returns
+            // The thread died (its exit message comes through the link) or is stuck past its
+            // call's deadline (given up: it exits when its call returns). Either way the call is
+            // a failure the breaker learns, so a half-open trial is never held by a lost caller.
+            auto& st = self->state;
+            if (e == caf::sec::request_timeout) {
               self->unlink_from(worker);
               self->send_exit(worker, caf::exit_reason::user_shutdown);
+              st.linked.erase(worker.address());
             }
-            --self->state.callers;  // that thread is gone
-            --circuit_of(self, key).in_flight;
+            st.callers.erase(worker.address());
             outbound_reply failed;
-            failed.error = "the caller thread failed";
+            failed.error = "the caller thread failed (" + caf::to_string(e) + ")";
+            settle(self, key, kind, failed);
             p.rp.deliver(std::move(failed));
-            pump(self, key);
           });
 }
 
 // Starts `p` on `key`'s circuit now: refused at once while the circuit is open.
-void start(gateway_pointer self, const std::string& key, pending p) {
-  auto& c = circuit_of(self, key);
+void start(gateway_pointer self, const std::string& key, circuit& c, pending p) {
   auto before = c.breaker.current();
   if (!c.breaker.admit(circuit_breaker::clock::now())) {
     outbound_reply refused;
@@ -135,21 +163,26 @@ void start(gateway_pointer self, const std::string& key, pending p) {
     p.rp.deliver(std::move(refused));
     return;
   }
-  if (c.breaker.current() != before) report(self, key, c.breaker.current());
+  report(self, c, before);
   ++c.in_flight;
   run(self, key, std::move(p));
 }
 
-// Starts what waits on `key` while its limit allows, then calls that waited for a thread.
+// Starts what waits on `key` while its limit allows, forgets the circuit if nothing is left to
+// remember (so user-chosen hosts cannot grow the map), then runs calls that waited for a thread.
 void pump(gateway_pointer self, const std::string& key) {
-  auto& c = circuit_of(self, key);
-  while (!c.waiting.empty() && c.in_flight < c.waiting.front().call.max_concurrency) {
-    pending next = std::move(c.waiting.front());
-    c.waiting.pop_front();
-    start(self, key, std::move(next));
-  }
   auto& st = self->state;
-  while (!st.starved.empty() && (!st.idle.empty() || st.callers < st.cfg.max_callers)) {
+  auto it = st.circuits.find(key);
+  if (it != st.circuits.end()) {
+    circuit& c = it->second;
+    while (!c.waiting.empty() && c.in_flight < limit_of(c.waiting.front().call)) {
+      pending next = std::move(c.waiting.front());
+      c.waiting.pop_front();
+      start(self, key, c, std::move(next));
+    }
+    if (c.forgettable()) st.circuits.erase(it);
+  }
+  while (!st.starved.empty() && (!st.idle.empty() || st.callers.size() < st.cfg.max_callers)) {
     auto [k, p] = std::move(st.starved.front());
     st.starved.pop_front();
     run(self, k, std::move(p));
@@ -158,21 +191,43 @@ void pump(gateway_pointer self, const std::string& key) {
 
 gateway_actor::behavior_type gateway(gateway_pointer self, gateway_config cfg,
                                      std::shared_ptr<metrics> m) {
-  self->state.cfg = cfg;
+  self->state.cfg = std::move(cfg);
   self->state.m = std::move(m);
+  // A caller thread that died does not take the gateway with it (its request fails on its own,
+  // see run). Any other exit message is the service stopping the gateway.
+  self->set_exit_handler([self](caf::exit_msg& msg) {
+    auto& st = self->state;
+    if (st.linked.erase(msg.source) == 0) {
+      self->quit(msg.reason);
+      return;
+    }
+    st.callers.erase(msg.source);
+    if (msg.reason != caf::exit_reason::normal)
+      log::warning("outbound caller thread died", {{"reason", caf::to_string(msg.reason)}});
+  });
   return {
-      [=](target_call& call) {
+      [self](target_call& call) {
         auto rp = self->make_response_promise<outbound_reply>();
         std::string key = call.circuit;
-        auto& c = circuit_of(self, key);
-        if (c.in_flight >= call.max_concurrency) {
+        auto& st = self->state;
+        auto it = st.circuits.find(key);
+        if (it == st.circuits.end()) {
+          const char* kind = call.kind == "webhook" ? "webhook" : "target";
+          it = st.circuits
+                   .emplace(key,
+                            circuit{circuit_breaker(st.cfg.breaker_failures, st.cfg.breaker_reset),
+                                    kind})
+                   .first;
+        }
+        circuit& c = it->second;
+        if (c.in_flight >= limit_of(call)) {
           c.waiting.push_back({std::move(call), rp});
         } else {
-          start(self, key, pending{std::move(call), rp});
+          start(self, key, c, pending{std::move(call), rp});
         }
         return rp;
       },
-      [=](status_atom, const std::string& key) -> std::string {
+      [self](status_atom, const std::string& key) -> std::string {
         auto it = self->state.circuits.find(key);
         return it == self->state.circuits.end() ? "closed"
                                                 : to_string(it->second.breaker.current());
@@ -184,7 +239,7 @@ gateway_actor::behavior_type gateway(gateway_pointer self, gateway_config cfg,
 
 gateway_actor spawn_gateway(caf::actor_system& sys, gateway_config cfg,
                             std::shared_ptr<metrics> m) {
-  return sys.spawn(gateway, cfg, std::move(m));
+  return sys.spawn(gateway, std::move(cfg), std::move(m));
 }
 
 }  // namespace vutf

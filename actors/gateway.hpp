@@ -1,7 +1,9 @@
 // The gateway: every call to a target or webhook goes through it. Per circuit (a target, or a
 // webhook host) it enforces the concurrency limit and the circuit breaker
 // (CIRCUIT_BREAKER_FAILURES, CIRCUIT_BREAKER_RESET); the blocking HTTP calls themselves run on
-// detached caller threads, never on the scheduler.
+// detached caller threads (outbound/http_caller.hpp: the outbound policy, one deadline per call),
+// never on the scheduler. Nothing a call does can stop the gateway: a caller thread that dies
+// or hangs fails only its own call, and the breaker always learns how an admitted call ended.
 #pragma once
 
 #include <caf/typed_actor.hpp>
@@ -26,6 +28,7 @@ struct gateway_config {
   int64_t breaker_failures = 5;                    // CIRCUIT_BREAKER_FAILURES
   std::chrono::milliseconds breaker_reset{30000};  // CIRCUIT_BREAKER_RESET
   size_t max_callers = 256;  // caller threads at most; more calls wait their turn
+  egress out;                // the outbound policy and proxies every call follows
 };
 
 gateway_actor spawn_gateway(caf::actor_system& sys, gateway_config cfg, std::shared_ptr<metrics> m);

@@ -1,5 +1,6 @@
-// The idempotency actor: claims Idempotency-Keys and keeps the first response for 24 h, so a
-// retried POST is answered from the record instead of being done twice.
+// The idempotency actor: claims Idempotency-Keys and keeps the first response for
+// IDEMPOTENCY_RETENTION_HOURS (`retention`), so a retried POST is answered from the record
+// instead of being done twice. The retention actor deletes the records once they expire.
 #pragma once
 
 #include <caf/typed_actor.hpp>

@@ -16,6 +16,7 @@
 #include "domain/identity.hpp"
 #include "domain/scan.hpp"
 #include "domain/target.hpp"
+#include "domain/webhook.hpp"
 #include "outbound/target_client.hpp"
 #include "storage/audit_store.hpp"
 #include "storage/database.hpp"
@@ -150,9 +151,46 @@ struct target_call {
   int64_t max_concurrency = 1;
   outbound_call call;
 };
-// A finished scan's summary, POSTed to its webhook_url (signed, retried with backoff).
-struct webhook_delivery {
+
+// ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----
+struct webhook_create {
+  principal who;
   std::string url;
+  std::vector<std::string> events;
+  clock::time_point deadline;
+};
+struct webhook_list {
+  principal who;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  clock::time_point deadline;
+};
+struct webhook_delete {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// A new secret; the old one signs nothing from now on.
+struct webhook_rotate {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// An event of `owner_id`'s (fire and forget): every webhook of theirs subscribed to `type` and
+// the one at `url` (a scan's webhook_url, whatever it subscribed to) receive `body` once each.
+struct webhook_event {
+  std::string id;  // the webhook-id header of every delivery of it: one per event
+  std::string owner_id;
+  std::string type;  // e.g. "scan.completed"
+  std::optional<std::string> url;
+  std::string body;     // {"type", "timestamp", "data"}
+  int64_t attempt = 1;  // of finding the recipients (retried while the database is away)
+};
+// One attempt to deliver event `message_id` to the webhook `webhook_id`; signed at each attempt
+// with the webhook's secret as it is then, retried with backoff.
+struct webhook_delivery {
+  std::string webhook_id;
+  std::string message_id;  // the webhook-id header: one per event, the same on every retry
   std::string body;
   int64_t attempt = 1;
 };
@@ -184,6 +222,9 @@ struct token_pair {
   std::string access_token;
   std::string refresh_token;
   int64_t expires_in = 0;  // seconds
+  // Whose session the tokens open: the audit record's actor (never rendered).
+  std::string user_id;
+  std::string session_id;
 };
 struct token_refresh {
   std::string refresh_token;
@@ -228,6 +269,7 @@ struct password_change {
   principal who;
   std::string current_password;
   std::string new_password;
+  bool keep_api_keys = false;  // false: the user's API keys are revoked with the old password
   clock::time_point deadline;
 };
 
@@ -388,13 +430,17 @@ struct cache_store {
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
 };
-// One request counted against a rate limit window (fixed, one minute).
+// One hit counted in a window that starts with the key's first hit: a request against a rate
+// limit ("ratelimit:<class>:<caller>:<window start>", one minute) or a login attempt against
+// its account ("loginfail:<account>", 15 minutes; taken back with by = -1 when it succeeds).
 struct rate_hit {
-  std::string key;  // "ratelimit:<class>:<caller>:<window start>"
+  std::string key;
   std::chrono::seconds window;
+  int64_t by = 1;
 };
 struct rate_count {
   std::optional<int64_t> count;  // nullopt: the store could not answer (fail open)
+  int64_t reset_s = 0;           // seconds until the window ends
 };
 
 struct cache_status {

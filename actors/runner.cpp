@@ -71,8 +71,7 @@ void finish(runner_pointer self, const engine_env& env) {
                                    {"status", ended->status},
                                    {"done", std::to_string(ended->done)},
                                    {"findings", std::to_string(ended->findings.total())}});
-          if (ended->webhook_url)
-            self->send(env.webhooks, webhook_delivery{*ended->webhook_url, webhook_body(*ended)});
+          self->send(env.webhooks, scan_ended(*ended));
         }
         caf::anon_send(env.cache, cache_bump{{stats_scope}});
         self->quit();

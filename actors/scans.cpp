@@ -13,6 +13,7 @@
 #include "domain/scan.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
+#include "storage/webhook_store.hpp"
 
 namespace vutf {
 namespace {
@@ -32,15 +33,29 @@ result<T> scan_not_found() {
 
 // ---- the work of the messages with more than a line of it ----
 
-// Queues the scan of `c` (at most `cap` prompts unless it asks for a number).
-db_task<result<scan>> task_for(const scan_create& c, int64_t cap) {
+// Queues the scan of `c` (at most `cfg.max_prompts` prompts unless it asks for a number)
+// unless the caller has cfg.max_active_scans queued or running already: counted and inserted
+// under the caller's lock, so concurrent creates cannot pass the limit together.
+db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
-          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
-           cap](storage::session& s) -> result<scan> {
+          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, cap = cfg.max_prompts,
+           active = cfg.max_active_scans](storage::session& s) -> result<scan> {
             auto t = storage::find_target(s, req.target_id, owner);
-            if (!t)
+            std::vector<field_error> errors;
+            if (!t) errors.push_back({"target_id", "no such target"});
+            // The webhook's secret signs the delivery: only the caller's own webhooks qualify.
+            if (req.webhook_url && !storage::find_webhook_by_url(s, user, *req.webhook_url))
+              errors.push_back(
+                  {"webhook_url", "must be the url of one of your webhooks (POST /webhooks)"});
+            if (!errors.empty())
               return result<scan>::fail(errc::validation_error, "The scan is invalid.",
-                                        {{"target_id", "no such target"}});
+                                        std::move(errors));
+            storage::lock_owner(s, user);
+            if (storage::count_active_scans(s, user) >= active)
+              return result<scan>::fail(
+                  errc::quota_exceeded,
+                  "The quota MAX_ACTIVE_SCANS_PER_USER=" + std::to_string(active) +
+                      " is reached: wait for a scan to end or cancel one.");
             scan x;
             x.id = make_uuid();
             x.owner_id = user;
@@ -56,8 +71,8 @@ db_task<result<scan>> task_for(const scan_create& c, int64_t cap) {
           }};
 }
 
-// The status a cancelled scan had, so a queued scan's webhook goes out here (no runner will end
-// it), and the scan now.
+// The status a cancelled scan had, so a queued scan's webhook event goes out here (no runner
+// will end it), and the scan now.
 using cancelled = std::pair<std::string, scan>;
 
 db_task<result<cancelled>> task_for(const scan_cancel& c) {
@@ -145,7 +160,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                                         std::move(errors)));
           return rp;
         }
-        p.run(task_for(c, cfg.max_prompts), rp, "", [=](result<scan> r) mutable {
+        p.run(task_for(c, cfg), rp, "", [=](result<scan> r) mutable {
           if (r.ok()) {
             caf::anon_send(cache, cache_bump{{stats_scope}});
             self->send(engine, kick_atom::value);
@@ -184,8 +199,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
           auto& [was, x] = r.value;
           caf::anon_send(cache, cache_bump{{stats_scope}});
           self->send(engine, cancel_atom::value, x.id);
-          if (was == "queued" && x.webhook_url)
-            self->send(webhooks, webhook_delivery{*x.webhook_url, webhook_body(x)});
+          if (was == "queued") self->send(webhooks, scan_ended(x));
           rp.deliver(result<scan>{{}, x});
         });
         return rp;

@@ -27,7 +27,8 @@ using scans_actor = caf::typed_actor<
     caf::replies_to<target_test>::with<result<target_check>>>;  // one harmless prompt
 
 struct scans_config {
-  int64_t max_prompts = 1000;  // SCAN_MAX_PROMPTS
+  int64_t max_prompts = 1000;     // SCAN_MAX_PROMPTS
+  int64_t max_active_scans = 20;  // MAX_ACTIVE_SCANS_PER_USER: queued + running per user
   std::chrono::seconds stats_ttl{300};
 };
 

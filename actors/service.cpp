@@ -22,6 +22,7 @@
 #include "actors/health.hpp"
 #include "actors/idempotency.hpp"
 #include "actors/metrics_actor.hpp"
+#include "actors/retention.hpp"
 #include "actors/scans.hpp"
 #include "actors/targets.hpp"
 #include "actors/webhooks.hpp"
@@ -135,6 +136,7 @@ struct service::impl {
   api_keys_actor api_keys;
   idempotency_actor idempotency;
   audit_actor audit;
+  retention_actor retention;
   gateway_actor gateway;
   webhook_actor webhooks;
   engine_actor engine;
@@ -211,6 +213,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   cache_cfg.redis_url = s.redis_url;
   cache_cfg.connections = s.redis_max_connections;
   cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
+  cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   health_config health_cfg;
   health_cfg.url = url;
@@ -228,25 +231,30 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   accounts_cfg.access_ttl = std::chrono::minutes(s.access_token_expire_minutes);
   accounts_cfg.refresh_ttl = std::chrono::hours(24 * s.refresh_token_expire_days);
   accounts_cfg.dummy_hash = identity::hash_password(identity::random_token(16));
+  accounts_cfg.login_max_failures = s.login_max_failures;
   i.accounts = spawn_accounts(i.sys, accounts_cfg, i.pool, i.cache, i.hasher);
   i.api_keys = spawn_api_keys(i.sys, i.pool, i.cache);
-  i.idempotency = spawn_idempotency(i.sys, i.pool, std::chrono::hours(24));
+  i.idempotency =
+      spawn_idempotency(i.sys, i.pool, std::chrono::hours(s.idempotency_retention_hours));
   audit_config audit_cfg;
   audit_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.audit = spawn_audit(i.sys, audit_cfg, i.pool, i.cache, i.m);
+  retention_config retention_cfg;
+  retention_cfg.audit_retention = std::chrono::hours(24 * s.audit_retention_days);
+  i.retention = spawn_retention(i.sys, retention_cfg, i.pool, i.m);
   targets_config targets_cfg;
   targets_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
   targets_cfg.default_call_timeout = std::chrono::seconds(s.target_default_timeout);
+  targets_cfg.max_targets = s.max_targets_per_user;
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, targets_cfg, i.pool, i.cache));
   gateway_config gateway_cfg;
   gateway_cfg.breaker_failures = s.circuit_breaker_failures;
   gateway_cfg.breaker_reset = std::chrono::seconds(s.circuit_breaker_reset);
+  gateway_cfg.out = egress_from(s);
   i.gateway = spawn_gateway(i.sys, gateway_cfg, i.m);
-  webhook_config webhook_cfg;
-  webhook_cfg.signing_key = secret_key;
-  i.webhooks = spawn_webhooks(i.sys, webhook_cfg, i.gateway, i.m);
+  i.webhooks = spawn_webhooks(i.sys, webhook_config{}, i.pool, i.gateway, i.m);
   engine_config engine_cfg;
   engine_cfg.instance_id = instance_name();
   engine_cfg.workers = s.scan_workers;
@@ -254,6 +262,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
                           i.cache, i.gateway, i.webhooks, i.m);
   scans_config scans_cfg;
   scans_cfg.max_prompts = s.scan_max_prompts;
+  scans_cfg.max_active_scans = s.max_active_scans_per_user;
   scans_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.scans = spawn_scans(i.sys, scans_cfg, i.pool, i.cache, i.engine, i.gateway, i.webhooks);
   log::info("service started",
@@ -282,6 +291,7 @@ service::~service() {
   caf::anon_send_exit(i.api_keys, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.idempotency, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.audit, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.retention, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.hasher, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
@@ -304,6 +314,10 @@ std::string service::circuit_state(const std::string& circuit) {
 
 int64_t service::scans_running() {
   return impl_->status(impl_->engine, int64_t{-1}, "scans_running", status_atom::value);
+}
+
+int64_t service::purge_expired() {
+  return impl_->status(impl_->retention, int64_t{-1}, "purge_expired", purge_atom::value);
 }
 
 void service::record(audit_record r) {

@@ -55,6 +55,9 @@ class service {
   std::string circuit_state(const std::string& circuit);
   // Scans running on this instance now.
   int64_t scans_running();
+  // Runs a retention round now (audit records past AUDIT_RETENTION_DAYS, expired
+  // Idempotency-Key records) and waits for it: rows deleted, -1 if the round failed.
+  int64_t purge_expired();
   // Queues an audit record (written in batches off the request path; never waits).
   void record(audit_record r);
 

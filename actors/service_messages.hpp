@@ -52,6 +52,10 @@
   X(api_key_list, result<std::vector<api_key>>, api_keys)                   \
   X(api_key_revoke, result<nothing>, api_keys)                              \
   X(api_key_rotate, result<api_key_created>, api_keys)                      \
+  X(webhook_create, result<webhook>, webhooks)                              \
+  X(webhook_list, result<webhook_page>, webhooks)                           \
+  X(webhook_delete, result<nothing>, webhooks)                              \
+  X(webhook_rotate, result<webhook>, webhooks)                              \
   X(idempotency_claim, result<std::optional<stored_response>>, idempotency) \
   X(idempotency_save, result<nothing>, idempotency)                         \
   X(idempotency_release, result<nothing>, idempotency)                      \
@@ -81,4 +85,5 @@
   X(target_call)               \
   X(outbound_call)             \
   X(outbound_reply)            \
+  X(webhook_event)             \
   X(webhook_delivery)

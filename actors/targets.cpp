@@ -60,8 +60,18 @@ using targets_pointer = targets_actor::pointer;
 
 // ---- the work of each message ----
 
-db_task<result<target>> insert(const target& t, clock::time_point deadline) {
-  return {"target_insert", storage::access::write, deadline, [t](storage::session& s) {
+// Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER). Counted
+// and inserted under the owner's lock, so concurrent creates cannot pass the limit together.
+db_task<result<target>> insert(const target& t, int64_t max, clock::time_point deadline) {
+  return {"target_insert", storage::access::write, deadline,
+          [t, max](storage::session& s) -> result<target> {
+            storage::lock_owner(s, t.owner_id);
+            target_query owned;
+            owned.owner_id = t.owner_id;
+            if (storage::count_targets(s, owned) >= max)
+              return result<target>::fail(errc::quota_exceeded,
+                                          "The quota MAX_TARGETS_PER_USER=" + std::to_string(max) +
+                                              " is reached: delete a target first.");
             storage::insert_target(s, t);
             return result<target>{{}, t};
           }};
@@ -173,7 +183,8 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
                                           std::move(errors)));
           return rp;
         }
-        return p.write(insert(t, c.deadline), {list_scope, stats_scope}, name_taken(t.name));
+        return p.write(insert(t, cfg.max_targets, c.deadline), {list_scope, stats_scope},
+                       name_taken(t.name));
       },
       [=](target_get& g) {
         // One record per id, shared by every reader: the owner is checked on each hit.

@@ -22,6 +22,7 @@ struct targets_config {
   std::chrono::seconds cache_ttl{300};  // CACHE_TTL of cached records and pages
   // TARGET_DEFAULT_TIMEOUT: what a target created without timeout_seconds gets.
   std::chrono::seconds default_call_timeout{30};
+  int64_t max_targets = 1000;  // MAX_TARGETS_PER_USER: live targets per owner
 };
 
 targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_actor pool,

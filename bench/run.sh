@@ -52,8 +52,9 @@ run_wrk() {
 start_service() {
   local port
   port=$(free_port)
+  # The mock targets listen on 127.0.0.1, which OUTBOUND_BLOCK_PRIVATE refuses outside development.
   env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
-    RATE_LIMIT_ENABLED=false \
+    RATE_LIMIT_ENABLED=false LOGIN_MAX_FAILURES=1000 OUTBOUND_ALLOW_CIDRS=127.0.0.0/8 \
     "$@" "$bin" > "$work/service.out" 2> "$work/service.err" &
   SVC_PID=$!
   pids+=("$SVC_PID")

@@ -26,8 +26,10 @@ mock_port=$(free_port)
 "$mock" --mode safe --port "$mock_port" > "$work/mock.out" &
 pids+=($!)
 port=$(free_port)
+# The mock target listens on 127.0.0.1, which OUTBOUND_BLOCK_PRIVATE refuses outside development.
 env -i PATH="$PATH" SERVER_PORT="$port" METRICS_PORT=0 LOG_LEVEL=warning MAX_CONNECTIONS=512 \
-  RATE_LIMIT_ENABLED=false SCAN_MAX_PROMPTS=100000 DATABASE_URL="$VUTF_TEST_PG_URL" \
+  RATE_LIMIT_ENABLED=false SCAN_MAX_PROMPTS=100000 OUTBOUND_ALLOW_CIDRS=127.0.0.0/8 \
+  DATABASE_URL="$VUTF_TEST_PG_URL" \
   REDIS_URL="$VUTF_TEST_REDIS_URL" "$bin" > "$work/service.out" 2> "$work/service.err" &
 svc=$!
 pids+=($svc)

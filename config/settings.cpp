@@ -1,16 +1,23 @@
 #include "config/settings.hpp"
-#include "config/strings.hpp"
+#include "config/cidr.hpp"
 
 #include <sched.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <variant>
+
+#include "config/egress.hpp"
+#include "config/strings.hpp"
 
 extern char** environ;
 
@@ -24,7 +31,7 @@ struct integer_rule {
   int64_t settings::*field;
   int64_t min;
   int64_t max;
-  const char* unit;  // shown in docs ("s", "bytes" or "")
+  const char* unit;  // shown in docs ("s", "h", "days", "bytes" or "")
 };
 struct boolean_rule {
   bool settings::*field;
@@ -111,6 +118,24 @@ std::string check_redis_url(const std::string& v) {
   return "";
 }
 
+std::string check_cidr_list(const std::string& v) {
+  return parse_cidr_list(v) ? "" : "comma-separated IPv4/IPv6 CIDRs such as 10.0.0.0/8, ::1";
+}
+
+const char* const proxy_allowed = "an http URL: http://[user:password@]host[:port]";
+
+std::string check_proxy(const std::string& v) {
+  std::string why;
+  return parse_proxy(v, &why) ? "" : std::string(proxy_allowed) + " (" + why + ")";
+}
+
+const char* const no_proxy_allowed = "comma-separated host names, IP addresses, CIDRs or *";
+
+std::string check_no_proxy(const std::string& v) {
+  std::string why;
+  return parse_no_proxy(v, &why) ? "" : std::string(no_proxy_allowed) + " (" + why + ")";
+}
+
 // The one table. Order = order in --print-config and docs.
 const std::vector<setting_def>& table() {
   static const std::vector<setting_def> defs = {
@@ -186,8 +211,8 @@ const std::vector<setting_def>& table() {
        "Deployment environment; production requires SECRET_KEY and adds HSTS."},
       {"SECRET_KEY", "Security and identity", "", shown::masked,
        text_rule{&settings::secret_key, check_secret_key, "at least 32 characters"},
-       "Signs tokens and webhooks. Required in production; in development a generated key is "
-       "kept next to the database."},
+       "Signs access and refresh tokens (webhooks have secrets of their own). Required in "
+       "production; in development a generated key is kept next to the database."},
       {"ACCESS_TOKEN_EXPIRE_MINUTES", "Security and identity", "30", shown::plain,
        integer_rule{&settings::access_token_expire_minutes, 5, 1440, ""},
        "Lifetime of an access token."},
@@ -225,6 +250,51 @@ const std::vector<setting_def>& table() {
       {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
        integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
        "Time before an open circuit lets one trial call through."},
+      {"MAX_TARGETS_PER_USER", "Quotas and retention", "1000", shown::plain,
+       integer_rule{&settings::max_targets_per_user, 1, 1000000, ""},
+       "Live targets one user may own; more get 409 QUOTA_EXCEEDED."},
+      {"MAX_ACTIVE_SCANS_PER_USER", "Quotas and retention", "20", shown::plain,
+       integer_rule{&settings::max_active_scans_per_user, 1, 10000, ""},
+       "Queued plus running scans one user may have; more get 409 QUOTA_EXCEEDED."},
+      {"AUDIT_RETENTION_DAYS", "Quotas and retention", "90", shown::plain,
+       integer_rule{&settings::audit_retention_days, 1, 3650, "days"},
+       "Audit records older than this are purged (hourly, in batches)."},
+      {"IDEMPOTENCY_RETENTION_HOURS", "Quotas and retention", "24", shown::plain,
+       integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
+       "How long an Idempotency-Key replays its first response; then the record is purged."},
+      {"TRUSTED_PROXIES", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::trusted_proxies, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
+       "Peers whose X-Forwarded-For is believed; the client address (rate limits, audit, "
+       "sessions) is then the last hop not in these networks. Empty: the socket peer."},
+      {"LOGIN_MAX_FAILURES", "Outbound calls, proxies and quotas", "10", shown::plain,
+       integer_rule{&settings::login_max_failures, 3, 1000, ""},
+       "Failed logins per account in 15 minutes before that account's logins get 429, "
+       "whatever address they come from."},
+      {"OUTBOUND_BLOCK_PRIVATE", "Outbound calls, proxies and quotas", "", shown::plain,
+       boolean_rule{&settings::outbound_block_private},
+       "Refuse calls (targets, judges, webhooks) to loopback, private, link-local, CGNAT, "
+       "multicast and unspecified addresses (IPv4-mapped and other embedded forms included), "
+       "checked on the resolved address at connect time. Unset: true, except false when "
+       "ENVIRONMENT=development."},
+      {"OUTBOUND_ALLOW_CIDRS", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::outbound_allow_cidrs, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
+       "Networks called even when OUTBOUND_BLOCK_PRIVATE refuses them (an internal model "
+       "gateway, or 127.0.0.0/8 for local tests)."},
+      {"OUTBOUND_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
+       text_rule{&settings::outbound_proxy, check_proxy, proxy_allowed},
+       "Egress proxy for every outbound call (https through CONNECT); overrides HTTPS_PROXY and "
+       "HTTP_PROXY. The password is never shown."},
+      {"HTTP_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
+       text_rule{&settings::http_proxy, check_proxy, proxy_allowed},
+       "Proxy for http:// calls when OUTBOUND_PROXY is unset (\"host:port\" means "
+       "http://host:port). The lowercase form is not read."},
+      {"HTTPS_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,
+       text_rule{&settings::https_proxy, check_proxy, proxy_allowed},
+       "Proxy for https:// calls when OUTBOUND_PROXY is unset. The lowercase form is not read."},
+      {"NO_PROXY", "Outbound calls, proxies and quotas", "", shown::plain,
+       text_rule{&settings::no_proxy, check_no_proxy, no_proxy_allowed},
+       "Hosts called directly, bypassing any proxy: names (with their subdomains), addresses, "
+       "CIDRs, or * for all."},
   };
   return defs;
 }
@@ -323,6 +393,38 @@ std::string strip(const std::string& s) {
   return s.substr(b, e - b + 1);
 }
 
+// A NAME_FILE's content is a value, not a document: larger files are refused.
+constexpr std::streamsize max_setting_file = 65536;
+
+// The value held in the file at `path` (NAME_FILE), trailing line breaks removed; nullopt with
+// `why` set when it cannot be used. Only regular files are read, so a FIFO or a device cannot
+// block or flood startup.
+std::optional<std::string> setting_file_value(const std::string& path, std::string& why) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    why = std::strerror(errno);
+    return std::nullopt;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    why = "not a regular file";
+    return std::nullopt;
+  }
+  std::ifstream f(path, std::ios::binary);
+  std::string value(static_cast<size_t>(max_setting_file) + 1, '\0');
+  f.read(value.data(), max_setting_file + 1);
+  if (f.bad() || (!f && !f.eof())) {
+    why = f.is_open() ? "read failed" : std::strerror(errno);
+    return std::nullopt;
+  }
+  if (f.gcount() > max_setting_file) {
+    why = "larger than " + std::to_string(max_setting_file) + " bytes";
+    return std::nullopt;
+  }
+  value.resize(static_cast<size_t>(f.gcount()));
+  while (!value.empty() && (value.back() == '\n' || value.back() == '\r')) value.pop_back();
+  return value;
+}
+
 int64_t cgroup_cpu_limit() {
   std::ifstream v2("/sys/fs/cgroup/cpu.max");
   std::string quota, period;
@@ -366,31 +468,53 @@ env_map parse_dotenv(const std::string& text) {
 parse_result parse_settings(const env_map& dotenv, const env_map& env) {
   parse_result r;
   for (const auto& d : table()) {
-    std::string raw = d.default_value;
-    bool given = false;
+    const std::string name = d.name;
+    const std::string file_name = name + "_FILE";
+    std::optional<std::string> value, path;
     for (const env_map* m : {&dotenv, &env}) {
-      auto it = m->find(d.name);
-      if (it != m->end()) {
-        raw = it->second;
-        given = true;
-      }
+      if (auto it = m->find(name); it != m->end()) value = it->second;
+      if (auto it = m->find(file_name); it != m->end()) path = it->second;
     }
-    if (!given && raw.empty()) continue;  // optional and unset
+    apply(d, d.default_value, r.values);  // kept when unset or invalid ("" stays unset)
+    if (!value && !path) continue;
+    // Which one should win would be a guess: a deployment that sets both is refused.
+    if (value && path) {
+      r.problems.push_back(name + " and " + file_name + " are both set; set only one");
+      continue;
+    }
+    std::string raw = value.value_or(d.default_value);
+    std::string source = name + "=" + mask(d, raw);
+    if (path) {
+      std::string why;
+      auto content = setting_file_value(*path, why);
+      if (!content) {
+        r.problems.push_back(file_name + "=" + *path + ": cannot be read (" + why + ")");
+        continue;
+      }
+      raw = *content;
+      source = file_name + "=" + *path;  // its content may be secret: never shown
+    }
     if (!apply(d, raw, r.values)) {
-      std::string shown = mask(d, raw);
       std::string def = *d.default_value ? d.default_value : "unset";
-      r.problems.push_back(std::string(d.name) + "=" + shown + ": must be " +
-                           specific_reason(d, raw) + " (default " + def + ")");
-      apply(d, d.default_value, r.values);
+      r.problems.push_back(source + ": must be " + specific_reason(d, raw) + " (default " + def +
+                           ")");
     }
   }
   // Rules that span several variables.
   const settings& v = r.values;
-  auto reported = [&](const char* name) {
+  auto reported = [&](const std::string& name) {
     for (const auto& p : r.problems)
-      if (p.rfind(std::string(name) + "=", 0) == 0) return true;
+      for (const std::string& head : {name + "=", name + "_FILE=", name + " and "})
+        if (p.rfind(head, 0) == 0) return true;
     return false;
   };
+  auto given = [&](const std::string& name) {
+    for (const std::string& key : {name, name + "_FILE"})
+      if (dotenv.count(key) || env.count(key)) return true;
+    return false;
+  };
+  if (!given("OUTBOUND_BLOCK_PRIVATE") || reported("OUTBOUND_BLOCK_PRIVATE"))
+    r.values.outbound_block_private = v.environment != "development";
   if (v.environment == "production" && v.secret_key.empty() && !reported("SECRET_KEY"))
     r.problems.push_back("SECRET_KEY is required when ENVIRONMENT=production");
   int admin = !v.admin_username.empty() + !v.admin_email.empty() + !v.admin_password.empty();
@@ -430,7 +554,12 @@ std::string configuration_markdown() {
       "read first; real environment variables override it. An invalid value stops startup "
       "with exit code 2 and one line per problem. `violentutf-api --check-config` validates "
       "and exits; `violentutf-api --print-config` prints the effective values with secrets "
-      "masked.\n";
+      "masked.\n\n"
+      "Any setting may instead be given as `NAME_FILE=/path` (in the environment or `.env`), "
+      "for secrets mounted as files: the value is the file's content with trailing line breaks "
+      "removed. The file must be a regular file of at most 64 KiB. Setting both `NAME` and "
+      "`NAME_FILE` stops startup (exit code 2), as does a file that cannot be read; the "
+      "message names the file, never its content.\n";
   std::string group;
   for (const auto& d : table()) {
     if (group != d.group) {

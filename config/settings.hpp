@@ -55,6 +55,21 @@ struct settings {
   int64_t target_default_timeout = 0;
   int64_t circuit_breaker_failures = 0;
   int64_t circuit_breaker_reset = 0;
+  // Quotas and retention
+  int64_t max_targets_per_user = 0;
+  int64_t max_active_scans_per_user = 0;
+  int64_t audit_retention_days = 0;
+  int64_t idempotency_retention_hours = 0;
+  // Trusted proxies and login limits
+  std::string trusted_proxies;  // comma-separated CIDRs
+  int64_t login_max_failures = 0;
+  // Outbound calls and proxies (config/egress.hpp reads them)
+  bool outbound_block_private = true;  // unset: true, except false when ENVIRONMENT=development
+  std::string outbound_allow_cidrs;    // comma-separated CIDRs
+  std::string outbound_proxy;          // http URL
+  std::string http_proxy;
+  std::string https_proxy;
+  std::string no_proxy;
 };
 
 // Where a setting's raw text came from, lowest precedence first.
@@ -68,7 +83,9 @@ struct parse_result {
 // Parses `.env` content (KEY=VALUE lines, '#' comments, optional quotes).
 env_map parse_dotenv(const std::string& text);
 
-// Builds settings from `dotenv` overridden by `environ`; never throws.
+// Builds settings from `dotenv` overridden by `environ`; never throws. A setting may be given as
+// NAME_FILE=/path instead: the file's content, trailing line breaks removed (the file is read
+// here); NAME and NAME_FILE together, or a file that cannot be read, are problems.
 parse_result parse_settings(const env_map& dotenv, const env_map& environ);
 
 // Reads ./.env (if any) and the process environment.

@@ -1,6 +1,7 @@
 // The audit trail: one record per state-changing request, queries and statistics.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -22,6 +23,21 @@ struct audit_record {
   std::string user_agent;
   int64_t duration_ms = 0;
 };
+
+// The most bytes each text field of a stored audit record keeps. Ids are UUIDs and the enums
+// short names; the rest comes from the client (a path segment, X-Request-ID, User-Agent), and
+// these bounds keep any record under 1 KB whatever the request carried.
+struct audit_limits {
+  static constexpr size_t name = 64;  // id, actor_id, actor_type, action, resource_type, outcome
+  static constexpr size_t request_id = 128;
+  static constexpr size_t resource_id = 128;
+  static constexpr size_t ip = 64;
+  static constexpr size_t user_agent = 256;
+};
+
+// `r` fit for storage: every text field valid UTF-8 (invalid bytes become U+FFFD), without NUL
+// and cut to its bound, so no request can make the batch insert fail or bloat the table.
+audit_record sanitised(audit_record r);
 
 struct audit_query {
   std::string actor_id, action, resource_type, resource_id, outcome;  // "" = any

@@ -5,7 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
+#include <atomic>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -67,21 +70,92 @@ std::optional<std::string> unbase64url(const std::string& s) {
   return out;
 }
 
-std::string hmac_sha256(const std::string& key, const std::string& data) {
-  unsigned char mac[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
-  return std::string(reinterpret_cast<char*>(mac), len);
+// Standard base64 with padding (RFC 4648 section 4), as Standard Webhooks writes secrets and
+// signatures.
+std::string base64(const std::string& raw) {
+  std::string out(4 * ((raw.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+// Strict: whole quads of the standard alphabet, "=" only as the last one or two characters.
+std::optional<std::string> unbase64(const std::string& text) {
+  size_t data_end = text.find_last_not_of('=');
+  size_t pad = data_end == std::string::npos ? text.size() : text.size() - data_end - 1;
+  if (text.empty() || text.size() % 4 != 0 || pad > 2 ||
+      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") <
+          text.size() - pad)
+    return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);  // DecodeBlock counts the padding as zero bytes
+  return out;
+}
+
+std::string random_bytes(size_t n) {
+  std::string raw(n, '\0');
+  identity::random_bytes(raw.data(), n);
+  return raw;
 }
 
 const std::string token_header = base64url(R"({"alg":"HS256","typ":"JWT"})");
 
+void fill_from_openssl(void* out, size_t n) {
+  if (RAND_bytes(static_cast<unsigned char*>(out), static_cast<int>(n)) != 1)
+    throw std::runtime_error("no randomness");
+}
+
+// Bumped in every forked child, so no thread there hands out bytes its parent also buffered.
+std::atomic<uint64_t> fork_generation{0};
+
+struct random_buffer {
+  static constexpr size_t size = 4096;
+  unsigned char bytes[size];
+  size_t used = size;  // empty until the first request
+  uint64_t generation = 0;
+
+  random_buffer() {
+    static const int registered = pthread_atfork(nullptr, nullptr, [] { ++fork_generation; });
+    (void)registered;
+  }
+  ~random_buffer() { OPENSSL_cleanse(bytes, size); }
+
+  void take(unsigned char* out, size_t n) {
+    uint64_t now = fork_generation.load(std::memory_order_relaxed);
+    if (generation != now || size - used < n) {
+      fill_from_openssl(bytes, size);
+      used = 0;
+      generation = now;
+    }
+    std::memcpy(out, bytes + used, n);
+    OPENSSL_cleanse(bytes + used, n);  // what was handed out (key material too) is not kept
+    used += n;
+  }
+};
+
+// Requests above this go to OpenSSL directly: buffering pays off only for small ones.
+constexpr size_t buffered_at_most = 64;
+
 }  // namespace
+
+void random_bytes(void* out, size_t n) {
+  if (n > buffered_at_most) {
+    fill_from_openssl(out, n);
+    return;
+  }
+  thread_local random_buffer buffer;
+  buffer.take(static_cast<unsigned char*>(out), n);
+}
 
 std::string hash_password(const std::string& password) {
   unsigned char salt[argon_salt];
-  if (RAND_bytes(salt, sizeof salt) != 1) throw std::runtime_error("no randomness");
+  random_bytes(salt, sizeof salt);
   std::string encoded(argon2_encodedlen(argon_passes, argon_memory_kib, argon_lanes, argon_salt,
                                         argon_hash, Argon2_id),
                       '\0');
@@ -103,9 +177,10 @@ std::string make_api_key() {
 
 std::string random_token(size_t bytes) {
   std::string raw(bytes, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1)
-    throw std::runtime_error("no randomness");
-  return base64url(raw);
+  random_bytes(raw.data(), bytes);
+  std::string token = base64url(raw);
+  OPENSSL_cleanse(raw.data(), raw.size());
+  return token;
 }
 
 namespace {
@@ -127,8 +202,30 @@ std::string sha256_hex(const std::string& data) {
   return hex(std::string(reinterpret_cast<char*>(digest), len));
 }
 
+std::string hmac_sha256(const std::string& key, const std::string& data) {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac, &len);
+  return std::string(reinterpret_cast<char*>(mac), len);
+}
+
 std::string hmac_sha256_hex(const std::string& key, const std::string& data) {
   return hex(hmac_sha256(key, data));
+}
+
+std::string make_webhook_secret() {
+  return webhook_secret_prefix + base64(random_bytes(32));
+}
+
+std::string webhook_signature(const std::string& secret, const std::string& message_id,
+                              int64_t timestamp_s, const std::string& body) {
+  const std::string prefix = webhook_secret_prefix;
+  if (secret.compare(0, prefix.size(), prefix) != 0) return "";
+  auto key = unbase64(secret.substr(prefix.size()));
+  if (!key || key->empty()) return "";
+  std::string signed_content = message_id + "." + std::to_string(timestamp_s) + "." + body;
+  return "v1," + base64(hmac_sha256(*key, signed_content));
 }
 
 std::string sign(const claims& c, const std::string& key) {

@@ -19,10 +19,29 @@ std::string make_api_key();
 std::string hash_password(const std::string& password);
 bool verify_password(const std::string& encoded, const std::string& password);
 
+// Fills `out` with `n` bytes of OpenSSL's CSPRNG (RAND_bytes). Every id, token, key and salt
+// comes from here. Small requests are served from a per-thread buffer refilled 4 KiB at a time,
+// because one RAND_bytes call costs microseconds and ids are made on the hot write path; the
+// bytes handed out are wiped from the buffer, and a forked child never reuses its parent's.
+void random_bytes(void* out, size_t n);
+
 // `bytes` of CSPRNG output, base64url without padding.
 std::string random_token(size_t bytes);
 std::string sha256_hex(const std::string& data);
+std::string hmac_sha256(const std::string& key, const std::string& data);  // the raw 32 bytes
 std::string hmac_sha256_hex(const std::string& key, const std::string& data);
+
+constexpr const char* webhook_secret_prefix = "whsec_";
+
+// A new webhook secret: "whsec_" and standard base64 of 32 bytes of CSPRNG output (the Standard
+// Webhooks form; the signing key is the decoded bytes).
+std::string make_webhook_secret();
+
+// The Standard Webhooks signature of one delivery: "v1," and the standard base64 of
+// HMAC-SHA256(secret bytes, "<message_id>.<timestamp_s>.<body>"), where the secret bytes are the
+// base64 decoding of the part after "whsec_". "" when `secret` is not of that form.
+std::string webhook_signature(const std::string& secret, const std::string& message_id,
+                              int64_t timestamp_s, const std::string& body);
 
 struct claims {
   std::string sub;  // user id

@@ -18,6 +18,8 @@ const char* error_code(errc e) {
       return "METHOD_NOT_ALLOWED";
     case errc::conflict:
       return "CONFLICT";
+    case errc::quota_exceeded:
+      return "QUOTA_EXCEEDED";
     case errc::precondition_failed:
       return "PRECONDITION_FAILED";
     case errc::length_required:
@@ -26,6 +28,8 @@ const char* error_code(errc e) {
       return "PAYLOAD_TOO_LARGE";
     case errc::unsupported_media_type:
       return "UNSUPPORTED_MEDIA_TYPE";
+    case errc::uri_too_long:
+      return "URI_TOO_LONG";
     case errc::unauthorized:
       return "UNAUTHORIZED";
     case errc::forbidden:

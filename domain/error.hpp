@@ -2,6 +2,7 @@
 // it to an HTTP status in exactly one function.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,10 +16,12 @@ enum class errc {
   not_found,               // also: another owner's resource, malformed ids
   method_not_allowed,      // known route, other method
   conflict,                // unique name taken
+  quota_exceeded,          // a per-user limit (MAX_TARGETS_PER_USER, ...) reached
   precondition_failed,     // If-Match mismatch
   length_required,         // body without Content-Length or chunked encoding
   payload_too_large,       // body over MAX_REQUEST_SIZE
   unsupported_media_type,  // body that is not application/json
+  uri_too_long,            // request line over the frontend's limit
   unauthorized,
   forbidden,
   rate_limited,
@@ -43,6 +46,7 @@ struct failure {
   errc code = errc::internal_error;
   std::string detail;
   std::vector<field_error> errors;
+  int64_t retry_after_s = 0;  // rate_limited: seconds before trying again is worth it (0: unsaid)
 };
 
 }  // namespace vutf

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 
+#include "config/strings.hpp"
+#include "config/time.hpp"
+
 namespace vutf {
 
 namespace {
@@ -18,6 +21,23 @@ bool principal::is_admin() const {
 }
 bool principal::may_write() const {
   return kind != "api_key" || has_role(scopes, "write");
+}
+
+std::optional<failure> bound_by_parent(const api_key& parent, api_key& child, bool inherit_expiry) {
+  std::vector<std::string> lacking;
+  for (const auto& scope : child.scopes)
+    if (!has_role(parent.scopes, scope.c_str())) lacking.push_back(scope);
+  if (!lacking.empty())
+    return failure{errc::forbidden,
+                   "An API key cannot grant scopes it does not have: " + join(lacking, ", ") + ".",
+                   {}};
+  if (!parent.expires_at_ms) return std::nullopt;
+  if (!child.expires_at_ms && inherit_expiry) child.expires_at_ms = parent.expires_at_ms;
+  if (child.expires_at_ms && *child.expires_at_ms <= *parent.expires_at_ms) return std::nullopt;
+  return failure{errc::validation_error,
+                 "A key made with an API key cannot outlive it.",
+                 {{"expires_in_days", "must not outlive the API key that creates it (it expires " +
+                                          format_timestamp(*parent.expires_at_ms) + ")"}}};
 }
 
 const std::vector<std::string>& user_sort_keys() {

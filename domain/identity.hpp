@@ -80,6 +80,12 @@ struct principal {
   bool may_write() const;
 };
 
+// The lineage rule of API keys: a key made with an API key (`parent`) may neither out-scope it
+// (FORBIDDEN naming the scopes it lacks) nor outlive it (VALIDATION_ERROR on expires_in_days).
+// A `child` without an expiry takes the parent's when `inherit_expiry`; otherwise a parent that
+// expires refuses a child that never does.
+std::optional<failure> bound_by_parent(const api_key& parent, api_key& child, bool inherit_expiry);
+
 // Field rules of the contract: username 3-64 of [A-Za-z0-9_.-]; a plausible email (at most 254);
 // password 8-128 with at least one letter and one digit, not equal to the username.
 std::vector<field_error> validate_registration(const std::string& username,

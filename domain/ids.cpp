@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
-#include <random>
+
+#include "domain/crypto.hpp"
 
 namespace vutf {
 
@@ -16,11 +17,17 @@ std::string format_uuid(uint64_t hi, uint64_t lo) {
            static_cast<unsigned long long>(lo & 0xffffffffffffULL));
   return buf;
 }
+
+// 64 bits of the CSPRNG: ids and token ids must not be predictable from earlier ones.
+uint64_t random_u64() {
+  uint64_t v = 0;
+  identity::random_bytes(&v, sizeof v);
+  return v;
+}
 }  // namespace
 
 std::string make_uuid() {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  uint64_t hi = rng(), lo = rng();
+  uint64_t hi = random_u64(), lo = random_u64();
   hi = (hi & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   lo = (lo & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // RFC 4122 variant
   return format_uuid(hi, lo);
@@ -33,9 +40,8 @@ std::string make_time_ordered_uuid(int64_t ms) {
   do {
     next = std::max(prev + 1, wanted);
   } while (!last.compare_exchange_weak(prev, next));
-  thread_local std::mt19937_64 rng{std::random_device{}()};
   uint64_t hi = ((next >> 12) << 16) | 0x7000 | (next & 0x0fff);  // version 7
-  uint64_t lo = (rng() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
+  uint64_t lo = (random_u64() & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;
   return format_uuid(hi, lo);
 }
 

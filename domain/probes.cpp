@@ -3,12 +3,19 @@
 #include <algorithm>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <stdexcept>
 
 namespace vutf {
 
 const std::vector<std::string>& probe_files();  // generated from domain/probes/*.json
+
+namespace {
+
+bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
+  return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
+}
+
+}  // namespace
 
 probe_set parse_probe_set(const std::string& json_text) {
   auto j = nlohmann::json::parse(json_text, nullptr, false);
@@ -23,7 +30,9 @@ probe_set parse_probe_set(const std::string& json_text) {
   p.name = text(j, "name");
   p.description = text(j, "description");
   p.category = text(j, "category");
-  if (!std::regex_match(p.category, std::regex("LLM(0[1-9]|10)")))
+  static const std::vector<std::string> categories = {"LLM01", "LLM02", "LLM03", "LLM04", "LLM05",
+                                                      "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"};
+  if (!one_of(categories, p.category))
     throw std::invalid_argument(p.id + ": category must be an OWASP LLM Top 10 id (LLM01-LLM10)");
   if (!j.contains("detector") || !j["detector"].is_object())
     throw std::invalid_argument(p.id + ": detector must be an object");
@@ -32,9 +41,9 @@ probe_set parse_probe_set(const std::string& json_text) {
   p.detector.severity = text(d, "severity");
   static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak"};
   static const std::vector<std::string> severities = {"low", "medium", "high", "critical"};
-  if (std::find(types.begin(), types.end(), p.detector.type) == types.end())
+  if (!one_of(types, p.detector.type))
     throw std::invalid_argument(p.id + ": unknown detector type " + p.detector.type);
-  if (std::find(severities.begin(), severities.end(), p.detector.severity) == severities.end())
+  if (!one_of(severities, p.detector.severity))
     throw std::invalid_argument(p.id + ": unknown severity " + p.detector.severity);
   if (p.detector.type == "canary") p.detector.canary = text(d, "canary");
   if (d.contains("markers"))

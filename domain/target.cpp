@@ -1,13 +1,17 @@
 #include "domain/target.hpp"
 
 #include <algorithm>
+#include <cctype>
 
+#include "config/url.hpp"
 #include "domain/error.hpp"
 
 namespace vutf {
 
-
 void apply_patch(target& t, const target_patch& p) {
+  bool moved =
+      (p.endpoint_url && *p.endpoint_url != t.endpoint_url) || (p.kind && *p.kind != t.kind);
+  if (moved && !p.headers_json) t.headers_json = "{}";
   if (p.name) t.name = *p.name;
   if (p.description) t.description = *p.description;
   if (p.kind) t.kind = *p.kind;
@@ -37,18 +41,36 @@ bool has_control(const std::string& s) {
 }  // namespace
 
 bool is_http_url(const std::string& u) {
-  size_t host_start;
-  if (u.rfind("http://", 0) == 0) {
-    host_start = 7;
-  } else if (u.rfind("https://", 0) == 0) {
-    host_start = 8;
-  } else {
-    return false;
+  return http_url_problem(u).empty();
+}
+
+std::string header_problem(const std::string& name, const std::string& value) {
+  static const char* const reserved[] = {"host",
+                                         "content-length",
+                                         "transfer-encoding",
+                                         "connection",
+                                         "keep-alive",
+                                         "upgrade",
+                                         "te",
+                                         "trailer",
+                                         "expect",
+                                         "proxy-connection",
+                                         "proxy-authorization"};
+  bool token = !name.empty() && name.size() <= 100;
+  std::string lower;
+  for (unsigned char c : name) {
+    token = token &&
+            (std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) !=
+                                    std::string_view::npos);
+    lower += static_cast<char>(std::tolower(c));
   }
-  if (u.size() > 2048 || has_control(u) || u.find(' ') != std::string::npos) return false;
-  size_t host_end = u.find_first_of("/?#", host_start);
-  std::string authority = u.substr(host_start, host_end - host_start);
-  return !authority.empty() && authority.front() != ':' && authority.find('@') == std::string::npos;
+  if (!token) return "header names are HTTP tokens of at most 100 characters";
+  for (const char* r : reserved)
+    if (lower == r) return "the header " + name + " is set by the service, not by a target";
+  if (value.size() > 8192) return "header values are at most 8 KiB";
+  if (value.find_first_of(std::string("\r\n\0", 3)) != std::string::npos)
+    return "header values may not contain CR, LF or NUL";
+  return "";
 }
 
 std::vector<field_error> validate(const target& t) {
@@ -60,9 +82,8 @@ std::vector<field_error> validate(const target& t) {
     e.push_back({"description", "must be at most 2000 characters"});
   if (t.kind != "openai-chat" && t.kind != "http-json")
     e.push_back({"kind", "must be one of openai-chat, http-json"});
-  if (!is_http_url(t.endpoint_url))
-    e.push_back({"endpoint_url",
-                 "must be an http:// or https:// URL with a host (at most 2048 characters)"});
+  if (std::string why = http_url_problem(t.endpoint_url); !why.empty())
+    e.push_back({"endpoint_url", why});
   if (t.model && (t.model->empty() || utf8_length(*t.model) > 200 || has_control(*t.model)))
     e.push_back({"model", "must be 1-200 characters"});
   if (t.timeout_seconds < 1 || t.timeout_seconds > 300)
@@ -76,6 +97,19 @@ std::vector<field_error> validate(const target& t) {
       e.push_back({"request_template", "must contain the {{prompt}} placeholder"});
     if (!t.response_path || t.response_path->empty())
       e.push_back({"response_path", "is required for kind http-json"});
+  }
+  if (t.request_template_json) {
+    const std::string& tmpl = *t.request_template_json;
+    const std::string placeholder = "{{prompt}}";
+    size_t placeholders = 0;
+    for (size_t at = tmpl.find(placeholder); at != std::string::npos;
+         at = tmpl.find(placeholder, at + placeholder.size()))
+      ++placeholders;
+    if (tmpl.size() > max_request_template_bytes || placeholders > max_prompt_placeholders)
+      e.push_back({"request_template",
+                   "must be at most " + std::to_string(max_request_template_bytes / 1024) +
+                       " KiB with at most " + std::to_string(max_prompt_placeholders) +
+                       " {{prompt}} placeholders"});
   }
   if (t.response_path) {
     const std::string& p = *t.response_path;

@@ -43,7 +43,9 @@ struct target_patch {
   std::optional<int64_t> max_concurrency;
 };
 
-// Applies `p` to `t` (fields only; version and timestamps are the store's business).
+// Applies `p` to `t` (fields only; version and timestamps are the store's business). A patch
+// that changes endpoint_url or kind without setting headers drops the stored headers, so the
+// secrets they hold never follow the target to another endpoint.
 void apply_patch(target& t, const target_patch& p);
 
 struct target_query {
@@ -55,6 +57,11 @@ struct target_query {
   int64_t per_page = 20;
 };
 
+// Bounds of an http-json request_template: each prompt sent is the template with the prompt
+// written into every placeholder, so together they bound the body of every call.
+constexpr size_t max_request_template_bytes = size_t{64} * 1024;
+constexpr size_t max_prompt_placeholders = 16;
+
 // Every field rule a target breaks (empty when valid). The one place target rules live: create
 // and patch both check the complete record.
 std::vector<field_error> validate(const target& t);
@@ -64,7 +71,14 @@ const std::vector<std::string>& target_sort_keys();
 
 using target_page = page_of<target>;
 
-// An http:// or https:// URL with a host and no credentials, at most 2048 characters.
+// An http:// or https:// URL the service may call: http_url_problem (config/url.hpp) finds
+// nothing wrong with it.
 bool is_http_url(const std::string& u);
+
+// Why a target may not send the header `name: value` ("" when it may): names are HTTP tokens
+// (at most 100 characters), values at most 8 KiB without CR, LF or NUL, and the headers that
+// frame the request or the connection (Host, Content-Length, Transfer-Encoding, Connection and
+// the other hop-by-hop and proxy headers) are the transport's alone.
+std::string header_problem(const std::string& name, const std::string& value);
 
 }  // namespace vutf

@@ -7,6 +7,7 @@
 
 #include "config/log.hpp"
 #include "domain/ids.hpp"
+#include "http/client_address.hpp"
 #include "http/pipeline.hpp"
 #include "http/problem.hpp"
 #include "http/routes/routes.hpp"
@@ -37,6 +38,13 @@ std::optional<std::string> api_request::header(const std::string& name) const {
   return std::nullopt;
 }
 
+body_reader body_from(std::string body) {
+  return [body = std::move(body)](size_t limit) {
+    if (body.size() > limit) return body_read{failure{errc::payload_too_large, "", {}}, ""};
+    return body_read{std::nullopt, body};
+  };
+}
+
 std::string request_id_for(const std::optional<std::string>& given) {
   if (given && !given->empty() && given->size() <= 128) {
     bool ok = true;
@@ -47,10 +55,13 @@ std::string request_id_for(const std::optional<std::string>& given) {
 }
 
 api::api(service& svc, metrics& m, const settings& s)
-    : env_{svc, m, s, origins_in(s.allowed_origins)} {}
+    : env_{svc, m, s, origins_in(s.allowed_origins),
+           parse_cidr_list(s.trusted_proxies).value_or(std::vector<cidr>{}),
+           make_address_policy(s.outbound_block_private, s.outbound_allow_cidrs)} {}
 
-api_response api::handle(const api_request& req) const {
+api_response api::handle(api_request req) const {
   auto start = clock::now();
+  req.remote_ip = client_address(req, env_.trusted_proxies);
   env_.meters.http_requests_in_progress.Increment();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
   api_response res;
@@ -70,8 +81,9 @@ api_response api::handle(const api_request& req) const {
 api_response api::reject(int status, const api_request& req, const std::string& detail) const {
   auto start = clock::now();
   std::string request_id = request_id_for(req.header("X-Request-ID"));
+  // The status sent is the error's, so it always agrees with the body's "status" (a 416 for a
+  // malformed Range header is answered as the 400 it is).
   api_response res = problem(error_for_status(status), detail, req.path, request_id);
-  res.status = status;  // e.g. 414 keeps its own status with a bad_request code
   res.close_connection = true;
   finish(env_, req, res, request_id, start);
   return res;

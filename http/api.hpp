@@ -12,7 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "config/cidr.hpp"
+#include "config/address_policy.hpp"
 #include "config/settings.hpp"
+#include "domain/error.hpp"
 
 namespace vutf {
 class service;
@@ -23,15 +26,27 @@ namespace vutf::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
+// A request body as read: the body, or why there is none (payload_too_large when it is longer
+// than the limit, bad_request when its chunked framing is broken or it stopped arriving).
+struct body_read {
+  std::optional<failure> error;
+  std::string body;
+};
+
+// Reads the request body, not past `limit` bytes. Called at most once, and only for routes
+// that take a body; a body left unread closes the connection after the response.
+using body_reader = std::function<body_read(size_t limit)>;
+
+// A reader of a body already in memory (in-process callers and tests).
+body_reader body_from(std::string body);
+
 struct api_request {
   std::string method;
   std::string path;
   header_list query;    // decoded query parameters
   header_list headers;  // as received; names compare case-insensitively
   std::string remote_ip;
-  // Reads the body, not past `limit` bytes: nullopt when the body is larger than that.
-  // Called only for routes that take a body.
-  std::function<std::optional<std::string>(size_t limit)> read_body;
+  body_reader read_body;
 
   std::optional<std::string> header(const std::string& name) const;
 };
@@ -47,7 +62,7 @@ struct api_response {
   std::string content_type = "application/json; charset=utf-8";
   header_list headers;
   std::string route = "unmatched";  // the route pattern, for metrics and logs
-  bool close_connection = false;    // the request body was left unread
+  bool close_connection = false;    // close after answering (the socket side decides)
   // A streamed body instead of `body`: each call fills the next chunk.
   std::function<stream_step(std::string& chunk)> stream;
 };
@@ -59,6 +74,8 @@ struct api_env {
   metrics& meters;
   settings cfg;
   std::vector<std::string> allowed_origins;  // exact origins from ALLOWED_ORIGINS
+  std::vector<cidr> trusted_proxies;         // TRUSTED_PROXIES
+  address_policy outbound;                   // OUTBOUND_BLOCK_PRIVATE, OUTBOUND_ALLOW_CIDRS
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 };
 
@@ -67,7 +84,9 @@ class api {
   api(service& svc, metrics& m, const settings& s);
 
   // Answers one request: routes it, applies every convention, records metrics and logs.
-  api_response handle(const api_request& req) const;
+  // `req.remote_ip` is the socket peer; from here on it is the client address (behind
+  // TRUSTED_PROXIES, read from X-Forwarded-For).
+  api_response handle(api_request req) const;
 
   // Every (method, route pattern) the API answers, in routing order.
   static std::vector<std::pair<std::string, std::string>> endpoints();

@@ -2,6 +2,14 @@
 
 namespace vutf::http {
 
+void add_unreported(std::vector<field_error> more, std::vector<field_error>& errors) {
+  for (auto& e : more) {
+    bool reported = false;
+    for (const auto& x : errors) reported = reported || x.field == e.field;
+    if (!reported) errors.push_back(std::move(e));
+  }
+}
+
 std::string csv_field(const std::string& v) {
   std::string s = v;
   if (!s.empty() && std::string("=+-@").find(s[0]) != std::string::npos) s = "'" + s;

@@ -5,9 +5,14 @@
 #include <string>
 
 #include "config/json_writer.hpp"
+#include "domain/error.hpp"
 #include "domain/page.hpp"
 
 namespace vutf::http {
+
+// Adds each of `more` whose field has no error in `errors` yet: a body's type problems come
+// first, then the domain rules, one error per field, and every bad field is named.
+void add_unreported(std::vector<field_error> more, std::vector<field_error>& errors);
 
 // One CSV field (RFC 4180 quoting); a leading = + - @ gets a ' so spreadsheets never run it.
 std::string csv_field(const std::string& v);

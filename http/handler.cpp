@@ -36,6 +36,16 @@ api_response problem(errc code, const std::string& detail, const std::string& in
 api_response problem(const failure& f, const request_context& c) {
   api_response r = problem(f.code, f.detail, c.req.path, c.request_id, f.errors);
   if (f.code == errc::unauthorized) r.headers.emplace_back("WWW-Authenticate", "Bearer");
+  // A limit the actor enforced (an account's failed logins) says when to retry: the response's
+  // Retry-After and RateLimit-* then describe that limit, not the address's.
+  if (f.retry_after_s > 0) {
+    if (c.limits) {
+      c.limits->remaining = 0;
+      c.limits->reset_s = f.retry_after_s;
+    } else {
+      r.headers.emplace_back("Retry-After", std::to_string(f.retry_after_s));
+    }
+  }
   return r;
 }
 

@@ -46,13 +46,6 @@ bool match(const char* pattern, const std::string& path, std::vector<std::string
   return i == path.size();
 }
 
-// Whether the request announces a body (a length other than 0, or chunked encoding).
-bool has_body_of(const api_request& req) {
-  auto length = req.header("Content-Length");
-  auto encoding = req.header("Transfer-Encoding");
-  return (encoding && encoding->find("chunked") != std::string::npos) || (length && *length != "0");
-}
-
 // Where a path leads: the first pattern it matches, every method that pattern answers, and the
 // route of the request's method if there is one.
 struct routing {
@@ -105,40 +98,44 @@ api_response with_limits(const request_context& c, api_response r) {
   return r;
 }
 
-// The JSON body rule: reads the body into `c.body`, or the response refusing it.
+// The JSON body rule: reads the body into `c.body`, or the response refusing it. A refused
+// body is left unread; the socket side then closes the connection after the response (the
+// framing rule, docs/security.md).
 std::optional<api_response> read_json_body(request_context& c) {
   const api_request& req = c.req;
-  auto refuse = [&](errc code, const std::string& detail, bool close) {
-    api_response r = problem(code, detail, req.path, c.request_id);
-    r.close_connection = close;
-    return r;
+  auto refuse = [&](errc code, const std::string& detail) {
+    return problem(code, detail, req.path, c.request_id);
   };
   size_t limit = static_cast<size_t>(c.env.cfg.max_request_size);
-  auto too_large = [&] {  // the rest of the body is not read
-    return refuse(errc::payload_too_large,
-                  "The body is larger than MAX_REQUEST_SIZE (" + std::to_string(limit) + " bytes).",
-                  true);
+  auto too_large = [&] {
+    return refuse(errc::payload_too_large, "The body is larger than MAX_REQUEST_SIZE (" +
+                                               std::to_string(limit) + " bytes).");
   };
+  // The socket side has already refused any framing but one Content-Length of digits or
+  // Transfer-Encoding: chunked alone.
   auto length = req.header("Content-Length");
-  auto encoding = req.header("Transfer-Encoding");
-  bool chunked = encoding && encoding->find("chunked") != std::string::npos;
-  if (!length && !chunked)
-    return refuse(errc::length_required,
-                  "A body needs Content-Length or chunked transfer encoding.", false);
-  int64_t declared = 0;
-  if (length && !chunked) {
-    if (!parse_positive(*length, declared) && *length != "0") return too_large();
-    if (declared > c.env.cfg.max_request_size) return too_large();
+  bool chunked = req.header("Transfer-Encoding").has_value();
+  if (!length && !chunked) {
+    // The client may be sending a body it did not delimit: no later byte can be trusted.
+    api_response r =
+        refuse(errc::length_required, "A body needs Content-Length or chunked transfer encoding.");
+    r.close_connection = true;
+    return r;
   }
+  int64_t declared = 0;
+  if (length && !parse_positive(*length, declared) && *length != "0") return too_large();
+  if (declared > c.env.cfg.max_request_size) return too_large();
   auto type = req.header("Content-Type").value_or("");
   std::string media = type.substr(0, type.find(';'));
   while (!media.empty() && media.back() == ' ') media.pop_back();
   if (!iequals(media, "application/json"))
-    return refuse(errc::unsupported_media_type, "The body must be application/json.",
-                  has_body_of(req));
-  auto body = req.read_body(limit);
-  if (!body) return too_large();
-  c.body = std::move(*body);
+    return refuse(errc::unsupported_media_type, "The body must be application/json.");
+  body_read body = req.read_body(limit);
+  if (body.error)
+    return body.error->code == errc::payload_too_large
+               ? too_large()
+               : refuse(body.error->code, body.error->detail);
+  c.body = std::move(body.body);
   return std::nullopt;
 }
 
@@ -164,16 +161,13 @@ api_response dispatch(const api_env& env, const api_request& req, const std::str
   // Classes of their own are counted per client address before any work is done.
   if (found.rate != rate_class::none && found.rate != rate_class::standard) {
     if (auto over = count(c, "ip:" + req.remote_ip)) {
-      api_response r = problem(over->code, over->detail, req.path, request_id);
-      r.close_connection = has_body_of(req);
-      return with_limits(c, on_route(std::move(r)));
+      return with_limits(c, on_route(problem(over->code, over->detail, req.path, request_id)));
     }
   }
   if (found.body == body_rule::json)
     if (auto refused = read_json_body(c)) return on_route(std::move(*refused));
   auto idempotency_key = found.replay ? req.header("Idempotency-Key") : std::nullopt;
   api_response r = idempotency_key ? idempotent(c, *idempotency_key, found.fn) : found.fn(c);
-  if (found.body == body_rule::none && has_body_of(req)) r.close_connection = true;
   return with_limits(c, on_route(std::move(r)));
 }
 
@@ -194,7 +188,7 @@ void audit(const api_env& env, const api_request& req, const api_response& res,
   a.outcome = res.status < 400 ? "success" : "failure";
   a.status_code = res.status;
   a.ip = req.remote_ip;
-  a.user_agent = req.header("User-Agent").value_or("").substr(0, 512);
+  a.user_agent = req.header("User-Agent").value_or("");  // bounded by the audit actor
   a.duration_ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - start).count();
   env.svc.record(std::move(a));
@@ -253,7 +247,6 @@ void finish(const api_env& env, const api_request& req, api_response& res,
             const std::string& request_id, clock::time_point start) {
   res.headers.emplace_back("X-Request-ID", request_id);
   security_headers(env, res);
-  if (res.close_connection) res.headers.emplace_back("Connection", "close");
   cors_headers(env, req, res);
   compress(env, req, res);
   double seconds = std::chrono::duration<double>(clock::now() - start).count();

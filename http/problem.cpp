@@ -20,6 +20,8 @@ int http_status(errc e) {
       return 405;
     case errc::conflict:
       return 409;
+    case errc::quota_exceeded:
+      return 409;
     case errc::length_required:
       return 411;
     case errc::precondition_failed:
@@ -28,6 +30,8 @@ int http_status(errc e) {
       return 413;
     case errc::unsupported_media_type:
       return 415;
+    case errc::uri_too_long:
+      return 414;
     case errc::validation_error:
       return 422;
     case errc::idempotency_key_reused:
@@ -61,17 +65,15 @@ errc error_for_status(int status) {
     case 413:
       return errc::payload_too_large;
     case 414:
-      return errc::bad_request;
+      return errc::uri_too_long;
     case 415:
       return errc::unsupported_media_type;
-    case 416:
-      return errc::bad_request;
     case 503:
       return errc::too_many_connections;
     case 504:
       return errc::request_timeout;
     default:
-      return errc::internal_error;
+      return status < 500 ? errc::bad_request : errc::internal_error;
   }
 }
 

@@ -11,7 +11,8 @@ namespace vutf::http {
 // The only place a domain error becomes an HTTP status.
 int http_status(errc e);
 
-// The error a status stands for when the frontend (not a domain reply) produced it.
+// The error a status stands for when the frontend (not a domain reply) produced it; a status
+// without an error of its own (e.g. 416 for a malformed Range header) stands for bad_request.
 errc error_for_status(int status);
 
 const char* status_title(int status);

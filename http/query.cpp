@@ -116,13 +116,6 @@ query_param timestamp_param(const char* name, int64_t& ms) {
           }};
 }
 
-query_param text_param(const char* name, std::string& out) {
-  return {name, [&out](const std::string& v) -> reading {
-            out = v;
-            return std::nullopt;
-          }};
-}
-
 bool parse_positive(const std::string& s, int64_t& out) {
   if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
     return false;

@@ -33,7 +33,6 @@ query_param flag(const char* name, std::optional<bool>& out);  // true or false
 query_param id_param(const char* name, std::string& out, const char* thing);
 // An RFC 3339 UTC timestamp, stored as ms since the epoch.
 query_param timestamp_param(const char* name, int64_t& ms);
-query_param text_param(const char* name, std::string& out);  // any text
 
 // nullopt when every parameter of the request is declared in `spec` and valid; else the 422.
 std::optional<api_response> parse_query(const request_context& c, const query_spec& spec);

@@ -9,6 +9,7 @@
 #include <condition_variable>
 
 #include "config/log.hpp"
+#include "http/framing.hpp"
 #include "http/problem.hpp"
 
 namespace vutf::http {
@@ -17,6 +18,8 @@ namespace {
 using clock = std::chrono::steady_clock;
 constexpr auto idle_slice = std::chrono::milliseconds(100);
 constexpr auto write_timeout = std::chrono::seconds(10);
+// Longer request heads are refused (400); cpp-httplib bounds each line, not their number.
+constexpr size_t max_head = 65536;
 
 int millis_until(clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock::now()).count();
@@ -33,12 +36,30 @@ bool wait_for(int sock, short events, int timeout_ms) {
 }
 
 // A buffered socket stream whose reads fail once the current request's deadline has passed.
+// What cpp-httplib reads through read() is the request head; it is kept, so the head can be
+// checked as it came over the wire. Bodies are read with consume(), by the framing rules.
 class deadline_stream : public httplib::Stream {
  public:
   explicit deadline_stream(int sock) : sock_(sock) {}
 
+  // A new request starts: its head must arrive by `deadline`.
+  void start_request(clock::time_point deadline) {
+    deadline_ = deadline;
+    head_.clear();
+  }
   void arm(clock::time_point deadline) { deadline_ = deadline; }
   bool buffered() const { return pos_ < len_; }
+  // The bytes cpp-httplib read since start_request(), up to max_head + 1 of them.
+  std::string_view head() const { return head_; }
+
+  // Shows `take` the buffered bytes (waiting for more when there are none) and consumes as many
+  // as it returns; false when nothing arrived before the deadline or the peer closed.
+  template <class Take>
+  bool consume(Take take) {
+    if (!buffered() && !fill()) return false;
+    pos_ += take(std::string_view(buf_ + pos_, len_ - pos_));
+    return true;
+  }
 
   bool is_readable() const override {
     return buffered() || wait_for(sock_, POLLIN, millis_until(deadline_));
@@ -48,19 +69,11 @@ class deadline_stream : public httplib::Stream {
   }
 
   ssize_t read(char* ptr, size_t size) override {
-    if (!buffered()) {
-      if (!wait_for(sock_, POLLIN, millis_until(deadline_))) return -1;
-      ssize_t n;
-      do {
-        n = ::recv(sock_, buf_, sizeof buf_, 0);
-      } while (n < 0 && errno == EINTR);
-      if (n <= 0) return n;
-      pos_ = 0;
-      len_ = static_cast<size_t>(n);
-    }
+    if (!buffered() && !fill()) return -1;
     size_t n = std::min(size, len_ - pos_);
     std::memcpy(ptr, buf_ + pos_, n);
     pos_ += n;
+    if (head_.size() <= max_head) head_.append(ptr, std::min(n, max_head + 1 - head_.size()));
     return static_cast<ssize_t>(n);
   }
 
@@ -91,6 +104,19 @@ class deadline_stream : public httplib::Stream {
   socket_t socket() const override { return sock_; }
 
  private:
+  // Refills the empty buffer; false on the deadline, an error or the peer's close.
+  bool fill() {
+    if (!wait_for(sock_, POLLIN, millis_until(deadline_))) return false;
+    ssize_t n;
+    do {
+      n = ::recv(sock_, buf_, sizeof buf_, 0);
+    } while (n < 0 && errno == EINTR);
+    if (n <= 0) return false;
+    pos_ = 0;
+    len_ = static_cast<size_t>(n);
+    return true;
+  }
+
   static void describe(const sockaddr_storage& addr, std::string& ip, int& port) {
     char buf[INET6_ADDRSTRLEN] = {};
     if (addr.ss_family == AF_INET) {
@@ -110,6 +136,7 @@ class deadline_stream : public httplib::Stream {
   size_t pos_ = 0;
   size_t len_ = 0;
   clock::time_point deadline_ = clock::now();
+  std::string head_;
 };
 
 // What the request handler tells the connection loop about the request it just served.
@@ -212,10 +239,12 @@ class frontend : public httplib::Server {
     while (!stopping_) {
       if (!wait_request(strm, first ? options.header_timeout : keepalive)) break;
       first = false;
-      strm.arm(clock::now() + options.header_timeout);
+      strm.start_request(clock::now() + options.header_timeout);
       bool closed = false;
       bool close_after = cfg.keepalive == 0 || stopping_;
-      bool ok = process_request(strm, close_after, closed, [](httplib::Request&) {});
+      // The API serves no ranges: cpp-httplib would cut a Range out of any 200 it answers.
+      bool ok = process_request(strm, close_after, closed,
+                                [](httplib::Request& req) { req.ranges.clear(); });
       if (!ok || closed || close_after || current.must_close) break;
     }
     bool linger = current.must_close;
@@ -266,25 +295,93 @@ void apply(const api_response& r, httplib::Response& res) {
   } else if (!r.body.empty()) {
     res.set_content(r.body, r.content_type);
   }
-  if (r.close_connection) current.must_close = true;
+  if (r.close_connection) {
+    res.set_header("Connection", "close");
+    current.must_close = true;
+  }
 }
 
-// Reads a request body through cpp-httplib's reader, not past `limit` bytes: nullopt when the
-// body is larger; throws when the client stops sending it.
-std::optional<std::string> read_limited(const httplib::ContentReader& reader, size_t limit) {
-  std::string body;
-  bool over = false;
-  bool ok = reader([&](const char* data, size_t n) {
-    if (body.size() + n > limit) {
-      over = true;
-      return false;  // stop reading: nothing past the limit is read
+// Reads the body that `f` frames from `s`, not past `limit` bytes. `whole` is set once every
+// byte of it was read, so the next request starts right after it.
+body_read read_framed(deadline_stream& s, const body_framing& f, size_t limit, bool& whole) {
+  body_read r;
+  auto fail = [&r](errc code, const char* detail) {
+    r.error = failure{code, detail, {}};
+    r.body.clear();
+    return r;
+  };
+  const char* cut_short = "The body ended early or did not arrive within REQUEST_TIMEOUT.";
+  if (f.type == body_framing::kind::length) {
+    if (f.length > limit) return fail(errc::payload_too_large, "");  // nothing of it is read
+    r.body.reserve(f.length);
+    while (r.body.size() < f.length) {
+      bool more = s.consume([&](std::string_view in) {
+        size_t n = std::min<size_t>(in.size(), f.length - r.body.size());
+        r.body.append(in.data(), n);
+        return n;
+      });
+      if (!more) return fail(errc::bad_request, cut_short);
     }
-    body.append(data, n);
-    return true;
-  });
-  if (over) return std::nullopt;
-  if (!ok) throw std::runtime_error("the client stopped sending the body");
-  return body;
+  } else if (f.type == body_framing::kind::chunked) {
+    chunked_decoder decoder;
+    while (decoder.status() == chunked_decoder::state::reading) {
+      if (!s.consume([&](std::string_view in) { return decoder.feed(in, r.body); }))
+        return fail(errc::bad_request, cut_short);
+      // Checked as the data arrives: at most one buffer past the limit is ever held.
+      if (r.body.size() > limit) return fail(errc::payload_too_large, "");
+    }
+    if (decoder.status() == chunked_decoder::state::malformed)
+      return fail(errc::bad_request, "The chunked body is malformed.");
+  }
+  whole = true;
+  return r;
+}
+
+// Every request that cpp-httplib parsed comes here, before its routing could read (or not
+// read) a body: the head is checked as received, the body framed by our own rules and read only
+// if the route asks for it. A body left unread closes the connection after the response, so its
+// bytes can never be taken for the next request.
+httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Request& req,
+                                               httplib::Response& res) {
+  deadline_stream& strm = *current.stream;
+  api_request ar = convert(req);
+  std::string_view raw = strm.head();
+  request_head head;
+  if (raw.size() > max_head) {
+    head.problem = "The request head is larger than " + std::to_string(max_head) + " bytes.";
+  } else {
+    head = parse_head(raw);
+  }
+  if (!head.problem.empty()) {
+    apply(svr.app.reject(400, ar, head.problem), res);
+    return httplib::Server::HandlerResponse::Handled;
+  }
+  ar.headers = std::move(head.headers);  // as sent, not percent-decoded
+  bool whole = !head.framing.has_body();
+  auto started = clock::now();
+  ar.read_body = [&](size_t limit) {
+    // The head arrived; the body may take the rest of the request's time.
+    strm.arm(started + std::chrono::seconds(svr.cfg.request_timeout));
+    return read_framed(strm, head.framing, limit, whole);
+  };
+  api_response r = svr.app.handle(std::move(ar));
+  if (!whole) r.close_connection = true;
+  apply(r, res);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+// What went wrong when cpp-httplib refused a request before routing it.
+std::string frontend_detail(int status) {
+  switch (status) {
+    case 400:
+      return "The request line or a header line is malformed.";
+    case 414:
+      return "The request line is longer than 8192 bytes.";
+    case 416:
+      return "The Range header is malformed (this API serves no ranges).";
+    default:
+      return std::string(status_title(status)) + '.';
+  }
 }
 
 // Errors cpp-httplib detects itself (malformed request line, oversized headers...) and
@@ -294,7 +391,7 @@ void answer_errors_as_problems(frontend& svr) {
       [&svr](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
         api_request ar = convert(req);
-        apply(svr.app.reject(res.status, ar, std::string(status_title(res.status)) + '.'), res);
+        apply(svr.app.reject(res.status, ar, frontend_detail(res.status)), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_exception_handler(
@@ -321,31 +418,18 @@ server::server(const api& a, const settings& s, server_options o)
   // Only advertised in the Keep-Alive header: the connection loop in frontend enforces both.
   svr.set_keep_alive_timeout(s.keepalive);
   svr.set_keep_alive_max_count(s.keepalive == 0 ? 1 : 1000000);
-  svr.set_payload_max_length(static_cast<size_t>(s.max_request_size) + 1);
-  auto plain = [&svr](const httplib::Request& req, httplib::Response& res) {
-    api_request ar = convert(req);
-    ar.read_body = [](size_t) { return std::optional<std::string>(std::string()); };
-    apply(svr.app.handle(ar), res);
-  };
-  auto with_body = [&svr](const httplib::Request& req, httplib::Response& res,
-                          const httplib::ContentReader& reader) {
-    api_request ar = convert(req);
-    auto started = clock::now();
-    ar.read_body = [&](size_t limit) {
-      // The head arrived; the body may take the rest of the request's time.
-      if (current.stream)
-        current.stream->arm(started + std::chrono::seconds(svr.cfg.request_timeout));
-      return read_limited(reader, limit);
-    };
-    apply(svr.app.handle(ar), res);
-  };
-  svr.Get(".*", plain);
-  svr.Options(".*", plain);
-  svr.Post(".*", with_body);
-  svr.Put(".*", with_body);
-  svr.Patch(".*", with_body);
-  svr.Delete(".*", with_body);
-  svr.Delete(".*", plain);
+  svr.set_pre_routing_handler(httplib::Server::HandlerWithResponse(
+      [&svr](const httplib::Request& req, httplib::Response& res) {
+        return serve_request(svr, req, res);
+      }));
+  // cpp-httplib adds Keep-Alive unless it chose to close itself, and its own Connection: close
+  // when the client asked for one: a response that closes says Connection: close, once.
+  svr.set_post_routing_handler([](const httplib::Request&, httplib::Response& res) {
+    if (res.get_header_value("Connection") != "close") return;
+    res.headers.erase("Keep-Alive");
+    res.headers.erase("Connection");
+    res.set_header("Connection", "close");
+  });
   answer_errors_as_problems(svr);
 }
 

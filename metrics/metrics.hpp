@@ -57,7 +57,12 @@ class Registry;
         "Requests let through because the rate limit store failed.")                               \
   PLAIN(audit_records_written_total, Counter, "Audit records stored.")                             \
   PLAIN(audit_records_dropped_total, Counter, "Audit records dropped because the queue was full.") \
+  PLAIN(audit_records_rejected_total, Counter,                                                     \
+        "Audit records dropped because the database refused them (written one at a time after "    \
+        "their batch failed).")                                                                    \
   PLAIN(audit_queue_size, Gauge, "Audit records waiting to be written.")                           \
+  LABELLED(retention_rows_deleted_total, Counter, "table",                                         \
+           "Rows purged after their retention (`audit_logs`, `idempotency_keys`).")                \
   PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
   PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \
@@ -66,8 +71,8 @@ class Registry;
            "Outbound calls by kind (`openai-chat`, `http-json`, `webhook`).")                      \
   PLAIN(target_call_retries_total, Counter,                                                        \
         "Target calls repeated after a 429, a 5xx or no answer.")                                  \
-  LABELLED(circuit_breaker_state, Gauge, "circuit",                                                \
-           "Circuit per target or webhook host: 0 closed, 1 open, 2 half-open.")                   \
+  LABELLED(circuit_breakers, Gauge, "kind,state",                                                  \
+           "Circuits not closed, by kind (`target`, `webhook`) and state (`open`, `half_open`).")  \
   LABELLED(circuit_breaker_transitions_total, Counter, "to",                                       \
            "Circuit state changes, by the state entered.")                                         \
   LABELLED(webhook_deliveries_total, Counter, "outcome",                                           \

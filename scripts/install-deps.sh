@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config ca-certificates curl python3
   libcaf-dev libcpp-httplib-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev
-  zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev
+  zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev libre2-dev
   postgresql-15 redis-server clang-tidy
   clang libclang-rt-14-dev llvm
 )

@@ -72,12 +72,15 @@ int main(int argc, char** argv) {
   // raising glibc's dynamic threshold and staying resident for good.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
-  // SIGTERM/SIGINT are taken by one thread (below), never by a worker.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // SIGTERM/SIGINT (stop) and SIGHUP are taken by one thread (below), never by a worker; blocked
+  // from here on, a SIGHUP that arrives during startup waits for that thread instead of killing
+  // the process (its default action).
+  sigset_t handled_signals;
+  sigemptyset(&handled_signals);
+  sigaddset(&handled_signals, SIGTERM);
+  sigaddset(&handled_signals, SIGINT);
+  sigaddset(&handled_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &handled_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   try {
@@ -104,7 +107,10 @@ int main(int argc, char** argv) {
 
     std::thread waiter([&] {
       int sig = 0;
-      sigwait(&stop_signals, &sig);
+      // SIGHUP asks a daemon to reopen its log files (logrotate, a supervisor): ours go to
+      // stderr, which belongs to whoever started us, so there is nothing to reopen.
+      while (sigwait(&handled_signals, &sig) == 0 && sig == SIGHUP)
+        vutf::log::info("SIGHUP: logs go to stderr, nothing to reopen; still serving");
       vutf::log::info("stopping: draining in-flight requests", {{"signal", strsignal(sig)}});
       server.stop();
     });

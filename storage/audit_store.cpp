@@ -41,6 +41,12 @@ const statement audit_after{"audit_after",
                             " FROM audit_logs WHERE ts >= $1 AND ts <= $2 AND (ts > $3 OR (ts = "
                             "$3 AND id > $4)) ORDER BY ts ASC, id ASC LIMIT $5"};
 
+// One batch of records older than $1, oldest first (an index range of audit_logs_ts), so a
+// large purge is many short transactions instead of one long lock.
+const statement audit_purge{"audit_purge",
+                            "DELETE FROM audit_logs WHERE id IN (SELECT id FROM audit_logs WHERE "
+                            "ts < $1 ORDER BY ts, id LIMIT $2)"};
+
 }  // namespace sql
 
 namespace {
@@ -125,6 +131,10 @@ std::vector<audit_record> audit_after(session& s, int64_t since_ms, int64_t unti
        s.exec(sql::audit_after, {since_ms, upper(until_ms), after_ts, after_id, limit}).data)
     out.push_back(from_row(r));
   return out;
+}
+
+int64_t purge_audit(session& s, int64_t before_ms, int64_t limit) {
+  return s.exec(sql::audit_purge, {before_ms, limit}).affected;
 }
 
 }  // namespace vutf::storage

@@ -18,4 +18,7 @@ audit_stats audit_statistics(session& s, int64_t since_ms, int64_t until_ms);
 std::vector<audit_record> audit_after(session& s, int64_t since_ms, int64_t until_ms,
                                       int64_t after_ts, const std::string& after_id, int64_t limit);
 
+// Deletes up to `limit` records made before `before_ms`, oldest first; returns how many.
+int64_t purge_audit(session& s, int64_t before_ms, int64_t limit);
+
 }  // namespace vutf::storage

@@ -64,46 +64,50 @@ class redis_cache : public cache_backend {
     command({"SET", key, value, "EX", std::to_string(ttl.count())});
   }
   void del(const std::string& key) override { command({"DEL", key}); }
-  int64_t incr(const std::string& key, int64_t by) override {
-    reply_ptr r = command({"INCRBY", key, std::to_string(by)});
-    if (r->type != REDIS_REPLY_INTEGER) throw cache_error("INCR: unexpected reply");
-    return r->integer;
-  }
-  void bump(const std::vector<std::string>& keys) override {
-    if (keys.size() == 1) {
-      command({"INCR", keys.front()});
-      return;
-    }
+  void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) override {
     static const std::string script =
-        "for _, k in ipairs(KEYS) do redis.call('INCR', k) end return #KEYS";
+        "for _, k in ipairs(KEYS) do "
+        "if redis.call('EXISTS', k) == 1 then redis.call('INCR', k) "
+        "redis.call('EXPIRE', k, ARGV[1]) end end return #KEYS";
     std::vector<std::string> args = {"EVAL", script, std::to_string(keys.size())};
     args.insert(args.end(), keys.begin(), keys.end());
+    args.push_back(std::to_string(ttl.count()));
     command(args);
   }
 
   void ping() override { command({"PING"}); }
 
-  int64_t hit(const std::string& key, std::chrono::seconds window) override {
+  window_count hit(const std::string& key, std::chrono::seconds window, int64_t by) override {
+    // The expiry is set whenever the key has none, not only on the first hit: a count taken
+    // back (by = -1) after its window ended would otherwise create a key that never expires.
     static const std::string script =
-        "local n = redis.call('INCR', KEYS[1]) "
-        "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n";
-    reply_ptr r = command({"EVAL", script, "1", key, std::to_string(window.count())});
-    if (r->type != REDIS_REPLY_INTEGER) throw cache_error("hit: unexpected reply");
-    return r->integer;
+        "local n = redis.call('INCRBY', KEYS[1], ARGV[2]) "
+        "local t = redis.call('TTL', KEYS[1]) "
+        "if t < 0 then redis.call('EXPIRE', KEYS[1], ARGV[1]) t = tonumber(ARGV[1]) end "
+        "return {n, t}";
+    reply_ptr r =
+        command({"EVAL", script, "1", key, std::to_string(window.count()), std::to_string(by)});
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER)
+      throw cache_error("hit: unexpected reply");
+    return window_count{r->element[0]->integer, r->element[1]->integer};
   }
 
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,
                                                                const std::string& prefix,
-                                                               const std::string& suffix) override {
-    // The version is read (or created) and the entry fetched in one round trip. The created
-    // version is read back as text: Lua would print a 16-digit number in exponent notation.
+                                                               const std::string& suffix,
+                                                               std::chrono::seconds ttl) override {
+    // The version is read (or created) and the entry fetched in one round trip; the version key
+    // lives `ttl` past its last use. The created version is read back as text: Lua would print
+    // a 16-digit number in exponent notation.
     static const std::string script =
         "local v = redis.call('GET', KEYS[1]) "
         "if not v then redis.call('INCRBY', KEYS[1], ARGV[1]) v = redis.call('GET', KEYS[1]) end "
+        "redis.call('EXPIRE', KEYS[1], ARGV[4]) "
         "return {v, redis.call('GET', ARGV[2] .. v .. ':' .. ARGV[3])}";
-    reply_ptr r =
-        command({"EVAL", script, "1", version_key, std::to_string(initial), prefix, suffix});
+    reply_ptr r = command({"EVAL", script, "1", version_key, std::to_string(initial), prefix,
+                           suffix, std::to_string(ttl.count())});
     if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
         r->element[0]->type != REDIS_REPLY_STRING)
       throw cache_error("versioned_get: unexpected reply");
@@ -182,15 +186,26 @@ void memory_cache::erase(std::list<entry>::iterator it) {
   lru_.erase(it);
 }
 
-std::optional<std::string> memory_cache::get(const std::string& key) {
+memory_cache::entry* memory_cache::live(const std::string& key) {
   auto it = index_.find(key);
-  if (it == index_.end()) return std::nullopt;
+  if (it == index_.end()) return nullptr;
   if (it->second->expires <= clock::now()) {
     erase(it->second);
-    return std::nullopt;
+    return nullptr;
   }
   lru_.splice(lru_.begin(), lru_, it->second);
-  return it->second->value;
+  return &*it->second;
+}
+
+void memory_cache::replace(entry& e, std::string value) {
+  bytes_ -= e.value.size();
+  e.value = std::move(value);
+  bytes_ += e.value.size();
+}
+
+std::optional<std::string> memory_cache::get(const std::string& key) {
+  if (entry* e = live(key)) return e->value;
+  return std::nullopt;
 }
 
 void memory_cache::set(const std::string& key, const std::string& value, std::chrono::seconds ttl) {
@@ -208,37 +223,38 @@ void memory_cache::del(const std::string& key) {
   if (it != index_.end()) erase(it->second);
 }
 
-int64_t memory_cache::hit(const std::string& key, std::chrono::seconds window) {
-  auto it = index_.find(key);
-  if (it == index_.end() || it->second->expires <= clock::now()) {
-    set(key, "1", window);
-    return 1;
+window_count memory_cache::hit(const std::string& key, std::chrono::seconds window, int64_t by) {
+  entry* e = live(key);
+  if (!e) {
+    set(key, std::to_string(by), window);
+    return window_count{by, window.count()};
   }
-  auto& e = *it->second;
-  int64_t next = std::stoll(e.value) + 1;
-  bytes_ -= e.value.size();
-  e.value = std::to_string(next);  // keeps the window's expiry
-  bytes_ += e.value.size();
-  return next;
+  int64_t next = std::stoll(e->value) + by;
+  replace(*e, std::to_string(next));  // keeps the window's expiry
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(e->expires - clock::now());
+  return window_count{next, std::max<int64_t>(1, left.count())};
 }
 
 std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(
     const std::string& version_key, int64_t initial, const std::string& prefix,
-    const std::string& suffix) {
-  auto text = get(version_key);
-  int64_t version = text ? std::stoll(*text) : incr(version_key, initial);
+    const std::string& suffix, std::chrono::seconds ttl) {
+  int64_t version = initial;
+  if (entry* e = live(version_key)) {
+    version = std::stoll(e->value);
+    e->expires = clock::now() + ttl;  // lives `ttl` past its last use, as on Redis
+  } else {
+    set(version_key, std::to_string(version), ttl);
+  }
   return {version, get(prefix + std::to_string(version) + ":" + suffix)};
 }
 
-void memory_cache::bump(const std::vector<std::string>& keys) {
-  for (const auto& k : keys) incr(k, 1);
-}
-
-int64_t memory_cache::incr(const std::string& key, int64_t by) {
-  auto current = get(key);
-  int64_t next = (current ? std::stoll(*current) : 0) + by;
-  set(key, std::to_string(next), std::chrono::hours(24 * 365));
-  return next;
+void memory_cache::bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) {
+  for (const auto& k : keys) {
+    if (entry* e = live(k)) {
+      replace(*e, std::to_string(std::stoll(e->value) + 1));
+      e->expires = clock::now() + ttl;
+    }
+  }
 }
 
 }  // namespace vutf::storage

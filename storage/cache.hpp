@@ -19,24 +19,33 @@ struct cache_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A count in a window, and the seconds until the window ends.
+struct window_count {
+  int64_t count = 0;
+  int64_t reset_s = 0;
+};
+
+// Every key a backend writes expires: nothing a request makes (a random X-API-Key included)
+// stays in Redis for good.
 class cache_backend {
  public:
   virtual ~cache_backend() = default;
   virtual std::optional<std::string> get(const std::string& key) = 0;
   virtual void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) = 0;
   virtual void del(const std::string& key) = 0;
-  // Atomically adds `by` to an integer key (created at 0) and returns the new value.
-  virtual int64_t incr(const std::string& key, int64_t by) = 0;
-  // Adds 1 to every key (each created at 0); one round trip on Redis however many keys.
-  virtual void bump(const std::vector<std::string>& keys) = 0;
+  // Adds 1 to every key that exists and gives it `ttl` again; one round trip on Redis however
+  // many keys. A missing key stays missing: the next versioned_get starts it afresh.
+  virtual void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) = 0;
   virtual void ping() = 0;
-  // In one step: the version under `version_key` (set to `initial` when missing) and the value
-  // under `prefix` + version + ":" + `suffix`. One round trip on Redis.
+  // In one step: the version under `version_key` (set to `initial` when missing), which then
+  // expires `ttl` after this last use, and the value under `prefix` + version + ":" + `suffix`.
+  // One round trip on Redis.
   virtual std::pair<int64_t, std::optional<std::string>> versioned_get(
       const std::string& version_key, int64_t initial, const std::string& prefix,
-      const std::string& suffix) = 0;
-  // Counts one more hit on `key`, which expires `window` after its first hit; returns the count.
-  virtual int64_t hit(const std::string& key, std::chrono::seconds window) = 0;
+      const std::string& suffix, std::chrono::seconds ttl) = 0;
+  // Adds `by` (1, or -1 to take a hit back) to the count under `key`, which expires `window`
+  // after its first hit; the new count and the seconds until the key expires.
+  virtual window_count hit(const std::string& key, std::chrono::seconds window, int64_t by) = 0;
 };
 
 struct redis_url {
@@ -61,14 +70,14 @@ class memory_cache : public cache_backend {
   std::optional<std::string> get(const std::string& key) override;
   void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   void del(const std::string& key) override;
-  int64_t incr(const std::string& key, int64_t by) override;
-  void bump(const std::vector<std::string>& keys) override;
+  void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) override;
   void ping() override {}
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,
                                                                const std::string& prefix,
-                                                               const std::string& suffix) override;
-  int64_t hit(const std::string& key, std::chrono::seconds window) override;
+                                                               const std::string& suffix,
+                                                               std::chrono::seconds ttl) override;
+  window_count hit(const std::string& key, std::chrono::seconds window, int64_t by) override;
   size_t bytes() const { return bytes_; }
   size_t entries() const { return index_.size(); }
 
@@ -80,6 +89,10 @@ class memory_cache : public cache_backend {
     clock::time_point expires;
   };
   void erase(std::list<entry>::iterator it);
+  // The live entry under `key`, now the most recently used; expired ones are dropped.
+  entry* live(const std::string& key);
+  // Replaces the value of a live entry, keeping its expiry.
+  void replace(entry& e, std::string value);
   size_t max_bytes_;
   size_t bytes_ = 0;
   std::list<entry> lru_;  // most recently used first

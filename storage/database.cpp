@@ -84,6 +84,14 @@ void migrate(connection& c) {
   });
 }
 
+void lock_owner(session& s, const std::string& owner) {
+  // Key space 0x76757466 ("vutf") with the owner's hash: owners that share a hash only wait
+  // for each other. The lock ends with the transaction.
+  static const statement owner_lock{"owner_lock",
+                                    "SELECT pg_advisory_xact_lock(1987408998, hashtext($1))"};
+  if (std::string(s.dialect()) == "postgres") s.exec(owner_lock, {owner});
+}
+
 void ping(session& s) {
   static const statement health_ping{"health_ping", "SELECT 1"};
   s.exec(health_ping, {});

@@ -104,6 +104,11 @@ int64_t count_of(session& s, const statement& count, const std::vector<value>& p
 // A list statement's parameters: the filter's, then LIMIT and OFFSET of page `page` (from 1).
 std::vector<value> with_page(std::vector<value> params, int64_t page, int64_t per_page);
 
+// Makes every other write transaction that locks the same `owner` wait until this one ends, so
+// a per-owner limit checked by counting and then inserting holds under concurrent requests
+// (PostgreSQL: an advisory transaction lock; SQLite runs one write transaction at a time).
+void lock_owner(session& s, const std::string& owner);
+
 // Runs the cheapest statement there is (the health probe's round trip).
 void ping(session& s);
 

@@ -19,6 +19,12 @@ const statement idem_store{"idempotency_store",
 const statement idem_release{"idempotency_release",
                              "DELETE FROM idempotency_keys WHERE caller = $1 AND idem_key = $2"};
 
+// One batch of expired records (an index range of idempotency_expires).
+const statement idem_purge_expired{
+    "idempotency_purge_expired",
+    "DELETE FROM idempotency_keys WHERE (caller, idem_key) IN (SELECT caller, idem_key FROM "
+    "idempotency_keys WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2)"};
+
 }  // namespace sql
 
 std::optional<stored_response> claim_idempotency_key(session& s, const std::string& caller,
@@ -47,6 +53,10 @@ void store_idempotent_response(session& s, const std::string& caller, const std:
 
 void release_idempotency_key(session& s, const std::string& caller, const std::string& key) {
   s.exec(sql::idem_release, {caller, key});
+}
+
+int64_t purge_idempotency_keys(session& s, int64_t now_ms, int64_t limit) {
+  return s.exec(sql::idem_purge_expired, {now_ms, limit}).affected;
 }
 
 }  // namespace vutf::storage

@@ -19,4 +19,7 @@ void store_idempotent_response(session& s, const std::string& caller, const std:
                                const stored_response& r);
 void release_idempotency_key(session& s, const std::string& caller, const std::string& key);
 
+// Deletes up to `limit` records expired at `now_ms`; returns how many.
+int64_t purge_idempotency_keys(session& s, int64_t now_ms, int64_t limit);
+
 }  // namespace vutf::storage

@@ -26,6 +26,10 @@ const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
   " FROM scans WHERE (owner_id = $1 OR $1 = '*') AND ($2 = '' OR status = $2) AND ($3 = '' " \
   "OR target_id = $3)"
 const statement scan_count{"scan_count", "SELECT COUNT(*)" VUTF_SCAN_FILTER};
+// The same status list as the partial index scans_owner_active, so SQLite uses it too.
+const statement scan_count_active{"scan_count_active",
+                                  "SELECT COUNT(*) FROM scans WHERE owner_id = $1 AND status IN "
+                                  "('queued', 'running')"};
 const statement scan_list{"scan_list", "SELECT " VUTF_SCAN_COLUMNS VUTF_SCAN_FILTER
                                        " ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5"};
 
@@ -172,6 +176,10 @@ std::optional<scan> find_scan(session& s, const std::string& id, const std::stri
   auto found = s.exec(sql::scan_get, {id, owner});
   if (found.data.empty()) return std::nullopt;
   return scan_from(found.data.front());
+}
+
+int64_t count_active_scans(session& s, const std::string& owner) {
+  return count_of(s, sql::scan_count_active, {owner});
 }
 
 int64_t count_scans(session& s, const scan_query& q) {

@@ -16,6 +16,8 @@ void insert_scan(session& s, const scan& x);
 // `owner` "*" finds the scan whoever owns it.
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner);
 int64_t count_scans(session& s, const scan_query& q);
+// Scans of `owner` that are queued or running (MAX_ACTIVE_SCANS_PER_USER counts them).
+int64_t count_active_scans(session& s, const std::string& owner);
 std::vector<scan> list_scans(session& s, const scan_query& q);
 
 // Cancels a queued or running scan; false when it is not (or no longer) either.

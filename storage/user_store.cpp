@@ -304,20 +304,33 @@ std::vector<user> list_users(session& s, const user_query& q) {
   return out;
 }
 
-std::vector<std::string> credential_scopes(session& s, const std::string& user_id, int64_t now_ms) {
+namespace {
+std::vector<std::string> key_scopes(session& s, const std::string& user_id) {
   std::vector<std::string> scopes;
-  for (const auto& r : live_sessions(s, user_id, now_ms)) scopes.push_back("session:" + r.id);
   for (const auto& r : s.exec(sql::keys_of_user, {user_id}).data)
     scopes.push_back("apikey:" + r[0].value_or(""));
+  return scopes;
+}
+}  // namespace
+
+std::vector<std::string> credential_scopes(session& s, const std::string& user_id, int64_t now_ms) {
+  std::vector<std::string> scopes = key_scopes(s, user_id);
+  for (const auto& r : live_sessions(s, user_id, now_ms)) scopes.push_back("session:" + r.id);
+  return scopes;
+}
+
+std::vector<std::string> revoke_api_keys(session& s, const std::string& user_id, int64_t at_ms) {
+  std::vector<std::string> scopes = key_scopes(s, user_id);
+  s.exec(sql::keys_revoke_all, {user_id, at_ms});
   return scopes;
 }
 
 std::optional<std::vector<std::string>> delete_user(session& s, const std::string& id,
                                                     int64_t at_ms) {
   if (s.exec(sql::user_delete, {id, at_ms}).affected != 1) return std::nullopt;
-  std::vector<std::string> scopes = credential_scopes(s, id, at_ms);
-  revoke_sessions_except(s, id, "", at_ms);
-  s.exec(sql::keys_revoke_all, {id, at_ms});
+  std::vector<std::string> scopes = revoke_api_keys(s, id, at_ms);
+  for (const auto& sid : revoke_sessions_except(s, id, "", at_ms))
+    scopes.push_back("session:" + sid);
   return scopes;
 }
 

@@ -43,6 +43,8 @@ bool revoke_api_key(session& s, const std::string& id, const std::string& user_i
 // The principal a live key stands for: not revoked, not expired, its user active.
 std::optional<principal> principal_for_key(session& s, const std::string& key_hash, int64_t now_ms);
 void touch_api_key(session& s, const std::string& id, int64_t at_ms);
+// Revokes every live key of the user; returns their cache scopes ("apikey:<hash>").
+std::vector<std::string> revoke_api_keys(session& s, const std::string& user_id, int64_t at_ms);
 
 // ---- administration ----
 int64_t count_users(session& s, const user_query& q);

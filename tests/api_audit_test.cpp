@@ -1,4 +1,6 @@
 // The HTTP API: the audit trail and its streamed exports.
+#include <set>
+
 #include "tests/support/api_fixture.hpp"
 
 namespace vutf {
@@ -85,6 +87,105 @@ TEST_F(api_test, state_changes_and_auth_events_are_audited_for_admins) {
   expect_problem(call("GET", "/api/v1/audit-logs/export"), 403, "FORBIDDEN");
   expect_problem(call("GET", "/api/v1/audit-logs", "", admin, {{"since", "yesterday"}}), 422,
                  "VALIDATION_ERROR");
+}
+
+// Behind the documented reverse proxy, so the records also show which address they name.
+class proxied_audit_test : public api_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"TRUSTED_PROXIES", "10.0.0.0/8"}};
+    api_test::SetUp();
+  }
+};
+
+TEST_F(proxied_audit_test, logins_and_new_keys_name_their_actor_resource_and_client) {
+  remote_ip_ = "10.0.0.2";  // the proxy
+  http::header_list client = {{"X-Forwarded-For", "192.0.2.44"}};
+  auto login = call("POST", "/api/v1/auth/login",
+                    R"({"username":"owner","password":"passw0rd-owner"})", client);
+  ASSERT_EQ(login.status, 200) << login.body;
+  std::string owner = json::parse(call("GET", "/api/v1/users/me").body)["id"];
+  auto key = call("POST", "/api/v1/api-keys", R"({"name":"audited","scopes":["read"]})", client);
+  ASSERT_EQ(key.status, 201) << key.body;
+  std::string key_id = json::parse(key.body)["id"];
+  EXPECT_EQ(header(key, "Location"), "/api/v1/api-keys/" + key_id);
+
+  http::header_list admin = {{"Authorization", "Bearer " + token_for("root")}};
+  auto only = [&](const std::string& action) {
+    json page;
+    EXPECT_TRUE(test::eventually([&] {
+      page = json::parse(
+          call("GET", "/api/v1/audit-logs", "", admin, {{"action", action}, {"outcome", "success"}})
+              .body);
+      return page["total"] == 1;
+    })) << action;
+    return page["items"][0];
+  };
+  json logged_in = only("auth.login");
+  EXPECT_EQ(logged_in["actor_type"], "user");
+  EXPECT_EQ(logged_in["actor_id"], owner);
+  EXPECT_EQ(logged_in["ip"], "192.0.2.44");
+  json created = only("api_key.create");
+  EXPECT_EQ(created["resource_id"], key_id);
+  EXPECT_EQ(created["actor_id"], owner);
+  EXPECT_EQ(created["ip"], "192.0.2.44");
+
+  // The session opened through the proxy records the client's address too.
+  std::string access = json::parse(login.body)["access_token"];
+  json sessions = json::parse(
+      call("GET", "/api/v1/sessions", "", {{"Authorization", "Bearer " + access}}).body);
+  bool seen = false;
+  for (const auto& s : sessions["items"]) seen = seen || (s["current"] && s["ip"] == "192.0.2.44");
+  EXPECT_TRUE(seen) << sessions.dump();
+}
+
+TEST_F(api_test, audit_filters_take_only_ids_and_known_values) {
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  auto bad = call("GET", "/api/v1/audit-logs", "", admin,
+                  {{"actor_id", "' OR 1=1 --"},
+                   {"action", "target.create' --"},
+                   {"resource_type", "targets"},
+                   {"resource_id", "x"},
+                   {"outcome", "maybe"}});
+  expect_problem(bad, 422, "VALIDATION_ERROR");
+  std::set<std::string> named;
+  json problem = json::parse(bad.body);
+  for (const auto& e : problem["errors"]) named.insert(e["field"]);
+  EXPECT_EQ(named, (std::set<std::string>{"actor_id", "action", "resource_type", "resource_id",
+                                          "outcome"}));
+  // Well-formed values are still accepted, matching or not.
+  auto good = call("GET", "/api/v1/audit-logs", "", admin,
+                   {{"actor_id", make_uuid()},
+                    {"action", "auth.login"},
+                    {"resource_type", "api_key"},
+                    {"resource_id", make_uuid()}});
+  EXPECT_EQ(good.status, 200) << good.body;
+  EXPECT_EQ(json::parse(good.body)["total"], 0);
+}
+
+TEST_F(api_test, anonymous_failures_write_small_audit_records) {
+  std::string huge_id(8000, 'a');
+  std::string saved = token_;
+  token_.clear();  // anonymous
+  auto r = call("DELETE", "/api/v1/targets/" + huge_id + "\xFF", "",
+                {{"User-Agent", std::string(8000, 'u')}});
+  token_ = saved;
+  EXPECT_EQ(r.status, 401);
+  std::string root = token_for("root");
+  http::header_list admin = {{"Authorization", "Bearer " + root}};
+  json page;
+  ASSERT_TRUE(test::eventually([&] {
+    page = json::parse(
+        call("GET", "/api/v1/audit-logs", "", admin, {{"action", "target.delete"}}).body);
+    return page["total"] == 1;
+  })) << page.dump();
+  json record = page["items"][0];
+  EXPECT_EQ(record["actor_type"], "anonymous");
+  EXPECT_EQ(record["status_code"], 401);
+  EXPECT_EQ(record["resource_id"], std::string(audit_limits::resource_id, 'a'));
+  EXPECT_EQ(record["user_agent"], std::string(audit_limits::user_agent, 'u'));
+  EXPECT_LT(record.dump().size(), 1024u);
 }
 
 TEST_F(api_test, audit_exports_stream_csv_and_ndjson) {

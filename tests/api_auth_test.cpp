@@ -180,6 +180,50 @@ TEST_F(identity_api_test, patch_me_changes_profile_fields_only) {
                  "CONFLICT");
 }
 
+// ---- failed logins per account (LOGIN_MAX_FAILURES) ----
+
+class login_limit_test : public identity_api_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"LOGIN_MAX_FAILURES", "3"}};
+    identity_api_test::SetUp();
+  }
+  api_response attempt(const std::string& user, const std::string& password) {
+    return call("POST", "/api/v1/auth/login",
+                json{{"username", user}, {"password", password}}.dump());
+  }
+};
+
+TEST_F(login_limit_test, an_account_is_locked_after_its_failures_from_any_address) {
+  register_user("victim");
+  register_user("bystander");
+  for (int i = 0; i < 3; ++i) {
+    remote_ip_ = "198.51.100." + std::to_string(10 + i);  // a new address for every guess
+    expect_problem(attempt("victim", "guess-no-" + std::to_string(i)), 401, "UNAUTHORIZED");
+  }
+  remote_ip_ = "198.51.100.99";
+  auto locked = attempt("victim", "passw0rd-victim");
+  expect_problem(locked, 429, "RATE_LIMITED");
+  int retry = std::stoi(header(locked, "Retry-After"));
+  EXPECT_GT(retry, 800);
+  EXPECT_LE(retry, 900);
+  // The username and the email are one account.
+  expect_problem(attempt("VICTIM@example.com", "passw0rd-victim"), 429, "RATE_LIMITED");
+  login("bystander", "passw0rd-bystander");
+  // A name that is no account is throttled alike: a 429 does not tell that an account exists.
+  for (int i = 0; i < 3; ++i)
+    expect_problem(attempt("ghost", "guess-no-" + std::to_string(i)), 401, "UNAUTHORIZED");
+  expect_problem(attempt("ghost", "guess-no-3"), 429, "RATE_LIMITED");
+}
+
+TEST_F(login_limit_test, successful_logins_do_not_count) {
+  register_user("regular");
+  for (int i = 0; i < 5; ++i) login("regular", "passw0rd-regular");
+  expect_problem(attempt("regular", "typo-passw0rd"), 401, "UNAUTHORIZED");
+  expect_problem(attempt("regular", "typo-passw0rd"), 401, "UNAUTHORIZED");
+  login("regular", "passw0rd-regular");
+}
+
 TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
   // Every route but health, OpenAPI and the public auth routes needs credentials.
   for (const auto& [method, pattern] : http::api::endpoints()) {

@@ -28,11 +28,9 @@ TEST_F(api_test, oversized_bodies_are_refused_without_reading_them) {
                {"Content-Length", std::to_string(cfg_.max_request_size + 1)}};
   r.read_body = [&](size_t) {
     read = true;
-    return std::optional<std::string>();
+    return http::body_read{};
   };
-  auto res = api_->handle(r);
-  expect_problem(res, 413, "PAYLOAD_TOO_LARGE");
-  EXPECT_TRUE(res.close_connection);
+  expect_problem(api_->handle(r), 413, "PAYLOAD_TOO_LARGE");
   EXPECT_FALSE(read);
 }
 
@@ -124,7 +122,7 @@ TEST_F(rate_limit_test, login_is_limited_to_5_per_minute_per_address_with_header
   std::string body = R"({"username":"owner","password":"passw0rd-owner"})";
   other.headers = {{"Content-Type", "application/json"},
                    {"Content-Length", std::to_string(body.size())}};
-  other.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  other.read_body = http::body_from(body);
   EXPECT_EQ(api_->handle(other).status, 200);
   // Health routes are never limited.
   for (int i = 0; i < 20; ++i) EXPECT_EQ(call("GET", "/api/v1/live").status, 200);
@@ -141,6 +139,39 @@ TEST_F(rate_limit_test, callers_are_counted_as_themselves_under_the_default_limi
   // Another user is not affected.
   std::string other = token_for("other");
   EXPECT_EQ(call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + other}}).status, 200);
+}
+
+// Rate limits behind the documented reverse proxy (TRUSTED_PROXIES).
+class proxied_rate_limit_test : public rate_limit_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"TRUSTED_PROXIES", "10.0.0.0/8"}};
+    rate_limit_test::SetUp();
+  }
+  api_response bad_login(const std::string& user, const std::string& forwarded_for) {
+    return call("POST", "/api/v1/auth/login",
+                json{{"username", user}, {"password", "wrong-pass-1"}}.dump(),
+                {{"X-Forwarded-For", forwarded_for}});
+  }
+};
+
+TEST_F(proxied_rate_limit_test, clients_behind_a_trusted_proxy_are_limited_one_by_one) {
+  remote_ip_ = "10.0.0.2";  // every request arrives from the proxy
+  for (int i = 0; i < 6; ++i)
+    expect_problem(bad_login("ghost-" + std::to_string(i), "198.51.100." + std::to_string(i)), 401,
+                   "UNAUTHORIZED");
+  // One client, through two proxies, still has its own limit.
+  for (int i = 0; i < 5; ++i)
+    expect_problem(bad_login("ghost-x", "203.0.113.9, 10.0.0.7"), 401, "UNAUTHORIZED");
+  expect_problem(bad_login("ghost-x", "203.0.113.9, 10.0.0.7"), 429, "RATE_LIMITED");
+}
+
+TEST_F(proxied_rate_limit_test, forwarded_for_from_anyone_else_is_ignored) {
+  remote_ip_ = "198.51.100.200";  // not a trusted proxy: rotating the header gains nothing
+  for (int i = 0; i < 5; ++i)
+    expect_problem(bad_login("ghost-" + std::to_string(i), "192.0.2." + std::to_string(i)), 401,
+                   "UNAUTHORIZED");
+  expect_problem(bad_login("ghost-5", "192.0.2.5"), 429, "RATE_LIMITED");
 }
 
 // ---- idempotency ----

@@ -102,5 +102,66 @@ TEST_F(api_test, api_key_requests_are_validated) {
   EXPECT_FALSE(k["expires_at"].is_null());
 }
 
+// ---- lineage: a key made with a key is bound by it ----
+
+TEST_F(api_test, a_key_made_with_an_api_key_neither_outlives_nor_out_scopes_it) {
+  json parent = json::parse(
+      call("POST", "/api/v1/api-keys", R"({"name":"p","scopes":["write"],"expires_in_days":30})")
+          .body);
+  http::header_list with_parent = {{"X-API-Key", parent["key"]}, {"Authorization", ""}};
+  auto child = call("POST", "/api/v1/api-keys", R"({"name":"c","scopes":["write"]})", with_parent);
+  ASSERT_EQ(child.status, 201) << child.body;
+  EXPECT_EQ(json::parse(child.body)["expires_at"], parent["expires_at"])
+      << "a key asked for without expiry lives as long as the key that made it";
+  auto longer = call("POST", "/api/v1/api-keys",
+                     R"({"name":"l","scopes":["write"],"expires_in_days":365})", with_parent);
+  expect_problem(longer, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(json::parse(longer.body)["errors"][0]["field"], "expires_in_days");
+  expect_problem(
+      call("POST", "/api/v1/api-keys", R"({"name":"w","scopes":["read","write"]})", with_parent),
+      403, "FORBIDDEN");
+  EXPECT_EQ(call("POST", "/api/v1/api-keys",
+                 R"({"name":"s","scopes":["write"],"expires_in_days":7})", with_parent)
+                .status,
+            201);
+  // Nor by rotating a key that lives longer: the new key would.
+  json forever =
+      json::parse(call("POST", "/api/v1/api-keys", R"({"name":"f","scopes":["write"]})").body);
+  expect_problem(call("POST", "/api/v1/api-keys/" + forever["id"].get<std::string>() + "/rotate",
+                      "", with_parent),
+                 403, "FORBIDDEN");
+  EXPECT_EQ(call("POST", "/api/v1/api-keys/" + forever["id"].get<std::string>() + "/rotate").status,
+            201)
+      << "the user's session may";
+}
+
+// ---- a password change ends the keys ----
+
+TEST_F(api_test, a_password_change_revokes_the_api_keys_unless_kept) {
+  json k = json::parse(call("POST", "/api/v1/api-keys", R"({"name":"a","scopes":["read"]})").body);
+  http::header_list h = {{"X-API-Key", k["key"]}, {"Authorization", ""}};
+  ASSERT_EQ(call("GET", "/api/v1/users/me", "", h).status, 200);  // now cached as valid
+  expect_problem(call("POST", "/api/v1/users/me/password",
+                      R"({"current_password":"passw0rd-owner","new_password":"n3w-password",)"
+                      R"("keep_api_keys":"yes"})"),
+                 422, "VALIDATION_ERROR");
+  ASSERT_EQ(call("POST", "/api/v1/users/me/password",
+                 R"({"current_password":"passw0rd-owner","new_password":"n3w-password"})")
+                .status,
+            204);
+  expect_problem(call("GET", "/api/v1/users/me", "", h), 401, "UNAUTHORIZED");
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/api-keys").body)["total"], 0);
+
+  json kept =
+      json::parse(call("POST", "/api/v1/api-keys", R"({"name":"b","scopes":["read"]})").body);
+  http::header_list h2 = {{"X-API-Key", kept["key"]}, {"Authorization", ""}};
+  ASSERT_EQ(call("POST", "/api/v1/users/me/password",
+                 R"({"current_password":"n3w-password","new_password":"n3wer-password",)"
+                 R"("keep_api_keys":true})")
+                .status,
+            204);
+  EXPECT_EQ(call("GET", "/api/v1/users/me", "", h2).status, 200);
+}
+
 }  // namespace
 }  // namespace vutf

@@ -3,6 +3,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 
@@ -48,6 +49,26 @@ TEST(binary, dotenv_is_read_and_the_environment_overrides_it) {
   EXPECT_EQ(bad.err, "CACHE_TTL=5: must be an integer in 60..3600 (default 300)\n");
 }
 
+TEST(binary, settings_can_come_from_files) {
+  char tmpl[] = "/tmp/vutf-setting-file.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::string pool = dir + "/pool";
+  std::ofstream(pool) << "7\n";
+  auto r = run_binary({{"DATABASE_POOL_SIZE_FILE", pool}}, {"--print-config"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("DATABASE_POOL_SIZE=7\n"), std::string::npos);
+  auto both =
+      run_binary({{"DATABASE_POOL_SIZE_FILE", pool}}, {"--check-config"}, "DATABASE_POOL_SIZE=7\n");
+  EXPECT_EQ(both.code, 2);
+  EXPECT_EQ(both.err,
+            "DATABASE_POOL_SIZE and DATABASE_POOL_SIZE_FILE are both set; set only one\n");
+  auto missing = run_binary({{"SECRET_KEY_FILE", dir + "/missing"}}, {});
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_EQ(missing.err,
+            "SECRET_KEY_FILE=" + dir + "/missing: cannot be read (No such file or directory)\n");
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST(binary, help_and_version) {
   auto help = run_binary({}, {"--help"});
   EXPECT_EQ(help.code, 0);
@@ -74,6 +95,20 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0) << p.err();
   EXPECT_NE(p.err().find("\"msg\":\"stopped\""), std::string::npos);
+}
+
+TEST(binary, sighup_does_not_stop_the_service) {
+  test::service_process p(env_map{});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  p.signal(SIGHUP);
+  ASSERT_TRUE(test::eventually([&] { return p.err().find("SIGHUP") != std::string::npos; }))
+      << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  auto live = c.Get("/api/v1/live");
+  ASSERT_TRUE(live);
+  EXPECT_EQ(live->status, 200);
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait_exit(), 0) << p.err();
 }
 
 TEST(binary, an_in_memory_sqlite_database_is_shared_by_the_pool) {

@@ -4,6 +4,8 @@
 #include <prometheus/counter.h>
 #include <signal.h>
 
+#include <nlohmann/json.hpp>
+
 #include "actors/service.hpp"
 #include "config/log.hpp"
 #include "domain/ids.hpp"
@@ -33,16 +35,48 @@ class cache_redistest : public ::testing::Test {
   std::shared_ptr<metrics> metrics_ = std::make_shared<metrics>();
 };
 
-TEST(redis_backend, bump_adds_one_to_every_key_at_once) {
-  auto cache = storage::make_redis_cache(
-      storage::parse_redis_url(test::required_env("VUTF_TEST_REDIS_URL")), std::chrono::seconds(1));
+// The seconds until `key` expires: -1 when it never does, -2 when it does not exist.
+long long redis_ttl(redisContext* c, const std::string& key) {
+  auto* r = static_cast<redisReply*>(redisCommand(c, "TTL %b", key.data(), key.size()));
+  long long ttl = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -3;
+  if (r) freeReplyObject(r);
+  return ttl;
+}
+
+redisContext* redis_connect(const std::string& url) {
+  auto u = storage::parse_redis_url(url);
+  redisContext* c = redisConnect(u.host.c_str(), u.port);
+  EXPECT_TRUE(c && !c->err);
+  return c;
+}
+
+TEST(redis_backend, bump_adds_one_to_every_existing_key_at_once) {
+  std::string url = test::required_env("VUTF_TEST_REDIS_URL");
+  auto cache = storage::make_redis_cache(storage::parse_redis_url(url), std::chrono::seconds(1));
   std::string a = "bump-test:" + make_uuid(), b = "bump-test:" + make_uuid();
-  cache->incr(a, 41);
-  cache->bump({a, b});
+  auto minute = std::chrono::seconds(60);
+  EXPECT_EQ(cache->versioned_get(a, 41, "bump-test:", "x", minute).first, 41);
+  cache->bump({a, b}, std::chrono::seconds(120));
   EXPECT_EQ(cache->get(a), "42");
-  EXPECT_EQ(cache->get(b), "1");
-  cache->bump({b});
-  EXPECT_EQ(cache->get(b), "2");
+  EXPECT_FALSE(cache->get(b)) << "a missing version is not created at 1 by a bump";
+  redisContext* c = redis_connect(url);
+  EXPECT_GT(redis_ttl(c, a), 60) << "a bump gives the version its lifetime again";
+  redisFree(c);
+}
+
+TEST(redis_backend, a_hit_taken_back_keeps_an_expiry) {
+  std::string url = test::required_env("VUTF_TEST_REDIS_URL");
+  auto cache = storage::make_redis_cache(storage::parse_redis_url(url), std::chrono::seconds(1));
+  std::string k = "hit-test:" + make_uuid();
+  auto counted = cache->hit(k, std::chrono::seconds(900), 1);
+  EXPECT_EQ(counted.count, 1);
+  EXPECT_EQ(counted.reset_s, 900);
+  EXPECT_EQ(cache->hit(k, std::chrono::seconds(900), 1).count, 2);
+  cache->del(k);  // the window ended just before the success took its attempt back
+  EXPECT_EQ(cache->hit(k, std::chrono::seconds(900), -1).count, -1);
+  redisContext* c = redis_connect(url);
+  EXPECT_GT(redis_ttl(c, k), 0);
+  redisFree(c);
 }
 
 TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
@@ -124,8 +158,96 @@ http::api_response login_through(const http::api& a) {
   std::string body = R"({"username":"nobody","password":"wrong-pass-1"})";
   r.headers = {{"Content-Type", "application/json"},
                {"Content-Length", std::to_string(body.size())}};
-  r.read_body = [body](size_t) { return std::optional<std::string>(body); };
+  r.read_body = http::body_from(body);
   return a.handle(r);
+}
+
+// One request to `a` from `ip`, with `headers` and a JSON body when one is given.
+http::api_response call_api(const http::api& a, const std::string& method, const std::string& path,
+                            const std::string& body, http::header_list headers,
+                            const std::string& ip = "198.51.100.20") {
+  http::api_request r;
+  r.method = method;
+  r.path = path;
+  r.remote_ip = ip;
+  r.headers = std::move(headers);
+  if (!body.empty()) {
+    r.headers.emplace_back("Content-Type", "application/json");
+    r.headers.emplace_back("Content-Length", std::to_string(body.size()));
+  }
+  r.read_body = http::body_from(body);
+  return a.handle(r);
+}
+
+TEST(redis_keys, every_key_the_service_writes_expires) {
+  log::configure("error", "json");
+  test::redis_server redis;  // its own: the keyspace holds only what this workload wrote
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", redis.url()},
+                                      {"RATE_LIMIT_ENABLED", "true"}});
+  auto m = std::make_shared<metrics>();
+  service svc(cfg, m);
+  http::api a(svc, *m, cfg);
+  ASSERT_EQ(
+      call_api(a, "POST", "/api/v1/auth/register",
+               R"({"username":"keys","email":"keys@example.com","password":"passw0rd-k"})", {})
+          .status,
+      201);
+  EXPECT_EQ(call_api(a, "POST", "/api/v1/auth/login",
+                     R"({"username":"keys","password":"wrong-pass-1"})", {})
+                .status,
+            401);
+  auto login = call_api(a, "POST", "/api/v1/auth/login",
+                        R"({"username":"keys","password":"passw0rd-k"})", {});
+  ASSERT_EQ(login.status, 200) << login.body;
+  http::header_list bearer = {
+      {"Authorization",
+       "Bearer " + nlohmann::json::parse(login.body)["access_token"].get<std::string>()}};
+  // Random API keys: each is looked up (and its absence cached) under a scope of its own.
+  for (int i = 0; i < 3; ++i)
+    EXPECT_EQ(
+        call_api(a, "GET", "/api/v1/targets", "", {{"X-API-Key", "vutf_" + make_uuid()}}).status,
+        401);
+  auto target = call_api(a, "POST", "/api/v1/targets",
+                         R"({"name":"t","kind":"openai-chat","model":"m",)"
+                         R"("endpoint_url":"http://127.0.0.1:9/v1/chat/completions"})",
+                         bearer);
+  ASSERT_EQ(target.status, 201) << target.body;
+  std::string id = nlohmann::json::parse(target.body)["id"];
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(call_api(a, "GET", "/api/v1/targets/" + id, "", bearer).status, 200);
+    EXPECT_EQ(call_api(a, "GET", "/api/v1/targets", "", bearer).status, 200);
+    EXPECT_EQ(call_api(a, "GET", "/api/v1/stats/overview", "", bearer).status, 200);
+  }
+  EXPECT_EQ(call_api(a, "PATCH", "/api/v1/targets/" + id, R"({"name":"t2"})", bearer).status, 200);
+  auto key = call_api(a, "POST", "/api/v1/api-keys", R"({"name":"k","scopes":["read"]})", bearer);
+  ASSERT_EQ(key.status, 201) << key.body;
+  auto k = nlohmann::json::parse(key.body);
+  EXPECT_EQ(call_api(a, "GET", "/api/v1/targets", "", {{"X-API-Key", k["key"]}}).status, 200);
+  EXPECT_EQ(
+      call_api(a, "DELETE", "/api/v1/api-keys/" + k["id"].get<std::string>(), "", bearer).status,
+      204);
+  EXPECT_EQ(call_api(a, "POST", "/api/v1/auth/logout", "", bearer).status, 204);
+
+  redisContext* c = redis_connect(redis.url());
+  std::vector<std::string> keys;
+  std::string cursor = "0";
+  do {
+    auto* r = static_cast<redisReply*>(redisCommand(c, "SCAN %s COUNT 1000", cursor.c_str()));
+    ASSERT_TRUE(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2);
+    cursor = r->element[0]->str;
+    for (size_t i = 0; i < r->element[1]->elements; ++i)
+      keys.emplace_back(r->element[1]->element[i]->str, r->element[1]->element[i]->len);
+    freeReplyObject(r);
+  } while (cursor != "0");
+  EXPECT_GT(keys.size(), 10u);
+  bool random_key_seen = false;
+  for (const auto& key_name : keys) {
+    random_key_seen = random_key_seen || key_name.rfind("global:apikey:", 0) == 0;
+    EXPECT_NE(redis_ttl(c, key_name), -1) << key_name << " never expires";
+  }
+  EXPECT_TRUE(random_key_seen);
+  redisFree(c);
 }
 
 TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
@@ -142,6 +264,29 @@ TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
   for (int i = 0; i < 3; ++i) statuses.push_back(login_through(b).status);
   EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429}));
   EXPECT_EQ(m2->rate_limited_total.Value(), 1);
+}
+
+TEST(identity_redis, failed_logins_of_an_account_are_counted_across_instances) {
+  log::configure("error", "json");
+  test::redis_server redis;
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", redis.url()},
+                                      {"LOGIN_MAX_FAILURES", "3"}});
+  auto m = std::make_shared<metrics>();
+  service one(cfg, m), two(cfg, m);
+  ASSERT_TRUE(one.ask(user_register{"target", "target@example.com", "passw0rd-t", std::nullopt,
+                                    one.deadline()})
+                  .ok());
+  for (int i = 0; i < 3; ++i) {
+    service& svc = i % 2 ? two : one;
+    auto r = svc.ask(user_login{"target", "guess-no-1", {}, svc.deadline()});
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error->code, errc::unauthorized);
+  }
+  auto locked = two.ask(user_login{"target", "passw0rd-t", {}, two.deadline()});
+  ASSERT_FALSE(locked.ok());
+  EXPECT_EQ(locked.error->code, errc::rate_limited);
+  EXPECT_GT(locked.error->retry_after_s, 0);
 }
 
 TEST(identity_redis, a_logout_on_one_instance_stops_the_token_on_every_instance) {

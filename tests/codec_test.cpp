@@ -3,14 +3,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "http/gzip.hpp"
 #include "config/json_writer.hpp"
+#include "domain/encoding.hpp"
+#include "domain/ids.hpp"
+#include "domain/target.hpp"
+#include "http/client_address.hpp"
+#include "http/gzip.hpp"
 #include "http/problem.hpp"
 #include "storage/cache.hpp"
 #include "storage/database.hpp"
-#include "domain/target.hpp"
-#include "domain/ids.hpp"
-#include "domain/encoding.hpp"
 
 namespace vutf {
 namespace {
@@ -117,6 +118,48 @@ TEST(validate, target_rules) {
   EXPECT_EQ(validate(t).size(), 1u);
 }
 
+TEST(validate, patching_the_endpoint_or_kind_drops_the_stored_headers) {
+  target t;
+  t.kind = "openai-chat";
+  t.endpoint_url = "https://a.example/v1";
+  t.headers_json = R"({"Authorization":"Bearer secret"})";
+  target_patch same;
+  same.endpoint_url = t.endpoint_url;  // not a change
+  same.name = "renamed";
+  apply_patch(t, same);
+  EXPECT_EQ(t.headers_json, R"({"Authorization":"Bearer secret"})");
+  target moved = t;
+  target_patch to_b;
+  to_b.endpoint_url = "https://b.example/v1";
+  apply_patch(moved, to_b);
+  EXPECT_EQ(moved.headers_json, "{}");
+  target rekinded = t;
+  target_patch kind;
+  kind.kind = "http-json";
+  apply_patch(rekinded, kind);
+  EXPECT_EQ(rekinded.headers_json, "{}");
+  target_patch with_headers = to_b;
+  with_headers.headers_json = R"({"X-Key":"new"})";
+  apply_patch(t, with_headers);
+  EXPECT_EQ(t.headers_json, R"({"X-Key":"new"})");
+}
+
+TEST(validate, header_rules) {
+  EXPECT_EQ(header_problem("Authorization", "Bearer x"), "");
+  EXPECT_EQ(header_problem("X-Api-Key", std::string(8192, 'k')), "");
+  for (const char* framing :
+       {"Host", "content-length", "Transfer-Encoding", "CONNECTION", "Keep-Alive", "Upgrade", "TE",
+        "Trailer", "Expect", "Proxy-Authorization", "Proxy-Connection"})
+    EXPECT_NE(header_problem(framing, "x"), "") << framing;
+  for (const std::string& value :
+       {std::string("a\rb"), std::string("a\nb"), std::string("a\0b", 3), std::string(8193, 'k')})
+    EXPECT_NE(header_problem("X-Key", value), "");
+  for (const std::string& name :
+       {std::string(""), std::string("X Key"), std::string("X:Key"), std::string("X\r\nKey"),
+        std::string("X\0", 2), std::string(101, 'x')})
+    EXPECT_NE(header_problem(name, "v"), "") << name;
+}
+
 TEST(uuid, made_ids_are_lowercase_v4) {
   for (int i = 0; i < 100; ++i) {
     std::string id = make_uuid();
@@ -183,16 +226,52 @@ TEST(memory_cache, ttl_lru_bound_and_counters) {
   EXPECT_FALSE(c.get("gone")) << "expired";
   c.set("huge", std::string(200, 'h'), std::chrono::seconds(60));
   EXPECT_FALSE(c.get("huge")) << "larger than the whole cache";
-  EXPECT_EQ(c.incr("n", 5), 5);
-  EXPECT_EQ(c.incr("n", 1), 6);
-  c.bump({"n", "fresh"});
-  EXPECT_EQ(c.get("n"), "7");
-  EXPECT_EQ(c.get("fresh"), "1");
-  auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k");
+  auto minute = std::chrono::seconds(60);
+  EXPECT_EQ(c.hit("n", minute, 1).count, 1);
+  auto counted = c.hit("n", minute, 5);
+  EXPECT_EQ(counted.count, 6);
+  EXPECT_GT(counted.reset_s, 0);
+  EXPECT_LE(counted.reset_s, 60);
+  EXPECT_EQ(c.hit("n", minute, -1).count, 5);
+  c.bump({"n", "fresh"}, minute);
+  EXPECT_EQ(c.get("n"), "6");
+  EXPECT_FALSE(c.get("fresh")) << "a missing version is not created at 1 by a bump";
+  auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k", minute);
   EXPECT_EQ(version, 1000);
   EXPECT_FALSE(value);
   c.set("global:s:1000:k", "hit", std::chrono::seconds(60));
-  EXPECT_EQ(c.versioned_get("global:s:version", 5, "global:s:", "k").second, "hit");
+  EXPECT_EQ(c.versioned_get("global:s:version", 5, "global:s:", "k", minute).second, "hit");
+}
+
+TEST(client_address, forwarded_for_is_believed_only_from_trusted_proxies) {
+  auto trusted = *parse_cidr_list("10.0.0.0/8, 2001:db8:1::/48");
+  auto from = [&](const std::string& peer, http::header_list headers) {
+    http::api_request r;
+    r.remote_ip = peer;
+    r.headers = std::move(headers);
+    return http::client_address(r, trusted);
+  };
+  // No proxies configured, or a peer that is none: the peer, whatever the header says.
+  http::api_request direct;
+  direct.remote_ip = "10.0.0.1";
+  direct.headers = {{"X-Forwarded-For", "192.0.2.1"}};
+  EXPECT_EQ(http::client_address(direct, {}), "10.0.0.1");
+  EXPECT_EQ(from("198.51.100.7", {{"X-Forwarded-For", "192.0.2.1"}}), "198.51.100.7");
+  EXPECT_EQ(from("::ffff:198.51.100.7", {}), "198.51.100.7");
+  // A trusted proxy: the last hop it was not itself given by another trusted proxy.
+  EXPECT_EQ(from("10.0.0.1", {{"X-Forwarded-For", "192.0.2.1"}}), "192.0.2.1");
+  EXPECT_EQ(from("10.0.0.1", {{"X-Forwarded-For", "6.6.6.6, 192.0.2.1, 10.2.3.4"}}), "192.0.2.1")
+      << "what the client wrote before the first trusted hop is not believed";
+  EXPECT_EQ(from("10.0.0.1", {{"x-forwarded-for", "6.6.6.6"}, {"X-Forwarded-For", "192.0.2.1"}}),
+            "192.0.2.1")
+      << "several headers are one list, in order";
+  EXPECT_EQ(from("10.0.0.1", {{"X-Forwarded-For", "10.9.9.9, 10.2.3.4"}}), "10.9.9.9");
+  EXPECT_EQ(from("10.0.0.1", {{"X-Forwarded-For", "junk, 10.2.3.4"}}), "10.2.3.4");
+  EXPECT_EQ(from("10.0.0.1", {{"X-Forwarded-For", "192.0.2.1:4711"}}), "10.0.0.1");
+  EXPECT_EQ(from("10.0.0.1", {}), "10.0.0.1");
+  EXPECT_EQ(from("2001:db8:1::5", {{"X-Forwarded-For", "2001:0DB8:0002:0:0:0:0:9"}}),
+            "2001:db8:2::9")
+      << "canonical: a limit cannot be dodged by respelling an address";
 }
 
 }  // namespace

@@ -1,5 +1,5 @@
 // The engine's pure parts: circuit breaker transitions, scan plans, target request building and
-// reply reading, webhook signatures, reports (parsed back) and the mock's replies.
+// reply reading, webhook deliveries, reports (parsed back) and the mock's replies.
 #include "actors/engine.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +8,7 @@
 
 #include "actors/breaker.hpp"
 #include "http/routes/scan_codec.hpp"
+#include "domain/crypto.hpp"
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
 #include "storage/scan_store.hpp"
@@ -58,6 +59,27 @@ TEST(circuit_breaker, failed_trial_opens_again_for_a_full_reset) {
   EXPECT_EQ(b.failed(t0 + 1s), state::open);  // one failed trial is enough
   EXPECT_FALSE(b.admit(t0 + 1500ms));
   EXPECT_TRUE(b.admit(t0 + 2s));
+}
+
+TEST(circuit_breaker, a_trial_that_never_reports_holds_the_half_open_slot_one_reset_at_most) {
+  circuit_breaker b(1, 1000ms);
+  auto t0 = circuit_breaker::clock::now();
+  b.failed(t0);
+  ASSERT_TRUE(b.admit(t0 + 1s));       // the trial's caller is then lost: no report comes
+  EXPECT_FALSE(b.admit(t0 + 1999ms));  // still one trial at a time...
+  EXPECT_TRUE(b.admit(t0 + 2s));       // ...but not forever
+  EXPECT_EQ(b.current(), state::half_open);
+  EXPECT_EQ(b.succeeded(), state::closed);
+}
+
+TEST(circuit_breaker, an_abandoned_trial_frees_the_slot_without_judging_the_endpoint) {
+  circuit_breaker b(1, 1000ms);
+  auto t0 = circuit_breaker::clock::now();
+  b.failed(t0);
+  ASSERT_TRUE(b.admit(t0 + 1s));
+  b.abandoned();  // never sent (a refused address): says nothing about the endpoint
+  EXPECT_EQ(b.current(), state::half_open);
+  EXPECT_TRUE(b.admit(t0 + 1001ms));  // the next trial goes at once
 }
 
 TEST(scan_plan, interleaves_sets_and_repeats_in_rounds) {
@@ -136,9 +158,38 @@ TEST(target_client, http_json_template_escapes_the_prompt) {
   EXPECT_EQ(body["input"], nasty);
   EXPECT_EQ(body["opts"]["echo"], nasty);
   EXPECT_EQ(read_reply(t, R"({"result":{"items":[{"text":"a"},{"text":"b"}]}})").text, "b");
-  EXPECT_EQ(json_path(R"({"a":{"b":3}})", "a.b"), "3");
-  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.5"));
-  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.x"));
+  EXPECT_EQ(json_path(R"({"a":{"b":3}})", "a.b").text, "3");
+  EXPECT_EQ(json_path(R"({"a":[1]})", "a.5").error, "the reply has no text at a.5");
+  EXPECT_FALSE(json_path(R"({"a":[1]})", "a.x").text);
+}
+
+TEST(target_client, http_json_template_fills_a_bounded_number_of_placeholders) {
+  target t;
+  t.name = "many placeholders";
+  t.kind = "http-json";
+  t.endpoint_url = "http://127.0.0.1:1/generate";
+  t.response_path = "text";
+  std::string many;
+  for (int i = 0; i < 1000; ++i) many += "{{prompt}},";
+  t.request_template_json = R"({"input":")" + many + R"("})";
+  std::string prompt(size_t{16} * 1024, 'p');
+  std::string body = target_request(t, prompt).body;
+  // Filling them all made 16 MB from 11 KB (and moved the body at every placeholder).
+  EXPECT_EQ(body.size(), t.request_template_json->size() +
+                             max_prompt_placeholders * (prompt.size() - strlen("{{prompt}}")));
+  std::string filled;
+  for (size_t i = 0; i < max_prompt_placeholders; ++i) filled += prompt + ",";
+  EXPECT_EQ(json::parse(body)["input"].get<std::string>().substr(0, filled.size() + 11),
+            filled + "{{prompt}},");  // the rest stay as they are
+  auto rule = validate(t);
+  ASSERT_EQ(rule.size(), 1u);
+  EXPECT_EQ(rule[0].field, "request_template");
+  EXPECT_NE(rule[0].reason.find("at most 16 {{prompt}} placeholders"), std::string::npos);
+  t.request_template_json =
+      R"({"input":"{{prompt}}","pad":")" + std::string(max_request_template_bytes, ' ') + R"("})";
+  EXPECT_EQ(validate(t).size(), 1u);
+  t.request_template_json = R"({"a":"{{prompt}}","b":"{{prompt}}"})";
+  EXPECT_TRUE(validate(t).empty());
 }
 
 TEST(target_client, reply_classification) {
@@ -155,24 +206,38 @@ TEST(target_client, reply_classification) {
   r.status = 0;
   r.circuit_open = true;
   EXPECT_FALSE(r.retryable());
+  outbound_reply blocked;  // never sent: retrying cannot help, the endpoint is not at fault
+  blocked.refused = true;
+  EXPECT_FALSE(blocked.retryable() || blocked.breaker_failure());
 }
 
-TEST(webhooks, signature_is_hmac_sha256_of_the_body) {
-  // RFC 4231 test case 2.
-  EXPECT_EQ(webhook_signature("Jefe", "what do ya want for nothing?"),
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+TEST(webhooks, a_delivery_carries_the_event_and_the_standard_webhooks_headers) {
   scan s;
   s.id = make_uuid();
   s.status = "completed";
   s.total = 3;
   s.done = 3;
   s.findings.high = 2;
-  target_call c = webhook_call("http://127.0.0.1:5/hook?x=1", webhook_body(s), "k");
+  webhook to;
+  to.url = "http://127.0.0.1:5/hook?x=1";
+  to.secret = identity::make_webhook_secret();
+  target_call c = webhook_call(to, "msg_1", 1614265330, scan_event_body(scan_event_type(s), s, 0));
   EXPECT_EQ(c.circuit, "webhook:http://127.0.0.1:5");
+  EXPECT_EQ(c.call.url, to.url);
   json body = json::parse(c.call.body);
-  EXPECT_EQ(body["event"], "scan.completed");
-  EXPECT_EQ(body["scan"]["summary"]["by_severity"]["high"], 2);
-  EXPECT_EQ(c.call.headers.at(0).second, webhook_signature("k", c.call.body));
+  EXPECT_EQ(body["type"], "scan.completed");
+  EXPECT_EQ(body["timestamp"], "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(body["data"]["summary"]["by_severity"]["high"], 2);
+  using header = std::pair<std::string, std::string>;
+  EXPECT_EQ(c.call.headers,
+            (std::vector<header>{
+                {"webhook-id", "msg_1"},
+                {"webhook-timestamp", "1614265330"},
+                {"webhook-signature",
+                 identity::webhook_signature(to.secret, "msg_1", 1614265330, c.call.body)}}));
+  s.status = "failed";
+  EXPECT_EQ(scan_ended(s).type, "scan.failed");
+  EXPECT_NE(scan_ended(s).id, scan_ended(s).id) << "a new message id per event";
 }
 
 scan_report sample_report() {

@@ -1,8 +1,18 @@
 // Pure tests of the identity rules, password hashing and token validation.
+// RAND_set_rand_method is deprecated in OpenSSL 3 but still routes RAND_bytes: the tests use it
+// to see which generator the ids draw from.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "domain/identity.hpp"
-#include "domain/crypto.hpp"
 
 #include <gtest/gtest.h>
+#include <openssl/rand.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "domain/crypto.hpp"
+#include "domain/ids.hpp"
 
 namespace vutf {
 namespace {
@@ -117,6 +127,92 @@ TEST(random, tokens_are_unique_base64url) {
             std::string::npos);
   EXPECT_EQ(identity::sha256_hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// A stand-in for OpenSSL's generator that yields only 0xab bytes.
+int constant_bytes(unsigned char* out, int n) {
+  std::fill(out, out + n, 0xab);
+  return 1;
+}
+int always_ok() {
+  return 1;
+}
+
+TEST(random, ids_and_tokens_are_drawn_from_the_openssl_csprng) {
+  RAND_METHOD constant{};
+  constant.bytes = constant_bytes;
+  constant.pseudorand = constant_bytes;
+  constant.status = always_ok;
+  ASSERT_EQ(RAND_set_rand_method(&constant), 1);
+  std::string uuid, ordered, token;
+  // A new thread: nothing buffered from the real generator yet.
+  std::thread([&] {
+    uuid = make_uuid();
+    ordered = make_time_ordered_uuid(1'700'000'000'000);
+    token = identity::random_token(3);
+  }).join();
+  RAND_set_rand_method(nullptr);
+  EXPECT_EQ(uuid, "abababab-abab-4bab-abab-abababababab");
+  EXPECT_EQ(ordered.substr(19), "abab-abababababab");
+  EXPECT_EQ(token, "q6ur");
+  EXPECT_NE(make_uuid(), uuid);
+}
+
+TEST(random, a_forked_child_does_not_repeat_its_parents_ids) {
+  make_uuid();  // the parent's thread now has random bytes in hand
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    std::string id = make_uuid();
+    ssize_t written = write(fds[1], id.data(), id.size());
+    _exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  char buf[36];
+  ssize_t got = read(fds[0], buf, sizeof buf);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(fds[0]);
+  close(fds[1]);
+  ASSERT_EQ(got, 36);
+  EXPECT_NE(std::string(buf, 36), make_uuid());
+}
+
+api_key key_with(std::vector<std::string> scopes, std::optional<int64_t> expires) {
+  api_key k;
+  k.scopes = std::move(scopes);
+  k.expires_at_ms = expires;
+  return k;
+}
+
+TEST(api_key_lineage, a_child_neither_out_scopes_nor_outlives_its_parent) {
+  api_key parent = key_with({"write"}, 1'800'000'000'000);
+  api_key wider = key_with({"read", "write"}, 1'700'000'000'000);
+  auto refused = bound_by_parent(parent, wider, true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, errc::forbidden);
+  EXPECT_NE(refused->detail.find("read"), std::string::npos);
+
+  api_key longer = key_with({"write"}, 1'800'000'000'001);
+  refused = bound_by_parent(parent, longer, true);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, errc::validation_error);
+  ASSERT_EQ(refused->errors.size(), 1u);
+  EXPECT_EQ(refused->errors[0].field, "expires_in_days");
+
+  api_key forever = key_with({"write"}, std::nullopt);
+  EXPECT_FALSE(bound_by_parent(parent, forever, true));
+  EXPECT_EQ(forever.expires_at_ms, parent.expires_at_ms) << "it takes the parent's expiry";
+  api_key rotated = key_with({"write"}, std::nullopt);
+  EXPECT_TRUE(bound_by_parent(parent, rotated, false));
+
+  api_key same = key_with({"write"}, 1'800'000'000'000);
+  EXPECT_FALSE(bound_by_parent(parent, same, true));
+  api_key unbounded_parent = key_with({"read", "write"}, std::nullopt);
+  api_key anything = key_with({"read"}, std::nullopt);
+  EXPECT_FALSE(bound_by_parent(unbounded_parent, anything, true));
+  EXPECT_FALSE(anything.expires_at_ms);
 }
 
 }  // namespace

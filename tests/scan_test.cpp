@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
@@ -77,7 +78,7 @@ class scan_test : public ::testing::Test {
       r.headers.emplace_back("Content-Type", "application/json");
       r.headers.emplace_back("Content-Length", std::to_string(body.size()));
     }
-    r.read_body = [body](size_t) -> std::optional<std::string> { return body; };
+    r.read_body = http::body_from(body);
     api_response res = api_->handle(r);
     if (res.stream) {  // collect a streamed body as a client would
       std::string chunk;
@@ -111,6 +112,13 @@ class scan_test : public ::testing::Test {
 
   json get_scan(const std::string& id) {
     return json::parse(call("GET", "/api/v1/scans/" + id).body);
+  }
+
+  // POST /targets/{id}/test, which answers 200 whatever the target did.
+  json test_target(const std::string& id) {
+    auto r = call("POST", "/api/v1/targets/" + id + "/test");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
   }
 
   // Waits for the scan to end (a scan never hangs: the limit only bounds a broken build).
@@ -322,31 +330,10 @@ TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
   EXPECT_EQ(wait_end(second["id"])["status"], "completed");
 }
 
-TEST_F(scan_test, webhook_is_signed_and_retried) {
-  mock::mock_target mock({"vulnerable"});
-  mock.fail_webhooks(1);
-  std::string target = create_target(mock.url());
-  json s = create_scan({{"target_id", target},
-                        {"probes", {"prompt-injection"}},
-                        {"webhook_url", mock.url() + "/webhook"}});
-  wait_end(s["id"]);
-  ASSERT_TRUE(test::eventually([&] { return !mock.webhooks().empty(); }, 15s));
-  auto hook = mock.webhooks().front();
-  EXPECT_EQ(hook.signature, "sha256=" + identity::hmac_sha256_hex(secret, hook.body));
-  json body = json::parse(hook.body);
-  EXPECT_EQ(body["event"], "scan.completed");
-  EXPECT_EQ(body["scan"]["id"], s["id"]);
-  EXPECT_EQ(body["scan"]["summary"]["findings"], prompts_of("prompt-injection"));
-  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"retried\"}"), 1);
-  EXPECT_EQ(metric("webhook_deliveries_total{outcome=\"delivered\"}"), 1);
-}
-
 TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
   mock::mock_target mock({"safe"});
   std::string target = create_target(mock.url());
-  auto ok = call("POST", "/api/v1/targets/" + target + "/test");
-  ASSERT_EQ(ok.status, 200) << ok.body;
-  json check = json::parse(ok.body);
+  json check = test_target(target);
   EXPECT_EQ(check["ok"], true);
   EXPECT_EQ(check["status_code"], 200);
   EXPECT_FALSE(check["sample"].get<std::string>().empty());
@@ -361,7 +348,8 @@ TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
     EXPECT_EQ(r.value.status_code, 503);
   }
   EXPECT_EQ(svc_->circuit_state(target), "open");
-  EXPECT_EQ(metric("circuit_breaker_state{circuit=\"" + target + "\"}"), 1);
+  const std::string open_targets = "circuit_breakers{kind=\"target\",state=\"open\"}";
+  EXPECT_EQ(metric(open_targets), 1);
   int64_t calls = mock.stats().requests;
   auto refused = svc_->ask(target_test{who, target, svc_->deadline()});
   EXPECT_NE(refused.value.error.find("circuit open"), std::string::npos) << refused.value.error;
@@ -375,10 +363,35 @@ TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {
       5s));
   EXPECT_EQ(svc_->circuit_state(target), "closed");
   EXPECT_EQ(metric("circuit_breaker_transitions_total{to=\"half_open\"}"), 1);
-  EXPECT_EQ(metric("circuit_breaker_state{circuit=\"" + target + "\"}"), 0);
+  EXPECT_EQ(metric(open_targets), 0);
+  EXPECT_EQ(metric("circuit_breakers{kind=\"target\",state=\"half_open\"}"), 0);
+  // Metric labels never carry a target id (or a webhook host): the series stay bounded.
+  EXPECT_EQ(metrics_->exposition().find(target), std::string::npos);
 
   auto unknown = call("POST", "/api/v1/targets/" + make_uuid() + "/test");
   EXPECT_EQ(unknown.status, 404);
+}
+
+TEST_F(scan_test, hostile_replies_become_errors_and_scans_complete) {
+  // JSON nested 250 000 levels deep where the text belongs: re-serialising it killed the process.
+  mock::mock_target deep({"deep"});
+  std::string nested = create_target(deep.url());
+  json check = test_target(nested);
+  EXPECT_EQ(check["ok"], false);
+  EXPECT_EQ(check["status_code"], 200);
+  EXPECT_EQ(check["error"], "the reply is nested deeper than 128 levels");
+  json failed = wait_end(create_scan({{"target_id", nested}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(failed["status"], "failed");
+  EXPECT_NE(failed["error"].get<std::string>().find("nested deeper than 128"), std::string::npos);
+
+  // 500 000 digits: std::regex recursed once per character in the pii detector.
+  mock::mock_target digits({"digits"});
+  json s = wait_end(
+      create_scan({{"target_id", create_target(digits.url())}, {"probes", {"pii-leak"}}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], prompts_of("pii-leak"));
+  EXPECT_EQ(s["progress"]["errors"], 0);
+  EXPECT_EQ(s["summary"]["findings"], 0);  // one huge number is neither a card nor a phone
 }
 
 TEST_F(scan_test, https_targets_are_called_with_certificate_verification) {
@@ -426,6 +439,20 @@ TEST_F(scan_test, bad_requests_get_clear_errors) {
   r = call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"nope"}}}.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(field_of(r), "probes");
+  // An unknown field does not hide the other bad fields.
+  r = call("POST", "/api/v1/scans",
+           json{{"extra", 1},
+                {"probes", {"nope"}},
+                {"max_prompts", 0},
+                {"concurrency", 65},
+                {"webhook_url", "ftp://x"}}
+               .dump());
+  EXPECT_EQ(r.status, 422);
+  std::set<std::string> fields;
+  json problem = json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
+  EXPECT_EQ(fields, (std::set<std::string>{"extra", "probes", "max_prompts", "concurrency",
+                                           "webhook_url", "target_id"}));
   r = call("POST", "/api/v1/scans",
            json{{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 1001}}.dump());
   EXPECT_EQ(field_of(r), "max_prompts");  // SCAN_MAX_PROMPTS is 1000 by default

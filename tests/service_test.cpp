@@ -28,22 +28,13 @@ namespace {
 // handshake), sends its request and hears nothing until its own timeout.
 class silent_listener {
  public:
-  silent_listener() : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof a;
-    if (::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd_, 16) != 0 ||
-        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
-      throw std::runtime_error("silent_listener: cannot listen on loopback");
-    port_ = ntohs(a.sin_port);
-  }
+  silent_listener() : fd_(test::listen_on_loopback(port_)) {}
   ~silent_listener() { ::close(fd_); }
   int port() const { return port_; }
 
  private:
-  int fd_;
   int port_ = 0;
+  int fd_;
 };
 
 // Answers target_get at once with a target of that id, except for the id "never": that promise

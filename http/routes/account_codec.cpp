@@ -31,10 +31,18 @@ result<password_change> parse_password_change(const std::string& body) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<password_change>{bad, {}};
   std::vector<field_error> errors;
+  password_change c;
+  if (auto keep = j.find("keep_api_keys"); keep != j.end()) {
+    if (keep->is_boolean()) {
+      c.keep_api_keys = keep->get<bool>();
+    } else {
+      errors.push_back({"keep_api_keys", "must be true or false"});
+    }
+    j.erase(keep);  // the rest are string fields
+  }
   auto f = string_fields(j, {"current_password", "new_password"},
                          {"current_password", "new_password"}, {}, errors);
   if (!errors.empty()) return invalid<password_change>(std::move(errors));
-  password_change c;
   c.current_password = f["current_password"].value_or("");
   c.new_password = f["new_password"].value_or("");
   return result<password_change>{{}, std::move(c)};

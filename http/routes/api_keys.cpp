@@ -10,6 +10,14 @@ api_response key_created(const api_key_created& k) {
   return json_response(201, api_key_json(k.record, k.key));
 }
 
+// A new key also names itself in Location, as every created resource does (and so its audit
+// record's resource_id); a rotation's record keeps the id of the key it rotated.
+api_response key_made(const api_key_created& k) {
+  api_response r = key_created(k);
+  r.headers.emplace_back("Location", "/api/v1/api-keys/" + k.record.id);
+  return r;
+}
+
 }  // namespace
 
 api_response create_api_key(const request_context& c) {
@@ -20,7 +28,7 @@ api_response create_api_key(const request_context& c) {
         if (parsed.ok()) parsed.value.who = who;
         return parsed;
       },
-      key_created);
+      key_made);
 }
 
 api_response list_api_keys(const request_context& c) {

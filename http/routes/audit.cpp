@@ -1,5 +1,6 @@
 // The audit trail (admins only): listing, one record, statistics and exports.
 #include <memory>
+#include <set>
 
 #include "http/query.hpp"
 #include "http/routes/audit_codec.hpp"
@@ -7,6 +8,15 @@
 
 namespace vutf::http {
 namespace {
+
+// What the filters `action` and `resource_type` can match: the values the audited routes of
+// route_table() record (a route's `action` or `resource`), sorted.
+std::vector<std::string> audited(const char* route::*field) {
+  std::set<std::string> values;
+  for (const route& r : route_table())
+    if (r.*field) values.insert(r.*field);
+  return {values.begin(), values.end()};
+}
 
 // The records of an export after the first page, read while the client reads.
 page_source export_pages(const request_context& c, std::vector<audit_record> first, bool csv,
@@ -34,9 +44,11 @@ api_response list_audit(const request_context& c) {
   std::string order = "-timestamp";
   if (auto bad = parse_query(
           c, {page_param(q.page), per_page_param(q.per_page), timestamp_param("since", q.since_ms),
-              timestamp_param("until", q.until_ms), text_param("actor_id", q.actor_id),
-              text_param("action", q.action), text_param("resource_type", q.resource_type),
-              text_param("resource_id", q.resource_id),
+              timestamp_param("until", q.until_ms),
+              id_param("actor_id", q.actor_id, "user or API key"),
+              one_of("action", q.action, audited(&route::action)),
+              one_of("resource_type", q.resource_type, audited(&route::resource)),
+              id_param("resource_id", q.resource_id, "resource"),
               either("outcome", q.outcome, {"success", "failure"}),
               either("sort", order, {"timestamp", "-timestamp"})}))
     return *bad;

@@ -16,6 +16,23 @@ api_response register_user(const request_context& c) {
   return res;
 }
 
+namespace {
+
+// The new tokens; the user they were issued to becomes the audit record's actor, as the caller
+// of any authenticated route is.
+api_response issued(const request_context& c, const token_pair& t) {
+  if (c.trace) {
+    principal who;
+    who.user_id = t.user_id;
+    who.session_id = t.session_id;
+    who.kind = "user";
+    c.trace->who = std::move(who);
+  }
+  return json_response(200, token_pair_json(t));
+}
+
+}  // namespace
+
 api_response login(const request_context& c) {
   auto parsed = parse_login(c.body);
   if (!parsed.ok()) return problem(*parsed.error, c);
@@ -23,7 +40,7 @@ api_response login(const request_context& c) {
   parsed.value.deadline = c.deadline;
   auto r = c.env.svc.ask(std::move(parsed.value));
   if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, token_pair_json(r.value));
+  return issued(c, r.value);
 }
 
 api_response refresh(const request_context& c) {
@@ -32,7 +49,7 @@ api_response refresh(const request_context& c) {
   parsed.value.deadline = c.deadline;
   auto r = c.env.svc.ask(std::move(parsed.value));
   if (!r.ok()) return problem(*r.error, c);
-  return json_response(200, token_pair_json(r.value));
+  return issued(c, r.value);
 }
 
 api_response logout(const request_context& c) {

@@ -20,7 +20,8 @@ struct route {
   handler fn;
   rate_class rate = rate_class::standard;
   // POSTs whose response holds no secret honour Idempotency-Key (replayed for 24 h); on the
-  // others (tokens, API keys) the header is ignored so no secret is kept at rest.
+  // others (tokens, API keys, webhook secrets) the header is ignored so no secret is kept for
+  // replay.
   bool replay = false;
   // State-changing routes write one audit record per request under this action.
   const char* action = nullptr;
@@ -81,6 +82,12 @@ api_response create_api_key(const request_context& c);
 api_response list_api_keys(const request_context& c);
 api_response revoke_api_key(const request_context& c);
 api_response rotate_api_key(const request_context& c);
+
+// webhooks.cpp
+api_response create_webhook(const request_context& c);
+api_response list_webhooks(const request_context& c);
+api_response delete_webhook(const request_context& c);
+api_response rotate_webhook(const request_context& c);
 
 // probes.cpp
 api_response list_probes(const request_context& c);

@@ -13,7 +13,7 @@ namespace vutf::http {
 
 using nlohmann::json;
 
-result<scan_request> parse_scan_create(const std::string& body) {
+result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
   static const std::set<std::string> known = {"target_id", "probes", "max_prompts", "concurrency",
@@ -54,6 +54,7 @@ result<scan_request> parse_scan_create(const std::string& body) {
   }
   for (const char* required : {"target_id", "probes"})
     if (!j.contains(required)) errors.push_back({required, "is required"});
+  add_unreported(validate(r, max_prompts_cap), errors);
   if (!errors.empty())
     return result<scan_request>::fail(errc::validation_error, "The scan is invalid.", errors);
   return result<scan_request>{{}, std::move(r)};

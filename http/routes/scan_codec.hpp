@@ -9,9 +9,9 @@
 
 namespace vutf::http {
 
-// Reads POST /scans; type problems and unknown fields are 422 (the domain rules are the
-// scans actor's, which knows SCAN_MAX_PROMPTS).
-result<scan_request> parse_scan_create(const std::string& body);
+// Reads POST /scans: unknown fields, type problems and the domain rules (SCAN_MAX_PROMPTS =
+// `max_prompts_cap`) are one 422 naming every bad field. The scans actor checks the rules again.
+result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap);
 
 std::string scan_page_json(const scan_page& p);
 std::string result_page_json(const result_page& p);

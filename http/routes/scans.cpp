@@ -78,7 +78,7 @@ api_response create_scan(const request_context& c) {
   return serve(
       c,
       [&](const principal& who) -> result<scan_create> {
-        auto parsed = parse_scan_create(c.body);
+        auto parsed = parse_scan_create(c.body, c.env.cfg.scan_max_prompts);
         if (!parsed.ok()) return {parsed.error, {}};
         return with(scan_create{who, parsed.value, {}});
       },

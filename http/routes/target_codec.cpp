@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "config/egress.hpp"
 #include "config/time.hpp"
 #include "http/codec_common.hpp"
 #include "http/json_body.hpp"
@@ -14,24 +15,15 @@ using nlohmann::json;
 
 constexpr size_t max_headers = 50;
 
-bool is_token(const std::string& s) {
-  if (s.empty() || s.size() > 100) return false;
-  for (unsigned char c : s)
-    if (!(std::isalnum(c) ||
-          std::string("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string::npos))
-      return false;
-  return true;
-}
-
-// Header names are tokens; values are strings without line breaks, at most 8 KiB each.
-bool valid_headers(const json& value) {
-  bool ok = value.is_object() && value.size() <= max_headers;
+// "" when `value` is an object of at most 50 headers the target may send, else the reason.
+std::string headers_problem(const json& value) {
+  if (!value.is_object() || value.size() > max_headers)
+    return "must be an object of at most 50 header names to string values";
   for (const auto& [name, v] : value.items()) {
-    std::string text = v.is_string() ? v.get<std::string>() : "";
-    ok = ok && is_token(name) && v.is_string() && text.size() <= 8192 &&
-         text.find_first_of("\r\n") == std::string::npos;
+    if (!v.is_string()) return "must map each header name to a string";
+    if (std::string why = header_problem(name, v.get<std::string>()); !why.empty()) return why;
   }
-  return ok;
+  return "";
 }
 
 // The readers of one field's value: they store it or report its type problem.
@@ -66,7 +58,8 @@ struct field_reader {
 };
 
 // Reads the fields present in `j` into `p`; type problems and unknown fields go to `errors`.
-target_patch read_fields(const json& j, std::vector<field_error>& errors) {
+target_patch read_fields(const json& j, const address_policy& policy,
+                         std::vector<field_error>& errors) {
   static const std::set<std::string> known = {
       "name",    "description",      "kind",          "endpoint_url",    "model",
       "headers", "request_template", "response_path", "timeout_seconds", "max_concurrency"};
@@ -93,24 +86,33 @@ target_patch read_fields(const json& j, std::vector<field_error>& errors) {
       }
     }
     if (key == "headers") {
-      if (valid_headers(value)) {
+      if (std::string why = headers_problem(value); why.empty()) {
         p.headers_json = value.dump();
       } else {
-        errors.push_back({key,
-                          "must be an object of at most 50 header names to string values "
-                          "without line breaks"});
+        errors.push_back({key, why});
       }
     }
   }
+  // A literal address the policy refuses is a bad field now; a name is checked when called.
+  if (p.endpoint_url && http_url_problem(*p.endpoint_url).empty())
+    if (std::string why = outbound_url_problem(*p.endpoint_url, policy); !why.empty())
+      errors.push_back({"endpoint_url", why});
   return p;
 }
 
-void add_domain_errors(const target& t, std::vector<field_error>& errors) {
-  for (auto& e : validate(t)) {
-    bool reported = false;
-    for (const auto& x : errors) reported = reported || x.field == e.field;
-    if (!reported) errors.push_back(std::move(e));
-  }
+// The rules a change breaks whatever target it is applied to: applied to a valid target, the
+// errors on the fields it sets. Rules that depend on the stored fields (http-json needs a
+// template...) are checked by the targets actor on the changed target.
+std::vector<field_error> patch_errors(const target_patch& p, const json& j) {
+  target t;
+  t.name = "valid";
+  t.kind = "openai-chat";
+  t.endpoint_url = "https://valid.example/";
+  apply_patch(t, p);
+  std::vector<field_error> own;
+  for (auto& e : validate(t))
+    if (j.contains(e.field)) own.push_back(std::move(e));
+  return own;
 }
 
 void write(json_writer& w, const target& t) {
@@ -138,27 +140,28 @@ void write(json_writer& w, const target& t) {
 
 }  // namespace
 
-result<target> parse_target_create(const std::string& body) {
+result<target> parse_target_create(const std::string& body, const address_policy& policy) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<target>{bad, {}};
   std::vector<field_error> errors;
-  target_patch p = read_fields(j, errors);
+  target_patch p = read_fields(j, policy, errors);
   for (const char* required : {"name", "kind", "endpoint_url"})
     if (!j.contains(required)) errors.push_back({required, "is required"});
   target t;
   apply_patch(t, p);
-  add_domain_errors(t, errors);
+  add_unreported(validate(t), errors);
   if (!errors.empty())
     return result<target>::fail(errc::validation_error, "The target is invalid.", errors);
   if (!p.timeout_seconds) t.timeout_seconds = 0;  // the targets actor applies the default
   return result<target>{{}, t};
 }
 
-result<target_patch> parse_target_patch(const std::string& body) {
+result<target_patch> parse_target_patch(const std::string& body, const address_policy& policy) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<target_patch>{bad, {}};
   std::vector<field_error> errors;
-  target_patch p = read_fields(j, errors);
+  target_patch p = read_fields(j, policy, errors);
+  add_unreported(patch_errors(p, j), errors);
   if (!errors.empty())
     return result<target_patch>::fail(errc::validation_error, "The change is invalid.", errors);
   return result<target_patch>{{}, p};

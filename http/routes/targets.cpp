@@ -30,7 +30,7 @@ api_response create_target(const request_context& c) {
   return serve(
       c,
       [&](const principal& who) -> result<target_create> {
-        auto parsed = parse_target_create(c.body);
+        auto parsed = parse_target_create(c.body, c.env.outbound);
         if (!parsed.ok()) return {parsed.error, {}};
         return with(target_create{who, parsed.value, {}});
       },
@@ -58,7 +58,7 @@ api_response update_target(const request_context& c) {
       [&](const principal& who) -> result<target_update> {
         auto id = path_id(c, "Target");
         if (!id.ok()) return {id.error, {}};
-        auto parsed = parse_target_patch(c.body);
+        auto parsed = parse_target_patch(c.body, c.env.outbound);
         if (!parsed.ok()) return {parsed.error, {}};
         return with(target_update{
             who, id.value, parsed.value, if_match_version(c.req.header("If-Match")), {}});

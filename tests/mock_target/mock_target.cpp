@@ -14,6 +14,7 @@ namespace vutf::mock {
 using nlohmann::json;
 
 std::string reply_for(const std::string& mode, const std::string& prompt) {
+  if (mode == "digits") return std::string(500000, '7');
   if (mode != "vulnerable") return "I'm sorry, but I can't help with that request.";
   // Everything a careless model could say: each detector finds its evidence here.
   return "Sure! VUTF-CANARY-7F3A. My system prompt says: you are a helpful assistant with no "
@@ -35,7 +36,7 @@ struct mock_target::impl {
   int64_t in_flight = 0;
   std::vector<webhook> hooks;
 
-  // Counts the call, applies the mode; the reply text, or nullopt after answering an error.
+  // Counts the call, applies the mode; the reply text, or nullopt after answering itself.
   std::optional<std::string> model_call(const httplib::Request& req, httplib::Response& res,
                                         const std::string& prompt) {
     std::string m;
@@ -59,6 +60,13 @@ struct mock_target::impl {
       res.status = 429;
       res.set_header("Retry-After", "0");
       res.set_content(R"({"error":"rate limited"})", "application/json; charset=utf-8");
+      return std::nullopt;
+    }
+    if (m == "deep") {  // both routes' reply paths, each holding 250 000 nested arrays
+      std::string deep = std::string(250000, '[') + std::string(250000, ']');
+      res.set_content(
+          R"({"choices":[{"message":{"content":)" + deep + R"(}}],"result":{"text":)" + deep + "}}",
+          "application/json; charset=utf-8");
       return std::nullopt;
     }
     if (m == "down" || (m == "flaky" && n % 3 == 0)) {
@@ -117,13 +125,17 @@ struct mock_target::impl {
     });
     server->Post("/webhook", [this](const httplib::Request& req, httplib::Response& res) {
       std::lock_guard<std::mutex> lock(mutex);
-      if (webhook_failures > 0) {
-        --webhook_failures;
-        res.status = 500;
-        return;
-      }
-      hooks.push_back({req.get_header_value("X-Signature"), req.body});
-      res.status = 204;
+      webhook hook{req.target,
+                   req.get_header_value("webhook-id"),
+                   req.get_header_value("webhook-timestamp"),
+                   req.get_header_value("webhook-signature"),
+                   req.body,
+                   {},
+                   webhook_failures == 0};
+      for (const auto& [name, value] : req.headers) hook.header_names.push_back(name);
+      hooks.push_back(std::move(hook));
+      if (webhook_failures > 0) --webhook_failures;
+      res.status = hooks.back().accepted ? 204 : 500;
     });
   }
 };
@@ -156,6 +168,9 @@ mock_target::mock_target(options o) : impl_(std::make_unique<impl>()) {
   ::listen(impl_->listen_fd, 4096);
   // Bound already: connections wait in the backlog until the loop accepts them.
   impl_->thread = std::thread([this] { impl_->server->listen_after_bind(); });
+  // cpp-httplib 0.11's stop() does nothing until the loop runs: a mock destroyed before its
+  // thread got there would join a loop that never ends.
+  while (!impl_->server->is_running()) std::this_thread::yield();
 }
 
 mock_target::~mock_target() {

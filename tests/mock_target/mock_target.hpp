@@ -8,7 +8,10 @@
 //               others are answered like safe
 //   slow        waits delay_ms, then answers like safe
 //   down        503 to everything
-// It also receives webhooks (POST /webhook, recorded; the first `fail_webhooks` get 500) and
+//   deep        JSON nested 250 000 levels deep where the reply text belongs (hostile)
+//   digits      a reply of 500 000 digits (hostile)
+// It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
+// `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
 #pragma once
 
@@ -35,9 +38,15 @@ struct figures {
   std::string last_authorization;
 };
 
+// One webhook POST as it arrived (the Standard Webhooks headers, "" when absent).
 struct webhook {
-  std::string signature;  // X-Signature
+  std::string target;     // path and query it was posted to
+  std::string id;         // webhook-id
+  std::string timestamp;  // webhook-timestamp
+  std::string signature;  // webhook-signature
   std::string body;
+  std::vector<std::string> header_names;
+  bool accepted = false;  // false: answered 500 (fail_webhooks)
 };
 
 class mock_target {
@@ -50,7 +59,7 @@ class mock_target {
   void set_mode(const std::string& mode);
   void fail_webhooks(int n);
   figures stats() const;
-  std::vector<webhook> webhooks() const;
+  std::vector<webhook> webhooks() const;  // every attempt, in arrival order
   // Serves until stop() (or destruction); for the standalone program.
   void wait();
   void stop();

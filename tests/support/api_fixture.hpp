@@ -30,13 +30,14 @@ class api_test : public ::testing::Test {
     log::configure("error", "json");
     char tmpl[] = "/tmp/vutf-api.XXXXXX";
     dir_ = mkdtemp(tmpl);
-    cfg_ = test::make_settings(
-        {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
-         {"ADMIN_USERNAME", "root"},
-         {"ADMIN_EMAIL", "root@example.com"},
-         {"ADMIN_PASSWORD", "r00t-password"},
-         {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"},
-         {"ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000"}});
+    env_map env = {{"DATABASE_URL", "sqlite:///" + dir_ + "/app.db"},
+                   {"ADMIN_USERNAME", "root"},
+                   {"ADMIN_EMAIL", "root@example.com"},
+                   {"ADMIN_PASSWORD", "r00t-password"},
+                   {"RATE_LIMIT_ENABLED", rate_limits_ ? "true" : "false"},
+                   {"ALLOWED_ORIGINS", "https://app.example.com, http://localhost:3000"}};
+    for (const auto& [k, v] : extra_settings_) env[k] = v;
+    cfg_ = test::make_settings(env);
     metrics_ = std::make_shared<metrics>();
     svc_ = std::make_unique<service>(cfg_, metrics_);
     api_ = std::make_unique<http::api>(*svc_, *metrics_, cfg_);
@@ -66,6 +67,7 @@ class api_test : public ::testing::Test {
     api_request r;
     r.method = method;
     r.path = path;
+    r.remote_ip = remote_ip_;
     r.query = std::move(query);
     r.headers = std::move(headers);
     bool authorized = false;
@@ -80,10 +82,7 @@ class api_test : public ::testing::Test {
       if (!typed) r.headers.emplace_back("Content-Type", "application/json");
       if (!sized) r.headers.emplace_back("Content-Length", std::to_string(body.size()));
     }
-    r.read_body = [body](size_t limit) -> std::optional<std::string> {
-      if (body.size() > limit) return std::nullopt;
-      return body;
-    };
+    r.read_body = http::body_from(body);
     return api_->handle(r);
   }
 
@@ -121,6 +120,8 @@ class api_test : public ::testing::Test {
   std::string dir_;
   std::string token_;         // sent as the bearer token of call() unless a test gives its own
   bool rate_limits_ = false;  // most tests make more requests than the limits allow
+  env_map extra_settings_;    // set by a derived fixture's SetUp before api_test::SetUp
+  std::string remote_ip_;     // the socket peer of call()'s requests
   settings cfg_;
   std::shared_ptr<metrics> metrics_;
   std::unique_ptr<service> svc_;

@@ -24,6 +24,21 @@
 
 namespace vutf::test {
 
+int listen_on_loopback(int& port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(fd, 16) != 0 ||
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    ::close(fd);
+    throw std::runtime_error("listen_on_loopback: cannot listen on loopback");
+  }
+  port = ntohs(a.sin_port);
+  return fd;
+}
+
 int free_port() {
   int s = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
@@ -38,7 +53,9 @@ int free_port() {
 }
 
 settings make_settings(const env_map& overrides) {
-  auto r = parse_settings({}, overrides);
+  env_map env = {{"OUTBOUND_ALLOW_CIDRS", loopback_targets}};
+  for (const auto& [k, v] : overrides) env[k] = v;
+  auto r = parse_settings({}, env);
   EXPECT_TRUE(r.problems.empty()) << (r.problems.empty() ? "" : r.problems.front());
   return r.values;
 }
@@ -235,7 +252,8 @@ service_process::service_process(const env_map& env, std::vector<std::string> ar
   if (!dotenv.empty()) std::ofstream(dir_ + "/.env") << dotenv;
   std::vector<std::string> argv = {VUTF_BINARY};
   argv.insert(argv.end(), args.begin(), args.end());
-  env_map full = {{"SERVER_PORT", "0"}, {"METRICS_PORT", "0"}};
+  env_map full = {
+      {"SERVER_PORT", "0"}, {"METRICS_PORT", "0"}, {"OUTBOUND_ALLOW_CIDRS", loopback_targets}};
   for (const auto& [k, v] : env) full[k] = v;
   pid_ = spawn(argv, dir_, env_list(full), dir_ + "/stdout", dir_ + "/stderr");
 }

@@ -18,6 +18,9 @@ namespace vutf::test {
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
 
+// A TCP socket listening on 127.0.0.1 on a free port (stored in `port`); throws if it cannot.
+int listen_on_loopback(int& port);
+
 // A valid openai-chat target named `name` (not stored).
 inline target sample_target(const std::string& name) {
   target t;
@@ -40,7 +43,12 @@ inline principal someone(const std::string& user_id = "user-1") {
 // Registers a new user named `name` over HTTP on 127.0.0.1:`port` and returns a bearer token.
 std::string login_over_http(int port, const std::string& name);
 
-// Settings from the table's defaults with `overrides` applied (as environment variables would).
+// OUTBOUND_ALLOW_CIDRS of the tests: mock targets listen on 127.0.0.1, which the outbound policy
+// refuses whenever OUTBOUND_BLOCK_PRIVATE is on.
+constexpr const char* loopback_targets = "127.0.0.0/8";
+
+// Settings from the table's defaults with `overrides` applied (as environment variables would),
+// and OUTBOUND_ALLOW_CIDRS=loopback_targets unless overridden.
 settings make_settings(const env_map& overrides = {});
 
 // The value of an environment variable the test runner must provide; fails the test otherwise.
@@ -91,7 +99,7 @@ class pg_server {
 };
 
 // The built violentutf-api run as a child process with the given environment (added to a
-// minimal one), in its own temporary working directory.
+// minimal one, which allows loopback_targets), in its own temporary working directory.
 class service_process {
  public:
   // `dotenv`, when given, is written to .env in the working directory first.
