@@ -11,6 +11,7 @@
 #include "http/routes/scan_codec.hpp"
 #include "http/routes/target_codec.hpp"
 #include "http/routes/user_codec.hpp"
+#include "http/routes/webhook_codec.hpp"
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -19,9 +20,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   nlohmann::json doc;
   auto failed = parse_json_object(body, doc);
   if (!failed && !doc.is_object()) __builtin_trap();  // the reader's promise
-  (void)parse_target_create(body);
-  (void)parse_target_patch(body);
-  (void)parse_scan_create(body);
+  // URLs are checked as in production (OUTBOUND_BLOCK_PRIVATE on).
+  static const vutf::address_policy policy = vutf::make_address_policy(true, "");
+  (void)parse_target_create(body, policy);
+  (void)parse_target_patch(body, policy);
+  (void)parse_webhook_create(body, policy);
+  (void)parse_scan_create(body, 1000);
   (void)parse_register(body);
   (void)parse_login(body);
   (void)parse_refresh(body);
