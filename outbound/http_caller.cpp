@@ -289,15 +289,20 @@ class watch_scope {
   ~watch_scope() { end(); }
   watch_scope(const watch_scope&) = delete;
   watch_scope& operator=(const watch_scope&) = delete;
-  // Whether the deadline passed and the call's sockets were shut down.
+  // Whether the deadline passed and the call's sockets were shut down. After the first call
+  // `ticket` is never touched again: the slot that holds it may be gone by then.
   bool end() {
-    if (ticket_ != 0) fired_ = call_watchdog::instance().disarm(ticket_);
-    ticket_ = 0;
+    if (!ended_) {
+      ended_ = true;
+      fired_ = call_watchdog::instance().disarm(ticket_);
+      ticket_ = 0;
+    }
     return fired_;
   }
 
  private:
   uint64_t& ticket_;
+  bool ended_ = false;
   bool fired_ = false;
 };
 
