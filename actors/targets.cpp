@@ -60,19 +60,14 @@ using targets_pointer = targets_actor::pointer;
 
 // ---- the work of each message ----
 
-// Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER). Counted
-// and inserted under the owner's lock, so concurrent creates cannot pass the limit together.
+// Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER).
 db_task<result<target>> insert(const target& t, int64_t max, clock::time_point deadline) {
   return {"target_insert", storage::access::write, deadline,
           [t, max](storage::session& s) -> result<target> {
-            storage::lock_owner(s, t.owner_id);
-            target_query owned;
-            owned.owner_id = t.owner_id;
-            if (storage::count_targets(s, owned) >= max)
+            if (!storage::insert_target(s, t, max))
               return result<target>::fail(errc::quota_exceeded,
                                           "The quota MAX_TARGETS_PER_USER=" + std::to_string(max) +
                                               " is reached: delete a target first.");
-            storage::insert_target(s, t);
             return result<target>{{}, t};
           }};
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -317,8 +318,10 @@ bool parse_int(const std::string& s, int64_t& out) {
   if (i == s.size()) return false;
   for (size_t j = i; j < s.size(); ++j)
     if (!std::isdigit(static_cast<unsigned char>(s[j]))) return false;
-  out = std::stoll(s);
-  return true;
+  // from_chars, not stoll: 19 digits can exceed int64 and must be a problem, not a throw.
+  const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+  auto [end, ec] = std::from_chars(first, s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 // Stores `raw` into `s`; false when it breaks the rule.

@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "domain/target.hpp"
 
@@ -137,20 +139,86 @@ outbound_reply refused(std::string error) {
   return r;
 }
 
-// The addresses `host` resolves to (a literal is its own); empty with `error` set when none.
-std::vector<ip_address> resolve(const url& u, std::string& error) {
+// A name lookup a deadline can give up on. getaddrinfo_a runs it on glibc's resolver thread,
+// so a resolver that does not answer fails the call at its deadline instead of holding the caller
+// for the resolver's own timeouts (5 s per server and attempt). A lookup given up on still writes
+// into its request when it completes, so it is kept on the abandoned list and freed by a later
+// lookup once glibc is done with it.
+class name_lookup {
+ public:
+  explicit name_lookup(const std::string& name) : name_(name) {
+    hints_.ai_family = AF_UNSPEC;
+    hints_.ai_socktype = SOCK_STREAM;
+    request_.ar_name = name_.c_str();
+    request_.ar_request = &hints_;
+  }
+  ~name_lookup() {
+    if (request_.ar_result) freeaddrinfo(request_.ar_result);
+  }
+  name_lookup(const name_lookup&) = delete;
+  name_lookup& operator=(const name_lookup&) = delete;
+
+  // Starts the lookup and waits for it until `deadline`: getaddrinfo's result code, or
+  // EAI_INPROGRESS when the deadline passed first.
+  int run(clock::time_point deadline) {
+    gaicb* list[1] = {&request_};
+    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, nullptr);
+    if (rc != 0) return rc;
+    while ((rc = gai_error(&request_)) == EAI_INPROGRESS) {
+      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - clock::now());
+      if (left.count() <= 0) break;
+      timespec wait{static_cast<time_t>(left.count() / 1000000000),
+                    static_cast<long>(left.count() % 1000000000)};
+      gai_suspend(list, 1, &wait);
+    }
+    return rc;
+  }
+  const addrinfo* found() const { return request_.ar_result; }
+
+  // Hands over a lookup given up on (still in progress) until glibc is done with it.
+  static void abandon(std::unique_ptr<name_lookup> l) {
+    gai_cancel(&l->request_);
+    std::lock_guard<std::mutex> lock(abandoned_mutex());
+    auto& list = abandoned();
+    list.erase(
+        std::remove_if(list.begin(), list.end(),
+                       [](const auto& a) { return gai_error(&a->request_) != EAI_INPROGRESS; }),
+        list.end());
+    list.push_back(std::move(l));
+  }
+
+ private:
+  static std::mutex& abandoned_mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::vector<std::unique_ptr<name_lookup>>& abandoned() {
+    static auto* list = new std::vector<std::unique_ptr<name_lookup>>();  // outlives exit
+    return *list;
+  }
+
+  std::string name_;
+  addrinfo hints_{};
+  gaicb request_{};
+};
+
+// The addresses `host` resolves to (a literal is its own), looked up within `deadline`; empty
+// with `error` set when none.
+std::vector<ip_address> resolve(const url& u, clock::time_point deadline, std::string& error) {
   if (auto literal = parse_ip(u.host)) return {*literal};
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int rc = getaddrinfo(u.host.c_str(), nullptr, &hints, &found);
+  auto lookup = std::make_unique<name_lookup>(u.host);
+  int rc = lookup->run(deadline);
   std::vector<ip_address> out;
+  if (rc == EAI_INPROGRESS) {
+    name_lookup::abandon(std::move(lookup));
+    error = "could not resolve " + u.host + " before the call's deadline";
+    return out;
+  }
   if (rc != 0) {
     error = "could not resolve " + u.host + " (" + gai_strerror(rc) + ")";
     return out;
   }
-  for (addrinfo* a = found; a; a = a->ai_next) {
+  for (const addrinfo* a = lookup->found(); a; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     const void* raw = nullptr;
     if (a->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
@@ -160,7 +228,6 @@ std::vector<ip_address> resolve(const url& u, std::string& error) {
     if (raw && inet_ntop(a->ai_family, raw, text, sizeof text))
       if (auto ip = parse_ip(text)) out.push_back(*ip);
   }
-  freeaddrinfo(found);
   if (out.empty()) error = "could not resolve " + u.host;
   return out;
 }
@@ -178,11 +245,12 @@ struct route {
 // Where a call to `u` connects, or the reply that refuses it: directly, to the first address
 // the policy allows (IPv4 first); through a proxy, which resolves names itself, after refusing
 // a literal or locally resolved address the policy refuses.
-std::variant<route, outbound_reply> route_for(const url& u, const egress& e) {
+std::variant<route, outbound_reply> route_for(const url& u, const egress& e,
+                                              clock::time_point deadline) {
   route r;
   r.proxy = e.proxy_for(u);
   std::string error;
-  std::vector<ip_address> addresses = resolve(u, error);
+  std::vector<ip_address> addresses = resolve(u, deadline, error);
   if (r.proxy) {
     for (const auto& a : addresses)
       if (std::string why = e.policy.refusal(a); !why.empty()) return refused(blocked(u, a, why));
@@ -221,15 +289,20 @@ class watch_scope {
   ~watch_scope() { end(); }
   watch_scope(const watch_scope&) = delete;
   watch_scope& operator=(const watch_scope&) = delete;
-  // Whether the deadline passed and the call's sockets were shut down.
+  // Whether the deadline passed and the call's sockets were shut down. After the first call
+  // `ticket` is never touched again: the slot that holds it may be gone by then.
   bool end() {
-    if (ticket_ != 0) fired_ = call_watchdog::instance().disarm(ticket_);
-    ticket_ = 0;
+    if (!ended_) {
+      ended_ = true;
+      fired_ = call_watchdog::instance().disarm(ticket_);
+      ticket_ = 0;
+    }
     return fired_;
   }
 
  private:
   uint64_t& ticket_;
+  bool ended_ = false;
   bool fired_ = false;
 };
 
@@ -249,7 +322,7 @@ outbound_reply http_caller::send(const outbound_call& call) {
     if (std::string problem = http_url_problem(call.url); !problem.empty())
       return finish(refused("the URL cannot be called: it " + problem));
     auto u = parse_url(call.url);
-    auto routed = route_for(*u, egress_);
+    auto routed = route_for(*u, egress_, deadline);
     if (auto* no = std::get_if<outbound_reply>(&routed)) return finish(std::move(*no));
     const route& to = std::get<route>(routed);
     int port = u->effective_port();

@@ -310,6 +310,48 @@ TEST(identity_redis, a_logout_on_one_instance_stops_the_token_on_every_instance)
   EXPECT_EQ(after.error->code, errc::unauthorized);
 }
 
+TEST(identity_redis, revoking_a_key_on_one_instance_stops_the_keys_made_from_it_on_every_instance) {
+  log::configure("error", "json");
+  settings cfg = test::make_settings({{"DATABASE_URL", test::fresh_pg_database()},
+                                      {"REDIS_URL", test::required_env("VUTF_TEST_REDIS_URL")},
+                                      {"SECRET_KEY", "a-shared-secret-key-of-32-characters!"}});
+  auto m = std::make_shared<metrics>();
+  service one(cfg, m), two(cfg, m);
+  http::api a(one, *m, cfg), b(two, *m, cfg);
+  ASSERT_EQ(
+      call_api(a, "POST", "/api/v1/auth/register",
+               R"({"username":"lineage","email":"lineage@example.com","password":"passw0rd-l"})",
+               {})
+          .status,
+      201);
+  auto login = call_api(a, "POST", "/api/v1/auth/login",
+                        R"({"username":"lineage","password":"passw0rd-l"})", {});
+  ASSERT_EQ(login.status, 200) << login.body;
+  http::header_list bearer = {
+      {"Authorization",
+       "Bearer " + nlohmann::json::parse(login.body)["access_token"].get<std::string>()}};
+  auto make = [&](const http::header_list& as) {
+    auto r = call_api(a, "POST", "/api/v1/api-keys",
+                      R"({"name":")" + make_uuid() + R"(","scopes":["write"]})", as);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return nlohmann::json::parse(r.body);
+  };
+  auto as_key = [](const nlohmann::json& k) {
+    return http::header_list{{"X-API-Key", k["key"].get<std::string>()}};
+  };
+  auto parent = make(bearer);
+  auto child = make(as_key(parent));
+  auto grandchild = make(as_key(child));
+  // Instance two caches the principals of all three.
+  for (const auto& k : {parent, child, grandchild})
+    ASSERT_EQ(call_api(b, "GET", "/api/v1/targets", "", as_key(k)).status, 200);
+  ASSERT_EQ(call_api(a, "DELETE", "/api/v1/api-keys/" + parent["id"].get<std::string>(), "", bearer)
+                .status,
+            204);
+  for (const auto& k : {parent, child, grandchild})
+    EXPECT_EQ(call_api(b, "GET", "/api/v1/targets", "", as_key(k)).status, 401) << k["name"];
+}
+
 TEST(rate_limits_redis, a_dead_redis_fails_open_and_is_counted) {
   log::configure("error", "json");
   test::redis_server redis;

@@ -158,8 +158,22 @@ TEST(quota_pg, concurrent_target_creates_never_pass_max_targets_per_user) {
   ASSERT_EQ(mine.value.items.size(), 3u);
   ASSERT_TRUE(
       svc.ask(target_delete{who, mine.value.items[0].id, std::nullopt, svc.deadline()}).ok());
+  // A create refused for its name is rolled back with the place it took.
+  auto taken = svc.ask(target_create{who, mine.value.items[1], svc.deadline()});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error->code, errc::conflict);
   EXPECT_TRUE(
       svc.ask(target_create{who, test::sample_target("after delete"), svc.deadline()}).ok());
+  EXPECT_FALSE(svc.ask(target_create{who, test::sample_target("full"), svc.deadline()}).ok());
+  // An admin's delete frees the owner's place too; the kept count is the live rows'.
+  principal admin = test::someone("root");
+  admin.roles = {"admin"};
+  ASSERT_TRUE(
+      svc.ask(target_delete{admin, mine.value.items[1].id, std::nullopt, svc.deadline()}).ok());
+  EXPECT_EQ(test::pg_query(pg.url, "SELECT n FROM owner_counts WHERE owner_id = 'many-targets'"),
+            test::pg_query(pg.url, "SELECT COUNT(*) FROM targets WHERE owner_id = 'many-targets' "
+                                   "AND deleted_at IS NULL"));
+  EXPECT_TRUE(svc.ask(target_create{who, test::sample_target("freed"), svc.deadline()}).ok());
 }
 
 TEST(quota_pg, concurrent_scan_creates_never_pass_max_active_scans_per_user) {

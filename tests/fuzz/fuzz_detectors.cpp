@@ -1,0 +1,32 @@
+// Every detector on arbitrary reply text (any bytes: invalid UTF-8, NUL, digit runs, U+2019
+// floods): each shipped probe set's detector and each kind with an empty specification, plus
+// the building blocks. A verdict is all they may produce.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "domain/detectors.hpp"
+#include "domain/probes.hpp"
+
+// NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace vutf;
+  const std::string reply(reinterpret_cast<const char*>(data), size);
+  for (const auto& set : probe_sets()) (void)detect(set.detector, reply);
+  for (const char* type : {"canary", "refusal", "pii", "system_prompt_leak"}) {
+    detector_spec bare;
+    bare.type = type;
+    bare.severity = "high";
+    (void)detect(bare, reply);
+  }
+  // A canary or marker taken from the input itself: the reply contains it by construction.
+  detector_spec echo{"canary", "high", reply.substr(0, 16), {lower(reply.substr(0, 16))}};
+  (void)detect(echo, reply);
+  echo.type = "system_prompt_leak";
+  (void)detect(echo, reply);
+  (void)lower(reply);
+  (void)looks_like_refusal(reply);
+  (void)luhn_valid(reply);
+  (void)find_pii(reply);
+  return 0;
+}
