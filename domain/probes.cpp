@@ -103,13 +103,6 @@ size_t characters(const std::string& s) {
   }));
 }
 
-// ^[a-z0-9][a-z0-9-]{1,62}$
-bool is_slug(const std::string& s) {
-  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (s.size() < 2 || s.size() > 63 || !ok(s[0])) return false;
-  return std::all_of(s.begin() + 1, s.end(), [&](char c) { return ok(c) || c == '-'; });
-}
-
 // AML.T0000 or AML.T0000.000
 bool is_atlas_id(const std::string& s) {
   auto digits = [&](size_t from, size_t n) {
@@ -202,6 +195,12 @@ void check_prompts(const std::vector<std::string>& prompts, std::vector<field_er
 
 }  // namespace
 
+bool is_probe_set_id(const std::string& s) {
+  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.size() < 2 || s.size() > 63 || !ok(s[0])) return false;
+  return std::all_of(s.begin() + 1, s.end(), [&](char c) { return ok(c) || c == '-'; });
+}
+
 bool is_owasp_llm_id(const std::string& id) {
   static const std::vector<std::string> ids = {"LLM01", "LLM02", "LLM03", "LLM04", "LLM05",
                                                "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"};
@@ -222,7 +221,7 @@ void apply_patch(probe_set& p, const probe_set_patch& patch) {
 
 std::vector<field_error> validate(const probe_set& p) {
   std::vector<field_error> e;
-  if (!is_slug(p.id)) {
+  if (!is_probe_set_id(p.id)) {
     e.push_back({"id", "must match ^[a-z0-9][a-z0-9-]{1,62}$"});
   } else if (find_probe_set(p.id)) {
     e.push_back({"id", "is the id of a built-in probe set (see GET /probes)"});

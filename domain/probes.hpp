@@ -61,6 +61,9 @@ constexpr size_t max_set_description_chars = 2000;
 // (set_pattern); the codec reports what RE2 refused.
 std::vector<field_error> validate(const probe_set& p);
 
+// Whether `id` has the form of a user's set id: ^[a-z0-9][a-z0-9-]{1,62}$.
+bool is_probe_set_id(const std::string& id);
+
 // The OWASP LLM Top 10 ids, LLM01..LLM10.
 bool is_owasp_llm_id(const std::string& id);
 

@@ -3,6 +3,7 @@
 #include <set>
 
 #include "domain/ids.hpp"
+#include "domain/probes.hpp"
 #include "domain/target.hpp"
 
 namespace vutf {
@@ -21,6 +22,12 @@ std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap
     e.push_back({"probes", "must name 1-" + std::to_string(max_probes_per_scan) + " probe sets"});
   std::set<std::string> seen;
   for (const auto& id : r.probes) {
+    // An id that is neither built in nor of a user set's form names nothing; whether a user's
+    // set of that id exists is the scans actor's question (it reads the database).
+    if (!find_probe_set(id) && !is_probe_set_id(id)) {
+      e.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
+      break;
+    }
     if (!seen.insert(id).second) {
       e.push_back({"probes", "names probe set '" + id.substr(0, 100) + "' twice"});
       break;

@@ -63,8 +63,8 @@ struct scan_request {
 
 constexpr size_t max_probes_per_scan = 100;
 
-// Every field rule a request breaks (empty when valid). Whether each probe set exists is the
-// scans actor's question: users' sets live in the database.
+// Every field rule a request breaks (empty when valid). Whether a user's probe set of a named
+// id exists is the scans actor's question: users' sets live in the database.
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap);
 
 // One prompt sent to the target and how its reply was judged.

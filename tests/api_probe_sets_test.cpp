@@ -77,7 +77,8 @@ TEST_F(api_test, probe_set_errors_come_in_one_422) {
                     "detector":{"type":"regex","pattern":"(a"},"extra":true})");
   expect_problem(r, 422, "VALIDATION_ERROR");
   std::set<std::string> fields;
-  for (const auto& e : json::parse(r.body)["errors"]) fields.insert(e["field"]);
+  json problem = json::parse(r.body);
+  for (const auto& e : problem["errors"]) fields.insert(e["field"]);
   EXPECT_EQ(fields, (std::set<std::string>{"id", "name", "category", "prompts[0]",
                                            "detector.pattern", "extra"}));
 }

@@ -302,8 +302,8 @@ TEST(reports, csv_quotes_and_defuses_formulas) {
 TEST(reports, markdown_fences_cannot_be_closed_by_a_reply) {
   std::string md = whole_report(http::report_format::markdown);
   EXPECT_NE(md.find("# Scan report: bot \\| prod"), std::string::npos);
-  EXPECT_NE(md.find("| prompt-injection | LLM01 | 1 |"), std::string::npos);
-  EXPECT_NE(md.find("| pii-leak | LLM02 | 0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| prompt-injection | builtin v1 | LLM01 | 1 |"), std::string::npos);
+  EXPECT_NE(md.find("| pii-leak | builtin v1 | LLM02 | 0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("````text\n```\nVUTF-CANARY-7F3A\n```\n````"), std::string::npos) << md;
 }
 

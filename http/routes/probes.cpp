@@ -13,11 +13,8 @@ api_response probe_set_reply(const probe_set& p) {
 
 // The {id} of the path: a slug, or the set is not found (a malformed id is 404).
 result<std::string> slug_id(const request_context& c) {
-  const std::string& id = c.params.empty() ? std::string() : c.params.front();
-  bool slug = id.size() >= 2 && id.size() <= 63 &&
-              id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string::npos &&
-              id.front() != '-';
-  if (!slug) return result<std::string>::fail(errc::not_found, "Probe set not found.");
+  std::string id = c.params.empty() ? std::string() : c.params.front();
+  if (!is_probe_set_id(id)) return result<std::string>::fail(errc::not_found, "Probe set not found.");
   return result<std::string>{{}, id};
 }
 

@@ -216,7 +216,8 @@ std::string markdown_report_head(const scan_report& r) {
          " |\n\n";
   out += "## Findings by probe set\n\n| Probe set | Version | OWASP LLM | Findings |\n"
          "|---|---|---|---|\n";
-  for (const auto& p : s.probe_sets) {
+  for (size_t i = 0; i < s.probes.size(); ++i) {
+    probe_ref p = i < s.probe_sets.size() ? s.probe_sets[i] : probe_ref{s.probes[i]};
     auto it = r.findings_by_probe.find(p.id);
     out += "| " + p.id + " | " + p.source + " v" + std::to_string(p.version) + " | " +
            (p.source == "builtin" ? category_of(p.id) : "") + " | " +
