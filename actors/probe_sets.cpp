@@ -41,8 +41,7 @@ db_task<result<probe_set>> insert(const probe_set& p, int64_t max, clock::time_p
             storage::lock_owner(s, p.owner_id);
             if (storage::count_probe_sets(s, p.owner_id) >= max)
               return result<probe_set>::fail(
-                  errc::quota_exceeded, "The quota MAX_PROBE_SETS_PER_USER=" +
-                                            std::to_string(max) +
+                  errc::quota_exceeded, "The quota MAX_PROBE_SETS_PER_USER=" + std::to_string(max) +
                                             " is reached: delete a probe set first.");
             storage::insert_probe_set(s, p);
             return result<probe_set>{{}, p};
@@ -84,8 +83,7 @@ db_task<result<nothing>> task_for(const probe_set_delete& d) {
 }
 
 db_task<result<probe_set>> task_for(const probe_set_get& g) {
-  return {"probe_set_get", storage::access::read, g.deadline,
-          [g](storage::session& s) {
+  return {"probe_set_get", storage::access::read, g.deadline, [g](storage::session& s) {
             auto found = storage::find_probe_set(s, g.who.user_id, g.id);
             return found ? result<probe_set>{{}, *found} : not_found<probe_set>();
           }};
@@ -94,13 +92,13 @@ db_task<result<probe_set>> task_for(const probe_set_get& g) {
 db_task<result<probe_set_page>> task_for(const probe_set_list& l) {
   return {"probe_set_list", storage::access::read, l.deadline, [l](storage::session& s) {
             return result<probe_set_page>{
-                {}, read_page<probe_set>(
-                        l.page, l.per_page,
-                        [&] { return storage::count_probe_sets(s, l.who.user_id); },
-                        [&] {
-                          return storage::list_probe_sets(s, l.who.user_id, l.per_page,
-                                                          (l.page - 1) * l.per_page);
-                        })};
+                {},
+                read_page<probe_set>(
+                    l.page, l.per_page, [&] { return storage::count_probe_sets(s, l.who.user_id); },
+                    [&] {
+                      return storage::list_probe_sets(s, l.who.user_id, l.per_page,
+                                                      (l.page - 1) * l.per_page);
+                    })};
           }};
 }
 
@@ -127,9 +125,8 @@ db_task<result<probe_set_page>> task_for(const probe_catalog_get& g) {
 
 using probe_sets_pointer = probe_sets_actor::pointer;
 
-probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self,
-                                                    probe_sets_config cfg, db_pool_actor pool,
-                                                    cache_actor cache) {
+probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self, probe_sets_config cfg,
+                                                    db_pool_actor pool, cache_actor cache) {
   plumbing<probe_sets_pointer> p{self, std::move(pool), std::move(cache), std::chrono::seconds(0)};
   return {
       [=](probe_set_create& c) {
@@ -159,8 +156,8 @@ probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self,
 
 }  // namespace
 
-probe_sets_actor spawn_probe_sets(caf::actor_system& sys, probe_sets_config cfg,
-                                  db_pool_actor pool, cache_actor cache) {
+probe_sets_actor spawn_probe_sets(caf::actor_system& sys, probe_sets_config cfg, db_pool_actor pool,
+                                  cache_actor cache) {
   return sys.spawn(probe_sets_behavior, cfg, std::move(pool), std::move(cache));
 }
 

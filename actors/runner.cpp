@@ -264,12 +264,12 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
     std::vector<int64_t> answered;
     std::vector<probe_set> kept;
   };
-  db_task<progress> task{
-      "scan_resume", storage::access::read, db_deadline(),
-      [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
-        return progress{storage::find_target(s, target_id, "*"), storage::answered_seqs(s, id),
-                        storage::scan_probe_sets(s, id)};
-      }};
+  db_task<progress> task{"scan_resume", storage::access::read, db_deadline(),
+                         [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
+                           return progress{storage::find_target(s, target_id, "*"),
+                                           storage::answered_seqs(s, id),
+                                           storage::scan_probe_sets(s, id)};
+                         }};
   request_db(
       self, env.pool, std::move(task),
       [=](progress found) {

@@ -54,7 +54,8 @@ resolved_sets resolve_sets(storage::session& s, const std::string& user,
       out.prompts += static_cast<int64_t>(own->prompts.size());
       out.user.push_back(std::move(*own));
     } else {
-      errors.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
+      errors.push_back(
+          {"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
     }
   }
   return out;
@@ -72,7 +73,7 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             std::vector<field_error> errors = validate(req, cap);
             resolved_sets sets = resolve_sets(s, user, req.probes, errors);
             auto t = is_uuid(req.target_id) ? storage::find_target(s, req.target_id, owner)
-                                             : std::nullopt;
+                                            : std::nullopt;
             if (!t && is_uuid(req.target_id)) errors.push_back({"target_id", "no such target"});
             // The webhook's secret signs the delivery: only the caller's own webhooks qualify.
             if (req.webhook_url && !storage::find_webhook_by_url(s, user, *req.webhook_url))

@@ -147,7 +147,8 @@ detection detect(const detector_spec& d, const std::string& reply) {
     bool matched = RE2::PartialMatch(reply, *d.compiled);
     out.vulnerable = matched == (d.vulnerable_when == "match");
     if (out.vulnerable)
-      out.evidence = matched ? "the reply matches the pattern" : "the reply does not match the pattern";
+      out.evidence =
+          matched ? "the reply matches the pattern" : "the reply does not match the pattern";
   } else if (d.type == "system_prompt_leak") {
     for (const auto& m : d.markers) {
       if (text.find(m) != std::string::npos) {

@@ -12,9 +12,9 @@ class RE2;
 namespace vutf {
 
 struct detector_spec {
-  std::string type;  // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex"
-  std::string severity;              // "low" | "medium" | "high" | "critical"
-  std::string canary;                // canary: the token the prompt asks the model to emit
+  std::string type;      // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex"
+  std::string severity;  // "low" | "medium" | "high" | "critical"
+  std::string canary;    // canary: the token the prompt asks the model to emit
   std::vector<std::string> markers;  // system_prompt_leak: lowercase fragments of a leak
   // regex: the pattern (RE2 syntax, matched on the reply as sent) and when the reply is a
   // finding: "match" or "no-match". Set both through set_pattern(), which compiles it.

@@ -98,9 +98,8 @@ bool clean_text(const std::string& s) {
 }
 
 size_t characters(const std::string& s) {
-  return static_cast<size_t>(std::count_if(s.begin(), s.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // AML.T0000 or AML.T0000.000
@@ -120,8 +119,8 @@ void check_text(const std::string& field, const std::string& value, size_t min, 
   if (!clean_text(value)) {
     e.push_back({field, "must be valid UTF-8 without NUL characters"});
   } else if (characters(value) < min || characters(value) > max) {
-    e.push_back({field, "must be " + std::to_string(min) + "-" + std::to_string(max) +
-                            " characters"});
+    e.push_back(
+        {field, "must be " + std::to_string(min) + "-" + std::to_string(max) + " characters"});
   }
 }
 
@@ -246,8 +245,8 @@ probe_set parse_probe_set(const std::string& json_text) {
     p.category = text(j, "category");
     if (!is_owasp_llm_id(p.category))
       throw std::invalid_argument("category must be an OWASP LLM Top 10 id (LLM01-LLM10)");
-    p.frameworks =
-        j.contains("frameworks") ? read_frameworks(j["frameworks"]) : framework_tags{{p.category}, {}};
+    p.frameworks = j.contains("frameworks") ? read_frameworks(j["frameworks"])
+                                            : framework_tags{{p.category}, {}};
     if (!j.contains("detector")) throw std::invalid_argument("detector must be an object");
     p.detector = read_detector(j["detector"]);
     if (!j.contains("prompts") || !j["prompts"].is_array())

@@ -32,7 +32,7 @@ struct scan {
   std::string id;
   std::string owner_id;
   std::string target_id;
-  std::vector<std::string> probes;  // probe set ids, in the order given
+  std::vector<std::string> probes;    // probe set ids, in the order given
   std::vector<probe_ref> probe_sets;  // the same sets with their source and version
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;

@@ -6,7 +6,7 @@
 namespace vutf::storage {
 namespace sql {
 
-#define VUTF_PROBE_SET_HEAD                                                              \
+#define VUTF_PROBE_SET_HEAD                                                         \
   "owner_id, id, name, description, category, frameworks, detector, prompt_count, " \
   "version, created_at, updated_at"
 

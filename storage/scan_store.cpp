@@ -193,9 +193,9 @@ std::vector<value> filter_params(const scan_query& q) {
 }  // namespace
 
 void insert_scan(session& s, const scan& x) {
-  s.exec(sql::scan_insert, {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency,
-                            nullable(x.webhook_url), x.total, x.created_at_ms,
-                            probe_refs_column(x.probe_sets)});
+  s.exec(sql::scan_insert,
+         {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
+          x.total, x.created_at_ms, probe_refs_column(x.probe_sets)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {

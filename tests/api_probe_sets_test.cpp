@@ -36,9 +36,9 @@ TEST_F(api_test, probe_sets_round_trip_with_versions) {
   EXPECT_EQ(p["name"], "Set mine");
   expect_problem(call("PATCH", "/api/v1/probe-sets/mine", R"({"name":"x"})", {{"If-Match", "1"}}),
                  412, "PRECONDITION_FAILED");
-  expect_problem(call("PATCH", "/api/v1/probe-sets/mine", "prompt\na\n",
-                      {{"Content-Type", "text/csv"}}),
-                 415, "UNSUPPORTED_MEDIA_TYPE");
+  expect_problem(
+      call("PATCH", "/api/v1/probe-sets/mine", "prompt\na\n", {{"Content-Type", "text/csv"}}), 415,
+      "UNSUPPORTED_MEDIA_TYPE");
 
   json page = json::parse(call("GET", "/api/v1/probe-sets").body);
   EXPECT_EQ(page["total"], 1);
@@ -53,15 +53,19 @@ TEST_F(api_test, probe_sets_round_trip_with_versions) {
 }
 
 TEST_F(api_test, probe_sets_are_created_from_csv_and_ndjson) {
-  auto csv = call("POST", "/api/v1/probe-sets", "prompt\r\n\"a, b\"\r\nc\r\n",
-                  {{"Content-Type", "text/csv; charset=utf-8"}},
-                  {{"id", "from-csv"}, {"name", "CSV"}, {"category", "LLM02"}, {"detector", "pii"}});
+  auto csv =
+      call("POST", "/api/v1/probe-sets", "prompt\r\n\"a, b\"\r\nc\r\n",
+           {{"Content-Type", "text/csv; charset=utf-8"}},
+           {{"id", "from-csv"}, {"name", "CSV"}, {"category", "LLM02"}, {"detector", "pii"}});
   ASSERT_EQ(csv.status, 201) << csv.body;
   EXPECT_EQ(json::parse(csv.body)["prompts"], json({"a, b", "c"}));
   auto nd = call("POST", "/api/v1/probe-sets", "{\"prompt\":\"x\"}\n{\"prompt\":\"y\"}\n",
                  {{"Content-Type", "application/x-ndjson"}},
-                 {{"id", "from-ndjson"}, {"name", "ND"}, {"category", "LLM07"},
-                  {"detector", "prompt-leak"}, {"markers", "my instructions"}});
+                 {{"id", "from-ndjson"},
+                  {"name", "ND"},
+                  {"category", "LLM07"},
+                  {"detector", "prompt-leak"},
+                  {"markers", "my instructions"}});
   ASSERT_EQ(nd.status, 201) << nd.body;
   EXPECT_EQ(json::parse(nd.body)["detector"]["type"], "system_prompt_leak");
   expect_problem(call("POST", "/api/v1/probe-sets", "prompt\n\"open\n",
@@ -88,8 +92,8 @@ TEST_F(api_test, others_probe_sets_are_not_found) {
   std::string other = token_for("intruder");
   http::header_list as_other = {{"Authorization", "Bearer " + other}};
   expect_problem(call("GET", "/api/v1/probe-sets/private", "", as_other), 404, "NOT_FOUND");
-  expect_problem(call("PATCH", "/api/v1/probe-sets/private", R"({"name":"stolen"})", as_other),
-                 404, "NOT_FOUND");
+  expect_problem(call("PATCH", "/api/v1/probe-sets/private", R"({"name":"stolen"})", as_other), 404,
+                 "NOT_FOUND");
   expect_problem(call("DELETE", "/api/v1/probe-sets/private", "", as_other), 404, "NOT_FOUND");
   EXPECT_EQ(json::parse(call("GET", "/api/v1/probe-sets", "", as_other).body)["total"], 0);
   // The same id is free for another owner, and admins reach only their own sets by slug.
@@ -111,13 +115,15 @@ TEST_F(api_test, probes_lists_builtins_then_the_callers_sets) {
   EXPECT_EQ(page["items"][5]["id"], "zz-own");
   EXPECT_EQ(page["items"][5]["source"], "user");
   // Pages cross from the built-ins into the caller's own sets.
-  json second = json::parse(call("GET", "/api/v1/probes", "", {}, {{"per_page", "4"}, {"page", "2"}}).body);
+  json second =
+      json::parse(call("GET", "/api/v1/probes", "", {}, {{"per_page", "4"}, {"page", "2"}}).body);
   ASSERT_EQ(second["items"].size(), 2u);
   EXPECT_EQ(second["items"][1]["id"], "zz-own");
   std::string other = token_for("someone-else");
-  EXPECT_EQ(json::parse(call("GET", "/api/v1/probes", "", {{"Authorization", "Bearer " + other}})
-                            .body)["total"],
-            5);
+  EXPECT_EQ(
+      json::parse(
+          call("GET", "/api/v1/probes", "", {{"Authorization", "Bearer " + other}}).body)["total"],
+      5);
 }
 
 TEST_F(api_test, probe_set_writes_are_audited) {

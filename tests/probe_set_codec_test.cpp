@@ -1,11 +1,11 @@
 // Pure tests of the probe set codec: JSON, CSV and NDJSON imports, every bad field in one
 // error list, the limits, RFC 4180 quoting and hostile bodies; and of the regex detector.
+#include "http/routes/probe_set_codec.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 #include <set>
-
-#include "http/routes/probe_set_codec.hpp"
 
 namespace vutf::http {
 namespace {
@@ -13,13 +13,14 @@ namespace {
 using nlohmann::json;
 
 json valid_set() {
-  return {{"id", "my-set"},
-          {"name", "My set"},
-          {"description", "d"},
-          {"category", "LLM01"},
-          {"frameworks", {{"owasp_llm_2025", {"LLM01"}}, {"mitre_atlas", {"AML.T0051"}}}},
-          {"prompts", {"first", "second"}},
-          {"detector", {{"type", "regex"}, {"pattern", "(?i)secret"}, {"vulnerable_when", "match"}}}};
+  return {
+      {"id", "my-set"},
+      {"name", "My set"},
+      {"description", "d"},
+      {"category", "LLM01"},
+      {"frameworks", {{"owasp_llm_2025", {"LLM01"}}, {"mitre_atlas", {"AML.T0051"}}}},
+      {"prompts", {"first", "second"}},
+      {"detector", {{"type", "regex"}, {"pattern", "(?i)secret"}, {"vulnerable_when", "match"}}}};
 }
 
 result<probe_set> from_json(const json& j) {
@@ -64,21 +65,22 @@ TEST(probe_set_codec, frameworks_default_to_the_category_and_prompt_leak_is_the_
 }
 
 TEST(probe_set_codec, every_bad_field_is_listed_at_once) {
-  json j = {{"id", "-Bad"},
-            {"name", ""},
-            {"category", "LLM11"},
-            {"frameworks", {{"owasp_llm_2025", {"LLM99"}}, {"mitre_atlas", {"T0051"}}, {"x", 1}}},
-            {"prompts", {"ok", 7, ""}},
-            {"detector", {{"type", "regex"}, {"pattern", "(unclosed"}, {"vulnerable_when", "maybe"}}},
-            {"colour", "blue"}};
+  json j = {
+      {"id", "-Bad"},
+      {"name", ""},
+      {"category", "LLM11"},
+      {"frameworks", {{"owasp_llm_2025", {"LLM99"}}, {"mitre_atlas", {"T0051"}}, {"x", 1}}},
+      {"prompts", {"ok", 7, ""}},
+      {"detector", {{"type", "regex"}, {"pattern", "(unclosed"}, {"vulnerable_when", "maybe"}}},
+      {"colour", "blue"}};
   auto r = from_json(j);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error->code, errc::validation_error);
-  EXPECT_EQ(fields_of(*r.error),
-            (std::set<std::string>{"id", "name", "category", "frameworks.owasp_llm_2025",
-                                   "frameworks.mitre_atlas", "frameworks.x", "prompts[1]",
-                                   "prompts[2]", "detector.pattern", "detector.vulnerable_when",
-                                   "colour"}));
+  EXPECT_EQ(
+      fields_of(*r.error),
+      (std::set<std::string>{"id", "name", "category", "frameworks.owasp_llm_2025",
+                             "frameworks.mitre_atlas", "frameworks.x", "prompts[1]", "prompts[2]",
+                             "detector.pattern", "detector.vulnerable_when", "colour"}));
   // RE2's own reason, so the client can fix the pattern.
   EXPECT_NE(reason_of(*r.error, "detector.pattern").find("missing )"), std::string::npos)
       << reason_of(*r.error, "detector.pattern");
@@ -110,8 +112,8 @@ TEST(probe_set_codec, judge_is_refused_clearly_and_detector_fields_are_checked) 
   j["detector"] = {{"type", "refusal"}, {"pattern", "x"}, {"rubric", "r"}, {"severity", "dire"}};
   r = from_json(j);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"detector.pattern", "detector.rubric",
-                                                        "detector.severity"}));
+  EXPECT_EQ(fields_of(*r.error),
+            (std::set<std::string>{"detector.pattern", "detector.rubric", "detector.severity"}));
   j["detector"] = {{"type", "regex"}, {"pattern", std::string(1025, 'a')}};
   r = from_json(j);
   ASSERT_FALSE(r.ok());
@@ -158,8 +160,8 @@ TEST(probe_set_codec, hostile_json_text_is_refused_not_stored) {
   EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"prompts[0]", "name"}));
   auto bad = parse_probe_set_create("application/json", "{\"id\": \"\xFF\"}", {});
   EXPECT_EQ(bad.error->code, errc::bad_request);  // not JSON: invalid UTF-8
-  bad = parse_probe_set_create("application/json", std::string(100, '[') + std::string(100, ']'),
-                               {});
+  bad =
+      parse_probe_set_create("application/json", std::string(100, '[') + std::string(100, ']'), {});
   EXPECT_EQ(bad.error->code, errc::bad_request);  // nests too deep
   bad = parse_probe_set_create("application/json", valid_set().dump(), {{"id", "x"}});
   EXPECT_EQ(fields_of(*bad.error), (std::set<std::string>{"id"}));  // a JSON body takes no query
@@ -186,9 +188,12 @@ TEST(probe_set_codec, csv_with_rfc4180_quoting) {
   EXPECT_EQ(made.value.id, "csv-set");
   EXPECT_EQ(made.value.detector.type, "pii");
   EXPECT_EQ(made.value.frameworks.owasp_llm_2025, (std::vector<std::string>{"LLM02"}));
-  header_list regex = {{"id", "regex-set"},    {"name", "n"},
-                       {"category", "LLM05"},    {"detector", "regex"},
-                       {"pattern", "<script"},   {"vulnerable_when", "match"},
+  header_list regex = {{"id", "regex-set"},
+                       {"name", "n"},
+                       {"category", "LLM05"},
+                       {"detector", "regex"},
+                       {"pattern", "<script"},
+                       {"vulnerable_when", "match"},
                        {"mitre_atlas", "AML.T0051,AML.T0054"}};
   made = parse_probe_set_create("text/csv", "prompt\nhello\n", regex);
   ASSERT_TRUE(made.ok());
@@ -201,11 +206,9 @@ TEST(probe_set_codec, malformed_csv_names_the_line) {
     EXPECT_FALSE(r.ok()) << body;
     return r.ok() ? std::string() : r.error->detail;
   };
-  EXPECT_NE(detail("prompt\nok\n\"open\nnever closed").find("opened on line 3"),
-            std::string::npos);
+  EXPECT_NE(detail("prompt\nok\n\"open\nnever closed").find("opened on line 3"), std::string::npos);
   EXPECT_NE(detail("prompt\n\"closed\"trailing\n").find("line 2"), std::string::npos);
-  EXPECT_NE(detail("prompt\nin\"side\n").find("quote inside an unquoted field"),
-            std::string::npos);
+  EXPECT_NE(detail("prompt\nin\"side\n").find("quote inside an unquoted field"), std::string::npos);
   EXPECT_NE(detail("prompt\na,b\n").find("line 2 has 2 fields"), std::string::npos);
   auto header = csv_prompts("prompt,extra\na,b\n");
   ASSERT_FALSE(header.ok());
@@ -222,9 +225,8 @@ TEST(probe_set_codec, csv_metadata_errors_come_with_the_prompt_errors) {
   header_list q = {{"id", "Bad Id"}, {"detector", "judge"}, {"colour", "red"}};
   auto r = parse_probe_set_create("text/csv", body, q);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(fields_of(*r.error),
-            (std::set<std::string>{"id", "name", "category", "detector.type", "colour",
-                                   "prompts[1]", "prompts[2]"}));
+  EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"id", "name", "category", "detector.type",
+                                                        "colour", "prompts[1]", "prompts[2]"}));
 }
 
 TEST(probe_set_codec, csv_of_huge_lines_and_many_rows_stays_bounded) {
@@ -243,7 +245,8 @@ TEST(probe_set_codec, ndjson_lines) {
   auto r = ndjson_prompts("{\"prompt\":\"a\"}\r\n\n  \n{\"prompt\":\"b\\nc\"}");
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r.value, (std::vector<std::string>{"a", "b\nc"}));
-  auto bad = ndjson_prompts("{\"prompt\":\"a\"}\n{\"prompt\":1}\n[1]\n{\"prompt\":\"x\",\"y\":1}\n");
+  auto bad =
+      ndjson_prompts("{\"prompt\":\"a\"}\n{\"prompt\":1}\n[1]\n{\"prompt\":\"x\",\"y\":1}\n");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.error->code, errc::validation_error);
   EXPECT_EQ(fields_of(*bad.error), (std::set<std::string>{"line 2", "line 3", "line 4"}));

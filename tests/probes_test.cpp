@@ -1,10 +1,11 @@
 // Pure tests of the shipped probe sets and the detectors, on positive and negative replies.
 #include "domain/probes.hpp"
-#include "domain/detectors.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "domain/detectors.hpp"
 
 namespace vutf {
 namespace {

@@ -209,8 +209,8 @@ TEST(quota_pg, concurrent_probe_set_creates_never_pass_max_probe_sets_per_user) 
     return svc.ask(probe_set_create{who, sample_set("s" + std::to_string(i)), svc.deadline()});
   });
   EXPECT_EQ(created, 3);
-  EXPECT_EQ(
-      test::pg_query(pg.url, "SELECT COUNT(*) FROM probe_sets WHERE owner_id = 'many-sets'"), "3");
+  EXPECT_EQ(test::pg_query(pg.url, "SELECT COUNT(*) FROM probe_sets WHERE owner_id = 'many-sets'"),
+            "3");
   auto refused = svc.ask(probe_set_create{who, sample_set("one-more"), svc.deadline()});
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.error->code, errc::quota_exceeded);
@@ -240,7 +240,8 @@ TEST(probe_sets_pg, the_store_round_trips_and_scans_keep_their_copy) {
   EXPECT_EQ(got.value.prompts, sample_set("x").prompts);
   EXPECT_EQ(got.value.frameworks.mitre_atlas, (std::vector<std::string>{"AML.T0051"}));
   EXPECT_TRUE(detect(got.value.detector, "a LEAK").vulnerable);  // compiled again when read
-  EXPECT_FALSE(svc.ask(probe_set_get{test::someone("stranger"), "round-trip", svc.deadline()}).ok());
+  EXPECT_FALSE(
+      svc.ask(probe_set_get{test::someone("stranger"), "round-trip", svc.deadline()}).ok());
 
   probe_set_patch change;
   change.prompts = std::vector<std::string>{"only"};
@@ -268,8 +269,8 @@ TEST(probe_sets_pg, the_store_round_trips_and_scans_keep_their_copy) {
   ASSERT_EQ(s.value.probe_sets.size(), 1u);
   EXPECT_EQ(s.value.probe_sets[0].version, 2);
   ASSERT_TRUE(svc.ask(probe_set_delete{who, "round-trip", std::nullopt, svc.deadline()}).ok());
-  EXPECT_EQ(test::pg_query(pg.url, "SELECT version FROM scan_probe_sets WHERE scan_id = '" +
-                                       s.value.id + "'"),
+  EXPECT_EQ(test::pg_query(
+                pg.url, "SELECT version FROM scan_probe_sets WHERE scan_id = '" + s.value.id + "'"),
             "2");
   auto again = svc.ask(scan_get{who, s.value.id, svc.deadline()});
   ASSERT_TRUE(again.ok());

@@ -504,8 +504,8 @@ TEST_F(scan_test, a_users_set_runs_at_the_version_the_scan_recorded) {
   s = wait_end(s["id"]);
   EXPECT_EQ(s["status"], "completed") << s.dump();
   std::string id = s["id"];
-  json results = json::parse(
-      call("GET", "/api/v1/scans/" + id + "/results", "", {{"per_page", "100"}}).body);
+  json results =
+      json::parse(call("GET", "/api/v1/scans/" + id + "/results", "", {{"per_page", "100"}}).body);
   std::set<std::string> own_prompts;
   for (const auto& r : results["items"])
     if (r["probe"] == "own-set") {
@@ -520,7 +520,8 @@ TEST_F(scan_test, a_users_set_runs_at_the_version_the_scan_recorded) {
   auto md = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "markdown"}});
   EXPECT_NE(md.body.find("| own-set | user v2 |"), std::string::npos);
   // The set is gone now: a new scan naming it is refused like any unknown set.
-  auto r = call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"own-set"}}}.dump());
+  auto r =
+      call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"own-set"}}}.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "probes");
 }

@@ -326,8 +326,7 @@ result<std::vector<std::string>> csv_prompts(const std::string& body) {
                          "unknown column (the only column is prompt)"});
         }
       }
-      if (column == std::string::npos)
-        bad.push_back({"csv header", "must name a prompt column"});
+      if (column == std::string::npos) bad.push_back({"csv header", "must name a prompt column"});
       row.clear();
       if (!bad.empty()) return failure{errc::validation_error, "The CSV header is invalid.", bad};
       return std::nullopt;
@@ -423,7 +422,8 @@ result<std::vector<std::string>> ndjson_prompts(const std::string& body) {
     }
   }
   if (bad_lines > named_lines)
-    errors.push_back({"lines", std::to_string(bad_lines - named_lines) + " more lines are invalid"});
+    errors.push_back(
+        {"lines", std::to_string(bad_lines - named_lines) + " more lines are invalid"});
   if (!errors.empty())
     return out_t::fail(errc::validation_error, "The NDJSON body is invalid.", errors);
   return out_t{{}, std::move(prompts)};

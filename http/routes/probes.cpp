@@ -14,7 +14,8 @@ api_response probe_set_reply(const probe_set& p) {
 // The {id} of the path: a slug, or the set is not found (a malformed id is 404).
 result<std::string> slug_id(const request_context& c) {
   std::string id = c.params.empty() ? std::string() : c.params.front();
-  if (!is_probe_set_id(id)) return result<std::string>::fail(errc::not_found, "Probe set not found.");
+  if (!is_probe_set_id(id))
+    return result<std::string>::fail(errc::not_found, "Probe set not found.");
   return result<std::string>{{}, id};
 }
 
@@ -76,12 +77,15 @@ api_response update_probe_set(const request_context& c) {
         if (!id.ok()) return {id.error, {}};
         // The import body rule lets a large set through; a change is JSON only.
         if (media_type(c.req) != "application/json")
-          return result<probe_set_update>::fail(errc::unsupported_media_type,
-                                                "A change to a probe set must be application/json.");
+          return result<probe_set_update>::fail(
+              errc::unsupported_media_type, "A change to a probe set must be application/json.");
         auto parsed = parse_probe_set_patch(c.body);
         if (!parsed.ok()) return {parsed.error, {}};
-        return with(probe_set_update{who, id.value, std::move(parsed.value),
-                                     if_match_version(c.req.header("If-Match")), {}});
+        return with(probe_set_update{who,
+                                     id.value,
+                                     std::move(parsed.value),
+                                     if_match_version(c.req.header("If-Match")),
+                                     {}});
       },
       probe_set_reply);
 }
@@ -92,7 +96,8 @@ api_response delete_probe_set(const request_context& c) {
       [&](const principal& who) -> result<probe_set_delete> {
         auto id = slug_id(c);
         if (!id.ok()) return {id.error, {}};
-        return with(probe_set_delete{who, id.value, if_match_version(c.req.header("If-Match")), {}});
+        return with(
+            probe_set_delete{who, id.value, if_match_version(c.req.header("If-Match")), {}});
       },
       no_content);
 }
