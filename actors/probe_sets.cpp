@@ -21,18 +21,6 @@ std::string id_taken(const std::string& id) {
   return "A probe set with id '" + id + "' already exists.";
 }
 
-// Why a change may not touch `current`: it does not exist, or If-Match names another version.
-template <class T>
-std::optional<result<T>> refuse_change(const std::optional<probe_set>& current,
-                                       const std::optional<int64_t>& if_match) {
-  if (!current) return not_found<T>();
-  if (if_match && *if_match != current->version)
-    return result<T>::fail(
-        errc::precondition_failed,
-        "If-Match does not match the current version " + std::to_string(current->version) + ".");
-  return std::nullopt;
-}
-
 // Inserts `p` unless its owner has `max` sets already (MAX_PROBE_SETS_PER_USER). Counted and
 // inserted under the owner's lock, so concurrent creates cannot pass the limit together.
 db_task<result<probe_set>> insert(const probe_set& p, int64_t max, clock::time_point deadline) {
@@ -49,34 +37,37 @@ db_task<result<probe_set>> insert(const probe_set& p, int64_t max, clock::time_p
 }
 
 db_task<result<probe_set>> task_for(const probe_set_update& u) {
-  return {"probe_set_update", storage::access::write, u.deadline,
-          [u](storage::session& s) -> result<probe_set> {
-            auto current = storage::find_probe_set(s, u.who.user_id, u.id);
-            if (auto refused = refuse_change<probe_set>(current, u.if_match)) return *refused;
-            probe_set p = *current;
-            apply_patch(p, u.patch);
-            auto errors = validate(p);
-            // The id was valid when the set was made; a built-in added since does not lock it.
-            errors.erase(std::remove_if(errors.begin(), errors.end(),
-                                        [](const field_error& e) { return e.field == "id"; }),
-                         errors.end());
-            if (!errors.empty())
-              return result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",
-                                             std::move(errors));
-            p.version = current->version + 1;
-            p.updated_at_ms = now_ms();
-            if (!storage::update_probe_set(s, p))
-              return result<probe_set>::fail(errc::precondition_failed,
-                                             "The probe set changed concurrently; read it again.");
-            return result<probe_set>{{}, p};
-          }};
+  return {
+      "probe_set_update", storage::access::write, u.deadline,
+      [u](storage::session& s) -> result<probe_set> {
+        auto current = storage::find_probe_set(s, u.who.user_id, u.id);
+        if (auto refused = refuse_change<probe_set>(current, u.if_match, "Probe set not found."))
+          return *refused;
+        probe_set p = *current;
+        apply_patch(p, u.patch);
+        auto errors = validate(p);
+        // The id was valid when the set was made; a built-in added since does not lock it.
+        errors.erase(std::remove_if(errors.begin(), errors.end(),
+                                    [](const field_error& e) { return e.field == "id"; }),
+                     errors.end());
+        if (!errors.empty())
+          return result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",
+                                         std::move(errors));
+        p.version = current->version + 1;
+        p.updated_at_ms = now_ms();
+        if (!storage::update_probe_set(s, p))
+          return result<probe_set>::fail(errc::precondition_failed,
+                                         "The probe set changed concurrently; read it again.");
+        return result<probe_set>{{}, p};
+      }};
 }
 
 db_task<result<nothing>> task_for(const probe_set_delete& d) {
   return {"probe_set_delete", storage::access::write, d.deadline,
           [d](storage::session& s) -> result<nothing> {
             auto current = storage::find_probe_set(s, d.who.user_id, d.id);
-            if (auto refused = refuse_change<nothing>(current, d.if_match)) return *refused;
+            if (auto refused = refuse_change<nothing>(current, d.if_match, "Probe set not found."))
+              return *refused;
             if (!storage::delete_probe_set(s, d.who.user_id, d.id)) return not_found<nothing>();
             return result<nothing>{};
           }};
