@@ -34,14 +34,6 @@ const statement target_delete{
     "target_delete",
     "UPDATE targets SET deleted_at = $3, version = version + 1 "
     "WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL RETURNING owner_id"};
-// An owner's live targets (migration 014): taken only below the limit $2, freed on delete.
-const statement target_slot_take{
-    "target_slot_take",
-    "INSERT INTO owner_counts (owner_id, kind, n) VALUES ($1, 'targets', 1) "
-    "ON CONFLICT (owner_id, kind) DO UPDATE SET n = owner_counts.n + 1 WHERE owner_counts.n < $2"};
-const statement target_slot_free{
-    "target_slot_free",
-    "UPDATE owner_counts SET n = n - 1 WHERE owner_id = $1 AND kind = 'targets' AND n > 0"};
 
 // Filters shared by the count and the page queries: $1 owner, $2 kind ('' = any),
 // $3 LIKE pattern over name and description ('' = any). The owner-scoped family keeps
@@ -121,7 +113,7 @@ std::vector<value> filter_params(const target_query& q) {
 bool insert_target(session& s, const target& t, int64_t max_live) {
   // The place first: a full quota writes nothing; the count row stays locked only from here to
   // the commit.
-  if (s.exec(sql::target_slot_take, {t.owner_id, max_live}).affected != 1) return false;
+  if (!take_owner_slot(s, t.owner_id, "targets", max_live)) return false;
   s.exec(
       sql::target_insert,
       {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url, nullable(t.model),
@@ -147,7 +139,7 @@ bool update_target(session& s, const target& t) {
 bool delete_target(session& s, const std::string& id, const std::string& owner, int64_t at_ms) {
   rows deleted = s.exec(sql::target_delete, {id, owner, at_ms});
   if (deleted.data.empty()) return false;
-  s.exec(sql::target_slot_free, {deleted.data.front()[0].value_or("")});
+  free_owner_slot(s, deleted.data.front()[0].value_or(""), "targets");
   return true;
 }
 

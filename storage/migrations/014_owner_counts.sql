@@ -10,3 +10,5 @@ CREATE TABLE owner_counts (
 );
 INSERT INTO owner_counts (owner_id, kind, n)
   SELECT owner_id, 'targets', COUNT(*) FROM targets WHERE deleted_at IS NULL GROUP BY owner_id;
+INSERT INTO owner_counts (owner_id, kind, n)
+  SELECT owner_id, 'probe_sets', COUNT(*) FROM probe_sets GROUP BY owner_id;
