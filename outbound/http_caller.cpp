@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
@@ -139,86 +140,18 @@ outbound_reply refused(std::string error) {
   return r;
 }
 
-// A name lookup a deadline can give up on. getaddrinfo_a runs it on glibc's resolver thread,
-// so a resolver that does not answer fails the call at its deadline instead of holding the caller
-// for the resolver's own timeouts (5 s per server and attempt). A lookup given up on still writes
-// into its request when it completes, so it is kept on the abandoned list and freed by a later
-// lookup once glibc is done with it.
-class name_lookup {
- public:
-  explicit name_lookup(const std::string& name) : name_(name) {
-    hints_.ai_family = AF_UNSPEC;
-    hints_.ai_socktype = SOCK_STREAM;
-    request_.ar_name = name_.c_str();
-    request_.ar_request = &hints_;
-  }
-  ~name_lookup() {
-    if (request_.ar_result) freeaddrinfo(request_.ar_result);
-  }
-  name_lookup(const name_lookup&) = delete;
-  name_lookup& operator=(const name_lookup&) = delete;
-
-  // Starts the lookup and waits for it until `deadline`: getaddrinfo's result code, or
-  // EAI_INPROGRESS when the deadline passed first.
-  int run(clock::time_point deadline) {
-    gaicb* list[1] = {&request_};
-    int rc = getaddrinfo_a(GAI_NOWAIT, list, 1, nullptr);
-    if (rc != 0) return rc;
-    while ((rc = gai_error(&request_)) == EAI_INPROGRESS) {
-      auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - clock::now());
-      if (left.count() <= 0) break;
-      timespec wait{static_cast<time_t>(left.count() / 1000000000),
-                    static_cast<long>(left.count() % 1000000000)};
-      gai_suspend(list, 1, &wait);
-    }
-    return rc;
-  }
-  const addrinfo* found() const { return request_.ar_result; }
-
-  // Hands over a lookup given up on (still in progress) until glibc is done with it.
-  static void abandon(std::unique_ptr<name_lookup> l) {
-    gai_cancel(&l->request_);
-    std::lock_guard<std::mutex> lock(abandoned_mutex());
-    auto& list = abandoned();
-    list.erase(
-        std::remove_if(list.begin(), list.end(),
-                       [](const auto& a) { return gai_error(&a->request_) != EAI_INPROGRESS; }),
-        list.end());
-    list.push_back(std::move(l));
-  }
-
- private:
-  static std::mutex& abandoned_mutex() {
-    static std::mutex m;
-    return m;
-  }
-  static std::vector<std::unique_ptr<name_lookup>>& abandoned() {
-    static auto* list = new std::vector<std::unique_ptr<name_lookup>>();  // outlives exit
-    return *list;
-  }
-
-  std::string name_;
-  addrinfo hints_{};
-  gaicb request_{};
+// What one name lookup found, shared by the caller and the thread that asks the resolver.
+struct lookup_state {
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  int rc = 0;
+  std::vector<ip_address> found;
 };
 
-// The addresses `host` resolves to (a literal is its own), looked up within `deadline`; empty
-// with `error` set when none.
-std::vector<ip_address> resolve(const url& u, clock::time_point deadline, std::string& error) {
-  if (auto literal = parse_ip(u.host)) return {*literal};
-  auto lookup = std::make_unique<name_lookup>(u.host);
-  int rc = lookup->run(deadline);
+std::vector<ip_address> addresses_in(const addrinfo* list) {
   std::vector<ip_address> out;
-  if (rc == EAI_INPROGRESS) {
-    name_lookup::abandon(std::move(lookup));
-    error = "could not resolve " + u.host + " before the call's deadline";
-    return out;
-  }
-  if (rc != 0) {
-    error = "could not resolve " + u.host + " (" + gai_strerror(rc) + ")";
-    return out;
-  }
-  for (const addrinfo* a = lookup->found(); a; a = a->ai_next) {
+  for (const addrinfo* a = list; a; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     const void* raw = nullptr;
     if (a->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
@@ -228,8 +161,43 @@ std::vector<ip_address> resolve(const url& u, clock::time_point deadline, std::s
     if (raw && inet_ntop(a->ai_family, raw, text, sizeof text))
       if (auto ip = parse_ip(text)) out.push_back(*ip);
   }
-  if (out.empty()) error = "could not resolve " + u.host;
   return out;
+}
+
+// The addresses `host` resolves to (a literal is its own), looked up within `deadline`; empty
+// with `error` set when none. getaddrinfo has no timeout of its own (the resolver's is 5 s per
+// server and attempt), so it runs on a detached thread of its own and the call waits for it only
+// until its deadline; a lookup given up on ends, and frees what it found, when the resolver does.
+// (Not getaddrinfo_a: its glibc-internal threads are invisible to ThreadSanitizer, which then
+// crashes.)
+std::vector<ip_address> resolve(const url& u, clock::time_point deadline, std::string& error) {
+  if (auto literal = parse_ip(u.host)) return {*literal};
+  auto state = std::make_shared<lookup_state>();
+  std::thread([state, host = u.host] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* list = nullptr;
+    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &list);
+    std::vector<ip_address> found = rc == 0 ? addresses_in(list) : std::vector<ip_address>();
+    if (list) freeaddrinfo(list);
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->rc = rc;
+    state->found = std::move(found);
+    state->done = true;
+    state->finished.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(state->mutex);
+  if (!state->finished.wait_until(lock, deadline, [&] { return state->done; })) {
+    error = "could not resolve " + u.host + " before the call's deadline";
+    return {};
+  }
+  if (state->rc != 0) {
+    error = "could not resolve " + u.host + " (" + gai_strerror(state->rc) + ")";
+    return {};
+  }
+  if (state->found.empty()) error = "could not resolve " + u.host;
+  return std::move(state->found);
 }
 
 std::string blocked(const url& u, const ip_address& a, const std::string& why) {

@@ -8,6 +8,7 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "config/time.hpp"
 #include "domain/ids.hpp"
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
@@ -150,12 +151,14 @@ TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
 }
 
 // Logins through `a`, as the API would see them from one client address.
-http::api_response login_through(const http::api& a) {
+http::api_response login_through(const http::api& a, const std::string& ip = "203.0.113.9") {
   http::api_request r;
   r.method = "POST";
   r.path = "/api/v1/auth/login";
-  r.remote_ip = "203.0.113.9";
-  std::string body = R"({"username":"nobody","password":"wrong-pass-1"})";
+  r.remote_ip = ip;
+  // A name per address, so the per-account limit (LOGIN_MAX_FAILURES) of one run never meets
+  // another's.
+  std::string body = R"({"username":"nobody-)" + ip + R"(","password":"wrong-pass-1"})";
   r.headers = {{"Content-Type", "application/json"},
                {"Content-Length", std::to_string(body.size())}};
   r.read_body = http::body_from(body);
@@ -259,11 +262,19 @@ TEST(rate_limits_redis, two_instances_behind_one_redis_share_the_limit) {
   auto m1 = std::make_shared<metrics>(), m2 = std::make_shared<metrics>();
   service one(cfg, m1), two(cfg, m2);
   http::api a(one, *m1, cfg), b(two, *m2, cfg);
+  // Limits count in fixed one-minute windows: a run that straddles a window's end (logins are
+  // slow under sanitizers) is run again from another address, in the new window.
   std::vector<int> statuses;
-  for (int i = 0; i < 3; ++i) statuses.push_back(login_through(a).status);
-  for (int i = 0; i < 3; ++i) statuses.push_back(login_through(b).status);
+  for (int run = 0; run < 3; ++run) {
+    int64_t window = now_ms() / 60000;
+    std::string ip = "203.0.113." + std::to_string(10 + run);
+    statuses.clear();
+    for (int i = 0; i < 3; ++i) statuses.push_back(login_through(a, ip).status);
+    for (int i = 0; i < 3; ++i) statuses.push_back(login_through(b, ip).status);
+    if (now_ms() / 60000 == window) break;
+  }
   EXPECT_EQ(statuses, (std::vector<int>{401, 401, 401, 401, 401, 429}));
-  EXPECT_EQ(m2->rate_limited_total.Value(), 1);
+  EXPECT_GE(m2->rate_limited_total.Value(), 1);
 }
 
 TEST(identity_redis, failed_logins_of_an_account_are_counted_across_instances) {
