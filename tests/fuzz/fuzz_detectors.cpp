@@ -1,6 +1,8 @@
 // Every detector on arbitrary reply text (any bytes: invalid UTF-8, NUL, digit runs, U+2019
-// floods): each shipped probe set's detector and each kind with an empty specification, plus
-// the building blocks. A verdict is all they may produce.
+// floods): each shipped probe set's detector and each kind with an empty specification, a
+// user's regex detector with a pattern from the input, plus the building blocks. A verdict is all
+// they may produce.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -28,5 +30,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)looks_like_refusal(reply);
   (void)luhn_valid(reply);
   (void)find_pii(reply);
+  // A user's regex detector: the pattern is the input's first line (at most the 1 KiB a probe
+  // set may hold), the reply all of it. RE2 refuses or compiles it; matching stays linear.
+  detector_spec user{"regex", "medium", "", {}};
+  std::string pattern = reply.substr(0, std::min(reply.find('\n'), max_pattern_bytes));
+  if (set_pattern(user, pattern).empty()) {
+    (void)detect(user, reply);
+    user.vulnerable_when = "no-match";
+    (void)detect(user, reply);
+  }
   return 0;
 }

@@ -1,5 +1,6 @@
-// The JSON body reader and every request body codec on arbitrary bytes: a bad body is an error
-// result (400 or 422 later), never a crash, a hang or undefined behaviour.
+// The JSON body reader and every request body codec (probe sets' CSV and NDJSON imports too) on
+// arbitrary bytes: a bad body is an error result (400 or 422 later), never a crash, a hang or
+// undefined behaviour.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 #include "http/routes/account_codec.hpp"
 #include "http/routes/api_key_codec.hpp"
 #include "http/routes/auth_codec.hpp"
+#include "http/routes/probe_set_codec.hpp"
 #include "http/routes/scan_codec.hpp"
 #include "http/routes/target_codec.hpp"
 #include "http/routes/user_codec.hpp"
@@ -26,6 +28,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_target_patch(body, policy);
   (void)parse_webhook_create(body, policy);
   (void)parse_scan_create(body, 1000);
+  // Probe sets in each media type the route takes (CSV and NDJSON with their query metadata).
+  const header_list query = {
+      {"id", "fuzzed"}, {"name", "Fuzzed"}, {"category", "LLM01"}, {"detector", "refusal"}};
+  (void)parse_probe_set_create("application/json", body, {});
+  (void)parse_probe_set_create("text/csv", body, query);
+  (void)parse_probe_set_create("application/x-ndjson", body, query);
+  (void)parse_probe_set_patch(body);
   (void)parse_register(body);
   (void)parse_login(body);
   (void)parse_refresh(body);
