@@ -22,7 +22,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     (void)detect(bare, reply);
   }
   // A canary or marker taken from the input itself: the reply contains it by construction.
-  detector_spec echo{"canary", "high", reply.substr(0, 16), {lower(reply.substr(0, 16))}};
+  detector_spec echo;
+  echo.type = "canary";
+  echo.severity = "high";
+  echo.canary = reply.substr(0, 16);
+  echo.markers = {lower(echo.canary)};
   (void)detect(echo, reply);
   echo.type = "system_prompt_leak";
   (void)detect(echo, reply);
@@ -32,7 +36,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)find_pii(reply);
   // A user's regex detector: the pattern is the input's first line (at most the 1 KiB a probe
   // set may hold), the reply all of it. RE2 refuses or compiles it; matching stays linear.
-  detector_spec user{"regex", "medium", "", {}};
+  detector_spec user;
+  user.type = "regex";
+  user.severity = "medium";
   std::string pattern = reply.substr(0, std::min(reply.find('\n'), max_pattern_bytes));
   if (set_pattern(user, pattern).empty()) {
     (void)detect(user, reply);
