@@ -182,6 +182,20 @@ http::api_response call_api(const http::api& a, const std::string& method, const
   return a.handle(r);
 }
 
+// Registers `name` (password "passw0rd-1") through `a` and logs in: the bearer header.
+http::header_list registered_bearer(const http::api& a, const std::string& name) {
+  auto made = call_api(a, "POST", "/api/v1/auth/register",
+                       R"({"username":")" + name + R"(","email":")" + name +
+                           R"(@example.com","password":"passw0rd-1"})",
+                       {});
+  EXPECT_EQ(made.status, 201) << made.body;
+  auto login = call_api(a, "POST", "/api/v1/auth/login",
+                        R"({"username":")" + name + R"(","password":"passw0rd-1"})", {});
+  EXPECT_EQ(login.status, 200) << login.body;
+  return {{"Authorization",
+           "Bearer " + nlohmann::json::parse(login.body).value("access_token", std::string())}};
+}
+
 TEST(redis_keys, every_key_the_service_writes_expires) {
   log::configure("error", "json");
   test::redis_server redis;  // its own: the keyspace holds only what this workload wrote
@@ -191,21 +205,11 @@ TEST(redis_keys, every_key_the_service_writes_expires) {
   auto m = std::make_shared<metrics>();
   service svc(cfg, m);
   http::api a(svc, *m, cfg);
-  ASSERT_EQ(
-      call_api(a, "POST", "/api/v1/auth/register",
-               R"({"username":"keys","email":"keys@example.com","password":"passw0rd-k"})", {})
-          .status,
-      201);
+  http::header_list bearer = registered_bearer(a, "keys");
   EXPECT_EQ(call_api(a, "POST", "/api/v1/auth/login",
                      R"({"username":"keys","password":"wrong-pass-1"})", {})
                 .status,
             401);
-  auto login = call_api(a, "POST", "/api/v1/auth/login",
-                        R"({"username":"keys","password":"passw0rd-k"})", {});
-  ASSERT_EQ(login.status, 200) << login.body;
-  http::header_list bearer = {
-      {"Authorization",
-       "Bearer " + nlohmann::json::parse(login.body)["access_token"].get<std::string>()}};
   // Random API keys: each is looked up (and its absence cached) under a scope of its own.
   for (int i = 0; i < 3; ++i)
     EXPECT_EQ(
@@ -329,18 +333,7 @@ TEST(identity_redis, revoking_a_key_on_one_instance_stops_the_keys_made_from_it_
   auto m = std::make_shared<metrics>();
   service one(cfg, m), two(cfg, m);
   http::api a(one, *m, cfg), b(two, *m, cfg);
-  ASSERT_EQ(
-      call_api(a, "POST", "/api/v1/auth/register",
-               R"({"username":"lineage","email":"lineage@example.com","password":"passw0rd-l"})",
-               {})
-          .status,
-      201);
-  auto login = call_api(a, "POST", "/api/v1/auth/login",
-                        R"({"username":"lineage","password":"passw0rd-l"})", {});
-  ASSERT_EQ(login.status, 200) << login.body;
-  http::header_list bearer = {
-      {"Authorization",
-       "Bearer " + nlohmann::json::parse(login.body)["access_token"].get<std::string>()}};
+  http::header_list bearer = registered_bearer(a, "lineage");
   auto make = [&](const http::header_list& as) {
     auto r = call_api(a, "POST", "/api/v1/api-keys",
                       R"({"name":")" + make_uuid() + R"(","scopes":["write"]})", as);
