@@ -10,6 +10,7 @@
 
 #include "config/log.hpp"
 #include "http/framing.hpp"
+#include "http/from_httplib.hpp"
 #include "http/problem.hpp"
 
 namespace vutf::http {
@@ -266,16 +267,6 @@ class frontend : public httplib::Server {
 
 namespace {
 
-api_request convert(const httplib::Request& req) {
-  api_request out;
-  out.method = req.method;
-  out.path = req.path;
-  out.remote_ip = req.remote_addr;
-  out.query.assign(req.params.begin(), req.params.end());
-  out.headers.assign(req.headers.begin(), req.headers.end());
-  return out;
-}
-
 void apply(const api_response& r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
@@ -313,7 +304,7 @@ httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Req
     strm.arm(body_deadline);
     return strm.consume(take);
   };
-  apply(answer_framed(svr.app, convert(req), strm.head(), body), res);
+  apply(answer_framed(svr.app, from_httplib(req), strm.head(), body), res);
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -337,13 +328,13 @@ void answer_errors_as_problems(frontend& svr) {
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [&svr](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
-        api_request ar = convert(req);
+        api_request ar = from_httplib(req);
         apply(svr.app.reject(res.status, ar, frontend_detail(res.status)), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_exception_handler(
       [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        api_request ar = convert(req);
+        api_request ar = from_httplib(req);
         apply(svr.app.reject(500, ar, "An internal error occurred."), res);
       });
 }

@@ -20,11 +20,11 @@
 #include <string_view>
 
 #include "http/framing.hpp"
+#include "http/from_httplib.hpp"
 #include "tests/fuzz/fuzz_service.hpp"
 
 namespace {
 
-using vutf::http::api_request;
 using vutf::http::api_response;
 
 // Reads the input and swallows the answers. What cpp-httplib reads through read() since
@@ -69,17 +69,6 @@ class memory_stream : public httplib::Stream {
   std::string head_;
 };
 
-// The request as http/server.cpp converts it.
-api_request to_api(const httplib::Request& req) {
-  api_request out;
-  out.method = req.method;
-  out.path = req.path;
-  out.remote_ip = req.remote_addr;
-  out.query.assign(req.params.begin(), req.params.end());
-  out.headers.assign(req.headers.begin(), req.headers.end());
-  return out;
-}
-
 // Set when a request was answered 500.
 bool internal_error = false;
 // Set when the answer closes the connection.
@@ -98,18 +87,19 @@ class connection : public httplib::Server {
  public:
   connection() {
     const auto& app = vutf::fuzz::app();
-    set_pre_routing_handler(
-        HandlerWithResponse([this, &app](const httplib::Request& req, httplib::Response& res) {
-          memory_stream& strm = *stream_;
-          vutf::http::byte_source body = [&strm](const auto& take) { return strm.consume(take); };
-          to_httplib(vutf::http::answer_framed(app, to_api(req), strm.head(), body), res);
-          return HandlerResponse::Handled;
-        }));
+    set_pre_routing_handler(HandlerWithResponse([this, &app](const httplib::Request& req,
+                                                             httplib::Response& res) {
+      memory_stream& strm = *stream_;
+      vutf::http::byte_source body = [&strm](const auto& take) { return strm.consume(take); };
+      to_httplib(vutf::http::answer_framed(app, vutf::http::from_httplib(req), strm.head(), body),
+                 res);
+      return HandlerResponse::Handled;
+    }));
     set_payload_max_length(1 << 20);
     set_error_handler(
         HandlerWithResponse([&app](const httplib::Request& req, httplib::Response& res) {
           if (!res.body.empty()) return HandlerResponse::Unhandled;
-          to_httplib(app.reject(res.status, to_api(req), "rejected"), res);
+          to_httplib(app.reject(res.status, vutf::http::from_httplib(req), "rejected"), res);
           return HandlerResponse::Handled;
         }));
   }
