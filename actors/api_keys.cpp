@@ -2,8 +2,8 @@
 
 #include <caf/actor_system.hpp>
 
-#include "actors/identity_scopes.hpp"
 #include "actors/plumbing.hpp"
+#include "config/time.hpp"
 #include "domain/crypto.hpp"
 #include "domain/ids.hpp"
 #include "storage/user_store.hpp"
@@ -29,12 +29,14 @@ api_key_created new_key(const std::string& user_id, const std::string& name,
 }
 
 // Why `child`, made by `who`, may not be made: a caller authenticated by an API key makes keys
-// bound by that key (domain/identity.hpp, bound_by_parent); a user's session makes any key.
+// bound by that key (domain/identity.hpp, bound_by_parent) and revoked with it; a user's session
+// makes any key.
 std::optional<failure> unbounded(storage::session& s, const principal& who, api_key& child,
                                  bool inherit_expiry) {
   if (who.kind != "api_key") return std::nullopt;
   auto parent = storage::find_api_key(s, who.key_id, who.user_id);
   if (!parent) return failure{errc::unauthorized, "The API key was revoked.", {}};
+  child.parent_id = parent->id;  // revoked with its parent
   return bound_by_parent(*parent, child, inherit_expiry);
 }
 
@@ -65,10 +67,11 @@ api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_act
         return p.commit(db_task<result<touched<nothing>>>{
             "api_key_revoke", storage::access::write, r.deadline,
             [r](storage::session& s) -> result<touched<nothing>> {
-              auto k = storage::find_api_key(s, r.id, r.who.user_id);
-              if (!k || !storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
+              // The keys made from it go too: their cached principals are invalidated with its.
+              auto scopes = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
+              if (scopes.empty())
                 return result<touched<nothing>>::fail(errc::not_found, "API key not found.");
-              return {{}, {{}, {key_scope(k->key_hash)}}};
+              return {{}, {{}, std::move(scopes)}};
             }});
       },
       [=](api_key_rotate& r) {
@@ -86,10 +89,13 @@ api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_act
                 return answer::fail(errc::forbidden,
                                     "An API key cannot rotate a key with more scopes or a longer "
                                     "life than its own.");
-              if (!storage::revoke_api_key(s, r.id, r.who.user_id, now_ms()))
-                return answer::fail(errc::not_found, "API key not found.");
+              // The new key takes the old one's place in the lineage: its children stay live.
+              made.record.parent_id = old->parent_id;
+              storage::adopt_api_keys(s, old->id, made.record.id);
+              auto gone = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
+              if (gone.empty()) return answer::fail(errc::not_found, "API key not found.");
               storage::insert_api_key(s, made.record);
-              return {{}, {made, {key_scope(old->key_hash)}}};
+              return {{}, {made, std::move(gone)}};
             }});
       },
   };

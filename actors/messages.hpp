@@ -14,6 +14,7 @@
 #include "domain/audit.hpp"
 #include "domain/error.hpp"
 #include "domain/identity.hpp"
+#include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "domain/target.hpp"
 #include "domain/webhook.hpp"
@@ -139,6 +140,46 @@ struct scan_results_after {
 };
 struct stats_get {
   principal who;
+  clock::time_point deadline;
+};
+
+// ---- probe sets (answered by the probe sets actor) ----
+// A user's own sets, named by a slug unique per owner: every message acts on the caller's sets
+// only (admins included: the same slug names a different set for each owner).
+struct probe_set_create {
+  principal who;
+  probe_set value;  // owner, source, version and timestamps are assigned by the actor
+  clock::time_point deadline;
+};
+struct probe_set_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct probe_set_list {
+  principal who;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  clock::time_point deadline;
+};
+struct probe_set_update {
+  principal who;
+  std::string id;
+  probe_set_patch patch;
+  std::optional<int64_t> if_match;  // the version the client read, from If-Match
+  clock::time_point deadline;
+};
+struct probe_set_delete {
+  principal who;
+  std::string id;
+  std::optional<int64_t> if_match;
+  clock::time_point deadline;
+};
+// GET /probes: the built-in sets (with their prompts), then the caller's own (without).
+struct probe_catalog_get {
+  principal who;
+  int64_t page = 1;
+  int64_t per_page = 20;
   clock::time_point deadline;
 };
 

@@ -29,6 +29,20 @@ bool refuse_unless_admin(const principal& who, caf::typed_response_promise<resul
   return true;
 }
 
+// Why a change may not touch `current`: it does not exist (NOT_FOUND saying `missing`), or
+// If-Match names another version (PRECONDITION_FAILED); nullopt when it may.
+template <class T, class Record>
+std::optional<result<T>> refuse_change(const std::optional<Record>& current,
+                                       const std::optional<int64_t>& if_match,
+                                       const char* missing) {
+  if (!current) return result<T>::fail(errc::not_found, missing);
+  if (if_match && *if_match != current->version)
+    return result<T>::fail(
+        errc::precondition_failed,
+        "If-Match does not match the current version " + std::to_string(current->version) + ".");
+  return std::nullopt;
+}
+
 // What a write answers and the cache scopes it changed, when only the work knows the scopes.
 template <class T>
 struct touched {

@@ -16,6 +16,7 @@
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "metrics/metrics.hpp"
+#include "storage/probe_set_store.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
 
@@ -236,24 +237,45 @@ void renew(runner_pointer self, const engine_env& env) {
       [](failure) {});
 }
 
+// The sets of `s` in its order: built-ins from the binary, the user's from the copies `kept` with
+// the scan. A set that is neither is left out (its prompts are not in the plan).
+std::vector<probe_set> sets_of(const scan& s, std::vector<probe_set> kept) {
+  std::vector<probe_set> sets;
+  for (const auto& ref : s.probe_sets) {
+    if (ref.source == "builtin") {
+      if (const probe_set* shipped = find_probe_set(ref.id)) sets.push_back(*shipped);
+      continue;
+    }
+    for (auto& k : kept)
+      if (k.id == ref.id) sets.push_back(std::move(k));
+  }
+  return sets;
+}
+
 runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) {
   auto& st = self->state;
   st.s = std::move(s);
   st.errors = st.s.errors;
-  st.plan = std::make_unique<scan_plan>(st.s.probes);
   st.answered.assign(static_cast<size_t>(st.s.total), false);
-  // The scan's target and the prompts an earlier claim already answered.
-  using progress = std::pair<std::optional<target>, std::vector<int64_t>>;
-  db_task<progress> task{
-      "scan_resume", storage::access::read, db_deadline(),
-      [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
-        return progress{storage::find_target(s, target_id, "*"), storage::answered_seqs(s, id)};
-      }};
+  // The scan's target, the prompts an earlier claim already answered and the user sets kept
+  // with the scan.
+  struct progress {
+    std::optional<target> t;
+    std::vector<int64_t> answered;
+    std::vector<probe_set> kept;
+  };
+  db_task<progress> task{"scan_resume", storage::access::read, db_deadline(),
+                         [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
+                           return progress{storage::find_target(s, target_id, "*"),
+                                           storage::answered_seqs(s, id),
+                                           storage::scan_probe_sets(s, id)};
+                         }};
   request_db(
       self, env.pool, std::move(task),
       [=](progress found) {
         auto& st = self->state;
-        auto& [t, answered] = found;
+        auto& [t, answered, kept] = found;
+        st.plan = std::make_unique<scan_plan>(sets_of(st.s, std::move(kept)));
         if (!t) return stop(self, env, "failed", "the target was deleted");
         if (st.plan->distinct() == 0) return stop(self, env, "failed", "the scan has no prompts");
         st.t = std::move(*t);

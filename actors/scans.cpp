@@ -11,6 +11,7 @@
 #include "domain/ids.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
+#include "storage/probe_set_store.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
 #include "storage/webhook_store.hpp"
@@ -33,16 +34,47 @@ result<T> scan_not_found() {
 
 // ---- the work of the messages with more than a line of it ----
 
+// The probe sets a scan names, resolved: built-in ids first (they are reserved), then the
+// caller's own sets. Unknown ids are field errors.
+struct resolved_sets {
+  std::vector<probe_ref> refs;
+  std::vector<probe_set> user;  // the caller's sets the scan runs, to keep with it
+  int64_t prompts = 0;          // distinct prompts in all the sets
+};
+
+resolved_sets resolve_sets(storage::session& s, const std::string& user,
+                           const std::vector<std::string>& ids, std::vector<field_error>& errors) {
+  resolved_sets out;
+  for (const auto& id : ids) {
+    if (const probe_set* shipped = find_probe_set(id)) {
+      out.refs.push_back({id, "builtin", 1});
+      out.prompts += static_cast<int64_t>(shipped->prompts.size());
+    } else if (auto own = storage::find_probe_set(s, user, id)) {
+      out.refs.push_back({id, "user", own->version});
+      out.prompts += static_cast<int64_t>(own->prompts.size());
+      out.user.push_back(std::move(*own));
+    } else {
+      errors.push_back(
+          {"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
+    }
+  }
+  return out;
+}
+
 // Queues the scan of `c` (at most `cfg.max_prompts` prompts unless it asks for a number)
 // unless the caller has cfg.max_active_scans queued or running already: counted and inserted
-// under the caller's lock, so concurrent creates cannot pass the limit together.
+// under the caller's lock, so concurrent creates cannot pass the limit together. The caller's
+// own sets are kept with the scan as they are now (their first `total` prompts: all a plan of
+// that length sends), so a later change to them never changes what the scan runs.
 db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
           [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, cap = cfg.max_prompts,
            active = cfg.max_active_scans](storage::session& s) -> result<scan> {
-            auto t = storage::find_target(s, req.target_id, owner);
-            std::vector<field_error> errors;
-            if (!t) errors.push_back({"target_id", "no such target"});
+            std::vector<field_error> errors = validate(req, cap);
+            resolved_sets sets = resolve_sets(s, user, req.probes, errors);
+            auto t = is_uuid(req.target_id) ? storage::find_target(s, req.target_id, owner)
+                                            : std::nullopt;
+            if (!t && is_uuid(req.target_id)) errors.push_back({"target_id", "no such target"});
             // The webhook's secret signs the delivery: only the caller's own webhooks qualify.
             if (req.webhook_url && !storage::find_webhook_by_url(s, user, *req.webhook_url))
               errors.push_back(
@@ -61,12 +93,16 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             x.owner_id = user;
             x.target_id = t->id;
             x.probes = req.probes;
+            x.probe_sets = sets.refs;
             x.concurrency = req.concurrency.value_or(t->max_concurrency);
             x.webhook_url = req.webhook_url;
-            x.total =
-                req.max_prompts.value_or(std::min<int64_t>(scan_plan(req.probes).distinct(), cap));
+            x.total = req.max_prompts.value_or(std::min<int64_t>(sets.prompts, cap));
             x.created_at_ms = now_ms();
             storage::insert_scan(s, x);
+            for (auto& p : sets.user)
+              if (static_cast<int64_t>(p.prompts.size()) > x.total)
+                p.prompts.resize(static_cast<size_t>(x.total));
+            storage::keep_scan_probe_sets(s, x.id, sets.user);
             return result<scan>{{}, x};
           }};
 }
@@ -155,11 +191,6 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
   return {
       [=](scan_create& c) {
         auto rp = self->make_response_promise<result<scan>>();
-        if (auto errors = validate(c.request, cfg.max_prompts); !errors.empty()) {
-          rp.deliver(result<scan>::fail(errc::validation_error, "The scan is invalid.",
-                                        std::move(errors)));
-          return rp;
-        }
         p.run(task_for(c, cfg), rp, "", [=](result<scan> r) mutable {
           if (r.ok()) {
             caf::anon_send(cache, cache_bump{{stats_scope}});

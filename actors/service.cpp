@@ -22,6 +22,7 @@
 #include "actors/health.hpp"
 #include "actors/idempotency.hpp"
 #include "actors/metrics_actor.hpp"
+#include "actors/probe_sets.hpp"
 #include "actors/retention.hpp"
 #include "actors/scans.hpp"
 #include "actors/targets.hpp"
@@ -141,6 +142,7 @@ struct service::impl {
   webhook_actor webhooks;
   engine_actor engine;
   scans_actor scans;
+  probe_sets_actor probe_sets;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
   // An in-memory SQLite database lives only while a connection holds it: this one does.
@@ -279,6 +281,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   scans_cfg.max_active_scans = s.max_active_scans_per_user;
   scans_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.scans = spawn_scans(i.sys, scans_cfg, i.pool, i.cache, i.engine, i.gateway, i.webhooks);
+  probe_sets_config probe_sets_cfg;
+  probe_sets_cfg.max_probe_sets = s.max_probe_sets_per_user;
+  i.probe_sets = spawn_probe_sets(i.sys, probe_sets_cfg, i.pool, i.cache);
   log::info("service started",
             {{"scheduler_threads", std::to_string(scheduler_threads())},
              {"database", url.type == storage::database_url::kind::sqlite ? "sqlite" : "postgres"},
@@ -297,6 +302,7 @@ service::~service() {
   i.asks.close();
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.scans, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.probe_sets, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.engine, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.webhooks, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.gateway, caf::exit_reason::user_shutdown);

@@ -34,6 +34,12 @@
   X(scan_report_get, result<scan_report>, scans)                            \
   X(scan_results_after, result<std::vector<scan_result>>, scans)            \
   X(stats_get, result<stats_overview>, scans)                               \
+  X(probe_set_create, result<probe_set>, probe_sets)                        \
+  X(probe_set_get, result<probe_set>, probe_sets)                           \
+  X(probe_set_list, result<probe_set_page>, probe_sets)                     \
+  X(probe_set_update, result<probe_set>, probe_sets)                        \
+  X(probe_set_delete, result<nothing>, probe_sets)                          \
+  X(probe_catalog_get, result<probe_set_page>, probe_sets)                  \
   X(user_register, result<user>, accounts)                                  \
   X(user_login, result<token_pair>, accounts)                               \
   X(token_refresh, result<token_pair>, accounts)                            \

@@ -40,18 +40,6 @@ result<T> not_found() {
   return result<T>::fail(errc::not_found, "Target not found.");
 }
 
-// Why a change may not touch `current`: it does not exist, or If-Match names another version.
-template <class T>
-std::optional<result<T>> refuse_change(const std::optional<target>& current,
-                                       const std::optional<int64_t>& if_match) {
-  if (!current) return not_found<T>();
-  if (if_match && *if_match != current->version)
-    return result<T>::fail(
-        errc::precondition_failed,
-        "If-Match does not match the current version " + std::to_string(current->version) + ".");
-  return std::nullopt;
-}
-
 std::string name_taken(const std::string& name) {
   return "A target named '" + name + "' already exists.";
 }
@@ -60,19 +48,14 @@ using targets_pointer = targets_actor::pointer;
 
 // ---- the work of each message ----
 
-// Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER). Counted
-// and inserted under the owner's lock, so concurrent creates cannot pass the limit together.
+// Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER).
 db_task<result<target>> insert(const target& t, int64_t max, clock::time_point deadline) {
   return {"target_insert", storage::access::write, deadline,
           [t, max](storage::session& s) -> result<target> {
-            storage::lock_owner(s, t.owner_id);
-            target_query owned;
-            owned.owner_id = t.owner_id;
-            if (storage::count_targets(s, owned) >= max)
+            if (!storage::insert_target(s, t, max))
               return result<target>::fail(errc::quota_exceeded,
                                           "The quota MAX_TARGETS_PER_USER=" + std::to_string(max) +
                                               " is reached: delete a target first.");
-            storage::insert_target(s, t);
             return result<target>{{}, t};
           }};
 }
@@ -102,7 +85,8 @@ db_task<result<target>> task_for(const target_update& u) {
   return {"target_update", storage::access::write, u.deadline,
           [u, owner = owner_scope(u.who)](storage::session& s) -> result<target> {
             auto current = storage::find_target(s, u.id, owner);
-            if (auto refused = refuse_change<target>(current, u.if_match)) return *refused;
+            if (auto refused = refuse_change<target>(current, u.if_match, "Target not found."))
+              return *refused;
             target t = *current;
             apply_patch(t, u.patch);
             if (auto errors = validate(t); !errors.empty())
@@ -121,7 +105,8 @@ db_task<result<nothing>> task_for(const target_delete& d) {
   return {"target_delete", storage::access::write, d.deadline,
           [d, owner = owner_scope(d.who)](storage::session& s) -> result<nothing> {
             auto current = storage::find_target(s, d.id, owner);
-            if (auto refused = refuse_change<nothing>(current, d.if_match)) return *refused;
+            if (auto refused = refuse_change<nothing>(current, d.if_match, "Target not found."))
+              return *refused;
             if (!storage::delete_target(s, d.id, owner, now_ms())) return not_found<nothing>();
             return result<nothing>{};
           }};

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -254,16 +255,10 @@ const std::vector<setting_def>& table() {
       {"CIRCUIT_BREAKER_RESET", "Scans", "30", shown::plain,
        integer_rule{&settings::circuit_breaker_reset, 1, 3600, "s"},
        "Time before an open circuit lets one trial call through."},
-      {"MAX_TARGETS_PER_USER", "Quotas and retention", "1000", shown::plain,
-       integer_rule{&settings::max_targets_per_user, 1, 1000000, ""},
-       "Live targets one user may own; more get 409 QUOTA_EXCEEDED."},
-      {"MAX_ACTIVE_SCANS_PER_USER", "Quotas and retention", "20", shown::plain,
-       integer_rule{&settings::max_active_scans_per_user, 1, 10000, ""},
-       "Queued plus running scans one user may have; more get 409 QUOTA_EXCEEDED."},
-      {"AUDIT_RETENTION_DAYS", "Quotas and retention", "90", shown::plain,
+      {"AUDIT_RETENTION_DAYS", "Retention", "90", shown::plain,
        integer_rule{&settings::audit_retention_days, 1, 3650, "days"},
        "Audit records older than this are purged (hourly, in batches)."},
-      {"IDEMPOTENCY_RETENTION_HOURS", "Quotas and retention", "24", shown::plain,
+      {"IDEMPOTENCY_RETENTION_HOURS", "Retention", "24", shown::plain,
        integer_rule{&settings::idempotency_retention_hours, 24, 720, "h"},
        "How long an Idempotency-Key replays its first response; then the record is purged."},
       {"TRUSTED_PROXIES", "Outbound calls, proxies and quotas", "", shown::plain,
@@ -300,6 +295,15 @@ const std::vector<setting_def>& table() {
        text_rule{&settings::no_proxy, check_no_proxy, no_proxy_allowed},
        "Hosts called directly, bypassing any proxy: names (with their subdomains), addresses, "
        "CIDRs, or * for all."},
+      {"MAX_TARGETS_PER_USER", "Outbound calls, proxies and quotas", "1000", shown::plain,
+       integer_rule{&settings::max_targets_per_user, 1, 1000000, ""},
+       "Live targets one user may own; more get 409 QUOTA_EXCEEDED."},
+      {"MAX_ACTIVE_SCANS_PER_USER", "Outbound calls, proxies and quotas", "20", shown::plain,
+       integer_rule{&settings::max_active_scans_per_user, 1, 10000, ""},
+       "Queued plus running scans one user may have; more get 409 QUOTA_EXCEEDED."},
+      {"MAX_PROBE_SETS_PER_USER", "Outbound calls, proxies and quotas", "200", shown::plain,
+       integer_rule{&settings::max_probe_sets_per_user, 1, 100000, ""},
+       "Probe sets one user may own (POST /probe-sets); more get 409 QUOTA_EXCEEDED."},
   };
   return defs;
 }
@@ -323,8 +327,10 @@ bool parse_int(const std::string& s, int64_t& out) {
   if (i == s.size()) return false;
   for (size_t j = i; j < s.size(); ++j)
     if (!std::isdigit(static_cast<unsigned char>(s[j]))) return false;
-  out = std::stoll(s);
-  return true;
+  // from_chars, not stoll: 19 digits can exceed int64 and must be a problem, not a throw.
+  const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+  auto [end, ec] = std::from_chars(first, s.data() + s.size(), out);
+  return ec == std::errc() && end == s.data() + s.size();
 }
 
 // Stores `raw` into `s`; false when it breaks the rule.

@@ -1,17 +1,34 @@
 // The deterministic detectors that judge a target's reply to a probe set's prompt.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
+
+namespace re2 {
+class RE2;
+}
 
 namespace vutf {
 
 struct detector_spec {
-  std::string type;                  // "canary" | "refusal" | "pii" | "system_prompt_leak"
-  std::string severity;              // "low" | "medium" | "high" | "critical"
-  std::string canary;                // canary: the token the prompt asks the model to emit
+  std::string type;      // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex"
+  std::string severity;  // "low" | "medium" | "high" | "critical"
+  std::string canary;    // canary: the token the prompt asks the model to emit
   std::vector<std::string> markers;  // system_prompt_leak: lowercase fragments of a leak
+  // regex: the pattern (RE2 syntax, matched on the reply as sent) and when the reply is a
+  // finding: "match" or "no-match". Set both through set_pattern(), which compiles it.
+  std::string pattern;
+  std::string vulnerable_when = "match";
+  std::shared_ptr<const re2::RE2> compiled;
 };
+
+// The longest regex pattern a detector takes, in bytes.
+constexpr size_t max_pattern_bytes = 1024;
+
+// Compiles `pattern` into `d` (type regex); "" when RE2 took it, else RE2's reason. RE2 runs in
+// time linear in the reply, whatever the pattern: a user's pattern cannot stall a scan.
+std::string set_pattern(detector_spec& d, const std::string& pattern);
 
 struct detection {
   bool vulnerable = false;

@@ -59,6 +59,7 @@ struct api_key {
   int64_t created_at_ms = 0;
   std::optional<int64_t> expires_at_ms;
   std::optional<int64_t> last_used_at_ms;
+  std::optional<std::string> parent_id;  // the live key it was made with; revoked with it
 };
 
 // A key as created: the record and, this once, the key itself.

@@ -1,9 +1,11 @@
 #include "domain/probes.hpp"
 
 #include <algorithm>
-#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <stdexcept>
+
+#include "config/utf8.hpp"
 
 namespace vutf {
 
@@ -11,60 +13,295 @@ const std::vector<std::string>& probe_files();  // generated from domain/probes/
 
 namespace {
 
+using nlohmann::json;
+
 bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
   return std::find(allowed.begin(), allowed.end(), v) != allowed.end();
 }
 
+const std::vector<std::string>& detector_types() {
+  static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak",
+                                                 "regex"};
+  return types;
+}
+const std::vector<std::string>& severities() {
+  static const std::vector<std::string> all = {"low", "medium", "high", "critical"};
+  return all;
+}
+
+std::string text(const json& o, const char* k) {
+  if (!o.contains(k) || !o[k].is_string())
+    throw std::invalid_argument(std::string(k) + " must be a string");
+  return o[k].get<std::string>();
+}
+
+std::vector<std::string> strings(const json& o, const char* k) {
+  std::vector<std::string> out;
+  if (!o.contains(k)) return out;
+  if (!o[k].is_array()) throw std::invalid_argument(std::string(k) + " must be an array");
+  for (const auto& v : o[k]) {
+    if (!v.is_string()) throw std::invalid_argument(std::string(k) + " must hold strings");
+    out.push_back(v.get<std::string>());
+  }
+  return out;
+}
+
+detector_spec read_detector(const json& d) {
+  if (!d.is_object()) throw std::invalid_argument("detector must be an object");
+  detector_spec spec;
+  spec.type = text(d, "type");
+  spec.severity = text(d, "severity");
+  if (!one_of(detector_types(), spec.type))
+    throw std::invalid_argument("unknown detector type " + spec.type);
+  if (!one_of(severities(), spec.severity))
+    throw std::invalid_argument("unknown severity " + spec.severity);
+  if (spec.type == "canary") spec.canary = text(d, "canary");
+  for (const auto& m : strings(d, "markers")) spec.markers.push_back(lower(m));
+  if (spec.type == "system_prompt_leak" && spec.markers.empty())
+    throw std::invalid_argument("a system_prompt_leak detector needs markers");
+  if (spec.type == "regex") {
+    if (std::string why = set_pattern(spec, text(d, "pattern")); !why.empty())
+      throw std::invalid_argument("pattern: " + why);
+    spec.vulnerable_when = text(d, "vulnerable_when");
+  }
+  return spec;
+}
+
+json detector_object(const detector_spec& d) {
+  json o = {{"type", d.type}, {"severity", d.severity}};
+  if (d.type == "canary") o["canary"] = d.canary;
+  if (!d.markers.empty()) o["markers"] = d.markers;
+  if (d.type == "regex") {
+    o["pattern"] = d.pattern;
+    o["vulnerable_when"] = d.vulnerable_when;
+  }
+  return o;
+}
+
+framework_tags read_frameworks(const json& f) {
+  if (!f.is_object()) throw std::invalid_argument("frameworks must be an object");
+  return {strings(f, "owasp_llm_2025"), strings(f, "mitre_atlas")};
+}
+
+json frameworks_object(const framework_tags& f) {
+  return {{"owasp_llm_2025", f.owasp_llm_2025}, {"mitre_atlas", f.mitre_atlas}};
+}
+
+// Valid UTF-8 without NUL: what PostgreSQL `text` stores, and what a client can read back.
+bool clean_text(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    size_t n = utf8_sequence(s, i);
+    if (n == 0 || s[i] == '\0') return false;
+    i += n;
+  }
+  return true;
+}
+
+size_t characters(const std::string& s) {
+  return static_cast<size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// AML.T0000 or AML.T0000.000
+bool is_atlas_id(const std::string& s) {
+  auto digits = [&](size_t from, size_t n) {
+    return std::all_of(s.begin() + static_cast<std::ptrdiff_t>(from),
+                       s.begin() + static_cast<std::ptrdiff_t>(from + n),
+                       [](char c) { return c >= '0' && c <= '9'; });
+  };
+  if (s.size() != 9 && s.size() != 13) return false;
+  if (s.compare(0, 5, "AML.T") != 0 || !digits(5, 4)) return false;
+  return s.size() == 9 || (s[9] == '.' && digits(10, 3));
+}
+
+void check_text(const std::string& field, const std::string& value, size_t min, size_t max,
+                std::vector<field_error>& e) {
+  if (!clean_text(value)) {
+    e.push_back({field, "must be valid UTF-8 without NUL characters"});
+  } else if (characters(value) < min || characters(value) > max) {
+    e.push_back(
+        {field, "must be " + std::to_string(min) + "-" + std::to_string(max) + " characters"});
+  }
+}
+
+void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
+  auto check = [&](const std::vector<std::string>& ids, const char* field, size_t max,
+                   bool (*valid)(const std::string&), const char* form) {
+    std::set<std::string> seen;
+    bool bad = ids.size() > max;
+    for (const auto& id : ids) bad = bad || !valid(id) || !seen.insert(id).second;
+    if (bad)
+      e.push_back({std::string("frameworks.") + field,
+                   "must be at most " + std::to_string(max) + " distinct ids of the form " + form});
+  };
+  check(f.owasp_llm_2025, "owasp_llm_2025", 10, is_owasp_llm_id, "LLM01..LLM10");
+  check(f.mitre_atlas, "mitre_atlas", 50, is_atlas_id, "AML.T0051 or AML.T0051.001");
+}
+
+void check_detector(const detector_spec& d, std::vector<field_error>& e) {
+  if (!one_of(detector_types(), d.type)) {
+    e.push_back({"detector.type",
+                 "must be one of canary, refusal, pii, prompt-leak, regex (judge is not "
+                 "supported yet)"});
+    return;
+  }
+  if (!one_of(severities(), d.severity))
+    e.push_back({"detector.severity", "must be one of low, medium, high, critical"});
+  if (d.type == "canary") check_text("detector.canary", d.canary, 1, 256, e);
+  if (d.type == "system_prompt_leak") {
+    if (d.markers.empty() || d.markers.size() > 100)
+      e.push_back({"detector.markers", "must be 1-100 strings"});
+    for (const auto& m : d.markers)
+      if (!clean_text(m) || m.empty() || characters(m) > 256) {
+        e.push_back({"detector.markers", "each marker must be 1-256 characters of UTF-8"});
+        break;
+      }
+  }
+  if (d.type == "regex") {
+    if (d.pattern.empty() || d.pattern.size() > max_pattern_bytes)
+      e.push_back({"detector.pattern",
+                   "must be 1-" + std::to_string(max_pattern_bytes) + " bytes of RE2 syntax"});
+    else if (!d.compiled)
+      e.push_back({"detector.pattern", "must be an RE2 pattern"});
+    if (d.vulnerable_when != "match" && d.vulnerable_when != "no-match")
+      e.push_back({"detector.vulnerable_when", "must be match or no-match"});
+  }
+}
+
+void check_prompts(const std::vector<std::string>& prompts, std::vector<field_error>& e) {
+  if (prompts.empty() || prompts.size() > max_prompts_per_set) {
+    e.push_back({"prompts", "must be 1-" + std::to_string(max_prompts_per_set) + " prompts"});
+    return;
+  }
+  constexpr size_t named = 100;  // a 422 naming 5000 prompts helps nobody
+  size_t bad = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    const std::string& p = prompts[i];
+    std::string why;
+    if (p.empty()) {
+      why = "must not be empty";
+    } else if (p.size() > max_prompt_bytes) {
+      why = "must be at most " + std::to_string(max_prompt_bytes) + " bytes";
+    } else if (!clean_text(p)) {
+      why = "must be valid UTF-8 without NUL characters";
+    }
+    if (why.empty()) continue;
+    if (++bad <= named) e.push_back({"prompts[" + std::to_string(i) + "]", why});
+  }
+  if (bad > named)
+    e.push_back({"prompts", std::to_string(bad - named) + " more prompts are invalid"});
+}
+
 }  // namespace
 
+bool is_probe_set_id(const std::string& s) {
+  auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (s.size() < 2 || s.size() > 63 || !ok(s[0])) return false;
+  return std::all_of(s.begin() + 1, s.end(), [&](char c) { return ok(c) || c == '-'; });
+}
+
+bool is_owasp_llm_id(const std::string& id) {
+  static const std::vector<std::string> ids = {"LLM01", "LLM02", "LLM03", "LLM04", "LLM05",
+                                               "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"};
+  return one_of(ids, id);
+}
+
+void apply_patch(probe_set& p, const probe_set_patch& patch) {
+  if (patch.name) p.name = *patch.name;
+  if (patch.description) p.description = *patch.description;
+  if (patch.category) p.category = *patch.category;
+  if (patch.frameworks) p.frameworks = *patch.frameworks;
+  if (patch.detector) p.detector = *patch.detector;
+  if (patch.prompts) {
+    p.prompts = *patch.prompts;
+    p.prompt_count = static_cast<int64_t>(p.prompts.size());
+  }
+}
+
+std::vector<field_error> validate(const probe_set& p) {
+  std::vector<field_error> e;
+  if (!is_probe_set_id(p.id)) {
+    e.push_back({"id", "must match ^[a-z0-9][a-z0-9-]{1,62}$"});
+  } else if (find_probe_set(p.id)) {
+    e.push_back({"id", "is the id of a built-in probe set (see GET /probes)"});
+  }
+  check_text("name", p.name, 1, max_set_name_chars, e);
+  check_text("description", p.description, 0, max_set_description_chars, e);
+  if (!is_owasp_llm_id(p.category)) e.push_back({"category", "must be one of LLM01..LLM10"});
+  check_frameworks(p.frameworks, e);
+  check_detector(p.detector, e);
+  check_prompts(p.prompts, e);
+  return e;
+}
+
 probe_set parse_probe_set(const std::string& json_text) {
-  auto j = nlohmann::json::parse(json_text, nullptr, false);
+  auto j = json::parse(json_text, nullptr, false);
   if (!j.is_object()) throw std::invalid_argument("a probe set is a JSON object");
-  auto text = [&](const nlohmann::json& o, const char* k) {
-    if (!o.contains(k) || !o[k].is_string())
-      throw std::invalid_argument(std::string(k) + " must be a string");
-    return o[k].get<std::string>();
-  };
   probe_set p;
   p.id = text(j, "id");
-  p.name = text(j, "name");
-  p.description = text(j, "description");
-  p.category = text(j, "category");
-  static const std::vector<std::string> categories = {"LLM01", "LLM02", "LLM03", "LLM04", "LLM05",
-                                                      "LLM06", "LLM07", "LLM08", "LLM09", "LLM10"};
-  if (!one_of(categories, p.category))
-    throw std::invalid_argument(p.id + ": category must be an OWASP LLM Top 10 id (LLM01-LLM10)");
-  if (!j.contains("detector") || !j["detector"].is_object())
-    throw std::invalid_argument(p.id + ": detector must be an object");
-  const auto& d = j["detector"];
-  p.detector.type = text(d, "type");
-  p.detector.severity = text(d, "severity");
-  static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak"};
-  static const std::vector<std::string> severities = {"low", "medium", "high", "critical"};
-  if (!one_of(types, p.detector.type))
-    throw std::invalid_argument(p.id + ": unknown detector type " + p.detector.type);
-  if (!one_of(severities, p.detector.severity))
-    throw std::invalid_argument(p.id + ": unknown severity " + p.detector.severity);
-  if (p.detector.type == "canary") p.detector.canary = text(d, "canary");
-  if (d.contains("markers"))
-    for (const auto& m : d["markers"]) p.detector.markers.push_back(lower(m.get<std::string>()));
-  if (p.detector.type == "system_prompt_leak" && p.detector.markers.empty())
-    throw std::invalid_argument(p.id + ": a system_prompt_leak detector needs markers");
-  if (!j.contains("prompts") || !j["prompts"].is_array())
-    throw std::invalid_argument(p.id + ": prompts must be an array");
-  for (const auto& prompt : j["prompts"]) {
-    if (!prompt.is_string() || prompt.get<std::string>().empty())
-      throw std::invalid_argument(p.id + ": every prompt must be a non-empty string");
-    p.prompts.push_back(prompt.get<std::string>());
+  try {
+    p.name = text(j, "name");
+    p.description = text(j, "description");
+    p.category = text(j, "category");
+    if (!is_owasp_llm_id(p.category))
+      throw std::invalid_argument("category must be an OWASP LLM Top 10 id (LLM01-LLM10)");
+    p.frameworks = j.contains("frameworks") ? read_frameworks(j["frameworks"])
+                                            : framework_tags{{p.category}, {}};
+    if (!j.contains("detector")) throw std::invalid_argument("detector must be an object");
+    p.detector = read_detector(j["detector"]);
+    if (!j.contains("prompts") || !j["prompts"].is_array())
+      throw std::invalid_argument("prompts must be an array");
+    p.prompts = strings(j, "prompts");
+    if (std::any_of(p.prompts.begin(), p.prompts.end(),
+                    [](const std::string& s) { return s.empty(); }))
+      throw std::invalid_argument("every prompt must be a non-empty string");
+    p.prompt_count = static_cast<int64_t>(p.prompts.size());
+    if (j.contains("source")) p.source = text(j, "source");
+    if (j.contains("version") && j["version"].is_number_integer())
+      p.version = j["version"].get<int64_t>();
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument(p.id + ": " + e.what());
   }
-  if (p.prompts.size() < 10) throw std::invalid_argument(p.id + ": at least 10 prompts");
   return p;
+}
+
+std::string probe_set_json(const probe_set& p) {
+  json j = {{"id", p.id},
+            {"name", p.name},
+            {"description", p.description},
+            {"category", p.category},
+            {"frameworks", frameworks_object(p.frameworks)},
+            {"detector", detector_object(p.detector)},
+            {"prompts", p.prompts},
+            {"source", p.source},
+            {"version", p.version}};
+  return j.dump();
+}
+
+std::string detector_json(const detector_spec& d) {
+  return detector_object(d).dump();
+}
+
+detector_spec parse_detector(const std::string& json_text) {
+  return read_detector(json::parse(json_text, nullptr, false));
+}
+
+std::string frameworks_json(const framework_tags& f) {
+  return frameworks_object(f).dump();
+}
+
+framework_tags parse_frameworks(const std::string& json_text) {
+  return read_frameworks(json::parse(json_text, nullptr, false));
 }
 
 const std::vector<probe_set>& probe_sets() {
   static const std::vector<probe_set> sets = [] {
     std::vector<probe_set> out;
-    for (const auto& text : probe_files()) out.push_back(parse_probe_set(text));
+    for (const auto& text : probe_files()) {
+      out.push_back(parse_probe_set(text));
+      if (out.back().prompts.size() < 10)
+        throw std::invalid_argument(out.back().id + ": at least 10 prompts");
+    }
     std::sort(out.begin(), out.end(),
               [](const probe_set& a, const probe_set& b) { return a.id < b.id; });
     return out;
@@ -78,15 +315,12 @@ const probe_set* find_probe_set(const std::string& id) {
   return nullptr;
 }
 
-scan_plan::scan_plan(const std::vector<std::string>& set_ids) {
-  std::vector<const probe_set*> sets;
-  for (const auto& id : set_ids)
-    if (const probe_set* p = find_probe_set(id)) sets.push_back(p);
+scan_plan::scan_plan(std::vector<probe_set> sets) : sets_(std::move(sets)) {
   for (size_t round = 0;; ++round) {
     bool any = false;
-    for (const probe_set* p : sets)
-      if (round < p->prompts.size()) {
-        order_.push_back({p, &p->prompts[round]});
+    for (const probe_set& p : sets_)
+      if (round < p.prompts.size()) {
+        order_.push_back({&p, &p.prompts[round]});
         any = true;
       }
     if (!any) break;

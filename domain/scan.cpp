@@ -18,17 +18,18 @@ void severity_counts::add(const std::string& severity, int64_t n) {
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap) {
   std::vector<field_error> e;
   if (!is_uuid(r.target_id)) e.push_back({"target_id", "must be the id of one of your targets"});
-  if (r.probes.empty()) e.push_back({"probes", "must name at least one probe set"});
+  if (r.probes.empty() || r.probes.size() > max_probes_per_scan)
+    e.push_back({"probes", "must name 1-" + std::to_string(max_probes_per_scan) + " probe sets"});
   std::set<std::string> seen;
   for (const auto& id : r.probes) {
-    bool known = false;
-    for (const auto& p : probe_sets()) known = known || p.id == id;
-    if (!known) {
+    // An id that is neither built in nor of a user set's form names nothing; whether a user's
+    // set of that id exists is the scans actor's question (it reads the database).
+    if (!find_probe_set(id) && !is_probe_set_id(id)) {
       e.push_back({"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
       break;
     }
     if (!seen.insert(id).second) {
-      e.push_back({"probes", "names probe set '" + id + "' twice"});
+      e.push_back({"probes", "names probe set '" + id.substr(0, 100) + "' twice"});
       break;
     }
   }

@@ -20,11 +20,20 @@ struct severity_counts {
   void add(const std::string& severity, int64_t n = 1);
 };
 
+// A probe set as a scan used it: the user's sets change (PATCH bumps their version), so a scan
+// records which version it ran (and keeps those prompts, see storage/probe_set_store.hpp).
+struct probe_ref {
+  std::string id;
+  std::string source = "builtin";  // "builtin" | "user"
+  int64_t version = 1;
+};
+
 struct scan {
   std::string id;
   std::string owner_id;
   std::string target_id;
-  std::vector<std::string> probes;  // probe set ids, in the order given
+  std::vector<std::string> probes;    // probe set ids, in the order given
+  std::vector<probe_ref> probe_sets;  // the same sets with their source and version
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled
@@ -52,7 +61,10 @@ struct scan_request {
   std::optional<std::string> webhook_url;
 };
 
-// Every field rule a request breaks (empty when valid).
+constexpr size_t max_probes_per_scan = 100;
+
+// Every field rule a request breaks (empty when valid). Whether a user's probe set of a named
+// id exists is the scans actor's question: users' sets live in the database.
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap);
 
 // One prompt sent to the target and how its reply was judged.

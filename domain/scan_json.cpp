@@ -20,6 +20,15 @@ void write_scan(json_writer& w, const scan& s) {
   w.key("probes").begin_array();
   for (const auto& p : s.probes) w.value(p);
   w.end_array();
+  w.key("probe_sets").begin_array();
+  for (const auto& p : s.probe_sets) {
+    w.begin_object();
+    w.key("id").value(p.id);
+    w.key("source").value(p.source);
+    w.key("version").value(p.version);
+    w.end_object();
+  }
+  w.end_array();
   w.key("status").value(s.status);
   w.key("concurrency").value(s.concurrency);
   w.key("webhook_url").value(s.webhook_url);

@@ -45,6 +45,42 @@ const char* field_problem(std::string_view line) {
   return nullptr;
 }
 
+// Reads the body that `f` frames from `src`, not past `limit` bytes. `whole` is set once every
+// byte of it was read, so the next request starts right after it.
+body_read read_framed(const byte_source& src, const body_framing& f, size_t limit, bool& whole) {
+  body_read r;
+  auto fail = [&r](errc code, const char* detail) {
+    r.error = failure{code, detail, {}};
+    r.body.clear();
+    return r;
+  };
+  const char* cut_short = "The body ended early or did not arrive within REQUEST_TIMEOUT.";
+  if (f.type == body_framing::kind::length) {
+    if (f.length > limit) return fail(errc::payload_too_large, "");  // nothing of it is read
+    r.body.reserve(f.length);
+    while (r.body.size() < f.length) {
+      bool more = src([&](std::string_view in) {
+        size_t n = std::min<size_t>(in.size(), f.length - r.body.size());
+        r.body.append(in.data(), n);
+        return n;
+      });
+      if (!more) return fail(errc::bad_request, cut_short);
+    }
+  } else if (f.type == body_framing::kind::chunked) {
+    chunked_decoder decoder;
+    while (decoder.status() == chunked_decoder::state::reading) {
+      if (!src([&](std::string_view in) { return decoder.feed(in, r.body); }))
+        return fail(errc::bad_request, cut_short);
+      // Checked as the data arrives: at most one buffer past the limit is ever held.
+      if (r.body.size() > limit) return fail(errc::payload_too_large, "");
+    }
+    if (decoder.status() == chunked_decoder::state::malformed)
+      return fail(errc::bad_request, "The chunked body is malformed.");
+  }
+  whole = true;
+  return r;
+}
+
 }  // namespace
 
 request_head parse_head(std::string_view head) {
@@ -184,6 +220,23 @@ bool chunked_decoder::end_of_line() {
   }
   line_.clear();
   return true;
+}
+
+api_response answer_framed(const api& app, api_request ar, std::string_view raw_head,
+                           const byte_source& body) {
+  request_head head;
+  if (raw_head.size() > max_head_bytes) {
+    head.problem = "The request head is larger than " + std::to_string(max_head_bytes) + " bytes.";
+  } else {
+    head = parse_head(raw_head);
+  }
+  if (!head.problem.empty()) return app.reject(400, ar, head.problem);
+  ar.headers = std::move(head.headers);  // as sent, not percent-decoded
+  bool whole = !head.framing.has_body();
+  ar.read_body = [&](size_t limit) { return read_framed(body, head.framing, limit, whole); };
+  api_response r = app.handle(std::move(ar));
+  if (!whole) r.close_connection = true;
+  return r;
 }
 
 }  // namespace vutf::http

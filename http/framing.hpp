@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -67,5 +68,21 @@ class chunked_decoder {
   uint64_t remaining_ = 0;  // data bytes left in the current chunk
   size_t trailer_bytes_ = 0;
 };
+
+// Longer request heads are refused (400); cpp-httplib bounds each line, not their number.
+constexpr size_t max_head_bytes = 65536;
+
+// Where a request's body bytes come from: shows `take` the bytes that have arrived (waiting for
+// some when none are buffered) and consumes as many as `take` returns; false when no more
+// arrive (the deadline passed, the peer closed).
+using byte_source = std::function<bool(const std::function<size_t(std::string_view)>& take)>;
+
+// Answers one request as the frontend received it: `ar` as cpp-httplib parsed it, `raw_head`
+// the head's bytes as they came over the wire (up to max_head_bytes + 1 of them) and `body`
+// where the bytes after the head come from. A head parse_head refuses is answered 400; the body
+// is framed by framing_of and read only if the route asks for it; a body left unread (or read in
+// part) sets close_connection, so its bytes are never taken for the next request.
+api_response answer_framed(const api& app, api_request ar, std::string_view raw_head,
+                           const byte_source& body);
 
 }  // namespace vutf::http

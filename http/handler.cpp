@@ -2,6 +2,8 @@
 
 #include <strings.h>
 
+#include <cctype>
+
 #include "domain/ids.hpp"
 #include "http/problem.hpp"
 #include "http/rate_limit.hpp"
@@ -13,6 +15,14 @@ api_response json_response(int status, std::string body) {
   r.status = status;
   r.body = std::move(body);
   return r;
+}
+
+std::string media_type(const api_request& req) {
+  std::string type = req.header("Content-Type").value_or("");
+  std::string media = type.substr(0, type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.pop_back();
+  for (auto& ch : media) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return media;
 }
 
 api_response no_content(const nothing&) {

@@ -67,6 +67,9 @@ result<std::string> path_id(const request_context& c, const char* thing);
 // (which can never match, so it fails as a precondition).
 std::optional<int64_t> if_match_version(const std::optional<std::string>& h);
 
+// The request's Content-Type without parameters, lowercase ("application/json").
+std::string media_type(const api_request& req);
+
 // The credentials the request presents (Authorization: Bearer, X-API-Key).
 credentials presented_by(const api_request& req);
 

@@ -36,6 +36,18 @@ void settle(const request_context& c, const std::string& who, const std::string&
   c.env.svc.ask(idempotency_save{who, key, keep, c.deadline});
 }
 
+// What makes two requests the same: method, path and body, and, where a route reads them, the
+// query (CSV and NDJSON imports take their metadata there) and a media type other than JSON.
+// A JSON request without a query hashes as it always did, so keys stored before stay valid.
+std::string request_text(const request_context& c) {
+  std::string text = c.req.method + " " + c.req.path;
+  for (const auto& [k, v] : c.req.query)
+    text += "\n?" + std::to_string(k.size()) + ":" + k + "=" + std::to_string(v.size()) + ":" + v;
+  std::string media = media_type(c.req);
+  if (!media.empty() && media != "application/json") text += "\n@" + media;
+  return text + "\n" + c.body;
+}
+
 }  // namespace
 
 api_response idempotent(const request_context& c, const std::string& key, handler fn) {
@@ -53,7 +65,7 @@ api_response idempotent(const request_context& c, const std::string& key, handle
     if (!p.ok()) return fn(c);  // the handler answers 401
     who = p.value.kind == "api_key" ? "key:" + p.value.key_id : "user:" + p.value.user_id;
   }
-  std::string fingerprint = identity::sha256_hex(c.req.method + " " + c.req.path + "\n" + c.body);
+  std::string fingerprint = identity::sha256_hex(request_text(c));
   auto claim = c.env.svc.ask(idempotency_claim{who, key, fingerprint, c.deadline});
   if (!claim.ok()) return problem(*claim.error, c);
   if (claim.value) {

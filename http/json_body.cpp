@@ -27,12 +27,13 @@ bool too_deep(const std::string& body) {
 
 }  // namespace
 
-std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out) {
+std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out,
+                                         const nlohmann::json::parser_callback_t& keep) {
   if (too_deep(body))
     return failure{errc::bad_request,
                    "The body nests deeper than " + std::to_string(max_json_depth) + " levels.",
                    {}};
-  out = nlohmann::json::parse(body, nullptr, false);
+  out = nlohmann::json::parse(body, keep, false);
   if (out.is_discarded()) return failure{errc::bad_request, "The body is not valid JSON.", {}};
   if (!out.is_object())
     return failure{errc::validation_error,

@@ -13,7 +13,9 @@ namespace vutf::http {
 constexpr int max_json_depth = 32;
 
 // Parses `body` as one JSON object: bad_request when it is not JSON (or nests too deep),
-// validation_error when it is JSON but not an object.
-std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out);
+// validation_error when it is JSON but not an object. `keep` (nlohmann's parser callback) may
+// drop values as they are parsed, so a large body need not become a tree as large.
+std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out,
+                                         const nlohmann::json::parser_callback_t& keep = nullptr);
 
 }  // namespace vutf::http

@@ -1,7 +1,5 @@
 #include "http/pipeline.hpp"
 
-#include <strings.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -18,10 +16,6 @@ namespace vutf::http {
 namespace {
 
 using clock = std::chrono::steady_clock;
-
-bool iequals(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
-}
 
 // Matches "/api/v1/targets/{id}" against a path, collecting placeholder values.
 bool match(const char* pattern, const std::string& path, std::vector<std::string>& params) {
@@ -98,18 +92,24 @@ api_response with_limits(const request_context& c, api_response r) {
   return r;
 }
 
-// The JSON body rule: reads the body into `c.body`, or the response refusing it. A refused
-// body is left unread; the socket side then closes the connection after the response (the
-// framing rule, docs/security.md).
-std::optional<api_response> read_json_body(request_context& c) {
+// The body rules: reads the body into `c.body`, or the response refusing it. A refused body
+// is left unread; the socket side then closes the connection after the response (the framing
+// rule, docs/security.md). `json` takes application/json up to MAX_REQUEST_SIZE; `import` also
+// takes text/csv and application/x-ndjson, up to import_body_limit or MAX_REQUEST_SIZE,
+// whichever is larger.
+std::optional<api_response> read_body(request_context& c, body_rule rule) {
   const api_request& req = c.req;
   auto refuse = [&](errc code, const std::string& detail) {
     return problem(code, detail, req.path, c.request_id);
   };
-  size_t limit = static_cast<size_t>(c.env.cfg.max_request_size);
+  int64_t max = c.env.cfg.max_request_size;
+  if (rule == body_rule::import) max = std::max<int64_t>(max, import_body_limit);
+  size_t limit = static_cast<size_t>(max);
   auto too_large = [&] {
-    return refuse(errc::payload_too_large, "The body is larger than MAX_REQUEST_SIZE (" +
-                                               std::to_string(limit) + " bytes).");
+    return refuse(errc::payload_too_large,
+                  std::string("The body is larger than ") +
+                      (rule == body_rule::import ? "this route's limit (" : "MAX_REQUEST_SIZE (") +
+                      std::to_string(limit) + " bytes).");
   };
   // The socket side has already refused any framing but one Content-Length of digits or
   // Transfer-Encoding: chunked alone.
@@ -124,12 +124,14 @@ std::optional<api_response> read_json_body(request_context& c) {
   }
   int64_t declared = 0;
   if (length && !parse_positive(*length, declared) && *length != "0") return too_large();
-  if (declared > c.env.cfg.max_request_size) return too_large();
-  auto type = req.header("Content-Type").value_or("");
-  std::string media = type.substr(0, type.find(';'));
-  while (!media.empty() && media.back() == ' ') media.pop_back();
-  if (!iequals(media, "application/json"))
-    return refuse(errc::unsupported_media_type, "The body must be application/json.");
+  if (declared > max) return too_large();
+  std::string media = media_type(req);
+  bool data = media == "text/csv" || media == "application/x-ndjson";
+  if (media != "application/json" && !(rule == body_rule::import && data))
+    return refuse(errc::unsupported_media_type,
+                  rule == body_rule::import
+                      ? "The body must be application/json, text/csv or application/x-ndjson."
+                      : "The body must be application/json.");
   body_read body = req.read_body(limit);
   if (body.error)
     return body.error->code == errc::payload_too_large
@@ -164,8 +166,8 @@ api_response dispatch(const api_env& env, const api_request& req, const std::str
       return with_limits(c, on_route(problem(over->code, over->detail, req.path, request_id)));
     }
   }
-  if (found.body == body_rule::json)
-    if (auto refused = read_json_body(c)) return on_route(std::move(*refused));
+  if (found.body != body_rule::none)
+    if (auto refused = read_body(c, found.body)) return on_route(std::move(*refused));
   auto idempotency_key = found.replay ? req.header("Idempotency-Key") : std::nullopt;
   api_response r = idempotency_key ? idempotent(c, *idempotency_key, found.fn) : found.fn(c);
   return with_limits(c, on_route(std::move(r)));

@@ -10,6 +10,7 @@
 
 #include "config/log.hpp"
 #include "http/framing.hpp"
+#include "http/from_httplib.hpp"
 #include "http/problem.hpp"
 
 namespace vutf::http {
@@ -18,8 +19,6 @@ namespace {
 using clock = std::chrono::steady_clock;
 constexpr auto idle_slice = std::chrono::milliseconds(100);
 constexpr auto write_timeout = std::chrono::seconds(10);
-// Longer request heads are refused (400); cpp-httplib bounds each line, not their number.
-constexpr size_t max_head = 65536;
 
 int millis_until(clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock::now()).count();
@@ -49,7 +48,7 @@ class deadline_stream : public httplib::Stream {
   }
   void arm(clock::time_point deadline) { deadline_ = deadline; }
   bool buffered() const { return pos_ < len_; }
-  // The bytes cpp-httplib read since start_request(), up to max_head + 1 of them.
+  // The bytes cpp-httplib read since start_request(), up to max_head_bytes + 1 of them.
   std::string_view head() const { return head_; }
 
   // Shows `take` the buffered bytes (waiting for more when there are none) and consumes as many
@@ -73,7 +72,8 @@ class deadline_stream : public httplib::Stream {
     size_t n = std::min(size, len_ - pos_);
     std::memcpy(ptr, buf_ + pos_, n);
     pos_ += n;
-    if (head_.size() <= max_head) head_.append(ptr, std::min(n, max_head + 1 - head_.size()));
+    if (head_.size() <= max_head_bytes)
+      head_.append(ptr, std::min(n, max_head_bytes + 1 - head_.size()));
     return static_cast<ssize_t>(n);
   }
 
@@ -267,16 +267,6 @@ class frontend : public httplib::Server {
 
 namespace {
 
-api_request convert(const httplib::Request& req) {
-  api_request out;
-  out.method = req.method;
-  out.path = req.path;
-  out.remote_ip = req.remote_addr;
-  out.query.assign(req.params.begin(), req.params.end());
-  out.headers.assign(req.headers.begin(), req.headers.end());
-  return out;
-}
-
 void apply(const api_response& r, httplib::Response& res) {
   res.status = r.status;
   for (const auto& [k, v] : r.headers) res.set_header(k, v);
@@ -301,42 +291,6 @@ void apply(const api_response& r, httplib::Response& res) {
   }
 }
 
-// Reads the body that `f` frames from `s`, not past `limit` bytes. `whole` is set once every
-// byte of it was read, so the next request starts right after it.
-body_read read_framed(deadline_stream& s, const body_framing& f, size_t limit, bool& whole) {
-  body_read r;
-  auto fail = [&r](errc code, const char* detail) {
-    r.error = failure{code, detail, {}};
-    r.body.clear();
-    return r;
-  };
-  const char* cut_short = "The body ended early or did not arrive within REQUEST_TIMEOUT.";
-  if (f.type == body_framing::kind::length) {
-    if (f.length > limit) return fail(errc::payload_too_large, "");  // nothing of it is read
-    r.body.reserve(f.length);
-    while (r.body.size() < f.length) {
-      bool more = s.consume([&](std::string_view in) {
-        size_t n = std::min<size_t>(in.size(), f.length - r.body.size());
-        r.body.append(in.data(), n);
-        return n;
-      });
-      if (!more) return fail(errc::bad_request, cut_short);
-    }
-  } else if (f.type == body_framing::kind::chunked) {
-    chunked_decoder decoder;
-    while (decoder.status() == chunked_decoder::state::reading) {
-      if (!s.consume([&](std::string_view in) { return decoder.feed(in, r.body); }))
-        return fail(errc::bad_request, cut_short);
-      // Checked as the data arrives: at most one buffer past the limit is ever held.
-      if (r.body.size() > limit) return fail(errc::payload_too_large, "");
-    }
-    if (decoder.status() == chunked_decoder::state::malformed)
-      return fail(errc::bad_request, "The chunked body is malformed.");
-  }
-  whole = true;
-  return r;
-}
-
 // Every request that cpp-httplib parsed comes here, before its routing could read (or not
 // read) a body: the head is checked as received, the body framed by our own rules and read only
 // if the route asks for it. A body left unread closes the connection after the response, so its
@@ -344,29 +298,13 @@ body_read read_framed(deadline_stream& s, const body_framing& f, size_t limit, b
 httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Request& req,
                                                httplib::Response& res) {
   deadline_stream& strm = *current.stream;
-  api_request ar = convert(req);
-  std::string_view raw = strm.head();
-  request_head head;
-  if (raw.size() > max_head) {
-    head.problem = "The request head is larger than " + std::to_string(max_head) + " bytes.";
-  } else {
-    head = parse_head(raw);
-  }
-  if (!head.problem.empty()) {
-    apply(svr.app.reject(400, ar, head.problem), res);
-    return httplib::Server::HandlerResponse::Handled;
-  }
-  ar.headers = std::move(head.headers);  // as sent, not percent-decoded
-  bool whole = !head.framing.has_body();
-  auto started = clock::now();
-  ar.read_body = [&](size_t limit) {
-    // The head arrived; the body may take the rest of the request's time.
-    strm.arm(started + std::chrono::seconds(svr.cfg.request_timeout));
-    return read_framed(strm, head.framing, limit, whole);
+  // The head arrived; the body may take the rest of the request's time.
+  auto body_deadline = clock::now() + std::chrono::seconds(svr.cfg.request_timeout);
+  byte_source body = [&strm, body_deadline](const std::function<size_t(std::string_view)>& take) {
+    strm.arm(body_deadline);
+    return strm.consume(take);
   };
-  api_response r = svr.app.handle(std::move(ar));
-  if (!whole) r.close_connection = true;
-  apply(r, res);
+  apply(answer_framed(svr.app, from_httplib(req), strm.head(), body), res);
   return httplib::Server::HandlerResponse::Handled;
 }
 
@@ -390,13 +328,13 @@ void answer_errors_as_problems(frontend& svr) {
   svr.set_error_handler(httplib::Server::HandlerWithResponse(
       [&svr](const httplib::Request& req, httplib::Response& res) {
         if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;  // ours
-        api_request ar = convert(req);
+        api_request ar = from_httplib(req);
         apply(svr.app.reject(res.status, ar, frontend_detail(res.status)), res);
         return httplib::Server::HandlerResponse::Handled;
       }));
   svr.set_exception_handler(
       [&svr](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-        api_request ar = convert(req);
+        api_request ar = from_httplib(req);
         apply(svr.app.reject(500, ar, "An internal error occurred."), res);
       });
 }

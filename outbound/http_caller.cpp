@@ -7,10 +7,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <variant>
+#include <vector>
 
 #include "domain/target.hpp"
 
@@ -137,20 +140,18 @@ outbound_reply refused(std::string error) {
   return r;
 }
 
-// The addresses `host` resolves to (a literal is its own); empty with `error` set when none.
-std::vector<ip_address> resolve(const url& u, std::string& error) {
-  if (auto literal = parse_ip(u.host)) return {*literal};
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  int rc = getaddrinfo(u.host.c_str(), nullptr, &hints, &found);
+// What one name lookup found, shared by the caller and the thread that asks the resolver.
+struct lookup_state {
+  std::mutex mutex;
+  std::condition_variable finished;
+  bool done = false;
+  int rc = 0;
+  std::vector<ip_address> found;
+};
+
+std::vector<ip_address> addresses_in(const addrinfo* list) {
   std::vector<ip_address> out;
-  if (rc != 0) {
-    error = "could not resolve " + u.host + " (" + gai_strerror(rc) + ")";
-    return out;
-  }
-  for (addrinfo* a = found; a; a = a->ai_next) {
+  for (const addrinfo* a = list; a; a = a->ai_next) {
     char text[INET6_ADDRSTRLEN] = {};
     const void* raw = nullptr;
     if (a->ai_family == AF_INET) raw = &reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr;
@@ -160,9 +161,43 @@ std::vector<ip_address> resolve(const url& u, std::string& error) {
     if (raw && inet_ntop(a->ai_family, raw, text, sizeof text))
       if (auto ip = parse_ip(text)) out.push_back(*ip);
   }
-  freeaddrinfo(found);
-  if (out.empty()) error = "could not resolve " + u.host;
   return out;
+}
+
+// The addresses `host` resolves to (a literal is its own), looked up within `deadline`; empty
+// with `error` set when none. getaddrinfo has no timeout of its own (the resolver's is 5 s per
+// server and attempt), so it runs on a detached thread of its own and the call waits for it only
+// until its deadline; a lookup given up on ends, and frees what it found, when the resolver does.
+// (Not getaddrinfo_a: its glibc-internal threads are invisible to ThreadSanitizer, which then
+// crashes.)
+std::vector<ip_address> resolve(const url& u, clock::time_point deadline, std::string& error) {
+  if (auto literal = parse_ip(u.host)) return {*literal};
+  auto state = std::make_shared<lookup_state>();
+  std::thread([state, host = u.host] {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* list = nullptr;
+    int rc = getaddrinfo(host.c_str(), nullptr, &hints, &list);
+    std::vector<ip_address> found = rc == 0 ? addresses_in(list) : std::vector<ip_address>();
+    if (list) freeaddrinfo(list);
+    std::lock_guard<std::mutex> lock(state->mutex);
+    state->rc = rc;
+    state->found = std::move(found);
+    state->done = true;
+    state->finished.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(state->mutex);
+  if (!state->finished.wait_until(lock, deadline, [&] { return state->done; })) {
+    error = "could not resolve " + u.host + " before the call's deadline";
+    return {};
+  }
+  if (state->rc != 0) {
+    error = "could not resolve " + u.host + " (" + gai_strerror(state->rc) + ")";
+    return {};
+  }
+  if (state->found.empty()) error = "could not resolve " + u.host;
+  return std::move(state->found);
 }
 
 std::string blocked(const url& u, const ip_address& a, const std::string& why) {
@@ -178,11 +213,12 @@ struct route {
 // Where a call to `u` connects, or the reply that refuses it: directly, to the first address
 // the policy allows (IPv4 first); through a proxy, which resolves names itself, after refusing
 // a literal or locally resolved address the policy refuses.
-std::variant<route, outbound_reply> route_for(const url& u, const egress& e) {
+std::variant<route, outbound_reply> route_for(const url& u, const egress& e,
+                                              clock::time_point deadline) {
   route r;
   r.proxy = e.proxy_for(u);
   std::string error;
-  std::vector<ip_address> addresses = resolve(u, error);
+  std::vector<ip_address> addresses = resolve(u, deadline, error);
   if (r.proxy) {
     for (const auto& a : addresses)
       if (std::string why = e.policy.refusal(a); !why.empty()) return refused(blocked(u, a, why));
@@ -221,15 +257,20 @@ class watch_scope {
   ~watch_scope() { end(); }
   watch_scope(const watch_scope&) = delete;
   watch_scope& operator=(const watch_scope&) = delete;
-  // Whether the deadline passed and the call's sockets were shut down.
+  // Whether the deadline passed and the call's sockets were shut down. After the first call
+  // `ticket` is never touched again: the slot that holds it may be gone by then.
   bool end() {
-    if (ticket_ != 0) fired_ = call_watchdog::instance().disarm(ticket_);
-    ticket_ = 0;
+    if (!ended_) {
+      ended_ = true;
+      fired_ = call_watchdog::instance().disarm(ticket_);
+      ticket_ = 0;
+    }
     return fired_;
   }
 
  private:
   uint64_t& ticket_;
+  bool ended_ = false;
   bool fired_ = false;
 };
 
@@ -249,7 +290,7 @@ outbound_reply http_caller::send(const outbound_call& call) {
     if (std::string problem = http_url_problem(call.url); !problem.empty())
       return finish(refused("the URL cannot be called: it " + problem));
     auto u = parse_url(call.url);
-    auto routed = route_for(*u, egress_);
+    auto routed = route_for(*u, egress_, deadline);
     if (auto* no = std::get_if<outbound_reply>(&routed)) return finish(std::move(*no));
     const route& to = std::get<route>(routed);
     int port = u->effective_port();

@@ -6,7 +6,10 @@ packages=(
   libcaf-dev libcpp-httplib-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev
   zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev libre2-dev
   postgresql-15 redis-server clang-tidy
+  clang libclang-rt-14-dev llvm
 )
+# clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only recommended by clang,
+# and recommendations are not installed) and llvm-symbolizer: the proof jobs of scripts/test.sh.
 if [ "${1:-}" = "--bench" ]; then packages+=(wrk nginx-light python3-locust); fi
 missing=()
 for p in "${packages[@]}"; do

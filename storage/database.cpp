@@ -92,6 +92,21 @@ void lock_owner(session& s, const std::string& owner) {
   if (std::string(s.dialect()) == "postgres") s.exec(owner_lock, {owner});
 }
 
+bool take_owner_slot(session& s, const std::string& owner, const char* kind, int64_t max) {
+  static const statement slot_take{
+      "owner_slot_take",
+      "INSERT INTO owner_counts (owner_id, kind, n) VALUES ($1, $2, 1) ON CONFLICT (owner_id, "
+      "kind) DO UPDATE SET n = owner_counts.n + 1 WHERE owner_counts.n < $3"};
+  return max > 0 && s.exec(slot_take, {owner, std::string(kind), max}).affected == 1;
+}
+
+void free_owner_slot(session& s, const std::string& owner, const char* kind) {
+  static const statement slot_free{
+      "owner_slot_free",
+      "UPDATE owner_counts SET n = n - 1 WHERE owner_id = $1 AND kind = $2 AND n > 0"};
+  s.exec(slot_free, {owner, std::string(kind)});
+}
+
 void ping(session& s) {
   static const statement health_ping{"health_ping", "SELECT 1"};
   s.exec(health_ping, {});

@@ -109,6 +109,14 @@ std::vector<value> with_page(std::vector<value> params, int64_t page, int64_t pe
 // (PostgreSQL: an advisory transaction lock; SQLite runs one write transaction at a time).
 void lock_owner(session& s, const std::string& owner);
 
+// An owner's count of `kind` ("targets", "probe_sets") in owner_counts (migration 014), kept by
+// the stores in the transactions that insert and delete. take_owner_slot increments it only
+// while it is below `max` (false, nothing written, otherwise) and leaves the row locked until
+// the transaction ends, so concurrent creates cannot pass `max` together and a create rolled
+// back gives its place back. One row whatever the owner holds: no COUNT, no owner-wide lock.
+bool take_owner_slot(session& s, const std::string& owner, const char* kind, int64_t max);
+void free_owner_slot(session& s, const std::string& owner, const char* kind);
+
 // Runs the cheapest statement there is (the health probe's round trip).
 void ping(session& s);
 

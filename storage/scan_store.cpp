@@ -12,12 +12,12 @@ namespace sql {
 #define VUTF_SCAN_COLUMNS                                                                       \
   "id, owner_id, target_id, probes, concurrency, webhook_url, status, total, done, errors, "    \
   "findings_low, findings_medium, findings_high, findings_critical, error, claim, created_at, " \
-  "started_at, finished_at"
+  "started_at, finished_at, probe_sets"
 
 const statement scan_insert{"scan_insert",
                             "INSERT INTO scans (id, owner_id, target_id, probes, concurrency, "
-                            "webhook_url, status, total, created_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, 'queued', $7, $8)"};
+                            "webhook_url, status, total, created_at, probe_sets) VALUES ($1, $2, "
+                            "$3, $4, $5, $6, 'queued', $7, $8, $9)"};
 const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
                                      " FROM scans WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
 
@@ -117,6 +117,30 @@ std::optional<int64_t> optional_int(const std::optional<std::string>& v) {
   return std::stoll(*v);
 }
 
+// The `probe_sets` column: "source:version" per set, in the order of `probes`. Scans made
+// before it existed ran built-in sets only, each version 1.
+std::string probe_refs_column(const std::vector<probe_ref>& refs) {
+  std::vector<std::string> parts;
+  for (const auto& r : refs) parts.push_back(r.source + ":" + std::to_string(r.version));
+  return join(parts);
+}
+
+std::vector<probe_ref> probe_refs_from(const std::vector<std::string>& ids,
+                                       const std::optional<std::string>& column) {
+  std::vector<std::string> parts = column ? split(*column) : std::vector<std::string>{};
+  std::vector<probe_ref> refs;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    probe_ref r{ids[i], "builtin", 1};
+    if (i < parts.size()) {
+      size_t colon = parts[i].find(':');
+      r.source = parts[i].substr(0, colon);
+      if (colon != std::string::npos) r.version = std::stoll(parts[i].substr(colon + 1));
+    }
+    refs.push_back(std::move(r));
+  }
+  return refs;
+}
+
 scan scan_from(const row& r) {
   scan x;
   x.id = r[0].value_or("");
@@ -135,6 +159,7 @@ scan scan_from(const row& r) {
   x.created_at_ms = as_int(r[16]);
   x.started_at_ms = optional_int(r[17]);
   x.finished_at_ms = optional_int(r[18]);
+  x.probe_sets = probe_refs_from(x.probes, r[19]);
   return x;
 }
 
@@ -168,8 +193,9 @@ std::vector<value> filter_params(const scan_query& q) {
 }  // namespace
 
 void insert_scan(session& s, const scan& x) {
-  s.exec(sql::scan_insert, {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency,
-                            nullable(x.webhook_url), x.total, x.created_at_ms});
+  s.exec(sql::scan_insert,
+         {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
+          x.total, x.created_at_ms, probe_refs_column(x.probe_sets)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {

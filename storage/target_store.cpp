@@ -33,7 +33,7 @@ const statement target_update{
 const statement target_delete{
     "target_delete",
     "UPDATE targets SET deleted_at = $3, version = version + 1 "
-    "WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL"};
+    "WHERE id = $1 AND (owner_id = $2 OR $2 = '*') AND deleted_at IS NULL RETURNING owner_id"};
 
 // Filters shared by the count and the page queries: $1 owner, $2 kind ('' = any),
 // $3 LIKE pattern over name and description ('' = any). The owner-scoped family keeps
@@ -110,12 +110,16 @@ std::vector<value> filter_params(const target_query& q) {
 
 }  // namespace
 
-void insert_target(session& s, const target& t) {
+bool insert_target(session& s, const target& t, int64_t max_live) {
+  // The place first: a full quota writes nothing; the count row stays locked only from here to
+  // the commit.
+  if (!take_owner_slot(s, t.owner_id, "targets", max_live)) return false;
   s.exec(
       sql::target_insert,
       {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url, nullable(t.model),
        t.headers_json, nullable(t.request_template_json), nullable(t.response_path),
        t.timeout_seconds, t.max_concurrency, t.version, t.created_at_ms, t.updated_at_ms});
+  return true;
 }
 
 std::optional<target> find_target(session& s, const std::string& id, const std::string& owner) {
@@ -133,7 +137,10 @@ bool update_target(session& s, const target& t) {
 }
 
 bool delete_target(session& s, const std::string& id, const std::string& owner, int64_t at_ms) {
-  return s.exec(sql::target_delete, {id, owner, at_ms}).affected == 1;
+  rows deleted = s.exec(sql::target_delete, {id, owner, at_ms});
+  if (deleted.data.empty()) return false;
+  free_owner_slot(s, deleted.data.front()[0].value_or(""), "targets");
+  return true;
 }
 
 int64_t count_targets(session& s, const target_query& q) {

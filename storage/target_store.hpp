@@ -8,8 +8,11 @@
 
 namespace vutf::storage {
 
-// Throws db_error(conflict) when the name is taken by a live target of the same owner.
-void insert_target(session& s, const target& t);
+// Inserts `t` unless its owner has `max_live` live targets already (MAX_TARGETS_PER_USER):
+// false then, and nothing is written. Throws db_error(conflict) when the name is taken by a live
+// target of the same owner. The owner's count is one row (owner_counts), incremented only below
+// the limit and locked until the transaction ends: concurrent creates cannot pass it together.
+bool insert_target(session& s, const target& t, int64_t max_live);
 
 // `owner` "*" finds the target whoever owns it (admins).
 std::optional<target> find_target(session& s, const std::string& id, const std::string& owner);
@@ -17,6 +20,7 @@ std::optional<target> find_target(session& s, const std::string& id, const std::
 // Replaces the target if its stored version is still `t.version - 1`; false when it changed.
 bool update_target(session& s, const target& t);
 
+// Deletes the live target (`owner` "*": whoever owns it) and frees its place in its owner's count.
 bool delete_target(session& s, const std::string& id, const std::string& owner, int64_t at_ms);
 
 int64_t count_targets(session& s, const target_query& q);

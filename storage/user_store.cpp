@@ -73,12 +73,12 @@ const statement state_get{"state_get", "SELECT value FROM service_state WHERE na
 
 #define VUTF_KEY_COLUMNS                                                                  \
   "k.id, k.user_id, k.name, k.prefix, k.key_hash, k.scopes, k.created_at, k.expires_at, " \
-  "k.last_used_at"
+  "k.last_used_at, k.parent_id"
 
 const statement key_insert{
     "api_key_insert",
-    "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"};
+    "INSERT INTO api_keys (id, user_id, name, prefix, key_hash, scopes, created_at, expires_at, "
+    "parent_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"};
 const statement key_list{"api_key_list",
                          "SELECT " VUTF_KEY_COLUMNS
                          " FROM api_keys k WHERE k.user_id = $1 AND k.revoked_at IS NULL "
@@ -86,9 +86,17 @@ const statement key_list{"api_key_list",
 const statement key_get{"api_key_get", "SELECT " VUTF_KEY_COLUMNS
                                        " FROM api_keys k WHERE k.id = $1 AND k.user_id = $2 AND "
                                        "k.revoked_at IS NULL"};
-const statement key_revoke{"api_key_revoke",
-                           "UPDATE api_keys SET revoked_at = $3 WHERE id = $1 AND user_id = $2 "
-                           "AND revoked_at IS NULL"};
+// The key and every live key made from it, however deep (a key's children are made by the same
+// user, so the tree never leaves $2).
+const statement key_revoke{
+    "api_key_revoke",
+    "WITH RECURSIVE tree(id) AS (SELECT id FROM api_keys WHERE id = $1 AND user_id = $2 AND "
+    "revoked_at IS NULL UNION SELECT k.id FROM api_keys k JOIN tree t ON k.parent_id = t.id "
+    "WHERE k.revoked_at IS NULL) "
+    "UPDATE api_keys SET revoked_at = $3 WHERE id IN (SELECT id FROM tree) RETURNING key_hash"};
+const statement key_adopt{"api_key_adopt",
+                          "UPDATE api_keys SET parent_id = $2 WHERE parent_id = $1 AND "
+                          "revoked_at IS NULL"};
 const statement key_principal{
     "api_key_principal",
     "SELECT k.id, k.user_id, k.scopes, u.roles FROM api_keys k JOIN users u ON u.id = k.user_id "
@@ -188,7 +196,15 @@ api_key key_from(const row& r) {
   k.created_at_ms = as_int(r[6]);
   if (r[7]) k.expires_at_ms = as_int(r[7]);
   if (r[8]) k.last_used_at_ms = as_int(r[8]);
+  k.parent_id = r[9];
   return k;
+}
+
+// The cache scopes ("apikey:<hash>") of the keys whose hashes `rows` holds in its first column.
+std::vector<std::string> key_scopes_of(const rows& found) {
+  std::vector<std::string> scopes;
+  for (const auto& r : found.data) scopes.push_back("apikey:" + r[0].value_or(""));
+  return scopes;
 }
 
 }  // namespace
@@ -196,7 +212,7 @@ api_key key_from(const row& r) {
 void insert_api_key(session& s, const api_key& k) {
   s.exec(sql::key_insert,
          {k.id, k.user_id, k.name, k.prefix, k.key_hash, join(k.scopes), k.created_at_ms,
-          k.expires_at_ms ? value(*k.expires_at_ms) : value(nullptr)});
+          k.expires_at_ms ? value(*k.expires_at_ms) : value(nullptr), nullable(k.parent_id)});
 }
 
 std::vector<api_key> list_api_keys(session& s, const std::string& user_id) {
@@ -211,8 +227,13 @@ std::optional<api_key> find_api_key(session& s, const std::string& id, const std
   return key_from(r.data.front());
 }
 
-bool revoke_api_key(session& s, const std::string& id, const std::string& user_id, int64_t at_ms) {
-  return s.exec(sql::key_revoke, {id, user_id, at_ms}).affected == 1;
+std::vector<std::string> revoke_api_key(session& s, const std::string& id,
+                                        const std::string& user_id, int64_t at_ms) {
+  return key_scopes_of(s.exec(sql::key_revoke, {id, user_id, at_ms}));
+}
+
+void adopt_api_keys(session& s, const std::string& from_id, const std::string& to_id) {
+  s.exec(sql::key_adopt, {from_id, to_id});
 }
 
 std::optional<principal> principal_for_key(session& s, const std::string& key_hash,
@@ -306,10 +327,7 @@ std::vector<user> list_users(session& s, const user_query& q) {
 
 namespace {
 std::vector<std::string> key_scopes(session& s, const std::string& user_id) {
-  std::vector<std::string> scopes;
-  for (const auto& r : s.exec(sql::keys_of_user, {user_id}).data)
-    scopes.push_back("apikey:" + r[0].value_or(""));
-  return scopes;
+  return key_scopes_of(s.exec(sql::keys_of_user, {user_id}));
 }
 }  // namespace
 

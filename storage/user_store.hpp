@@ -39,7 +39,12 @@ bool update_user(session& s, const user& u);
 void insert_api_key(session& s, const api_key& k);
 std::vector<api_key> list_api_keys(session& s, const std::string& user_id);
 std::optional<api_key> find_api_key(session& s, const std::string& id, const std::string& user_id);
-bool revoke_api_key(session& s, const std::string& id, const std::string& user_id, int64_t at_ms);
+// Revokes the live key `id` of `user_id` and every live key made from it, down the lineage;
+// returns their cache scopes ("apikey:<hash>"), none when there was no such key.
+std::vector<std::string> revoke_api_key(session& s, const std::string& id,
+                                        const std::string& user_id, int64_t at_ms);
+// The live keys made from `from_id` now descend from `to_id` (a rotation's new key).
+void adopt_api_keys(session& s, const std::string& from_id, const std::string& to_id);
 // The principal a live key stands for: not revoked, not expired, its user active.
 std::optional<principal> principal_for_key(session& s, const std::string& key_hash, int64_t now_ms);
 void touch_api_key(session& s, const std::string& id, int64_t at_ms);

@@ -135,6 +135,39 @@ TEST_F(api_test, a_key_made_with_an_api_key_neither_outlives_nor_out_scopes_it) 
       << "the user's session may";
 }
 
+TEST_F(api_test, revoking_a_key_revokes_every_key_made_from_it_and_rotating_keeps_them) {
+  auto make = [&](const std::string& name, const http::header_list& as) {
+    auto r =
+        call("POST", "/api/v1/api-keys", R"({"name":")" + name + R"(","scopes":["write"]})", as);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body);
+  };
+  auto as_key = [](const json& k) {
+    return http::header_list{{"X-API-Key", k["key"]}, {"Authorization", ""}};
+  };
+  auto works = [&](const json& k) { return call("GET", "/api/v1/targets", "", as_key(k)).status; };
+  json root = make("root", {});
+  json child = make("child", as_key(root));
+  json grandchild = make("grandchild", as_key(child));
+  json sibling = make("sibling", {});  // made with the session: no lineage
+
+  // Rotating the root hands its place (and its children) to the new key.
+  auto rotated = call("POST", "/api/v1/api-keys/" + root["id"].get<std::string>() + "/rotate");
+  ASSERT_EQ(rotated.status, 201) << rotated.body;
+  json new_root = json::parse(rotated.body);
+  EXPECT_EQ(works(root), 401);
+  EXPECT_EQ(works(child), 200);
+  EXPECT_EQ(works(grandchild), 200);
+
+  // Revoking the key at the top takes the whole tree with it, cached principals included.
+  EXPECT_EQ(works(new_root), 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/api-keys/" + new_root["id"].get<std::string>()).status, 204);
+  EXPECT_EQ(works(new_root), 401);
+  EXPECT_EQ(works(child), 401);
+  EXPECT_EQ(works(grandchild), 401);
+  EXPECT_EQ(works(sibling), 200);
+}
+
 // ---- a password change ends the keys ----
 
 TEST_F(api_test, a_password_change_revokes_the_api_keys_unless_kept) {

@@ -83,13 +83,13 @@ TEST(circuit_breaker, an_abandoned_trial_frees_the_slot_without_judging_the_endp
 }
 
 TEST(scan_plan, interleaves_sets_and_repeats_in_rounds) {
-  scan_plan plan({"prompt-injection", "jailbreak"});
   const probe_set* pi = find_probe_set("prompt-injection");
   const probe_set* jb = find_probe_set("jailbreak");
   ASSERT_TRUE(pi && jb);
+  scan_plan plan({*pi, *jb});
   EXPECT_EQ(plan.distinct(), static_cast<int64_t>(pi->prompts.size() + jb->prompts.size()));
-  EXPECT_EQ(plan.at(0).set, pi);
-  EXPECT_EQ(plan.at(1).set, jb);
+  EXPECT_EQ(plan.at(0).set->id, pi->id);
+  EXPECT_EQ(plan.at(1).set->id, jb->id);
   EXPECT_EQ(*plan.at(2).prompt, pi->prompts[1]);
   EXPECT_EQ(plan.at(plan.distinct()).prompt, plan.at(0).prompt);  // the second round
 }
@@ -97,7 +97,7 @@ TEST(scan_plan, interleaves_sets_and_repeats_in_rounds) {
 TEST(scan_request, rules) {
   scan_request r;
   r.target_id = "not-a-uuid";
-  r.probes = {"prompt-injection", "nope"};
+  r.probes = {};  // whether a named set exists is the scans actor's question (api tests)
   r.max_prompts = 0;
   r.concurrency = 65;
   r.webhook_url = "ftp://x";
@@ -302,8 +302,8 @@ TEST(reports, csv_quotes_and_defuses_formulas) {
 TEST(reports, markdown_fences_cannot_be_closed_by_a_reply) {
   std::string md = whole_report(http::report_format::markdown);
   EXPECT_NE(md.find("# Scan report: bot \\| prod"), std::string::npos);
-  EXPECT_NE(md.find("| prompt-injection | LLM01 | 1 |"), std::string::npos);
-  EXPECT_NE(md.find("| pii-leak | LLM02 | 0 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| prompt-injection | builtin v1 | LLM01 | 1 |"), std::string::npos);
+  EXPECT_NE(md.find("| pii-leak | builtin v1 | LLM02 | 0 |"), std::string::npos) << md;
   EXPECT_NE(md.find("````text\n```\nVUTF-CANARY-7F3A\n```\n````"), std::string::npos) << md;
 }
 

@@ -211,8 +211,9 @@ TEST(http_caller, framing_headers_and_line_breaks_never_reach_the_wire) {
                {"X-Injected", "a\r\nX-Smuggled: 1"},
                {"Authorization", "Bearer fine"}};
   ASSERT_EQ(caller.send(c).status, 200);
-  ASSERT_EQ(endpoint.seen().size(), 1u);
-  const httplib::Request& got = endpoint.seen().front();
+  auto seen = endpoint.seen();  // a copy: its requests live as long as this test
+  ASSERT_EQ(seen.size(), 1u);
+  const httplib::Request& got = seen.front();
   EXPECT_EQ(got.get_header_value("Host"), "127.0.0.1:" + std::to_string(endpoint.port()));
   EXPECT_FALSE(got.has_header("Transfer-Encoding"));
   EXPECT_FALSE(got.has_header("X-Injected"));

@@ -1,10 +1,11 @@
 // Pure tests of the shipped probe sets and the detectors, on positive and negative replies.
 #include "domain/probes.hpp"
-#include "domain/detectors.hpp"
 
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "domain/detectors.hpp"
 
 namespace vutf {
 namespace {
@@ -108,7 +109,19 @@ TEST(probe_sets, malformed_files_are_refused_with_a_reason) {
                std::invalid_argument);
   EXPECT_THROW(parse_probe_set(R"({"id":"x","name":"x","description":"x","category":"LLM01",
                                    "detector":{"type":"refusal","severity":"high"},
-                                   "prompts":["only one"]})"),
+                                   "prompts":["", "b"]})"),
+               std::invalid_argument);
+  // The format also keeps a scan's copy of a user's set, which may hold a single prompt: the
+  // shipped sets' "at least 10 prompts" is checked where they are loaded (probe_sets()).
+  EXPECT_EQ(parse_probe_set(R"({"id":"x","name":"x","description":"x","category":"LLM01",
+                                "detector":{"type":"refusal","severity":"high"},
+                                "prompts":["only one"]})")
+                .prompts.size(),
+            1u);
+  EXPECT_THROW(parse_probe_set(R"({"id":"x","name":"x","description":"x","category":"LLM01",
+                                   "detector":{"type":"regex","severity":"high",
+                                   "pattern":"(unclosed","vulnerable_when":"match"},
+                                   "prompts":["a"]})"),
                std::invalid_argument);
 }
 

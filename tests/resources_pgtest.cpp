@@ -158,8 +158,22 @@ TEST(quota_pg, concurrent_target_creates_never_pass_max_targets_per_user) {
   ASSERT_EQ(mine.value.items.size(), 3u);
   ASSERT_TRUE(
       svc.ask(target_delete{who, mine.value.items[0].id, std::nullopt, svc.deadline()}).ok());
+  // A create refused for its name is rolled back with the place it took.
+  auto taken = svc.ask(target_create{who, mine.value.items[1], svc.deadline()});
+  ASSERT_FALSE(taken.ok());
+  EXPECT_EQ(taken.error->code, errc::conflict);
   EXPECT_TRUE(
       svc.ask(target_create{who, test::sample_target("after delete"), svc.deadline()}).ok());
+  EXPECT_FALSE(svc.ask(target_create{who, test::sample_target("full"), svc.deadline()}).ok());
+  // An admin's delete frees the owner's place too; the kept count is the live rows'.
+  principal admin = test::someone("root");
+  admin.roles = {"admin"};
+  ASSERT_TRUE(
+      svc.ask(target_delete{admin, mine.value.items[1].id, std::nullopt, svc.deadline()}).ok());
+  EXPECT_EQ(test::pg_query(pg.url, "SELECT n FROM owner_counts WHERE owner_id = 'many-targets'"),
+            test::pg_query(pg.url, "SELECT COUNT(*) FROM targets WHERE owner_id = 'many-targets' "
+                                   "AND deleted_at IS NULL"));
+  EXPECT_TRUE(svc.ask(target_create{who, test::sample_target("freed"), svc.deadline()}).ok());
 }
 
 TEST(quota_pg, concurrent_scan_creates_never_pass_max_active_scans_per_user) {
@@ -186,6 +200,96 @@ TEST(quota_pg, concurrent_scan_creates_never_pass_max_active_scans_per_user) {
   ASSERT_EQ(mine.value.items.size(), 2u);
   ASSERT_TRUE(svc.ask(scan_cancel{who, mine.value.items[0].id, svc.deadline()}).ok());
   EXPECT_TRUE(svc.ask(scan_create{who, r, svc.deadline()}).ok());
+}
+
+probe_set sample_set(const std::string& id) {
+  probe_set p;
+  p.id = id;
+  p.name = "Set " + id;
+  p.category = "LLM01";
+  p.frameworks = {{"LLM01"}, {"AML.T0051"}};
+  p.detector.type = "regex";
+  p.detector.severity = "high";
+  set_pattern(p.detector, "(?i)leak");
+  p.prompts = {"first \xE2\x80\x99 prompt", "second"};
+  return p;
+}
+
+TEST(quota_pg, concurrent_probe_set_creates_never_pass_max_probe_sets_per_user) {
+  pg_service pg(env_map{{"MAX_PROBE_SETS_PER_USER", "3"}, {"DATABASE_POOL_SIZE", "10"}});
+  service& svc = *pg.svc;
+  principal who = test::someone("many-sets");
+  int created = at_once(16, [&](int i) {
+    return svc.ask(probe_set_create{who, sample_set("s" + std::to_string(i)), svc.deadline()});
+  });
+  EXPECT_EQ(created, 3);
+  EXPECT_EQ(test::pg_query(pg.url, "SELECT COUNT(*) FROM probe_sets WHERE owner_id = 'many-sets'"),
+            "3");
+  auto refused = svc.ask(probe_set_create{who, sample_set("one-more"), svc.deadline()});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error->code, errc::quota_exceeded);
+  EXPECT_NE(refused.error->detail.find("MAX_PROBE_SETS_PER_USER=3"), std::string::npos);
+  // Per user; a deleted set frees its place.
+  EXPECT_TRUE(
+      svc.ask(probe_set_create{test::someone("other"), sample_set("s0"), svc.deadline()}).ok());
+  auto mine = svc.ask(probe_set_list{who, 1, 20, svc.deadline()});
+  ASSERT_EQ(mine.value.items.size(), 3u);
+  ASSERT_TRUE(
+      svc.ask(probe_set_delete{who, mine.value.items[0].id, std::nullopt, svc.deadline()}).ok());
+  EXPECT_TRUE(svc.ask(probe_set_create{who, sample_set("after-delete"), svc.deadline()}).ok());
+}
+
+TEST(probe_sets_pg, the_store_round_trips_and_scans_keep_their_copy) {
+  pg_service pg;
+  service& svc = *pg.svc;
+  principal who = test::someone("set-owner");
+  auto created = svc.ask(probe_set_create{who, sample_set("round-trip"), svc.deadline()});
+  ASSERT_TRUE(created.ok()) << created.error->detail;
+  EXPECT_EQ(created.value.version, 1);
+  auto clash = svc.ask(probe_set_create{who, sample_set("round-trip"), svc.deadline()});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error->code, errc::conflict);
+  auto got = svc.ask(probe_set_get{who, "round-trip", svc.deadline()});
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got.value.prompts, sample_set("x").prompts);
+  EXPECT_EQ(got.value.frameworks.mitre_atlas, (std::vector<std::string>{"AML.T0051"}));
+  EXPECT_TRUE(detect(got.value.detector, "a LEAK").vulnerable);  // compiled again when read
+  EXPECT_FALSE(
+      svc.ask(probe_set_get{test::someone("stranger"), "round-trip", svc.deadline()}).ok());
+
+  probe_set_patch change;
+  change.prompts = std::vector<std::string>{"only"};
+  auto stale = svc.ask(probe_set_update{who, "round-trip", change, 7, svc.deadline()});
+  ASSERT_FALSE(stale.ok());
+  EXPECT_EQ(stale.error->code, errc::precondition_failed);
+  auto changed = svc.ask(probe_set_update{who, "round-trip", change, 1, svc.deadline()});
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(changed.value.version, 2);
+  auto listed = svc.ask(probe_set_list{who, 1, 20, svc.deadline()});
+  ASSERT_EQ(listed.value.total, 1);
+  EXPECT_TRUE(listed.value.items[0].prompts.empty());  // lists never read the prompts
+  EXPECT_EQ(listed.value.items[0].prompt_count, 1);
+
+  // A scan keeps the version it was created with; the copy outlives the set.
+  mock::mock_target mock({"safe"});
+  target t = test::sample_target("for-sets");
+  t.endpoint_url = mock.url() + "/v1";
+  auto tg = svc.ask(target_create{who, t, svc.deadline()});
+  ASSERT_TRUE(tg.ok());
+  auto s = svc.ask(
+      scan_create{who, scan_request{tg.value.id, {"round-trip"}, std::nullopt, 1, std::nullopt},
+                  svc.deadline()});
+  ASSERT_TRUE(s.ok()) << s.error->detail;
+  ASSERT_EQ(s.value.probe_sets.size(), 1u);
+  EXPECT_EQ(s.value.probe_sets[0].version, 2);
+  ASSERT_TRUE(svc.ask(probe_set_delete{who, "round-trip", std::nullopt, svc.deadline()}).ok());
+  EXPECT_EQ(test::pg_query(
+                pg.url, "SELECT version FROM scan_probe_sets WHERE scan_id = '" + s.value.id + "'"),
+            "2");
+  auto again = svc.ask(scan_get{who, s.value.id, svc.deadline()});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.value.probe_sets[0].source, "user");
+  EXPECT_EQ(again.value.probe_sets[0].version, 2);
 }
 
 TEST(quota_pg, an_exceeded_quota_is_409_problem_json) {

@@ -74,7 +74,7 @@ class scan_test : public ::testing::Test {
     r.path = path;
     r.query = std::move(query);
     r.headers.emplace_back("Authorization", "Bearer " + (token.empty() ? token_ : token));
-    if (method == "POST") {
+    if (method == "POST" || method == "PATCH") {
       r.headers.emplace_back("Content-Type", "application/json");
       r.headers.emplace_back("Content-Length", std::to_string(body.size()));
     }
@@ -438,11 +438,12 @@ TEST_F(scan_test, bad_requests_get_clear_errors) {
   EXPECT_EQ(field_of(r), "extra");
   r = call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"nope"}}}.dump());
   EXPECT_EQ(r.status, 422);
-  EXPECT_EQ(field_of(r), "probes");
-  // An unknown field does not hide the other bad fields.
+  EXPECT_EQ(field_of(r), "probes");  // no user set "nope": found out in the database
+  // An unknown field does not hide the other bad fields ("No such set!" cannot name a user's
+  // set; one that could is looked up once the rest of the request is valid).
   r = call("POST", "/api/v1/scans",
            json{{"extra", 1},
-                {"probes", {"nope"}},
+                {"probes", {"No such set!"}},
                 {"max_prompts", 0},
                 {"concurrency", 65},
                 {"webhook_url", "ftp://x"}}
@@ -478,6 +479,51 @@ TEST_F(scan_test, bad_requests_get_clear_errors) {
   EXPECT_EQ(json::parse(call("GET", "/api/v1/scans", "", {}, other).body)["total"], 0);
   EXPECT_EQ(call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "pdf"}}).status, 422);
   wait_end(id);
+}
+
+TEST_F(scan_test, a_users_set_runs_at_the_version_the_scan_recorded) {
+  mock::mock_target mock({"vulnerable"});
+  std::string target = create_target(mock.url());
+  json set = {{"id", "own-set"},
+              {"name", "Own"},
+              {"category", "LLM02"},
+              {"prompts", {"v1 prompt"}},
+              {"detector", {{"type", "regex"}, {"pattern", "jane\\.doe@"}, {"severity", "high"}}}};
+  ASSERT_EQ(call("POST", "/api/v1/probe-sets", set.dump()).status, 201);
+  auto v2 = call("PATCH", "/api/v1/probe-sets/own-set",
+                 json{{"prompts", {"v2 first", "v2 second"}}}.dump());
+  ASSERT_EQ(v2.status, 200) << v2.body;
+  json s = create_scan({{"target_id", target}, {"probes", {"own-set", "jailbreak"}}});
+  EXPECT_EQ(s["probe_sets"], json::parse(R"([{"id":"own-set","source":"user","version":2},
+                                             {"id":"jailbreak","source":"builtin","version":1}])"));
+  EXPECT_EQ(s["progress"]["total"], 2 + static_cast<int64_t>(prompts_of("jailbreak")));
+  // Later changes, even a delete, do not change what the scan runs (it keeps its copy).
+  ASSERT_EQ(call("PATCH", "/api/v1/probe-sets/own-set", json{{"prompts", {"v3"}}}.dump()).status,
+            200);
+  ASSERT_EQ(call("DELETE", "/api/v1/probe-sets/own-set").status, 204);
+  s = wait_end(s["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  std::string id = s["id"];
+  json results =
+      json::parse(call("GET", "/api/v1/scans/" + id + "/results", "", {{"per_page", "100"}}).body);
+  std::set<std::string> own_prompts;
+  for (const auto& r : results["items"])
+    if (r["probe"] == "own-set") {
+      own_prompts.insert(r["prompt"].get<std::string>());
+      EXPECT_EQ(r["detector"], "regex");
+      EXPECT_EQ(r["vulnerable"], true);  // the vulnerable mock leaks jane.doe@example.com
+      EXPECT_EQ(r["severity"], "high");
+    }
+  EXPECT_EQ(own_prompts, (std::set<std::string>{"v2 first", "v2 second"}));
+  json report = json::parse(call("GET", "/api/v1/scans/" + id + "/report").body);
+  EXPECT_EQ(report["scan"]["probe_sets"][0]["version"], 2) << report.dump().substr(0, 500);
+  auto md = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "markdown"}});
+  EXPECT_NE(md.body.find("| own-set | user v2 |"), std::string::npos);
+  // The set is gone now: a new scan naming it is refused like any unknown set.
+  auto r =
+      call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"own-set"}}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "probes");
 }
 
 TEST_F(scan_test, target_without_timeout_gets_target_default_timeout) {

@@ -70,6 +70,16 @@ TEST(settings, ranges_are_inclusive) {
   EXPECT_EQ(parse_settings({}, {{"MAX_CONNECTIONS", "7"}}).problems.size(), 1u);
 }
 
+// Found by tests/fuzz/fuzz_settings: 19 digits past INT64_MAX made std::stoll throw out of
+// parse_settings (which promises never to throw) and killed the process at startup.
+TEST(settings, integers_past_int64_are_a_problem_not_an_exception) {
+  for (const char* huge : {"9999999999990000000", "-9999999999990000000", "+9223372036854775808"}) {
+    auto r = parse_settings({}, {{"SERVER_PORT", huge}});
+    EXPECT_EQ(r.problems.size(), 1u) << huge;
+  }
+  EXPECT_EQ(parse_settings({}, {{"SERVER_PORT", "+8000"}}).values.server_port, 8000);
+}
+
 TEST(settings, rediss_is_refused_with_a_reason) {
   auto r = parse_settings({}, {{"REDIS_URL", "rediss://h:6380"}});
   ASSERT_EQ(r.problems.size(), 1u);

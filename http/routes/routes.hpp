@@ -11,7 +11,11 @@
 namespace vutf::http {
 
 using handler = api_response (*)(const request_context& c);
-enum class body_rule { none, json };
+// none: the route reads no body. json: application/json up to MAX_REQUEST_SIZE. import: also
+// text/csv and application/x-ndjson, up to import_body_limit (or MAX_REQUEST_SIZE if larger):
+// a probe set may hold 5000 prompts of up to 16 KiB.
+enum class body_rule { none, json, import };
+constexpr int64_t import_body_limit = int64_t{32} * 1024 * 1024;
 
 struct route {
   const char* method;
@@ -89,8 +93,13 @@ api_response list_webhooks(const request_context& c);
 api_response delete_webhook(const request_context& c);
 api_response rotate_webhook(const request_context& c);
 
-// probes.cpp
+// probes.cpp: the built-in probe sets and the caller's own
 api_response list_probes(const request_context& c);
+api_response list_probe_sets(const request_context& c);
+api_response create_probe_set(const request_context& c);
+api_response get_probe_set(const request_context& c);
+api_response update_probe_set(const request_context& c);
+api_response delete_probe_set(const request_context& c);
 
 // audit.cpp
 api_response list_audit(const request_context& c);

@@ -214,10 +214,14 @@ std::string markdown_report_head(const scan_report& r) {
   out += "| Started | " + (s.started_at_ms ? format_timestamp(*s.started_at_ms) : "-") +
          " |\n| Finished | " + (s.finished_at_ms ? format_timestamp(*s.finished_at_ms) : "-") +
          " |\n\n";
-  out += "## Findings by probe set\n\n| Probe set | OWASP LLM | Findings |\n|---|---|---|\n";
-  for (const auto& id : s.probes) {
-    auto it = r.findings_by_probe.find(id);
-    out += "| " + id + " | " + category_of(id) + " | " +
+  out +=
+      "## Findings by probe set\n\n| Probe set | Version | OWASP LLM | Findings |\n"
+      "|---|---|---|---|\n";
+  for (size_t i = 0; i < s.probes.size(); ++i) {
+    probe_ref p = i < s.probe_sets.size() ? s.probe_sets[i] : probe_ref{s.probes[i]};
+    auto it = r.findings_by_probe.find(p.id);
+    out += "| " + p.id + " | " + p.source + " v" + std::to_string(p.version) + " | " +
+           (p.source == "builtin" ? category_of(p.id) : "") + " | " +
            std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
   }
   return out + "\n## Findings\n\n";
