@@ -31,6 +31,11 @@ template <class R>
 R failure_of(failure f) {
   return R{std::move(f), {}};
 }
+// ...the failure as the reply, with nobody authenticated, for a message carrying credentials...
+template <>
+inline target_as_caller failure_of<target_as_caller>(failure f) {
+  return target_as_caller{std::nullopt, result<target>{std::move(f), {}}};
+}
 // ...and no count for a rate limit hit: the caller fails open.
 template <>
 inline rate_count failure_of<rate_count>(failure) {

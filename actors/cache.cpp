@@ -1,9 +1,11 @@
 #include "actors/cache.hpp"
 
+#include <poll.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
 #include <caf/actor_system.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
@@ -61,18 +63,19 @@ auto guarded(worker_pointer self, metrics& m, F op) -> std::optional<decltype(op
 }
 
 cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
-                                        std::shared_ptr<metrics> m) {
+                                        std::shared_ptr<metrics> m,
+                                        std::shared_ptr<storage::tracking_redirect> redirect) {
   if (cfg.redis_url.empty()) {
     self->state.backend = std::make_unique<storage::memory_cache>(cfg.memory_bytes);
     self->state.in_process = true;
   } else {
-    self->state.backend =
-        storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url), cfg.command_timeout);
+    self->state.backend = storage::make_redis_cache(storage::parse_redis_url(cfg.redis_url),
+                                                    cfg.command_timeout, std::move(redirect));
   }
   return {
       [=](cache_lookup& l) -> cache_entry {
         auto entry = guarded(self, *m, [&] {
-          // A scope seen for the first time (or whose version key was evicted) starts at the
+          // A scope seen for the first time (or whose version key expired) starts at the
           // current time in microseconds: above any version an older entry could carry.
           return self->state.backend->versioned_get("global:" + l.scope + ":version", micros_now(),
                                                     "global:" + l.scope + ":", l.suffix,
@@ -80,7 +83,7 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
         });
         if (!entry) return cache_entry{};
         (entry->second ? m->cache_hits_total : m->cache_misses_total).Increment();
-        return cache_entry{entry->first, std::move(entry->second)};
+        return cache_entry{entry->first, std::move(entry->second), self->state.backend->tracked()};
       },
       [=](cache_store& s) {
         guarded(self, *m, [&] {
@@ -120,21 +123,146 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
   };
 }
 
+// What the invalidation listener shares with the near cache's fence.
+struct listener_link {
+  std::atomic<int> fd{-1};        // the invalidation connection's socket (-1: none)
+  std::atomic<bool> busy{false};  // reading or applying invalidations now
+};
+
+// True when no invalidation can be waiting unapplied: nothing unread on the invalidation
+// connection and the listener not in the middle of applying what it read. A poll with no
+// timeout: it never blocks. Redis writes an invalidation message before the reply to the write
+// that caused it, so by the time the writer's client sends its next request, the message is
+// on this socket (or applied): the next request sees the write.
+bool settled(const listener_link& l) {
+  int fd = l.fd.load();
+  if (fd < 0) return false;
+  pollfd p{fd, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 0) return false;
+  return !l.busy.load();
+}
+
+// How long the listener waits for messages at a time (and so how soon it sees a stop), and
+// after how long without one it checks the connection with a PING.
+constexpr auto listen_slice = std::chrono::milliseconds(100);
+constexpr auto ping_after = std::chrono::seconds(5);
+
+// The scope of a version key ("global:<scope>:version"); nullopt for any other key (entries
+// under a version never change, so their invalidation means nothing to the near cache).
+std::optional<std::string> scope_of(const std::string& key) {
+  static const std::string head = "global:", tail = ":version";
+  if (key.size() <= head.size() + tail.size() || key.compare(0, head.size(), head) != 0 ||
+      key.compare(key.size() - tail.size(), tail.size(), tail) != 0)
+    return std::nullopt;
+  return key.substr(head.size(), key.size() - head.size() - tail.size());
+}
+
+struct listener_state {
+  std::unique_ptr<storage::invalidation_channel> channel;
+  bool open = false;
+  uint64_t generation = 0;
+  bool warned = false;
+  static inline const char* name = "cache_invalidations";
+};
+
+// The invalidation listener (detached: it blocks in poll, a slice at a time). It subscribes a
+// connection to __redis__:invalidate, publishes its client id for the workers' CLIENT TRACKING
+// ... REDIRECT, applies every invalidation to the near cache, and on losing the connection
+// flushes the near cache and bypasses it until a new connection is subscribed.
+caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, cache_config cfg,
+                                    std::shared_ptr<storage::tracking_redirect> redirect,
+                                    std::shared_ptr<listener_link> link,
+                                    std::shared_ptr<metrics> m) {
+  self->state.channel = std::make_unique<storage::invalidation_channel>(
+      storage::parse_redis_url(cfg.redis_url), cfg.command_timeout, ping_after);
+  auto near = cfg.near;
+  auto apply = [near, m](const std::optional<std::vector<std::string>>& keys) {
+    if (!keys) {  // Redis dropped every key
+      near->flush();
+      m->near_cache_flushes_total.Increment();
+      return;
+    }
+    for (const auto& key : *keys)
+      if (auto scope = scope_of(key)) {
+        near->invalidate(*scope);
+        m->near_cache_invalidations_total.Increment();
+      }
+  };
+  self->send(self, tick_atom::value);
+  return {
+      [=](tick_atom) {
+        auto& st = self->state;
+        if (!st.open) {
+          try {
+            int64_t id = st.channel->open();
+            st.open = true;
+            link->fd = st.channel->fd();
+            redirect->set(++st.generation, id);
+            near->resume(st.generation);
+            m->near_cache_active.Set(1);
+            st.warned = false;
+            log::info("near cache serving", {{"invalidation_client", std::to_string(id)}});
+          } catch (const std::exception& e) {
+            if (!st.warned)
+              log::warning("near cache bypassed: no invalidation connection",
+                           {{"error", e.what()}});
+            st.warned = true;
+            self->delayed_send(self, backoff, tick_atom::value);
+            return;
+          }
+        }
+        try {
+          st.channel->receive(listen_slice, link->busy, apply);
+        } catch (const std::exception& e) {
+          // Bypass first, then let go of the socket: the fence never vouches for a closed one.
+          near->bypass();
+          link->fd = -1;
+          st.channel->close();
+          st.open = false;
+          m->near_cache_flushes_total.Increment();
+          m->near_cache_active.Set(0);
+          log::warning("near cache bypassed: invalidation connection lost", {{"error", e.what()}});
+          st.warned = true;
+        }
+        self->send(self, tick_atom::value);
+      },
+  };
+}
+
 struct supervisor_state {
   std::vector<cache_actor> workers;
   size_t next = 0;
   static inline const char* name = "cache";
 };
 
+// Drops `scopes` from the near cache; counted once per write.
+void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std::string>& scopes,
+                     bool count) {
+  if (!cfg.near) return;
+  for (const auto& scope : scopes) {
+    cfg.near->invalidate(scope);
+    if (count) m.near_cache_invalidations_total.Increment();
+  }
+}
+
 cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<supervisor_state> self,
-                                            cache_config cfg, std::shared_ptr<metrics> m) {
+                                            cache_config cfg, std::shared_ptr<metrics> m,
+                                            std::shared_ptr<storage::tracking_redirect> redirect,
+                                            std::shared_ptr<listener_link> link) {
   bool redis = !cfg.redis_url.empty();
   size_t n = redis ? static_cast<size_t>(cfg.connections) : 1;
+  if (!cfg.near) redirect.reset();  // nothing to keep exact: no tracking
   for (size_t i = 0; i < n; ++i) {
-    auto w = redis ? self->home_system().spawn<caf::detached>(cache_worker, cfg, m)
-                   : self->home_system().spawn(cache_worker, cfg, m);
+    auto w = redis ? self->home_system().spawn<caf::detached>(cache_worker, cfg, m, redirect)
+                   : self->home_system().spawn(cache_worker, cfg, m, redirect);
     self->link_to(w);
     self->state.workers.push_back(w);
+  }
+  if (redis && cfg.near) {
+    self->link_to(
+        self->home_system().spawn<caf::detached>(invalidation_listener, cfg, redirect, link, m));
+  } else if (cfg.near) {
+    m->near_cache_active.Set(1);  // in-process: every invalidation is local
   }
   m->cache_pool_size.Set(static_cast<double>(n));
   // Round robin: every worker's mailbox is its queue, and each command is bounded by REDIS_TIMEOUT.
@@ -145,21 +273,57 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
   return {
       [=](cache_lookup& l) { return self->delegate(pick(), std::move(l)); },
       [=](cache_store& s) { self->send(pick(), std::move(s)); },
-      [=](cache_bump& b) { return self->delegate(pick(), std::move(b)); },
+      [=](cache_bump& b) {
+        // The near cache drops the scopes before the shared cache bumps them, and again once it
+        // has: a read on this instance that fetched the old version in between cannot stay.
+        invalidate_near(cfg, *m, b.scopes, true);
+        auto rp = self->make_response_promise<bool>();
+        auto scopes = b.scopes;
+        self->request(pick(), caf::infinite, std::move(b))
+            .then(
+                [=](bool done) mutable {
+                  invalidate_near(cfg, *m, scopes, false);
+                  rp.deliver(done);
+                },
+                [=](caf::error&) mutable {
+                  invalidate_near(cfg, *m, scopes, false);
+                  rp.deliver(false);
+                });
+        return rp;
+      },
       [=](rate_hit& h) { return self->delegate(pick(), std::move(h)); },
       [=](probe_atom a) { return self->delegate(pick(), a); },
       [=](status_atom) -> cache_status {
-        return cache_status{redis, static_cast<int64_t>(self->state.workers.size()),
-                            static_cast<int64_t>(m->cache_pool_in_use.Value()),
-                            static_cast<int64_t>(self->mailbox().size())};
+        return cache_status{
+            redis,
+            static_cast<int64_t>(self->state.workers.size()),
+            static_cast<int64_t>(m->cache_pool_in_use.Value()),
+            static_cast<int64_t>(self->mailbox().size()),
+            cfg.near && cfg.near->active(),
+            cfg.near && redis && cfg.near->active() ? redirect->current().second : 0};
       },
   };
 }
 
 }  // namespace
 
+void near_link::count_hit() const {
+  m->near_cache_hits_total.Increment();
+  m->cache_hits_total.Increment();
+}
+
+void near_link::count_miss() const {
+  m->near_cache_misses_total.Increment();
+  if (local) m->cache_misses_total.Increment();
+}
+
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m) {
-  return sys.spawn(cache_supervisor, std::move(cfg), std::move(m));
+  auto redirect = std::make_shared<storage::tracking_redirect>();
+  auto link = std::make_shared<listener_link>();
+  // Set before any request can read the near cache: its fence is the listener's socket.
+  if (cfg.near && !cfg.redis_url.empty()) cfg.near->set_fence([link] { return settled(*link); });
+  return sys.spawn(cache_supervisor, std::move(cfg), std::move(m), std::move(redirect),
+                   std::move(link));
 }
 
 }  // namespace vutf

@@ -1,12 +1,14 @@
 // The cache supervisor. With REDIS_URL it owns REDIS_MAX_CONNECTIONS Redis connection actors
-// (detached: hiredis blocks); without, one in-process cache actor. A failing or slow cache
-// answers as a miss, so callers fall through to the database and never fail because of it.
+// (detached: hiredis blocks) and, with a near cache, the invalidation listener (detached) that
+// keeps it exact; without, one in-process cache actor. A failing or slow cache answers as a
+// miss, so callers fall through to the database and never fail because of it.
 #pragma once
 
 #include <caf/typed_actor.hpp>
 #include <memory>
 
 #include "actors/caf_types.hpp"
+#include "storage/near_cache.hpp"
 
 namespace caf {
 class actor_system;
@@ -32,6 +34,19 @@ struct cache_config {
   // entries expire CACHE_TTL after they were stored), so every key written expires.
   std::chrono::seconds scope_ttl{300};
   size_t memory_bytes = 64 << 20;  // bound of the in-process cache
+  // The instance's near cache (null: none). The supervisor invalidates it on every bump and,
+  // with Redis, its listener applies Redis' invalidation messages to it.
+  std::shared_ptr<storage::near_cache> near;
+};
+
+// What an actor that reads through the near cache needs (actors/plumbing.hpp).
+struct near_link {
+  std::shared_ptr<storage::near_cache> cache;  // null: no near cache
+  std::shared_ptr<metrics> m;
+  // In-process (no REDIS_URL): the near cache is the cache, and a miss goes to the database.
+  bool local = false;
+  void count_hit() const;   // a near hit is a cache hit too
+  void count_miss() const;  // in-process, a cache miss too
 };
 
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m);

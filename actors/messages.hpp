@@ -275,6 +275,21 @@ struct authenticate {
   credentials presented;
   clock::time_point deadline;
 };
+// GET /targets/{id} in one round trip: the targets actor authenticates the presented credentials
+// itself (through the near cache, like `authenticate`) and reads the target as that caller.
+struct target_fetch {
+  credentials presented;
+  std::string id;
+  clock::time_point deadline;
+};
+// The answer to a message that carries credentials: who they authenticated as (nullopt: nobody,
+// and `reply` holds UNAUTHORIZED or the failure that stopped the check) and the reply itself.
+template <class T>
+struct as_caller {
+  std::optional<principal> who;
+  result<T> reply;
+};
+using target_as_caller = as_caller<target>;
 struct session_logout {
   principal who;
   clock::time_point deadline;
@@ -460,6 +475,8 @@ struct cache_lookup {
 struct cache_entry {
   std::optional<int64_t> version;    // nullopt: the cache could not answer
   std::optional<std::string> value;  // nullopt: miss
+  uint64_t tracked = 0;      // the invalidation generation the read was tracked under (0: not)
+  uint64_t near_ticket = 0;  // the near cache's ticket, taken before the lookup (0: none)
 };
 struct cache_store {
   std::string scope;
@@ -489,6 +506,8 @@ struct cache_status {
   int64_t size = 0;
   int64_t in_use = 0;
   int64_t mailbox = 0;
+  bool near_active = false;         // the near cache serves (false: bypassed, or none)
+  int64_t invalidation_client = 0;  // Redis client id of the invalidation connection (0: none)
 };
 
 // ---- health ----

@@ -58,6 +58,7 @@ struct plumbing {
   db_pool_actor pool;
   cache_actor cache;
   std::chrono::seconds ttl;
+  near_link near{};  // reads go through the near cache first when it has one
 
   template <class T>
   static auto on_error(caf::typed_response_promise<result<T>> rp) {
@@ -92,15 +93,56 @@ struct plumbing {
     return rp;
   }
 
+  // Looks (scope, suffix) up and hands the entry to `next`, or the cache actor's error to
+  // `failed`; a failing cache is a miss. The near cache answers first: a hit there is served
+  // on this thread (no message, no Redis call); a miss takes a ticket, so a value fetched from
+  // the shared cache (here) or the database (store) enters it only if no write intervened.
+  template <class Next, class Failed>
+  void lookup_then(const std::string& scope, const std::string& suffix, Next next,
+                   Failed failed) const {
+    if (!near.cache) {
+      self->request(cache, caf::infinite, cache_lookup{scope, suffix}).then(next, failed);
+      return;
+    }
+    if (auto held = near.cache->get(scope, suffix)) {
+      near.count_hit();
+      cache_entry e;
+      e.value = std::move(held);
+      next(e);
+      return;
+    }
+    near.count_miss();
+    uint64_t ticket = near.cache->ticket();
+    if (near.local) {  // the near cache is the cache: on to the database
+      cache_entry e;
+      e.tracked = near.cache->generation();
+      e.near_ticket = ticket;
+      next(e);
+      return;
+    }
+    self->request(cache, caf::infinite, cache_lookup{scope, suffix})
+        .then(
+            [ticket, scope, suffix, cache = near.cache, next](cache_entry& e) mutable {
+              e.near_ticket = ticket;
+              if (e.value) cache->fill(ticket, e.tracked, scope, suffix, *e.value);
+              next(e);
+            },
+            failed);
+  }
+
   // Looks (scope, suffix) up and hands the entry to `next`; a failing cache is a miss.
   template <class T, class Next>
   void lookup(const std::string& scope, const std::string& suffix,
               caf::typed_response_promise<result<T>> rp, Next next) const {
-    self->request(cache, caf::infinite, cache_lookup{scope, suffix}).then(next, on_error(rp));
+    lookup_then(scope, suffix, std::move(next), on_error(rp));
   }
 
+  // Keeps what a miss of `e` read: in the near cache under the lookup's ticket, and in the
+  // shared cache under the version the lookup saw.
   void store(const std::string& scope, const cache_entry& e, const std::string& suffix,
              std::string value) const {
+    if (near.cache && e.near_ticket)
+      near.cache->fill(e.near_ticket, e.tracked, scope, suffix, value);
     if (e.version) self->send(cache, cache_store{scope, *e.version, suffix, std::move(value), ttl});
   }
 
@@ -111,23 +153,43 @@ struct plumbing {
         .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
   }
 
+  // Hands `done` the value of (scope, suffix) from the cache when `accept` takes it (what
+  // accept returns); otherwise runs `task`, caches what it found under the version the lookup
+  // saw and hands `done` its result. `done` is called once, with a failure too.
+  template <class T, class Accept, class Done>
+  void read_through_then(std::string scope, std::string suffix, db_task<result<T>> task,
+                         Accept accept, Done done) const {
+    auto p = *this;
+    lookup_then(
+        scope, suffix,
+        [=](cache_entry& e) mutable {
+          T cached;
+          if (e.value && decode(*e.value, cached)) {
+            done(accept(std::move(cached)));
+            return;
+          }
+          request_db(
+              p.self, p.pool, std::move(task),
+              [=](result<T> r) mutable {
+                if (r.ok()) p.store(scope, e, suffix, encode(r.value));
+                done(std::move(r));
+              },
+              [done](failure f) mutable {
+                done(result<T>{std::move(f), {}});
+              });
+        },
+        [done](caf::error&) mutable {
+          done(result<T>{internal_failure(), {}});
+        });
+  }
+
   // Serves (scope, suffix) from the cache on `rp` when `accept` takes the cached value;
   // otherwise runs `task` and caches what it found under the version the lookup saw.
   template <class T, class Accept>
   void read_through(std::string scope, std::string suffix, db_task<result<T>> task, Accept accept,
                     caf::typed_response_promise<result<T>> rp) const {
-    auto p = *this;
-    lookup(scope, suffix, rp, [=](cache_entry& e) mutable {
-      T cached;
-      if (e.value && decode(*e.value, cached)) {
-        rp.deliver(accept(std::move(cached)));
-        return;
-      }
-      p.run(std::move(task), rp, "", [=](result<T> r) mutable {
-        if (r.ok()) p.store(scope, e, suffix, encode(r.value));
-        rp.deliver(std::move(r));
-      });
-    });
+    read_through_then(std::move(scope), std::move(suffix), std::move(task), std::move(accept),
+                      [rp](result<T> r) mutable { rp.deliver(std::move(r)); });
   }
 
   // The whole of a handler that only reads through the cache.

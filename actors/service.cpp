@@ -216,7 +216,18 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   cache_cfg.connections = s.redis_max_connections;
   cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
   cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
+  // The near cache serves the hot reads (principals, targets) from memory; without Redis it is
+  // the cache itself, active from the start.
+  near_link near;
+  if (s.near_cache_entries > 0) {
+    near.cache = std::make_shared<storage::near_cache>(static_cast<size_t>(s.near_cache_entries),
+                                                       cache_cfg.scope_ttl, s.redis_url.empty());
+    near.m = i.m;
+    near.local = s.redis_url.empty();
+  }
+  cache_cfg.near = near.cache;
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
+  authenticator auth{secret_key, std::make_shared<key_usage>()};
   health_config health_cfg;
   health_cfg.url = url;
   health_cfg.connect = connect;
@@ -225,8 +236,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   // Argon2 gets about half the cores, so a burst of logins leaves the rest to everything else.
   i.hasher = spawn_hasher(i.sys, static_cast<size_t>(std::max<int64_t>(1, usable_cores() / 2)));
   authentication_config authentication_cfg;
-  authentication_cfg.secret_key = secret_key;
+  authentication_cfg.auth = auth;
   authentication_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
+  authentication_cfg.near = near;
   i.authentication = spawn_authentication(i.sys, authentication_cfg, i.pool, i.cache);
   accounts_config accounts_cfg;
   accounts_cfg.secret_key = secret_key;
@@ -248,6 +260,8 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   targets_cfg.cache_ttl = std::chrono::seconds(s.cache_ttl);
   targets_cfg.default_call_timeout = std::chrono::seconds(s.target_default_timeout);
   targets_cfg.max_targets = s.max_targets_per_user;
+  targets_cfg.auth = auth;
+  targets_cfg.near = near;
   auto n = std::max<size_t>(1, i.sys.scheduler().num_workers());
   for (size_t k = 0; k < n; ++k)
     i.targets.push_back(spawn_targets(i.sys, targets_cfg, i.pool, i.cache));

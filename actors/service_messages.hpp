@@ -21,6 +21,7 @@
 #define VUTF_SERVICE_MESSAGES(X)                                            \
   X(target_create, result<target>, next_targets())                          \
   X(target_get, result<target>, next_targets())                             \
+  X(target_fetch, target_as_caller, next_targets())                         \
   X(target_list, result<target_page>, next_targets())                       \
   X(target_update, result<target>, next_targets())                          \
   X(target_delete, result<nothing>, next_targets())                         \
@@ -82,6 +83,7 @@
   X(pool_status)               \
   X(cache_lookup)              \
   X(cache_entry)               \
+  X(target_as_caller)          \
   X(cache_store)               \
   X(cache_bump)                \
   X(rate_count)                \

@@ -4,7 +4,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
-#include "actors/plumbing.hpp"
+#include "actors/principals.hpp"
 #include "config/time.hpp"
 #include "domain/encoding.hpp"
 #include "domain/ids.hpp"
@@ -151,9 +151,21 @@ struct listing {
   }
 };
 
+// One target as `who` sees it, handed to `done`: one record per id, shared by every reader,
+// so the owner is checked on each hit.
+template <class Done>
+void read_target(const plumbing<targets_pointer>& p, const target_get& g, Done done) {
+  p.read_through_then(
+      target_scope(g.id), "record", task_for(g),
+      [owner = owner_scope(g.who)](target t) {
+        return owner == "*" || t.owner_id == owner ? result<target>{{}, t} : not_found<target>();
+      },
+      std::move(done));
+}
+
 targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, db_pool_actor pool,
                                      cache_actor cache) {
-  plumbing<targets_pointer> p{self, std::move(pool), std::move(cache), cfg.cache_ttl};
+  plumbing<targets_pointer> p{self, std::move(pool), std::move(cache), cfg.cache_ttl, cfg.near};
   return {
       [=](target_create& c) -> caf::typed_response_promise<result<target>> {
         target t = std::move(c.value);
@@ -172,12 +184,25 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
                        name_taken(t.name));
       },
       [=](target_get& g) {
-        // One record per id, shared by every reader: the owner is checked on each hit.
-        return p.read_through(target_scope(g.id), "record", task_for(g),
-                              [owner = owner_scope(g.who)](target t) {
-                                return owner == "*" || t.owner_id == owner ? result<target>{{}, t}
-                                                                           : not_found<target>();
-                              });
+        auto rp = self->make_response_promise<result<target>>();
+        read_target(p, g, [rp](result<target> r) mutable { rp.deliver(std::move(r)); });
+        return rp;
+      },
+      [=](target_fetch& f) {
+        auto rp = self->make_response_promise<target_as_caller>();
+        authenticate_then(
+            p, cfg.auth, f.presented, f.deadline,
+            [=, id = f.id, deadline = f.deadline](result<principal> who) mutable {
+              if (!who.ok()) {
+                rp.deliver(target_as_caller{std::nullopt, result<target>{who.error, {}}});
+                return;
+              }
+              read_target(p, target_get{who.value, id, deadline},
+                          [rp, who = who.value](result<target> r) mutable {
+                            rp.deliver(target_as_caller{who, std::move(r)});
+                          });
+            });
+        return rp;
       },
       [=](target_list& l) {
         auto rp = self->make_response_promise<result<target_page>>();

@@ -11,7 +11,7 @@ root=$(pwd)
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
 scripts/install-deps.sh --bench
-BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh >/dev/null
+BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh violentutf-api vutf-mock-target >/dev/null
 bin="$root/build-release/violentutf-api"
 source scripts/services.sh
 work=$(mktemp -d /tmp/vutf-bench.XXXXXX)

@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 scripts/install-deps.sh
-BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh >/dev/null
+BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh violentutf-api vutf-mock-target >/dev/null
 bin="$root/build-release/violentutf-api"
 mock="$root/build-release/vutf-mock-target"
 source scripts/services.sh

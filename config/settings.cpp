@@ -1,5 +1,4 @@
 #include "config/settings.hpp"
-#include "config/cidr.hpp"
 
 #include <sched.h>
 #include <sys/stat.h>
@@ -16,6 +15,7 @@
 #include <sstream>
 #include <variant>
 
+#include "config/cidr.hpp"
 #include "config/egress.hpp"
 #include "config/strings.hpp"
 
@@ -196,6 +196,11 @@ const std::vector<setting_def>& table() {
       {"REDIS_TIMEOUT", "Cache", "2", shown::plain,
        integer_rule{&settings::redis_timeout, 1, 60, "s"},
        "Connect and command timeout; a slow or dead Redis is a cache miss, never a failure."},
+      {"NEAR_CACHE_ENTRIES", "Cache", "10000", shown::plain,
+       integer_rule{&settings::near_cache_entries, 0, 1000000, ""},
+       "Entries (principals, records, list pages) each instance keeps in memory, least recently "
+       "used dropped first; kept exact by Redis invalidation messages, or locally without "
+       "REDIS_URL. 0 = no near cache."},
       {"ENABLE_METRICS", "Metrics and logs", "true", shown::plain,
        boolean_rule{&settings::enable_metrics}, "Serve Prometheus metrics on METRICS_PORT."},
       {"METRICS_PORT", "Metrics and logs", "9090", shown::plain,
@@ -271,7 +276,8 @@ const std::vector<setting_def>& table() {
        "checked on the resolved address at connect time. Unset: true, except false when "
        "ENVIRONMENT=development."},
       {"OUTBOUND_ALLOW_CIDRS", "Outbound calls, proxies and quotas", "", shown::plain,
-       text_rule{&settings::outbound_allow_cidrs, check_cidr_list, "comma-separated IPv4/IPv6 CIDRs"},
+       text_rule{&settings::outbound_allow_cidrs, check_cidr_list,
+                 "comma-separated IPv4/IPv6 CIDRs"},
        "Networks called even when OUTBOUND_BLOCK_PRIVATE refuses them (an internal model "
        "gateway, or 127.0.0.0/8 for local tests)."},
       {"OUTBOUND_PROXY", "Outbound calls, proxies and quotas", "", shown::url_password,

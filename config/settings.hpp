@@ -33,6 +33,7 @@ struct settings {
   int64_t cache_ttl = 0;
   int64_t redis_max_connections = 0;
   int64_t redis_timeout = 0;
+  int64_t near_cache_entries = 0;
   // Metrics and logs
   bool enable_metrics = false;
   int64_t metrics_port = 0;

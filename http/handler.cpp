@@ -87,20 +87,25 @@ credentials presented_by(const api_request& req) {
   return presented;
 }
 
-result<principal> caller(const request_context& c) {
-  credentials presented = presented_by(c.req);
-  auto who = c.env.svc.ask(authenticate{presented, c.deadline});
+std::optional<failure> admit(const request_context& c, const result<principal>& who) {
   // Authenticated callers are counted as themselves; failures by address, so guessing
   // credentials is throttled too.
   std::string counted = !who.ok()                     ? "ip:" + c.req.remote_ip
                         : who.value.kind == "api_key" ? "key:" + who.value.key_id
                                                       : "user:" + who.value.user_id;
   if (c.rate == rate_class::standard)
-    if (auto over = count(c, counted)) return result<principal>{over, {}};
-  if (who.ok() && c.trace) c.trace->who = who.value;
+    if (auto over = count(c, counted)) return over;
+  if (!who.ok()) return who.error;
+  if (c.trace) c.trace->who = who.value;
   bool reading = c.req.method == "GET" || c.req.method == "HEAD";
-  if (who.ok() && !reading && !who.value.may_write())
-    return result<principal>::fail(errc::forbidden, "This API key has only the read scope.");
+  if (!reading && !who.value.may_write())
+    return failure{errc::forbidden, "This API key has only the read scope.", {}};
+  return std::nullopt;
+}
+
+result<principal> caller(const request_context& c) {
+  auto who = c.env.svc.ask(authenticate{presented_by(c.req), c.deadline});
+  if (auto refused = admit(c, who)) return result<principal>{std::move(refused), {}};
   return who;
 }
 

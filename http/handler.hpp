@@ -73,9 +73,13 @@ std::string media_type(const api_request& req);
 // The credentials the request presents (Authorization: Bearer, X-API-Key).
 credentials presented_by(const api_request& req);
 
-// The caller, or the 401 to answer (with WWW-Authenticate: Bearer), or 403 for an API key
-// without the write scope on any route that is not GET or HEAD. Counts the request against the
-// caller's limit on routes of the standard rate class.
+// What a request may not do as `who` (the result of authenticating it): the 401 to answer
+// (with WWW-Authenticate: Bearer), 429 over the caller's limit, or 403 for an API key without
+// the write scope on any route that is not GET or HEAD. Counts the request against the
+// caller's limit (by address when nobody authenticated) on routes of the standard rate class.
+std::optional<failure> admit(const request_context& c, const result<principal>& who);
+
+// The caller (authenticated by the authentication actor), or the failure `admit` found.
 result<principal> caller(const request_context& c);
 
 // The shape of every protected route: authenticate the caller, let `make` build the message
@@ -91,6 +95,27 @@ api_response serve(const request_context& c, Make make, Render render) {
   auto reply = c.env.svc.ask(std::move(message.value));
   if (!reply.ok()) return problem(*reply.error, c);
   return render(reply.value);
+}
+
+// The shape of a read whose message carries the presented credentials (`presented`): the actor
+// authenticates the caller and answers in one ask; `admit` then applies to who it found, so a
+// refused caller gets its 401/429/403 and not the reply (a read changes nothing). `render`
+// turns the reply's value into the response; every failure becomes its problem+json.
+template <class M, class Render>
+api_response serve_presented(const request_context& c, M message, Render render) {
+  message.presented = presented_by(c.req);
+  message.deadline = c.deadline;
+  auto answer = c.env.svc.ask(std::move(message));
+  result<principal> who;
+  if (answer.who)
+    who.value = *answer.who;
+  else
+    who.error = answer.reply.error
+                    ? answer.reply.error
+                    : failure{errc::unauthorized, "Missing or invalid credentials.", {}};
+  if (auto refused = admit(c, who)) return problem(*refused, c);
+  if (!answer.reply.ok()) return problem(*answer.reply.error, c);
+  return render(answer.reply.value);
 }
 
 }  // namespace vutf::http

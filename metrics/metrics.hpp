@@ -46,12 +46,25 @@ class Registry;
         "Requests answered DB_POOL_EXHAUSTED after DATABASE_POOL_TIMEOUT.")                        \
   PLAIN(db_connections_replaced_total, Counter,                                                    \
         "Connection actors replaced after dying or losing the database.")                          \
-  PLAIN(cache_hits_total, Counter, "Cache lookups that found a value.")                            \
+  PLAIN(cache_hits_total, Counter,                                                                 \
+        "Cache lookups that found a value (in the near cache or the shared one).")                 \
   PLAIN(cache_misses_total, Counter, "Cache lookups that found nothing.")                          \
   PLAIN(cache_errors_total, Counter,                                                               \
         "Cache commands that failed or timed out (treated as misses).")                            \
   PLAIN(cache_pool_size, Gauge, "Cache connection actors.")                                        \
   PLAIN(cache_pool_in_use, Gauge, "Cache connection actors busy now.")                             \
+  PLAIN(near_cache_hits_total, Counter,                                                            \
+        "Reads served from this instance's near cache (no message to the cache, no Redis call).")  \
+  PLAIN(near_cache_misses_total, Counter,                                                          \
+        "Near cache reads that went on to the shared cache (or, in-process, the database).")       \
+  PLAIN(near_cache_invalidations_total, Counter,                                                   \
+        "Cache scopes invalidated in the near cache: by a write on this instance or by Redis' "    \
+        "invalidation message for a write anywhere.")                                              \
+  PLAIN(near_cache_flushes_total, Counter,                                                         \
+        "Times the near cache was emptied whole: its invalidation connection was lost (it is "     \
+        "then bypassed until back) or Redis flushed its database.")                                \
+  PLAIN(near_cache_active, Gauge,                                                                  \
+        "1 while the near cache serves; 0 while it is bypassed (no invalidation connection).")     \
   PLAIN(rate_limited_total, Counter, "Requests answered 429 by a rate limit.")                     \
   PLAIN(rate_limit_fail_open_total, Counter,                                                       \
         "Requests let through because the rate limit store failed.")                               \

@@ -1,0 +1,44 @@
+#include "actors/principals.hpp"
+
+#include "domain/crypto.hpp"
+#include "storage/user_store.hpp"
+
+namespace vutf {
+namespace {
+
+std::optional<principal> session_principal(const std::optional<storage::session_state>& s) {
+  if (!s) return std::nullopt;
+  principal p;
+  p.user_id = s->owner.id;
+  p.roles = s->owner.roles;
+  p.session_id = s->record.id;
+  p.kind = "user";
+  return p;
+}
+
+}  // namespace
+
+std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
+                                  clock::time_point deadline) {
+  if (!presented.api_key.empty()) {
+    std::string hash = identity::sha256_hex(presented.api_key);
+    return resolution{
+        key_scope(hash),
+        {"api_key_principal", storage::access::read, deadline, [hash](storage::session& s) {
+           return result<std::string>{{}, encode(storage::principal_for_key(s, hash, now_ms()))};
+         }}};
+  }
+  if (auto c = identity::verify(presented.bearer, secret_key, "access", now_s())) {
+    return resolution{
+        session_scope(c->sid),
+        {"session_live", storage::access::read, deadline,
+         [sid = c->sid](storage::session& s) {
+           return result<std::string>{
+               {}, encode(session_principal(storage::find_live_session(s, sid, now_ms())))};
+         }},
+        [sub = c->sub](const principal& p) { return p.user_id == sub; }};
+  }
+  return std::nullopt;
+}
+
+}  // namespace vutf

@@ -1,0 +1,71 @@
+// Who presented credentials are, resolved the same way by every actor that authenticates: the
+// authentication actor (`authenticate`) and the actors whose messages carry the credentials
+// themselves (`target_fetch`), so such a request costs one round trip. A bearer token is
+// verified here (HMAC); its session, or an API key's SHA-256, resolves to a principal through
+// the near cache, the shared cache and only on a miss the database. Every revocation bumps the
+// scope the principal is cached under, so it is seen at once everywhere.
+#pragma once
+
+#include <functional>
+#include <optional>
+
+#include "actors/identity_scopes.hpp"
+#include "actors/plumbing.hpp"
+
+namespace vutf {
+
+// How presented credentials resolve: the scope their principal is cached under (which their
+// revocation bumps), the read that finds it on a miss (encoded, so "nobody" is cached too) and
+// what the principal found must match.
+struct resolution {
+  std::string scope;
+  db_task<result<std::string>> read;
+  std::function<bool(const principal&)> matches = [](const principal&) { return true; };
+};
+
+// An API key by its SHA-256, else a verified access token by its session; nullopt for neither.
+std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
+                                  clock::time_point deadline);
+
+// Resolves `presented` and calls `done(result<principal>)` once: the principal, UNAUTHORIZED,
+// or the failure that stopped the read.
+template <class Self, class Done>
+void authenticate_then(const plumbing<Self>& p, const authenticator& a,
+                       const credentials& presented, clock::time_point deadline, Done done) {
+  auto how = resolve(presented, a.secret_key, deadline);
+  if (!how) {
+    done(unauthorized<principal>());
+    return;
+  }
+  auto answer = [done, matches = how->matches, used = a.used](const std::string& state) mutable {
+    std::optional<principal> who;
+    if (!decode(state, who) || !who || !matches(*who)) {
+      done(unauthorized<principal>());
+      return;
+    }
+    if (who->kind == "api_key" && used) used->note(who->key_id, now_ms());
+    done(result<principal>{{}, *who});
+  };
+  p.lookup_then(
+      how->scope, "principal",
+      [p, answer, done, scope = how->scope, read = how->read](cache_entry& e) mutable {
+        if (e.value) {
+          answer(*e.value);
+          return;
+        }
+        request_db(
+            p.self, p.pool, std::move(read),
+            [p, answer, scope, e](result<std::string> r) mutable {
+              p.store(scope, e, "principal", r.value);
+              answer(r.value);
+            },
+            [done](failure f) mutable {
+              done(result<principal>{std::move(f), {}});
+            });
+      },
+      [done](caf::error&) mutable {
+        done(result<principal>{internal_failure(), {}});
+      });
+}
+
+}  // namespace vutf

@@ -1,0 +1,165 @@
+// The near cache's structure: bound, invalidation, and the tickets that keep a read that raced a
+// write (or a lost invalidation connection) out of it; and, without Redis, the near cache as the
+// service's cache, invalidated locally.
+#include "storage/near_cache.hpp"
+
+#include <gtest/gtest.h>
+#include <prometheus/counter.h>
+
+#include "actors/service.hpp"
+#include "config/log.hpp"
+#include "metrics/metrics.hpp"
+#include "tests/support/support.hpp"
+
+namespace vutf::storage {
+namespace {
+
+constexpr std::chrono::seconds minute{60};
+
+TEST(near_cache, keeps_a_value_filled_with_a_fresh_ticket) {
+  near_cache c(10, minute, true);
+  EXPECT_FALSE(c.get("target:1", "record"));
+  EXPECT_TRUE(c.fill(c.ticket(), c.generation(), "target:1", "record", "v1"));
+  EXPECT_EQ(c.get("target:1", "record"), "v1");
+  EXPECT_FALSE(c.get("target:1", "other")) << "the suffix is part of the key";
+  EXPECT_FALSE(c.get("target:2", "record"));
+}
+
+TEST(near_cache, drops_the_least_recently_used_beyond_its_bound) {
+  near_cache c(2, minute, true);
+  c.fill(c.ticket(), 1, "a", "x", "1");
+  c.fill(c.ticket(), 1, "b", "x", "2");
+  EXPECT_TRUE(c.get("a", "x"));  // a is now the most recently used
+  c.fill(c.ticket(), 1, "c", "x", "3");
+  EXPECT_EQ(c.size(), 2u);
+  EXPECT_TRUE(c.get("a", "x"));
+  EXPECT_FALSE(c.get("b", "x"));
+  EXPECT_TRUE(c.get("c", "x"));
+}
+
+TEST(near_cache, a_bound_of_zero_keeps_nothing) {
+  near_cache c(0, minute, true);
+  EXPECT_FALSE(c.fill(c.ticket(), 1, "a", "x", "1"));
+  EXPECT_FALSE(c.get("a", "x"));
+}
+
+TEST(near_cache, an_invalidation_drops_every_entry_of_its_scope_only) {
+  near_cache c(10, minute, true);
+  c.fill(c.ticket(), 1, "targets", "page1", "p1");
+  c.fill(c.ticket(), 1, "targets", "page2", "p2");
+  c.fill(c.ticket(), 1, "target:1", "record", "r");
+  EXPECT_EQ(c.invalidate("targets"), 2u);
+  EXPECT_FALSE(c.get("targets", "page1"));
+  EXPECT_FALSE(c.get("targets", "page2"));
+  EXPECT_EQ(c.get("target:1", "record"), "r");
+  EXPECT_EQ(c.invalidate("targets"), 0u);
+}
+
+TEST(near_cache, a_read_that_raced_an_invalidation_is_refused) {
+  near_cache c(10, minute, true);
+  uint64_t before = c.ticket();  // a reader starts, reads the old value...
+  c.invalidate("target:1");      // ...a write lands and its invalidation arrives first
+  EXPECT_FALSE(c.fill(before, 1, "target:1", "record", "old"));
+  EXPECT_FALSE(c.get("target:1", "record"));
+  EXPECT_TRUE(c.fill(before, 1, "target:2", "record", "other scope")) << "only that scope";
+  EXPECT_TRUE(c.fill(c.ticket(), 1, "target:1", "record", "new")) << "a read begun after it";
+}
+
+TEST(near_cache, forgotten_invalidations_refuse_every_older_ticket) {
+  near_cache c(10, minute, true);
+  uint64_t before = c.ticket();
+  c.invalidate("target:1");
+  for (int i = 0; i < 5000; ++i) c.invalidate("other:" + std::to_string(i));
+  EXPECT_FALSE(c.fill(before, 1, "target:1", "record", "old"));
+  EXPECT_FALSE(c.fill(before, 1, "never-invalidated", "record", "v")) << "cannot vouch for it";
+  EXPECT_TRUE(c.fill(c.ticket(), 1, "target:1", "record", "new"));
+}
+
+TEST(near_cache, bypassed_it_serves_and_keeps_nothing_until_resumed) {
+  near_cache c(10, minute, false);
+  EXPECT_EQ(c.ticket(), 0u);
+  EXPECT_FALSE(c.fill(c.ticket(), 0, "a", "x", "1"));
+  c.resume(7);
+  EXPECT_TRUE(c.active());
+  uint64_t t = c.ticket();
+  EXPECT_TRUE(c.fill(t, 7, "a", "x", "1"));
+  EXPECT_EQ(c.get("a", "x"), "1");
+
+  c.bypass();  // the invalidation connection is lost
+  EXPECT_FALSE(c.get("a", "x"));
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_FALSE(c.fill(t, 7, "b", "x", "read before the loss"));
+  c.resume(8);
+  EXPECT_FALSE(c.get("a", "x")) << "what it held before the loss is gone";
+  EXPECT_FALSE(c.fill(t, 8, "b", "x", "ticket from before the loss"));
+  EXPECT_FALSE(c.fill(c.ticket(), 7, "b", "x", "tracked by the lost connection"));
+  EXPECT_TRUE(c.fill(c.ticket(), 8, "b", "x", "tracked by the new one"));
+}
+
+TEST(near_cache, a_flush_refuses_reads_begun_before_it) {
+  near_cache c(10, minute, true);
+  c.fill(c.ticket(), 1, "a", "x", "1");
+  uint64_t before = c.ticket();
+  c.flush();
+  EXPECT_FALSE(c.get("a", "x"));
+  EXPECT_FALSE(c.fill(before, 1, "a", "x", "1"));
+  EXPECT_TRUE(c.active());
+}
+
+TEST(near_cache, an_unsettled_fence_turns_hits_into_misses) {
+  near_cache c(10, minute, true);
+  bool settled = true;
+  c.set_fence([&] { return settled; });
+  c.fill(c.ticket(), 1, "a", "x", "1");
+  EXPECT_TRUE(c.get("a", "x"));
+  settled = false;  // an invalidation may be waiting on the socket
+  EXPECT_FALSE(c.get("a", "x"));
+  settled = true;
+  EXPECT_TRUE(c.get("a", "x"));
+}
+
+TEST(near_cache, entries_live_at_most_their_ttl) {
+  near_cache c(10, std::chrono::seconds(0), true);
+  c.fill(c.ticket(), 1, "a", "x", "1");
+  EXPECT_FALSE(c.get("a", "x"));
+  EXPECT_EQ(c.size(), 0u);
+}
+
+TEST(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_write_changed) {
+  log::configure("error", "json");
+  auto m = std::make_shared<metrics>();
+  service svc(test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m);
+  ASSERT_TRUE(
+      svc.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt, svc.deadline()})
+          .ok());
+  auto tokens = svc.ask(user_login{"nina", "passw0rd-n", {}, svc.deadline()});
+  ASSERT_TRUE(tokens.ok());
+  credentials bearer{tokens.value.access_token, ""};
+  auto who = svc.ask(authenticate{bearer, svc.deadline()});
+  ASSERT_TRUE(who.ok());
+  auto created = svc.ask(target_create{who.value, test::sample_target("near"), svc.deadline()});
+  ASSERT_TRUE(created.ok());
+  auto fetch = [&] { return svc.ask(target_fetch{bearer, created.value.id, svc.deadline()}); };
+
+  ASSERT_EQ(fetch().reply.value.name, "near");
+  double hits = m->near_cache_hits_total.Value();
+  auto again = fetch();
+  ASSERT_TRUE(again.who && again.reply.ok());
+  EXPECT_EQ(again.who->user_id, who.value.user_id);
+  EXPECT_EQ(again.reply.value.name, "near");
+  EXPECT_EQ(m->near_cache_hits_total.Value(), hits + 2) << "the principal and the record";
+
+  target_patch p;
+  p.name = "renamed";
+  ASSERT_TRUE(
+      svc.ask(target_update{who.value, created.value.id, p, std::nullopt, svc.deadline()}).ok());
+  EXPECT_EQ(fetch().reply.value.name, "renamed");
+  ASSERT_TRUE(svc.ask(session_logout{who.value, svc.deadline()}).ok());
+  auto after = fetch();
+  EXPECT_FALSE(after.who);
+  ASSERT_FALSE(after.reply.ok());
+  EXPECT_EQ(after.reply.error->code, errc::unauthorized);
+}
+
+}  // namespace
+}  // namespace vutf::storage
