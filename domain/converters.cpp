@@ -166,7 +166,7 @@ const char* morse_code(char c) {
         {'/', "-..-."},  {'(', "-.--."},   {')', "-.--.-"}, {'&', ".-..."},   {':', "---..."},
         {';', "-.-.-."}, {'=', "-...-"},   {'+', ".-.-."},  {'-', "-....-"},  {'_', "..--.-"},
         {'"', ".-..-."}, {'$', "...-..-"}, {'@', ".--.-."}};
-    for (const auto& [ch, code] : punctuation) t[static_cast<size_t>(ch)] = code;
+    for (const auto& [ch, code] : punctuation) t[static_cast<unsigned char>(ch)] = code;
     return t;
   }();
   auto u = static_cast<unsigned char>(c);
