@@ -12,6 +12,7 @@
 #include "actors/plumbing.hpp"
 #include "config/log.hpp"
 #include "config/time.hpp"
+#include "domain/converters.hpp"
 #include "domain/detectors.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
@@ -139,6 +140,13 @@ scan_result judge(const runner_state& st, int64_t seq, const outbound_reply& r, 
   x.seq = seq;
   x.probe = e.set->id;
   x.prompt = *e.prompt;
+  // Converted again rather than kept from the call: linear, and nothing waits on it.
+  if (e.through) {
+    x.converter = e.through->id;
+    x.sent_prompt = e.sent();
+  } else {
+    x.sent_prompt = x.prompt;
+  }
   x.detector = e.set->detector.type;
   x.latency_ms = static_cast<int64_t>(r.seconds * 1000);
   x.attempts = attempts;
@@ -165,7 +173,7 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
 void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
   auto& st = self->state;
   target_call c{st.t.id, st.t.kind, st.t.max_concurrency,
-                target_request(st.t, *st.plan->at(seq).prompt)};
+                target_request(st.t, st.plan->at(seq).sent())};
   auto bound = gateway_reply_bound(c);
   self->request(env.gateway, bound, std::move(c))
       .then([=](outbound_reply& r) { settle(self, env, seq, attempt, r); },
@@ -237,6 +245,18 @@ void renew(runner_pointer self, const engine_env& env) {
       [](failure) {});
 }
 
+// The converters of `s` in its order; nullopt when one is no longer in this binary (the plan
+// positions of the scan would mean other variants).
+std::optional<std::vector<const converter*>> converters_of(const scan& s) {
+  std::vector<const converter*> out;
+  for (const auto& id : s.converters) {
+    const converter* c = find_converter(id);
+    if (!c) return std::nullopt;
+    out.push_back(c);
+  }
+  return out;
+}
+
 // The sets of `s` in its order: built-ins from the binary, the user's from the copies `kept` with
 // the scan. A set that is neither is left out (its prompts are not in the plan).
 std::vector<probe_set> sets_of(const scan& s, std::vector<probe_set> kept) {
@@ -275,7 +295,9 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
       [=](progress found) {
         auto& st = self->state;
         auto& [t, answered, kept] = found;
-        st.plan = std::make_unique<scan_plan>(sets_of(st.s, std::move(kept)));
+        auto converters = converters_of(st.s);
+        if (!converters) return stop(self, env, "failed", "a converter of the scan is unknown");
+        st.plan = std::make_unique<scan_plan>(sets_of(st.s, std::move(kept)), *converters);
         if (!t) return stop(self, env, "failed", "the target was deleted");
         if (st.plan->distinct() == 0) return stop(self, env, "failed", "the scan has no prompts");
         st.t = std::move(*t);

@@ -61,11 +61,12 @@ resolved_sets resolve_sets(storage::session& s, const std::string& user,
   return out;
 }
 
-// Queues the scan of `c` (at most `cfg.max_prompts` prompts unless it asks for a number)
-// unless the caller has cfg.max_active_scans queued or running already: counted and inserted
-// under the caller's lock, so concurrent creates cannot pass the limit together. The caller's
-// own sets are kept with the scan as they are now (their first `total` prompts: all a plan of
-// that length sends), so a later change to them never changes what the scan runs.
+// Queues the scan of `c` (every variant of every prompt, at most `cfg.max_prompts` sends unless
+// it asks for a number) unless the caller has cfg.max_active_scans queued or running already:
+// counted and inserted under the caller's lock, so concurrent creates cannot pass the limit
+// together. The caller's own sets are kept with the scan as they are now (their first `total`
+// prompts: more than a plan of that length sends), so a later change to them never changes what
+// the scan runs.
 db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
           [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, cap = cfg.max_prompts,
@@ -94,9 +95,11 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             x.target_id = t->id;
             x.probes = req.probes;
             x.probe_sets = sets.refs;
+            x.converters = req.converters;
             x.concurrency = req.concurrency.value_or(t->max_concurrency);
             x.webhook_url = req.webhook_url;
-            x.total = req.max_prompts.value_or(std::min<int64_t>(sets.prompts, cap));
+            x.total = req.max_prompts.value_or(
+                std::min<int64_t>(sets.prompts * variants_per_prompt(req.converters), cap));
             x.created_at_ms = now_ms();
             storage::insert_scan(s, x);
             for (auto& p : sets.user)

@@ -245,7 +245,7 @@ const std::vector<setting_def>& table() {
        "Scans that run at once on this instance; more wait queued in the database."},
       {"SCAN_MAX_PROMPTS", "Scans", "1000", shown::plain,
        integer_rule{&settings::scan_max_prompts, 1, 100000, ""},
-       "Upper bound of prompts in one scan."},
+       "Upper bound of prompts sent in one scan (each converter variant counts)."},
       {"TARGET_DEFAULT_TIMEOUT", "Scans", "30", shown::plain,
        integer_rule{&settings::target_default_timeout, 1, 300, "s"},
        "Per-call timeout to a target that sets none."},

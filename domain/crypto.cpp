@@ -70,34 +70,6 @@ std::optional<std::string> unbase64url(const std::string& s) {
   return out;
 }
 
-// Standard base64 with padding (RFC 4648 section 4), as Standard Webhooks writes secrets and
-// signatures.
-std::string base64(const std::string& raw) {
-  std::string out(4 * ((raw.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(raw.data()),
-                          static_cast<int>(raw.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-// Strict: whole quads of the standard alphabet, "=" only as the last one or two characters.
-std::optional<std::string> unbase64(const std::string& text) {
-  size_t data_end = text.find_last_not_of('=');
-  size_t pad = data_end == std::string::npos ? text.size() : text.size() - data_end - 1;
-  if (text.empty() || text.size() % 4 != 0 || pad > 2 ||
-      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") <
-          text.size() - pad)
-    return std::nullopt;
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - pad);  // DecodeBlock counts the padding as zero bytes
-  return out;
-}
-
 std::string random_bytes(size_t n) {
   std::string raw(n, '\0');
   identity::random_bytes(raw.data(), n);
@@ -143,6 +115,31 @@ struct random_buffer {
 constexpr size_t buffered_at_most = 64;
 
 }  // namespace
+
+std::string base64(const std::string& raw) {
+  std::string out(4 * ((raw.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(raw.data()),
+                          static_cast<int>(raw.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> unbase64(const std::string& text) {
+  size_t data_end = text.find_last_not_of('=');
+  size_t pad = data_end == std::string::npos ? text.size() : text.size() - data_end - 1;
+  if (text.empty() || text.size() % 4 != 0 || pad > 2 ||
+      text.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") <
+          text.size() - pad)
+    return std::nullopt;
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  out.resize(static_cast<size_t>(n) - pad);  // DecodeBlock counts the padding as zero bytes
+  return out;
+}
 
 void random_bytes(void* out, size_t n) {
   if (n > buffered_at_most) {

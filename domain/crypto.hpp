@@ -31,6 +31,12 @@ std::string sha256_hex(const std::string& data);
 std::string hmac_sha256(const std::string& key, const std::string& data);  // the raw 32 bytes
 std::string hmac_sha256_hex(const std::string& key, const std::string& data);
 
+// Standard base64 with padding (RFC 4648 section 4), as Standard Webhooks writes secrets and
+// signatures (and the base64 prompt converter sends prompts). unbase64 is strict: whole quads of
+// the standard alphabet, "=" only as the last one or two characters; nullopt otherwise.
+std::string base64(const std::string& raw);
+std::optional<std::string> unbase64(const std::string& text);
+
 constexpr const char* webhook_secret_prefix = "whsec_";
 
 // A new webhook secret: "whsec_" and standard base64 of 32 bytes of CSPRNG output (the Standard

@@ -315,16 +315,26 @@ const probe_set* find_probe_set(const std::string& id) {
   return nullptr;
 }
 
-scan_plan::scan_plan(std::vector<probe_set> sets) : sets_(std::move(sets)) {
+scan_plan::scan_plan(std::vector<probe_set> sets, std::vector<const converter*> converters)
+    : sets_(std::move(sets)), converters_(std::move(converters)) {
   for (size_t round = 0;; ++round) {
     bool any = false;
     for (const probe_set& p : sets_)
       if (round < p.prompts.size()) {
-        order_.push_back({&p, &p.prompts[round]});
+        order_.push_back({&p, &p.prompts[round], nullptr});
         any = true;
       }
     if (!any) break;
   }
+}
+
+scan_plan::entry scan_plan::at(int64_t seq) const {
+  auto variants = converters_.size() + 1;
+  auto n = static_cast<size_t>(seq);
+  entry e = order_[n / variants % order_.size()];
+  size_t variant = n % variants;
+  if (variant > 0) e.through = converters_[variant - 1];
+  return e;
 }
 
 }  // namespace vutf

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/converters.hpp"
 #include "domain/detectors.hpp"
 #include "domain/error.hpp"
 #include "domain/page.hpp"
@@ -95,24 +96,32 @@ struct probe_set_query {
 using probe_set_page = page_of<probe_set>;
 
 // The prompts of a scan in sending order: every prompt of the chosen sets once, interleaved
-// across the sets (so a short scan still covers each), repeated in rounds when a scan asks for
-// more prompts than there are (replies vary, so repeats measure how often an attack works).
+// across the sets (so a short scan still covers each), each followed by its converted variants
+// (one per converter, in the scan's order), repeated in rounds when a scan asks for more prompts
+// than there are (replies vary, so repeats measure how often an attack works). A plan position
+// (seq) always names the same prompt and variant: a resumed scan skips exactly what it stored.
 class scan_plan {
  public:
   struct entry {
     const probe_set* set;
     const std::string* prompt;
+    const converter* through;  // nullptr: the prompt as written
+    // What the target is sent.
+    std::string sent() const { return through ? through->apply(*prompt) : *prompt; }
   };
-  // The sets in the order the scan names them (resolved: built-ins and the owner's sets).
-  explicit scan_plan(std::vector<probe_set> sets);
+  // The sets in the order the scan names them (resolved: built-ins and the owner's sets), and
+  // the scan's converters.
+  explicit scan_plan(std::vector<probe_set> sets, std::vector<const converter*> converters = {});
   scan_plan(const scan_plan&) = delete;  // entries point into sets_
   scan_plan& operator=(const scan_plan&) = delete;
+  // Distinct prompts, not counting their variants.
   int64_t distinct() const { return static_cast<int64_t>(order_.size()); }
-  entry at(int64_t seq) const { return order_[static_cast<size_t>(seq) % order_.size()]; }
+  entry at(int64_t seq) const;
 
  private:
   std::vector<probe_set> sets_;
-  std::vector<entry> order_;
+  std::vector<const converter*> converters_;
+  std::vector<entry> order_;  // the prompts as written
 };
 
 }  // namespace vutf

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "domain/converters.hpp"
 #include "domain/ids.hpp"
 #include "domain/probes.hpp"
 #include "domain/target.hpp"
@@ -31,6 +32,21 @@ std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap
     if (!seen.insert(id).second) {
       e.push_back({"probes", "names probe set '" + id.substr(0, 100) + "' twice"});
       break;
+    }
+  }
+  if (r.converters.size() > max_converters_per_scan) {
+    e.push_back({"converters",
+                 "must name at most " + std::to_string(max_converters_per_scan) + " converters"});
+  } else {
+    std::set<std::string> named;
+    for (size_t i = 0; i < r.converters.size(); ++i) {
+      const std::string& id = r.converters[i];
+      std::string field = "converters[" + std::to_string(i) + "]";
+      if (!find_converter(id)) {
+        e.push_back({field, "unknown converter '" + id.substr(0, 100) + "' (see GET /converters)"});
+      } else if (!named.insert(id).second) {
+        e.push_back({field, "names converter '" + id + "' twice"});
+      }
     }
   }
   if (r.max_prompts && (*r.max_prompts < 1 || *r.max_prompts > max_prompts_cap))

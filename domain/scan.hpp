@@ -32,12 +32,13 @@ struct scan {
   std::string id;
   std::string owner_id;
   std::string target_id;
-  std::vector<std::string> probes;    // probe set ids, in the order given
-  std::vector<probe_ref> probe_sets;  // the same sets with their source and version
+  std::vector<std::string> probes;      // probe set ids, in the order given
+  std::vector<probe_ref> probe_sets;    // the same sets with their source and version
+  std::vector<std::string> converters;  // converter ids, in the order given (may be empty)
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled
-  int64_t total = 0;              // prompts planned
+  int64_t total = 0;              // prompts planned, each converter variant counted
   int64_t done = 0;               // prompts answered or given up on
   int64_t errors = 0;             // of those, calls that failed
   severity_counts findings;
@@ -59,20 +60,29 @@ struct scan_request {
   std::optional<int64_t> max_prompts;
   std::optional<int64_t> concurrency;  // default: the target's max_concurrency
   std::optional<std::string> webhook_url;
+  std::vector<std::string> converters;  // converter ids (GET /converters), each at most once
 };
 
 constexpr size_t max_probes_per_scan = 100;
 
-// Every field rule a request breaks (empty when valid). Whether a user's probe set of a named
-// id exists is the scans actor's question: users' sets live in the database.
+// How many times a scan sends each prompt: as written, then once through each converter.
+inline int64_t variants_per_prompt(const std::vector<std::string>& converters) {
+  return 1 + static_cast<int64_t>(converters.size());
+}
+
+// Every field rule a request breaks (empty when valid): each unknown or repeated converter id is
+// an error of its own, on its place ("converters[2]"). Whether a user's probe set of a named id
+// exists is the scans actor's question: users' sets live in the database.
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap);
 
 // One prompt sent to the target and how its reply was judged.
 struct scan_result {
   int64_t seq = 0;
   std::string probe;
-  std::string prompt;
-  std::string response;  // truncated to 4 KiB (detection saw all of it)
+  std::string prompt;                    // the probe set's prompt as written
+  std::optional<std::string> converter;  // the converter it went through; nullopt: as written
+  std::string sent_prompt;               // what the target received
+  std::string response;                  // truncated to 4 KiB (detection saw all of it)
   std::string detector;
   bool vulnerable = false;
   std::string severity;  // "" unless vulnerable

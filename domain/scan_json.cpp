@@ -29,6 +29,9 @@ void write_scan(json_writer& w, const scan& s) {
     w.end_object();
   }
   w.end_array();
+  w.key("converters").begin_array();
+  for (const auto& c : s.converters) w.value(c);
+  w.end_array();
   w.key("status").value(s.status);
   w.key("concurrency").value(s.concurrency);
   w.key("webhook_url").value(s.webhook_url);

@@ -23,11 +23,12 @@ export ASAN_SYMBOLIZER_PATH="${ASAN_SYMBOLIZER_PATH:-$(command -v llvm-symbolize
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export LSAN_OPTIONS="suppressions=$root/tests/sanitizers/lsan.supp:print_suppressions=0"
 
-# Longest input per target: a request head plus a body, a reply big enough for super-linear
-# detectors and deep nesting to show, a token just past verify's 4 KiB limit.
+# Longest input per target: a request head plus a body, a prompt as long as a probe set holds,
+# a reply big enough for super-linear detectors and deep nesting to show, a token just past
+# verify's 4 KiB limit.
 max_len() {
   case "$1" in
-    request) echo 16384 ;;
+    request | converters) echo 16384 ;;
     target_reply | detectors) echo 65536 ;;
     token) echo 5000 ;;
     *) echo 8192 ;;

@@ -12,12 +12,12 @@ namespace sql {
 #define VUTF_SCAN_COLUMNS                                                                       \
   "id, owner_id, target_id, probes, concurrency, webhook_url, status, total, done, errors, "    \
   "findings_low, findings_medium, findings_high, findings_critical, error, claim, created_at, " \
-  "started_at, finished_at, probe_sets"
+  "started_at, finished_at, probe_sets, converters"
 
 const statement scan_insert{"scan_insert",
                             "INSERT INTO scans (id, owner_id, target_id, probes, concurrency, "
-                            "webhook_url, status, total, created_at, probe_sets) VALUES ($1, $2, "
-                            "$3, $4, $5, $6, 'queued', $7, $8, $9)"};
+                            "webhook_url, status, total, created_at, probe_sets, converters) "
+                            "VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10)"};
 const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
                                      " FROM scans WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
 
@@ -59,8 +59,8 @@ const statement scan_progress{
 const statement scan_result_insert{
     "scan_result_insert",
     "INSERT INTO scan_results (scan_id, seq, probe, prompt, response, detector, vulnerable, "
-    "severity, evidence, latency_ms, attempts, error, created_at) VALUES ($1, $2, $3, $4, $5, "
-    "$6, $7, $8, $9, $10, $11, $12, $13)"};
+    "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt) VALUES "
+    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
 const statement scan_finish{"scan_finish",
                             "UPDATE scans SET status = $3, error = $4, finished_at = $5, "
                             "lease_until = NULL WHERE id = $1 AND claim = $2 AND status = "
@@ -81,7 +81,7 @@ const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHE
 
 #define VUTF_RESULT_COLUMNS                                                              \
   "seq, probe, prompt, response, detector, vulnerable, severity, evidence, latency_ms, " \
-  "attempts, error"
+  "attempts, error, converter, sent_prompt"
 // $2 = 1 keeps only the findings.
 const statement scan_results_page{"scan_results_page",
                                   "SELECT " VUTF_RESULT_COLUMNS
@@ -160,6 +160,7 @@ scan scan_from(const row& r) {
   x.started_at_ms = optional_int(r[17]);
   x.finished_at_ms = optional_int(r[18]);
   x.probe_sets = probe_refs_from(x.probes, r[19]);
+  x.converters = split(r[20].value_or(""));  // NULL: made before converters, so none
   return x;
 }
 
@@ -176,6 +177,8 @@ scan_result result_from(const row& r) {
   x.latency_ms = as_int(r[8]);
   x.attempts = as_int(r[9]);
   x.error = r[10];
+  x.converter = r[11];
+  x.sent_prompt = r[12].value_or(x.prompt);  // NULL: sent as written
   return x;
 }
 
@@ -195,7 +198,7 @@ std::vector<value> filter_params(const scan_query& q) {
 void insert_scan(session& s, const scan& x) {
   s.exec(sql::scan_insert,
          {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
-          x.total, x.created_at_ms, probe_refs_column(x.probe_sets)});
+          x.total, x.created_at_ms, probe_refs_column(x.probe_sets), join(x.converters)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {
@@ -253,7 +256,8 @@ bool record_results(session& s, const std::string& id, int64_t claim,
            {id, r.seq, r.probe, r.prompt, r.error ? value(nullptr) : value(r.response), r.detector,
             int64_t{r.vulnerable}, r.vulnerable ? value(r.severity) : value(nullptr),
             r.evidence.empty() ? value(nullptr) : value(r.evidence), r.latency_ms, r.attempts,
-            nullable(r.error), now_ms});
+            nullable(r.error), now_ms, nullable(r.converter),
+            r.converter ? value(r.sent_prompt) : value(nullptr)});
   return true;
 }
 

@@ -7,16 +7,17 @@
 #include <nlohmann/json.hpp>
 
 #include "actors/breaker.hpp"
-#include "http/routes/scan_codec.hpp"
+#include "domain/converters.hpp"
 #include "domain/crypto.hpp"
-#include "domain/identity.hpp"
-#include "domain/probes.hpp"
-#include "storage/scan_store.hpp"
-#include "outbound/target_client.hpp"
-#include "tests/mock_target/mock_target.hpp"
-#include "domain/ids.hpp"
 #include "domain/detectors.hpp"
+#include "domain/identity.hpp"
+#include "domain/ids.hpp"
+#include "domain/probes.hpp"
 #include "domain/scan.hpp"
+#include "http/routes/scan_codec.hpp"
+#include "outbound/target_client.hpp"
+#include "storage/scan_store.hpp"
+#include "tests/mock_target/mock_target.hpp"
 
 namespace vutf {
 namespace {
@@ -94,6 +95,30 @@ TEST(scan_plan, interleaves_sets_and_repeats_in_rounds) {
   EXPECT_EQ(plan.at(plan.distinct()).prompt, plan.at(0).prompt);  // the second round
 }
 
+TEST(scan_plan, sends_each_prompt_as_written_then_through_each_converter) {
+  const probe_set* pi = find_probe_set("prompt-injection");
+  const probe_set* jb = find_probe_set("jailbreak");
+  ASSERT_TRUE(pi && jb);
+  const converter* b64 = find_converter("base64");
+  const converter* rot = find_converter("rot13");
+  scan_plan plan({*pi, *jb}, {b64, rot});
+  EXPECT_EQ(plan.distinct(), static_cast<int64_t>(pi->prompts.size() + jb->prompts.size()));
+  // seq 0..2: the first prompt as written, in base64, in rot13; then the next prompt.
+  EXPECT_EQ(plan.at(0).through, nullptr);
+  EXPECT_EQ(plan.at(0).sent(), pi->prompts[0]);
+  EXPECT_EQ(plan.at(1).through, b64);
+  EXPECT_EQ(*plan.at(1).prompt, pi->prompts[0]);  // the prompt as written, sent converted
+  EXPECT_EQ(plan.at(1).sent(), b64->apply(pi->prompts[0]));
+  EXPECT_EQ(plan.at(2).sent(), rot->apply(pi->prompts[0]));
+  EXPECT_EQ(plan.at(3).set->id, jb->id);
+  EXPECT_EQ(plan.at(3).through, nullptr);
+  EXPECT_EQ(*plan.at(4).prompt, jb->prompts[0]);
+  // The second round starts over at the first prompt as written.
+  EXPECT_EQ(plan.at(3 * plan.distinct()).prompt, plan.at(0).prompt);
+  EXPECT_EQ(plan.at(3 * plan.distinct()).through, nullptr);
+  EXPECT_EQ(plan.at(3 * plan.distinct() + 2).through, rot);
+}
+
 TEST(scan_request, rules) {
   scan_request r;
   r.target_id = "not-a-uuid";
@@ -106,13 +131,35 @@ TEST(scan_request, rules) {
   for (const auto& e : errors) fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"target_id", "probes", "max_prompts", "concurrency",
                                            "webhook_url"}));
-  r = {make_uuid(), {"jailbreak"}, 1000, 64, "https://hooks.example.com/x"};
+  r = {make_uuid(), {"jailbreak"}, 1000, 64, "https://hooks.example.com/x", {}};
   EXPECT_TRUE(validate(r, 1000).empty());
   r.max_prompts = 1001;
   EXPECT_EQ(validate(r, 1000).size(), 1u);
   r.max_prompts = std::nullopt;
   r.probes = {"jailbreak", "jailbreak"};
   EXPECT_EQ(validate(r, 1000).size(), 1u);
+}
+
+TEST(scan_request, converters_are_known_named_once_and_at_most_all_of_them) {
+  scan_request r{make_uuid(), {"jailbreak"}, std::nullopt, std::nullopt, std::nullopt, {}};
+  r.converters = {"base64", "rot13"};
+  EXPECT_TRUE(validate(r, 1000).empty());
+  r.converters = {"base64", "rot-13", "base64", "nope"};  // each unknown id named, once repeated
+  std::vector<std::string> fields, messages;
+  for (const auto& e : validate(r, 1000)) {
+    fields.push_back(e.field);
+    messages.push_back(e.reason);
+  }
+  EXPECT_EQ(fields, (std::vector<std::string>{"converters[1]", "converters[2]", "converters[3]"}));
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_NE(messages[0].find("'rot-13'"), std::string::npos) << messages[0];
+  EXPECT_NE(messages[1].find("twice"), std::string::npos) << messages[1];
+  EXPECT_NE(messages[2].find("'nope'"), std::string::npos) << messages[2];
+  r.converters.clear();
+  for (const auto& c : converters()) r.converters.push_back(c.id);
+  EXPECT_TRUE(validate(r, 1000).empty());  // all ten at once
+  r.converters.push_back("base64");
+  EXPECT_EQ(validate(r, 1000).size(), 1u);  // eleven: too many
 }
 
 target openai_target() {
@@ -218,6 +265,7 @@ TEST(webhooks, a_delivery_carries_the_event_and_the_standard_webhooks_headers) {
   s.total = 3;
   s.done = 3;
   s.findings.high = 2;
+  s.converters = {"base64", "morse"};
   webhook to;
   to.url = "http://127.0.0.1:5/hook?x=1";
   to.secret = identity::make_webhook_secret();
@@ -228,6 +276,7 @@ TEST(webhooks, a_delivery_carries_the_event_and_the_standard_webhooks_headers) {
   EXPECT_EQ(body["type"], "scan.completed");
   EXPECT_EQ(body["timestamp"], "1970-01-01T00:00:00.000Z");
   EXPECT_EQ(body["data"]["summary"]["by_severity"]["high"], 2);
+  EXPECT_EQ(body["data"]["converters"], json::parse(R"(["base64","morse"])"));
   using header = std::pair<std::string, std::string>;
   EXPECT_EQ(c.call.headers,
             (std::vector<header>{

@@ -1,5 +1,6 @@
 // The scan engine against a live PostgreSQL: two instances sharing one database never run a scan
-// twice, and a scan whose instance is killed (kill -9) is resumed after a restart.
+// twice, and a scan whose instance is killed (kill -9) is resumed after a restart, converter
+// variants included.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -8,10 +9,10 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "domain/scan.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/support.hpp"
-#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {
@@ -45,7 +46,7 @@ TEST(scan_pg, two_instances_share_the_queue_and_never_run_a_scan_twice) {
   ASSERT_TRUE(created.ok());
   std::vector<std::string> ids;
   for (int i = 0; i < 12; ++i) {
-    scan_request r{created.value.id, {"jailbreak"}, 20, 2, std::nullopt};
+    scan_request r{created.value.id, {"jailbreak"}, 20, 2, std::nullopt, {}};
     auto s = (i % 2 ? a : b)->ask(scan_create{who, r, a->deadline()});
     ASSERT_TRUE(s.ok());
     ids.push_back(s.value.id);
@@ -84,6 +85,7 @@ TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
   ASSERT_TRUE(t && t->status == 201);
   json scan = {{"target_id", json::parse(t->body)["id"]},
                {"probes", {"jailbreak"}},
+               {"converters", {"base64"}},
                {"max_prompts", 200},
                {"concurrency", 2}};
   auto s = http.Post("/api/v1/scans", auth, scan.dump(), "application/json");
@@ -114,6 +116,14 @@ TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
   EXPECT_EQ(test::pg_query(url, "SELECT claim FROM scans WHERE id = '" + id + "'"), "2");
   EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scan_results WHERE scan_id = '" + id + "'"),
             "200");
+  // Each plan position holds its own variant, before and after the restart: even ones the
+  // prompt as written, odd ones its base64 form.
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scan_results WHERE scan_id = '" + id +
+                                    "' AND ((seq % 2 = 0 AND converter IS NULL AND sent_prompt IS "
+                                    "NULL) OR (seq % 2 = 1 AND converter = 'base64' AND "
+                                    "sent_prompt IS NOT NULL))"),
+            "200");
+  EXPECT_EQ(ended["converters"], json::parse(R"(["base64"])"));
 }
 
 }  // namespace

@@ -1,22 +1,25 @@
 // The red-teaming engine end to end, in-process: the service on SQLite, the HTTP API without
 // sockets, and the mock target (tests/mock_target) in each of its modes.
+#include "domain/scan.hpp"
+
 #include <gtest/gtest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "domain/converters.hpp"
+#include "domain/crypto.hpp"
+#include "domain/identity.hpp"
+#include "domain/ids.hpp"
+#include "domain/probes.hpp"
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
-#include "domain/identity.hpp"
-#include "domain/probes.hpp"
 #include "outbound/target_client.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/support.hpp"
-#include "domain/ids.hpp"
-#include "domain/crypto.hpp"
-#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {
@@ -524,6 +527,97 @@ TEST_F(scan_test, a_users_set_runs_at_the_version_the_scan_recorded) {
       call("POST", "/api/v1/scans", json{{"target_id", target}, {"probes", {"own-set"}}}.dump());
   EXPECT_EQ(r.status, 422);
   EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "probes");
+}
+
+TEST_F(scan_test, converters_send_each_prompt_once_more_per_converter_and_results_say_how) {
+  const probe_set& set = *find_probe_set("prompt-injection");
+  const int64_t n = static_cast<int64_t>(set.prompts.size());
+  mock::mock_target mock({"vulnerable"});
+  std::string target = create_target(mock.url());
+  json s = create_scan({{"target_id", target},
+                        {"probes", {"prompt-injection"}},
+                        {"converters", {"base64", "rot13"}}});
+  EXPECT_EQ(s["converters"], json::parse(R"(["base64","rot13"])"));
+  EXPECT_EQ(s["progress"]["total"], 3 * n);  // as written, in base64, in rot13
+  s = wait_end(s["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], 3 * n);
+  // The canary detector judges the reply: a target that complies with an encoded injection is
+  // found out as with the plain one.
+  EXPECT_EQ(s["summary"]["findings"], 3 * n);
+
+  // The target received each prompt three times: as written, and in each converted form.
+  std::vector<std::string> received = mock.stats().prompts;
+  EXPECT_EQ(static_cast<int64_t>(received.size()), 3 * n);
+  std::multiset<std::string> got(received.begin(), received.end());
+  const std::string& first = set.prompts[0];
+  EXPECT_EQ(got.count(first), 1u);
+  EXPECT_EQ(got.count(identity::base64(first)), 1u) << "the base64 form was not sent";
+  EXPECT_EQ(got.count(find_converter("rot13")->apply(first)), 1u);
+
+  std::string id = s["id"];
+  json results =
+      json::parse(call("GET", "/api/v1/scans/" + id + "/results", "", {{"per_page", "100"}}).body);
+  ASSERT_EQ(static_cast<int64_t>(results["items"].size()), 3 * n);
+  std::map<std::string, int64_t> by_converter;
+  for (const auto& r : results["items"]) {
+    std::string prompt = r["prompt"];
+    if (r["converter"].is_null()) {
+      EXPECT_EQ(r["sent_prompt"], prompt);
+      ++by_converter["none"];
+      continue;
+    }
+    std::string conv = r["converter"];
+    EXPECT_EQ(r["sent_prompt"], find_converter(conv)->apply(prompt)) << conv;
+    ++by_converter[conv];
+  }
+  EXPECT_EQ(by_converter,
+            (std::map<std::string, int64_t>{{"none", n}, {"base64", n}, {"rot13", n}}));
+  EXPECT_EQ(results["items"][1]["converter"], "base64");  // variants follow their prompt
+  EXPECT_EQ(results["items"][1]["sent_prompt"], identity::base64(first));
+
+  json report = json::parse(call("GET", "/api/v1/scans/" + id + "/report").body);
+  EXPECT_EQ(report["scan"]["converters"].size(), 2u);
+  EXPECT_EQ(report["findings"][2]["converter"], "rot13");
+  auto csv = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "csv"}});
+  EXPECT_EQ(csv.body.rfind("seq,probe,category,severity,detector,evidence,latency_ms,prompt,"
+                           "response,converter,sent_prompt\r\n",
+                           0),
+            0u);
+  EXPECT_NE(csv.body.find(",base64," + identity::base64(first) + "\r\n"), std::string::npos);
+  auto md = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "markdown"}});
+  EXPECT_NE(md.body.find("| Converters | base64, rot13 |"), std::string::npos);
+  EXPECT_NE(md.body.find("**Sent (base64)**"), std::string::npos);
+
+  // Unknown ids are each named in one 422 with the request's other bad fields.
+  auto r = call("POST", "/api/v1/scans",
+                json{{"target_id", target},
+                     {"probes", {"jailbreak"}},
+                     {"converters", {"base64", "klingon", "rot-13"}},
+                     {"concurrency", 0}}
+                    .dump());
+  EXPECT_EQ(r.status, 422);
+  json problem = json::parse(r.body);
+  EXPECT_EQ(problem["error_code"], "VALIDATION_ERROR");
+  std::map<std::string, std::string> named;
+  for (const auto& e : problem["errors"])
+    if (e["field"].get<std::string>().rfind("converters", 0) == 0) named[e["field"]] = e["reason"];
+  ASSERT_EQ(named.size(), 2u) << r.body;
+  EXPECT_NE(named["converters[1]"].find("'klingon'"), std::string::npos) << r.body;
+  EXPECT_NE(named["converters[2]"].find("'rot-13'"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("\"concurrency\""), std::string::npos);
+  r = call("POST", "/api/v1/scans",
+           json{{"target_id", target}, {"probes", {"jailbreak"}}, {"converters", "base64"}}.dump());
+  EXPECT_EQ(r.status, 422);
+  EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "converters");
+
+  // GET /converters lists them all.
+  auto listed = call("GET", "/api/v1/converters");
+  EXPECT_EQ(listed.status, 200);
+  json all = json::parse(listed.body);
+  ASSERT_EQ(all.size(), converters().size());
+  EXPECT_EQ(all[0]["id"], "base64");
+  EXPECT_FALSE(all[0]["description"].get<std::string>().empty());
 }
 
 TEST_F(scan_test, target_without_timeout_gets_target_default_timeout) {

@@ -6,6 +6,7 @@
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
+#include "domain/converters.hpp"
 #include "http/codec_common.hpp"
 #include "http/json_body.hpp"
 
@@ -472,6 +473,19 @@ std::string probe_set_page_json(const probe_set_page& p) {
 
 std::string probe_catalog_json(const probe_set_page& p) {
   return page_json(p, [](json_writer& w, const probe_set& s) { write(w, s, s.source != "user"); });
+}
+
+std::string converters_json() {
+  json_writer w;
+  w.begin_array();
+  for (const auto& c : converters()) {
+    w.begin_object();
+    w.key("id").value(std::string(c.id));
+    w.key("description").value(std::string(c.description));
+    w.end_object();
+  }
+  w.end_array();
+  return w.take();
 }
 
 }  // namespace vutf::http

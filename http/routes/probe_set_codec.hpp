@@ -35,5 +35,7 @@ std::string probe_set_json_body(const probe_set& p);
 std::string probe_set_page_json(const probe_set_page& p);
 // GET /probes: built-in sets with their prompts, the caller's without.
 std::string probe_catalog_json(const probe_set_page& p);
+// GET /converters: [{"id", "description"}] in the table's order.
+std::string converters_json();
 
 }  // namespace vutf::http

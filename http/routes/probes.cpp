@@ -1,5 +1,5 @@
 // Probe sets: the built-in ones and the caller's own (JSON, CSV or NDJSON imports), which scans
-// can run.
+// can run, and the converters scans can send their prompts through.
 #include "http/query.hpp"
 #include "http/routes/probe_set_codec.hpp"
 #include "http/routes/routes.hpp"
@@ -30,6 +30,15 @@ api_response list_probes(const request_context& c) {
         return with(probe_catalog_get{who, page, per_page, {}});
       },
       [](const probe_set_page& p) { return json_response(200, probe_catalog_json(p)); });
+}
+
+// The converters are compiled in (domain/converters.hpp): there is nothing to ask the service,
+// but the route is the callers' like GET /probes (authenticated, counted against their limit).
+api_response list_converters(const request_context& c) {
+  if (auto bad = parse_query(c, {})) return *bad;
+  auto who = caller(c);
+  if (!who.ok()) return problem(*who.error, c);
+  return json_response(200, converters_json());
 }
 
 api_response list_probe_sets(const request_context& c) {

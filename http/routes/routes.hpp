@@ -93,8 +93,9 @@ api_response list_webhooks(const request_context& c);
 api_response delete_webhook(const request_context& c);
 api_response rotate_webhook(const request_context& c);
 
-// probes.cpp: the built-in probe sets and the caller's own
+// probes.cpp: the built-in probe sets, the caller's own and the prompt converters
 api_response list_probes(const request_context& c);
+api_response list_converters(const request_context& c);
 api_response list_probe_sets(const request_context& c);
 api_response create_probe_set(const request_context& c);
 api_response get_probe_set(const request_context& c);

@@ -2,6 +2,7 @@
 
 #include <set>
 
+#include "config/strings.hpp"
 #include "config/time.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
@@ -16,8 +17,8 @@ using nlohmann::json;
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
-  static const std::set<std::string> known = {"target_id", "probes", "max_prompts", "concurrency",
-                                              "webhook_url"};
+  static const std::set<std::string> known = {"target_id",   "probes",      "converters",
+                                              "max_prompts", "concurrency", "webhook_url"};
   std::vector<field_error> errors;
   scan_request r;
   for (const auto& [key, value] : j.items()) {
@@ -36,6 +37,14 @@ result<scan_request> parse_scan_create(const std::string& body, int64_t max_prom
         r.probes = value.get<std::vector<std::string>>();
       } else {
         errors.push_back({key, "must be an array of probe set ids"});
+      }
+    } else if (key == "converters") {
+      bool ok = value.is_array();
+      for (const auto& c : value) ok = ok && c.is_string();
+      if (ok) {
+        r.converters = value.get<std::vector<std::string>>();
+      } else {
+        errors.push_back({key, "must be an array of converter ids (see GET /converters)"});
       }
     } else if (key == "webhook_url") {
       if (value.is_string()) {
@@ -67,6 +76,8 @@ void write_result(json_writer& w, const scan_result& r) {
   w.key("seq").value(r.seq);
   w.key("probe").value(r.probe);
   w.key("prompt").value(r.prompt);
+  w.key("converter").value(r.converter);
+  w.key("sent_prompt").value(r.sent_prompt);
   w.key("response").value(r.error ? std::nullopt : std::optional(r.response));
   w.key("detector").value(r.detector);
   w.key("vulnerable").boolean(r.vulnerable);
@@ -207,6 +218,7 @@ std::string markdown_report_head(const scan_report& r) {
   out += "| Status | " + s.status + (s.error ? " — " + cell(*s.error) : "") + " |\n";
   out += "| Prompts | " + std::to_string(s.done) + " of " + std::to_string(s.total) +
          " answered, " + std::to_string(s.errors) + " errors |\n";
+  out += "| Converters | " + (s.converters.empty() ? "none" : join(s.converters, ", ")) + " |\n";
   out += "| Findings | " + std::to_string(s.findings.total()) + " (critical " +
          std::to_string(s.findings.critical) + ", high " + std::to_string(s.findings.high) +
          ", medium " + std::to_string(s.findings.medium) + ", low " +
@@ -236,7 +248,9 @@ std::string report_head(report_format f, const scan_report& r) {
     case report_format::markdown:
       return markdown_report_head(r);
     case report_format::csv:
-      return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response\r\n";
+      // The variant's columns come last, so readers of the earlier columns by position still work.
+      return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response,converter,"
+             "sent_prompt\r\n";
   }
   return "";
 }
@@ -253,16 +267,20 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
         break;
       }
       case report_format::markdown:
-        out += "### #" + std::to_string(r.seq) + " " + r.probe + " (" + category_of(r.probe) +
-               ") — " + r.severity + "\n\n" + cell(r.evidence) + "\n\n**Prompt**\n\n" +
-               fenced(r.prompt) + "\n**Response**\n\n" + fenced(r.response) + "\n";
+        out +=
+            "### #" + std::to_string(r.seq) + " " + r.probe + " (" + category_of(r.probe) + ") — " +
+            r.severity + (r.converter ? " — via " + *r.converter : "") + "\n\n" + cell(r.evidence) +
+            "\n\n**Prompt**\n\n" + fenced(r.prompt) +
+            (r.converter ? "\n**Sent (" + *r.converter + ")**\n\n" + fenced(r.sent_prompt) : "") +
+            "\n**Response**\n\n" + fenced(r.response) + "\n";
         break;
       case report_format::csv:
         out += std::to_string(r.seq) + "," + csv_field(r.probe) + "," +
                csv_field(category_of(r.probe)) + "," + csv_field(r.severity) + "," +
                csv_field(r.detector) + "," + csv_field(r.evidence) + "," +
                std::to_string(r.latency_ms) + "," + csv_field(r.prompt) + "," +
-               csv_field(r.response) + "\r\n";
+               csv_field(r.response) + "," + csv_field(r.converter.value_or("")) + "," +
+               csv_field(r.sent_prompt) + "\r\n";
         break;
     }
   }

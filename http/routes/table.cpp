@@ -72,6 +72,7 @@ constexpr route rows[] = {
     {"POST", "/api/v1/webhooks/{id}/rotate", b::none, rotate_webhook, r::standard, false,
      "webhook.rotate", "webhook"},
     {"GET", "/api/v1/probes", b::none, list_probes},
+    {"GET", "/api/v1/converters", b::none, list_converters},
     {"GET", "/api/v1/probe-sets", b::none, list_probe_sets},
     {"POST", "/api/v1/probe-sets", b::import, create_probe_set, r::standard, replay,
      "probe_set.create", "probe_set"},

@@ -47,6 +47,7 @@ struct mock_target::impl {
       n = ++seen.requests;
       seen.max_in_flight = std::max(seen.max_in_flight, ++in_flight);
       seen.last_authorization = req.get_header_value("Authorization");
+      if (seen.prompts.size() < figures::kept_prompts) seen.prompts.push_back(prompt);
     }
     struct leave {
       impl* self;

@@ -36,6 +36,10 @@ struct figures {
   int64_t requests = 0;       // model calls (both routes)
   int64_t max_in_flight = 0;  // most model calls served at once
   std::string last_authorization;
+  // The prompts of the model calls, in arrival order: the first `kept_prompts` only, so a long
+  // benchmark does not grow the mock.
+  std::vector<std::string> prompts;
+  static constexpr size_t kept_prompts = 10000;
 };
 
 // One webhook POST as it arrived (the Standard Webhooks headers, "" when absent).
