@@ -17,13 +17,13 @@ api_key_created new_key(const std::string& user_id, const std::string& name,
   api_key_created made;
   made.key = identity::make_api_key();
   api_key& k = made.record;
-  k.id = make_uuid();
+  k.created_at_ms = now_ms();
+  k.id = make_time_ordered_uuid(k.created_at_ms);  // newest first, even in one millisecond
   k.user_id = user_id;
   k.name = name;
   k.prefix = made.key.substr(0, 12);
   k.key_hash = identity::sha256_hex(made.key);
   k.scopes = scopes;
-  k.created_at_ms = now_ms();
   if (expires_in_days) k.expires_at_ms = k.created_at_ms + *expires_in_days * 86'400'000;
   return made;
 }

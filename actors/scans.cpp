@@ -90,7 +90,9 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
                   "The quota MAX_ACTIVE_SCANS_PER_USER=" + std::to_string(active) +
                       " is reached: wait for a scan to end or cancel one.");
             scan x;
-            x.id = make_uuid();
+            x.created_at_ms = now_ms();
+            // Listed newest first and claimed oldest first, exactly even in one millisecond.
+            x.id = make_time_ordered_uuid(x.created_at_ms);
             x.owner_id = user;
             x.target_id = t->id;
             x.probes = req.probes;
@@ -100,7 +102,6 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             x.webhook_url = req.webhook_url;
             x.total = req.max_prompts.value_or(
                 std::min<int64_t>(sets.prompts * variants_per_prompt(req.converters), cap));
-            x.created_at_ms = now_ms();
             storage::insert_scan(s, x);
             for (auto& p : sets.user)
               if (static_cast<int64_t>(p.prompts.size()) > x.total)

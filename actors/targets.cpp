@@ -169,10 +169,10 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
   return {
       [=](target_create& c) -> caf::typed_response_promise<result<target>> {
         target t = std::move(c.value);
-        t.id = make_uuid();
+        t.created_at_ms = t.updated_at_ms = now_ms();
+        t.id = make_time_ordered_uuid(t.created_at_ms);  // newest first, even in one millisecond
         t.owner_id = c.who.user_id;
         t.version = 1;
-        t.created_at_ms = t.updated_at_ms = now_ms();
         if (t.timeout_seconds == 0) t.timeout_seconds = cfg.default_call_timeout.count();
         if (auto errors = validate(t); !errors.empty()) {
           auto rp = self->make_response_promise<result<target>>();

@@ -159,12 +159,12 @@ webhook_actor::behavior_type webhooks(webhooks_pointer self, webhook_config cfg,
   return {
       [=](webhook_create& k) {
         webhook w;
-        w.id = make_uuid();
+        w.created_at_ms = now_ms();
+        w.id = make_time_ordered_uuid(w.created_at_ms);  // newest first, even in one millisecond
         w.owner_id = k.who.user_id;
         w.url = std::move(k.url);
         w.events = std::move(k.events);
         w.secret = identity::make_webhook_secret();
-        w.created_at_ms = now_ms();
         auto rp = self->make_response_promise<result<webhook>>();
         if (auto errors = validate(w); !errors.empty())
           rp.deliver(result<webhook>::fail(errc::validation_error, "The webhook is invalid.",
