@@ -13,6 +13,7 @@
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/cache.hpp"
+#include "tests/support/json_request.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -154,34 +155,17 @@ TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
 
 // Logins through `a`, as the API would see them from one client address.
 http::api_response login_through(const http::api& a, const std::string& ip = "203.0.113.9") {
-  http::api_request r;
-  r.method = "POST";
-  r.path = "/api/v1/auth/login";
-  r.remote_ip = ip;
   // A name per address, so the per-account limit (LOGIN_MAX_FAILURES) of one run never meets
   // another's.
   std::string body = R"({"username":"nobody-)" + ip + R"(","password":"wrong-pass-1"})";
-  r.headers = {{"Content-Type", "application/json"},
-               {"Content-Length", std::to_string(body.size())}};
-  r.read_body = http::body_from(body);
-  return a.handle(r);
+  return a.handle(test::json_request("POST", "/api/v1/auth/login", body, {}, ip));
 }
 
 // One request to `a` from `ip`, with `headers` and a JSON body when one is given.
 http::api_response call_api(const http::api& a, const std::string& method, const std::string& path,
                             const std::string& body, http::header_list headers,
                             const std::string& ip = "198.51.100.20") {
-  http::api_request r;
-  r.method = method;
-  r.path = path;
-  r.remote_ip = ip;
-  r.headers = std::move(headers);
-  if (!body.empty()) {
-    r.headers.emplace_back("Content-Type", "application/json");
-    r.headers.emplace_back("Content-Length", std::to_string(body.size()));
-  }
-  r.read_body = http::body_from(body);
-  return a.handle(r);
+  return a.handle(test::json_request(method, path, body, std::move(headers), ip));
 }
 
 // Registers `name` (password "passw0rd-1") through `a` and logs in: the bearer header. From an

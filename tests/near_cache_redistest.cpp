@@ -14,6 +14,7 @@
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/cache.hpp"
+#include "tests/support/json_request.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -27,17 +28,7 @@ struct instance {
 
   http::api_response request(const std::string& method, const std::string& path,
                              http::header_list headers, const std::string& body = "") const {
-    http::api_request r;
-    r.method = method;
-    r.path = path;
-    r.remote_ip = "198.51.100.7";
-    r.headers = std::move(headers);
-    if (!body.empty()) {
-      r.headers.emplace_back("Content-Type", "application/json");
-      r.headers.emplace_back("Content-Length", std::to_string(body.size()));
-    }
-    r.read_body = http::body_from(body);
-    return api.handle(r);
+    return api.handle(test::json_request(method, path, body, std::move(headers), "198.51.100.7"));
   }
   // The target's name as this instance answers it, or the status when it does not answer 200.
   std::string target_name(const std::string& id, const http::header_list& credentials) const {

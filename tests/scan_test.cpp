@@ -19,6 +19,7 @@
 #include "metrics/metrics.hpp"
 #include "outbound/target_client.hpp"
 #include "tests/mock_target/mock_target.hpp"
+#include "tests/support/json_request.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -72,16 +73,9 @@ class scan_test : public ::testing::Test {
   api_response call(const std::string& method, const std::string& path,
                     const std::string& body = "", http::header_list query = {},
                     const std::string& token = "") {
-    api_request r;
-    r.method = method;
-    r.path = path;
+    api_request r = test::json_request(
+        method, path, body, {{"Authorization", "Bearer " + (token.empty() ? token_ : token)}});
     r.query = std::move(query);
-    r.headers.emplace_back("Authorization", "Bearer " + (token.empty() ? token_ : token));
-    if (method == "POST" || method == "PATCH") {
-      r.headers.emplace_back("Content-Type", "application/json");
-      r.headers.emplace_back("Content-Length", std::to_string(body.size()));
-    }
-    r.read_body = http::body_from(body);
     api_response res = api_->handle(r);
     if (res.stream) {  // collect a streamed body as a client would
       std::string chunk;

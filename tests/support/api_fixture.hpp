@@ -16,6 +16,7 @@
 #include "http/gzip.hpp"
 #include "metrics/metrics.hpp"
 #include "storage/user_store.hpp"
+#include "tests/support/json_request.hpp"
 #include "tests/support/support.hpp"
 
 namespace vutf {
@@ -64,25 +65,11 @@ class api_test : public ::testing::Test {
   api_response call(const std::string& method, const std::string& path,
                     const std::string& body = "", http::header_list headers = {},
                     http::header_list query = {}) {
-    api_request r;
-    r.method = method;
-    r.path = path;
-    r.remote_ip = remote_ip_;
-    r.query = std::move(query);
-    r.headers = std::move(headers);
     bool authorized = false;
-    for (const auto& [k, v] : r.headers) authorized = authorized || k == "Authorization";
-    if (!authorized && !token_.empty()) r.headers.emplace_back("Authorization", "Bearer " + token_);
-    if (!body.empty() || method == "POST" || method == "PATCH") {
-      bool typed = false, sized = false;
-      for (const auto& [k, v] : r.headers) {
-        typed = typed || k == "Content-Type";
-        sized = sized || k == "Content-Length" || k == "Transfer-Encoding";
-      }
-      if (!typed) r.headers.emplace_back("Content-Type", "application/json");
-      if (!sized) r.headers.emplace_back("Content-Length", std::to_string(body.size()));
-    }
-    r.read_body = http::body_from(body);
+    for (const auto& [k, v] : headers) authorized = authorized || k == "Authorization";
+    if (!authorized && !token_.empty()) headers.emplace_back("Authorization", "Bearer " + token_);
+    api_request r = test::json_request(method, path, body, std::move(headers), remote_ip_);
+    r.query = std::move(query);
     return api_->handle(r);
   }
 
