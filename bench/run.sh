@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # The benchmark of docs/performance.md: builds Release, starts a throwaway PostgreSQL and Redis,
 # an nginx `return 200` reference and the service, seeds 10 000 targets, runs W1-W7 with wrk
-# (then again while scans run against the mock target)
-# from this machine (keep-alive, 64 connections), and writes the table to stdout and to
-# docs/performance.md. DURATION (seconds per workload, default 10) and CONNECTIONS may be set;
-# DURATION=2 is a smoke run. Everything listens on 127.0.0.1 only.
+# (then again while scans run against the mock target: W10), W8 (5 000 idle connections), W9
+# (128 slow request heads) and a W6 soak from this machine (keep-alive, 64 connections), and
+# writes the table to stdout and to docs/performance.md. DURATION (seconds per workload,
+# default 10), SOAK (seconds of the W6 soak, default 300; 0 skips it) and CONNECTIONS may be
+# set; DURATION=2 SOAK=0 is a smoke run. Everything listens on 127.0.0.1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 DURATION="${DURATION:-10}"
 CONNECTIONS="${CONNECTIONS:-64}"
+SOAK="${SOAK:-300}"
+# W8 holds thousands of sockets in the service and in the idle clients at once.
+ulimit -n "$(ulimit -Hn)"
 scripts/install-deps.sh --bench
 BUILD_DIR=build-release BUILD_TYPE=Release scripts/build.sh violentutf-api vutf-mock-target >/dev/null
 bin="$root/build-release/violentutf-api"
@@ -41,6 +45,13 @@ run_wrk() {
   p95=$(sed 's/.*p95=\([0-9]*\).*/\1/' <<<"$line")
   p99=$(sed 's/.*p99=\([0-9]*\).*/\1/' <<<"$line")
   errors=$(sed 's/.*errors=\([0-9]*\).*/\1/' <<<"$line")
+  # Which kinds of error, when there were any: "712 (timeout 700, status 12)".
+  if [ "$errors" != 0 ]; then
+    errors="$errors ($(sed 's/.*kinds=\([^ ]*\).*/\1/' <<<"$line" | tr ',' '\n' |
+      awk -F: '$2 > 0 { printf "%s%s %s", sep, $1, $2; sep = ", " }')$(
+      sed -n 's/.*statuses=\([^ ]\+\).*/; HTTP \1/p' <<<"$line" | sed 's/:/ x/g; s/,/, /g'))"
+  fi
+  LAST_P99=$p99
   LAST_CREATED=$(sed 's/.*created=\([0-9]*\).*/\1/' <<<"$line")
   [ -n "$pid" ] && rss="$(( $(ps -o rss= -p "$pid") / 1024 )) MB"
   local ms="awk '{printf \"%.2f\", \$1/1000}'"
@@ -131,7 +142,7 @@ api_workloads() {
   [ -z "$sfx" ] && w2=$LAST_RPS
   WRK_HEADER="Authorization: Bearer $TOKEN"
   run_wrk "GET /api/v1/targets/{id}, bearer token (Redis cache)$sfx" W3 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
-  [ -z "$sfx" ] && w3=$LAST_RPS
+  if [ -z "$sfx" ]; then w3=$LAST_RPS w3_p99=$LAST_P99; else w3_busy_p99=$LAST_P99; fi
   run_wrk "GET /api/v1/targets?page=N&per_page=20 (10 000 rows)$sfx" W4 "$SVC_URL/" bench/w4_list.lua "$SVC_PID"
   [ -z "$sfx" ] && w4=$LAST_RPS
   before=$(psql "$db" -tAc "SELECT count(*) FROM targets")
@@ -164,6 +175,16 @@ api_workloads() {
   fi
 }
 api_workloads ""
+
+# W9: W1 while 128 clients send their request heads one byte a second; meanwhile a fresh
+# connection every 20 ms asks for /live (bench/clients.py reports their latency).
+python3 bench/clients.py slow-heads 128 "$SVC_PORT" > "$work/slow.txt" &
+slow_pid=$!
+sleep 1
+run_wrk "GET /api/v1/live while 128 clients send heads a byte a second" W9 "$SVC_URL/api/v1/live" "" "$SVC_PID"
+kill -TERM "$slow_pid"
+wait "$slow_pid" || true
+w9_probes=$(grep '^PROBES' "$work/slow.txt" || echo "PROBES (no report)")
 
 # The same while scans run: SCAN_WORKERS (4) scans of concurrency 16 against the mock target
 # (zero latency, on these same cores), with more queued so they run through every workload.
@@ -198,6 +219,36 @@ sleep 1
 run_wrk "GET /api/v1/live while 50 connections log in" W1+login "$SVC_URL/api/v1/live" "" "$SVC_PID"
 wait "$logins_pid" || true
 login_rps=$(grep Requests/sec "$work/logins.txt" | awk '{print $2}')
+
+# The soak: W6 for SOAK seconds; the service's RSS must not grow beyond 5 % over it.
+soak_result="skipped (SOAK=0)"
+if [ "$SOAK" != 0 ]; then
+  rss_before=$(ps -o rss= -p "$SVC_PID")
+  WRK_HEADER="Authorization: Bearer $TOKEN" TARGET_ID="$id" CONNECTIONS=256 DURATION="$SOAK" \
+    run_wrk "W6 soak, ${SOAK} s" W6 "$SVC_URL/" bench/w6_mixed.lua "$SVC_PID"
+  rss_after=$(ps -o rss= -p "$SVC_PID")
+  soak_result=$(awk -v a="$rss_before" -v b="$rss_after" \
+    'BEGIN { printf "RSS %d MB -> %d MB (%+.1f %%)", a / 1024, b / 1024, 100 * (b - a) / a }')
+fi
+stop_service
+
+# --- W8: W3 alone, then while 5 000 idle keep-alive connections stay open ---
+start_service DATABASE_URL="$db" REDIS_URL="$VUTF_TEST_REDIS_URL" MAX_CONNECTIONS=10000 KEEPALIVE=300
+login
+id=$(seed_target)
+WRK_HEADER="Authorization: Bearer $TOKEN"
+run_wrk "W3 before the idle connections (MAX_CONNECTIONS=10000, KEEPALIVE=300)" W8 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+w8_alone=$LAST_RPS
+python3 bench/clients.py idle 5000 "$SVC_PORT" > "$work/idle.txt" &
+idle_pid=$!
+for _ in $(seq 600); do grep -q '^IDLE' "$work/idle.txt" && break; sleep 0.1; done
+w8_open=$(sed -n 's/^IDLE open=//p' "$work/idle.txt")
+run_wrk "W3 while ${w8_open:-?} idle keep-alive connections stay open" W8 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+w8_busy=$LAST_RPS
+w8_rss=$(( $(ps -o rss= -p "$SVC_PID") / 1024 ))
+unset WRK_HEADER
+kill -TERM "$idle_pid"
+wait "$idle_pid" || true
 stop_service
 
 # --- SQLite and the in-process cache (the embedded defaults) ---
@@ -224,7 +275,8 @@ for threads in 1 2 4; do
   stop_service
 done
 
-pct() { awk -v a="$1" -v b="$nginx_rps" 'BEGIN { printf "%.0f %%", 100 * a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f %%", 100 * a / b }'; }
+pct() { ratio "$1" "$nginx_rps"; }
 table=$(
   echo "| id | workload | req/s | p50 ms | p95 ms | p99 ms | errors | RSS |"
   echo "|---|---|---|---|---|---|---|---|"
@@ -239,7 +291,14 @@ targets=$(
   echo "| W4 | >= 8 % of nginx | $(pct "$w4") |"
   echo "| W5 | >= 5 % of nginx, every 201 stored | $(pct "$w5"); $w5_rows |"
   echo "| W6 | p95 < 25 ms, 0 errors, 0 starved connections | p95 $w6_p95 ms, $w6_errors errors, $starved starved |"
-  echo "| W7 | within 10 % of W3 | $(awk -v a="$w7" -v b="$w3" 'BEGIN { printf "%.0f %% of W3", 100 * a / b }') |"
+  echo "| W7 | within 10 % of W3 | $(ratio "$w7" "$w3") of W3 |"
+  echo "| W3/W1 | >= 60 % | $(ratio "$w3" "$w1") |"
+  echo "| W4/W1 | >= 40 % | $(ratio "$w4" "$w1") |"
+  echo "| W5/W1 | >= 15 % | $(ratio "$w5" "$w1") |"
+  echo "| W8 | W3 within 10 % of W3 alone; RSS < 300 MB | ${w8_open:-?} of 5000 connections held; $(ratio "$w8_busy" "$w8_alone") of W3 alone; RSS $w8_rss MB |"
+  echo "| W9 | fresh requests p99 < 100 ms, none refused | ${w9_probes#PROBES } (ms) |"
+  echo "| W10 | W3 p99 during 4 scans < 2 x alone | $(awk -v a="$w3_busy_p99" -v b="$w3_p99" 'BEGIN { printf "%.2f ms vs %.2f ms alone (%.1f x)", a / 1000, b / 1000, a / b }') |"
+  echo "| W6 soak | RSS growth <= 5 % | $soak_result |"
   echo "| W1 during logins | /live keeps answering | ${login_rps:-?} logins/s meanwhile |"
   echo "| W1-W7 during scans | scans do not starve the API | rows marked (during scans); $scans_running scans still running after them |"
 )
