@@ -13,9 +13,17 @@
 namespace vutf {
 namespace {
 
-constexpr const char* list_scope = "targets";
+// The list pages and totals of `owner`'s targets ("*": every owner's, as admins list them). A
+// write invalidates its owner's lists and the admins', never another owner's.
+std::string list_scope(const std::string& owner) {
+  return "targets:" + owner;
+}
 std::string target_scope(const std::string& id) {
   return "target:" + id;
+}
+// What a write to a target of `owner` changes besides the record: the lists that hold it.
+std::vector<std::string> lists_of(const std::string& owner) {
+  return {list_scope(owner), list_scope("*")};
 }
 
 // Length-prefixed, so no client text can make two queries share a key.
@@ -81,39 +89,50 @@ db_task<result<target_page>> read_list(const target_query& q, std::optional<int6
       }};
 }
 
-db_task<result<target>> task_for(const target_update& u) {
-  return {"target_update", storage::access::write, u.deadline,
-          [u, owner = owner_scope(u.who)](storage::session& s) -> result<target> {
-            auto current = storage::find_target(s, u.id, owner);
-            if (auto refused = refuse_change<target>(current, u.if_match, "Target not found."))
-              return *refused;
-            target t = *current;
-            apply_patch(t, u.patch);
-            if (auto errors = validate(t); !errors.empty())
-              return result<target>::fail(errc::validation_error, "The target is invalid.",
-                                          std::move(errors));
-            t.version = current->version + 1;
-            t.updated_at_ms = now_ms();
-            if (!storage::update_target(s, t))
-              return result<target>::fail(errc::precondition_failed,
-                                          "The target changed concurrently; read it again.");
-            return result<target>{{}, t};
-          }};
+// Changes the target; the lists it invalidates are its owner's (an admin may change anyone's).
+db_task<result<touched<target>>> task_for(const target_update& u) {
+  using answer = result<touched<target>>;
+  return {
+      "target_update", storage::access::write, u.deadline,
+      [u, owner = owner_scope(u.who)](storage::session& s) -> answer {
+        auto current = storage::find_target(s, u.id, owner);
+        if (auto refused = refuse_change<touched<target>>(current, u.if_match, "Target not found."))
+          return *refused;
+        target t = *current;
+        apply_patch(t, u.patch);
+        if (auto errors = validate(t); !errors.empty())
+          return answer::fail(errc::validation_error, "The target is invalid.", std::move(errors));
+        t.version = current->version + 1;
+        t.updated_at_ms = now_ms();
+        if (!storage::update_target(s, t))
+          return answer::fail(errc::precondition_failed,
+                              "The target changed concurrently; read it again.");
+        std::vector<std::string> scopes = lists_of(t.owner_id);
+        scopes.push_back(target_scope(t.id));
+        return answer{{}, {t, std::move(scopes)}};
+      }};
 }
 
-db_task<result<nothing>> task_for(const target_delete& d) {
+db_task<result<touched<nothing>>> task_for(const target_delete& d) {
+  using answer = result<touched<nothing>>;
   return {"target_delete", storage::access::write, d.deadline,
-          [d, owner = owner_scope(d.who)](storage::session& s) -> result<nothing> {
+          [d, owner = owner_scope(d.who)](storage::session& s) -> answer {
             auto current = storage::find_target(s, d.id, owner);
-            if (auto refused = refuse_change<nothing>(current, d.if_match, "Target not found."))
+            if (auto refused =
+                    refuse_change<touched<nothing>>(current, d.if_match, "Target not found."))
               return *refused;
-            if (!storage::delete_target(s, d.id, owner, now_ms())) return not_found<nothing>();
-            return result<nothing>{};
+            if (!storage::delete_target(s, d.id, owner, now_ms()))
+              return not_found<touched<nothing>>();
+            std::vector<std::string> scopes = lists_of(current->owner_id);
+            scopes.push_back(target_scope(d.id));
+            scopes.emplace_back(stats_scope);
+            return answer{{}, {{}, std::move(scopes)}};
           }};
 }
 
 // target_list: the cached page → on a miss, the cached total of the query → read the page (and
-// the total, unless cached) → cache both. A cold page costs one index range, and COUNT(*) runs
+// the total, unless cached) → cache both, in the scope of the owner whose list it is. A cold page
+// costs one index range; the total is one owner_counts row, or for a filtered query a COUNT(*)
 // once per version of the list, not once per page.
 struct listing {
   plumbing<targets_pointer> p;
@@ -122,7 +141,7 @@ struct listing {
   caf::typed_response_promise<result<target_page>> rp;
 
   void start() {
-    p.lookup(list_scope, list_suffix(q), rp,
+    p.lookup(list_scope(q.owner_id), list_suffix(q), rp,
              [f = *this](cache_entry& page) mutable { f.page_looked_up(page); });
   }
 
@@ -132,7 +151,7 @@ struct listing {
       rp.deliver(result<target_page>{{}, std::move(cached)});
       return;
     }
-    p.lookup(list_scope, count_suffix(q), rp,
+    p.lookup(list_scope(q.owner_id), count_suffix(q), rp,
              [f = *this, page](cache_entry& count) mutable { f.read(page, count); });
   }
 
@@ -142,9 +161,10 @@ struct listing {
     p.run(read_list(q, known, deadline), rp, "",
           [f = *this, page, count, known](result<target_page> r) mutable {
             if (r.ok()) {
-              f.p.store(list_scope, page, list_suffix(f.q), encode(r.value));
+              f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));
               if (!known)
-                f.p.store(list_scope, count, count_suffix(f.q), std::to_string(r.value.total));
+                f.p.store(list_scope(f.q.owner_id), count, count_suffix(f.q),
+                          std::to_string(r.value.total));
             }
             f.rp.deliver(std::move(r));
           });
@@ -180,7 +200,9 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
                                           std::move(errors)));
           return rp;
         }
-        return p.write(insert(t, cfg.max_targets, c.deadline), {list_scope, stats_scope},
+        std::vector<std::string> scopes = lists_of(t.owner_id);
+        scopes.emplace_back(stats_scope);
+        return p.write(insert(t, cfg.max_targets, c.deadline), std::move(scopes),
                        name_taken(t.name));
       },
       [=](target_get& g) {
@@ -212,12 +234,9 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
         return rp;
       },
       [=](target_update& u) {
-        return p.write(task_for(u), {target_scope(u.id), list_scope},
-                       name_taken(u.patch.name.value_or("")));
+        return p.commit(task_for(u), name_taken(u.patch.name.value_or("")));
       },
-      [=](target_delete& d) {
-        return p.write(task_for(d), {target_scope(d.id), list_scope, stats_scope}, "");
-      },
+      [=](target_delete& d) { return p.commit(task_for(d)); },
   };
 }
 

@@ -126,7 +126,9 @@ psql "$db" -qc "INSERT INTO targets (id, owner_id, name, kind, endpoint_url, tim
   max_concurrency, created_at, updated_at) SELECT gen_random_uuid()::text, '$USER_ID',
   'seed-' || i, 'openai-chat',
   'http://127.0.0.1:9/v1', 30, 4, 1700000000000 + i, 1700000000000 + i
-  FROM generate_series(1, 10000) AS i" >/dev/null
+  FROM generate_series(1, 10000) AS i;
+  INSERT INTO owner_counts (owner_id, kind, n) VALUES ('$USER_ID', 'targets', 10000)
+  ON CONFLICT (owner_id, kind) DO UPDATE SET n = owner_counts.n + 10000" >/dev/null
 id=$(seed_target)
 api_key=$(curl -s -X POST "$SVC_URL/api/v1/api-keys" -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d '{"name":"bench","scopes":["read"]}' |

@@ -107,6 +107,13 @@ void free_owner_slot(session& s, const std::string& owner, const char* kind) {
   s.exec(slot_free, {owner, std::string(kind)});
 }
 
+int64_t owner_count(session& s, const std::string& owner, const char* kind) {
+  static const statement count_get{"owner_count_get",
+                                   "SELECT n FROM owner_counts WHERE owner_id = $1 AND kind = $2"};
+  rows r = s.exec(count_get, {owner, std::string(kind)});
+  return r.data.empty() ? 0 : as_int(r.data.front()[0]);
+}
+
 void ping(session& s) {
   static const statement health_ping{"health_ping", "SELECT 1"};
   s.exec(health_ping, {});

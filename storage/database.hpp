@@ -116,6 +116,8 @@ void lock_owner(session& s, const std::string& owner);
 // back gives its place back. One row whatever the owner holds: no COUNT, no owner-wide lock.
 bool take_owner_slot(session& s, const std::string& owner, const char* kind, int64_t max);
 void free_owner_slot(session& s, const std::string& owner, const char* kind);
+// The count itself: what a COUNT(*) of the owner's live `kind` would say, for one key lookup.
+int64_t owner_count(session& s, const std::string& owner, const char* kind);
 
 // Runs the cheapest statement there is (the health probe's round trip).
 void ping(session& s);

@@ -23,6 +23,7 @@ bool update_target(session& s, const target& t);
 // Deletes the live target (`owner` "*": whoever owns it) and frees its place in its owner's count.
 bool delete_target(session& s, const std::string& id, const std::string& owner, int64_t at_ms);
 
+// The query's total; an owner's unfiltered total is one key lookup (owner_counts).
 int64_t count_targets(session& s, const target_query& q);
 std::vector<target> list_targets(session& s, const target_query& q);
 

@@ -140,6 +140,45 @@ TEST_F(api_test, lists_paginate_sort_and_filter) {
   EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
 }
 
+TEST_F(api_test, a_write_invalidates_its_owners_lists_and_the_admins_not_anyone_elses) {
+  std::string other = token_for("neighbour");
+  auto as_other = [&](const std::string& method, const std::string& path,
+                      const std::string& body = "") {
+    return call(method, path, body, {{"Authorization", "Bearer " + other}});
+  };
+  ASSERT_EQ(as_other("POST", "/api/v1/targets", target_body("theirs").dump()).status, 201);
+  std::string root = token_for("root");
+  auto admin_total = [&] {
+    return json::parse(
+        call("GET", "/api/v1/targets", "", {{"Authorization", "Bearer " + root}}).body)["total"];
+  };
+  EXPECT_EQ(json::parse(as_other("GET", "/api/v1/targets").body)["total"], 1);  // now cached
+  EXPECT_EQ(admin_total(), 1);
+
+  std::string mine = create(target_body("mine"))["id"];
+  double misses = metrics_->cache_misses_total.Value();
+  // The neighbour's page was not touched by the owner's create: served from the cache.
+  EXPECT_EQ(json::parse(as_other("GET", "/api/v1/targets").body)["total"], 1);
+  EXPECT_EQ(metrics_->cache_misses_total.Value(), misses);
+  // The owner's and the admins' lists were: both see it at once.
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets").body)["total"], 1);
+  EXPECT_EQ(admin_total(), 2);
+
+  // An admin's change invalidates the owner's lists, not only the admin's own.
+  ASSERT_EQ(call("PATCH", "/api/v1/targets/" + mine, R"({"name":"renamed"})",
+                 {{"Authorization", "Bearer " + root}})
+                .status,
+            200);
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets").body)["items"][0]["name"], "renamed");
+  ASSERT_EQ(
+      call("DELETE", "/api/v1/targets/" + mine, "", {{"Authorization", "Bearer " + root}}).status,
+      204);
+  json page = json::parse(call("GET", "/api/v1/targets").body);
+  EXPECT_EQ(page["total"], 0);  // the owner's count (owner_counts), kept by the delete
+  EXPECT_EQ(page["items"].size(), 0u);
+  EXPECT_EQ(admin_total(), 1);
+}
+
 TEST_F(api_test, sql_metacharacters_in_every_search_and_sort_parameter_are_inert) {
   const std::string nasty = "x' OR '1'='1'; DROP TABLE users; -- %_\\";
   // Sort keys come from a whitelist: anything else is a 422, never SQL.
