@@ -79,14 +79,13 @@ db_task<result<target>> task_for(const target_get& g) {
 // A page of `q`; `known` is its total when the cache had it.
 db_task<result<target_page>> read_list(const target_query& q, std::optional<int64_t> known,
                                        clock::time_point deadline) {
-  return {
-      "target_list", storage::access::read, deadline, [q, known](storage::session& s) {
-        return result<target_page>{
-            {},
-            read_page<target>(
-                q.page, q.per_page, [&] { return known ? *known : storage::count_targets(s, q); },
-                [&] { return storage::list_targets(s, q); })};
-      }};
+  return {"target_list", storage::access::read, deadline, [q, known](storage::session& s) {
+            int64_t total = known ? *known : storage::count_targets(s, q);
+            return result<target_page>{{},
+                                       read_page<target>(
+                                           q.page, q.per_page, [&] { return total; },
+                                           [&] { return storage::list_targets(s, q, total); })};
+          }};
 }
 
 // Changes the target; the lists it invalidates are its owner's (an admin may change anyone's).

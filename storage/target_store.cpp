@@ -151,12 +151,26 @@ int64_t count_targets(session& s, const target_query& q) {
                   filter_params(q));
 }
 
-std::vector<target> list_targets(session& s, const target_query& q) {
-  rows r = s.exec(sql::target_list(q.sort, q.owner_id == "*"),
-                  with_page(filter_params(q), q.page, q.per_page));
+std::vector<target> list_targets(session& s, const target_query& q, int64_t total) {
+  // OFFSET walks every row it skips. A page past the middle is nearer the other end, so it is
+  // read from there, in the opposite order, and turned around: the walk is at most half the
+  // list. Every order ends with the id, so the opposite order is exactly the reverse. (PostgreSQL
+  // reads run statement by statement: under a concurrent write the total may be a moment old,
+  // and the page then as exact as any OFFSET page read while the list changes; it is cached
+  // only under the list version that write invalidates.)
+  int64_t offset = (q.page - 1) * q.per_page;
+  int64_t end = std::min(offset + q.per_page, total);
+  bool from_end = offset > total / 2 && offset < total;
+  std::string sort = q.sort;
+  if (from_end) sort = sort.rfind('-', 0) == 0 ? sort.substr(1) : "-" + sort;
+  std::vector<value> params = filter_params(q);
+  params.emplace_back(from_end ? end - offset : q.per_page);
+  params.emplace_back(from_end ? total - end : offset);
+  rows r = s.exec(sql::target_list(sort, q.owner_id == "*"), params);
   std::vector<target> out;
   out.reserve(r.data.size());
   for (const auto& x : r.data) out.push_back(from_row(x));
+  if (from_end) std::reverse(out.begin(), out.end());
   return out;
 }
 

@@ -25,6 +25,7 @@ bool delete_target(session& s, const std::string& id, const std::string& owner, 
 
 // The query's total; an owner's unfiltered total is one key lookup (owner_counts).
 int64_t count_targets(session& s, const target_query& q);
-std::vector<target> list_targets(session& s, const target_query& q);
+// The query's page; `total` is the query's total, read in the same transaction.
+std::vector<target> list_targets(session& s, const target_query& q, int64_t total);
 
 }  // namespace vutf::storage

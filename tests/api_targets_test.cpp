@@ -1,5 +1,7 @@
 // The HTTP API: targets, their CRUD, ownership and validation, and the list queries (paging,
 // sort, search, SQL metacharacters).
+#include <tuple>
+
 #include "tests/support/api_fixture.hpp"
 
 namespace vutf {
@@ -126,6 +128,20 @@ TEST_F(api_test, lists_paginate_sort_and_filter) {
   EXPECT_EQ(page["page"], 2);
   ASSERT_EQ(page["items"].size(), 10u);
   EXPECT_EQ(page["items"][0]["name"], "t110");
+  // Pages past the middle are read from the other end and turned around: same order.
+  for (const auto& [sort, first, last] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"name", "t120", "t124"},
+           {"-name", "t104", "t100"},
+           {"-created_at", "t104", "t100"},
+           {"created_at", "t120", "t124"}}) {
+    json end = json::parse(
+        call("GET", "/api/v1/targets", "", {}, {{"page", "3"}, {"per_page", "10"}, {"sort", sort}})
+            .body);
+    ASSERT_EQ(end["items"].size(), 5u) << sort;
+    EXPECT_EQ(end["items"][0]["name"], first) << sort;
+    EXPECT_EQ(end["items"][4]["name"], last) << sort;
+  }
   json desc = json::parse(call("GET", "/api/v1/targets", "", {}, {{"sort", "-name"}}).body);
   EXPECT_EQ(desc["items"][0]["name"], "t124");
   EXPECT_EQ(desc["per_page"], 20);
