@@ -201,7 +201,7 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
             near->resume(st.generation);
             m->near_cache_active.Set(1);
             st.warned = false;
-            log::info("near cache serving", {{"invalidation_client", std::to_string(id)}});
+            log::info("near cache serving", {{"invalidation_client", id}});
           } catch (const std::exception& e) {
             if (!st.warned)
               log::warning("near cache bypassed: no invalidation connection",

@@ -40,9 +40,8 @@ struct housekeeping {
 
 void start_runner(engine_pointer self, const engine_env& env, scan claimed) {
   auto& st = self->state;
-  log::info("scan started", {{"scan_id", claimed.id},
-                             {"claim", std::to_string(claimed.claim)},
-                             {"total", std::to_string(claimed.total)}});
+  log::info("scan started",
+            {{"scan_id", claimed.id}, {"claim", claimed.claim}, {"total", claimed.total}});
   std::string id = claimed.id;
   auto a = spawn_runner(self, env, std::move(claimed));
   self->monitor(a);
@@ -84,9 +83,8 @@ void housekeep(engine_pointer self, const engine_env& env) {
         if (st.stopped) return;
         auto [requeued, failed] = h.recovered;
         if (requeued + failed > 0)
-          log::warning(
-              "recovered scans of a stopped instance",
-              {{"requeued", std::to_string(requeued)}, {"failed", std::to_string(failed)}});
+          log::warning("recovered scans of a stopped instance",
+                       {{"requeued", requeued}, {"failed", failed}});
         for (auto& claimed : h.claimed) start_runner(self, env, std::move(claimed));
         if (requeued + failed > 0 || !h.claimed.empty())
           caf::anon_send(env.cache, cache_bump{{stats_scope}});

@@ -28,7 +28,10 @@ void sample_process(metrics& m) {
       if (i == 14) utime = std::stoull(field);
       if (i == 15) stime = std::stoull(field);
     }
-    m.process_cpu_seconds.Set(static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK));
+    // A counter only goes up: add what was used since the last sample (this actor alone adds).
+    double used = static_cast<double>(utime + stime) / sysconf(_SC_CLK_TCK);
+    double since = used - m.process_cpu_seconds_total.Value();
+    if (since > 0) m.process_cpu_seconds_total.Increment(since);
   }
   std::ifstream statm("/proc/self/statm");
   long pages = 0, resident = 0;

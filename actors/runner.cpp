@@ -71,8 +71,8 @@ void finish(runner_pointer self, const engine_env& env) {
           env.m->scans_total.with({ended->status}).Increment();
           log::info("scan ended", {{"scan_id", ended->id},
                                    {"status", ended->status},
-                                   {"done", std::to_string(ended->done)},
-                                   {"findings", std::to_string(ended->findings.total())}});
+                                   {"done", ended->done},
+                                   {"findings", ended->findings.total()}});
           self->send(env.webhooks, scan_ended(*ended));
         }
         caf::anon_send(env.cache, cache_bump{{stats_scope}});

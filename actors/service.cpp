@@ -58,11 +58,10 @@ std::unique_ptr<storage::connection> wait_and_migrate(const storage::database_ur
     } catch (const storage::db_error& e) {
       if (e.code != errc::db_unavailable || attempt == startup_attempts)
         throw std::runtime_error(std::string("database not usable: ") + e.what());
-      log::warning("database not reachable yet; retrying",
-                   {{"attempt", std::to_string(attempt)},
-                    {"of", std::to_string(startup_attempts)},
-                    {"retry_in_ms", std::to_string(delay.count())},
-                    {"error", e.what()}});
+      log::warning("database not reachable yet; retrying", {{"attempt", attempt},
+                                                            {"of", startup_attempts},
+                                                            {"retry_in_ms", delay.count()},
+                                                            {"error", e.what()}});
       std::this_thread::sleep_for(delay);
       delay = std::min(delay * 2, std::chrono::milliseconds(4000));
     }
@@ -285,7 +284,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   probe_sets_cfg.max_probe_sets = s.max_probe_sets_per_user;
   i.probe_sets = spawn_probe_sets(i.sys, probe_sets_cfg, i.pool, i.cache);
   log::info("service started",
-            {{"scheduler_threads", std::to_string(scheduler_threads())},
+            {{"scheduler_threads", scheduler_threads()},
              {"database", url.type == storage::database_url::kind::sqlite ? "sqlite" : "postgres"},
              {"cache", s.redis_url.empty() ? "in-process" : "redis"}});
 }

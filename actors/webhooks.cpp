@@ -146,7 +146,7 @@ struct courier {
     m->webhook_deliveries_total.with({"failed"}).Increment();
     log::warning("webhook not delivered; giving up", {{"url", origin},
                                                       {"webhook_id", d.webhook_id},
-                                                      {"attempts", std::to_string(d.attempt)},
+                                                      {"attempts", d.attempt},
                                                       {"error", r.error}});
   }
 };

@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
 
 #include "config/json_escape.hpp"
 #include "config/time.hpp"
@@ -12,6 +14,8 @@ namespace {
 
 std::atomic<int> threshold{static_cast<int>(level::info)};
 std::atomic<bool> json{true};
+// What every JSON line says about its writer: "service" and "version" (set once at startup).
+std::string identity = R"(,"service":"violentutf-api")";
 
 const char* name(level l) {
   switch (l) {
@@ -29,13 +33,26 @@ const char* name(level l) {
 
 }  // namespace
 
-void configure(const std::string& level_name, const std::string& format) {
+std::string field::number_literal(double d) {
+  if (!std::isfinite(d)) return "null";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.15g", d);
+  return buf;
+}
+
+void configure(const std::string& level_name, const std::string& format,
+               const std::string& version) {
   level l = level::info;
   if (level_name == "debug") l = level::debug;
   if (level_name == "warning") l = level::warning;
   if (level_name == "error") l = level::error;
   threshold = static_cast<int>(l);
   json = format != "text";
+  // Only the service's own startup names a version; tests reconfigure while threads log.
+  if (!version.empty()) {
+    identity = R"(,"service":"violentutf-api","version":)";
+    append_json_string(identity, version);
+  }
 }
 
 bool enabled(level l) {
@@ -49,16 +66,21 @@ void write(level l, const std::string& message, std::initializer_list<field> fie
   if (json) {
     line += "{\"ts\":\"" + format_timestamp(now_ms()) + "\",\"level\":\"" + name(l) + "\",\"msg\":";
     append_json_string(line, message);
+    line += identity;
     for (const auto& f : fields) {
       line += ",\"";
-      line += f.first;
+      line += f.key;
       line += "\":";
-      append_json_string(line, f.second);
+      if (f.typed) {
+        line += f.value;
+      } else {
+        append_json_string(line, f.value);
+      }
     }
     line += "}\n";
   } else {
     line += format_timestamp(now_ms()) + " " + name(l) + " " + message;
-    for (const auto& f : fields) line += std::string(" ") + f.first + "=" + f.second;
+    for (const auto& f : fields) line += std::string(" ") + f.key + "=" + f.value;
     line += '\n';
   }
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

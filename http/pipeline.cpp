@@ -1,6 +1,7 @@
 #include "http/pipeline.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "config/log.hpp"
@@ -259,8 +260,8 @@ void finish(const api_env& env, const api_request& req, api_response& res,
     log::info("request", {{"request_id", request_id},
                           {"method", req.method},
                           {"route", res.route},
-                          {"status", std::to_string(res.status)},
-                          {"duration_ms", std::to_string(seconds * 1000)},
+                          {"status", res.status},
+                          {"duration_ms", std::round(seconds * 1e6) / 1e3},
                           {"ip", req.remote_ip}});
 }
 

@@ -93,9 +93,13 @@ class Registry;
   PLAIN(scheduler_threads, Gauge, "Actor scheduler worker threads.")                               \
   LABELLED(actor_mailbox_size, Gauge, "actor",                                                     \
            "Messages waiting in a supervisor's mailbox (`db_pool`, `cache`).")                     \
-  PLAIN(process_cpu_seconds, Gauge, "User and system CPU time used (sampled every second).")       \
+  PLAIN(process_cpu_seconds_total, Counter,                                                        \
+        "User and system CPU time used (sampled every second).")                                   \
   PLAIN(process_resident_memory_bytes, Gauge,                                                      \
-        "Resident set size of the process (sampled every second).")
+        "Resident set size of the process (sampled every second).")                                \
+  PLAIN(process_start_time_seconds, Gauge,                                                         \
+        "When the process started, in seconds since the epoch.")                                   \
+  LABELLED(build_info, Gauge, "version", "Always 1; the label says which build is running.")
 
 namespace vutf {
 

@@ -2,6 +2,7 @@
 #include <malloc.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstring>
 #include <iostream>
 #include <thread>
@@ -67,7 +68,7 @@ int main(int argc, char** argv) {
     std::cout << "configuration is valid\n";
     return 0;
   }
-  vutf::log::configure(cfg.log_level, cfg.log_format);
+  vutf::log::configure(cfg.log_level, cfg.log_format, VUTF_VERSION);
   // A fixed mmap threshold: Argon2's 19 MiB buffers go back to the system when freed instead of
   // raising glibc's dynamic threshold and staying resident for good.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
@@ -86,6 +87,9 @@ int main(int argc, char** argv) {
   try {
     // 2. metrics
     auto metrics = std::make_shared<vutf::metrics>();
+    metrics->build_info.with({VUTF_VERSION}).Set(1);
+    metrics->process_start_time_seconds.Set(
+        std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     std::unique_ptr<vutf::metrics_server> metrics_endpoint;
     if (cfg.enable_metrics)
       metrics_endpoint = std::make_unique<vutf::metrics_server>(metrics, cfg.server_host,

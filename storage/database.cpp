@@ -76,7 +76,7 @@ void migrate(connection& c) {
       // migration already (we skip it) or waits for our lock.
       c.transact(access::write, far(), [&](session& s) {
         if (!s.exec(migration_applied, {int64_t{m.version}}).data.empty()) return;
-        log::info("applying migration", {{"version", std::to_string(m.version)}, {"name", m.name}});
+        log::info("applying migration", {{"migration", m.version}, {"name", m.name}});
         s.script(m.sql);
         s.exec(migration_record, {int64_t{m.version}, m.name, now_ms()});
       });

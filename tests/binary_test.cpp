@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 
 #include "storage/database.hpp"
 #include "tests/support/support.hpp"
@@ -95,6 +96,20 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0) << p.err();
   EXPECT_NE(p.err().find("\"msg\":\"stopped\""), std::string::npos);
+  // Every line is JSON naming the service and its version; numbers are numbers.
+  std::istringstream lines(p.err());
+  bool logged_create = false;
+  for (std::string line; std::getline(lines, line);) {
+    auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(j["service"], "violentutf-api") << line;
+    EXPECT_TRUE(j["version"].is_string()) << line;
+    if (j["msg"] == "request" && j["route"] == "/api/v1/targets") {
+      logged_create = true;
+      EXPECT_EQ(j["status"], 201) << line;
+      EXPECT_TRUE(j["duration_ms"].is_number()) << line;
+    }
+  }
+  EXPECT_TRUE(logged_create) << p.err();
 }
 
 TEST(binary, sighup_does_not_stop_the_service) {
@@ -253,8 +268,9 @@ TEST(binary, metrics_count_requests_by_route_pattern) {
        {"http_request_duration_seconds_bucket", "http_requests_in_progress", "db_pool_size",
         "db_pool_in_use", "db_pool_idle", "db_pool_overflow_in_use", "db_pool_waiting",
         "db_pool_timeouts_total", "cache_hits_total", "cache_misses_total", "cache_errors_total",
-        "cache_pool_in_use", "scheduler_threads", "process_cpu_seconds",
-        "process_resident_memory_bytes", "health_check_duration_seconds"})
+        "cache_pool_in_use", "scheduler_threads", "process_cpu_seconds_total",
+        "process_resident_memory_bytes", "process_start_time_seconds",
+        "health_check_duration_seconds", "build_info{version=\""})
     EXPECT_NE(text.find(name), std::string::npos) << name;
   EXPECT_TRUE(test::eventually([&] {
     auto again = m.Get("/metrics");
