@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "config/instance.hpp"
 #include "config/json_escape.hpp"
 #include "config/time.hpp"
 
@@ -52,6 +53,8 @@ void configure(const std::string& level_name, const std::string& format,
   if (!version.empty()) {
     identity = R"(,"service":"violentutf-api","version":)";
     append_json_string(identity, version);
+    identity += R"(,"instance":)";
+    append_json_string(identity, instance_id());
   }
 }
 
@@ -59,7 +62,7 @@ bool enabled(level l) {
   return static_cast<int>(l) >= threshold.load(std::memory_order_relaxed);
 }
 
-void write(level l, const std::string& message, std::initializer_list<field> fields) {
+void write(level l, const std::string& message, const field* begin, const field* end) {
   if (!enabled(l)) return;
   std::string line;
   line.reserve(128 + message.size());
@@ -67,20 +70,20 @@ void write(level l, const std::string& message, std::initializer_list<field> fie
     line += "{\"ts\":\"" + format_timestamp(now_ms()) + "\",\"level\":\"" + name(l) + "\",\"msg\":";
     append_json_string(line, message);
     line += identity;
-    for (const auto& f : fields) {
+    for (const field* f = begin; f != end; ++f) {
       line += ",\"";
-      line += f.key;
+      line += f->key;
       line += "\":";
-      if (f.typed) {
-        line += f.value;
+      if (f->typed) {
+        line += f->value;
       } else {
-        append_json_string(line, f.value);
+        append_json_string(line, f->value);
       }
     }
     line += "}\n";
   } else {
     line += format_timestamp(now_ms()) + " " + name(l) + " " + message;
-    for (const auto& f : fields) line += std::string(" ") + f.key + "=" + f.value;
+    for (const field* f = begin; f != end; ++f) line += std::string(" ") + f->key + "=" + f->value;
     line += '\n';
   }
   ssize_t ignored = ::write(STDERR_FILENO, line.data(), line.size());

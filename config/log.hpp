@@ -46,7 +46,10 @@ struct field {
 };
 
 // Writes `message` with extra key/value fields to stderr.
-void write(level l, const std::string& message, std::initializer_list<field> fields = {});
+void write(level l, const std::string& message, const field* begin, const field* end);
+inline void write(level l, const std::string& message, std::initializer_list<field> fields = {}) {
+  write(l, message, fields.begin(), fields.end());
+}
 
 inline void info(const std::string& m, std::initializer_list<field> f = {}) {
   write(level::info, m, f);

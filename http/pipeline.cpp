@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "config/instance.hpp"
 #include "config/log.hpp"
 #include "config/time.hpp"
 #include "domain/ids.hpp"
@@ -220,9 +221,10 @@ void cors_headers(const api_env& env, const api_request& req, api_response& res)
   const auto& allowed = env.allowed_origins;
   if (std::find(allowed.begin(), allowed.end(), *origin) == allowed.end()) return;
   h.emplace_back("Access-Control-Allow-Origin", *origin);
-  h.emplace_back("Access-Control-Expose-Headers",
-                 "ETag, Location, X-Request-ID, RateLimit-Limit, RateLimit-Remaining, "
-                 "RateLimit-Reset, Retry-After, Idempotent-Replayed");
+  h.emplace_back(
+      "Access-Control-Expose-Headers",
+      "ETag, Location, X-Request-ID, X-Instance-Id, RateLimit-Limit, RateLimit-Remaining, "
+      "RateLimit-Reset, Retry-After, Idempotent-Replayed");
   if (req.method != "OPTIONS" || !req.header("Access-Control-Request-Method")) return;
   auto allow = std::find_if(h.begin(), h.end(), [](const auto& kv) { return kv.first == "Allow"; });
   if (allow != h.end()) h.emplace_back("Access-Control-Allow-Methods", std::string(allow->second));
@@ -246,9 +248,30 @@ void compress(const api_env& env, const api_request& req, api_response& res) {
 
 }  // namespace
 
+std::optional<std::string> trace_id_of(const std::optional<std::string>& traceparent) {
+  if (!traceparent || traceparent->size() != 55) return std::nullopt;
+  const std::string& t = *traceparent;
+  auto hex = [&](size_t from, size_t n) {
+    bool nonzero = false;
+    for (size_t i = from; i < from + n; ++i) {
+      char c = t[i];
+      if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::optional<bool>{};
+      nonzero = nonzero || c != '0';
+    }
+    return std::optional<bool>{nonzero};
+  };
+  auto version = hex(0, 2), trace = hex(3, 32), parent = hex(36, 16), flags = hex(53, 2);
+  bool framed = t[2] == '-' && t[35] == '-' && t[52] == '-';
+  if (!framed || !version || !flags || t.compare(0, 2, "00") != 0 || !trace || !*trace || !parent ||
+      !*parent)
+    return std::nullopt;
+  return t.substr(3, 32);
+}
+
 void finish(const api_env& env, const api_request& req, api_response& res,
             const std::string& request_id, clock::time_point start) {
   res.headers.emplace_back("X-Request-ID", request_id);
+  res.headers.emplace_back("X-Instance-Id", instance_id());
   security_headers(env, res);
   cors_headers(env, req, res);
   compress(env, req, res);
@@ -256,13 +279,18 @@ void finish(const api_env& env, const api_request& req, api_response& res,
   env.meters.http_requests_total.with({req.method, res.route, std::to_string(res.status)})
       .Increment();
   env.meters.http_request_duration_seconds.with({req.method, res.route}).Observe(seconds);
-  if (log::enabled(log::level::info))
-    log::info("request", {{"request_id", request_id},
-                          {"method", req.method},
-                          {"route", res.route},
-                          {"status", res.status},
-                          {"duration_ms", std::round(seconds * 1e6) / 1e3},
-                          {"ip", req.remote_ip}});
+  if (log::enabled(log::level::info)) {
+    log::field fields[] = {{"request_id", request_id},
+                           {"method", req.method},
+                           {"route", res.route},
+                           {"status", res.status},
+                           {"duration_ms", std::round(seconds * 1e6) / 1e3},
+                           {"ip", req.remote_ip},
+                           {"trace_id", trace_id_of(req.header("traceparent")).value_or("")}};
+    // Without a traceparent the line has no trace_id field at all.
+    bool traced = !fields[6].value.empty();
+    log::write(log::level::info, "request", fields, fields + (traced ? 7 : 6));
+  }
 }
 
 }  // namespace vutf::http

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "http/handler.hpp"
@@ -19,6 +20,11 @@ api_response dispatch(const api_env& env, const api_request& req, const std::str
 void audit(const api_env& env, const api_request& req, const api_response& res,
            const std::string& request_id, std::chrono::steady_clock::time_point start,
            const request_trace& t);
+
+// The trace id of a W3C `traceparent` header (version 00: "00-<32 hex>-<16 hex>-<2 hex>", lower
+// case, neither id all zeros), to log with the request; nullopt when absent or malformed (a
+// malformed one is ignored, as the W3C recommendation says, never an error).
+std::optional<std::string> trace_id_of(const std::optional<std::string>& traceparent);
 
 // Adds the headers every response carries, compresses the body when worth it, records the
 // request's metrics and logs it.

@@ -1,5 +1,7 @@
 // The HTTP API, the conventions of every request: body rules, routing errors, request ids,
 // security headers, gzip, rate limits, Idempotency-Key and CORS.
+#include "config/instance.hpp"
+#include "http/pipeline.hpp"
 #include "tests/support/api_fixture.hpp"
 
 namespace vutf {
@@ -53,6 +55,27 @@ TEST_F(api_test, request_ids_are_kept_when_valid_and_replaced_otherwise) {
   made = header(call("GET", "/api/v1/live", "", {{"X-Request-ID", std::string(129, 'a')}}),
                 "X-Request-ID");
   EXPECT_TRUE(is_uuid(made)) << made;
+}
+
+TEST_F(api_test, every_response_names_the_instance_that_answered) {
+  for (const auto& r : {call("GET", "/api/v1/live"), call("GET", "/api/v1/nope")})
+    EXPECT_EQ(header(r, "X-Instance-Id"), instance_id());
+  EXPECT_FALSE(instance_id().empty());
+}
+
+TEST(trace_context, a_w3c_traceparent_gives_its_trace_id_and_anything_else_nothing) {
+  const std::string good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  EXPECT_EQ(http::trace_id_of(good), "4bf92f3577b34da6a3ce929d0e0e4736");
+  EXPECT_EQ(http::trace_id_of(std::nullopt), std::nullopt);
+  for (const std::string& bad :
+       {std::string(""), good + "-", good.substr(0, 54), std::string(good).replace(3, 1, "G"),
+        std::string(good).replace(3, 1, "A"),                          // upper case
+        std::string(good).replace(0, 2, "ff"),                         // invalid version
+        std::string(good).replace(0, 2, "01"),                         // unknown version
+        std::string(good).replace(3, 32, std::string(32, '0')),        // zero trace id
+        std::string(good).replace(36, 16, std::string(16, '0')),       // zero parent id
+        std::string(good).replace(35, 1, "_"), std::string(55, '-')})  // framing
+    EXPECT_EQ(http::trace_id_of(bad), std::nullopt) << bad;
 }
 
 TEST_F(api_test, security_headers_on_every_response) {

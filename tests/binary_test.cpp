@@ -88,11 +88,14 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   auto live = c.Get("/api/v1/live");
   ASSERT_TRUE(live);
   EXPECT_EQ(live->status, 200);
-  auto created = c.Post("/api/v1/targets",
+  const char* trace = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  auto created = c.Post("/api/v1/targets", {{"traceparent", trace}},
                         R"({"name":"b","kind":"openai-chat","endpoint_url":"http://a.test/"})",
                         "application/json");
   ASSERT_TRUE(created);
   EXPECT_EQ(created->status, 201);
+  std::string instance = created->get_header_value("X-Instance-Id");
+  EXPECT_FALSE(instance.empty());
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait_exit(), 0) << p.err();
   EXPECT_NE(p.err().find("\"msg\":\"stopped\""), std::string::npos);
@@ -103,10 +106,14 @@ TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
     auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["service"], "violentutf-api") << line;
     EXPECT_TRUE(j["version"].is_string()) << line;
+    EXPECT_EQ(j["instance"], instance) << line;
     if (j["msg"] == "request" && j["route"] == "/api/v1/targets") {
       logged_create = true;
       EXPECT_EQ(j["status"], 201) << line;
       EXPECT_TRUE(j["duration_ms"].is_number()) << line;
+      EXPECT_EQ(j["trace_id"], "4bf92f3577b34da6a3ce929d0e0e4736") << line;
+    } else if (j["msg"] == "request") {
+      EXPECT_FALSE(j.contains("trace_id")) << line;
     }
   }
   EXPECT_TRUE(logged_create) << p.err();
