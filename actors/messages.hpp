@@ -191,6 +191,7 @@ struct target_call {
   std::string kind;  // metrics label: openai-chat | http-json | webhook
   int64_t max_concurrency = 1;
   outbound_call call;
+  int64_t rate_limit_rpm = 0;  // calls per minute to the circuit, all instances (0: unlimited)
 };
 
 // ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----

@@ -40,6 +40,7 @@ struct runner_state {
   std::optional<std::pair<std::string, std::optional<std::string>>> ending;
   int64_t ticks = 0;
   int64_t final_attempts = 0;
+  std::unordered_map<int64_t, clock::time_point> throttled_since;  // seq: its first 429
   static inline const char* name = "scan-runner";
 };
 
@@ -174,10 +175,27 @@ void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_
   auto& st = self->state;
   target_call c{st.t.id, st.t.kind, st.t.max_concurrency,
                 target_request(st.t, st.plan->at(seq).sent())};
+  c.rate_limit_rpm = st.t.rate_limit_rpm.value_or(0);
   auto bound = gateway_reply_bound(c);
   self->request(env.gateway, bound, std::move(c))
       .then([=](outbound_reply& r) { settle(self, env, seq, attempt, r); },
             [=](caf::error&) { settle(self, env, seq, attempt, gateway_silence()); });
+}
+
+// A 429 is the target asking to slow down, not a failure: the prompt goes again (the gateway
+// has lowered the target's pace and pauses it for the Retry-After, actors/gateway.cpp) without
+// spending one of its max_attempts, for up to the queue patience after its first 429. False
+// once that is over: the 429 then counts as an attempt like a 5xx.
+bool throttled(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+               const outbound_reply& r) {
+  auto& st = self->state;
+  auto first = st.throttled_since.emplace(seq, clock::now()).first->second;
+  if (clock::now() - first > gateway_queue_patience) return false;
+  env.m->target_call_retries_total.Increment();
+  auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
+                                    : backoff(env.cfg.retry_base, 1);
+  self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq, attempt);
+  return true;
 }
 
 // One call's outcome: the scan stops on an open circuit, the prompt is retried, or its result is
@@ -190,6 +208,7 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
     stop(self, env, "failed", "the target is unavailable: " + r.error);
     return;
   }
+  if (r.status == 429 && throttled(self, env, seq, attempt, r)) return;
   if (r.retryable() && attempt < env.cfg.max_attempts) {
     env.m->target_call_retries_total.Increment();
     auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
@@ -198,6 +217,7 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
                        attempt + 1);
     return;
   }
+  st.throttled_since.erase(seq);
   scan_result x = judge(st, seq, r, attempt);
   if (x.error) {
     ++st.errors;

@@ -268,6 +268,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   gateway_cfg.breaker_failures = s.circuit_breaker_failures;
   gateway_cfg.breaker_reset = std::chrono::seconds(s.circuit_breaker_reset);
   gateway_cfg.out = egress_from(s);
+  gateway_cfg.cache = i.cache;
   i.gateway = spawn_gateway(i.sys, gateway_cfg, i.m);
   i.webhooks = spawn_webhooks(i.sys, webhook_config{}, i.pool, i.gateway, i.m);
   engine_config engine_cfg;

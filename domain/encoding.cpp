@@ -125,6 +125,15 @@ void write_target(writer& w, const target& t) {
   w.integer(t.version);
   w.integer(t.created_at_ms);
   w.integer(t.updated_at_ms);
+  w.optional_text(t.system_prompt);
+  w.integer(t.rate_limit_rpm.value_or(0));  // 0: unlimited (the rules allow no 0)
+}
+
+bool rate_limit(reader& r, target& t) {
+  int64_t rpm = 0;
+  if (!r.integer(rpm)) return false;
+  t.rate_limit_rpm = rpm > 0 ? std::optional<int64_t>(rpm) : std::nullopt;
+  return true;
 }
 
 bool read_target(reader& r, target& t) {
@@ -133,7 +142,7 @@ bool read_target(reader& r, target& t) {
          r.text(t.headers_json) && r.optional_text(t.request_template_json) &&
          r.optional_text(t.response_path) && r.integer(t.timeout_seconds) &&
          r.integer(t.max_concurrency) && r.integer(t.version) && r.integer(t.created_at_ms) &&
-         r.integer(t.updated_at_ms);
+         r.integer(t.updated_at_ms) && r.optional_text(t.system_prompt) && rate_limit(r, t);
 }
 
 // Reads one value of `format`: the format byte, the fields, and nothing after them.

@@ -5,6 +5,7 @@
 
 #include "config/url.hpp"
 #include "domain/error.hpp"
+#include "domain/json_path.hpp"
 
 namespace vutf {
 
@@ -20,8 +21,10 @@ void apply_patch(target& t, const target_patch& p) {
   if (p.headers_json) t.headers_json = *p.headers_json;
   if (p.request_template_json) t.request_template_json = *p.request_template_json;
   if (p.response_path) t.response_path = *p.response_path;
+  if (p.system_prompt) t.system_prompt = *p.system_prompt;
   if (p.timeout_seconds) t.timeout_seconds = *p.timeout_seconds;
   if (p.max_concurrency) t.max_concurrency = *p.max_concurrency;
+  if (p.rate_limit_rpm) t.rate_limit_rpm = *p.rate_limit_rpm;
 }
 
 namespace {
@@ -36,6 +39,12 @@ bool has_control(const std::string& s) {
   for (unsigned char c : s)
     if (c < 0x20 || c == 0x7f) return true;
   return false;
+}
+
+size_t occurrences(const std::string& s, const std::string& part) {
+  size_t n = 0;
+  for (size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + part.size())) ++n;
+  return n;
 }
 
 }  // namespace
@@ -90,32 +99,40 @@ std::vector<field_error> validate(const target& t) {
     e.push_back({"timeout_seconds", "must be an integer in 1..300"});
   if (t.max_concurrency < 1 || t.max_concurrency > 64)
     e.push_back({"max_concurrency", "must be an integer in 1..64"});
+  if (t.system_prompt && t.system_prompt->size() > max_system_prompt_bytes)
+    e.push_back({"system_prompt",
+                 "must be at most " + std::to_string(max_system_prompt_bytes / 1024) + " KiB"});
+  if (t.rate_limit_rpm &&
+      (*t.rate_limit_rpm < min_rate_limit_rpm || *t.rate_limit_rpm > max_rate_limit_rpm))
+    e.push_back({"rate_limit_rpm", "must be null or an integer in " +
+                                       std::to_string(min_rate_limit_rpm) + ".." +
+                                       std::to_string(max_rate_limit_rpm)});
   if (t.kind == "http-json") {
     if (!t.request_template_json)
       e.push_back({"request_template", "is required for kind http-json"});
-    else if (t.request_template_json->find("{{prompt}}") == std::string::npos)
+    else if (t.request_template_json->find(prompt_placeholder) == std::string::npos)
       e.push_back({"request_template", "must contain the {{prompt}} placeholder"});
     if (!t.response_path || t.response_path->empty())
       e.push_back({"response_path", "is required for kind http-json"});
   }
   if (t.request_template_json) {
     const std::string& tmpl = *t.request_template_json;
-    const std::string placeholder = "{{prompt}}";
-    size_t placeholders = 0;
-    for (size_t at = tmpl.find(placeholder); at != std::string::npos;
-         at = tmpl.find(placeholder, at + placeholder.size()))
-      ++placeholders;
+    size_t placeholders =
+        occurrences(tmpl, prompt_placeholder) + occurrences(tmpl, system_prompt_placeholder);
     if (tmpl.size() > max_request_template_bytes || placeholders > max_prompt_placeholders)
       e.push_back({"request_template",
                    "must be at most " + std::to_string(max_request_template_bytes / 1024) +
                        " KiB with at most " + std::to_string(max_prompt_placeholders) +
-                       " {{prompt}} placeholders"});
+                       " {{prompt}} and {{system_prompt}} placeholders"});
   }
-  if (t.response_path) {
-    const std::string& p = *t.response_path;
-    if (p.empty() || p.size() > 200 || p.front() == '.' || p.back() == '.' ||
-        p.find("..") != std::string::npos || has_control(p))
-      e.push_back({"response_path", "must be a dotted path such as choices.0.message.content"});
+  // (An empty path of an http-json target is reported as missing above.)
+  if (t.response_path && !(t.response_path->empty() && t.kind == "http-json")) {
+    auto parsed = parse_json_path(*t.response_path);
+    if (!parsed.steps)
+      e.push_back({"response_path",
+                   "must be a JSONPath such as $.choices[0].message.content or a dotted path "
+                   "such as choices.0.message.content; this one " +
+                       parsed.error});
   }
   return e;
 }

@@ -22,8 +22,13 @@ struct target {
   std::string headers_json = "{}";  // write-only: stored, never returned
   std::optional<std::string> request_template_json;
   std::optional<std::string> response_path;
+  // Sent before each prompt: as a system message (openai-chat), or into the {{system_prompt}}
+  // placeholders of the request_template (http-json). Not secret: returned like the rest.
+  std::optional<std::string> system_prompt;
   int64_t timeout_seconds = 30;
   int64_t max_concurrency = 4;
+  // Calls per minute to this target across all instances (nullopt: unlimited).
+  std::optional<int64_t> rate_limit_rpm;
   int64_t version = 1;
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
@@ -39,8 +44,10 @@ struct target_patch {
   std::optional<std::string> headers_json;
   std::optional<std::optional<std::string>> request_template_json;
   std::optional<std::optional<std::string>> response_path;
+  std::optional<std::optional<std::string>> system_prompt;
   std::optional<int64_t> timeout_seconds;
   std::optional<int64_t> max_concurrency;
+  std::optional<std::optional<int64_t>> rate_limit_rpm;
 };
 
 // Applies `p` to `t` (fields only; version and timestamps are the store's business). A patch
@@ -58,9 +65,18 @@ struct target_query {
 };
 
 // Bounds of an http-json request_template: each prompt sent is the template with the prompt
-// written into every placeholder, so together they bound the body of every call.
+// (or the system prompt) written into every placeholder, so together they bound the body of
+// every call.
 constexpr size_t max_request_template_bytes = size_t{64} * 1024;
 constexpr size_t max_prompt_placeholders = 16;
+// The placeholders of a request_template, each filled with its text JSON-escaped.
+constexpr const char* prompt_placeholder = "{{prompt}}";
+constexpr const char* system_prompt_placeholder = "{{system_prompt}}";
+// Bound of system_prompt (bytes; it is sent with every prompt).
+constexpr size_t max_system_prompt_bytes = size_t{16} * 1024;
+// Bounds of rate_limit_rpm.
+constexpr int64_t min_rate_limit_rpm = 1;
+constexpr int64_t max_rate_limit_rpm = 100000;
 
 // Every field rule a target breaks (empty when valid). The one place target rules live: create
 // and patch both check the complete record.

@@ -88,6 +88,9 @@ class Registry;
            "Circuits not closed, by kind (`target`, `webhook`) and state (`open`, `half_open`).")  \
   LABELLED(circuit_breaker_transitions_total, Counter, "to",                                       \
            "Circuit state changes, by the state entered.")                                         \
+  LABELLED(target_call_throttles_total, Counter, "cause",                                          \
+           "Target calls held back: over the target's rate_limit_rpm (`rate_limit`), or by the "   \
+           "pace a 429 from the target lowered (`target_429`).")                                   \
   LABELLED(webhook_deliveries_total, Counter, "outcome",                                           \
            "Webhook attempts: delivered, retried (will try again) or failed (gave up).")           \
   PLAIN(scheduler_threads, Gauge, "Actor scheduler worker threads.")                               \

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "domain/json_path.hpp"
+
 namespace vutf {
 
 using nlohmann::json;
@@ -32,24 +34,37 @@ outbound_call target_request(const target& t, const std::string& prompt) {
     std::string base = t.endpoint_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     call.url = ends_with(base, chat_suffix) ? base : base + chat_suffix;
-    call.body = text(json{{"model", t.model.value_or("default")},
-                          {"messages", json::array({{{"role", "user"}, {"content", prompt}}})}});
+    json messages = json::array();
+    if (t.system_prompt) messages.push_back({{"role", "system"}, {"content", *t.system_prompt}});
+    messages.push_back({{"role", "user"}, {"content", prompt}});
+    call.body = text(json{{"model", t.model.value_or("default")}, {"messages", messages}});
   } else {
     call.url = t.endpoint_url;
-    // The placeholder sits inside a JSON string of the template: the escaped prompt without
-    // its quotes keeps the document valid whatever the prompt holds.
-    std::string escaped = text(json(prompt));
-    escaped = escaped.substr(1, escaped.size() - 2);
+    // The template is JSON text our own parser wrote, so every placeholder sits inside one of
+    // its strings: the escaped text without its quotes keeps the document valid whatever the
+    // prompt holds.
+    auto escaped = [&](const std::string& s) {
+      std::string e = text(json(s));
+      return e.substr(1, e.size() - 2);
+    };
+    struct fill {
+      std::string placeholder;
+      std::string value;
+    };
+    const fill fills[] = {{prompt_placeholder, escaped(prompt)},
+                          {system_prompt_placeholder, escaped(t.system_prompt.value_or(""))}};
     // Built in one pass (replacing in place moved the rest of the body at every placeholder),
     // and bounded: at most max_prompt_placeholders are filled, as validation allows no more.
     const std::string tmpl = t.request_template_json.value_or("{}");
-    const std::string placeholder = "{{prompt}}";
     size_t from = 0;
-    size_t at = tmpl.find(placeholder);
-    for (size_t n = 0; at != std::string::npos && n < max_prompt_placeholders; ++n) {
-      call.body.append(tmpl, from, at - from).append(escaped);
-      from = at + placeholder.size();
-      at = tmpl.find(placeholder, from);
+    for (size_t n = 0; n < max_prompt_placeholders; ++n) {
+      size_t at = std::string::npos;
+      const fill* next = nullptr;
+      for (const auto& f : fills)
+        if (size_t found = tmpl.find(f.placeholder, from); found < at) at = found, next = &f;
+      if (!next) break;
+      call.body.append(tmpl, from, at - from).append(next->value);
+      from = at + next->placeholder.size();
     }
     call.body.append(tmpl, from, std::string::npos);
   }
@@ -77,26 +92,10 @@ reply_text json_path(const std::string& json_text, const std::string& path) {
             "the reply is nested deeper than " + std::to_string(max_reply_depth) + " levels"};
   if (doc.is_discarded()) return {std::nullopt, "the reply is not JSON"};
   auto missing = [&] { return reply_text{std::nullopt, "the reply has no text at " + path}; };
-  const json* at = &doc;
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t dot = path.find('.', start);
-    std::string part = path.substr(start, dot == std::string::npos ? dot : dot - start);
-    if (at->is_object()) {
-      auto it = at->find(part);
-      if (it == at->end()) return missing();
-      at = &*it;
-    } else if (at->is_array() && !part.empty() &&
-               part.find_first_not_of("0123456789") == std::string::npos && part.size() < 10) {
-      size_t index = std::stoul(part);
-      if (index >= at->size()) return missing();
-      at = &(*at)[index];
-    } else {
-      return missing();
-    }
-    if (dot == std::string::npos) break;
-    start = dot + 1;
-  }
+  auto parsed = parse_json_path(path);
+  if (!parsed.steps) return {std::nullopt, "the response_path " + parsed.error};
+  const json* at = follow_json_path(doc, *parsed.steps);
+  if (!at) return missing();
   if (at->is_string()) return {at->get<std::string>(), ""};
   if (at->is_null()) return missing();
   // Depth is bounded above; a number can grow when written back ("1E2" is "100.0").

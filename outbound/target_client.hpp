@@ -12,9 +12,11 @@
 namespace vutf {
 
 // The request that sends `prompt` to `t`: for openai-chat a chat completions request to
-// endpoint_url (with "/chat/completions" appended unless the URL already ends with it); for
-// http-json the request_template with {{prompt}} replaced by the JSON-escaped prompt (the first
-// max_prompt_placeholders of them, so the body is at most the template plus that many prompts).
+// endpoint_url (with "/chat/completions" appended unless the URL already ends with it), the
+// system_prompt first as a system message when there is one; for http-json the request_template
+// with {{prompt}} replaced by the JSON-escaped prompt and {{system_prompt}} by the JSON-escaped
+// system prompt ("" without one): the first max_prompt_placeholders of them, so the body is at
+// most the template plus that many prompts.
 // The target's headers are added as they are.
 outbound_call target_request(const target& t, const std::string& prompt);
 
@@ -31,8 +33,9 @@ struct reply_text {
 // http-json (a string as is, any other JSON value as its JSON text).
 reply_text read_reply(const target& t, const std::string& body);
 
-// Follows a dotted path ("choices.0.message.content"; numbers index arrays) through JSON text
-// of at most 1 MiB nested at most max_reply_depth levels; the text there is at most 1 MiB too.
+// Follows a reply path (domain/json_path.hpp: "$.choices[0].message.content", or the dotted
+// "choices.0.message.content") through JSON text of at most 1 MiB nested at most
+// max_reply_depth levels; the text there is at most 1 MiB too.
 reply_text json_path(const std::string& json_text, const std::string& path);
 
 }  // namespace vutf

@@ -30,6 +30,7 @@ max_len() {
   case "$1" in
     request | converters) echo 16384 ;;
     target_reply | detectors) echo 65536 ;;
+    json_path) echo 16384 ;;
     token) echo 5000 ;;
     *) echo 8192 ;;
   esac

@@ -34,6 +34,9 @@ using row = std::vector<std::optional<std::string>>;
 inline value nullable(const std::optional<std::string>& v) {
   return v ? value(*v) : value(nullptr);
 }
+inline value nullable(const std::optional<int64_t>& v) {
+  return v ? value(*v) : value(nullptr);
+}
 inline int64_t as_int(const std::optional<std::string>& v) {
   return v ? std::stoll(*v) : 0;
 }

@@ -10,11 +10,14 @@ namespace sql {
 
 #define VUTF_TARGET_COLUMNS                                                                 \
   "id, owner_id, name, description, kind, endpoint_url, model, headers, request_template, " \
-  "response_path, timeout_seconds, max_concurrency, version, created_at, updated_at"
+  "response_path, timeout_seconds, max_concurrency, version, created_at, updated_at, "      \
+  "system_prompt, rate_limit_rpm"
 
 const statement target_insert{
-    "target_insert", "INSERT INTO targets (" VUTF_TARGET_COLUMNS
-                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
+    "target_insert",
+    "INSERT INTO targets (" VUTF_TARGET_COLUMNS
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
+    "$17)"};
 
 // $2 is the owner, or '*' for any owner (admins).
 const statement target_get{
@@ -27,7 +30,8 @@ const statement target_update{
     "target_update",
     "UPDATE targets SET name = $3, description = $4, kind = $5, endpoint_url = $6, model = $7, "
     "headers = $8, request_template = $9, response_path = $10, timeout_seconds = $11, "
-    "max_concurrency = $12, version = version + 1, updated_at = $13 "
+    "max_concurrency = $12, version = version + 1, updated_at = $13, system_prompt = $14, "
+    "rate_limit_rpm = $15 "
     "WHERE id = $1 AND version = $2 AND deleted_at IS NULL"};
 
 const statement target_delete{
@@ -101,6 +105,8 @@ target from_row(const row& r) {
   t.version = as_int(r[12]);
   t.created_at_ms = as_int(r[13]);
   t.updated_at_ms = as_int(r[14]);
+  t.system_prompt = r[15];
+  if (r[16]) t.rate_limit_rpm = as_int(r[16]);
   return t;
 }
 
@@ -114,11 +120,11 @@ bool insert_target(session& s, const target& t, int64_t max_live) {
   // The place first: a full quota writes nothing; the count row stays locked only from here to
   // the commit.
   if (!take_owner_slot(s, t.owner_id, "targets", max_live)) return false;
-  s.exec(
-      sql::target_insert,
-      {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url, nullable(t.model),
-       t.headers_json, nullable(t.request_template_json), nullable(t.response_path),
-       t.timeout_seconds, t.max_concurrency, t.version, t.created_at_ms, t.updated_at_ms});
+  s.exec(sql::target_insert,
+         {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url,
+          nullable(t.model), t.headers_json, nullable(t.request_template_json),
+          nullable(t.response_path), t.timeout_seconds, t.max_concurrency, t.version,
+          t.created_at_ms, t.updated_at_ms, nullable(t.system_prompt), nullable(t.rate_limit_rpm)});
   return true;
 }
 
@@ -129,10 +135,11 @@ std::optional<target> find_target(session& s, const std::string& id, const std::
 }
 
 bool update_target(session& s, const target& t) {
-  rows r = s.exec(sql::target_update, {t.id, t.version - 1, t.name, nullable(t.description), t.kind,
-                                       t.endpoint_url, nullable(t.model), t.headers_json,
-                                       nullable(t.request_template_json), nullable(t.response_path),
-                                       t.timeout_seconds, t.max_concurrency, t.updated_at_ms});
+  rows r = s.exec(sql::target_update,
+                  {t.id, t.version - 1, t.name, nullable(t.description), t.kind, t.endpoint_url,
+                   nullable(t.model), t.headers_json, nullable(t.request_template_json),
+                   nullable(t.response_path), t.timeout_seconds, t.max_concurrency, t.updated_at_ms,
+                   nullable(t.system_prompt), nullable(t.rate_limit_rpm)});
   return r.affected == 1;
 }
 

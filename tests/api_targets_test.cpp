@@ -118,6 +118,60 @@ TEST_F(api_test, http_json_targets_need_a_template_and_a_path) {
   EXPECT_EQ(created["request_template"], ok["request_template"]);
 }
 
+// Target options (issue 11): system_prompt, rate_limit_rpm and JSONPath response paths are
+// stored, returned and changed; every bad one is listed at once, on create and on PATCH.
+TEST_F(api_test, target_options_round_trip_and_every_bad_one_is_listed) {
+  json body = {{"name", "opts"},
+               {"kind", "http-json"},
+               {"endpoint_url", "https://x.test/a"},
+               {"request_template", {{"s", "{{system_prompt}}"}, {"p", "{{prompt}}"}}},
+               {"response_path", "$.outputs[0]['the text']"},
+               {"system_prompt", "You are a \"bank\" assistant."},
+               {"rate_limit_rpm", 30}};
+  json created = create(body);
+  std::string id = created["id"];
+  for (const char* key : {"request_template", "response_path", "system_prompt", "rate_limit_rpm"})
+    EXPECT_EQ(created[key], body[key]) << key;
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body), created);
+  EXPECT_TRUE(create(target_body("plain"))["rate_limit_rpm"].is_null());
+  EXPECT_TRUE(create(target_body("plain2"))["system_prompt"].is_null());
+
+  auto patched = call("PATCH", "/api/v1/targets/" + id,
+                      R"({"rate_limit_rpm":null,"system_prompt":"new","response_path":"a.0.b"})");
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  json now = json::parse(call("GET", "/api/v1/targets/" + id).body);
+  EXPECT_TRUE(now["rate_limit_rpm"].is_null());
+  EXPECT_EQ(now["system_prompt"], "new");
+  EXPECT_EQ(now["response_path"], "a.0.b");
+
+  auto fields_of = [](const api_response& r) {
+    std::set<std::string> fields;
+    json problem = json::parse(r.body);
+    for (const auto& e : problem["errors"]) fields.insert(e["field"]);
+    return fields;
+  };
+  json bad = body;
+  bad["name"] = "bad";
+  bad["system_prompt"] = std::string(16 * 1024 + 1, 's');
+  bad["rate_limit_rpm"] = 0;
+  bad["response_path"] = "$..text";
+  bad["request_template"] = {{"s", "{{system_prompt}}"}};
+  auto r = call("POST", "/api/v1/targets", bad.dump());
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(fields_of(r), (std::set<std::string>{"system_prompt", "rate_limit_rpm", "response_path",
+                                                 "request_template"}))
+      << r.body;
+  r = call("PATCH", "/api/v1/targets/" + id,
+           R"({"rate_limit_rpm":100001,"response_path":"$[*]","system_prompt":7})");
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  EXPECT_EQ(fields_of(r),
+            (std::set<std::string>{"rate_limit_rpm", "response_path", "system_prompt"}))
+      << r.body;
+  r = call("PATCH", "/api/v1/targets/" + id, R"({"rate_limit_rpm":"5"})");
+  EXPECT_EQ(fields_of(r), (std::set<std::string>{"rate_limit_rpm"})) << r.body;
+  EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body), now);  // nothing changed
+}
+
 TEST_F(api_test, lists_paginate_sort_and_filter) {
   for (int i = 0; i < 25; ++i) create(target_body("t" + std::to_string(100 + i)));
   json page = json::parse(

@@ -621,5 +621,94 @@ TEST_F(scan_test, target_without_timeout_gets_target_default_timeout) {
   EXPECT_EQ(json::parse(call("GET", "/api/v1/targets/" + id).body)["timeout_seconds"], 17);
 }
 
+// ---- Target options (issue 11): system prompts, templates, JSONPath, 429 pacing, trickling ----
+
+TEST_F(scan_test, system_prompts_reach_openai_chat_and_templated_http_json_targets) {
+  mock::mock_target chat({"safe"});
+  std::string chat_target = create_target(chat.url(), {{"system_prompt", "You are SysBot."}});
+  json s = wait_end(create_scan(
+      {{"target_id", chat_target}, {"probes", {"jailbreak"}}, {"max_prompts", 3}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(chat.stats().system_prompts, std::vector<std::string>(3, "You are SysBot."));
+
+  // template mode answers only its own shape: a template and a JSONPath with a quoted name.
+  mock::mock_target shaped({"template"});
+  std::string system = "Sys \"quoted\" \\ {{prompt}}\nline two ☃";
+  std::string target = create_target(
+      shaped.url(), {{"kind", "http-json"},
+                     {"endpoint_url", shaped.url() + "/generate"},
+                     {"system_prompt", system},
+                     {"request_template",
+                      {{"instances", {{{"system", "{{system_prompt}}"}, {"prompt", "{{prompt}}"}}}},
+                       {"parameters", {{"temperature", 0}}}}},
+                     {"response_path", "$.predictions[0].candidates[0]['output text']"}});
+  s = wait_end(
+      create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 4}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["errors"], 0) << s.dump();
+  EXPECT_EQ(shaped.stats().system_prompts, std::vector<std::string>(4, system));
+  json results = json::parse(call("GET", "/api/v1/scans/" + s["id"].get<std::string>() + "/results",
+                                  "", {{"per_page", "100"}})
+                                 .body);
+  ASSERT_EQ(results["items"].size(), 4u);
+  for (const auto& r : results["items"]) {
+    EXPECT_EQ(r["response"], mock::reply_for("safe", r["prompt"]));  // read at the JSONPath
+    EXPECT_NE(std::find(shaped.stats().prompts.begin(), shaped.stats().prompts.end(),
+                        r["prompt"].get<std::string>()),
+              shaped.stats().prompts.end());  // sent intact, whatever it holds
+  }
+
+  // The same target without the template's shape gets 400s from the mock: no usable reply.
+  auto patched = call("PATCH", "/api/v1/targets/" + target,
+                      json{{"request_template", {{"input", "{{prompt}}"}}}}.dump());
+  ASSERT_EQ(patched.status, 200) << patched.body;
+  s = wait_end(
+      create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 2}})["id"]);
+  EXPECT_EQ(s["status"], "failed") << s.dump();
+}
+
+TEST_F(scan_test, a_target_that_429s_slows_the_scan_down_and_every_prompt_is_answered) {
+  mock::options o{"ratelimit"};
+  o.rate_limit = 3;
+  o.rate_window_ms = 300;
+  mock::mock_target limited(o);
+  std::string target = create_target(limited.url(), {{"max_concurrency", 6}});
+  json s = wait_end(create_scan({{"target_id", target},
+                                 {"probes", {"jailbreak"}},
+                                 {"max_prompts", 15},
+                                 {"concurrency", 6}})["id"],
+                    60s);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["done"], 15);
+  EXPECT_EQ(s["progress"]["errors"], 0) << s.dump();
+  EXPECT_TRUE(s["error"].is_null()) << s.dump();
+  EXPECT_GT(limited.stats().throttled, 0);  // the target did say 429
+  EXPECT_GT(metric("target_call_throttles_total{cause=\"target_429\"}"), 0);
+  json results = json::parse(call("GET", "/api/v1/scans/" + s["id"].get<std::string>() + "/results",
+                                  "", {{"per_page", "100"}})
+                                 .body);
+  for (const auto& r : results["items"]) EXPECT_TRUE(r["error"].is_null()) << r.dump();
+}
+
+TEST_F(scan_test, a_trickled_reply_is_read_whole_and_one_outlasting_the_timeout_is_cut) {
+  mock::options quick{"trickle"};
+  quick.trickle_ms = 2;
+  mock::mock_target trickling(quick);
+  json s = wait_end(create_scan({{"target_id", create_target(trickling.url())},
+                                 {"probes", {"jailbreak"}},
+                                 {"max_prompts", 2}})["id"]);
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["progress"]["errors"], 0) << s.dump();
+
+  mock::options slow{"trickle"};
+  slow.trickle_ms = 250;  // a reply of about 250 bytes takes some 15 s
+  mock::mock_target dripping(slow);
+  std::string target = create_target(dripping.url(), {{"timeout_seconds", 1}});
+  s = wait_end(
+      create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 1}})["id"]);
+  EXPECT_EQ(s["status"], "failed") << s.dump();
+  EXPECT_NE(s["error"].get<std::string>().find("in time"), std::string::npos) << s.dump();
+}
+
 }  // namespace
 }  // namespace vutf

@@ -48,6 +48,15 @@ struct field_reader {
       errors.push_back({key, "must be a string or null"});
     }
   }
+  void nullable_integer(std::optional<std::optional<int64_t>>& out) const {
+    if (value.is_null()) {
+      out = std::optional<int64_t>{};
+    } else if (value.is_number_integer()) {
+      out = value.get<int64_t>();
+    } else {
+      errors.push_back({key, "must be an integer or null"});
+    }
+  }
   void integer(std::optional<int64_t>& out) const {
     if (value.is_number_integer()) {
       out = value.get<int64_t>();
@@ -60,9 +69,18 @@ struct field_reader {
 // Reads the fields present in `j` into `p`; type problems and unknown fields go to `errors`.
 target_patch read_fields(const json& j, const address_policy& policy,
                          std::vector<field_error>& errors) {
-  static const std::set<std::string> known = {
-      "name",    "description",      "kind",          "endpoint_url",    "model",
-      "headers", "request_template", "response_path", "timeout_seconds", "max_concurrency"};
+  static const std::set<std::string> known = {"name",
+                                              "description",
+                                              "kind",
+                                              "endpoint_url",
+                                              "model",
+                                              "headers",
+                                              "request_template",
+                                              "response_path",
+                                              "system_prompt",
+                                              "timeout_seconds",
+                                              "max_concurrency",
+                                              "rate_limit_rpm"};
   target_patch p;
   for (const auto& [key, value] : j.items()) {
     if (!known.count(key)) {
@@ -76,6 +94,8 @@ target_patch read_fields(const json& j, const address_policy& policy,
     if (key == "description") read.nullable_string(p.description);
     if (key == "model") read.nullable_string(p.model);
     if (key == "response_path") read.nullable_string(p.response_path);
+    if (key == "system_prompt") read.nullable_string(p.system_prompt);
+    if (key == "rate_limit_rpm") read.nullable_integer(p.rate_limit_rpm);
     if (key == "timeout_seconds") read.integer(p.timeout_seconds);
     if (key == "max_concurrency") read.integer(p.max_concurrency);
     if (key == "request_template") {
@@ -130,8 +150,14 @@ void write(json_writer& w, const target& t) {
     w.key("request_template").null();
   }
   w.key("response_path").value(t.response_path);
+  w.key("system_prompt").value(t.system_prompt);
   w.key("timeout_seconds").value(t.timeout_seconds);
   w.key("max_concurrency").value(t.max_concurrency);
+  if (t.rate_limit_rpm) {
+    w.key("rate_limit_rpm").value(*t.rate_limit_rpm);
+  } else {
+    w.key("rate_limit_rpm").null();
+  }
   w.key("version").value(t.version);
   w.key("created_at").value(format_timestamp(t.created_at_ms));
   w.key("updated_at").value(format_timestamp(t.updated_at_ms));

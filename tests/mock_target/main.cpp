@@ -1,5 +1,7 @@
 // vutf-mock-target: the mock LLM endpoint as a program (see mock_target.hpp).
-//   vutf-mock-target [--mode vulnerable|safe|flaky|slow|down] [--port N] [--delay-ms N]
+//   vutf-mock-target [--mode vulnerable|safe|flaky|slow|down|template|ratelimit|trickle]
+//                    [--port N] [--delay-ms N] [--rate-limit N] [--rate-window-ms N]
+//                    [--trickle-ms N]
 //                    [--cert PEM --key PEM]   (serves HTTPS)
 // Prints "listening on http://127.0.0.1:PORT" once it accepts connections.
 #include <csignal>
@@ -18,6 +20,12 @@ int main(int argc, char** argv) {
       o.port = std::atoi(value.c_str());
     } else if (flag == "--delay-ms") {
       o.delay_ms = std::atoi(value.c_str());
+    } else if (flag == "--rate-limit") {
+      o.rate_limit = std::atoi(value.c_str());
+    } else if (flag == "--rate-window-ms") {
+      o.rate_window_ms = std::atoi(value.c_str());
+    } else if (flag == "--trickle-ms") {
+      o.trickle_ms = std::atoi(value.c_str());
     } else if (flag == "--cert") {
       o.cert_file = value;
     } else if (flag == "--key") {
@@ -27,11 +35,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  static const char* modes[] = {"vulnerable", "safe", "flaky", "slow", "down"};
+  static const char* modes[] = {"vulnerable", "safe",     "flaky",     "slow",
+                                "down",       "template", "ratelimit", "trickle"};
   bool known = false;
   for (const char* m : modes) known = known || o.mode == m;
   if (!known) {
-    std::cerr << "--mode must be one of vulnerable, safe, flaky, slow, down\n";
+    std::cerr << "--mode must be one of vulnerable, safe, flaky, slow, down, template, ratelimit, "
+                 "trickle\n";
     return 2;
   }
   sigset_t signals;

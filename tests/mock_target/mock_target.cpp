@@ -3,6 +3,7 @@
 #include <httplib.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -48,6 +49,7 @@ struct mock_target::impl {
       seen.max_in_flight = std::max(seen.max_in_flight, ++in_flight);
       seen.last_authorization = req.get_header_value("Authorization");
       if (seen.prompts.size() < figures::kept_prompts) seen.prompts.push_back(prompt);
+      if (seen.arrivals_ms.size() < figures::kept_prompts) seen.arrivals_ms.push_back(wall_ms());
     }
     struct leave {
       impl* self;
@@ -57,6 +59,7 @@ struct mock_target::impl {
       }
     } guard{this};
     if (m == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(opt.delay_ms));
+    if (m == "ratelimit" && over_rate(res)) return std::nullopt;
     if (m == "flaky" && n % 6 == 0) {  // every other failure asks the client to slow down
       res.status = 429;
       res.set_header("Retry-After", "0");
@@ -78,6 +81,80 @@ struct mock_target::impl {
     return reply_for(m, prompt);
   }
 
+  static int64_t wall_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // ratelimit mode: true after answering 429 to a call beyond rate_limit in its window.
+  int64_t window_start = 0;
+  int64_t window_calls = 0;
+  bool over_rate(httplib::Response& res) {
+    int64_t now = wall_ms();
+    int64_t window = std::max(1, opt.rate_window_ms);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (now - window_start >= window) window_start = now - now % window, window_calls = 0;
+      if (++window_calls <= opt.rate_limit) return false;
+      ++seen.throttled;
+    }
+    res.status = 429;
+    int64_t left_ms = window_start + window - now;
+    res.set_header("Retry-After", std::to_string((left_ms + 999) / 1000));
+    res.set_content(R"({"error":"rate limited"})", "application/json; charset=utf-8");
+    return true;
+  }
+
+  void note_system_prompt(const std::string& system) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (seen.system_prompts.size() < figures::kept_prompts) seen.system_prompts.push_back(system);
+  }
+
+  std::string current_mode() const {
+    std::lock_guard<std::mutex> lock(mutex);
+    return mode;
+  }
+
+  // A reply body: at once, or in trickle mode a few bytes at a time.
+  void send(httplib::Response& res, const std::string& body) {
+    if (current_mode() != "trickle") {
+      res.set_content(body, "application/json; charset=utf-8");
+      return;
+    }
+    auto text = std::make_shared<std::string>(body);
+    size_t piece = std::max<size_t>(1, opt.trickle_bytes);
+    auto pause = std::chrono::milliseconds(opt.trickle_ms);
+    res.set_content_provider(
+        text->size(), "application/json; charset=utf-8",
+        [text, piece, pause](size_t offset, size_t length, httplib::DataSink& sink) {
+          std::this_thread::sleep_for(pause);
+          return sink.write(text->data() + offset, std::min(piece, length));
+        });
+  }
+
+  // template mode's POST /generate: the shape only a request_template and a JSONPath fit.
+  void template_call(const httplib::Request& req, httplib::Response& res) {
+    auto j = json::parse(req.body, nullptr, false);
+    const json* instance = nullptr;
+    if (j.is_object() && j.contains("instances") && j["instances"].is_array() &&
+        !j["instances"].empty() && j["instances"][0].is_object())
+      instance = &j["instances"][0];
+    if (!instance || !instance->value("prompt", json()).is_string() ||
+        !instance->value("system", json()).is_string()) {
+      res.status = 400;
+      res.set_content(R"({"error":"expected {\"instances\": [{\"system\", \"prompt\"}]}"})",
+                      "application/json; charset=utf-8");
+      return;
+    }
+    note_system_prompt((*instance)["system"].get<std::string>());
+    auto text = model_call(req, res, (*instance)["prompt"].get<std::string>());
+    if (!text) return;
+    send(res, json{{"predictions",
+                    json::array({{{"candidates", json::array({{{"output text", *text}}})}}})}}
+                  .dump());
+  }
+
   void routes() {
     server->Post(
         "/v1/chat/completions", [this](const httplib::Request& req, httplib::Response& res) {
@@ -86,6 +163,11 @@ struct mock_target::impl {
           if (j.is_object() && j.contains("messages") && j["messages"].is_array() &&
               !j["messages"].empty() && j["messages"].back().value("content", json()).is_string())
             prompt = j["messages"].back()["content"].get<std::string>();
+          if (j.is_object() && j.contains("messages") && j["messages"].is_array())
+            for (const auto& message : j["messages"])
+              if (message.is_object() && message.value("role", json()) == "system" &&
+                  message.value("content", json()).is_string())
+                note_system_prompt(message["content"].get<std::string>());
           auto text = model_call(req, res, prompt);
           if (!text) return;
           json reply = {
@@ -95,17 +177,17 @@ struct mock_target::impl {
               {"choices", json::array({{{"index", 0},
                                         {"message", {{"role", "assistant"}, {"content", *text}}},
                                         {"finish_reason", "stop"}}})}};
-          res.set_content(reply.dump(), "application/json; charset=utf-8");
+          send(res, reply.dump());
         });
     server->Post("/generate", [this](const httplib::Request& req, httplib::Response& res) {
+      if (current_mode() == "template") return template_call(req, res);
       auto j = json::parse(req.body, nullptr, false);
       std::string prompt = j.is_object() && j.value("input", json()).is_string()
                                ? j["input"].get<std::string>()
                                : "";
       auto text = model_call(req, res, prompt);
       if (!text) return;
-      res.set_content(json{{"result", {{"text", *text}}}}.dump(),
-                      "application/json; charset=utf-8");
+      send(res, json{{"result", {{"text", *text}}}}.dump());
     });
     server->Post("/mode", [this](const httplib::Request& req, httplib::Response& res) {
       auto j = json::parse(req.body, nullptr, false);

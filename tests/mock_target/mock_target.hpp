@@ -10,6 +10,15 @@
 //   down        503 to everything
 //   deep        JSON nested 250 000 levels deep where the reply text belongs (hostile)
 //   digits      a reply of 500 000 digits (hostile)
+//   template    POST /generate takes {"instances": [{"system": "...", "prompt": "..."}]} (400
+//               otherwise) and answers {"predictions": [{"candidates": [{"output text": ...}]}]}:
+//               usable only with a request_template and a JSONPath response_path
+//   ratelimit   429 with Retry-After (the seconds to the window's end) to calls beyond
+//               rate_limit per rate_window_ms; the others are answered like safe
+//   trickle     answers like safe, but writes the reply trickle_bytes at a time with
+//               trickle_ms between pieces (hostile when that outlasts the target's timeout)
+// Both model routes record the system prompt of each call (the system message, or template
+// mode's "system").
 // It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
 // `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
@@ -25,6 +34,10 @@ namespace vutf::mock {
 struct options {
   std::string mode = "safe";
   int delay_ms = 1500;
+  int rate_limit = 3;         // ratelimit: calls answered per window
+  int rate_window_ms = 1000;  // ratelimit: the window
+  int trickle_ms = 20;        // trickle: the pause between pieces
+  size_t trickle_bytes = 4;   // trickle: the size of a piece
   std::string host = "127.0.0.1";
   int port = 0;  // 0 picks a free port
   // PEM files: with both set it serves HTTPS.
@@ -40,6 +53,9 @@ struct figures {
   // benchmark does not grow the mock.
   std::vector<std::string> prompts;
   static constexpr size_t kept_prompts = 10000;
+  std::vector<std::string> system_prompts;  // of the model calls that had one (first kept_prompts)
+  std::vector<int64_t> arrivals_ms;         // wall-clock arrival of each model call (ditto)
+  int64_t throttled = 0;                    // 429s answered in ratelimit mode
 };
 
 // One webhook POST as it arrived (the Standard Webhooks headers, "" when absent).
