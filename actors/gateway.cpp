@@ -90,7 +90,7 @@ void pump(gateway_pointer self, const std::string& key);
 // The outcome of an admitted call on `key`: the breaker learns it, the requester gets it, and
 // what waited behind it may start.
 void settle(gateway_pointer self, const std::string& key, const std::string& kind,
-            const outbound_reply& r) {
+            const std::string& role, const outbound_reply& r) {
   auto it = self->state.circuits.find(key);
   if (it != self->state.circuits.end()) {
     circuit& c = it->second;
@@ -106,7 +106,7 @@ void settle(gateway_pointer self, const std::string& key, const std::string& kin
     }
     report(self, c, before);
   }
-  self->state.m->target_call_duration_seconds.with({kind}).Observe(r.seconds);
+  self->state.m->target_call_duration_seconds.with({kind, role}).Observe(r.seconds);
   pump(self, key);
 }
 
@@ -127,11 +127,12 @@ void run(gateway_pointer self, const std::string& key, pending p) {
     return;
   }
   std::string kind = p.call.kind;
+  std::string role = p.call.role;
   self->request(worker, p.call.call.timeout + caller_grace, p.call.call)
       .then(
           [=](outbound_reply& r) mutable {
             self->state.idle.push_back(worker);
-            settle(self, key, kind, r);
+            settle(self, key, kind, role, r);
             p.rp.deliver(std::move(r));
           },
           [=](caf::error& e) mutable {
@@ -147,7 +148,7 @@ void run(gateway_pointer self, const std::string& key, pending p) {
             st.callers.erase(worker.address());
             outbound_reply failed;
             failed.error = "the caller thread failed (" + caf::to_string(e) + ")";
-            settle(self, key, kind, failed);
+            settle(self, key, kind, role, failed);
             p.rp.deliver(std::move(failed));
           });
 }

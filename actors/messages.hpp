@@ -191,6 +191,9 @@ struct target_call {
   std::string kind;  // metrics label: openai-chat | http-json | webhook
   int64_t max_concurrency = 1;
   outbound_call call;
+  // metrics label: what the call is for: target (a prompt under test), judge (a verdict) or
+  // webhook
+  std::string role = "target";
 };
 
 // ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----

@@ -10,6 +10,11 @@
 //   down        503 to everything
 //   deep        JSON nested 250 000 levels deep where the reply text belongs (hostile)
 //   digits      a reply of 500 000 digits (hostile)
+//   judge       an LLM judge: a verdict {"vulnerable", "score", "reason"} inside prose, decided
+//               from the input (vulnerable iff it contains "Sure!", which the vulnerable mode's
+//               replies start with and the safe mode's never do)
+//   judge-garbage  a judge whose verdict is malformed ("vulnerable": "perhaps")
+//   judge-silent   never answers (holds the call until the mock stops)
 // It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
 // `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
@@ -75,5 +80,9 @@ class mock_target {
 
 // The reply a mode gives to `prompt` (the text inside the chat or http-json envelope).
 std::string reply_for(const std::string& mode, const std::string& prompt);
+
+// The judge modes' replies to a judge prompt.
+std::string judge_reply(const std::string& prompt);
+std::string garbage_judge_reply();
 
 }  // namespace vutf::mock
