@@ -50,6 +50,12 @@ resolved_sets resolve_sets(storage::session& s, const std::string& user,
       out.refs.push_back({id, "builtin", 1});
       out.prompts += static_cast<int64_t>(shipped->prompts.size());
     } else if (auto own = storage::find_probe_set(s, user, id)) {
+      // Its judge was the owner's target when the set was saved; a scan of a set whose judge
+      // has been deleted since could only record errors.
+      if (own->detector.type == "judge" &&
+          !storage::find_target(s, own->detector.judge_target_id, user))
+        errors.push_back({"probes", "the judge target of probe set '" + id +
+                                        "' no longer exists (PATCH its detector)"});
       out.refs.push_back({id, "user", own->version});
       out.prompts += static_cast<int64_t>(own->prompts.size());
       out.user.push_back(std::move(*own));

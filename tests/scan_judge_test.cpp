@@ -146,6 +146,17 @@ TEST_F(scan_judge_test, the_judge_must_be_one_of_the_callers_targets) {
   r = call("POST", "/api/v1/scans",
            json{{"target_id", mine}, {"probes", {"jailbreak"}}, {"judge_target_id", 7}}.dump());
   expect_problem(r, 422, "VALIDATION_ERROR");
+
+  // A set whose judge was deleted since it was saved cannot be scanned.
+  std::string gone = target_at(judge);
+  create_set(judge_set("orphaned", gone));
+  ASSERT_EQ(call("DELETE", "/api/v1/targets/" + gone).status, 204);
+  r = call("POST", "/api/v1/scans", json{{"target_id", mine}, {"probes", {"orphaned"}}}.dump());
+  expect_problem(r, 422, "VALIDATION_ERROR");
+  EXPECT_NE(json::parse(r.body)["errors"][0]["reason"].get<std::string>().find(
+                "judge target of probe set 'orphaned' no longer exists"),
+            std::string::npos)
+      << r.body;
 }
 
 TEST_F(scan_judge_test, a_judge_that_answers_garbage_or_nothing_makes_errors_and_the_scan_goes_on) {
