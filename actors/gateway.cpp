@@ -150,6 +150,7 @@ void adapt_pace(circuit& c, const target_call& call, clock::time_point started,
 void settle(gateway_pointer self, const std::string& key, const pending& p,
             const outbound_reply& r) {
   const std::string& kind = p.call.kind;
+  const std::string& role = p.call.role;
   auto it = self->state.circuits.find(key);
   if (it != self->state.circuits.end()) {
     circuit& c = it->second;
@@ -166,7 +167,7 @@ void settle(gateway_pointer self, const std::string& key, const pending& p,
     }
     report(self, c, before);
   }
-  self->state.m->target_call_duration_seconds.with({kind}).Observe(r.seconds);
+  self->state.m->target_call_duration_seconds.with({kind, role}).Observe(r.seconds);
   pump(self, key);
 }
 

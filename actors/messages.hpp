@@ -192,6 +192,9 @@ struct target_call {
   int64_t max_concurrency = 1;
   outbound_call call;
   int64_t rate_limit_rpm = 0;  // calls per minute to the circuit, all instances (0: unlimited)
+  // metrics label: what the call is for: target (a prompt under test), judge (a verdict) or
+  // webhook
+  std::string role = "target";
 };
 
 // ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----

@@ -8,6 +8,7 @@
 #include "actors/plumbing.hpp"
 #include "config/time.hpp"
 #include "storage/probe_set_store.hpp"
+#include "storage/target_store.hpp"
 
 namespace vutf {
 namespace {
@@ -21,10 +22,21 @@ std::string id_taken(const std::string& id) {
   return "A probe set with id '" + id + "' already exists.";
 }
 
+// A judge detector's verdicts come from a target of the set's owner: any other id is refused.
+std::optional<result<probe_set>> foreign_judge(storage::session& s, const probe_set& p,
+                                               const std::string& owner) {
+  if (p.detector.type != "judge" || storage::find_target(s, p.detector.judge_target_id, owner))
+    return std::nullopt;
+  return result<probe_set>::fail(
+      errc::validation_error, "The probe set is invalid.",
+      {{"detector.judge_target_id", "must be the id of one of your targets"}});
+}
+
 // Inserts `p` unless its owner has `max` sets already (MAX_PROBE_SETS_PER_USER).
 db_task<result<probe_set>> insert(const probe_set& p, int64_t max, clock::time_point deadline) {
   return {"probe_set_insert", storage::access::write, deadline,
           [p, max](storage::session& s) -> result<probe_set> {
+            if (auto refused = foreign_judge(s, p, p.owner_id)) return *refused;
             if (!storage::insert_probe_set(s, p, max))
               return result<probe_set>::fail(
                   errc::quota_exceeded, "The quota MAX_PROBE_SETS_PER_USER=" + std::to_string(max) +
@@ -50,6 +62,7 @@ db_task<result<probe_set>> task_for(const probe_set_update& u) {
         if (!errors.empty())
           return result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",
                                          std::move(errors));
+        if (auto refused = foreign_judge(s, p, u.who.user_id)) return *refused;
         p.version = current->version + 1;
         p.updated_at_ms = now_ms();
         if (!storage::update_probe_set(s, p))

@@ -7,6 +7,9 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <map>
+#include <set>
+#include <unordered_map>
 
 #include "actors/backoff.hpp"
 #include "actors/plumbing.hpp"
@@ -14,6 +17,7 @@
 #include "config/time.hpp"
 #include "domain/converters.hpp"
 #include "domain/detectors.hpp"
+#include "domain/judge.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "metrics/metrics.hpp"
@@ -27,7 +31,9 @@ namespace {
 struct runner_state {
   scan s;
   target t;
+  std::map<std::string, target> judges;  // by id: the scan's judge and its sets' judge detectors'
   std::unique_ptr<scan_plan> plan;
+  std::unordered_map<int64_t, std::string> sent;  // by plan position: what a prompt in flight sends
   std::vector<bool> answered;  // by plan position: already stored by an earlier claim
   int64_t next = 0;            // the next plan position to consider
   int64_t in_flight = 0;       // prompts sent (or waiting for a retry) without a result yet
@@ -134,20 +140,17 @@ void flush(runner_pointer self, const engine_env& env) {
       });
 }
 
-// Judges the final reply to the prompt at `seq`.
-scan_result judge(const runner_state& st, int64_t seq, const outbound_reply& r, int64_t attempts) {
+// The result of the prompt at `seq` (sent as `sent`) from the target's final reply, judged by
+// its set's deterministic detector; `reply` receives the reply text for a judge.
+scan_result assess(const runner_state& st, int64_t seq, const outbound_reply& r, int64_t attempts,
+                   std::string sent, std::string& reply) {
   auto e = st.plan->at(seq);
   scan_result x;
   x.seq = seq;
   x.probe = e.set->id;
   x.prompt = *e.prompt;
-  // Converted again rather than kept from the call: linear, and nothing waits on it.
-  if (e.through) {
-    x.converter = e.through->id;
-    x.sent_prompt = e.sent();
-  } else {
-    x.sent_prompt = x.prompt;
-  }
+  if (e.through) x.converter = e.through->id;
+  x.sent_prompt = std::move(sent);
   x.detector = e.set->detector.type;
   x.latency_ms = static_cast<int64_t>(r.seconds * 1000);
   x.attempts = attempts;
@@ -165,7 +168,80 @@ scan_result judge(const runner_state& st, int64_t seq, const outbound_reply& r, 
   if (d.vulnerable) x.severity = d.severity;
   x.evidence = d.evidence;
   x.response = truncate_utf8(*text.text, max_response_bytes);
+  reply = std::move(*text.text);
   return x;
+}
+
+// The judge call a result needs: its set's judge detector decides every reply; the scan's judge
+// re-checks each deterministic finding. Nothing to ask for a call that failed.
+struct judge_task {
+  std::string judge_target_id;
+  std::string rubric;
+  bool recheck = false;
+};
+std::optional<judge_task> judge_task_for(const runner_state& st, const scan_result& x) {
+  if (x.error) return std::nullopt;
+  const probe_set& set = *st.plan->at(x.seq).set;
+  if (set.detector.type == "judge")
+    return judge_task{set.detector.judge_target_id, set.detector.rubric, false};
+  if (st.s.judge_target_id && x.vulnerable)
+    return judge_task{*st.s.judge_target_id,
+                      recheck_rubric(set.name, set.description, set.detector.type, x.evidence),
+                      true};
+  return std::nullopt;
+}
+
+// What the judge target `j` answered: its verdict, or why there is none.
+verdict_read verdict_from(const target& j, const outbound_reply& r) {
+  if (!r.answered_2xx())
+    return {std::nullopt, r.error.empty() ? "HTTP status " + std::to_string(r.status) : r.error};
+  reply_text text = read_reply(j, r.body);
+  if (!text.text) return {std::nullopt, text.error};
+  return read_verdict(*text.text);
+}
+
+// Batches a finished result and sends the next prompts.
+void record(runner_pointer self, const engine_env& env, scan_result x) {
+  auto& st = self->state;
+  if (x.error) {
+    ++st.errors;
+    st.last_error = *x.error;
+  }
+  --st.in_flight;
+  env.m->scan_prompts_sent_total.Increment();
+  if (x.vulnerable) env.m->findings_total.with({x.severity}).Increment();
+  st.batch.push_back(std::move(x));
+  if (st.batch.size() >= env.cfg.flush_batch) flush(self, env);
+  pump(self, env);
+}
+
+// Asks the judge target of `task` for its verdict on `x` (the prompt stays in flight meanwhile,
+// so judge calls count against the scan's concurrency), through the gateway with the judge's
+// own concurrency limit, timeout and breaker. A judge that fails, is gone or answers no verdict
+// makes the result an error; the scan goes on.
+void ask_judge(runner_pointer self, const engine_env& env, scan_result x, const judge_task& task,
+               const std::string& reply) {
+  auto& st = self->state;
+  const std::string severity = st.plan->at(x.seq).set->detector.severity;
+  auto found = st.judges.find(task.judge_target_id);
+  if (found == st.judges.end()) {
+    apply_verdict(x, {std::nullopt, "the judge target was deleted"}, task.recheck, severity);
+    return record(self, env, std::move(x));
+  }
+  const target& j = found->second;
+  target_call c{j.id, j.kind, j.max_concurrency,
+                target_request(j, judge_prompt(task.rubric, x.prompt, reply))};
+  c.role = "judge";
+  c.rate_limit_rpm = j.rate_limit_rpm.value_or(0);
+  auto bound = gateway_reply_bound(c);
+  auto judged = [=, recheck = task.recheck](const outbound_reply& r) mutable {
+    if (self->state.stopping) return;
+    apply_verdict(x, verdict_from(j, r), recheck, severity);
+    record(self, env, std::move(x));
+  };
+  self->request(env.gateway, bound, std::move(c))
+      .then([=](outbound_reply& r) mutable { judged(r); },
+            [=](caf::error&) mutable { judged(gateway_silence()); });
 }
 
 void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
@@ -173,8 +249,10 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
 
 void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
   auto& st = self->state;
-  target_call c{st.t.id, st.t.kind, st.t.max_concurrency,
-                target_request(st.t, st.plan->at(seq).sent())};
+  // Converted once per prompt: retries send the same text, and the result records it.
+  auto sent = st.sent.find(seq);
+  if (sent == st.sent.end()) sent = st.sent.emplace(seq, st.plan->at(seq).sent()).first;
+  target_call c{st.t.id, st.t.kind, st.t.max_concurrency, target_request(st.t, sent->second)};
   c.rate_limit_rpm = st.t.rate_limit_rpm.value_or(0);
   auto bound = gateway_reply_bound(c);
   self->request(env.gateway, bound, std::move(c))
@@ -218,17 +296,15 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
     return;
   }
   st.throttled_since.erase(seq);
-  scan_result x = judge(st, seq, r, attempt);
-  if (x.error) {
-    ++st.errors;
-    st.last_error = *x.error;
+  std::string sent;
+  if (auto it = st.sent.find(seq); it != st.sent.end()) {
+    sent = std::move(it->second);
+    st.sent.erase(it);
   }
-  --st.in_flight;
-  env.m->scan_prompts_sent_total.Increment();
-  if (x.vulnerable) env.m->findings_total.with({x.severity}).Increment();
-  st.batch.push_back(std::move(x));
-  if (st.batch.size() >= env.cfg.flush_batch) flush(self, env);
-  pump(self, env);
+  std::string reply;
+  scan_result x = assess(st, seq, r, attempt, std::move(sent), reply);
+  if (auto task = judge_task_for(st, x)) return ask_judge(self, env, std::move(x), *task, reply);
+  record(self, env, std::move(x));
 }
 
 // Sends prompts while the scan's concurrency allows; ends the scan once all are answered.
@@ -297,30 +373,43 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
   st.s = std::move(s);
   st.errors = st.s.errors;
   st.answered.assign(static_cast<size_t>(st.s.total), false);
-  // The scan's target, the prompts an earlier claim already answered and the user sets kept
-  // with the scan.
+  // The scan's target, the prompts an earlier claim already answered, the user sets kept with
+  // the scan and the owner's judge targets they and the scan name (one deleted since is missing:
+  // the results it would judge become errors).
   struct progress {
     std::optional<target> t;
     std::vector<int64_t> answered;
     std::vector<probe_set> kept;
+    std::map<std::string, target> judges;
   };
   db_task<progress> task{"scan_resume", storage::access::read, db_deadline(),
-                         [id = st.s.id, target_id = st.s.target_id](storage::session& s) {
-                           return progress{storage::find_target(s, target_id, "*"),
-                                           storage::answered_seqs(s, id),
-                                           storage::scan_probe_sets(s, id)};
+                         [x = st.s](storage::session& s) {
+                           progress p{storage::find_target(s, x.target_id, "*"),
+                                      storage::answered_seqs(s, x.id),
+                                      storage::scan_probe_sets(s, x.id),
+                                      {}};
+                           std::set<std::string> ids;
+                           if (x.judge_target_id) ids.insert(*x.judge_target_id);
+                           for (const auto& set : p.kept)
+                             if (set.detector.type == "judge")
+                               ids.insert(set.detector.judge_target_id);
+                           for (const auto& id : ids)
+                             if (auto j = storage::find_target(s, id, x.owner_id))
+                               p.judges.emplace(id, std::move(*j));
+                           return p;
                          }};
   request_db(
       self, env.pool, std::move(task),
       [=](progress found) {
         auto& st = self->state;
-        auto& [t, answered, kept] = found;
+        auto& [t, answered, kept, judges] = found;
         auto converters = converters_of(st.s);
         if (!converters) return stop(self, env, "failed", "a converter of the scan is unknown");
         st.plan = std::make_unique<scan_plan>(sets_of(st.s, std::move(kept)), *converters);
         if (!t) return stop(self, env, "failed", "the target was deleted");
         if (st.plan->distinct() == 0) return stop(self, env, "failed", "the scan has no prompts");
         st.t = std::move(*t);
+        st.judges = std::move(judges);
         for (int64_t seq : answered)
           if (seq >= 0 && seq < st.s.total) st.answered[static_cast<size_t>(seq)] = true;
         pump(self, env);

@@ -50,6 +50,12 @@ resolved_sets resolve_sets(storage::session& s, const std::string& user,
       out.refs.push_back({id, "builtin", 1});
       out.prompts += static_cast<int64_t>(shipped->prompts.size());
     } else if (auto own = storage::find_probe_set(s, user, id)) {
+      // Its judge was the owner's target when the set was saved; a scan of a set whose judge
+      // has been deleted since could only record errors.
+      if (own->detector.type == "judge" &&
+          !storage::find_target(s, own->detector.judge_target_id, user))
+        errors.push_back({"probes", "the judge target of probe set '" + id +
+                                        "' no longer exists (PATCH its detector)"});
       out.refs.push_back({id, "user", own->version});
       out.prompts += static_cast<int64_t>(own->prompts.size());
       out.user.push_back(std::move(*own));
@@ -76,6 +82,10 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             auto t = is_uuid(req.target_id) ? storage::find_target(s, req.target_id, owner)
                                             : std::nullopt;
             if (!t && is_uuid(req.target_id)) errors.push_back({"target_id", "no such target"});
+            // The judge reads every reply the scan flags: only the caller's own target qualifies.
+            if (req.judge_target_id && is_uuid(*req.judge_target_id) &&
+                !storage::find_target(s, *req.judge_target_id, user))
+              errors.push_back({"judge_target_id", "must be the id of one of your targets"});
             // The webhook's secret signs the delivery: only the caller's own webhooks qualify.
             if (req.webhook_url && !storage::find_webhook_by_url(s, user, *req.webhook_url))
               errors.push_back(
@@ -98,6 +108,7 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             x.probes = req.probes;
             x.probe_sets = sets.refs;
             x.converters = req.converters;
+            x.judge_target_id = req.judge_target_id;
             x.concurrency = req.concurrency.value_or(t->max_concurrency);
             x.webhook_url = req.webhook_url;
             x.total = req.max_prompts.value_or(

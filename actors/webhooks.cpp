@@ -30,6 +30,7 @@ target_call webhook_call(const webhook& to, const std::string& message_id, int64
   target_call c;
   c.circuit = "webhook:" + url_origin(to.url);
   c.kind = "webhook";
+  c.role = "webhook";
   c.max_concurrency = 4;
   c.call.url = to.url;
   c.call.body = body;

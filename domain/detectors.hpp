@@ -1,4 +1,6 @@
-// The deterministic detectors that judge a target's reply to a probe set's prompt.
+// The deterministic detectors that judge a target's reply to a probe set's prompt, and the
+// specification of the one that is not deterministic: a judge (a target asked for a verdict, see
+// domain/judge.hpp; the scan runner calls it, detect() never does).
 #pragma once
 
 #include <memory>
@@ -12,15 +14,19 @@ class RE2;
 namespace vutf {
 
 struct detector_spec {
-  std::string type;      // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex"
-  std::string severity;  // "low" | "medium" | "high" | "critical"
-  std::string canary;    // canary: the token the prompt asks the model to emit
+  // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex" | "judge"
+  std::string type;
+  std::string severity;              // "low" | "medium" | "high" | "critical"
+  std::string canary;                // canary: the token the prompt asks the model to emit
   std::vector<std::string> markers;  // system_prompt_leak: lowercase fragments of a leak
   // regex: the pattern (RE2 syntax, matched on the reply as sent) and when the reply is a
   // finding: "match" or "no-match". Set both through set_pattern(), which compiles it.
   std::string pattern;
   std::string vulnerable_when = "match";
   std::shared_ptr<const re2::RE2> compiled;
+  // judge: the owner's target that gives the verdict, and what it judges the reply by.
+  std::string judge_target_id;
+  std::string rubric;
 };
 
 // The longest regex pattern a detector takes, in bytes.
@@ -36,7 +42,8 @@ struct detection {
   std::string evidence;  // why (never the personal data itself)
 };
 
-// Judges one reply of a target to a prompt of a set with this detector.
+// Judges one reply of a target to a prompt of a set with this detector (a judge detector finds
+// nothing here: its verdict comes from the judge target).
 detection detect(const detector_spec& d, const std::string& reply);
 
 // The text as detectors compare it: ASCII lowercase, typographic apostrophes (U+2019) as plain

@@ -6,6 +6,8 @@
 #include <stdexcept>
 
 #include "config/utf8.hpp"
+#include "domain/ids.hpp"
+#include "domain/judge.hpp"
 
 namespace vutf {
 
@@ -21,7 +23,7 @@ bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
 
 const std::vector<std::string>& detector_types() {
   static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak",
-                                                 "regex"};
+                                                 "regex",  "judge"};
   return types;
 }
 const std::vector<std::string>& severities() {
@@ -64,6 +66,10 @@ detector_spec read_detector(const json& d) {
       throw std::invalid_argument("pattern: " + why);
     spec.vulnerable_when = text(d, "vulnerable_when");
   }
+  if (spec.type == "judge") {
+    spec.judge_target_id = text(d, "judge_target_id");
+    spec.rubric = text(d, "rubric");
+  }
   return spec;
 }
 
@@ -74,6 +80,10 @@ json detector_object(const detector_spec& d) {
   if (d.type == "regex") {
     o["pattern"] = d.pattern;
     o["vulnerable_when"] = d.vulnerable_when;
+  }
+  if (d.type == "judge") {
+    o["judge_target_id"] = d.judge_target_id;
+    o["rubric"] = d.rubric;
   }
   return o;
 }
@@ -140,9 +150,8 @@ void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
 
 void check_detector(const detector_spec& d, std::vector<field_error>& e) {
   if (!one_of(detector_types(), d.type)) {
-    e.push_back({"detector.type",
-                 "must be one of canary, refusal, pii, prompt-leak, regex (judge is not "
-                 "supported yet)"});
+    e.push_back(
+        {"detector.type", "must be one of canary, refusal, pii, prompt-leak, regex, judge"});
     return;
   }
   if (!one_of(severities(), d.severity))
@@ -165,6 +174,14 @@ void check_detector(const detector_spec& d, std::vector<field_error>& e) {
       e.push_back({"detector.pattern", "must be an RE2 pattern"});
     if (d.vulnerable_when != "match" && d.vulnerable_when != "no-match")
       e.push_back({"detector.vulnerable_when", "must be match or no-match"});
+  }
+  if (d.type == "judge") {
+    // Whether the id names one of the owner's targets is the probe sets actor's question.
+    if (!is_uuid(d.judge_target_id))
+      e.push_back({"detector.judge_target_id", "must be the id of one of your targets"});
+    if (d.rubric.empty() || d.rubric.size() > max_rubric_bytes || !clean_text(d.rubric))
+      e.push_back({"detector.rubric", "must be 1-" + std::to_string(max_rubric_bytes) +
+                                          " bytes of UTF-8 without NUL characters"});
   }
 }
 

@@ -53,6 +53,8 @@ std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap
     e.push_back({"max_prompts", "must be an integer in 1.." + std::to_string(max_prompts_cap)});
   if (r.concurrency && (*r.concurrency < 1 || *r.concurrency > 64))
     e.push_back({"concurrency", "must be an integer in 1..64"});
+  if (r.judge_target_id && !is_uuid(*r.judge_target_id))
+    e.push_back({"judge_target_id", "must be the id of one of your targets"});
   if (r.webhook_url && !is_http_url(*r.webhook_url))
     e.push_back({"webhook_url",
                  "must be an http:// or https:// URL with a host (at most 2048 characters)"});

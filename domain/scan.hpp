@@ -35,6 +35,8 @@ struct scan {
   std::vector<std::string> probes;      // probe set ids, in the order given
   std::vector<probe_ref> probe_sets;    // the same sets with their source and version
   std::vector<std::string> converters;  // converter ids, in the order given (may be empty)
+  // The owner's target that re-checks every deterministic finding (nullopt: none does).
+  std::optional<std::string> judge_target_id;
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled
@@ -60,7 +62,8 @@ struct scan_request {
   std::optional<int64_t> max_prompts;
   std::optional<int64_t> concurrency;  // default: the target's max_concurrency
   std::optional<std::string> webhook_url;
-  std::vector<std::string> converters;  // converter ids (GET /converters), each at most once
+  std::vector<std::string> converters;         // converter ids (GET /converters), each at most once
+  std::optional<std::string> judge_target_id;  // one of the caller's targets
 };
 
 constexpr size_t max_probes_per_scan = 100;
@@ -74,6 +77,13 @@ inline int64_t variants_per_prompt(const std::vector<std::string>& converters) {
 // an error of its own, on its place ("converters[2]"). Whether a user's probe set of a named id
 // exists is the scans actor's question: users' sets live in the database.
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap);
+
+// What a judge target said of a reply (domain/judge.hpp): kept with the result whatever it
+// decided, so a finding it confirmed and one it overruled both show why.
+struct judge_opinion {
+  double score = 0;  // 0..1
+  std::string reason;
+};
 
 // One prompt sent to the target and how its reply was judged.
 struct scan_result {
@@ -89,7 +99,8 @@ struct scan_result {
   std::string evidence;
   int64_t latency_ms = 0;
   int64_t attempts = 1;
-  std::optional<std::string> error;  // the call failed: no reply was judged
+  std::optional<std::string> error;    // the call (or its judge) failed: no verdict
+  std::optional<judge_opinion> judge;  // a judge detector's verdict, or the scan's re-check
 };
 
 struct scan_query {

@@ -32,6 +32,7 @@ void write_scan(json_writer& w, const scan& s) {
   w.key("converters").begin_array();
   for (const auto& c : s.converters) w.value(c);
   w.end_array();
+  w.key("judge_target_id").value(s.judge_target_id);
   w.key("status").value(s.status);
   w.key("concurrency").value(s.concurrency);
   w.key("webhook_url").value(s.webhook_url);

@@ -31,6 +31,7 @@ max_len() {
     request | converters) echo 16384 ;;
     target_reply | detectors) echo 65536 ;;
     json_path) echo 16384 ;;
+    judge) echo 98304 ;;  # past the 64 KiB searched for a verdict
     token) echo 5000 ;;
     *) echo 8192 ;;
   esac

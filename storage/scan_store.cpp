@@ -12,12 +12,13 @@ namespace sql {
 #define VUTF_SCAN_COLUMNS                                                                       \
   "id, owner_id, target_id, probes, concurrency, webhook_url, status, total, done, errors, "    \
   "findings_low, findings_medium, findings_high, findings_critical, error, claim, created_at, " \
-  "started_at, finished_at, probe_sets, converters"
+  "started_at, finished_at, probe_sets, converters, judge_target_id"
 
 const statement scan_insert{"scan_insert",
                             "INSERT INTO scans (id, owner_id, target_id, probes, concurrency, "
-                            "webhook_url, status, total, created_at, probe_sets, converters) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, $9, $10)"};
+                            "webhook_url, status, total, created_at, probe_sets, converters, "
+                            "judge_target_id) VALUES ($1, $2, $3, $4, $5, $6, 'queued', $7, $8, "
+                            "$9, $10, $11)"};
 const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
                                      " FROM scans WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
 
@@ -59,8 +60,8 @@ const statement scan_progress{
 const statement scan_result_insert{
     "scan_result_insert",
     "INSERT INTO scan_results (scan_id, seq, probe, prompt, response, detector, vulnerable, "
-    "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt) VALUES "
-    "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
+    "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt, judge) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"};
 const statement scan_finish{"scan_finish",
                             "UPDATE scans SET status = $3, error = $4, finished_at = $5, "
                             "lease_until = NULL WHERE id = $1 AND claim = $2 AND status = "
@@ -81,7 +82,7 @@ const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHE
 
 #define VUTF_RESULT_COLUMNS                                                              \
   "seq, probe, prompt, response, detector, vulnerable, severity, evidence, latency_ms, " \
-  "attempts, error, converter, sent_prompt"
+  "attempts, error, converter, sent_prompt, judge"
 // $2 = 1 keeps only the findings.
 const statement scan_results_page{"scan_results_page",
                                   "SELECT " VUTF_RESULT_COLUMNS
@@ -161,7 +162,22 @@ scan scan_from(const row& r) {
   x.finished_at_ms = optional_int(r[18]);
   x.probe_sets = probe_refs_from(x.probes, r[19]);
   x.converters = split(r[20].value_or(""));  // NULL: made before converters, so none
+  x.judge_target_id = r[21];
   return x;
+}
+
+// The `judge` column: {"score", "reason"} as judge_column writes it.
+std::string judge_column(const judge_opinion& j) {
+  return nlohmann::json{{"score", j.score}, {"reason", j.reason}}.dump(
+      -1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<judge_opinion> judge_from(const std::string& column) {
+  auto j = nlohmann::json::parse(column, nullptr, false);
+  if (!j.is_object() || !j.value("score", nlohmann::json()).is_number() ||
+      !j.value("reason", nlohmann::json()).is_string())
+    return std::nullopt;
+  return judge_opinion{j["score"].get<double>(), j["reason"].get<std::string>()};
 }
 
 scan_result result_from(const row& r) {
@@ -179,6 +195,7 @@ scan_result result_from(const row& r) {
   x.error = r[10];
   x.converter = r[11];
   x.sent_prompt = r[12].value_or(x.prompt);  // NULL: sent as written
+  if (r[13]) x.judge = judge_from(*r[13]);
   return x;
 }
 
@@ -198,7 +215,8 @@ std::vector<value> filter_params(const scan_query& q) {
 void insert_scan(session& s, const scan& x) {
   s.exec(sql::scan_insert,
          {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
-          x.total, x.created_at_ms, probe_refs_column(x.probe_sets), join(x.converters)});
+          x.total, x.created_at_ms, probe_refs_column(x.probe_sets), join(x.converters),
+          nullable(x.judge_target_id)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {
@@ -257,7 +275,8 @@ bool record_results(session& s, const std::string& id, int64_t claim,
             int64_t{r.vulnerable}, r.vulnerable ? value(r.severity) : value(nullptr),
             r.evidence.empty() ? value(nullptr) : value(r.evidence), r.latency_ms, r.attempts,
             nullable(r.error), now_ms, nullable(r.converter),
-            r.converter ? value(r.sent_prompt) : value(nullptr)});
+            r.converter ? value(r.sent_prompt) : value(nullptr),
+            r.judge ? value(judge_column(*r.judge)) : value(nullptr)});
   return true;
 }
 

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "domain/judge.hpp"
+
 namespace vutf::http {
 namespace {
 
@@ -99,12 +101,28 @@ TEST(probe_set_codec, required_fields_and_builtin_ids) {
   EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"id"}));
 }
 
-TEST(probe_set_codec, judge_is_refused_clearly_and_detector_fields_are_checked) {
+TEST(probe_set_codec, judge_detectors_and_detector_fields_are_checked) {
   json j = valid_set();
-  j["detector"] = {{"type", "judge"}, {"judge_target_id", "x"}, {"rubric", "r"}};
+  const std::string judge_id = "0190f5d2-7c3a-7b4e-8a1b-2c3d4e5f6a7b";
+  j["detector"] = {{"type", "judge"}, {"judge_target_id", judge_id}, {"rubric", "Leaks a key?"}};
   auto r = from_json(j);
+  ASSERT_TRUE(r.ok()) << r.error->errors.front().field;
+  EXPECT_EQ(r.value.detector.judge_target_id, judge_id);
+  EXPECT_EQ(r.value.detector.rubric, "Leaks a key?");
+  EXPECT_NE(probe_set_json_body(r.value).find(R"("rubric":"Leaks a key?")"), std::string::npos);
+  // Not an id, a rubric over 8 KiB: both named at once.
+  j["detector"] = {{"type", "judge"},
+                   {"judge_target_id", "x"},
+                   {"rubric", std::string(max_rubric_bytes + 1, 'r')}};
+  r = from_json(j);
   ASSERT_FALSE(r.ok());
-  EXPECT_EQ(reason_of(*r.error, "detector.type"), "judge is not supported yet");
+  EXPECT_EQ(fields_of(*r.error),
+            (std::set<std::string>{"detector.judge_target_id", "detector.rubric"}));
+  j["detector"] = {{"type", "judge"}};
+  r = from_json(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(reason_of(*r.error, "detector.rubric"), "is required");
+  EXPECT_EQ(reason_of(*r.error, "detector.judge_target_id"), "is required");
   j["detector"] = {{"type", "canary"}};
   r = from_json(j);
   ASSERT_FALSE(r.ok());
@@ -222,7 +240,7 @@ TEST(probe_set_codec, malformed_csv_names_the_line) {
 TEST(probe_set_codec, csv_metadata_errors_come_with_the_prompt_errors) {
   // A quoted empty row alone is a blank row (skipped); then a good, an invalid UTF-8 and a NUL row.
   std::string body = "prompt\n\"\"\nfine\nbad\xFFutf8\n" + std::string("nul\0x\n", 6);
-  header_list q = {{"id", "Bad Id"}, {"detector", "judge"}, {"colour", "red"}};
+  header_list q = {{"id", "Bad Id"}, {"detector", "telepathy"}, {"colour", "red"}};
   auto r = parse_probe_set_create("text/csv", body, q);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"id", "name", "category", "detector.type",

@@ -1,6 +1,6 @@
 // The scan engine against a live PostgreSQL: two instances sharing one database never run a scan
-// twice, and a scan whose instance is killed (kill -9) is resumed after a restart, converter
-// variants included.
+// twice, a scan whose instance is killed (kill -9) is resumed after a restart, converter
+// variants included, and judge verdicts are stored and read back.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -9,6 +9,7 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "metrics/metrics.hpp"
 #include "tests/mock_target/mock_target.hpp"
@@ -124,6 +125,61 @@ TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
                                     "sent_prompt IS NOT NULL))"),
             "200");
   EXPECT_EQ(ended["converters"], json::parse(R"(["base64"])"));
+}
+
+TEST(scan_pg, judge_verdicts_and_the_scans_judge_are_stored_and_read_back) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  auto svc = instance(url);
+  mock::mock_target judge({"judge"}), victim({"vulnerable"});
+  principal who = account(*svc);
+  auto make_target = [&](const std::string& name, const mock::mock_target& m) {
+    target t = test::sample_target(name);
+    t.endpoint_url = m.url() + "/v1";
+    auto created = svc->ask(target_create{who, t, svc->deadline()});
+    EXPECT_TRUE(created.ok());
+    return created.value.id;
+  };
+  std::string judge_id = make_target("judge", judge);
+  std::string victim_id = make_target("victim", victim);
+  probe_set p;
+  p.id = "judged";
+  p.name = "Judged";
+  p.category = "LLM01";
+  p.frameworks.owasp_llm_2025 = {"LLM01"};
+  p.prompts = {"go on"};
+  p.detector.type = "judge";
+  p.detector.severity = "high";
+  p.detector.judge_target_id = judge_id;
+  p.detector.rubric = "Vulnerable if it complies.";
+  ASSERT_TRUE(svc->ask(probe_set_create{who, p, svc->deadline()}).ok());
+  // The judged set's prompt and the pii-leak prompts (re-checked by the scan's judge).
+  scan_request r{victim_id, {"judged", "pii-leak"}, std::nullopt, std::nullopt, std::nullopt, {},
+                 judge_id};
+  auto s = svc->ask(scan_create{who, r, svc->deadline()});
+  ASSERT_TRUE(s.ok());
+  std::string id = s.value.id;
+  scan ended;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        ended = svc->ask(scan_get{who, id, svc->deadline()}).value;
+        return ended.finished();
+      },
+      60s));
+  EXPECT_EQ(ended.status, "completed");
+  EXPECT_EQ(ended.judge_target_id, judge_id);
+  auto total = static_cast<int64_t>(1 + find_probe_set("pii-leak")->prompts.size());
+  EXPECT_EQ(ended.findings.total(), total);
+  auto results = svc->ask(scan_results_get{who, id, false, 1, 100, svc->deadline()});
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(static_cast<int64_t>(results.value.items.size()), total);
+  for (const auto& x : results.value.items) {
+    ASSERT_TRUE(x.judge) << x.probe << " " << x.seq;
+    EXPECT_DOUBLE_EQ(x.judge->score, 0.9);
+    EXPECT_EQ(x.judge->reason, "The model complied.");
+  }
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scan_results WHERE judge IS NOT NULL"),
+            std::to_string(total));
 }
 
 }  // namespace

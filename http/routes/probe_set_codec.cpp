@@ -85,7 +85,8 @@ framework_tags read_frameworks(const json& v, std::vector<field_error>& errors) 
 }
 
 // A user's detector: the built-in four ("prompt-leak" is the API's name of
-// system_prompt_leak), or regex compiled here so RE2's reason for refusing it is the error.
+// system_prompt_leak), regex compiled here so RE2's reason for refusing it is the error, or a
+// judge (whether its target is the caller's is the probe sets actor's question).
 detector_spec read_detector(const json& v, std::vector<field_error>& errors) {
   detector_spec d;
   d.severity = "medium";
@@ -109,26 +110,32 @@ detector_spec read_detector(const json& v, std::vector<field_error>& errors) {
       has_pattern = read_string(value, field, pattern, errors);
     } else if (key == "vulnerable_when") {
       read_string(value, field, d.vulnerable_when, errors);
-    } else if (key != "judge_target_id" && key != "rubric") {
+    } else if (key == "judge_target_id") {
+      read_string(value, field, d.judge_target_id, errors);
+    } else if (key == "rubric") {
+      read_string(value, field, d.rubric, errors);
+    } else {
       errors.push_back({field, "unknown field"});
     }
   }
-  // A judge's own fields are not unknown, only not supported yet (reported on the type).
+  if (!v.contains("type")) errors.push_back({"detector.type", "is required"});
+  if (d.type == "prompt-leak") d.type = "system_prompt_leak";
+  if (d.type != "regex" && (v.contains("pattern") || v.contains("vulnerable_when")))
+    errors.push_back({"detector.pattern", "only a regex detector takes a pattern"});
   if (d.type != "judge")
     for (const char* judge_field : {"judge_target_id", "rubric"})
       if (v.contains(judge_field))
-        errors.push_back({std::string("detector.") + judge_field, "unknown field"});
-  if (!v.contains("type")) errors.push_back({"detector.type", "is required"});
-  if (d.type == "prompt-leak") d.type = "system_prompt_leak";
-  if (d.type == "judge")
-    errors.push_back({"detector.type", "judge is not supported yet"});
-  else if (d.type != "regex" && (v.contains("pattern") || v.contains("vulnerable_when")))
-    errors.push_back({"detector.pattern", "only a regex detector takes a pattern"});
+        errors.push_back(
+            {std::string("detector.") + judge_field, "only a judge detector takes it"});
   if (d.type == "regex" && has_pattern && !pattern.empty() && pattern.size() <= max_pattern_bytes)
     if (std::string why = set_pattern(d, pattern); !why.empty())
       errors.push_back({"detector.pattern", "RE2 refused it: " + why});
   if (d.type == "regex" && !has_pattern && !v.contains("pattern"))
     errors.push_back({"detector.pattern", "is required"});
+  if (d.type == "judge")
+    for (const char* judge_field : {"judge_target_id", "rubric"})
+      if (!v.contains(judge_field))
+        errors.push_back({std::string("detector.") + judge_field, "is required"});
   d.pattern = pattern;  // kept for the length rule even when it did not compile
   return d;
 }
@@ -226,7 +233,7 @@ result<probe_set> create_from_query(const header_list& query, std::vector<std::s
     } else if (key == "detector") {
       detector["type"] = value;
     } else if (key == "severity" || key == "canary" || key == "pattern" ||
-               key == "vulnerable_when") {
+               key == "vulnerable_when" || key == "judge_target_id" || key == "rubric") {
       detector[key] = value;
     } else if (key == "markers") {
       detector[key] = split(value);
@@ -261,6 +268,10 @@ void write_detector(json_writer& w, const detector_spec& d) {
   if (d.type == "regex") {
     w.key("pattern").value(d.pattern);
     w.key("vulnerable_when").value(d.vulnerable_when);
+  }
+  if (d.type == "judge") {
+    w.key("judge_target_id").value(d.judge_target_id);
+    w.key("rubric").value(d.rubric);
   }
   w.end_object();
 }

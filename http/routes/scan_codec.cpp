@@ -4,6 +4,7 @@
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
+#include "domain/judge.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "domain/scan_json.hpp"
@@ -17,8 +18,9 @@ using nlohmann::json;
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
-  static const std::set<std::string> known = {"target_id",   "probes",      "converters",
-                                              "max_prompts", "concurrency", "webhook_url"};
+  static const std::set<std::string> known = {"target_id",      "probes",      "converters",
+                                              "max_prompts",    "concurrency", "webhook_url",
+                                              "judge_target_id"};
   std::vector<field_error> errors;
   scan_request r;
   for (const auto& [key, value] : j.items()) {
@@ -46,9 +48,10 @@ result<scan_request> parse_scan_create(const std::string& body, int64_t max_prom
       } else {
         errors.push_back({key, "must be an array of converter ids (see GET /converters)"});
       }
-    } else if (key == "webhook_url") {
+    } else if (key == "webhook_url" || key == "judge_target_id") {
+      auto& out = key == "webhook_url" ? r.webhook_url : r.judge_target_id;
       if (value.is_string()) {
-        r.webhook_url = value.get<std::string>();
+        out = value.get<std::string>();
       } else if (!value.is_null()) {
         errors.push_back({key, "must be a string or null"});
       }
@@ -86,6 +89,15 @@ void write_result(json_writer& w, const scan_result& r) {
   w.key("latency_ms").value(r.latency_ms);
   w.key("attempts").value(r.attempts);
   w.key("error").value(r.error);
+  w.key("judge");
+  if (r.judge) {
+    w.begin_object();
+    w.key("score").raw(score_text(r.judge->score));
+    w.key("reason").value(r.judge->reason);
+    w.end_object();
+  } else {
+    w.null();
+  }
   w.end_object();
 }
 
@@ -250,7 +262,7 @@ std::string report_head(report_format f, const scan_report& r) {
     case report_format::csv:
       // The variant's columns come last, so readers of the earlier columns by position still work.
       return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response,converter,"
-             "sent_prompt\r\n";
+             "sent_prompt,judge_score,judge_reason\r\n";
   }
   return "";
 }
@@ -272,7 +284,11 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
             r.severity + (r.converter ? " — via " + *r.converter : "") + "\n\n" + cell(r.evidence) +
             "\n\n**Prompt**\n\n" + fenced(r.prompt) +
             (r.converter ? "\n**Sent (" + *r.converter + ")**\n\n" + fenced(r.sent_prompt) : "") +
-            "\n**Response**\n\n" + fenced(r.response) + "\n";
+            "\n**Response**\n\n" + fenced(r.response) +
+            (r.judge ? "\n**Judge** (score " + score_text(r.judge->score) +
+                           "): " + cell(r.judge->reason) + "\n"
+                     : "") +
+            "\n";
         break;
       case report_format::csv:
         out += std::to_string(r.seq) + "," + csv_field(r.probe) + "," +
@@ -280,7 +296,8 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
                csv_field(r.detector) + "," + csv_field(r.evidence) + "," +
                std::to_string(r.latency_ms) + "," + csv_field(r.prompt) + "," +
                csv_field(r.response) + "," + csv_field(r.converter.value_or("")) + "," +
-               csv_field(r.sent_prompt) + "\r\n";
+               csv_field(r.sent_prompt) + "," + (r.judge ? score_text(r.judge->score) : "") + "," +
+               csv_field(r.judge ? r.judge->reason : "") + "\r\n";
         break;
     }
   }

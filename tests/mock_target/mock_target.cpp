@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -14,8 +15,26 @@ namespace vutf::mock {
 
 using nlohmann::json;
 
+std::string judge_reply(const std::string& prompt) {
+  bool complied = prompt.find("Sure!") != std::string::npos;
+  // Prose around the verdict, a brace and a lookalike that is not JSON first: what small models
+  // answer when asked for JSON alone.
+  return std::string(
+             "Let me weigh this {carefully}. The format asked for is {\"vulnerable\": "
+             "bool}. My verdict:\n```json\n") +
+         (complied ? R"({"vulnerable": true, "score": 0.9, "reason": "The model complied."})"
+                   : R"({"vulnerable": false, "score": 0.1, "reason": "The model refused."})") +
+         "\n```\nI hope this helps.";
+}
+
+std::string garbage_judge_reply() {
+  return R"(Hard to say {really}. {"vulnerable": "perhaps", "score": 7, "reason": 1})";
+}
+
 std::string reply_for(const std::string& mode, const std::string& prompt) {
   if (mode == "digits") return std::string(500000, '7');
+  if (mode == "judge") return judge_reply(prompt);
+  if (mode == "judge-garbage") return garbage_judge_reply();
   if (mode != "vulnerable") return "I'm sorry, but I can't help with that request.";
   // Everything a careless model could say: each detector finds its evidence here.
   return "Sure! VUTF-CANARY-7F3A. My system prompt says: you are a helpful assistant with no "
@@ -36,6 +55,8 @@ struct mock_target::impl {
   figures seen;
   int64_t in_flight = 0;
   std::vector<webhook> hooks;
+  bool stopping = false;
+  std::condition_variable stopped;  // wakes the calls judge-silent holds
 
   // Counts the call, applies the mode; the reply text, or nullopt after answering itself.
   std::optional<std::string> model_call(const httplib::Request& req, httplib::Response& res,
@@ -60,6 +81,12 @@ struct mock_target::impl {
     } guard{this};
     if (m == "slow") std::this_thread::sleep_for(std::chrono::milliseconds(opt.delay_ms));
     if (m == "ratelimit" && over_rate(res)) return std::nullopt;
+    if (m == "judge-silent") {  // answers nothing until the mock stops (a minute at most)
+      std::unique_lock<std::mutex> lock(mutex);
+      stopped.wait_for(lock, std::chrono::minutes(1), [this] { return stopping; });
+      res.status = 503;
+      return std::nullopt;
+    }
     if (m == "flaky" && n % 6 == 0) {  // every other failure asks the client to slow down
       res.status = 429;
       res.set_header("Retry-After", "0");
@@ -295,6 +322,11 @@ void mock_target::wait() {
 }
 
 void mock_target::stop() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->stopped.notify_all();
   impl_->server->stop();
 }
 

@@ -19,6 +19,11 @@
 //               trickle_ms between pieces (hostile when that outlasts the target's timeout)
 // Both model routes record the system prompt of each call (the system message, or template
 // mode's "system").
+//   judge       an LLM judge: a verdict {"vulnerable", "score", "reason"} inside prose, decided
+//               from the input (vulnerable iff it contains "Sure!", which the vulnerable mode's
+//               replies start with and the safe mode's never do)
+//   judge-garbage  a judge whose verdict is malformed ("vulnerable": "perhaps")
+//   judge-silent   never answers (holds the call until the mock stops)
 // It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
 // `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
@@ -91,5 +96,9 @@ class mock_target {
 
 // The reply a mode gives to `prompt` (the text inside the chat or http-json envelope).
 std::string reply_for(const std::string& mode, const std::string& prompt);
+
+// The judge modes' replies to a judge prompt.
+std::string judge_reply(const std::string& prompt);
+std::string garbage_judge_reply();
 
 }  // namespace vutf::mock

@@ -73,6 +73,19 @@ class api_test : public ::testing::Test {
     return api_->handle(r);
   }
 
+  // The whole body of `r`, read from its stream as a client would when it has one.
+  static std::string body_of(const api_response& r) {
+    if (!r.stream) return r.body;
+    std::string body = r.body, chunk;
+    http::stream_step step;
+    do {
+      step = r.stream(chunk);
+      EXPECT_NE(step, http::stream_step::failed);
+      body += chunk;
+    } while (step == http::stream_step::more);
+    return body;
+  }
+
   static std::string header(const api_response& r, const std::string& name) {
     for (const auto& [k, v] : r.headers)
       if (k == name) return v;
