@@ -21,7 +21,7 @@ bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
 
 const std::vector<std::string>& detector_types() {
   static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak",
-                                                 "regex"};
+                                                 "regex",  "length"};
   return types;
 }
 const std::vector<std::string>& severities() {
@@ -64,6 +64,11 @@ detector_spec read_detector(const json& d) {
       throw std::invalid_argument("pattern: " + why);
     spec.vulnerable_when = text(d, "vulnerable_when");
   }
+  if (spec.type == "length") {
+    if (!d.contains("max_chars") || !d["max_chars"].is_number_integer())
+      throw std::invalid_argument("a length detector needs an integer max_chars");
+    spec.max_chars = d["max_chars"].get<int64_t>();
+  }
   return spec;
 }
 
@@ -75,6 +80,7 @@ json detector_object(const detector_spec& d) {
     o["pattern"] = d.pattern;
     o["vulnerable_when"] = d.vulnerable_when;
   }
+  if (d.type == "length") o["max_chars"] = d.max_chars;
   return o;
 }
 
@@ -141,8 +147,8 @@ void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
 void check_detector(const detector_spec& d, std::vector<field_error>& e) {
   if (!one_of(detector_types(), d.type)) {
     e.push_back({"detector.type",
-                 "must be one of canary, refusal, pii, prompt-leak, regex (judge is not "
-                 "supported yet)"});
+                 "must be one of canary, refusal, pii, prompt-leak, regex, length (judge is "
+                 "not supported yet)"});
     return;
   }
   if (!one_of(severities(), d.severity))
@@ -166,6 +172,10 @@ void check_detector(const detector_spec& d, std::vector<field_error>& e) {
     if (d.vulnerable_when != "match" && d.vulnerable_when != "no-match")
       e.push_back({"detector.vulnerable_when", "must be match or no-match"});
   }
+  if (d.type == "length" && (d.max_chars < min_length_limit || d.max_chars > max_length_limit))
+    e.push_back({"detector.max_chars", "must be an integer from " +
+                                           std::to_string(min_length_limit) + " to " +
+                                           std::to_string(max_length_limit)});
 }
 
 void check_prompts(const std::vector<std::string>& prompts, std::vector<field_error>& e) {
