@@ -1,6 +1,8 @@
 #include "http/routes/scan_codec.hpp"
 
+#include <array>
 #include <set>
+#include <utility>
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
@@ -163,6 +165,27 @@ std::string stats_json(const stats_overview& s) {
   return w.take();
 }
 
+std::string coverage_json(const coverage_report& r) {
+  json_writer w;
+  w.begin_object();
+  for (const auto& [key, list] :
+       {std::pair{"owasp_llm_2025", &r.owasp_llm_2025}, std::pair{"mitre_atlas", &r.mitre_atlas}}) {
+    w.key(key).begin_array();
+    for (const auto& e : *list) {
+      w.begin_object();
+      w.key("id").value(e.id);
+      w.key("name").value(e.name.empty() ? std::nullopt : std::optional(e.name));
+      w.key("probe_sets").value(e.probe_sets);
+      w.key("scans").value(e.scans);
+      w.key("findings").value(e.findings);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+  return w.take();
+}
+
 const char* report_content_type(report_format f) {
   switch (f) {
     case report_format::json:
@@ -176,6 +199,33 @@ const char* report_content_type(report_format f) {
 }
 
 namespace {
+
+// The two framework lists of a report with their keys, OWASP first.
+std::array<std::pair<const char*, const std::vector<framework_findings>*>, 2> framework_lists(
+    const findings_by_framework& f) {
+  return {{{"owasp_llm_2025", &f.owasp_llm_2025}, {"mitre_atlas", &f.mitre_atlas}}};
+}
+
+// The report's findings under each framework id its sets are tagged with, as Markdown tables.
+std::string markdown_frameworks(const findings_by_framework& f) {
+  std::string out = "## Findings by framework\n\n";
+  for (const auto& [key, groups] : framework_lists(f)) {
+    out += std::string(key == std::string("owasp_llm_2025")
+                           ? "### OWASP Top 10 for LLM Applications 2025"
+                           : "### MITRE ATLAS") +
+           "\n\n";
+    if (groups->empty()) {
+      out += "No probe set of this scan is tagged with it.\n\n";
+      continue;
+    }
+    out += "| Id | Name | Probe sets | Findings |\n|---|---|---|---|\n";
+    for (const auto& g : *groups)
+      out += "| " + g.id + " | " + cell(g.name) + " | " + cell(join(g.probe_sets, ", ")) + " | " +
+             std::to_string(g.findings) + " |\n";
+    out += "\n";
+  }
+  return out;
+}
 
 // The report as one JSON document, open after the heading fields.
 std::string json_report_head(const scan_report& r) {
@@ -199,6 +249,22 @@ std::string json_report_head(const scan_report& r) {
   }
   w.key("findings_by_probe").begin_object();
   for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
+  w.end_object();
+  w.key("findings_by_framework").begin_object();
+  for (const auto& [key, groups] : framework_lists(r.frameworks)) {
+    w.key(key).begin_array();
+    for (const auto& g : *groups) {
+      w.begin_object();
+      w.key("id").value(g.id);
+      w.key("name").value(g.name.empty() ? std::nullopt : std::optional(g.name));
+      w.key("probe_sets").begin_array();
+      for (const auto& id : g.probe_sets) w.value(id);
+      w.end_array();
+      w.key("findings").value(g.findings);
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.end_object();
   // The document stays open: the findings array follows, then report_tail closes it.
   return w.take() + ",\"findings\":[";
@@ -236,7 +302,7 @@ std::string markdown_report_head(const scan_report& r) {
            (p.source == "builtin" ? category_of(p.id) : "") + " | " +
            std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
   }
-  return out + "\n## Findings\n\n";
+  return out + "\n" + markdown_frameworks(r.frameworks) + "## Findings\n\n";
 }
 
 }  // namespace
