@@ -165,6 +165,15 @@ std::string stats_json(const stats_overview& s) {
   return w.take();
 }
 
+namespace {
+
+// A framework id's name; null for an id this release cannot name.
+std::optional<std::string> name_or_null(const std::string& name) {
+  return name.empty() ? std::nullopt : std::optional(name);
+}
+
+}  // namespace
+
 std::string coverage_json(const coverage_report& r) {
   json_writer w;
   w.begin_object();
@@ -174,7 +183,7 @@ std::string coverage_json(const coverage_report& r) {
     for (const auto& e : *list) {
       w.begin_object();
       w.key("id").value(e.id);
-      w.key("name").value(e.name.empty() ? std::nullopt : std::optional(e.name));
+      w.key("name").value(name_or_null(e.name));
       w.key("probe_sets").value(e.probe_sets);
       w.key("scans").value(e.scans);
       w.key("findings").value(e.findings);
@@ -200,26 +209,30 @@ const char* report_content_type(report_format f) {
 
 namespace {
 
-// The two framework lists of a report with their keys, OWASP first.
-std::array<std::pair<const char*, const std::vector<framework_findings>*>, 2> framework_lists(
-    const findings_by_framework& f) {
-  return {{{"owasp_llm_2025", &f.owasp_llm_2025}, {"mitre_atlas", &f.mitre_atlas}}};
+// One framework's part of a report: its JSON key, its Markdown title and its groups.
+struct framework_list {
+  const char* key;
+  const char* title;
+  const std::vector<framework_findings>* groups;
+};
+
+// The two framework lists of a report, OWASP first.
+std::array<framework_list, 2> framework_lists(const findings_by_framework& f) {
+  return {{{"owasp_llm_2025", "OWASP Top 10 for LLM Applications 2025", &f.owasp_llm_2025},
+           {"mitre_atlas", "MITRE ATLAS", &f.mitre_atlas}}};
 }
 
 // The report's findings under each framework id its sets are tagged with, as Markdown tables.
 std::string markdown_frameworks(const findings_by_framework& f) {
   std::string out = "## Findings by framework\n\n";
-  for (const auto& [key, groups] : framework_lists(f)) {
-    out += std::string(key == std::string("owasp_llm_2025")
-                           ? "### OWASP Top 10 for LLM Applications 2025"
-                           : "### MITRE ATLAS") +
-           "\n\n";
-    if (groups->empty()) {
+  for (const auto& list : framework_lists(f)) {
+    out += std::string("### ") + list.title + "\n\n";
+    if (list.groups->empty()) {
       out += "No probe set of this scan is tagged with it.\n\n";
       continue;
     }
     out += "| Id | Name | Probe sets | Findings |\n|---|---|---|---|\n";
-    for (const auto& g : *groups)
+    for (const auto& g : *list.groups)
       out += "| " + g.id + " | " + cell(g.name) + " | " + cell(join(g.probe_sets, ", ")) + " | " +
              std::to_string(g.findings) + " |\n";
     out += "\n";
@@ -251,12 +264,12 @@ std::string json_report_head(const scan_report& r) {
   for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
   w.end_object();
   w.key("findings_by_framework").begin_object();
-  for (const auto& [key, groups] : framework_lists(r.frameworks)) {
-    w.key(key).begin_array();
-    for (const auto& g : *groups) {
+  for (const auto& list : framework_lists(r.frameworks)) {
+    w.key(list.key).begin_array();
+    for (const auto& g : *list.groups) {
       w.begin_object();
       w.key("id").value(g.id);
-      w.key("name").value(g.name.empty() ? std::nullopt : std::optional(g.name));
+      w.key("name").value(name_or_null(g.name));
       w.key("probe_sets").begin_array();
       for (const auto& id : g.probe_sets) w.value(id);
       w.end_array();
