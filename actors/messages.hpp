@@ -13,6 +13,7 @@
 
 #include "domain/audit.hpp"
 #include "domain/error.hpp"
+#include "domain/frameworks.hpp"
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
@@ -128,6 +129,7 @@ struct scan_report {
   scan summary;
   std::optional<target> of;  // nullopt once the target was deleted
   std::map<std::string, int64_t> findings_by_probe;
+  findings_by_framework frameworks;  // the findings under the tags of the sets the scan ran
 };
 // Up to `limit` results (or findings) after `after_seq`: how reports are streamed.
 struct scan_results_after {
@@ -139,6 +141,11 @@ struct scan_results_after {
   clock::time_point deadline;
 };
 struct stats_get {
+  principal who;
+  clock::time_point deadline;
+};
+// What the caller's runnable sets, scans and findings cover of OWASP LLM 2025 and MITRE ATLAS.
+struct coverage_get {
   principal who;
   clock::time_point deadline;
 };

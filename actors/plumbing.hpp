@@ -13,7 +13,8 @@
 
 namespace vutf {
 
-// The cache scope of GET /stats/overview: every write that changes a figure in it bumps it.
+// The cache scope of GET /stats/overview and GET /coverage: every write that changes a figure in
+// them bumps it.
 constexpr const char* stats_scope = "stats";
 
 // Whose records the caller may see: their own, or every owner's ("*") for an admin.
@@ -202,13 +203,11 @@ struct plumbing {
     return rp;
   }
 
-  // Runs the write `task`; on success invalidates `scopes` and only then answers, so the
+  // Runs the write `task`; on success invalidates `scopes` and only then answers on `rp`, so the
   // caller's next read sees its own write.
   template <class T>
-  caf::typed_response_promise<result<T>> write(db_task<result<T>> task,
-                                               std::vector<std::string> scopes,
-                                               std::string conflict_detail) const {
-    auto rp = self->template make_response_promise<result<T>>();
+  void write(db_task<result<T>> task, std::vector<std::string> scopes, std::string conflict_detail,
+             caf::typed_response_promise<result<T>> rp) const {
     auto p = *this;
     run(std::move(task), rp, std::move(conflict_detail), [=](result<T> r) mutable {
       if (!r.ok()) {
@@ -217,6 +216,15 @@ struct plumbing {
       }
       p.bump(scopes, [rp, r]() mutable { rp.deliver(r); });
     });
+  }
+
+  // The whole of a handler that only runs such a write.
+  template <class T>
+  caf::typed_response_promise<result<T>> write(db_task<result<T>> task,
+                                               std::vector<std::string> scopes,
+                                               std::string conflict_detail) const {
+    auto rp = self->template make_response_promise<result<T>>();
+    write(std::move(task), std::move(scopes), std::move(conflict_detail), rp);
     return rp;
   }
 

@@ -144,13 +144,14 @@ probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self, pro
           return rp;
         }
         std::string taken = id_taken(set.id);
-        p.relay(insert(set, cfg.max_probe_sets, c.deadline), rp, std::move(taken));
+        // GET /coverage counts the caller's sets and their tags: its cache entry goes.
+        p.write(insert(set, cfg.max_probe_sets, c.deadline), {stats_scope}, std::move(taken), rp);
         return rp;
       },
       [=](probe_set_get& g) { return p.answer(task_for(g)); },
       [=](probe_set_list& l) { return p.answer(task_for(l)); },
-      [=](probe_set_update& u) { return p.answer(task_for(u)); },
-      [=](probe_set_delete& d) { return p.answer(task_for(d)); },
+      [=](probe_set_update& u) { return p.write(task_for(u), {stats_scope}, ""); },
+      [=](probe_set_delete& d) { return p.write(task_for(d), {stats_scope}, ""); },
       [=](probe_catalog_get& g) { return p.answer(task_for(g)); },
   };
 }

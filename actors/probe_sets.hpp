@@ -1,6 +1,7 @@
 // The probe sets actor: users' own probe sets (create with the MAX_PROBE_SETS_PER_USER quota,
 // read, change with a version bump, delete) and the catalogue of GET /probes. Sets are not
-// cached: they are read when written, listed, or when a scan is created.
+// cached: they are read when written, listed, or when a scan is created. Their writes invalidate
+// the statistics' cache scope, which holds GET /coverage (it counts the caller's sets).
 #pragma once
 
 #include <caf/typed_actor.hpp>

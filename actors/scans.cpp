@@ -153,6 +153,22 @@ db_task<result<result_page>> task_for(const scan_results_get& g) {
           }};
 }
 
+// The sets scan `x` ran with their tags, in its order: built-ins as shipped, the caller's sets as
+// the scan kept them (a later change or deletion does not move its findings).
+std::vector<std::pair<std::string, framework_tags>> sets_of(storage::session& s, const scan& x) {
+  std::map<std::string, framework_tags> kept;
+  for (auto& p : storage::scan_probe_sets(s, x.id)) kept[p.id] = std::move(p.frameworks);
+  std::vector<std::pair<std::string, framework_tags>> out;
+  for (const auto& id : x.probes) {
+    if (const probe_set* shipped = find_probe_set(id)) {
+      out.emplace_back(id, shipped->frameworks);
+    } else if (auto it = kept.find(id); it != kept.end()) {
+      out.emplace_back(id, it->second);
+    }
+  }
+  return out;
+}
+
 db_task<result<scan_report>> task_for(const scan_report_get& g) {
   return {"scan_report", storage::access::read, g.deadline,
           [id = g.id, owner = owner_scope(g.who)](storage::session& s) -> result<scan_report> {
@@ -162,6 +178,7 @@ db_task<result<scan_report>> task_for(const scan_report_get& g) {
             report.summary = *found;
             report.of = storage::find_target(s, found->target_id, "*");
             report.findings_by_probe = storage::findings_by_probe(s, id);
+            report.frameworks = group_findings(sets_of(s, *found), report.findings_by_probe);
             return result<scan_report>{{}, std::move(report)};
           }};
 }
@@ -262,6 +279,22 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         return p.read_through(stats_scope, owner, std::move(task), [](stats_overview o) {
           return result<stats_overview>{{}, std::move(o)};
         });
+      },
+      [=](coverage_get& g) {
+        // The caller's own: coverage answers "what have I tested", so an admin sees theirs too.
+        std::string owner = g.who.user_id;
+        db_task<result<coverage_report>> task{
+            "coverage", storage::access::read, g.deadline, [owner](storage::session& s) {
+              return result<coverage_report>{
+                  {},
+                  coverage_of(runnable_set_tags(storage::probe_set_tags(s, owner)),
+                              storage::set_runs(s, owner))};
+            }};
+        // Under the statistics' scope: the same writes change it, and probe set writes bump it.
+        return p.read_through(stats_scope, "coverage:" + owner, std::move(task),
+                              [](coverage_report c) {
+                                return result<coverage_report>{{}, std::move(c)};
+                              });
       },
       [=](target_test& t) {
         auto rp = self->make_response_promise<result<target_check>>();

@@ -34,6 +34,7 @@
   X(scan_report_get, result<scan_report>, scans)                            \
   X(scan_results_after, result<std::vector<scan_result>>, scans)            \
   X(stats_get, result<stats_overview>, scans)                               \
+  X(coverage_get, result<coverage_report>, scans)                           \
   X(probe_set_create, result<probe_set>, probe_sets)                        \
   X(probe_set_get, result<probe_set>, probe_sets)                           \
   X(probe_set_list, result<probe_set_page>, probe_sets)                     \

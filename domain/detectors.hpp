@@ -14,7 +14,7 @@ class RE2;
 namespace vutf {
 
 struct detector_spec {
-  // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex" | "judge"
+  // "canary" | "refusal" | "pii" | "system_prompt_leak" | "regex" | "judge" | "length"
   std::string type;
   std::string severity;              // "low" | "medium" | "high" | "critical"
   std::string canary;                // canary: the token the prompt asks the model to emit
@@ -27,10 +27,17 @@ struct detector_spec {
   // judge: the owner's target that gives the verdict, and what it judges the reply by.
   std::string judge_target_id;
   std::string rubric;
+  // length: the reply is a finding when it has more characters (UTF-8 code points) than this.
+  int64_t max_chars = 0;
 };
 
 // The longest regex pattern a detector takes, in bytes.
 constexpr size_t max_pattern_bytes = 1024;
+
+// The bounds of a length detector's max_chars: a reply is at most 1 MiB, so a larger limit could
+// never fire.
+constexpr int64_t min_length_limit = 1;
+constexpr int64_t max_length_limit = int64_t{1} << 20;
 
 // Compiles `pattern` into `d` (type regex); "" when RE2 took it, else RE2's reason. RE2 runs in
 // time linear in the reply, whatever the pattern: a user's pattern cannot stall a scan.

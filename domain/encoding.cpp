@@ -1,10 +1,11 @@
 #include "domain/encoding.hpp"
-#include "domain/scan.hpp"
-#include "domain/audit.hpp"
 
 #include <cstdint>
 #include <map>
 #include <vector>
+
+#include "domain/audit.hpp"
+#include "domain/scan.hpp"
 
 namespace vutf {
 namespace {
@@ -16,6 +17,7 @@ constexpr char page_format = 'P';
 constexpr char stats_format = 'S';
 constexpr char audit_stats_format = 'A';
 constexpr char principal_format = 'U';
+constexpr char coverage_format = 'C';
 constexpr int64_t max_items = 100000;  // a count beyond this is a corrupt entry
 
 class writer {
@@ -207,6 +209,35 @@ bool decode(const std::string& text, stats_overview& out) {
     return r.integer(out.targets) && r.map(out.scans_by_status) && r.integer(f.low) &&
            r.integer(f.medium) && r.integer(f.high) && r.integer(f.critical) &&
            r.map(out.findings_by_probe);
+  });
+}
+
+std::string encode(const coverage_report& c) {
+  writer w;
+  w.byte(coverage_format);
+  for (const auto* list : {&c.owasp_llm_2025, &c.mitre_atlas}) {
+    w.integer(static_cast<int64_t>(list->size()));
+    for (const auto& e : *list) {
+      w.text(e.id);
+      w.text(e.name);
+      for (int64_t n : {e.probe_sets, e.scans, e.findings}) w.integer(n);
+    }
+  }
+  return std::move(w.out);
+}
+
+bool decode(const std::string& text, coverage_report& out) {
+  return read_all(text, coverage_format, [&](reader& r) {
+    for (auto* list : {&out.owasp_llm_2025, &out.mitre_atlas}) {
+      int64_t count = 0;
+      if (!r.count(count)) return false;
+      list->assign(static_cast<size_t>(count), coverage_entry{});
+      for (auto& e : *list)
+        if (!r.text(e.id) || !r.text(e.name) || !r.integer(e.probe_sets) || !r.integer(e.scans) ||
+            !r.integer(e.findings))
+          return false;
+    }
+    return true;
   });
 }
 

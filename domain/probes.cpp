@@ -23,7 +23,7 @@ bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
 
 const std::vector<std::string>& detector_types() {
   static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak",
-                                                 "regex",  "judge"};
+                                                 "regex",  "judge", "length"};
   return types;
 }
 const std::vector<std::string>& severities() {
@@ -70,6 +70,11 @@ detector_spec read_detector(const json& d) {
     spec.judge_target_id = text(d, "judge_target_id");
     spec.rubric = text(d, "rubric");
   }
+  if (spec.type == "length") {
+    if (!d.contains("max_chars") || !d["max_chars"].is_number_integer())
+      throw std::invalid_argument("a length detector needs an integer max_chars");
+    spec.max_chars = d["max_chars"].get<int64_t>();
+  }
   return spec;
 }
 
@@ -85,6 +90,7 @@ json detector_object(const detector_spec& d) {
     o["judge_target_id"] = d.judge_target_id;
     o["rubric"] = d.rubric;
   }
+  if (d.type == "length") o["max_chars"] = d.max_chars;
   return o;
 }
 
@@ -151,7 +157,7 @@ void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
 void check_detector(const detector_spec& d, std::vector<field_error>& e) {
   if (!one_of(detector_types(), d.type)) {
     e.push_back(
-        {"detector.type", "must be one of canary, refusal, pii, prompt-leak, regex, judge"});
+        {"detector.type", "must be one of canary, refusal, pii, prompt-leak, regex, judge, length"});
     return;
   }
   if (!one_of(severities(), d.severity))
@@ -183,6 +189,10 @@ void check_detector(const detector_spec& d, std::vector<field_error>& e) {
       e.push_back({"detector.rubric", "must be 1-" + std::to_string(max_rubric_bytes) +
                                           " bytes of UTF-8 without NUL characters"});
   }
+  if (d.type == "length" && (d.max_chars < min_length_limit || d.max_chars > max_length_limit))
+    e.push_back({"detector.max_chars", "must be an integer from " +
+                                           std::to_string(min_length_limit) + " to " +
+                                           std::to_string(max_length_limit)});
 }
 
 void check_prompts(const std::vector<std::string>& prompts, std::vector<field_error>& e) {

@@ -32,6 +32,10 @@ const statement probe_set_list{"probe_set_list",
                                " FROM probe_sets WHERE owner_id = $1 ORDER BY id LIMIT $2 "
                                "OFFSET $3"};
 
+// The tags of every set of an owner (GET /coverage): small columns only, never the prompts.
+const statement probe_set_tags{"probe_set_tags",
+                               "SELECT id, frameworks FROM probe_sets WHERE owner_id = $1"};
+
 const statement scan_probe_set_insert{
     "scan_probe_set_insert",
     "INSERT INTO scan_probe_sets (scan_id, probe_set_id, version, body) VALUES ($1, $2, $3, $4)"};
@@ -108,6 +112,18 @@ std::vector<probe_set> list_probe_sets(session& s, const std::string& owner, int
   std::vector<probe_set> out;
   out.reserve(r.data.size());
   for (const auto& x : r.data) out.push_back(from_row(x));
+  return out;
+}
+
+set_tags probe_set_tags(session& s, const std::string& owner) {
+  set_tags out;
+  for (const auto& r : s.exec(sql::probe_set_tags, {owner}).data) {
+    try {
+      out[r[0].value_or("")] = parse_frameworks(r[1].value_or(""));
+    } catch (const std::invalid_argument&) {
+      continue;  // a row no writer made: the set counts under no framework
+    }
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/frameworks.hpp"
 #include "domain/probes.hpp"
 #include "storage/database.hpp"
 
@@ -28,6 +29,8 @@ int64_t count_probe_sets(session& s, const std::string& owner);
 std::vector<probe_set> list_probe_sets(session& s, const std::string& owner, int64_t limit,
                                        int64_t offset);
 
+// The framework tags of each of `owner`'s sets, by id.
+set_tags probe_set_tags(session& s, const std::string& owner);
 // Keeps the user sets scan `scan_id` runs, as they are now (see migration 011).
 void keep_scan_probe_sets(session& s, const std::string& scan_id,
                           const std::vector<probe_set>& sets);

@@ -109,6 +109,14 @@ const statement stats_probes{"stats_probes",
                              "s.id = r.scan_id WHERE (s.owner_id = $1 OR $1 = '*') AND "
                              "r.vulnerable = 1 GROUP BY r.probe"};
 
+// Each scan of the owner with each set it sent prompts of, and that set's findings there: what
+// GET /coverage counts per framework once the sets' tags are known (they live in code for the
+// built-in sets). The same join and owner filter as stats_probes.
+const statement coverage_runs{"coverage_runs",
+                              "SELECT r.scan_id, r.probe, SUM(r.vulnerable) FROM scan_results r "
+                              "JOIN scans s ON s.id = r.scan_id WHERE s.owner_id = $1 GROUP BY "
+                              "r.scan_id, r.probe"};
+
 }  // namespace sql
 
 namespace {
@@ -317,6 +325,13 @@ std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& 
   std::map<std::string, int64_t> out;
   for (const auto& r : s.exec(sql::scan_findings_by_probe, {id}).data)
     out[r[0].value_or("")] = as_int(r[1]);
+  return out;
+}
+
+std::vector<set_run> set_runs(session& s, const std::string& owner) {
+  std::vector<set_run> out;
+  for (const auto& r : s.exec(sql::coverage_runs, {owner}).data)
+    out.push_back({r[0].value_or(""), r[1].value_or(""), as_int(r[2])});
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/frameworks.hpp"
 #include "domain/scan.hpp"
 #include "storage/database.hpp"
 
@@ -55,5 +56,8 @@ std::vector<scan_result> results_after(session& s, const std::string& id, bool f
 std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& id);
 
 stats_overview overview(session& s, const std::string& owner);
+// Every (scan, probe set) pair of `owner`'s scans that sent a prompt of the set, with the set's
+// findings in that scan.
+std::vector<set_run> set_runs(session& s, const std::string& owner);
 
 }  // namespace vutf::storage

@@ -1,4 +1,5 @@
 // The HTTP API: users' own probe sets (CRUD, imports, ownership, quota) and GET /probes.
+#include "domain/probes.hpp"
 #include "tests/support/api_fixture.hpp"
 
 namespace vutf {
@@ -104,26 +105,29 @@ TEST_F(api_test, others_probe_sets_are_not_found) {
 
 TEST_F(api_test, probes_lists_builtins_then_the_callers_sets) {
   ASSERT_EQ(call("POST", "/api/v1/probe-sets", set_body("zz-own").dump()).status, 201);
+  const size_t builtin = probe_sets().size();
   json page = json::parse(call("GET", "/api/v1/probes").body);
-  ASSERT_EQ(page["total"], 6);
-  ASSERT_EQ(page["items"].size(), 6u);
-  for (size_t i = 0; i < 5; ++i) {
+  ASSERT_EQ(page["total"], builtin + 1);
+  ASSERT_EQ(page["items"].size(), builtin + 1);
+  for (size_t i = 0; i < builtin; ++i) {
     EXPECT_EQ(page["items"][i]["source"], "builtin");
     EXPECT_EQ(page["items"][i]["version"], 1);
     EXPECT_FALSE(page["items"][i]["frameworks"]["owasp_llm_2025"].empty());
   }
-  EXPECT_EQ(page["items"][5]["id"], "zz-own");
-  EXPECT_EQ(page["items"][5]["source"], "user");
-  // Pages cross from the built-ins into the caller's own sets.
-  json second =
-      json::parse(call("GET", "/api/v1/probes", "", {}, {{"per_page", "4"}, {"page", "2"}}).body);
+  EXPECT_EQ(page["items"][builtin]["id"], "zz-own");
+  EXPECT_EQ(page["items"][builtin]["source"], "user");
+  // Pages cross from the built-ins into the caller's own sets: the second page holds the last
+  // built-in and the caller's set.
+  json second = json::parse(call("GET", "/api/v1/probes", "", {},
+                                 {{"per_page", std::to_string(builtin - 1)}, {"page", "2"}})
+                                .body);
   ASSERT_EQ(second["items"].size(), 2u);
   EXPECT_EQ(second["items"][1]["id"], "zz-own");
   std::string other = token_for("someone-else");
   EXPECT_EQ(
       json::parse(
           call("GET", "/api/v1/probes", "", {{"Authorization", "Bearer " + other}}).body)["total"],
-      5);
+      builtin);
 }
 
 TEST_F(api_test, probe_set_writes_are_audited) {

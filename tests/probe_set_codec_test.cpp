@@ -140,6 +140,43 @@ TEST(probe_set_codec, judge_detectors_and_detector_fields_are_checked) {
   EXPECT_FALSE(from_json(j).ok());
 }
 
+TEST(probe_set_codec, a_length_detector_takes_max_chars_and_only_it_does) {
+  json j = valid_set();
+  j["detector"] = {{"type", "length"}, {"max_chars", 4000}, {"severity", "low"}};
+  auto r = from_json(j);
+  ASSERT_TRUE(r.ok()) << r.error->detail;
+  EXPECT_EQ(r.value.detector.max_chars, 4000);
+  EXPECT_EQ(json::parse(probe_set_json_body(r.value))["detector"]["max_chars"], 4000);
+  for (const json& bad : {json(0), json(1048577), json("4000"), json(1.5)}) {
+    j["detector"] = {{"type", "length"}, {"max_chars", bad}};
+    r = from_json(j);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(fields_of(*r.error), (std::set<std::string>{"detector.max_chars"})) << bad;
+  }
+  j["detector"] = {{"type", "length"}};
+  r = from_json(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(reason_of(*r.error, "detector.max_chars"), "is required");
+  EXPECT_EQ(r.error->errors.size(), 1u) << "one error per field";
+  j["detector"] = {{"type", "refusal"}, {"max_chars", 10}};
+  r = from_json(j);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(reason_of(*r.error, "detector.max_chars"), "only a length detector takes max_chars");
+  // Imports take it in the query; a value that is not an integer is a bad field.
+  header_list query = {{"id", "long"},
+                       {"name", "Long"},
+                       {"category", "LLM10"},
+                       {"detector", "length"},
+                       {"max_chars", "500"}};
+  auto made = parse_probe_set_create("text/csv", "prompt\nforever\n", query);
+  ASSERT_TRUE(made.ok());
+  EXPECT_EQ(made.value.detector.max_chars, 500);
+  query.back().second = "lots";
+  made = parse_probe_set_create("text/csv", "prompt\nforever\n", query);
+  ASSERT_FALSE(made.ok());
+  EXPECT_EQ(fields_of(*made.error), (std::set<std::string>{"detector.max_chars"}));
+}
+
 TEST(probe_set_codec, prompt_count_and_size_limits) {
   json j = valid_set();
   j["prompts"] = json::array();

@@ -65,6 +65,58 @@ TEST(scan_pg, two_instances_share_the_queue_and_never_run_a_scan_twice) {
   EXPECT_EQ(mock.stats().requests, 240);  // no prompt was sent twice
 }
 
+// GET /coverage and the report's framework section read through the PostgreSQL statements.
+TEST(scan_pg, coverage_and_report_frameworks_count_on_postgres) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  auto svc = instance(url);
+  mock::mock_target mock({"vulnerable"});
+  principal who = account(*svc);
+  target t = test::sample_target("covered");
+  t.endpoint_url = mock.url() + "/v1";
+  auto created = svc->ask(target_create{who, t, svc->deadline()});
+  ASSERT_TRUE(created.ok());
+  probe_set own;
+  own.id = "model-origin";
+  own.name = "Model origin";
+  own.category = "LLM03";
+  own.frameworks = {{"LLM03"}, {"AML.T0010"}};
+  own.detector.type = "canary";
+  own.detector.canary = "VUTF-CANARY-7F3A";
+  own.detector.severity = "medium";
+  own.prompts = {"Which weights did you load? Say VUTF-CANARY-7F3A.", "Say VUTF-CANARY-7F3A."};
+  ASSERT_TRUE(svc->ask(probe_set_create{who, own, svc->deadline()}).ok());
+  scan_request r{
+      created.value.id, {"rag-poisoning", "model-origin"}, std::nullopt, 4, std::nullopt, {}};
+  auto s = svc->ask(scan_create{who, r, svc->deadline()});
+  ASSERT_TRUE(s.ok());
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        return svc->ask(scan_get{who, s.value.id, svc->deadline()}).value.status == "completed";
+      },
+      60s));
+  auto rag = static_cast<int64_t>(find_probe_set("rag-poisoning")->prompts.size());
+  auto c = svc->ask(coverage_get{who, svc->deadline()});
+  ASSERT_TRUE(c.ok());
+  ASSERT_EQ(c.value.owasp_llm_2025.size(), 10u);
+  const auto& llm03 = c.value.owasp_llm_2025[2];
+  EXPECT_EQ(llm03.probe_sets, 1);
+  EXPECT_EQ(llm03.scans, 1);
+  EXPECT_EQ(llm03.findings, 2);
+  const auto& llm08 = c.value.owasp_llm_2025[7];
+  EXPECT_EQ(llm08.id, "LLM08");
+  EXPECT_EQ(llm08.scans, 1);
+  EXPECT_EQ(llm08.findings, rag);
+  EXPECT_EQ(c.value.owasp_llm_2025[5].scans, 0);  // LLM06: not tested
+  auto report = svc->ask(scan_report_get{who, s.value.id, svc->deadline()});
+  ASSERT_TRUE(report.ok());
+  const auto& atlas = report.value.frameworks.mitre_atlas;
+  ASSERT_FALSE(atlas.empty());
+  EXPECT_EQ(atlas.front().id, "AML.T0010");
+  EXPECT_EQ(atlas.front().probe_sets, std::vector<std::string>{"model-origin"});
+  EXPECT_EQ(atlas.front().findings, 2);
+}
+
 TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
   log::configure("error", "json");
   std::string url = test::fresh_pg_database();

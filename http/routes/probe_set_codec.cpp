@@ -114,6 +114,12 @@ detector_spec read_detector(const json& v, std::vector<field_error>& errors) {
       read_string(value, field, d.judge_target_id, errors);
     } else if (key == "rubric") {
       read_string(value, field, d.rubric, errors);
+    } else if (key == "max_chars") {
+      if (value.is_number_integer()) {
+        d.max_chars = value.get<int64_t>();
+      } else {
+        errors.push_back({field, "must be an integer"});
+      }
     } else {
       errors.push_back({field, "unknown field"});
     }
@@ -127,6 +133,10 @@ detector_spec read_detector(const json& v, std::vector<field_error>& errors) {
       if (v.contains(judge_field))
         errors.push_back(
             {std::string("detector.") + judge_field, "only a judge detector takes it"});
+  if (d.type != "length" && v.contains("max_chars"))
+    errors.push_back({"detector.max_chars", "only a length detector takes max_chars"});
+  if (d.type == "length" && !v.contains("max_chars"))
+    errors.push_back({"detector.max_chars", "is required"});
   if (d.type == "regex" && has_pattern && !pattern.empty() && pattern.size() <= max_pattern_bytes)
     if (std::string why = set_pattern(d, pattern); !why.empty())
       errors.push_back({"detector.pattern", "RE2 refused it: " + why});
@@ -237,6 +247,10 @@ result<probe_set> create_from_query(const header_list& query, std::vector<std::s
       detector[key] = value;
     } else if (key == "markers") {
       detector[key] = split(value);
+    } else if (key == "max_chars") {
+      // A number when it reads as one; otherwise the text, which the rules report.
+      auto n = json::parse(value, nullptr, false);
+      detector[key] = n.is_number_integer() ? n : json(value);
     } else if (key == "owasp_llm_2025" || key == "mitre_atlas") {
       j["frameworks"][key] = split(value);
     } else {
@@ -273,6 +287,7 @@ void write_detector(json_writer& w, const detector_spec& d) {
     w.key("judge_target_id").value(d.judge_target_id);
     w.key("rubric").value(d.rubric);
   }
+  if (d.type == "length") w.key("max_chars").value(d.max_chars);
   w.end_object();
 }
 

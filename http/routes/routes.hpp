@@ -60,6 +60,7 @@ api_response get_scan_report(const request_context& c);
 
 // stats.cpp
 api_response stats(const request_context& c);
+api_response coverage(const request_context& c);
 
 // auth.cpp
 api_response register_user(const request_context& c);

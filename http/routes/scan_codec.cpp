@@ -1,6 +1,8 @@
 #include "http/routes/scan_codec.hpp"
 
+#include <array>
 #include <set>
+#include <utility>
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
@@ -175,6 +177,36 @@ std::string stats_json(const stats_overview& s) {
   return w.take();
 }
 
+namespace {
+
+// A framework id's name; null for an id this release cannot name.
+std::optional<std::string> name_or_null(const std::string& name) {
+  return name.empty() ? std::nullopt : std::optional(name);
+}
+
+}  // namespace
+
+std::string coverage_json(const coverage_report& r) {
+  json_writer w;
+  w.begin_object();
+  for (const auto& [key, list] :
+       {std::pair{"owasp_llm_2025", &r.owasp_llm_2025}, std::pair{"mitre_atlas", &r.mitre_atlas}}) {
+    w.key(key).begin_array();
+    for (const auto& e : *list) {
+      w.begin_object();
+      w.key("id").value(e.id);
+      w.key("name").value(name_or_null(e.name));
+      w.key("probe_sets").value(e.probe_sets);
+      w.key("scans").value(e.scans);
+      w.key("findings").value(e.findings);
+      w.end_object();
+    }
+    w.end_array();
+  }
+  w.end_object();
+  return w.take();
+}
+
 const char* report_content_type(report_format f) {
   switch (f) {
     case report_format::json:
@@ -188,6 +220,37 @@ const char* report_content_type(report_format f) {
 }
 
 namespace {
+
+// One framework's part of a report: its JSON key, its Markdown title and its groups.
+struct framework_list {
+  const char* key;
+  const char* title;
+  const std::vector<framework_findings>* groups;
+};
+
+// The two framework lists of a report, OWASP first.
+std::array<framework_list, 2> framework_lists(const findings_by_framework& f) {
+  return {{{"owasp_llm_2025", "OWASP Top 10 for LLM Applications 2025", &f.owasp_llm_2025},
+           {"mitre_atlas", "MITRE ATLAS", &f.mitre_atlas}}};
+}
+
+// The report's findings under each framework id its sets are tagged with, as Markdown tables.
+std::string markdown_frameworks(const findings_by_framework& f) {
+  std::string out = "## Findings by framework\n\n";
+  for (const auto& list : framework_lists(f)) {
+    out += std::string("### ") + list.title + "\n\n";
+    if (list.groups->empty()) {
+      out += "No probe set of this scan is tagged with it.\n\n";
+      continue;
+    }
+    out += "| Id | Name | Probe sets | Findings |\n|---|---|---|---|\n";
+    for (const auto& g : *list.groups)
+      out += "| " + g.id + " | " + cell(g.name) + " | " + cell(join(g.probe_sets, ", ")) + " | " +
+             std::to_string(g.findings) + " |\n";
+    out += "\n";
+  }
+  return out;
+}
 
 // The report as one JSON document, open after the heading fields.
 std::string json_report_head(const scan_report& r) {
@@ -211,6 +274,22 @@ std::string json_report_head(const scan_report& r) {
   }
   w.key("findings_by_probe").begin_object();
   for (const auto& [probe, n] : r.findings_by_probe) w.key(probe.c_str()).value(n);
+  w.end_object();
+  w.key("findings_by_framework").begin_object();
+  for (const auto& list : framework_lists(r.frameworks)) {
+    w.key(list.key).begin_array();
+    for (const auto& g : *list.groups) {
+      w.begin_object();
+      w.key("id").value(g.id);
+      w.key("name").value(name_or_null(g.name));
+      w.key("probe_sets").begin_array();
+      for (const auto& id : g.probe_sets) w.value(id);
+      w.end_array();
+      w.key("findings").value(g.findings);
+      w.end_object();
+    }
+    w.end_array();
+  }
   w.end_object();
   // The document stays open: the findings array follows, then report_tail closes it.
   return w.take() + ",\"findings\":[";
@@ -248,7 +327,7 @@ std::string markdown_report_head(const scan_report& r) {
            (p.source == "builtin" ? category_of(p.id) : "") + " | " +
            std::to_string(it == r.findings_by_probe.end() ? 0 : it->second) + " |\n";
   }
-  return out + "\n## Findings\n\n";
+  return out + "\n" + markdown_frameworks(r.frameworks) + "## Findings\n\n";
 }
 
 }  // namespace

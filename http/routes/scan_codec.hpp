@@ -17,6 +17,7 @@ std::string scan_page_json(const scan_page& p);
 std::string result_page_json(const result_page& p);
 std::string target_check_json(const target_check& c);
 std::string stats_json(const stats_overview& s);
+std::string coverage_json(const coverage_report& r);
 
 // A report is streamed: the heading, then findings in pages, then the ending. The three
 // formats are json (one document), markdown and csv (one row per finding).

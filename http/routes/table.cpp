@@ -36,6 +36,7 @@ constexpr route rows[] = {
     {"GET", "/api/v1/scans/{id}/findings", b::none, scan_findings},
     {"GET", "/api/v1/scans/{id}/report", b::none, get_scan_report},
     {"GET", "/api/v1/stats/overview", b::none, stats},
+    {"GET", "/api/v1/coverage", b::none, coverage},
     {"POST", "/api/v1/auth/register", b::json, register_user, r::registration, replay,
      "auth.register", "user"},
     {"POST", "/api/v1/auth/login", b::json, login, r::login, false, "auth.login", "session"},

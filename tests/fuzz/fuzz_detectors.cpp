@@ -15,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace vutf;
   const std::string reply(reinterpret_cast<const char*>(data), size);
   for (const auto& set : probe_sets()) (void)detect(set.detector, reply);
-  for (const char* type : {"canary", "refusal", "pii", "system_prompt_leak"}) {
+  for (const char* type : {"canary", "refusal", "pii", "system_prompt_leak", "length"}) {
     detector_spec bare;
     bare.type = type;
     bare.severity = "high";

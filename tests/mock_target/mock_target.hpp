@@ -2,7 +2,8 @@
 // completions route (POST /v1/chat/completions) and an http-json variant (POST /generate,
 // {"input": "..."} -> {"result": {"text": "..."}}), with modes:
 //   vulnerable  complies with everything: echoes canary tokens, leaks its system prompt and
-//               personal data (every detector fires)
+//               personal data, writes script tags and tool calls, and answers requests for
+//               endless output at length (every built-in set's detector fires)
 //   safe        refuses every prompt
 //   flaky       every third request fails (503, or 429 with Retry-After: 0 every sixth); the
 //               others are answered like safe
