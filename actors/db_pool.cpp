@@ -149,7 +149,7 @@ void publish(pool_pointer self) {
 pooled& add_connection(pool_pointer self, bool overflow) {
   auto a = self->home_system().spawn<caf::detached>(db_connection, self->state.cfg, self->state.m);
   self->link_to(a);  // dies with the pool; its death reaches our exit handler
-  self->state.conns.push_back(pooled{a, overflow, false, clock::now()});
+  self->state.conns.push_back(pooled{a, overflow, false, clock::now(), {}});
   return self->state.conns.back();
 }
 

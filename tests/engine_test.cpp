@@ -131,7 +131,7 @@ TEST(scan_request, rules) {
   for (const auto& e : errors) fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"target_id", "probes", "max_prompts", "concurrency",
                                            "webhook_url"}));
-  r = {make_uuid(), {"jailbreak"}, 1000, 64, "https://hooks.example.com/x", {}};
+  r = {make_uuid(), {"jailbreak"}, 1000, 64, "https://hooks.example.com/x", {}, std::nullopt};
   EXPECT_TRUE(validate(r, 1000).empty());
   r.max_prompts = 1001;
   EXPECT_EQ(validate(r, 1000).size(), 1u);
@@ -141,7 +141,8 @@ TEST(scan_request, rules) {
 }
 
 TEST(scan_request, converters_are_known_named_once_and_at_most_all_of_them) {
-  scan_request r{make_uuid(), {"jailbreak"}, std::nullopt, std::nullopt, std::nullopt, {}};
+  scan_request r{make_uuid(), {"jailbreak"}, std::nullopt, std::nullopt, std::nullopt,
+                 {},          std::nullopt};
   r.converters = {"base64", "rot13"};
   EXPECT_TRUE(validate(r, 1000).empty());
   r.converters = {"base64", "rot-13", "base64", "nope"};  // each unknown id named, once repeated
