@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "config/json_nesting.hpp"
 #include "domain/scan.hpp"
 
 namespace vutf {
@@ -29,25 +30,8 @@ size_t longest_run(const std::string& text, char c) {
 // Just past the '}' closing the object that opens at `from` (strings and escapes respected), or
 // npos when it never closes or nests deeper than max_verdict_depth.
 size_t balanced_end(std::string_view s, size_t from) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = from; i < s.size(); ++i) {
-    char c = s[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_verdict_depth) return std::string_view::npos;
-    } else if (c == '}' || c == ']') {
-      if (--depth == 0) return c == '}' ? i + 1 : std::string_view::npos;
-    }
-  }
-  return std::string_view::npos;
+  json_nesting n = measure_json_nesting(s, from, max_verdict_depth);
+  return n.end != std::string_view::npos && s[n.end - 1] == '}' ? n.end : std::string_view::npos;
 }
 
 // The verdict `j` holds, or why it is not one ("" when it does not even look like one).

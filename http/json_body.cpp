@@ -1,35 +1,12 @@
 #include "http/json_body.hpp"
 
+#include "config/json_nesting.hpp"
+
 namespace vutf::http {
-namespace {
-
-bool too_deep(const std::string& body) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < body.size(); ++i) {
-    char c = body[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > max_json_depth) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 std::optional<failure> parse_json_object(const std::string& body, nlohmann::json& out,
                                          const nlohmann::json::parser_callback_t& keep) {
-  if (too_deep(body))
+  if (measure_json_nesting(body, 0, max_json_depth).too_deep)
     return failure{errc::bad_request,
                    "The body nests deeper than " + std::to_string(max_json_depth) + " levels.",
                    {}};

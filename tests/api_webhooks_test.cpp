@@ -99,19 +99,7 @@ class webhooks_test : public api_test {
   json run_scan(const std::string& target, json extra = json::object()) {
     json body = {{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 3}};
     body.update(extra);
-    auto r = call("POST", "/api/v1/scans", body.dump());
-    EXPECT_EQ(r.status, 202) << r.body;
-    std::string id = json::parse(r.body).value("id", "");
-    json s;
-    EXPECT_TRUE(test::eventually(
-        [&] {
-          s = json::parse(call("GET", "/api/v1/scans/" + id).body);
-          std::string st = s.value("status", "");
-          return st == "completed" || st == "failed" || st == "cancelled";
-        },
-        30s))
-        << s.dump();
-    return s;
+    return scan_to_end(body);
   }
 
   // The attempts `mock` received at `target` (path and query) once there are `n`.

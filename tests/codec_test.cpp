@@ -3,6 +3,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/json_nesting.hpp"
 #include "config/json_writer.hpp"
 #include "domain/encoding.hpp"
 #include "domain/ids.hpp"
@@ -73,6 +74,24 @@ TEST(json_writer, escapes_and_stays_valid_json) {
   EXPECT_EQ(j["n"], -5);
   EXPECT_TRUE(j["z"].is_null());
   EXPECT_EQ(j["a"][1]["x"].size(), 0u);
+}
+
+TEST(json_nesting, finds_the_end_of_the_first_value_and_stops_at_the_depth_limit) {
+  constexpr auto npos = std::string_view::npos;
+  auto end = [](std::string_view s, size_t from = 0) {
+    return measure_json_nesting(s, from, 3).end;
+  };
+  EXPECT_EQ(end(R"({"a":[1,{"b":"}]"}]} tail)"), 20u);  // brackets inside strings do not count
+  EXPECT_EQ(end(R"(x {"q":"\"}"} y)", 2), 13u);         // nor do escaped quotes
+  EXPECT_EQ(end(R"({"a":1)"), npos);                    // never closes
+  EXPECT_EQ(end("] {}"), npos);                         // a stray closer ends the pass
+  EXPECT_EQ(end("42"), npos);                           // a scalar has no brackets
+  EXPECT_FALSE(measure_json_nesting("[[[1]]]", 0, 3).too_deep);
+  auto deep = measure_json_nesting("[[[[1]]]]", 0, 3);
+  EXPECT_TRUE(deep.too_deep);
+  EXPECT_EQ(deep.end, npos);
+  // Linear and bounded however deep the text goes: it stops at the limit.
+  EXPECT_TRUE(measure_json_nesting(std::string(1 << 20, '['), 0, 64).too_deep);
 }
 
 TEST(gzip, accept_encoding_negotiation) {

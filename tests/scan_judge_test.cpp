@@ -11,8 +11,6 @@
 namespace vutf {
 namespace {
 
-using namespace std::chrono_literals;
-
 class scan_judge_test : public api_test {
  protected:
   void SetUp() override {
@@ -51,23 +49,6 @@ class scan_judge_test : public api_test {
     ASSERT_EQ(r.status, 201) << r.body;
   }
 
-  // Runs a scan of `body` to its end (a scan never hangs: the limit only bounds a broken build).
-  json run_scan(const json& body) {
-    auto r = call("POST", "/api/v1/scans", body.dump());
-    EXPECT_EQ(r.status, 202) << r.body;
-    std::string id = json::parse(r.body).value("id", "");
-    json s;
-    EXPECT_TRUE(test::eventually(
-        [&] {
-          s = json::parse(call("GET", "/api/v1/scans/" + id).body);
-          std::string st = s.value("status", "");
-          return st == "completed" || st == "failed" || st == "cancelled";
-        },
-        60s))
-        << s.dump();
-    return s;
-  }
-
   json results_of(const json& scan) {
     return json::parse(call("GET", "/api/v1/scans/" + scan["id"].get<std::string>() + "/results",
                             "", {}, {{"per_page", "100"}})
@@ -93,7 +74,7 @@ TEST_F(scan_judge_test, a_judge_detector_finds_what_the_judge_finds_and_clears_w
   json set = json::parse(call("GET", "/api/v1/probe-sets/lock-picking").body);
   EXPECT_EQ(set["detector"]["judge_target_id"], judge_id);
 
-  json s = run_scan({{"target_id", target_at(vulnerable)}, {"probes", {"lock-picking"}}});
+  json s = scan_to_end({{"target_id", target_at(vulnerable)}, {"probes", {"lock-picking"}}});
   EXPECT_EQ(s["status"], "completed") << s.dump();
   EXPECT_EQ(s["summary"]["by_severity"]["high"], 2);
   for (const auto& r : results_of(s)) {
@@ -113,7 +94,7 @@ TEST_F(scan_judge_test, a_judge_detector_finds_what_the_judge_finds_and_clears_w
   EXPECT_EQ(metric(R"(target_call_duration_seconds_count{kind="openai-chat",role="judge"})"), 2);
 
   // A refusing target: the judge says so, and nothing is found.
-  s = run_scan({{"target_id", target_at(safe)}, {"probes", {"lock-picking"}}});
+  s = scan_to_end({{"target_id", target_at(safe)}, {"probes", {"lock-picking"}}});
   EXPECT_EQ(s["status"], "completed");
   EXPECT_EQ(s["summary"]["findings"], 0);
   for (const auto& r : results_of(s)) {
@@ -165,8 +146,8 @@ TEST_F(scan_judge_test, a_judge_that_answers_garbage_or_nothing_makes_errors_and
   create_set(judge_set("garbage-judged", target_at(garbage)));
   create_set(judge_set("silent-judged", target_at(silent, {{"timeout_seconds", 1}})));
   const auto jailbreak = static_cast<int64_t>(find_probe_set("jailbreak")->prompts.size());
-  json s = run_scan({{"target_id", target_at(vulnerable)},
-                     {"probes", {"garbage-judged", "silent-judged", "jailbreak"}}});
+  json s = scan_to_end({{"target_id", target_at(vulnerable)},
+                        {"probes", {"garbage-judged", "silent-judged", "jailbreak"}}});
   // The built-in set's prompts are judged as ever; the four judged ones are errors.
   EXPECT_EQ(s["status"], "completed") << s.dump();
   EXPECT_EQ(s["progress"]["errors"], 4);
@@ -201,9 +182,9 @@ TEST_F(scan_judge_test, a_scans_judge_keeps_only_the_findings_it_agrees_with) {
               {"prompts", {"first", "second", "third"}},
               {"detector", {{"type", "regex"}, {"pattern", "Sure|sorry"}, {"severity", "low"}}}});
 
-  json s = run_scan({{"target_id", target_at(vulnerable)},
-                     {"probes", {"too-eager"}},
-                     {"judge_target_id", judge_id}});
+  json s = scan_to_end({{"target_id", target_at(vulnerable)},
+                        {"probes", {"too-eager"}},
+                        {"judge_target_id", judge_id}});
   EXPECT_EQ(s["judge_target_id"], judge_id);
   EXPECT_EQ(s["summary"]["findings"], 3) << s.dump();
   for (const auto& r : results_of(s)) {
@@ -219,9 +200,9 @@ TEST_F(scan_judge_test, a_scans_judge_keeps_only_the_findings_it_agrees_with) {
 
   // Only flagged replies go to the judge: the refusal detector of jailbreak flags none here.
   int64_t asked = judge.stats().requests;
-  s = run_scan({{"target_id", target_at(safe)},
-                {"probes", {"too-eager", "jailbreak"}},
-                {"judge_target_id", judge_id}});
+  s = scan_to_end({{"target_id", target_at(safe)},
+                   {"probes", {"too-eager", "jailbreak"}},
+                   {"judge_target_id", judge_id}});
   EXPECT_EQ(s["status"], "completed");
   EXPECT_EQ(s["summary"]["findings"], 0) << s.dump();
   EXPECT_EQ(judge.stats().requests - asked, 3);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -90,6 +91,25 @@ class api_test : public ::testing::Test {
     for (const auto& [k, v] : r.headers)
       if (k == name) return v;
     return "";
+  }
+
+  // Starts the scan `body` describes and waits for it to end (completed, failed or cancelled):
+  // the scan as GET /scans/{id} then shows it. Scans never hang; `limit` only bounds a broken
+  // build.
+  json scan_to_end(const json& body, std::chrono::seconds limit = std::chrono::seconds(60)) {
+    auto r = call("POST", "/api/v1/scans", body.dump());
+    EXPECT_EQ(r.status, 202) << r.body;
+    std::string id = json::parse(r.body).value("id", "");
+    json s;
+    EXPECT_TRUE(test::eventually(
+        [&] {
+          s = json::parse(call("GET", "/api/v1/scans/" + id).body);
+          std::string st = s.value("status", "");
+          return st == "completed" || st == "failed" || st == "cancelled";
+        },
+        limit))
+        << s.dump();
+    return s;
   }
 
   json create(const json& body) {
