@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The scan benchmark of docs/performance.md: one scan of 1 000 prompts against the mock target
-# (safe mode, zero latency) at several `concurrency` values, reporting prompts per second.
+# (safe mode, zero latency) at several `concurrency` values, and with converters on, reporting
+# prompts per second.
 # (bench/run.sh measures W1-W7 while scans run.) PostgreSQL as in production;
 # everything on 127.0.0.1. Writes its table between the scan-bench markers of
 # docs/performance.md.
@@ -41,11 +42,11 @@ field() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 target=$(curl -s "${auth[@]}" "$url/api/v1/targets" -d "{\"name\":\"mock\",\"kind\":\"openai-chat\",\
 \"endpoint_url\":\"http://127.0.0.1:$mock_port/v1\",\"max_concurrency\":64}" | field 'd["id"]')
 
-# scan PROMPTS CONCURRENCY -> prints the scan id
+# scan PROMPTS CONCURRENCY [CONVERTERS as a JSON array] -> prints the scan id
 scan() {
   curl -s "${auth[@]}" "$url/api/v1/scans" -d "{\"target_id\":\"$target\",\
 \"probes\":[\"prompt-injection\",\"jailbreak\",\"system-prompt-leak\",\"pii-leak\",\"harmful-content\"],\
-\"max_prompts\":$1,\"concurrency\":$2}" | field 'd["id"]'
+\"max_prompts\":$1,\"concurrency\":$2,\"converters\":${3:-[]}}" | field 'd["id"]'
 }
 wait_scan() {
   while true; do
@@ -55,11 +56,21 @@ wait_scan() {
   done
 }
 rows=()
-for c in 1 4 16 64; do
-  s=$(wait_scan "$(scan 1000 "$c")")
+# row LABEL SCAN_ARGS...: runs one scan and adds its prompts per second to the table.
+row() {
+  local label="$1"
+  shift
+  s=$(wait_scan "$(scan "$@")")
   rate=$(field '"%.0f" % (d["progress"]["done"] / max(0.001, (__import__("datetime").datetime.fromisoformat(d["finished_at"][:-1]) - __import__("datetime").datetime.fromisoformat(d["started_at"][:-1])).total_seconds()))' <<<"$s")
-  rows+=("| 1 000 prompts, concurrency $c | $rate prompts/s | $(field 'd["status"]' <<<"$s"), errors $(field 'd["progress"]["errors"]' <<<"$s") |")
-done
+  rows+=("| $label | $rate prompts/s | $(field 'd["status"]' <<<"$s"), errors $(field 'd["progress"]["errors"]' <<<"$s") |")
+}
+for c in 1 4 16 64; do row "1 000 prompts, concurrency $c" 1000 "$c"; done
+# Converters on: each prompt as written and through three converters (the variants count as
+# prompts), so the same 1 000 sends include the converting.
+row "1 000 prompts, concurrency 16, converters base64, leetspeak, homoglyph" 1000 16 \
+  '["base64","leetspeak","homoglyph"]'
+row "1 000 prompts, concurrency 64, converters base64, leetspeak, homoglyph" 1000 64 \
+  '["base64","leetspeak","homoglyph"]' 
 
 table="| scan benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)) | result | |
 |---|---|---|
