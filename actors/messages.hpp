@@ -199,8 +199,8 @@ struct target_call {
   int64_t max_concurrency = 1;
   outbound_call call;
   int64_t rate_limit_rpm = 0;  // calls per minute to the circuit, all instances (0: unlimited)
-  // metrics label: what the call is for: target (a prompt under test), judge (a verdict) or
-  // webhook
+  // metrics label: what the call is for: target (a prompt under test), judge (a verdict),
+  // attacker (a crescendo set's next message) or webhook
   std::string role = "target";
 };
 

@@ -22,21 +22,25 @@ std::string id_taken(const std::string& id) {
   return "A probe set with id '" + id + "' already exists.";
 }
 
-// A judge detector's verdicts come from a target of the set's owner: any other id is refused.
-std::optional<result<probe_set>> foreign_judge(storage::session& s, const probe_set& p,
-                                               const std::string& owner) {
-  if (p.detector.type != "judge" || storage::find_target(s, p.detector.judge_target_id, owner))
-    return std::nullopt;
-  return result<probe_set>::fail(
-      errc::validation_error, "The probe set is invalid.",
-      {{"detector.judge_target_id", "must be the id of one of your targets"}});
+// A judge detector's verdicts and a crescendo set's messages come from targets of the set's
+// owner: any other id is refused.
+std::optional<result<probe_set>> foreign_target(storage::session& s, const probe_set& p,
+                                                const std::string& owner) {
+  std::vector<field_error> errors;
+  if (p.detector.type == "judge" && !storage::find_target(s, p.detector.judge_target_id, owner))
+    errors.push_back({"detector.judge_target_id", "must be the id of one of your targets"});
+  if (p.mode == "crescendo" && !storage::find_target(s, p.attacker_target_id, owner))
+    errors.push_back({"attacker_target_id", "must be the id of one of your targets"});
+  if (errors.empty()) return std::nullopt;
+  return result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",
+                                 std::move(errors));
 }
 
 // Inserts `p` unless its owner has `max` sets already (MAX_PROBE_SETS_PER_USER).
 db_task<result<probe_set>> insert(const probe_set& p, int64_t max, clock::time_point deadline) {
   return {"probe_set_insert", storage::access::write, deadline,
           [p, max](storage::session& s) -> result<probe_set> {
-            if (auto refused = foreign_judge(s, p, p.owner_id)) return *refused;
+            if (auto refused = foreign_target(s, p, p.owner_id)) return *refused;
             if (!storage::insert_probe_set(s, p, max))
               return result<probe_set>::fail(
                   errc::quota_exceeded, "The quota MAX_PROBE_SETS_PER_USER=" + std::to_string(max) +
@@ -62,7 +66,7 @@ db_task<result<probe_set>> task_for(const probe_set_update& u) {
         if (!errors.empty())
           return result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",
                                          std::move(errors));
-        if (auto refused = foreign_judge(s, p, u.who.user_id)) return *refused;
+        if (auto refused = foreign_target(s, p, u.who.user_id)) return *refused;
         p.version = current->version + 1;
         p.updated_at_ms = now_ms();
         if (!storage::update_probe_set(s, p))
@@ -136,7 +140,7 @@ probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self, pro
         set.owner_id = c.who.user_id;
         set.source = "user";
         set.version = 1;
-        set.prompt_count = static_cast<int64_t>(set.prompts.size());
+        set.prompt_count = set.mode == "crescendo" ? 1 : static_cast<int64_t>(set.prompts.size());
         set.created_at_ms = set.updated_at_ms = now_ms();
         if (auto errors = validate(set); !errors.empty()) {
           rp.deliver(result<probe_set>::fail(errc::validation_error, "The probe set is invalid.",

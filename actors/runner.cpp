@@ -7,6 +7,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <functional>
 #include <map>
 #include <set>
 #include <unordered_map>
@@ -16,6 +17,7 @@
 #include "config/log.hpp"
 #include "config/time.hpp"
 #include "domain/converters.hpp"
+#include "domain/crescendo.hpp"
 #include "domain/detectors.hpp"
 #include "domain/judge.hpp"
 #include "domain/probes.hpp"
@@ -28,10 +30,21 @@
 namespace vutf {
 namespace {
 
+// A multi-turn attack in flight (a crescendo set's plan position): the conversation so far and
+// which call it waits for.
+struct talk {
+  conversation messages;
+  int64_t turn = 0;               // turns begun (each starts with the attacker's message)
+  bool awaiting_attacker = true;  // the next call (or its retry) asks the attacker, else the target
+};
+
 struct runner_state {
   scan s;
   target t;
-  std::map<std::string, target> judges;  // by id: the scan's judge and its sets' judge detectors'
+  // By id: the owner's targets that judge (the scan's and its sets' judge detectors') and attack
+  // (its crescendo sets').
+  std::map<std::string, target> helpers;
+  std::unordered_map<int64_t, talk> talks;  // by plan position
   std::unique_ptr<scan_plan> plan;
   std::unordered_map<int64_t, std::string> sent;  // by plan position: what a prompt in flight sends
   std::vector<bool> answered;  // by plan position: already stored by an earlier claim
@@ -215,49 +228,63 @@ void record(runner_pointer self, const engine_env& env, scan_result x) {
   pump(self, env);
 }
 
+// What becomes of a judged result: batched, or (a conversation's turn) the next turn.
+using judged_fn = std::function<void(scan_result)>;
+
+// Sends `c`, a call to a helper target (a judge or an attacker) or the target under test,
+// through the gateway with that target's concurrency limit, rate limit, timeout and breaker; a
+// gateway that does not answer in time is a failed call.
+template <class OnReply>
+void call_target(runner_pointer self, const engine_env& env, target_call c, OnReply on_reply) {
+  auto bound = gateway_reply_bound(c);
+  self->request(env.gateway, bound, std::move(c))
+      .then([=](outbound_reply& r) mutable { on_reply(r); },
+            [=](caf::error&) mutable { on_reply(gateway_silence()); });
+}
+
+target_call helper_call(const target& h, const std::string& prompt, const char* role) {
+  target_call c{h.id, h.kind, h.max_concurrency, target_request(h, prompt)};
+  c.role = role;
+  c.rate_limit_rpm = h.rate_limit_rpm.value_or(0);
+  return c;
+}
+
 // Asks the judge target of `task` for its verdict on `x` (the prompt stays in flight meanwhile,
-// so judge calls count against the scan's concurrency), through the gateway with the judge's
-// own concurrency limit, timeout and breaker. A judge that fails, is gone or answers no verdict
-// makes the result an error; the scan goes on.
+// so judge calls count against the scan's concurrency). A judge that fails, is gone or answers
+// no verdict makes the result an error; the scan goes on. `then` takes the judged result.
 void ask_judge(runner_pointer self, const engine_env& env, scan_result x, const judge_task& task,
-               const std::string& reply) {
+               const std::string& reply, judged_fn then) {
   auto& st = self->state;
   const std::string severity = st.plan->at(x.seq).set->detector.severity;
-  auto found = st.judges.find(task.judge_target_id);
-  if (found == st.judges.end()) {
+  auto found = st.helpers.find(task.judge_target_id);
+  if (found == st.helpers.end()) {
     apply_verdict(x, {std::nullopt, "the judge target was deleted"}, task.recheck, severity);
-    return record(self, env, std::move(x));
+    return then(std::move(x));
   }
   const target& j = found->second;
-  target_call c{j.id, j.kind, j.max_concurrency,
-                target_request(j, judge_prompt(task.rubric, x.prompt, reply))};
-  c.role = "judge";
-  c.rate_limit_rpm = j.rate_limit_rpm.value_or(0);
-  auto bound = gateway_reply_bound(c);
-  auto judged = [=, recheck = task.recheck](const outbound_reply& r) mutable {
-    if (self->state.stopping) return;
-    apply_verdict(x, verdict_from(j, r), recheck, severity);
-    record(self, env, std::move(x));
-  };
-  self->request(env.gateway, bound, std::move(c))
-      .then([=](outbound_reply& r) mutable { judged(r); },
-            [=](caf::error&) mutable { judged(gateway_silence()); });
+  call_target(self, env, helper_call(j, judge_prompt(task.rubric, x.prompt, reply), "judge"),
+              [=, recheck = task.recheck](const outbound_reply& r) mutable {
+                if (self->state.stopping) return;
+                apply_verdict(x, verdict_from(j, r), recheck, severity);
+                then(std::move(x));
+              });
 }
 
 void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
             const outbound_reply& r);
 
+void talk_step(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt);
+
 void send_prompt(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
   auto& st = self->state;
+  if (st.plan->at(seq).set->mode == "crescendo") return talk_step(self, env, seq, attempt);
   // Converted once per prompt: retries send the same text, and the result records it.
   auto sent = st.sent.find(seq);
   if (sent == st.sent.end()) sent = st.sent.emplace(seq, st.plan->at(seq).sent()).first;
   target_call c{st.t.id, st.t.kind, st.t.max_concurrency, target_request(st.t, sent->second)};
   c.rate_limit_rpm = st.t.rate_limit_rpm.value_or(0);
-  auto bound = gateway_reply_bound(c);
-  self->request(env.gateway, bound, std::move(c))
-      .then([=](outbound_reply& r) { settle(self, env, seq, attempt, r); },
-            [=](caf::error&) { settle(self, env, seq, attempt, gateway_silence()); });
+  call_target(self, env, std::move(c),
+              [=](const outbound_reply& r) { settle(self, env, seq, attempt, r); });
 }
 
 // A 429 is the target asking to slow down, not a failure: the prompt goes again (the gateway
@@ -276,8 +303,133 @@ bool throttled(runner_pointer self, const engine_env& env, int64_t seq, int64_t 
   return true;
 }
 
+// Sends the call of `seq` again later when `r` asks for it: a 429 (throttled) or a retryable
+// failure with attempts left. False: `r` is the call's final outcome.
+bool retry_later(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+                 const outbound_reply& r) {
+  if (r.status == 429 && throttled(self, env, seq, attempt, r)) return true;
+  if (!r.retryable() || attempt >= env.cfg.max_attempts) {
+    self->state.throttled_since.erase(seq);
+    return false;
+  }
+  env.m->target_call_retries_total.Increment();
+  auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
+                                    : backoff(env.cfg.retry_base, attempt);
+  self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq, attempt + 1);
+  return true;
+}
+
+// Ends the conversation at `seq` with `x` (its transcript attached): a deterministic finding is
+// re-checked by the scan's judge when it has one, then the result is batched.
+void end_talk(runner_pointer self, const engine_env& env, int64_t seq, scan_result x) {
+  auto& st = self->state;
+  auto it = st.talks.find(seq);
+  x.transcript = std::move(it->second.messages);
+  st.talks.erase(it);
+  const probe_set& set = *st.plan->at(seq).set;
+  if (x.vulnerable && st.s.judge_target_id && set.detector.type != "judge") {
+    judge_task task{*st.s.judge_target_id,
+                    recheck_rubric(set.name, set.description, set.detector.type, x.evidence), true};
+    std::string reply = x.response;
+    return ask_judge(self, env, std::move(x), task, reply,
+                     [=](scan_result judged) { record(self, env, std::move(judged)); });
+  }
+  record(self, env, std::move(x));
+}
+
+// A conversation that ends without a reply to judge: an error result naming why.
+void fail_talk(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+               const std::string& why) {
+  auto& st = self->state;
+  auto e = st.plan->at(seq);
+  scan_result x;
+  x.seq = seq;
+  x.probe = e.set->id;
+  x.prompt = *e.prompt;
+  if (e.through) x.converter = e.through->id;
+  const conversation& messages = st.talks[seq].messages;
+  if (!messages.empty() && messages.back().role == "user") x.sent_prompt = messages.back().content;
+  x.detector = e.set->detector.type;
+  x.attempts = attempt;
+  x.error = why;
+  end_talk(self, env, seq, std::move(x));
+}
+
+// The attacker's answer: the next message goes to the target with the whole conversation, or
+// the conversation ends as an error (the attacker failed, is gone or wrote nothing).
+void attacker_replied(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+                      const target& attacker, const outbound_reply& r) {
+  auto& st = self->state;
+  if (st.stopping) return;
+  if (!r.circuit_open && retry_later(self, env, seq, attempt, r)) return;
+  if (!r.answered_2xx())
+    return fail_talk(
+        self, env, seq, attempt,
+        "attacker: " + (r.error.empty() ? "HTTP status " + std::to_string(r.status) : r.error));
+  reply_text text = read_reply(attacker, r.body);
+  next_message next =
+      text.text ? read_next_message(*text.text, max_prompt_bytes) : next_message{"", text.error};
+  if (!next.error.empty()) return fail_talk(self, env, seq, attempt, "attacker: " + next.error);
+  auto e = st.plan->at(seq);
+  talk& t = st.talks[seq];
+  t.messages.push_back({"user", e.through ? e.through->apply(next.text) : next.text});
+  ++t.turn;
+  t.awaiting_attacker = false;
+  talk_step(self, env, seq, 1);
+}
+
+// The next call of the conversation at `seq` (started here at its first step): the attacker
+// writes the next message, or the target answers the conversation so far.
+void talk_step(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt) {
+  auto& st = self->state;
+  auto e = st.plan->at(seq);
+  talk& t = st.talks[seq];
+  if (!t.awaiting_attacker) {
+    target_call c{st.t.id, st.t.kind, st.t.max_concurrency, target_request(st.t, t.messages)};
+    c.rate_limit_rpm = st.t.rate_limit_rpm.value_or(0);
+    return call_target(self, env, std::move(c),
+                       [=](const outbound_reply& r) { settle(self, env, seq, attempt, r); });
+  }
+  auto found = st.helpers.find(e.set->attacker_target_id);
+  if (found == st.helpers.end())
+    return fail_talk(self, env, seq, attempt, "attacker: the attacker target was deleted");
+  const target& attacker = found->second;
+  std::string prompt = attacker_prompt(*e.prompt, t.messages, t.turn + 1, e.set->max_turns);
+  call_target(self, env, helper_call(attacker, prompt, "attacker"), [=](const outbound_reply& r) {
+    attacker_replied(self, env, seq, attempt, attacker, r);
+  });
+}
+
+// The target's final reply in a conversation: judged by the set's detector (a judge detector
+// asks its judge every turn); a finding ends the conversation at this turn, else the attacker
+// writes the next message until max_turns.
+void talk_reply(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
+                const outbound_reply& r) {
+  auto& st = self->state;
+  talk& t = st.talks[seq];
+  std::string reply;
+  scan_result x = assess(st, seq, r, attempt, t.messages.back().content, reply);
+  if (x.error) return end_talk(self, env, seq, std::move(x));
+  t.messages.push_back({"assistant", truncate_utf8(reply, max_transcript_reply_bytes)});
+  auto decided = [=](scan_result judged) {
+    auto& st = self->state;
+    talk& t = st.talks[seq];
+    if (judged.vulnerable) judged.turn = t.turn;
+    if (judged.error || judged.vulnerable || t.turn >= st.plan->at(seq).set->max_turns)
+      return end_talk(self, env, seq, std::move(judged));
+    t.awaiting_attacker = true;
+    talk_step(self, env, seq, 1);
+  };
+  const probe_set& set = *st.plan->at(seq).set;
+  if (set.detector.type == "judge")
+    return ask_judge(self, env, std::move(x),
+                     judge_task{set.detector.judge_target_id, set.detector.rubric, false}, reply,
+                     decided);
+  decided(std::move(x));
+}
+
 // One call's outcome: the scan stops on an open circuit, the prompt is retried, or its result is
-// batched and the next prompts go out.
+// batched (a conversation's turn goes on) and the next prompts go out.
 void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
             const outbound_reply& r) {
   auto& st = self->state;
@@ -286,16 +438,8 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
     stop(self, env, "failed", "the target is unavailable: " + r.error);
     return;
   }
-  if (r.status == 429 && throttled(self, env, seq, attempt, r)) return;
-  if (r.retryable() && attempt < env.cfg.max_attempts) {
-    env.m->target_call_retries_total.Increment();
-    auto delay = r.retry_after_s >= 0 ? std::chrono::milliseconds(r.retry_after_s * 1000)
-                                      : backoff(env.cfg.retry_base, attempt);
-    self->delayed_send(self, std::min(delay, env.cfg.retry_cap), retry_atom::value, seq,
-                       attempt + 1);
-    return;
-  }
-  st.throttled_since.erase(seq);
+  if (retry_later(self, env, seq, attempt, r)) return;
+  if (st.talks.count(seq)) return talk_reply(self, env, seq, attempt, r);
   std::string sent;
   if (auto it = st.sent.find(seq); it != st.sent.end()) {
     sent = std::move(it->second);
@@ -303,7 +447,9 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
   }
   std::string reply;
   scan_result x = assess(st, seq, r, attempt, std::move(sent), reply);
-  if (auto task = judge_task_for(st, x)) return ask_judge(self, env, std::move(x), *task, reply);
+  if (auto task = judge_task_for(st, x))
+    return ask_judge(self, env, std::move(x), *task, reply,
+                     [=](scan_result judged) { record(self, env, std::move(judged)); });
   record(self, env, std::move(x));
 }
 
@@ -374,13 +520,13 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
   st.errors = st.s.errors;
   st.answered.assign(static_cast<size_t>(st.s.total), false);
   // The scan's target, the prompts an earlier claim already answered, the user sets kept with
-  // the scan and the owner's judge targets they and the scan name (one deleted since is missing:
-  // the results it would judge become errors).
+  // the scan and the owner's judge and attacker targets they and the scan name (one deleted since
+  // is missing: the results it would judge and the conversations it would write become errors).
   struct progress {
     std::optional<target> t;
     std::vector<int64_t> answered;
     std::vector<probe_set> kept;
-    std::map<std::string, target> judges;
+    std::map<std::string, target> helpers;
   };
   db_task<progress> task{"scan_resume", storage::access::read, db_deadline(),
                          [x = st.s](storage::session& s) {
@@ -390,26 +536,28 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
                                       {}};
                            std::set<std::string> ids;
                            if (x.judge_target_id) ids.insert(*x.judge_target_id);
-                           for (const auto& set : p.kept)
+                           for (const auto& set : p.kept) {
                              if (set.detector.type == "judge")
                                ids.insert(set.detector.judge_target_id);
+                             if (set.mode == "crescendo") ids.insert(set.attacker_target_id);
+                           }
                            for (const auto& id : ids)
-                             if (auto j = storage::find_target(s, id, x.owner_id))
-                               p.judges.emplace(id, std::move(*j));
+                             if (auto h = storage::find_target(s, id, x.owner_id))
+                               p.helpers.emplace(id, std::move(*h));
                            return p;
                          }};
   request_db(
       self, env.pool, std::move(task),
       [=](progress found) {
         auto& st = self->state;
-        auto& [t, answered, kept, judges] = found;
+        auto& [t, answered, kept, helpers] = found;
         auto converters = converters_of(st.s);
         if (!converters) return stop(self, env, "failed", "a converter of the scan is unknown");
         st.plan = std::make_unique<scan_plan>(sets_of(st.s, std::move(kept)), *converters);
         if (!t) return stop(self, env, "failed", "the target was deleted");
         if (st.plan->distinct() == 0) return stop(self, env, "failed", "the scan has no prompts");
         st.t = std::move(*t);
-        st.judges = std::move(judges);
+        st.helpers = std::move(helpers);
         for (int64_t seq : answered)
           if (seq >= 0 && seq < st.s.total) st.answered[static_cast<size_t>(seq)] = true;
         pump(self, env);

@@ -1,7 +1,8 @@
 // A scan runner (internal to the engine): one per running scan. It keeps up to the scan's
 // concurrency prompts in flight through the gateway, retries 429/5xx/no answer with backoff,
 // judges replies with the probe set's detector (asking a judge target through the gateway for a
-// judge detector, and for the scan's re-check of each finding), writes results in batches under
+// judge detector, and for the scan's re-check of each finding), holds the conversations of
+// crescendo sets (an attacker target writes each next message), writes results in batches under
 // the scan's claim and renews its lease; a lost claim or a cancel stops it.
 #pragma once
 

@@ -56,8 +56,11 @@ resolved_sets resolve_sets(storage::session& s, const std::string& user,
           !storage::find_target(s, own->detector.judge_target_id, user))
         errors.push_back({"probes", "the judge target of probe set '" + id +
                                         "' no longer exists (PATCH its detector)"});
+      if (own->mode == "crescendo" && !storage::find_target(s, own->attacker_target_id, user))
+        errors.push_back({"probes", "the attacker target of probe set '" + id +
+                                        "' no longer exists (PATCH its attacker_target_id)"});
       out.refs.push_back({id, "user", own->version});
-      out.prompts += static_cast<int64_t>(own->prompts.size());
+      out.prompts += own->prompt_count;
       out.user.push_back(std::move(*own));
     } else {
       errors.push_back(

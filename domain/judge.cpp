@@ -58,13 +58,17 @@ std::optional<judge_verdict> verdict_of(const json& j, std::string& why) {
 
 }  // namespace
 
+std::string fence_line(std::initializer_list<const std::string*> texts) {
+  size_t run = 0;
+  for (const std::string* t : texts) run = std::max(run, longest_run(*t, '='));
+  return std::string(std::max<size_t>(4, run + 1), '=');
+}
+
 std::string judge_prompt(const std::string& rubric, const std::string& attack_prompt,
                          const std::string& reply) {
   std::string prompt = truncate_utf8(attack_prompt, max_judged_text_bytes);
   std::string answer = truncate_utf8(reply, max_judged_text_bytes);
-  size_t run =
-      std::max({longest_run(rubric, '='), longest_run(prompt, '='), longest_run(answer, '=')});
-  std::string line(std::max<size_t>(4, run + 1), '=');
+  std::string line = fence_line({&rubric, &prompt, &answer});
   auto section = [&](const char* title, const std::string& text) {
     return std::string(title) + ":\n" + line + "\n" + text + "\n" + line + "\n\n";
   };

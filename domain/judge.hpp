@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
@@ -27,6 +28,11 @@ struct judge_verdict {
   double score = 0;  // 0..1: how clearly the reply shows the weakness
   std::string reason;
 };
+
+// A delimiter line of '=' longer than any run of '=' inside `texts` (at least four): data
+// fenced between two such lines cannot close its section early. Judge and attacker prompts
+// (domain/crescendo.hpp) fence the hostile texts they quote with it.
+std::string fence_line(std::initializer_list<const std::string*> texts);
 
 // The prompt sent to the judge target: instructions, then the rubric, the attack prompt and the
 // reply, each between delimiter lines of '=' longer than any run of '=' inside the three texts

@@ -22,8 +22,8 @@ bool one_of(const std::vector<std::string>& allowed, const std::string& v) {
 }
 
 const std::vector<std::string>& detector_types() {
-  static const std::vector<std::string> types = {"canary", "refusal", "pii", "system_prompt_leak",
-                                                 "regex",  "judge", "length"};
+  static const std::vector<std::string> types = {"canary", "refusal", "pii",   "system_prompt_leak",
+                                                 "regex",  "judge",   "length"};
   return types;
 }
 const std::vector<std::string>& severities() {
@@ -156,8 +156,8 @@ void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
 
 void check_detector(const detector_spec& d, std::vector<field_error>& e) {
   if (!one_of(detector_types(), d.type)) {
-    e.push_back(
-        {"detector.type", "must be one of canary, refusal, pii, prompt-leak, regex, judge, length"});
+    e.push_back({"detector.type",
+                 "must be one of canary, refusal, pii, prompt-leak, regex, judge, length"});
     return;
   }
   if (!one_of(severities(), d.severity))
@@ -219,6 +219,19 @@ void check_prompts(const std::vector<std::string>& prompts, std::vector<field_er
     e.push_back({"prompts", std::to_string(bad - named) + " more prompts are invalid"});
 }
 
+// A conversation's aim, length and attacker; its messages come from the attacker, so the set
+// holds no prompts.
+void check_crescendo(const probe_set& p, std::vector<field_error>& e) {
+  check_text("goal", p.goal, 1, max_goal_chars, e);
+  if (p.max_turns < min_crescendo_turns || p.max_turns > max_crescendo_turns)
+    e.push_back({"max_turns", "must be an integer from " + std::to_string(min_crescendo_turns) +
+                                  " to " + std::to_string(max_crescendo_turns)});
+  if (!is_uuid(p.attacker_target_id))
+    e.push_back({"attacker_target_id", "must be the id of one of your targets"});
+  if (!p.prompts.empty())
+    e.push_back({"prompts", "a crescendo set takes no prompts: its attacker writes them"});
+}
+
 }  // namespace
 
 bool is_probe_set_id(const std::string& s) {
@@ -243,6 +256,21 @@ void apply_patch(probe_set& p, const probe_set_patch& patch) {
     p.prompts = *patch.prompts;
     p.prompt_count = static_cast<int64_t>(p.prompts.size());
   }
+  if (patch.mode) {
+    p.mode = *patch.mode;
+    if (p.mode == "single") {
+      p.goal.clear();
+      p.max_turns = 0;
+      p.attacker_target_id.clear();
+    } else if (p.mode == "crescendo") {
+      if (p.max_turns == 0) p.max_turns = default_crescendo_turns;
+      if (!patch.prompts) p.prompts.clear();  // the attacker writes its messages now
+    }
+  }
+  if (patch.goal) p.goal = *patch.goal;
+  if (patch.max_turns) p.max_turns = *patch.max_turns;
+  if (patch.attacker_target_id) p.attacker_target_id = *patch.attacker_target_id;
+  if (p.mode == "crescendo") p.prompt_count = 1;  // one conversation per run of the set
 }
 
 std::vector<field_error> validate(const probe_set& p) {
@@ -257,7 +285,17 @@ std::vector<field_error> validate(const probe_set& p) {
   if (!is_owasp_llm_id(p.category)) e.push_back({"category", "must be one of LLM01..LLM10"});
   check_frameworks(p.frameworks, e);
   check_detector(p.detector, e);
-  check_prompts(p.prompts, e);
+  if (p.mode == "crescendo") {
+    check_crescendo(p, e);
+  } else if (p.mode != "single") {
+    e.push_back({"mode", "must be single or crescendo"});  // the rest depends on it
+  } else {
+    check_prompts(p.prompts, e);
+    const char* only_crescendo = "only a crescendo set (\"mode\": \"crescendo\") takes it";
+    if (!p.goal.empty()) e.push_back({"goal", only_crescendo});
+    if (p.max_turns != 0) e.push_back({"max_turns", only_crescendo});
+    if (!p.attacker_target_id.empty()) e.push_back({"attacker_target_id", only_crescendo});
+  }
   return e;
 }
 
@@ -276,13 +314,23 @@ probe_set parse_probe_set(const std::string& json_text) {
                                             : framework_tags{{p.category}, {}};
     if (!j.contains("detector")) throw std::invalid_argument("detector must be an object");
     p.detector = read_detector(j["detector"]);
-    if (!j.contains("prompts") || !j["prompts"].is_array())
+    if (j.contains("mode")) p.mode = text(j, "mode");
+    if (p.mode == "crescendo") {
+      p.goal = text(j, "goal");
+      p.attacker_target_id = text(j, "attacker_target_id");
+      if (!j.contains("max_turns") || !j["max_turns"].is_number_integer())
+        throw std::invalid_argument("a crescendo set needs an integer max_turns");
+      p.max_turns = j["max_turns"].get<int64_t>();
+    } else if (p.mode != "single") {
+      throw std::invalid_argument("mode must be single or crescendo");
+    } else if (!j.contains("prompts") || !j["prompts"].is_array()) {
       throw std::invalid_argument("prompts must be an array");
+    }
     p.prompts = strings(j, "prompts");
     if (std::any_of(p.prompts.begin(), p.prompts.end(),
                     [](const std::string& s) { return s.empty(); }))
       throw std::invalid_argument("every prompt must be a non-empty string");
-    p.prompt_count = static_cast<int64_t>(p.prompts.size());
+    p.prompt_count = p.mode == "crescendo" ? 1 : static_cast<int64_t>(p.prompts.size());
     if (j.contains("source")) p.source = text(j, "source");
     if (j.contains("version") && j["version"].is_number_integer())
       p.version = j["version"].get<int64_t>();
@@ -302,6 +350,12 @@ std::string probe_set_json(const probe_set& p) {
             {"prompts", p.prompts},
             {"source", p.source},
             {"version", p.version}};
+  if (p.mode == "crescendo") {
+    j["mode"] = p.mode;
+    j["goal"] = p.goal;
+    j["max_turns"] = p.max_turns;
+    j["attacker_target_id"] = p.attacker_target_id;
+  }
   return j.dump();
 }
 
@@ -346,11 +400,15 @@ scan_plan::scan_plan(std::vector<probe_set> sets, std::vector<const converter*> 
     : sets_(std::move(sets)), converters_(std::move(converters)) {
   for (size_t round = 0;; ++round) {
     bool any = false;
-    for (const probe_set& p : sets_)
-      if (round < p.prompts.size()) {
+    for (const probe_set& p : sets_) {
+      if (p.mode == "crescendo" && round == 0) {
+        order_.push_back({&p, &p.goal, nullptr});
+        any = true;
+      } else if (p.mode != "crescendo" && round < p.prompts.size()) {
         order_.push_back({&p, &p.prompts[round], nullptr});
         any = true;
       }
+    }
     if (!any) break;
   }
 }

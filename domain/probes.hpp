@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "domain/converters.hpp"
+#include "domain/crescendo.hpp"
 #include "domain/detectors.hpp"
 #include "domain/error.hpp"
 #include "domain/page.hpp"
@@ -29,6 +30,13 @@ struct probe_set {
   std::string category;  // OWASP Top 10 for LLM applications, e.g. LLM01
   framework_tags frameworks;
   detector_spec detector;
+  // "single": each prompt is sent on its own. "crescendo": no prompts; each run of the set is a
+  // conversation of up to max_turns messages that attacker_target_id writes toward `goal`
+  // (domain/crescendo.hpp). The three fields are empty (0) for single sets.
+  std::string mode = "single";
+  std::string goal;
+  int64_t max_turns = 0;
+  std::string attacker_target_id;
   std::vector<std::string> prompts;  // empty in lists of user sets (see prompt_count)
   int64_t prompt_count = 0;
   std::string source = "builtin";  // "builtin" | "user"
@@ -46,7 +54,13 @@ struct probe_set_patch {
   std::optional<framework_tags> frameworks;
   std::optional<detector_spec> detector;
   std::optional<std::vector<std::string>> prompts;
+  std::optional<std::string> mode;
+  std::optional<std::string> goal;
+  std::optional<int64_t> max_turns;
+  std::optional<std::string> attacker_target_id;
 };
+// A mode of "single" clears goal, max_turns and attacker_target_id; "crescendo" without a
+// max_turns takes default_crescendo_turns.
 void apply_patch(probe_set& p, const probe_set_patch& patch);
 
 // The bounds of a user's set.
@@ -56,7 +70,8 @@ constexpr size_t max_set_name_chars = 100;
 constexpr size_t max_set_description_chars = 2000;
 
 // Every field rule a user's set breaks (empty when valid): the id's form (a slug that is not a
-// built-in id), the texts, the category and frameworks, the prompts and the detector. Field
+// built-in id), the texts, the category and frameworks, the prompts (a crescendo set has none;
+// its goal, max_turns and attacker_target_id instead) and the detector. Field
 // names are the API's ("detector.pattern", "prompts[3]"); at most the first 100 bad prompts are
 // named, then one error counts the rest. A regex detector must already be compiled
 // (set_pattern); the codec reports what RE2 refused.
@@ -97,15 +112,17 @@ using probe_set_page = page_of<probe_set>;
 
 // The prompts of a scan in sending order: every prompt of the chosen sets once, interleaved
 // across the sets (so a short scan still covers each), each followed by its converted variants
-// (one per converter, in the scan's order), repeated in rounds when a scan asks for more prompts
-// than there are (replies vary, so repeats measure how often an attack works). A plan position
-// (seq) always names the same prompt and variant: a resumed scan skips exactly what it stored.
+// (one per converter, in the scan's order; a crescendo set counts as one prompt, its goal, and
+// its variants are conversations whose messages go through the converter), repeated in rounds when
+// a scan asks for more prompts than there are (replies vary, so repeats measure how often an attack
+// works). A plan position (seq) always names the same prompt and variant: a resumed scan skips
+// exactly what it stored.
 class scan_plan {
  public:
   struct entry {
     const probe_set* set;
-    const std::string* prompt;
-    const converter* through;  // nullptr: the prompt as written
+    const std::string* prompt;  // a crescendo set's goal: the conversation's aim
+    const converter* through;   // nullptr: the prompt as written
     // What the target is sent.
     std::string sent() const { return through ? through->apply(*prompt) : *prompt; }
   };

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/crescendo.hpp"
 #include "domain/error.hpp"
 #include "domain/page.hpp"
 
@@ -101,6 +102,10 @@ struct scan_result {
   int64_t attempts = 1;
   std::optional<std::string> error;    // the call (or its judge) failed: no verdict
   std::optional<judge_opinion> judge;  // a judge detector's verdict, or the scan's re-check
+  // A crescendo set's conversation (prompt is its goal; sent_prompt and response its last
+  // exchange), and the turn (1-based) at which the detector fired, nullopt when it never did.
+  std::optional<conversation> transcript;
+  std::optional<int64_t> turn;
 };
 
 struct scan_query {

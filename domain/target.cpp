@@ -47,6 +47,21 @@ size_t occurrences(const std::string& s, const std::string& part) {
   return n;
 }
 
+// Whether every {{messages}} in the template (JSON text our parser wrote) is a whole string
+// value: an unescaped quote on either side and no ':' after (a key). Replaced by an array, any
+// other use would leave the body broken JSON.
+bool messages_whole_values(const std::string& tmpl) {
+  const std::string part = messages_placeholder;
+  for (size_t at = tmpl.find(part); at != std::string::npos; at = tmpl.find(part, at + 1)) {
+    size_t end = at + part.size();
+    bool opened = at >= 1 && tmpl[at - 1] == '"' && !(at >= 2 && tmpl[at - 2] == '\\');
+    bool closed =
+        end < tmpl.size() && tmpl[end] == '"' && !(end + 1 < tmpl.size() && tmpl[end + 1] == ':');
+    if (!opened || !closed) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 bool is_http_url(const std::string& u) {
@@ -117,13 +132,18 @@ std::vector<field_error> validate(const target& t) {
   }
   if (t.request_template_json) {
     const std::string& tmpl = *t.request_template_json;
-    size_t placeholders =
-        occurrences(tmpl, prompt_placeholder) + occurrences(tmpl, system_prompt_placeholder);
+    size_t placeholders = occurrences(tmpl, prompt_placeholder) +
+                          occurrences(tmpl, system_prompt_placeholder) +
+                          occurrences(tmpl, messages_placeholder);
     if (tmpl.size() > max_request_template_bytes || placeholders > max_prompt_placeholders)
       e.push_back({"request_template",
                    "must be at most " + std::to_string(max_request_template_bytes / 1024) +
                        " KiB with at most " + std::to_string(max_prompt_placeholders) +
-                       " {{prompt}} and {{system_prompt}} placeholders"});
+                       " {{prompt}}, {{system_prompt}} and {{messages}} placeholders"});
+    if (!messages_whole_values(tmpl))
+      e.push_back({"request_template",
+                   "{{messages}} must be a whole string value (\"messages\": \"{{messages}}\"): "
+                   "it is replaced by the conversation's JSON array"});
   }
   // (An empty path of an http-json target is reported as missing above.)
   if (t.response_path && !(t.response_path->empty() && t.kind == "http-json")) {

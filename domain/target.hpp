@@ -65,13 +65,16 @@ struct target_query {
 };
 
 // Bounds of an http-json request_template: each prompt sent is the template with the prompt
-// (or the system prompt) written into every placeholder, so together they bound the body of
-// every call.
+// (the system prompt, the conversation) written into every placeholder, so together they bound
+// the body of every call.
 constexpr size_t max_request_template_bytes = size_t{64} * 1024;
 constexpr size_t max_prompt_placeholders = 16;
 // The placeholders of a request_template, each filled with its text JSON-escaped.
 constexpr const char* prompt_placeholder = "{{prompt}}";
 constexpr const char* system_prompt_placeholder = "{{system_prompt}}";
+// A whole string value that becomes the conversation, a JSON array of {"role", "content"} (the
+// system prompt first when there is one): how http-json targets receive multi-turn attacks.
+constexpr const char* messages_placeholder = "{{messages}}";
 // Bound of system_prompt (bytes; it is sent with every prompt).
 constexpr size_t max_system_prompt_bytes = size_t{16} * 1024;
 // Bounds of rate_limit_rpm.

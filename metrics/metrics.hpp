@@ -80,9 +80,11 @@ class Registry;
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
   PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \
   LABELLED(findings_total, Counter, "severity", "Vulnerable replies found, by severity.")          \
-  LABELLED(target_call_duration_seconds, Histogram, "kind,role",                                   \
-           "Outbound calls by kind (`openai-chat`, `http-json`, `webhook`) and role (`target`: a " \
-           "prompt under test, `judge`: a verdict, `webhook`).")                                   \
+  LABELLED(                                                                                        \
+      target_call_duration_seconds, Histogram, "kind,role",                                        \
+      "Outbound calls by kind (`openai-chat`, `http-json`, `webhook`) and role (`target`: a "      \
+      "prompt under test, `judge`: a verdict, `attacker`: a multi-turn attack's next message, "    \
+      "`webhook`).")                                                                               \
   PLAIN(target_call_retries_total, Counter,                                                        \
         "Target calls repeated after a 429, a 5xx or no answer.")                                  \
   LABELLED(circuit_breakers, Gauge, "kind,state",                                                  \

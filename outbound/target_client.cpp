@@ -23,9 +23,21 @@ void add_target_headers(const target& t, outbound_call& call) {
     if (v.is_string()) call.headers.emplace_back(name, v.get<std::string>());
 }
 
+// The chat messages of `messages` for `t`: its system prompt first when it has one.
+json chat(const target& t, const conversation& messages) {
+  json out = json::array();
+  if (t.system_prompt) out.push_back({{"role", "system"}, {"content", *t.system_prompt}});
+  for (const auto& m : messages) out.push_back({{"role", m.role}, {"content", m.content}});
+  return out;
+}
+
 }  // namespace
 
 outbound_call target_request(const target& t, const std::string& prompt) {
+  return target_request(t, conversation{{"user", prompt}});
+}
+
+outbound_call target_request(const target& t, const conversation& messages) {
   outbound_call call;
   call.timeout = std::chrono::seconds(t.timeout_seconds);
   // Strings the service holds are valid UTF-8, but a throw here would take the actor with it.
@@ -34,10 +46,7 @@ outbound_call target_request(const target& t, const std::string& prompt) {
     std::string base = t.endpoint_url;
     while (!base.empty() && base.back() == '/') base.pop_back();
     call.url = ends_with(base, chat_suffix) ? base : base + chat_suffix;
-    json messages = json::array();
-    if (t.system_prompt) messages.push_back({{"role", "system"}, {"content", *t.system_prompt}});
-    messages.push_back({{"role", "user"}, {"content", prompt}});
-    call.body = text(json{{"model", t.model.value_or("default")}, {"messages", messages}});
+    call.body = text(json{{"model", t.model.value_or("default")}, {"messages", chat(t, messages)}});
   } else {
     call.url = t.endpoint_url;
     // The template is JSON text our own parser wrote, so every placeholder sits inside one of
@@ -51,8 +60,18 @@ outbound_call target_request(const target& t, const std::string& prompt) {
       std::string placeholder;
       std::string value;
     };
+    std::string prompt;  // the last user message
+    for (const auto& m : messages)
+      if (m.role == "user") prompt = m.content;
+    // Validation allows {{messages}} only as a whole string value: with its quotes it is
+    // replaced by the array.
+    const std::string whole_messages = std::string("\"") + messages_placeholder + "\"";
+    const bool with_messages =
+        t.request_template_json &&
+        t.request_template_json->find(messages_placeholder) != std::string::npos;
     const fill fills[] = {{prompt_placeholder, escaped(prompt)},
-                          {system_prompt_placeholder, escaped(t.system_prompt.value_or(""))}};
+                          {system_prompt_placeholder, escaped(t.system_prompt.value_or(""))},
+                          {whole_messages, with_messages ? text(chat(t, messages)) : ""}};
     // Built in one pass (replacing in place moved the rest of the body at every placeholder),
     // and bounded: at most max_prompt_placeholders are filled, as validation allows no more.
     const std::string tmpl = t.request_template_json.value_or("{}");

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "domain/crescendo.hpp"
 #include "domain/target.hpp"
 #include "outbound/http_caller.hpp"
 
@@ -19,6 +20,11 @@ namespace vutf {
 // most the template plus that many prompts.
 // The target's headers are added as they are.
 outbound_call target_request(const target& t, const std::string& prompt);
+// The request that sends a conversation (a multi-turn attack) to `t`: for openai-chat every
+// message after the system prompt; for http-json {{prompt}} is the last user message and a
+// "{{messages}}" string value becomes the conversation as a JSON array of {"role", "content"}
+// (the system prompt first when there is one). A single prompt is a conversation of one.
+outbound_call target_request(const target& t, const conversation& messages);
 
 // Target replies are hostile: JSON nested deeper than this is refused unread (re-serialising a
 // value recurses once per level; 128 is far beyond any real API's envelope).

@@ -8,11 +8,12 @@ namespace sql {
 
 #define VUTF_PROBE_SET_HEAD                                                         \
   "owner_id, id, name, description, category, frameworks, detector, prompt_count, " \
-  "version, created_at, updated_at"
+  "version, created_at, updated_at, attack"
 
 const statement probe_set_insert{
-    "probe_set_insert", "INSERT INTO probe_sets (" VUTF_PROBE_SET_HEAD
-                        ", prompts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"};
+    "probe_set_insert",
+    "INSERT INTO probe_sets (" VUTF_PROBE_SET_HEAD
+    ", prompts) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"};
 const statement probe_set_get{"probe_set_get",
                               "SELECT " VUTF_PROBE_SET_HEAD
                               ", prompts FROM probe_sets WHERE owner_id = $1 AND id = $2"};
@@ -20,7 +21,8 @@ const statement probe_set_get{"probe_set_get",
 const statement probe_set_update{
     "probe_set_update",
     "UPDATE probe_sets SET name = $4, description = $5, category = $6, frameworks = $7, "
-    "detector = $8, prompt_count = $9, prompts = $10, version = version + 1, updated_at = $11 "
+    "detector = $8, prompt_count = $9, prompts = $10, version = version + 1, updated_at = $11, "
+    "attack = $12 "
     "WHERE owner_id = $1 AND id = $2 AND version = $3"};
 const statement probe_set_delete{"probe_set_delete",
                                  "DELETE FROM probe_sets WHERE owner_id = $1 AND id = $2"};
@@ -61,13 +63,28 @@ probe_set from_row(const row& r) {
   p.version = as_int(r[8]);
   p.created_at_ms = as_int(r[9]);
   p.updated_at_ms = as_int(r[10]);
-  if (r.size() > 11)
-    p.prompts = nlohmann::json::parse(r[11].value_or("[]")).get<std::vector<std::string>>();
+  if (r[11]) {
+    auto attack = nlohmann::json::parse(*r[11]);
+    p.mode = "crescendo";
+    p.goal = attack.at("goal").get<std::string>();
+    p.max_turns = attack.at("max_turns").get<int64_t>();
+    p.attacker_target_id = attack.at("attacker_target_id").get<std::string>();
+  }
+  if (r.size() > 12)
+    p.prompts = nlohmann::json::parse(r[12].value_or("[]")).get<std::vector<std::string>>();
   return p;
 }
 
 std::string prompts_json(const probe_set& p) {
   return nlohmann::json(p.prompts).dump();
+}
+
+// The `attack` column: a crescendo set's conversation settings; NULL for a single-turn set.
+value attack_column(const probe_set& p) {
+  if (p.mode != "crescendo") return value(nullptr);
+  return value(nlohmann::json{
+      {"goal", p.goal}, {"max_turns", p.max_turns}, {"attacker_target_id", p.attacker_target_id}}
+                   .dump());
 }
 
 }  // namespace
@@ -76,8 +93,8 @@ bool insert_probe_set(session& s, const probe_set& p, int64_t max_sets) {
   if (!take_owner_slot(s, p.owner_id, "probe_sets", max_sets)) return false;
   s.exec(sql::probe_set_insert,
          {p.owner_id, p.id, p.name, p.description, p.category, frameworks_json(p.frameworks),
-          detector_json(p.detector), static_cast<int64_t>(p.prompts.size()), p.version,
-          p.created_at_ms, p.updated_at_ms, prompts_json(p)});
+          detector_json(p.detector), p.prompt_count, p.version, p.created_at_ms, p.updated_at_ms,
+          attack_column(p), prompts_json(p)});
   return true;
 }
 
@@ -91,8 +108,8 @@ std::optional<probe_set> find_probe_set(session& s, const std::string& owner,
 bool update_probe_set(session& s, const probe_set& p) {
   rows r = s.exec(sql::probe_set_update,
                   {p.owner_id, p.id, p.version - 1, p.name, p.description, p.category,
-                   frameworks_json(p.frameworks), detector_json(p.detector),
-                   static_cast<int64_t>(p.prompts.size()), prompts_json(p), p.updated_at_ms});
+                   frameworks_json(p.frameworks), detector_json(p.detector), p.prompt_count,
+                   prompts_json(p), p.updated_at_ms, attack_column(p)});
   return r.affected == 1;
 }
 

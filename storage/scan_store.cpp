@@ -60,8 +60,9 @@ const statement scan_progress{
 const statement scan_result_insert{
     "scan_result_insert",
     "INSERT INTO scan_results (scan_id, seq, probe, prompt, response, detector, vulnerable, "
-    "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt, judge) "
-    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"};
+    "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt, judge, "
+    "transcript, turn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
+    "$16, $17, $18)"};
 const statement scan_finish{"scan_finish",
                             "UPDATE scans SET status = $3, error = $4, finished_at = $5, "
                             "lease_until = NULL WHERE id = $1 AND claim = $2 AND status = "
@@ -82,7 +83,7 @@ const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHE
 
 #define VUTF_RESULT_COLUMNS                                                              \
   "seq, probe, prompt, response, detector, vulnerable, severity, evidence, latency_ms, " \
-  "attempts, error, converter, sent_prompt, judge"
+  "attempts, error, converter, sent_prompt, judge, transcript, turn"
 // $2 = 1 keeps only the findings.
 const statement scan_results_page{"scan_results_page",
                                   "SELECT " VUTF_RESULT_COLUMNS
@@ -188,6 +189,24 @@ std::optional<judge_opinion> judge_from(const std::string& column) {
   return judge_opinion{j["score"].get<double>(), j["reason"].get<std::string>()};
 }
 
+// The `transcript` column: the conversation as a JSON array of {"role", "content"}.
+std::string transcript_column(const conversation& c) {
+  nlohmann::json a = nlohmann::json::array();
+  for (const auto& m : c) a.push_back({{"role", m.role}, {"content", m.content}});
+  return a.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::optional<conversation> transcript_from(const std::string& column) {
+  auto a = nlohmann::json::parse(column, nullptr, false);
+  if (!a.is_array()) return std::nullopt;
+  conversation out;
+  for (const auto& m : a)
+    if (m.is_object() && m.value("role", nlohmann::json()).is_string() &&
+        m.value("content", nlohmann::json()).is_string())
+      out.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+  return out;
+}
+
 scan_result result_from(const row& r) {
   scan_result x;
   x.seq = as_int(r[0]);
@@ -202,8 +221,10 @@ scan_result result_from(const row& r) {
   x.attempts = as_int(r[9]);
   x.error = r[10];
   x.converter = r[11];
-  x.sent_prompt = r[12].value_or(x.prompt);  // NULL: sent as written
+  x.sent_prompt = r[12].value_or(x.prompt);  // NULL: sent as written (not a conversation)
   if (r[13]) x.judge = judge_from(*r[13]);
+  if (r[14]) x.transcript = transcript_from(*r[14]);
+  if (r[15]) x.turn = as_int(r[15]);
   return x;
 }
 
@@ -283,8 +304,10 @@ bool record_results(session& s, const std::string& id, int64_t claim,
             int64_t{r.vulnerable}, r.vulnerable ? value(r.severity) : value(nullptr),
             r.evidence.empty() ? value(nullptr) : value(r.evidence), r.latency_ms, r.attempts,
             nullable(r.error), now_ms, nullable(r.converter),
-            r.converter ? value(r.sent_prompt) : value(nullptr),
-            r.judge ? value(judge_column(*r.judge)) : value(nullptr)});
+            r.sent_prompt != r.prompt ? value(r.sent_prompt) : value(nullptr),
+            r.judge ? value(judge_column(*r.judge)) : value(nullptr),
+            r.transcript ? value(transcript_column(*r.transcript)) : value(nullptr),
+            r.turn ? value(*r.turn) : value(nullptr)});
   return true;
 }
 

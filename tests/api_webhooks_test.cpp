@@ -117,12 +117,6 @@ class webhooks_test : public api_test {
         << "only " << at.size() << " of " << n << " webhooks at " << target;
     return at;
   }
-
-  double metric(const std::string& series) {
-    std::string text = metrics_->exposition();
-    auto at = text.find("\n" + series + " ");
-    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-  }
 };
 
 TEST_F(webhooks_test, created_with_a_secret_shown_once_then_listed_without_it) {

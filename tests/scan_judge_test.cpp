@@ -18,20 +18,6 @@ class scan_judge_test : public api_test {
     api_test::SetUp();
   }
 
-  std::string target_at(const mock::mock_target& m, json extra = json::object(),
-                        const std::string& token = "") {
-    json body = {{"name", "t-" + make_uuid().substr(0, 8)},
-                 {"kind", "openai-chat"},
-                 {"endpoint_url", m.url() + "/v1"},
-                 {"model", "mock"}};
-    body.update(extra);
-    http::header_list auth;
-    if (!token.empty()) auth.emplace_back("Authorization", "Bearer " + token);
-    auto r = call("POST", "/api/v1/targets", body.dump(), auth);
-    EXPECT_EQ(r.status, 201) << r.body;
-    return json::parse(r.body).value("id", "");
-  }
-
   static json judge_set(const std::string& id, const std::string& judge_id) {
     return {{"id", id},
             {"name", "Judged " + id},
@@ -48,33 +34,16 @@ class scan_judge_test : public api_test {
     auto r = call("POST", "/api/v1/probe-sets", body.dump());
     ASSERT_EQ(r.status, 201) << r.body;
   }
-
-  json results_of(const json& scan) {
-    return json::parse(call("GET", "/api/v1/scans/" + scan["id"].get<std::string>() + "/results",
-                            "", {}, {{"per_page", "100"}})
-                           .body)["items"];
-  }
-
-  std::string report_of(const json& scan, const std::string& format) {
-    return body_of(call("GET", "/api/v1/scans/" + scan["id"].get<std::string>() + "/report", "", {},
-                        {{"format", format}}));
-  }
-
-  double metric(const std::string& series) {
-    std::string text = metrics_->exposition();
-    size_t at = text.find("\n" + series + " ");
-    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
-  }
 };
 
 TEST_F(scan_judge_test, a_judge_detector_finds_what_the_judge_finds_and_clears_what_it_clears) {
   mock::mock_target judge({"judge"}), vulnerable({"vulnerable"}), safe({"safe"});
-  std::string judge_id = target_at(judge);
+  std::string judge_id = target_at(judge.url());
   create_set(judge_set("lock-picking", judge_id));
   json set = json::parse(call("GET", "/api/v1/probe-sets/lock-picking").body);
   EXPECT_EQ(set["detector"]["judge_target_id"], judge_id);
 
-  json s = scan_to_end({{"target_id", target_at(vulnerable)}, {"probes", {"lock-picking"}}});
+  json s = scan_to_end({{"target_id", target_at(vulnerable.url())}, {"probes", {"lock-picking"}}});
   EXPECT_EQ(s["status"], "completed") << s.dump();
   EXPECT_EQ(s["summary"]["by_severity"]["high"], 2);
   for (const auto& r : results_of(s)) {
@@ -94,7 +63,7 @@ TEST_F(scan_judge_test, a_judge_detector_finds_what_the_judge_finds_and_clears_w
   EXPECT_EQ(metric(R"(target_call_duration_seconds_count{kind="openai-chat",role="judge"})"), 2);
 
   // A refusing target: the judge says so, and nothing is found.
-  s = scan_to_end({{"target_id", target_at(safe)}, {"probes", {"lock-picking"}}});
+  s = scan_to_end({{"target_id", target_at(safe.url())}, {"probes", {"lock-picking"}}});
   EXPECT_EQ(s["status"], "completed");
   EXPECT_EQ(s["summary"]["findings"], 0);
   for (const auto& r : results_of(s)) {
@@ -106,8 +75,8 @@ TEST_F(scan_judge_test, a_judge_detector_finds_what_the_judge_finds_and_clears_w
 
 TEST_F(scan_judge_test, the_judge_must_be_one_of_the_callers_targets) {
   mock::mock_target judge({"judge"});
-  std::string others = target_at(judge, json::object(), token_for("other"));
-  std::string mine = target_at(judge);
+  std::string others = target_at(judge.url(), json::object(), token_for("other"));
+  std::string mine = target_at(judge.url());
   auto r = call("POST", "/api/v1/probe-sets", judge_set("foreign", others).dump());
   expect_problem(r, 422, "VALIDATION_ERROR");
   EXPECT_EQ(json::parse(r.body)["errors"][0]["field"], "detector.judge_target_id");
@@ -129,7 +98,7 @@ TEST_F(scan_judge_test, the_judge_must_be_one_of_the_callers_targets) {
   expect_problem(r, 422, "VALIDATION_ERROR");
 
   // A set whose judge was deleted since it was saved cannot be scanned.
-  std::string gone = target_at(judge);
+  std::string gone = target_at(judge.url());
   create_set(judge_set("orphaned", gone));
   ASSERT_EQ(call("DELETE", "/api/v1/targets/" + gone).status, 204);
   r = call("POST", "/api/v1/scans", json{{"target_id", mine}, {"probes", {"orphaned"}}}.dump());
@@ -143,10 +112,10 @@ TEST_F(scan_judge_test, the_judge_must_be_one_of_the_callers_targets) {
 TEST_F(scan_judge_test, a_judge_that_answers_garbage_or_nothing_makes_errors_and_the_scan_goes_on) {
   mock::mock_target garbage({"judge-garbage"}), silent({"judge-silent"}),
       vulnerable({"vulnerable"});
-  create_set(judge_set("garbage-judged", target_at(garbage)));
-  create_set(judge_set("silent-judged", target_at(silent, {{"timeout_seconds", 1}})));
+  create_set(judge_set("garbage-judged", target_at(garbage.url())));
+  create_set(judge_set("silent-judged", target_at(silent.url(), {{"timeout_seconds", 1}})));
   const auto jailbreak = static_cast<int64_t>(find_probe_set("jailbreak")->prompts.size());
-  json s = scan_to_end({{"target_id", target_at(vulnerable)},
+  json s = scan_to_end({{"target_id", target_at(vulnerable.url())},
                         {"probes", {"garbage-judged", "silent-judged", "jailbreak"}}});
   // The built-in set's prompts are judged as ever; the four judged ones are errors.
   EXPECT_EQ(s["status"], "completed") << s.dump();
@@ -173,7 +142,7 @@ TEST_F(scan_judge_test, a_judge_that_answers_garbage_or_nothing_makes_errors_and
 
 TEST_F(scan_judge_test, a_scans_judge_keeps_only_the_findings_it_agrees_with) {
   mock::mock_target judge({"judge"}), vulnerable({"vulnerable"}), safe({"safe"});
-  std::string judge_id = target_at(judge);
+  std::string judge_id = target_at(judge.url());
   // Flags the vulnerable mock's replies (which comply, so the judge agrees) and the safe mock's
   // refusals (a false positive the judge overrules).
   create_set({{"id", "too-eager"},
@@ -182,7 +151,7 @@ TEST_F(scan_judge_test, a_scans_judge_keeps_only_the_findings_it_agrees_with) {
               {"prompts", {"first", "second", "third"}},
               {"detector", {{"type", "regex"}, {"pattern", "Sure|sorry"}, {"severity", "low"}}}});
 
-  json s = scan_to_end({{"target_id", target_at(vulnerable)},
+  json s = scan_to_end({{"target_id", target_at(vulnerable.url())},
                         {"probes", {"too-eager"}},
                         {"judge_target_id", judge_id}});
   EXPECT_EQ(s["judge_target_id"], judge_id);
@@ -200,7 +169,7 @@ TEST_F(scan_judge_test, a_scans_judge_keeps_only_the_findings_it_agrees_with) {
 
   // Only flagged replies go to the judge: the refusal detector of jailbreak flags none here.
   int64_t asked = judge.stats().requests;
-  s = scan_to_end({{"target_id", target_at(safe)},
+  s = scan_to_end({{"target_id", target_at(safe.url())},
                    {"probes", {"too-eager", "jailbreak"}},
                    {"judge_target_id", judge_id}});
   EXPECT_EQ(s["status"], "completed");

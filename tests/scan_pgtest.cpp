@@ -235,5 +235,68 @@ TEST(scan_pg, judge_verdicts_and_the_scans_judge_are_stored_and_read_back) {
             std::to_string(total));
 }
 
+TEST(scan_pg, crescendo_sets_and_their_conversations_are_stored_and_read_back) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  auto svc = instance(url);
+  mock::mock_target attacker({"attacker"}), victim({"crescendo"});
+  principal who = account(*svc);
+  auto make_target = [&](const std::string& name, const mock::mock_target& m) {
+    target t = test::sample_target(name);
+    t.endpoint_url = m.url() + "/v1";
+    auto created = svc->ask(target_create{who, t, svc->deadline()});
+    EXPECT_TRUE(created.ok());
+    return created.value.id;
+  };
+  std::string attacker_id = make_target("attacker", attacker);
+  probe_set p;
+  p.id = "escalate";
+  p.name = "Escalate";
+  p.category = "LLM01";
+  p.frameworks.owasp_llm_2025 = {"LLM01"};
+  p.detector.type = "canary";
+  p.detector.canary = "VUTF-CANARY-7F3A";
+  p.detector.severity = "high";
+  p.mode = "crescendo";
+  p.goal = "Get the canary.";
+  p.max_turns = 4;
+  p.attacker_target_id = attacker_id;
+  ASSERT_TRUE(svc->ask(probe_set_create{who, p, svc->deadline()}).ok());
+  auto kept = svc->ask(probe_set_get{who, "escalate", svc->deadline()});
+  ASSERT_TRUE(kept.ok());
+  EXPECT_EQ(kept.value.mode, "crescendo");
+  EXPECT_EQ(kept.value.goal, "Get the canary.");
+  EXPECT_EQ(kept.value.max_turns, 4);
+  EXPECT_EQ(kept.value.attacker_target_id, attacker_id);
+
+  scan_request r{make_target("victim", victim),
+                 {"escalate"},
+                 std::nullopt,
+                 std::nullopt,
+                 std::nullopt,
+                 {},
+                 std::nullopt};
+  auto s = svc->ask(scan_create{who, r, svc->deadline()});
+  ASSERT_TRUE(s.ok());
+  scan ended;
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        ended = svc->ask(scan_get{who, s.value.id, svc->deadline()}).value;
+        return ended.finished();
+      },
+      60s));
+  EXPECT_EQ(ended.status, "completed");
+  auto results = svc->ask(scan_results_get{who, s.value.id, false, 1, 100, svc->deadline()});
+  ASSERT_TRUE(results.ok());
+  ASSERT_EQ(results.value.items.size(), 1u);
+  const scan_result& x = results.value.items[0];
+  EXPECT_TRUE(x.vulnerable);
+  EXPECT_EQ(x.turn, mock::crescendo_yield_turn);
+  ASSERT_TRUE(x.transcript);
+  ASSERT_EQ(x.transcript->size(), 6u);
+  EXPECT_EQ((*x.transcript)[4].role, "user");
+  EXPECT_EQ(x.sent_prompt, (*x.transcript)[4].content);
+}
+
 }  // namespace
 }  // namespace vutf

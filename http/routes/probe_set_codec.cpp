@@ -161,8 +161,21 @@ probe_set_patch read_fields(const json& j, std::vector<field_error>& errors) {
       p.description = text;
     } else if (key == "category" && read_string(value, key, text, errors)) {
       p.category = text;
-    } else if (key == "name" || key == "description" || key == "category") {
+    } else if (key == "mode" && read_string(value, key, text, errors)) {
+      p.mode = text;
+    } else if (key == "goal" && read_string(value, key, text, errors)) {
+      p.goal = text;
+    } else if (key == "attacker_target_id" && read_string(value, key, text, errors)) {
+      p.attacker_target_id = text;
+    } else if (key == "name" || key == "description" || key == "category" || key == "mode" ||
+               key == "goal" || key == "attacker_target_id") {
       continue;  // not a string: reported
+    } else if (key == "max_turns") {
+      if (value.is_number_integer()) {
+        p.max_turns = value.get<int64_t>();
+      } else {
+        errors.push_back({key, "must be an integer"});
+      }
     } else if (key == "frameworks") {
       p.frameworks = read_frameworks(value, errors);
     } else if (key == "detector") {
@@ -203,6 +216,15 @@ std::vector<field_error> patch_errors(const probe_set_patch& patch, const json& 
   p.detector.type = "refusal";
   p.detector.severity = "medium";
   p.prompts = {"valid"};
+  // A change of a conversation's settings alone is judged on a valid crescendo set (whether the
+  // set it is applied to is one is the actor's question).
+  if (!patch.mode && (patch.goal || patch.max_turns || patch.attacker_target_id)) {
+    probe_set_patch crescendo;
+    crescendo.mode = "crescendo";
+    crescendo.goal = "valid";
+    crescendo.attacker_target_id = "00000000-0000-4000-8000-000000000000";
+    apply_patch(p, crescendo);
+  }
   apply_patch(p, patch);
   std::vector<field_error> own;
   for (auto& e : validate(p))
@@ -213,8 +235,14 @@ std::vector<field_error> patch_errors(const probe_set_patch& patch, const json& 
 result<probe_set> create_from(const json& j) {
   std::vector<field_error> errors;
   probe_set_patch patch = read_fields(j, errors);
-  for (const char* required : {"id", "name", "category", "prompts", "detector"})
-    if (!j.contains(required)) errors.push_back({required, "is required"});
+  std::vector<const char*> required = {"id", "name", "category", "detector"};
+  // A crescendo set's attacker writes its messages: it needs a goal and an attacker instead
+  // (an unknown mode is the one error of the mode's fields).
+  std::string mode = patch.mode.value_or("single");
+  if (mode == "crescendo") required.insert(required.end(), {"goal", "attacker_target_id"});
+  if (mode == "single") required.push_back("prompts");
+  for (const char* field : required)
+    if (!j.contains(field)) errors.push_back({field, "is required"});
   probe_set p;
   if (j.contains("id")) read_string(j["id"], "id", p.id, errors);
   apply_patch(p, patch);
@@ -311,6 +339,12 @@ void write(json_writer& w, const probe_set& p, bool with_prompts) {
   w.end_object();
   w.key("detector");
   write_detector(w, p.detector);
+  w.key("mode").value(p.mode);
+  if (p.mode == "crescendo") {
+    w.key("goal").value(p.goal);
+    w.key("max_turns").value(p.max_turns);
+    w.key("attacker_target_id").value(p.attacker_target_id);
+  }
   if (with_prompts) {
     w.key("prompts");
     write_strings(w, p.prompts);

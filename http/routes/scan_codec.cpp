@@ -100,6 +100,25 @@ void write_result(json_writer& w, const scan_result& r) {
   } else {
     w.null();
   }
+  w.key("transcript");
+  if (r.transcript) {
+    w.begin_array();
+    for (const auto& m : *r.transcript) {
+      w.begin_object();
+      w.key("role").value(m.role);
+      w.key("content").value(m.content);
+      w.end_object();
+    }
+    w.end_array();
+  } else {
+    w.null();
+  }
+  w.key("turn");
+  if (r.turn) {
+    w.value(*r.turn);
+  } else {
+    w.null();
+  }
   w.end_object();
 }
 
@@ -330,6 +349,18 @@ std::string markdown_report_head(const scan_report& r) {
   return out + "\n" + markdown_frameworks(r.frameworks) + "## Findings\n\n";
 }
 
+// A conversation in a Markdown report: each message fenced, after who sent it.
+std::string markdown_transcript(const scan_result& r) {
+  if (!r.transcript) return "";
+  std::string out =
+      "\n**Conversation**" +
+      (r.turn ? " (the detector fired at turn " + std::to_string(*r.turn) + ")" : std::string()) +
+      "\n\n";
+  for (const auto& m : *r.transcript)
+    out += (m.role == "user" ? "*Attacker*\n\n" : "*Target*\n\n") + fenced(m.content);
+  return out;
+}
+
 }  // namespace
 
 std::string report_head(report_format f, const scan_report& r) {
@@ -341,7 +372,7 @@ std::string report_head(report_format f, const scan_report& r) {
     case report_format::csv:
       // The variant's columns come last, so readers of the earlier columns by position still work.
       return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response,converter,"
-             "sent_prompt,judge_score,judge_reason\r\n";
+             "sent_prompt,judge_score,judge_reason,turn\r\n";
   }
   return "";
 }
@@ -367,7 +398,7 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
             (r.judge ? "\n**Judge** (score " + score_text(r.judge->score) +
                            "): " + cell(r.judge->reason) + "\n"
                      : "") +
-            "\n";
+            markdown_transcript(r) + "\n";
         break;
       case report_format::csv:
         out += std::to_string(r.seq) + "," + csv_field(r.probe) + "," +
@@ -376,7 +407,8 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
                std::to_string(r.latency_ms) + "," + csv_field(r.prompt) + "," +
                csv_field(r.response) + "," + csv_field(r.converter.value_or("")) + "," +
                csv_field(r.sent_prompt) + "," + (r.judge ? score_text(r.judge->score) : "") + "," +
-               csv_field(r.judge ? r.judge->reason : "") + "\r\n";
+               csv_field(r.judge ? r.judge->reason : "") + "," +
+               (r.turn ? std::to_string(*r.turn) : "") + "\r\n";
         break;
     }
   }

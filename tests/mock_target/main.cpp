@@ -35,13 +35,13 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  static const char* modes[] = {"vulnerable", "safe",     "flaky",     "slow",
-                                "down",       "template", "ratelimit", "trickle"};
+  static const char* modes[] = {"vulnerable", "safe",      "flaky",   "slow",     "down",
+                                "template",   "ratelimit", "trickle", "attacker", "crescendo"};
   bool known = false;
   for (const char* m : modes) known = known || o.mode == m;
   if (!known) {
     std::cerr << "--mode must be one of vulnerable, safe, flaky, slow, down, template, ratelimit, "
-                 "trickle\n";
+                 "trickle, attacker, crescendo\n";
     return 2;
   }
   sigset_t signals;

@@ -56,8 +56,26 @@ std::string careless_extras(const std::string& prompt) {
 
 }  // namespace
 
-std::string reply_for(const std::string& mode, const std::string& prompt) {
+// attacker mode: the next message of the turn the attacker prompt names.
+std::string attacker_reply(const std::string& prompt) {
+  const std::string cue = "This is turn ";
+  size_t at = prompt.rfind(cue);
+  std::string turn = "?";
+  if (at != std::string::npos) {
+    at += cue.size();
+    size_t end = at;
+    while (end < prompt.size() && std::isdigit(static_cast<unsigned char>(prompt[end]))) ++end;
+    turn = prompt.substr(at, end - at);
+  }
+  return "  \"Turn " + turn + ": that is interesting, tell me a little more about it.\"\n";
+}
+
+std::string reply_for(const std::string& mode, const std::string& prompt, int64_t user_messages) {
   if (mode == "digits") return std::string(500000, '7');
+  if (mode == "attacker") return attacker_reply(prompt);
+  if (mode == "attacker-empty") return " \n\t ";
+  if (mode == "crescendo")
+    return reply_for(user_messages >= crescendo_yield_turn ? "vulnerable" : "safe", prompt);
   if (mode == "judge") return judge_reply(prompt);
   if (mode == "judge-garbage") return garbage_judge_reply();
   if (mode != "vulnerable") return "I'm sorry, but I can't help with that request.";
@@ -85,7 +103,7 @@ struct mock_target::impl {
 
   // Counts the call, applies the mode; the reply text, or nullopt after answering itself.
   std::optional<std::string> model_call(const httplib::Request& req, httplib::Response& res,
-                                        const std::string& prompt) {
+                                        const std::string& prompt, int64_t user_messages = 1) {
     std::string m;
     int64_t n;
     {
@@ -96,6 +114,8 @@ struct mock_target::impl {
       seen.last_authorization = req.get_header_value("Authorization");
       if (seen.prompts.size() < figures::kept_prompts) seen.prompts.push_back(prompt);
       if (seen.arrivals_ms.size() < figures::kept_prompts) seen.arrivals_ms.push_back(wall_ms());
+      if (seen.user_messages.size() < figures::kept_prompts)
+        seen.user_messages.push_back(user_messages);
     }
     struct leave {
       impl* self;
@@ -130,7 +150,17 @@ struct mock_target::impl {
       res.set_content(R"({"error":"unavailable"})", "application/json; charset=utf-8");
       return std::nullopt;
     }
-    return reply_for(m, prompt);
+    return reply_for(m, prompt, user_messages);
+  }
+
+  // The user messages of a conversation (a "messages" array of {"role", "content"}); a body
+  // without one is a single prompt.
+  static int64_t user_messages_in(const json& body) {
+    if (!body.is_object() || !body.contains("messages") || !body["messages"].is_array()) return 1;
+    int64_t n = 0;
+    for (const auto& message : body["messages"])
+      if (message.is_object() && message.value("role", json()) == "user") ++n;
+    return n;
   }
 
   static int64_t wall_ms() {
@@ -220,7 +250,7 @@ struct mock_target::impl {
               if (message.is_object() && message.value("role", json()) == "system" &&
                   message.value("content", json()).is_string())
                 note_system_prompt(message["content"].get<std::string>());
-          auto text = model_call(req, res, prompt);
+          auto text = model_call(req, res, prompt, user_messages_in(j));
           if (!text) return;
           json reply = {
               {"id", "chatcmpl-mock"},
@@ -237,7 +267,7 @@ struct mock_target::impl {
       std::string prompt = j.is_object() && j.value("input", json()).is_string()
                                ? j["input"].get<std::string>()
                                : "";
-      auto text = model_call(req, res, prompt);
+      auto text = model_call(req, res, prompt, user_messages_in(j));
       if (!text) return;
       send(res, json{{"result", {{"text", *text}}}}.dump());
     });

@@ -25,6 +25,11 @@
 //               replies start with and the safe mode's never do)
 //   judge-garbage  a judge whose verdict is malformed ("vulnerable": "perhaps")
 //   judge-silent   never answers (holds the call until the mock stops)
+//   attacker    a crescendo attacker: answers each attacker prompt with a next message naming
+//               its turn ("Turn 2: ...", read from the prompt's "This is turn 2 of")
+//   attacker-empty  an attacker that writes nothing (white space only)
+//   crescendo   refuses until the conversation it receives holds crescendo_yield_turn user
+//               messages, then answers like vulnerable: a multi-turn attack fires at that turn
 // It also receives webhooks (POST /webhook, any query; every attempt recorded, the first
 // `fail_webhooks` get 500) and
 // reports what it saw (GET /stats). POST /mode {"mode": ...} switches the mode.
@@ -62,7 +67,12 @@ struct figures {
   std::vector<std::string> system_prompts;  // of the model calls that had one (first kept_prompts)
   std::vector<int64_t> arrivals_ms;         // wall-clock arrival of each model call (ditto)
   int64_t throttled = 0;                    // 429s answered in ratelimit mode
+  // The user messages in each model call's conversation (first kept_prompts).
+  std::vector<int64_t> user_messages;
 };
+
+// The user message at which crescendo mode gives in.
+constexpr int64_t crescendo_yield_turn = 3;
 
 // One webhook POST as it arrived (the Standard Webhooks headers, "" when absent).
 struct webhook {
@@ -95,8 +105,10 @@ class mock_target {
   std::unique_ptr<impl> impl_;
 };
 
-// The reply a mode gives to `prompt` (the text inside the chat or http-json envelope).
-std::string reply_for(const std::string& mode, const std::string& prompt);
+// The reply a mode gives to `prompt` (the text inside the chat or http-json envelope, the last
+// of `user_messages` in the conversation).
+std::string reply_for(const std::string& mode, const std::string& prompt,
+                      int64_t user_messages = 1);
 
 // The judge modes' replies to a judge prompt.
 std::string judge_reply(const std::string& prompt);

@@ -126,6 +126,40 @@ class api_test : public ::testing::Test {
             {"headers", {{"Authorization", "Bearer secret-value"}}}};
   }
 
+  // Registers an openai-chat target at `base_url` (a mock target's url()) for the caller, or for
+  // the holder of `token`; its id.
+  std::string target_at(const std::string& base_url, json extra = json::object(),
+                        const std::string& token = "") {
+    json body = {{"name", "t-" + make_uuid().substr(0, 8)},
+                 {"kind", "openai-chat"},
+                 {"endpoint_url", base_url + "/v1"},
+                 {"model", "mock"}};
+    body.update(extra);
+    http::header_list auth;
+    if (!token.empty()) auth.emplace_back("Authorization", "Bearer " + token);
+    auto r = call("POST", "/api/v1/targets", body.dump(), auth);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return json::parse(r.body).value("id", "");
+  }
+
+  // The first 100 results of `scan`, and its report in `format`.
+  json results_of(const json& scan) {
+    return json::parse(call("GET", "/api/v1/scans/" + scan["id"].get<std::string>() + "/results",
+                            "", {}, {{"per_page", "100"}})
+                           .body)["items"];
+  }
+  std::string report_of(const json& scan, const std::string& format) {
+    return body_of(call("GET", "/api/v1/scans/" + scan["id"].get<std::string>() + "/report", "", {},
+                        {{"format", format}}));
+  }
+
+  // The value of one series of the service's metrics (`name{labels}`), -1 when absent.
+  double metric(const std::string& series) {
+    std::string text = metrics_->exposition();
+    size_t at = text.find("\n" + series + " ");
+    return at == std::string::npos ? -1 : std::stod(text.substr(at + series.size() + 2));
+  }
+
   static void expect_problem(const api_response& r, int status, const std::string& code) {
     EXPECT_EQ(r.status, status) << r.body;
     EXPECT_EQ(r.content_type, "application/problem+json; charset=utf-8");
