@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the deployment files (deploy/, docs/deployment.md) against a built tree, in well under
 # a minute: the systemd unit (systemd-analyze verify and its exposure score), the .deb
-# (cpack -G DEB, then its file list). Docker is not run here: deploy/Dockerfile is kept
+# (cpack -G DEB, then its file list), the alert rules (promtool) and that every metric the
+# dashboard and the rules name is one the service exports. Docker is not run here: deploy/Dockerfile is kept
 # correct by review. Usage: BUILD_DIR=build scripts/check-deploy.sh (the tree must be
 # configured; the binary and man page are built if missing).
 set -euo pipefail
@@ -56,3 +57,16 @@ dpkg-deb -x "$deb" "$work/root"
   sed -n 's/^project(violentutf_api VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)" ||
   fail "the packaged binary does not report the project's version"
 echo "package: $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB), contents as expected"
+
+# Alerts and dashboard: valid rules that fire as their tests say, and only real metric names.
+if command -v promtool >/dev/null; then
+  promtool check rules deploy/prometheus/alerts.yml >/dev/null
+  promtool check config deploy/prometheus/scrape.yml >/dev/null
+  (cd deploy/prometheus && promtool test rules alerts_test.yml >/dev/null) ||
+    fail "promtool test rules deploy/prometheus/alerts_test.yml failed"
+  echo "alert rules: valid, their tests pass"
+else
+  echo "alert rules: promtool not installed (Debian package prometheus), not checked"
+fi
+python3 scripts/check-metric-names.py "$binary" deploy/grafana/violentutf-api.json \
+  deploy/prometheus/alerts.yml
