@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Checks the deployment files (deploy/, docs/deployment.md) against a built tree, in well under
 # a minute: the systemd unit (systemd-analyze verify and its exposure score), the .deb
-# (cpack -G DEB, then its file list), the alert rules (promtool) and that every metric the
-# dashboard and the rules name is one the service exports. Docker is not run here: deploy/Dockerfile is kept
+# (cpack -G DEB, then its file list), the alert rules (promtool), that every metric the
+# dashboard and the rules name is one the service exports, the nginx and HAProxy configs
+# (nginx -t, haproxy -c) and the compose and Kubernetes files (parsed, cross-checked). Docker is not run here: deploy/Dockerfile is kept
 # correct by review. Usage: BUILD_DIR=build scripts/check-deploy.sh (the tree must be
 # configured; the binary and man page are built if missing).
 set -euo pipefail
@@ -70,3 +71,36 @@ else
 fi
 python3 scripts/check-metric-names.py "$binary" deploy/grafana/violentutf-api.json \
   deploy/prometheus/alerts.yml
+
+# Proxies. nginx -t resolves upstream names, so the instances become 127.0.0.1 in a copy, inside
+# a minimal nginx.conf whose pid, logs and temp paths are in the work directory (-t binds no
+# port).
+if command -v nginx >/dev/null; then
+  sed -E 's/\bapi-[0-9]+:8000/127.0.0.1:8000/' deploy/nginx/violentutf-api.conf >"$work/site.conf"
+  cat >"$work/nginx.conf" <<CONF
+pid $work/nginx.pid;
+error_log $work/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $work/body;
+    proxy_temp_path $work/proxy;
+    fastcgi_temp_path $work/fastcgi;
+    uwsgi_temp_path $work/uwsgi;
+    scgi_temp_path $work/scgi;
+    include $work/site.conf;
+}
+CONF
+  nginx -t -q -p "$work" -c "$work/nginx.conf" || fail "nginx -t rejects deploy/nginx/violentutf-api.conf"
+  echo "nginx: configuration valid"
+else
+  echo "nginx: not installed (Debian package nginx-light), not checked"
+fi
+if command -v haproxy >/dev/null; then
+  haproxy -c -q -f deploy/haproxy/violentutf-api.cfg ||
+    fail "haproxy -c rejects deploy/haproxy/violentutf-api.cfg"
+  echo "haproxy: configuration valid"
+else
+  echo "haproxy: not installed (Debian package haproxy), not checked"
+fi
+python3 scripts/check-deploy-files.py
