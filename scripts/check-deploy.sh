@@ -12,6 +12,9 @@ build="${BUILD_DIR:-build}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "check-deploy: $*" >&2; exit 1; }
+# Debian's interpreter, which has python3-yaml (scripts/install-deps.sh), whatever python3 is
+# first on PATH.
+py=/usr/bin/python3
 
 cmake --build "$build" --target violentutf-api man >/dev/null
 binary="$(pwd)/$build/violentutf-api"
@@ -69,7 +72,7 @@ if command -v promtool >/dev/null; then
 else
   echo "alert rules: promtool not installed (Debian package prometheus), not checked"
 fi
-python3 scripts/check-metric-names.py "$binary" deploy/grafana/violentutf-api.json \
+"$py" scripts/check-metric-names.py "$binary" deploy/grafana/violentutf-api.json \
   deploy/prometheus/alerts.yml
 
 # Proxies. nginx -t resolves upstream names, so the instances become 127.0.0.1 in a copy, inside
@@ -103,4 +106,4 @@ if command -v haproxy >/dev/null; then
 else
   echo "haproxy: not installed (Debian package haproxy), not checked"
 fi
-python3 scripts/check-deploy-files.py
+"$py" scripts/check-deploy-files.py
