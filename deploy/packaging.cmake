@@ -20,7 +20,14 @@ add_custom_command(
           ${CMAKE_BINARY_DIR}/violentutf-api.1
   DEPENDS violentutf-api ${CMAKE_SOURCE_DIR}/scripts/man.py
   COMMENT "Generating violentutf-api.1")
-add_custom_target(man ALL DEPENDS ${CMAKE_BINARY_DIR}/violentutf-api.1)
+# Not part of the sanitizer and fuzzing builds (scripts/sanitize.sh, scripts/fuzz.sh): nothing is
+# packaged from them.
+if(VUTF_SANITIZE OR VUTF_FUZZ)
+  set(vutf_man_all "")
+else()
+  set(vutf_man_all ALL)
+endif()
+add_custom_target(man ${vutf_man_all} DEPENDS ${CMAKE_BINARY_DIR}/violentutf-api.1)
 
 install(TARGETS violentutf-api RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${CMAKE_BINARY_DIR}/violentutf-api.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
