@@ -7,8 +7,9 @@ packages=(
   zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev libre2-dev
   postgresql-15 redis-server clang-tidy
   clang libclang-rt-14-dev llvm
-  prometheus haproxy nginx-light python3-yaml python3-jsonschema
+  file prometheus haproxy nginx-light python3-yaml python3-jsonschema
 )
+# file: cpack -G DEB needs it to find the binaries whose libraries make the package's Depends.
 # prometheus (promtool), haproxy, nginx-light and python3-yaml: scripts/check-deploy.sh
 # validates the deployment files with them (none of them is started); python3-jsonschema:
 # scripts/check-openapi.py.
