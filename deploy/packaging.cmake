@@ -43,7 +43,7 @@ install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/LICENSE
               ${CMAKE_SOURCE_DIR}/docs/security.md
         DESTINATION ${vutf_docdir})
 install(DIRECTORY ${CMAKE_SOURCE_DIR}/deploy/grafana ${CMAKE_SOURCE_DIR}/deploy/prometheus
-        DESTINATION ${vutf_docdir}/examples OPTIONAL)
+        DESTINATION ${vutf_docdir}/examples)
 
 set(CPACK_PACKAGE_NAME violentutf-api)
 set(CPACK_PACKAGE_VENDOR "ViolentUTF")
