@@ -3,9 +3,10 @@
 # a minute: the systemd unit (systemd-analyze verify and its exposure score), the .deb
 # (cpack -G DEB, then its file list), the alert rules (promtool), that every metric the
 # dashboard and the rules name is one the service exports, the nginx and HAProxy configs
-# (nginx -t, haproxy -c) and the compose and Kubernetes files (parsed, cross-checked). Docker is not run here: deploy/Dockerfile is kept
-# correct by review. Usage: BUILD_DIR=build scripts/check-deploy.sh (the tree must be
-# configured; the binary and man page are built if missing).
+# (nginx -t, haproxy -c) and the compose and Kubernetes files (parsed, cross-checked). Docker
+# is not run here: deploy/Dockerfile is kept correct by review.
+# Usage: BUILD_DIR=build scripts/check-deploy.sh (the tree must be configured; the binary and
+# the man page are built if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build="${BUILD_DIR:-build}"
