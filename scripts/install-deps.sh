@@ -7,10 +7,15 @@ packages=(
   zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev libre2-dev
   postgresql-15 redis-server clang-tidy
   clang libclang-rt-14-dev llvm
+  file prometheus haproxy nginx-light python3-yaml python3-jsonschema
 )
+# file: cpack -G DEB needs it to find the binaries whose libraries make the package's Depends.
+# prometheus (promtool), haproxy, nginx-light and python3-yaml: scripts/check-deploy.sh
+# validates the deployment files with them (none of them is started); python3-jsonschema:
+# scripts/check-openapi.py.
 # clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only recommended by clang,
 # and recommendations are not installed) and llvm-symbolizer: the proof jobs of scripts/test.sh.
-if [ "${1:-}" = "--bench" ]; then packages+=(wrk nginx-light python3-locust); fi
+if [ "${1:-}" = "--bench" ]; then packages+=(wrk python3-locust); fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

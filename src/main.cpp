@@ -13,12 +13,13 @@
 #include "http/api.hpp"
 #include "http/server.hpp"
 #include "metrics/metrics.hpp"
+#include "storage/database.hpp"
 
 namespace {
 
 const char* const usage =
     "Usage: violentutf-api [--help | --version | --print-config | --check-config | "
-    "--config-docs | --metrics-docs]\n\n"
+    "--config-docs | --metrics-docs | migrate]\n\n"
     "The ViolentUTF API: a standalone AI red-teaming service.\n"
     "Settings come from environment variables (a .env file in the working directory is read\n"
     "first); see docs/configuration.md.\n\n"
@@ -28,7 +29,30 @@ const char* const usage =
     "  --check-config  validate the settings and exit (2 when invalid)\n"
     "  --config-docs   print docs/configuration.md as generated from the settings table\n"
     "  --metrics-docs  print the metrics table of docs/operations.md, generated from "
-    "VUTF_METRICS\n";
+    "VUTF_METRICS\n"
+    "  migrate         apply pending migrations to DATABASE_URL and exit (0 done, 1 database\n"
+    "                  not usable, 2 invalid settings)\n\n"
+    "Without an option the service starts (it migrates at startup too).\n";
+
+// `violentutf-api migrate`: the start-up migrations as a one-off step, for an upgrade run before
+// the new version's instances start (a Kubernetes Job, a deploy script). One attempt, no
+// waiting: whoever runs it sees at once why the database is not usable, and retries.
+int migrate_and_exit(const vutf::settings& cfg) {
+  try {
+    vutf::storage::connect_options connect;
+    connect.statement_timeout = std::chrono::seconds(cfg.database_statement_timeout);
+    auto conn =
+        vutf::storage::connect(vutf::storage::parse_database_url(cfg.database_url), connect);
+    vutf::storage::migrate(*conn);
+  } catch (const std::exception& e) {
+    // The message names host and port (libpq) or the file (SQLite), never the password.
+    std::cerr << "migrate: database not usable: " << e.what() << "\n";
+    return 1;
+  }
+  const auto& all = vutf::storage::migrations();
+  std::cout << "database is at migration " << (all.empty() ? 0 : all.back().version) << "\n";
+  return 0;
+}
 
 }  // namespace
 
@@ -50,7 +74,7 @@ int main(int argc, char** argv) {
     std::cout << vutf::metrics_markdown();
     return 0;
   }
-  if (!flag.empty() && flag != "--print-config" && flag != "--check-config") {
+  if (!flag.empty() && flag != "--print-config" && flag != "--check-config" && flag != "migrate") {
     std::cerr << "unknown option " << flag << "\n\n" << usage;
     return 2;
   }
@@ -69,6 +93,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   vutf::log::configure(cfg.log_level, cfg.log_format, VUTF_VERSION);
+  if (flag == "migrate") return migrate_and_exit(cfg);
   // A fixed mmap threshold: Argon2's 19 MiB buffers go back to the system when freed instead of
   // raising glibc's dynamic threshold and staying resident for good.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);

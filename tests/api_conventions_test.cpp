@@ -1,5 +1,7 @@
 // The HTTP API, the conventions of every request: body rules, routing errors, request ids,
 // security headers, gzip, rate limits, Idempotency-Key and CORS.
+#include <set>
+
 #include "config/instance.hpp"
 #include "http/pipeline.hpp"
 #include "tests/support/api_fixture.hpp"
@@ -120,6 +122,53 @@ class rate_limit_test : public api_test {
     api_test::SetUp();
   }
 };
+
+// The response headers http/openapi.json declares for `status` of `method` `pattern` ($refs
+// to shared responses and headers resolved).
+std::set<std::string> declared_headers(const json& doc, const std::string& pattern,
+                                       const std::string& method, int status) {
+  auto resolve = [&](const json& node) {
+    if (!node.contains("$ref")) return node;
+    return doc.at(json::json_pointer(node["$ref"].get<std::string>().substr(1)));
+  };
+  json response = resolve(doc["paths"][pattern][method]["responses"][std::to_string(status)]);
+  json headers = response.value("headers", json::object());
+  std::set<std::string> names;
+  for (const auto& [name, header] : headers.items()) names.insert(name);
+  return names;
+}
+
+TEST_F(rate_limit_test, responses_carry_exactly_the_headers_the_openapi_document_declares) {
+  json doc = json::parse(call("GET", "/api/v1/openapi.json").body);
+  // The headers the document describes; others (CORS, security, Content-*) are not its subject.
+  const std::set<std::string> described = {
+      "ETag",        "Location",     "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset",
+      "Retry-After", "X-Request-ID", "X-Instance-Id"};
+  auto created = call("POST", "/api/v1/targets",
+                      R"({"name":"doc","kind":"openai-chat","endpoint_url":"http://a.test/v1"})");
+  ASSERT_EQ(created.status, 201);
+  std::string id = json::parse(created.body)["id"];
+  struct exchange {
+    std::string pattern, method;
+    api_response r;
+  };
+  std::vector<exchange> exchanges = {
+      {"/api/v1/targets", "post", created},
+      {"/api/v1/targets/{id}", "get", call("GET", "/api/v1/targets/" + id)},
+      {"/api/v1/targets/{id}", "get",
+       call("GET", "/api/v1/targets/00000000-0000-4000-8000-000000000000")},
+      {"/api/v1/targets", "get", call("GET", "/api/v1/targets")},
+      {"/api/v1/users/me", "get", call("GET", "/api/v1/users/me")},
+      {"/api/v1/live", "get", call("GET", "/api/v1/live")}};
+  for (const auto& [pattern, method, r] : exchanges) {
+    std::set<std::string> declared = declared_headers(doc, pattern, method, r.status);
+    EXPECT_FALSE(declared.empty()) << method << " " << pattern << " " << r.status;
+    std::set<std::string> sent;
+    for (const auto& [name, value] : r.headers)
+      if (described.count(name)) sent.insert(name);
+    EXPECT_EQ(sent, declared) << method << " " << pattern << " " << r.status;
+  }
+}
 
 TEST_F(rate_limit_test, login_is_limited_to_5_per_minute_per_address_with_headers) {
   api_response last;

@@ -34,7 +34,7 @@ TEST_F(api_test, the_openapi_document_describes_every_route) {
   auto r = call("GET", "/api/v1/openapi.json", "", {{"Authorization", ""}});
   ASSERT_EQ(r.status, 200);
   json doc = json::parse(r.body);
-  EXPECT_EQ(doc["openapi"], "3.0.3");
+  EXPECT_EQ(doc["openapi"], "3.1.0");
   for (const auto& [method, pattern] : http::api::endpoints()) {
     std::string m = method;
     for (auto& ch : m) ch = static_cast<char>(std::tolower(ch));

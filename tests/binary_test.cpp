@@ -80,6 +80,49 @@ TEST(binary, help_and_version) {
   EXPECT_EQ(run_binary({}, {"--bogus"}).code, 2);
 }
 
+// The schema version a fully migrated database is at, as `migrate` reports it.
+std::string migrated_line() {
+  return "database is at migration " + std::to_string(storage::migrations().back().version) + "\n";
+}
+
+TEST(binary, migrate_creates_a_fresh_sqlite_database_and_is_idempotent) {
+  char tmpl[] = "/tmp/vutf-migrate.XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  env_map env{{"DATABASE_URL", "sqlite:///" + dir + "/fresh.db"}};
+  auto first = run_binary(env, {"migrate"});
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(first.out, migrated_line());
+  EXPECT_NE(first.err.find("applying migration"), std::string::npos) << first.err;
+  auto conn = storage::connect(storage::parse_database_url(env["DATABASE_URL"]), {});
+  int64_t applied = 0;
+  conn->transact(storage::access::read, storage::clock::now() + std::chrono::seconds(10),
+                 [&](storage::session& s) {
+                   applied = storage::count_of(
+                       s, {"count_migrations", "SELECT count(*) FROM schema_migrations"}, {});
+                 });
+  EXPECT_EQ(applied, static_cast<int64_t>(storage::migrations().size()));
+  auto again = run_binary(env, {"migrate"});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.out, migrated_line());
+  EXPECT_EQ(again.err.find("applying migration"), std::string::npos) << again.err;
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(binary, migrate_on_an_unusable_database_exits_1_without_the_password) {
+  auto pg = run_binary({{"DATABASE_URL", "postgresql://vutf:topsecret@127.0.0.1:" +
+                                             std::to_string(test::free_port()) + "/vutf"}},
+                       {"migrate"});
+  EXPECT_EQ(pg.code, 1);
+  EXPECT_EQ(pg.err.rfind("migrate: database not usable: ", 0), 0u) << pg.err;
+  EXPECT_EQ(pg.err.find("topsecret"), std::string::npos) << pg.err;
+  auto sqlite = run_binary({{"DATABASE_URL", "sqlite:///nonexistent-dir/app.db"}}, {"migrate"});
+  EXPECT_EQ(sqlite.code, 1);
+  EXPECT_NE(sqlite.err.find("nonexistent-dir/app.db"), std::string::npos) << sqlite.err;
+  auto bad = run_binary({{"DATABASE_URL", "mysql://db/vutf"}}, {"migrate"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_EQ(bad.err.rfind("DATABASE_URL=mysql://db/vutf: ", 0), 0u) << bad.err;
+}
+
 TEST(binary, starts_on_sqlite_with_no_settings_and_stops_cleanly_on_sigterm) {
   test::service_process p(env_map{});
   ASSERT_TRUE(p.wait_listening()) << p.err();

@@ -90,5 +90,22 @@ TEST(service_pg, startup_waits_for_a_database_that_is_not_up_yet) {
   EXPECT_EQ(r->status, 201);
 }
 
+TEST(service_pg, migrate_prepares_a_fresh_database_and_the_service_then_has_nothing_to_apply) {
+  std::string db = test::fresh_pg_database();
+  auto migrated = test::run_binary({{"DATABASE_URL", db}}, {"migrate"});
+  ASSERT_EQ(migrated.code, 0) << migrated.err;
+  EXPECT_EQ(migrated.out.rfind("database is at migration ", 0), 0u) << migrated.out;
+  EXPECT_NE(migrated.err.find("applying migration"), std::string::npos) << migrated.err;
+  EXPECT_NE(test::pg_query(db, "SELECT count(*) FROM schema_migrations"), "0");
+  test::service_process p(env_map{{"DATABASE_URL", db}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  EXPECT_EQ(p.err().find("applying migration"), std::string::npos) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "migrated"));
+  auto r = c.Post("/api/v1/targets", body_named("after-migrate"), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201);
+}
+
 }  // namespace
 }  // namespace vutf
