@@ -232,7 +232,7 @@ TEST(target_client, http_json_template_fills_a_bounded_number_of_placeholders) {
   auto rule = validate(t);
   ASSERT_EQ(rule.size(), 1u);
   EXPECT_EQ(rule[0].field, "request_template");
-  EXPECT_NE(rule[0].reason.find("at most 16 {{prompt}} and {{system_prompt}} placeholders"),
+  EXPECT_NE(rule[0].reason.find("at most 16 {{prompt}}, {{system_prompt}} and {{messages}} placeholders"),
             std::string::npos);
   t.request_template_json =
       R"({"input":"{{prompt}}","pad":")" + std::string(max_request_template_bytes, ' ') + R"("})";
