@@ -116,20 +116,22 @@ TEST_F(scan_crescendo_test, a_target_that_holds_out_is_no_finding_after_max_turn
 }
 
 TEST_F(scan_crescendo_test, attackers_that_fail_write_nothing_or_are_gone_make_errors) {
-  mock::mock_target empty({"attacker-empty"}), down({"down"}), attacker({"attacker"}),
-      target({"crescendo"});
+  mock::mock_target empty({"attacker-empty"}), down({"down"}), silent({"judge-silent"}),
+      attacker({"attacker"}), target({"crescendo"});
   create_set(crescendo_set("mute", target_at(empty.url())));
   create_set(crescendo_set("broken", target_at(down.url())));
+  create_set(crescendo_set("silent", target_at(silent.url(), {{"timeout_seconds", 1}})));
   std::string doomed = target_at(attacker.url());
   create_set(crescendo_set("orphan", doomed));
   create_set(crescendo_set("works", target_at(attacker.url())));
   std::string target_id = target_at(target.url());
-  // Started while the orphan's attacker exists; deleted before the runner loads it is not
-  // ordered here, so the deleted attacker is checked where it is deterministic: at POST /scans.
-  json s = scan_to_end({{"target_id", target_id}, {"probes", {"mute", "broken", "works"}}});
+  // An attacker that writes nothing, answers 503 or never answers (past its 1 s timeout, on
+  // every retry): each conversation is an error, and the scan goes on to the one that works.
+  json s =
+      scan_to_end({{"target_id", target_id}, {"probes", {"mute", "broken", "silent", "works"}}});
   EXPECT_EQ(s["status"], "completed") << s.dump();
   EXPECT_EQ(s["summary"]["findings"], 1);
-  EXPECT_EQ(s["progress"]["errors"], 2);
+  EXPECT_EQ(s["progress"]["errors"], 3);
   for (const auto& r : results_of(s)) {
     if (r["probe"] == "works") {
       EXPECT_EQ(r["vulnerable"], true);
@@ -141,10 +143,14 @@ TEST_F(scan_crescendo_test, attackers_that_fail_write_nothing_or_are_gone_make_e
     if (r["probe"] == "mute") {
       EXPECT_EQ(error, "attacker: the attacker wrote no message");
     }
+    if (r["probe"] == "broken") {
+      EXPECT_NE(error.find("503"), std::string::npos) << error;
+    }
     EXPECT_EQ(r["transcript"], json::array());  // nothing was sent to the target
   }
   EXPECT_EQ(target.stats().user_messages, (std::vector<int64_t>{1, 2, 3}));
 
+  // A set whose attacker was deleted since it was saved cannot be scanned.
   ASSERT_EQ(call("DELETE", "/api/v1/targets/" + doomed).status, 204);
   auto r =
       call("POST", "/api/v1/scans", json{{"target_id", target_id}, {"probes", {"orphan"}}}.dump());
