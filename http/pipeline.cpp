@@ -205,7 +205,12 @@ void security_headers(const api_env& env, api_response& res) {
   h.emplace_back("X-Content-Type-Options", "nosniff");
   h.emplace_back("X-Frame-Options", "DENY");
   h.emplace_back("Referrer-Policy", "no-referrer");
-  h.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+  // A route may set a policy of its own (the HTML report styles itself); it stays the only one,
+  // as two policies would both apply.
+  bool own_policy = std::any_of(
+      h.begin(), h.end(), [](const auto& kv) { return kv.first == "Content-Security-Policy"; });
+  if (!own_policy)
+    h.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   h.emplace_back("Cache-Control", "no-store");
   if (env.cfg.environment == "production")
     h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");

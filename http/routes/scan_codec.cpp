@@ -12,6 +12,7 @@
 #include "domain/scan_json.hpp"
 #include "http/codec_common.hpp"
 #include "http/json_body.hpp"
+#include "http/routes/report_formats.hpp"
 
 namespace vutf::http {
 
@@ -234,6 +235,12 @@ const char* report_content_type(report_format f) {
       return "text/markdown; charset=utf-8";
     case report_format::csv:
       return "text/csv; charset=utf-8";
+    case report_format::html:
+      return "text/html; charset=utf-8";
+    case report_format::junit:
+      return "application/xml; charset=utf-8";
+    case report_format::sarif:
+      return "application/sarif+json; charset=utf-8";
   }
   return "application/json; charset=utf-8";
 }
@@ -373,11 +380,27 @@ std::string report_head(report_format f, const scan_report& r) {
       // The variant's columns come last, so readers of the earlier columns by position still work.
       return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response,converter,"
              "sent_prompt,judge_score,judge_reason,turn\r\n";
+    case report_format::html:
+      return html_head(r);
+    case report_format::junit:
+      return junit_head(r);
+    case report_format::sarif:
+      return sarif_head(r);
   }
   return "";
 }
 
 std::string report_findings(report_format f, const std::vector<scan_result>& page, bool first) {
+  switch (f) {
+    case report_format::html:
+      return html_findings(page);
+    case report_format::junit:
+      return junit_cases(page);
+    case report_format::sarif:
+      return sarif_results(page, first);
+    default:
+      break;
+  }
   std::string out;
   for (const auto& r : page) {
     switch (f) {
@@ -410,6 +433,8 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
                csv_field(r.judge ? r.judge->reason : "") + "," +
                (r.turn ? std::to_string(*r.turn) : "") + "\r\n";
         break;
+      default:  // the formats of report_formats.hpp, answered above
+        break;
     }
   }
   return out;
@@ -423,6 +448,12 @@ std::string report_tail(report_format f, bool any_findings) {
       return any_findings ? "" : "No findings.\n";
     case report_format::csv:
       return "";
+    case report_format::html:
+      return html_tail(any_findings);
+    case report_format::junit:
+      return junit_tail();
+    case report_format::sarif:
+      return sarif_tail();
   }
   return "";
 }

@@ -1,4 +1,5 @@
-// JSON, Markdown and CSV for scans, their results, reports, statistics and target tests.
+// JSON, Markdown and CSV (and, through report_formats.hpp, HTML, JUnit and SARIF) for scans, their
+// results, reports, statistics and target tests.
 #pragma once
 
 #include <string>
@@ -19,9 +20,15 @@ std::string target_check_json(const target_check& c);
 std::string stats_json(const stats_overview& s);
 std::string coverage_json(const coverage_report& r);
 
-// A report is streamed: the heading, then findings in pages, then the ending. The three
-// formats are json (one document), markdown and csv (one row per finding).
-enum class report_format { json, markdown, csv };
+// A report is streamed: the heading, then findings in pages, then the ending. The formats are
+// json (one document), markdown, csv (one row per finding), html (one self-contained page),
+// junit (one testcase per result: every result, not only the findings, see
+// report_has_every_result) and sarif (one result per finding): http/routes/report_formats.hpp.
+enum class report_format { json, markdown, csv, html, junit, sarif };
+// Whether the report lists every result (junit: passed testcases too) rather than the findings.
+inline bool report_has_every_result(report_format f) {
+  return f == report_format::junit;
+}
 std::string report_head(report_format f, const scan_report& r);
 // `first` is true for the page holding the report's first finding.
 std::string report_findings(report_format f, const std::vector<scan_result>& page, bool first);

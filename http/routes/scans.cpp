@@ -23,8 +23,8 @@ api_response results_of(const request_context& c, bool findings_only) {
       [](const result_page& p) { return json_response(200, result_page_json(p)); });
 }
 
-// The findings of a report after its heading, a page at a time while the client reads, so a
-// report of any size never sits whole in memory.
+// The findings (or every result) of a report after its heading, a page at a time while the client
+// reads, so a report of any size never sits whole in memory.
 page_source report_pages(const request_context& c, report_format format, const principal& asker,
                          const std::string& scan_id, std::shared_ptr<bool> any) {
   auto after = std::make_shared<int64_t>(-1);  // the seq of the last finding sent
@@ -34,7 +34,7 @@ page_source report_pages(const request_context& c, report_format format, const p
       [after, any, format, &svc, asker, scan_id, timeout](std::string& out) -> std::optional<bool> {
         constexpr int64_t page = 500;
         auto next = svc.ask(
-            scan_results_after{asker, scan_id, true, *after, page,
+            scan_results_after{asker, scan_id, !report_has_every_result(format), *after, page,
                                std::chrono::steady_clock::now() + std::chrono::seconds(timeout)});
         if (!next.ok()) return std::nullopt;
         out += report_findings(format, next.value, !*any);
@@ -120,12 +120,17 @@ api_response scan_findings(const request_context& c) {
 }
 
 api_response get_scan_report(const request_context& c) {
+  static const std::vector<std::pair<std::string, report_format>> formats = {
+      {"json", report_format::json},   {"markdown", report_format::markdown},
+      {"csv", report_format::csv},     {"html", report_format::html},
+      {"junit", report_format::junit}, {"sarif", report_format::sarif}};
   std::string format_name = "json";
-  if (auto bad = parse_query(c, {either("format", format_name, {"json", "markdown", "csv"})}))
-    return *bad;
-  report_format format = format_name == "markdown" ? report_format::markdown
-                         : format_name == "csv"    ? report_format::csv
-                                                   : report_format::json;
+  std::vector<std::string> names;
+  for (const auto& [name, f] : formats) names.push_back(name);
+  if (auto bad = parse_query(c, {either("format", format_name, names)})) return *bad;
+  report_format format = report_format::json;
+  for (const auto& [name, f] : formats)
+    if (name == format_name) format = f;
   auto who = caller(c);
   if (!who.ok()) return problem(*who.error, c);
   auto id = path_id(c, "Scan");
@@ -136,6 +141,11 @@ api_response get_scan_report(const request_context& c) {
   auto any = std::make_shared<bool>(false);  // whether a finding was sent
   api_response r;
   r.content_type = report_content_type(format);
+  // A page that only styles itself: nothing a finding holds can run or load anything.
+  if (format == report_format::html)
+    r.headers.emplace_back("Content-Security-Policy",
+                           "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                           "frame-ancestors 'none'");
   r.stream = paged_stream(report_head(format, head.value),
                           report_pages(c, format, who.value, id.value, any),
                           [any, format] { return report_tail(format, *any); });
