@@ -112,6 +112,7 @@ db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
             x.probe_sets = sets.refs;
             x.converters = req.converters;
             x.judge_target_id = req.judge_target_id;
+            x.fail_on = req.fail_on;
             x.concurrency = req.concurrency.value_or(t->max_concurrency);
             x.webhook_url = req.webhook_url;
             x.total = req.max_prompts.value_or(

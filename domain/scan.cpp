@@ -16,6 +16,39 @@ void severity_counts::add(const std::string& severity, int64_t n) {
   if (severity == "critical") critical += n;
 }
 
+namespace {
+
+// The rank of a severity (low 1 .. critical 4); 0 for anything else.
+int severity_rank(const std::string& severity) {
+  static const char* order[] = {"low", "medium", "high", "critical"};
+  for (int i = 0; i < 4; ++i)
+    if (severity == order[i]) return i + 1;
+  return 0;
+}
+
+}  // namespace
+
+double attack_success_rate(const scan& s) {
+  int64_t answered = s.done - s.errors;
+  return answered > 0 ? static_cast<double>(s.findings.total()) / static_cast<double>(answered) : 0;
+}
+
+std::optional<std::string> gate_of(const scan& s) {
+  if (!s.fail_on || !s.finished()) return std::nullopt;
+  if (s.status != "completed") return "fail";
+  const fail_rule& rule = *s.fail_on;
+  if (rule.severity) {
+    int from = severity_rank(*rule.severity);
+    const int64_t counts[] = {s.findings.low, s.findings.medium, s.findings.high,
+                              s.findings.critical};
+    for (int rank = from; rank >= 1 && rank <= 4; ++rank)
+      if (counts[rank - 1] > 0) return "fail";
+  }
+  if (rule.max_attack_success_rate && attack_success_rate(s) > *rule.max_attack_success_rate)
+    return "fail";
+  return "pass";
+}
+
 std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap) {
   std::vector<field_error> e;
   if (!is_uuid(r.target_id)) e.push_back({"target_id", "must be the id of one of your targets"});
@@ -55,6 +88,15 @@ std::vector<field_error> validate(const scan_request& r, int64_t max_prompts_cap
     e.push_back({"concurrency", "must be an integer in 1..64"});
   if (r.judge_target_id && !is_uuid(*r.judge_target_id))
     e.push_back({"judge_target_id", "must be the id of one of your targets"});
+  if (r.fail_on) {
+    if (!r.fail_on->severity && !r.fail_on->max_attack_success_rate)
+      e.push_back({"fail_on", "must name severity, max_attack_success_rate or both"});
+    if (r.fail_on->severity && severity_rank(*r.fail_on->severity) == 0)
+      e.push_back({"fail_on.severity", "must be low, medium, high or critical"});
+    double rate = r.fail_on->max_attack_success_rate.value_or(0);
+    if (!(rate >= 0 && rate <= 1))  // NaN too
+      e.push_back({"fail_on.max_attack_success_rate", "must be a number from 0 to 1"});
+  }
   if (r.webhook_url && !is_http_url(*r.webhook_url))
     e.push_back({"webhook_url",
                  "must be an http:// or https:// URL with a host (at most 2048 characters)"});

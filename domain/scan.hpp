@@ -21,6 +21,14 @@ struct severity_counts {
   void add(const std::string& severity, int64_t n = 1);
 };
 
+// A scan's pass/fail rule (POST /scans "fail_on", for CI): the gate fails on any finding of
+// `severity` or above, or when more than `max_attack_success_rate` of the answered prompts were
+// findings. At least one of the two is set.
+struct fail_rule {
+  std::optional<std::string> severity;            // "low" | "medium" | "high" | "critical"
+  std::optional<double> max_attack_success_rate;  // 0..1
+};
+
 // A probe set as a scan used it: the user's sets change (PATCH bumps their version), so a scan
 // records which version it ran (and keeps those prompts, see storage/probe_set_store.hpp).
 struct probe_ref {
@@ -38,6 +46,7 @@ struct scan {
   std::vector<std::string> converters;  // converter ids, in the order given (may be empty)
   // The owner's target that re-checks every deterministic finding (nullopt: none does).
   std::optional<std::string> judge_target_id;
+  std::optional<fail_rule> fail_on;  // nullopt: the scan has no gate
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled
@@ -65,9 +74,16 @@ struct scan_request {
   std::optional<std::string> webhook_url;
   std::vector<std::string> converters;         // converter ids (GET /converters), each at most once
   std::optional<std::string> judge_target_id;  // one of the caller's targets
+  std::optional<fail_rule> fail_on;
 };
 
 constexpr size_t max_probes_per_scan = 100;
+
+// Findings per answered prompt (calls that failed are not answers); 0 when none was answered.
+double attack_success_rate(const scan& s);
+// "pass" or "fail" once a scan with a fail_on has ended, else nullopt. A scan that failed or was
+// cancelled fails its gate: it proves nothing about the target.
+std::optional<std::string> gate_of(const scan& s);
 
 // How many times a scan sends each prompt: as written, then once through each converter.
 inline int64_t variants_per_prompt(const std::vector<std::string>& converters) {

@@ -1,5 +1,7 @@
 #include "domain/scan_json.hpp"
 
+#include <cstdio>
+
 #include "config/time.hpp"
 
 namespace vutf {
@@ -12,6 +14,17 @@ void write_severities(json_writer& w, const severity_counts& f) {
   w.key("critical").value(f.critical);
   w.end_object();
 }
+
+namespace {
+
+// A rate as JSON: at most four significant digits ("0.25", "1", "0").
+std::string rate_text(double rate) {
+  char out[32];
+  std::snprintf(out, sizeof out, "%.4g", rate);
+  return out;
+}
+
+}  // namespace
 
 void write_scan(json_writer& w, const scan& s) {
   w.begin_object();
@@ -45,7 +58,23 @@ void write_scan(json_writer& w, const scan& s) {
   w.key("findings").value(s.findings.total());
   w.key("by_severity");
   write_severities(w, s.findings);
+  w.key("attack_success_rate").raw(rate_text(attack_success_rate(s)));
   w.end_object();
+  w.key("fail_on");
+  if (s.fail_on) {
+    w.begin_object();
+    w.key("severity").value(s.fail_on->severity);
+    w.key("max_attack_success_rate");
+    if (s.fail_on->max_attack_success_rate) {
+      w.raw(rate_text(*s.fail_on->max_attack_success_rate));
+    } else {
+      w.null();
+    }
+    w.end_object();
+  } else {
+    w.null();
+  }
+  w.key("gate").value(gate_of(s));
   w.key("created_at").value(format_timestamp(s.created_at_ms));
   w.key("started_at").timestamp(s.started_at_ms);
   w.key("finished_at").timestamp(s.finished_at_ms);

@@ -18,12 +18,44 @@ namespace vutf::http {
 
 using nlohmann::json;
 
+namespace {
+
+// POST /scans "fail_on": {"severity", "max_attack_success_rate"} (null: no gate). Type
+// problems and unknown fields go to `errors`; the domain checks the values.
+std::optional<fail_rule> read_fail_rule(const json& v, std::vector<field_error>& errors) {
+  if (v.is_null()) return std::nullopt;
+  if (!v.is_object()) {
+    errors.push_back({"fail_on", "must be an object with severity and/or max_attack_success_rate"});
+    return std::nullopt;
+  }
+  fail_rule f;
+  size_t reported = errors.size();
+  for (const auto& [key, value] : v.items()) {
+    if (key == "severity" && value.is_string()) {
+      f.severity = value.get<std::string>();
+    } else if (key == "severity") {
+      errors.push_back({"fail_on.severity", "must be low, medium, high or critical"});
+    } else if (key == "max_attack_success_rate" && value.is_number()) {
+      f.max_attack_success_rate = value.get<double>();
+    } else if (key == "max_attack_success_rate") {
+      errors.push_back({"fail_on.max_attack_success_rate", "must be a number from 0 to 1"});
+    } else {
+      errors.push_back({"fail_on." + key, "unknown field"});
+    }
+  }
+  // With a bad field named, what is left of the rule is not checked again.
+  if (errors.size() > reported) return std::nullopt;
+  return f;
+}
+
+}  // namespace
+
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
-  static const std::set<std::string> known = {"target_id",      "probes",      "converters",
-                                              "max_prompts",    "concurrency", "webhook_url",
-                                              "judge_target_id"};
+  static const std::set<std::string> known = {"target_id",       "probes",      "converters",
+                                              "max_prompts",     "concurrency", "webhook_url",
+                                              "judge_target_id", "fail_on"};
   std::vector<field_error> errors;
   scan_request r;
   for (const auto& [key, value] : j.items()) {
@@ -51,6 +83,8 @@ result<scan_request> parse_scan_create(const std::string& body, int64_t max_prom
       } else {
         errors.push_back({key, "must be an array of converter ids (see GET /converters)"});
       }
+    } else if (key == "fail_on") {
+      r.fail_on = read_fail_rule(value, errors);
     } else if (key == "webhook_url" || key == "judge_target_id") {
       auto& out = key == "webhook_url" ? r.webhook_url : r.judge_target_id;
       if (value.is_string()) {

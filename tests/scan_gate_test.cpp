@@ -1,0 +1,100 @@
+// Scan gates for CI (POST /scans "fail_on"): the pure verdict from a scan's counts, and end to
+// end through the API against the mock target (vulnerable fails, safe passes), with every bad
+// field of fail_on in one 422.
+#include "domain/scan.hpp"
+#include "tests/mock_target/mock_target.hpp"
+#include "tests/support/api_fixture.hpp"
+
+namespace vutf {
+namespace {
+
+scan ended(int64_t done, int64_t errors, severity_counts found, fail_rule rule) {
+  scan s;
+  s.status = "completed";
+  s.done = done;
+  s.errors = errors;
+  s.findings = found;
+  s.fail_on = rule;
+  return s;
+}
+
+TEST(scan_gate, fails_on_a_finding_at_or_above_the_severity) {
+  fail_rule high{"high", std::nullopt};
+  EXPECT_EQ(gate_of(ended(10, 0, {3, 2, 0, 0}, high)), "pass");
+  EXPECT_EQ(gate_of(ended(10, 0, {0, 0, 1, 0}, high)), "fail");
+  EXPECT_EQ(gate_of(ended(10, 0, {0, 0, 0, 1}, high)), "fail");
+  EXPECT_EQ(gate_of(ended(10, 0, {1, 0, 0, 0}, fail_rule{"low", std::nullopt})), "fail");
+  EXPECT_EQ(gate_of(ended(10, 0, {0, 0, 0, 0}, fail_rule{"low", std::nullopt})), "pass");
+}
+
+TEST(scan_gate, fails_when_the_attack_success_rate_is_over_the_maximum) {
+  fail_rule rate{std::nullopt, 0.25};
+  // 2 findings of 8 answered prompts (2 calls failed): 0.25 is not over 0.25.
+  scan s = ended(10, 2, {2, 0, 0, 0}, rate);
+  EXPECT_DOUBLE_EQ(attack_success_rate(s), 0.25);
+  EXPECT_EQ(gate_of(s), "pass");
+  EXPECT_EQ(gate_of(ended(10, 2, {3, 0, 0, 0}, rate)), "fail");
+  EXPECT_DOUBLE_EQ(attack_success_rate(ended(4, 4, {}, rate)), 0);  // nothing answered
+}
+
+TEST(scan_gate, has_no_verdict_without_a_rule_or_before_the_end_and_fails_unfinished_work) {
+  scan s = ended(10, 0, {}, fail_rule{"high", std::nullopt});
+  s.fail_on.reset();
+  EXPECT_EQ(gate_of(s), std::nullopt);
+  s = ended(10, 0, {}, fail_rule{"high", std::nullopt});
+  s.status = "running";
+  EXPECT_EQ(gate_of(s), std::nullopt);
+  s.status = "failed";
+  EXPECT_EQ(gate_of(s), "fail");
+  s.status = "cancelled";
+  EXPECT_EQ(gate_of(s), "fail");
+}
+
+class scan_gate_api : public api_test {};
+
+TEST_F(scan_gate_api, a_vulnerable_target_fails_the_gate_and_a_safe_one_passes) {
+  mock::mock_target vulnerable({"vulnerable"}), safe({"safe"});
+  json rule = {{"severity", "high"}, {"max_attack_success_rate", 0.5}};
+  json s = scan_to_end(
+      {{"target_id", target_at(vulnerable.url())}, {"probes", {"pii-leak"}}, {"fail_on", rule}});
+  EXPECT_EQ(s["status"], "completed") << s.dump();
+  EXPECT_EQ(s["gate"], "fail");
+  EXPECT_EQ(s["fail_on"], rule);
+  EXPECT_EQ(s["summary"]["attack_success_rate"], 1);
+
+  s = scan_to_end({{"target_id", target_at(safe.url())},
+                   {"probes", {"pii-leak"}},
+                   {"fail_on", {{"severity", "low"}}}});
+  EXPECT_EQ(s["gate"], "pass") << s.dump();
+  EXPECT_EQ(s["fail_on"]["max_attack_success_rate"], nullptr);
+  EXPECT_EQ(s["summary"]["attack_success_rate"], 0);
+  // Without fail_on there is no gate; the rate is shown all the same.
+  s = scan_to_end({{"target_id", target_at(safe.url())}, {"probes", {"pii-leak"}}});
+  EXPECT_EQ(s["gate"], nullptr);
+  EXPECT_EQ(s["fail_on"], nullptr);
+}
+
+TEST_F(scan_gate_api, every_bad_field_of_fail_on_is_named) {
+  mock::mock_target safe({"safe"});
+  std::string target = target_at(safe.url());
+  auto fields = [&](const json& fail_on) {
+    auto r =
+        call("POST", "/api/v1/scans",
+             json{{"target_id", target}, {"probes", {"pii-leak"}}, {"fail_on", fail_on}}.dump());
+    expect_problem(r, 422, "VALIDATION_ERROR");
+    std::set<std::string> out;
+    json problem = json::parse(r.body);
+    for (const auto& e : problem["errors"]) out.insert(e["field"].get<std::string>());
+    return out;
+  };
+  EXPECT_EQ(fields({{"severity", "severe"}, {"max_attack_success_rate", 1.5}}),
+            (std::set<std::string>{"fail_on.severity", "fail_on.max_attack_success_rate"}));
+  EXPECT_EQ(
+      fields({{"severity", 3}, {"max_attack_success_rate", "half"}, {"on", true}}),
+      (std::set<std::string>{"fail_on.severity", "fail_on.max_attack_success_rate", "fail_on.on"}));
+  EXPECT_EQ(fields(json::object()), (std::set<std::string>{"fail_on"}));
+  EXPECT_EQ(fields("high"), (std::set<std::string>{"fail_on"}));
+}
+
+}  // namespace
+}  // namespace vutf
