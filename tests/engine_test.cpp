@@ -131,7 +131,8 @@ TEST(scan_request, rules) {
   for (const auto& e : errors) fields.insert(e.field);
   EXPECT_EQ(fields, (std::set<std::string>{"target_id", "probes", "max_prompts", "concurrency",
                                            "webhook_url"}));
-  r = {make_uuid(), {"jailbreak"}, 1000, 64, "https://hooks.example.com/x", {}, std::nullopt};
+  r = {make_uuid(), {"jailbreak"}, 1000,        64, "https://hooks.example.com/x",
+       {},          std::nullopt,  std::nullopt};
   EXPECT_TRUE(validate(r, 1000).empty());
   r.max_prompts = 1001;
   EXPECT_EQ(validate(r, 1000).size(), 1u);
@@ -142,7 +143,7 @@ TEST(scan_request, rules) {
 
 TEST(scan_request, converters_are_known_named_once_and_at_most_all_of_them) {
   scan_request r{make_uuid(), {"jailbreak"}, std::nullopt, std::nullopt, std::nullopt,
-                 {},          std::nullopt};
+                 {},          std::nullopt,  std::nullopt};
   r.converters = {"base64", "rot13"};
   EXPECT_TRUE(validate(r, 1000).empty());
   r.converters = {"base64", "rot-13", "base64", "nope"};  // each unknown id named, once repeated
@@ -232,8 +233,9 @@ TEST(target_client, http_json_template_fills_a_bounded_number_of_placeholders) {
   auto rule = validate(t);
   ASSERT_EQ(rule.size(), 1u);
   EXPECT_EQ(rule[0].field, "request_template");
-  EXPECT_NE(rule[0].reason.find("at most 16 {{prompt}}, {{system_prompt}} and {{messages}} placeholders"),
-            std::string::npos);
+  EXPECT_NE(
+      rule[0].reason.find("at most 16 {{prompt}}, {{system_prompt}} and {{messages}} placeholders"),
+      std::string::npos);
   t.request_template_json =
       R"({"input":"{{prompt}}","pad":")" + std::string(max_request_template_bytes, ' ') + R"("})";
   EXPECT_EQ(validate(t).size(), 1u);

@@ -187,7 +187,8 @@ TEST(quota_pg, concurrent_scan_creates_never_pass_max_active_scans_per_user) {
   t.endpoint_url = mock.url() + "/v1";
   auto created = svc.ask(target_create{who, t, svc.deadline()});
   ASSERT_TRUE(created.ok());
-  scan_request r{created.value.id, {"jailbreak"}, 20, 1, std::nullopt, {}, std::nullopt};
+  scan_request r{created.value.id, {"jailbreak"}, 20, 1, std::nullopt, {},
+                 std::nullopt,     std::nullopt};
   int queued = at_once(10, [&](int) { return svc.ask(scan_create{who, r, svc.deadline()}); });
   EXPECT_EQ(queued, 2);
   EXPECT_EQ(test::pg_query(pg.url, "SELECT COUNT(*) FROM scans WHERE owner_id = 'many-scans'"),
@@ -277,10 +278,16 @@ TEST(probe_sets_pg, the_store_round_trips_and_scans_keep_their_copy) {
   t.endpoint_url = mock.url() + "/v1";
   auto tg = svc.ask(target_create{who, t, svc.deadline()});
   ASSERT_TRUE(tg.ok());
-  auto s = svc.ask(scan_create{
-      who,
-      scan_request{tg.value.id, {"round-trip"}, std::nullopt, 1, std::nullopt, {}, std::nullopt},
-      svc.deadline()});
+  auto s = svc.ask(scan_create{who,
+                               scan_request{tg.value.id,
+                                            {"round-trip"},
+                                            std::nullopt,
+                                            1,
+                                            std::nullopt,
+                                            {},
+                                            std::nullopt,
+                                            std::nullopt},
+                               svc.deadline()});
   ASSERT_TRUE(s.ok()) << s.error->detail;
   ASSERT_EQ(s.value.probe_sets.size(), 1u);
   EXPECT_EQ(s.value.probe_sets[0].version, 2);
