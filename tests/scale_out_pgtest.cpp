@@ -149,7 +149,7 @@ TEST_F(scale_out, a_logout_through_one_instance_stops_the_token_on_the_other_at_
   for (const auto& r : on_both("GET", "/api/v1/targets")) ASSERT_EQ(r.status, 200) << r.body;
   auto logout = send("POST", "/api/v1/auth/logout");
   ASSERT_EQ(logout.status, 204) << logout.body;
-  // The very next request goes to the other instance: no TTL to wait for.
+  // Right after it, with no TTL waited for, both instances refuse the token.
   for (const auto& r : on_both("GET", "/api/v1/targets"))
     EXPECT_EQ(r.status, 401) << "served by " << r.instance << " (logout by " << logout.instance
                              << ")";
