@@ -40,8 +40,8 @@ class scale_out : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (!test::nginx_proxy::installed()) return;
-    database_ = test::fresh_pg_database();
-    env_map env = {{"DATABASE_URL", database_},
+    database = test::fresh_pg_database();
+    env_map env = {{"DATABASE_URL", database},
                    {"REDIS_URL", test::required_env("VUTF_TEST_REDIS_URL")},
                    {"SECRET_KEY", "a-secret-key-both-instances-share-000"},
                    {"RATE_LIMIT_ENABLED", "true"},
@@ -52,26 +52,26 @@ class scale_out : public ::testing::Test {
                    {"SCAN_WORKERS", "1"},
                    {"LOG_LEVEL", "warning"}};
     std::vector<int> ports;
-    for (auto& i : instances_) {
+    for (auto& i : instances) {
       i = std::make_unique<test::service_process>(env);
       if (!i->wait_listening()) return;
       ports.push_back(i->api_port());
     }
-    nginx_ = std::make_unique<test::nginx_proxy>(ports);
-    ready_ = nginx_->wait_listening();
+    proxy = std::make_unique<test::nginx_proxy>(ports);
+    ready = proxy->wait_listening();
   }
   static void TearDownTestSuite() {
-    nginx_.reset();
-    for (auto& i : instances_) i.reset();
+    proxy.reset();
+    for (auto& i : instances) i.reset();
   }
 
   void SetUp() override {
     if (!test::nginx_proxy::installed())
       GTEST_SKIP() << test::nginx_proxy::binary
                    << " is missing: install nginx-light (scripts/install-deps.sh)";
-    for (const auto& i : instances_) ASSERT_TRUE(i && i->api_port() > 0) << (i ? i->err() : "");
-    ASSERT_TRUE(ready_) << nginx_->err();
-    http_ = std::make_unique<httplib::Client>("127.0.0.1", nginx_->port());
+    for (const auto& i : instances) ASSERT_TRUE(i && i->api_port() > 0) << (i ? i->err() : "");
+    ASSERT_TRUE(proxy && ready) << (proxy ? proxy->err() : "nginx was not started");
+    http_ = std::make_unique<httplib::Client>("127.0.0.1", proxy->port());
     http_->set_keep_alive(true);
     new_caller();
   }
@@ -136,10 +136,10 @@ class scale_out : public ::testing::Test {
     return out;
   }
 
-  static inline std::string database_;
-  static inline std::array<std::unique_ptr<test::service_process>, 2> instances_;
-  static inline std::unique_ptr<test::nginx_proxy> nginx_;
-  static inline bool ready_ = false;
+  static inline std::string database;
+  static inline std::array<std::unique_ptr<test::service_process>, 2> instances;
+  static inline std::unique_ptr<test::nginx_proxy> proxy;
+  static inline bool ready = false;
   std::unique_ptr<httplib::Client> http_;
   std::string address_, bearer_;
 };
@@ -240,7 +240,7 @@ TEST_F(scale_out, an_idempotent_post_replayed_through_the_other_instance_creates
     EXPECT_EQ(r.header("Idempotent-Replayed"), "true");
   }
   std::string id = first.doc()["id"];
-  EXPECT_EQ(test::pg_query(database_,
+  EXPECT_EQ(test::pg_query(database,
                            "SELECT COUNT(*) FROM targets WHERE name = 'once' AND "
                            "owner_id = (SELECT owner_id FROM targets WHERE id = '" +
                                id + "')"),
@@ -274,7 +274,7 @@ TEST_F(scale_out, scans_created_through_nginx_are_each_run_once_by_one_of_the_in
   for (const auto& id : ids) in_list += (in_list.empty() ? "'" : ",'") + id + "'";
   ASSERT_TRUE(test::eventually(
       [&] {
-        return test::pg_query(database_,
+        return test::pg_query(database,
                               "SELECT COUNT(*) FROM scans WHERE status IN "
                               "('completed','failed','cancelled') AND id IN (" +
                                   in_list + ")") == std::to_string(scans);
@@ -291,23 +291,23 @@ TEST_F(scale_out, scans_created_through_nginx_are_each_run_once_by_one_of_the_in
   EXPECT_EQ(read_from.size(), 2u);
   // Claimed once each, never taken over; both instances ran some (claimed_by is
   // "host:pid:nonce", X-Instance-Id "host-pid").
-  EXPECT_EQ(test::pg_query(database_, "SELECT COUNT(*) FROM scans WHERE claim <> 1 AND id IN (" +
-                                          in_list + ")"),
+  EXPECT_EQ(test::pg_query(database, "SELECT COUNT(*) FROM scans WHERE claim <> 1 AND id IN (" +
+                                         in_list + ")"),
             "0");
   std::set<std::string> claimed_by;
   for (const auto& id : ids) {
     std::string by =
-        test::pg_query(database_, "SELECT claimed_by FROM scans WHERE id = '" + id + "'");
+        test::pg_query(database, "SELECT claimed_by FROM scans WHERE id = '" + id + "'");
     size_t first = by.find(':'), second = by.find(':', first + 1);
     ASSERT_NE(second, std::string::npos) << by;
     claimed_by.insert(by.substr(0, first) + "-" + by.substr(first + 1, second - first - 1));
   }
   EXPECT_EQ(claimed_by, created_by);
   // Every prompt was sent and stored once.
-  EXPECT_EQ(test::pg_query(database_,
+  EXPECT_EQ(test::pg_query(database,
                            "SELECT COUNT(*) FROM scan_results WHERE scan_id IN (" + in_list + ")"),
             std::to_string(scans * prompts));
-  EXPECT_EQ(test::pg_query(database_,
+  EXPECT_EQ(test::pg_query(database,
                            "SELECT COUNT(DISTINCT (scan_id, seq)) FROM scan_results WHERE "
                            "scan_id IN (" +
                                in_list + ")"),
