@@ -32,10 +32,12 @@ struct engine_state {
 
 using engine_pointer = engine_actor::stateful_pointer<engine_state>;
 
-// What one housekeeping round found: scans of dead instances put back (or failed), scans claimed.
+// What one housekeeping round found: scans of dead instances put back (or failed), scans claimed,
+// and the scans still queued after that.
 struct housekeeping {
   std::pair<int64_t, int64_t> recovered;  // requeued, failed
   std::vector<scan> claimed;
+  int64_t queued = 0;
 };
 
 void start_runner(engine_pointer self, const engine_env& env, scan claimed) {
@@ -73,6 +75,7 @@ void housekeep(engine_pointer self, const engine_env& env) {
           if (!claimed) break;
           h.claimed.push_back(std::move(*claimed));
         }
+        h.queued = storage::count_queued_scans(s);
         return h;
       }};
   request_db(
@@ -81,6 +84,7 @@ void housekeep(engine_pointer self, const engine_env& env) {
         auto& st = self->state;
         st.busy = false;
         if (st.stopped) return;
+        env.m->scans_queued.Set(static_cast<double>(h.queued));
         auto [requeued, failed] = h.recovered;
         if (requeued + failed > 0)
           log::warning("recovered scans of a stopped instance",

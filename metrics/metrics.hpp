@@ -77,6 +77,7 @@ class Registry;
   LABELLED(retention_rows_deleted_total, Counter, "table",                                         \
            "Rows purged after their retention (`audit_logs`, `idempotency_keys`).")                \
   PLAIN(scans_running, Gauge, "Scans running on this instance.")                                   \
+  PLAIN(scans_queued, Gauge, "Scans waiting for a worker in the queue all instances share.")       \
   LABELLED(scans_total, Counter, "status", "Scans that ended, by final status.")                   \
   PLAIN(scan_prompts_sent_total, Counter, "Prompts sent to targets and answered or given up on.")  \
   LABELLED(findings_total, Counter, "severity", "Vulnerable replies found, by severity.")          \

@@ -79,6 +79,9 @@ const statement scan_orphans_requeue{"scan_orphans_requeue",
 const statement scan_release{"scan_release",
                              "UPDATE scans SET status = 'queued', claimed_by = NULL, lease_until "
                              "= NULL WHERE status = 'running' AND claimed_by = $1"};
+// The queue every instance claims from (the scans_queued gauge).
+const statement scan_count_queued{"scan_count_queued",
+                                  "SELECT COUNT(*) FROM scans WHERE status = 'queued'"};
 const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHERE scan_id = $1"};
 
 #define VUTF_RESULT_COLUMNS                                                              \
@@ -344,6 +347,10 @@ std::pair<int64_t, int64_t> recover_orphans(session& s, int64_t now_ms, int64_t 
 
 int64_t release_scans(session& s, const std::string& instance) {
   return s.exec(sql::scan_release, {instance}).affected;
+}
+
+int64_t count_queued_scans(session& s) {
+  return count_of(s, sql::scan_count_queued, {});
 }
 
 std::vector<int64_t> answered_seqs(session& s, const std::string& id) {

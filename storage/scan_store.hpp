@@ -44,6 +44,8 @@ std::pair<int64_t, int64_t> recover_orphans(session& s, int64_t now_ms, int64_t 
 // Puts the scans this instance runs back in the queue (a graceful stop): another instance,
 // or this one after a restart, resumes them at once instead of waiting for their leases.
 int64_t release_scans(session& s, const std::string& instance);
+// Scans waiting for a worker on any instance.
+int64_t count_queued_scans(session& s);
 // The plan positions already answered, to resume without sending them again.
 std::vector<int64_t> answered_seqs(session& s, const std::string& id);
 

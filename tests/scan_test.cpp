@@ -435,7 +435,7 @@ TEST_F(scan_test, concurrency_never_exceeds_the_targets_limit) {
   EXPECT_EQ(slow.stats().max_in_flight, 2);  // and the limit was reached
 }
 
-TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
+TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest_which_a_gauge_counts) {
   start({{"SCAN_WORKERS", "1"}});
   mock::mock_target slow({"slow", 100});
   std::string target = create_target(slow.url());
@@ -446,7 +446,10 @@ TEST_F(scan_test, scan_workers_bounds_running_scans_and_queues_the_rest) {
   EXPECT_EQ(svc_->scans_running(), 1);
   json listed = json::parse(call("GET", "/api/v1/scans", "", {{"status", "queued"}}).body);
   EXPECT_EQ(listed["total"], 1);
+  // The engine counts the queue as it claims (its round after the second scan was created).
+  EXPECT_TRUE(test::eventually([&] { return metrics_->scans_queued.Value() == 1; }));
   EXPECT_EQ(wait_end(second["id"])["status"], "completed");
+  EXPECT_TRUE(test::eventually([&] { return metrics_->scans_queued.Value() == 0; }));
 }
 
 TEST_F(scan_test, target_test_route_and_breaker_through_injected_messages) {

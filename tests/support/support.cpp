@@ -172,6 +172,26 @@ std::vector<std::string> env_list(const env_map& env) {
 
 const std::string pg_bin = "/usr/lib/postgresql/15/bin/";
 
+// Whether something listens on 127.0.0.1:`port`.
+bool accepts_connections(int port) {
+  int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(s);
+  return ok;
+}
+
+// `text` with its one occurrence of `from` replaced by `to`; throws if there is none, so a
+// change to the shipped file fails the test that rewrites it rather than testing something else.
+std::string replace_once(std::string text, const std::string& from, const std::string& to) {
+  size_t at = text.find(from);
+  if (at == std::string::npos) throw std::runtime_error("no \"" + from + "\" to replace");
+  return text.replace(at, from.size(), to);
+}
+
 }  // namespace
 
 redis_server::redis_server() : port_(free_port()) {
@@ -188,16 +208,7 @@ void redis_server::start() {
   pid_ = spawn({"/usr/bin/redis-server", "--port", std::to_string(port_), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no"},
                "/tmp", {}, "/dev/null", "/dev/null");
-  eventually([&] {
-    int s = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(port_));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(s);
-    return ok;
-  });
+  eventually([&] { return accepts_connections(port_); });
 }
 
 void redis_server::kill() {
@@ -312,6 +323,55 @@ run_result run_binary(const env_map& env, const std::vector<std::string>& args,
   service_process p(env, args, dotenv);
   int code = p.wait_exit();
   return {code, p.out(), p.err()};
+}
+
+bool nginx_proxy::installed() {
+  return access(binary, X_OK) == 0;
+}
+
+nginx_proxy::nginx_proxy(const std::vector<int>& upstream_ports)
+    : dir_(make_temp_dir()), port_(free_port()) {
+  std::string site = read_file(std::string(VUTF_SOURCE_DIR) + "/deploy/nginx/violentutf-api.conf");
+  for (size_t i = 0; i < upstream_ports.size(); ++i)
+    site = replace_once(site, "server api-" + std::to_string(i + 1) + ":8000",
+                        "server 127.0.0.1:" + std::to_string(upstream_ports[i]));
+  site = replace_once(site, "listen 80;", "listen 127.0.0.1:" + std::to_string(port_) + ";");
+  site = replace_once(site, "listen [::]:80;", "");
+  std::ofstream(dir_ + "/violentutf-api.conf") << site;
+  // Root's workers may read the temporary directory; elsewhere nginx keeps the current user.
+  std::ofstream(dir_ + "/nginx.conf") << (geteuid() == 0 ? "user root;\n" : "")
+                                      << "worker_processes 1;\n"
+                                         "events { worker_connections 256; }\n"
+                                         "http {\n  access_log off;\n  include "
+                                      << dir_ << "/violentutf-api.conf;\n}\n";
+  pid_ = spawn({binary, "-e", "stderr", "-p", dir_ + "/", "-c", dir_ + "/nginx.conf", "-g",
+                "daemon off; pid " + dir_ + "/nginx.pid; error_log stderr;"},
+               dir_, env_list({}), "/dev/null", dir_ + "/stderr");
+}
+
+nginx_proxy::~nginx_proxy() {
+  // SIGTERM, not SIGKILL: the master stops its workers before it exits.
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  run_and_wait({"/bin/rm", "-rf", dir_});
+}
+
+bool nginx_proxy::wait_listening(std::chrono::milliseconds limit) {
+  bool exited = false;
+  eventually(
+      [&] {
+        exited = waitpid(pid_, nullptr, WNOHANG) == pid_;
+        return exited || accepts_connections(port_);
+      },
+      limit);
+  if (exited) pid_ = -1;
+  return !exited && accepts_connections(port_);
+}
+
+std::string nginx_proxy::err() const {
+  return read_file(dir_ + "/stderr");
 }
 
 }  // namespace vutf::test

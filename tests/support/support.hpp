@@ -125,6 +125,26 @@ class service_process {
   int status_ = -1;
 };
 
+// nginx (Debian nginx-light) run in the foreground as a child, with the repository's
+// deploy/nginx/violentutf-api.conf pointed at instances on 127.0.0.1:`upstream_ports` (the file
+// names two) and listening on a free loopback port.
+class nginx_proxy {
+ public:
+  static constexpr const char* binary = "/usr/sbin/nginx";
+  static bool installed();
+  explicit nginx_proxy(const std::vector<int>& upstream_ports);
+  ~nginx_proxy();
+  // Waits until it accepts connections; returns false if it exited instead.
+  bool wait_listening(std::chrono::milliseconds limit = std::chrono::seconds(10));
+  int port() const { return port_; }
+  std::string err() const;  // nginx's error log so far
+
+ private:
+  std::string dir_;
+  int port_;
+  pid_t pid_ = -1;
+};
+
 // Runs the binary to completion (flags like --print-config); returns exit code, stdout, stderr.
 struct run_result {
   int code;
