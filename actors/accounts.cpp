@@ -443,7 +443,7 @@ accounts_actor::behavior_type accounts(accounts_pointer self, accounts_config cf
       },
       [=](user_list& l) {
         auto rp = self->make_response_promise<result<user_page>>();
-        if (!refuse_unless_admin(l.who, rp)) p.relay(task_for(l), rp);
+        if (!refuse_unless_admin(l.who, rp)) p.relay(replica_read(task_for(l), l.who.user_id), rp);
         return rp;
       },
       [=](user_get& g) {
@@ -454,12 +454,13 @@ accounts_actor::behavior_type accounts(accounts_pointer self, accounts_config cf
       [=](user_update& u) {
         auto rp = self->make_response_promise<result<user>>();
         if (!refuse_unless_admin(u.who, rp))
-          p.commit(task_for(u), rp, "The email is already registered.");
+          p.commit(written_by(task_for(u), u.who.user_id), rp, "The email is already registered.");
         return rp;
       },
       [=](user_delete& d) {
         auto rp = self->make_response_promise<result<nothing>>();
-        if (!refuse_unless_admin(d.who, rp)) p.commit(task_for(d), rp, "");
+        if (!refuse_unless_admin(d.who, rp))
+          p.commit(written_by(task_for(d), d.who.user_id), rp, "");
         return rp;
       },
   };

@@ -54,49 +54,57 @@ api_keys_actor::behavior_type api_keys(api_keys_actor::pointer self, db_pool_act
               storage::insert_api_key(s, made.record);
               return {{}, made};
             }};
-        return p.write(std::move(task), {}, "An API key with this name already exists.");
+        return p.write(written_by(std::move(task), k.who.user_id), {},
+                       "An API key with this name already exists.");
       },
       [=](api_key_list& l) {
-        return p.answer(db_task<result<std::vector<api_key>>>{
-            "api_key_list", storage::access::read, l.deadline,
-            [id = l.who.user_id](storage::session& s) {
-              return result<std::vector<api_key>>{{}, storage::list_api_keys(s, id)};
-            }});
+        return p.answer(replica_read(
+            db_task<result<std::vector<api_key>>>{
+                "api_key_list", storage::access::read, l.deadline,
+                [id = l.who.user_id](storage::session& s) {
+                  return result<std::vector<api_key>>{{}, storage::list_api_keys(s, id)};
+                }},
+            l.who.user_id));
       },
       [=](api_key_revoke& r) {
-        return p.commit(db_task<result<touched<nothing>>>{
-            "api_key_revoke", storage::access::write, r.deadline,
-            [r](storage::session& s) -> result<touched<nothing>> {
-              // The keys made from it go too: their cached principals are invalidated with its.
-              auto scopes = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
-              if (scopes.empty())
-                return result<touched<nothing>>::fail(errc::not_found, "API key not found.");
-              return {{}, {{}, std::move(scopes)}};
-            }});
+        return p.commit(written_by(
+            db_task<result<touched<nothing>>>{
+                "api_key_revoke", storage::access::write, r.deadline,
+                [r](storage::session& s) -> result<touched<nothing>> {
+                  // The keys made from it go too: their cached principals are invalidated with its.
+                  auto scopes = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
+                  if (scopes.empty())
+                    return result<touched<nothing>>::fail(errc::not_found, "API key not found.");
+                  return {{}, {{}, std::move(scopes)}};
+                }},
+            r.who.user_id));
       },
       [=](api_key_rotate& r) {
         // The new key, answered once the old one's cached principal is invalidated.
-        return p.commit(db_task<result<touched<api_key_created>>>{
-            "api_key_rotate", storage::access::write, r.deadline,
-            [r](storage::session& s) -> result<touched<api_key_created>> {
-              using answer = result<touched<api_key_created>>;
-              auto old = storage::find_api_key(s, r.id, r.who.user_id);
-              if (!old) return answer::fail(errc::not_found, "API key not found.");
-              api_key_created made = new_key(r.who.user_id, old->name, old->scopes, {});
-              made.record.expires_at_ms = old->expires_at_ms;
-              // Checked before anything is written: a refusal is not rolled back.
-              if (unbounded(s, r.who, made.record, false))
-                return answer::fail(errc::forbidden,
-                                    "An API key cannot rotate a key with more scopes or a longer "
-                                    "life than its own.");
-              // The new key takes the old one's place in the lineage: its children stay live.
-              made.record.parent_id = old->parent_id;
-              storage::adopt_api_keys(s, old->id, made.record.id);
-              auto gone = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
-              if (gone.empty()) return answer::fail(errc::not_found, "API key not found.");
-              storage::insert_api_key(s, made.record);
-              return {{}, {made, std::move(gone)}};
-            }});
+        return p.commit(written_by(
+            db_task<result<touched<api_key_created>>>{
+                "api_key_rotate", storage::access::write, r.deadline,
+                [r](storage::session& s) -> result<touched<api_key_created>> {
+                  using answer = result<touched<api_key_created>>;
+                  auto old = storage::find_api_key(s, r.id, r.who.user_id);
+                  if (!old) return answer::fail(errc::not_found, "API key not found.");
+                  api_key_created made = new_key(r.who.user_id, old->name, old->scopes, {});
+                  made.record.expires_at_ms = old->expires_at_ms;
+                  // Checked before anything is written: a refusal is not rolled back.
+                  if (unbounded(s, r.who, made.record, false))
+                    return answer::fail(
+                        errc::forbidden,
+                        "An API key cannot rotate a key with more scopes or a longer "
+                        "life than its own.");
+                  // The new key takes the old one's place in the lineage: its children stay live.
+                  made.record.parent_id = old->parent_id;
+                  storage::adopt_api_keys(s, old->id, made.record.id);
+                  auto gone = storage::revoke_api_key(s, r.id, r.who.user_id, now_ms());
+                  if (gone.empty()) return answer::fail(errc::not_found, "API key not found.");
+                  storage::insert_api_key(s, made.record);
+                  return {{}, {made, std::move(gone)}};
+                }},
+            r.who.user_id));
       },
   };
 }

@@ -162,7 +162,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
       },
       [=](audit_list& l) {
         auto rp = self->make_response_promise<result<audit_page>>();
-        if (!refuse_unless_admin(l.who, rp)) p.relay(task_for(l), rp);
+        if (!refuse_unless_admin(l.who, rp)) p.relay(replica_read(task_for(l), l.who.user_id), rp);
         return rp;
       },
       [=](audit_get& g) {
@@ -176,7 +176,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
         // The guide's time-based pattern: stats:{range}:audit, kept for CACHE_TTL.
         std::string suffix = std::to_string(g.since_ms) + ":" + std::to_string(g.until_ms);
         p.read_through(
-            "stats:audit", suffix, task_for(g),
+            "stats:audit", suffix, replica_read(task_for(g), g.who.user_id),
             [](audit_stats cached) {
               return result<audit_stats>{{}, cached};
             },
@@ -185,7 +185,7 @@ audit_actor::behavior_type audit(audit_pointer self, audit_config cfg, db_pool_a
       },
       [=](audit_export_page& x) {
         auto rp = self->make_response_promise<result<std::vector<audit_record>>>();
-        if (!refuse_unless_admin(x.who, rp)) p.relay(task_for(x), rp);
+        if (!refuse_unless_admin(x.who, rp)) p.relay(replica_read(task_for(x), x.who.user_id), rp);
         return rp;
       },
   };

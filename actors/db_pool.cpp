@@ -69,7 +69,7 @@ db_connection_actor::behavior_type db_connection(
             if (e.code == errc::db_unavailable && was_open && attempt == 0 &&
                 clock::now() < call.deadline)
               continue;
-            if (e.code != errc::conflict)
+            if (e.code != errc::conflict && cfg.log_failures)
               log::warning("database call failed", {{"statement", call.statement},
                                                     {"code", error_code(e.code)},
                                                     {"error", e.what()}});
@@ -138,6 +138,7 @@ pool_status status_of(pool_pointer self) {
 }
 
 void publish(pool_pointer self) {
+  if (!self->state.cfg.publish_gauges) return;
   auto& m = *self->state.m;
   pool_status s = status_of(self);
   m.db_pool_in_use.Set(s.in_use);
@@ -284,8 +285,10 @@ db_pool_actor::behavior_type db_pool(pool_pointer self, db_pool_config cfg,
                                      std::shared_ptr<metrics> m) {
   self->state.cfg = cfg;
   self->state.m = m;
-  m->db_pool_size.Set(cfg.size);
-  m->db_pool_max_overflow.Set(cfg.max_overflow);
+  if (cfg.publish_gauges) {
+    m->db_pool_size.Set(cfg.size);
+    m->db_pool_max_overflow.Set(cfg.max_overflow);
+  }
   for (int64_t i = 0; i < cfg.size; ++i) add_connection(self, false);
   self->set_exit_handler([self](caf::exit_msg& msg) {
     auto it = find_connection(self, msg.source);

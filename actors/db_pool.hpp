@@ -34,6 +34,8 @@ struct db_pool_config {
   int64_t max_overflow = 10;                      // DATABASE_MAX_OVERFLOW: extra under load
   std::chrono::milliseconds pool_timeout{30000};  // DATABASE_POOL_TIMEOUT: wait for a connection
   std::chrono::milliseconds recycle_idle{60000};  // DATABASE_POOL_RECYCLE_IDLE: close idle overflow
+  bool publish_gauges = true;  // the db_pool_* gauges are the primary pool's, not a replica's
+  bool log_failures = true;    // false for the replica monitor, which logs changes of state only
 };
 
 db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg, std::shared_ptr<metrics> m);
@@ -51,7 +53,27 @@ struct db_task {
   storage::access mode;
   clock::time_point deadline;
   std::function<T(storage::session&)> work;
+  // For actors/db_router when there is a read replica: a read the replica may serve (set by
+  // replica_read), and the user whose request this is (a caller who wrote reads from the
+  // primary until the replica has replayed the write).
+  bool replica_eligible = false;
+  std::string caller{};
 };
+
+// `task`, a list, report, export or statistics read of `caller`, which a replica may serve.
+template <class T>
+db_task<T> replica_read(db_task<T> task, std::string caller) {
+  task.replica_eligible = true;
+  task.caller = std::move(caller);
+  return task;
+}
+
+// `task`, a write of `caller`, whose next replica-eligible reads must see it.
+template <class T>
+db_task<T> written_by(db_task<T> task, std::string caller) {
+  task.caller = std::move(caller);
+  return task;
+}
 
 // Sends `task` to `db` (the pool, or a connection of one's own) as a db_call whose work leaves
 // its T in a slot that only the reply handler reads, once the connection has answered. `done`
@@ -60,9 +82,12 @@ struct db_task {
 template <class T, class Self, class Db, class Done, class Failed>
 void request_db(Self self, const Db& db, db_task<T> task, Done done, Failed failed) {
   auto slot = std::make_shared<std::optional<T>>();
-  db_call call{task.statement, task.mode,
+  db_call call{task.statement,
+               task.mode,
                [slot, work = std::move(task.work)](storage::session& s) { slot->emplace(work(s)); },
-               task.deadline};
+               task.deadline,
+               task.replica_eligible,
+               std::move(task.caller)};
   self->request(db, caf::infinite, std::move(call))
       .then(
           [slot, done, failed](db_result& r) mutable {

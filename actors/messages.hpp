@@ -459,6 +459,8 @@ struct db_call {
   storage::access mode;
   std::function<void(storage::session&)> work;
   clock::time_point deadline;
+  bool replica_eligible = false;  // see db_task
+  std::string caller{};
 };
 struct db_result {
   std::optional<failure> error;  // infrastructure failure; the work's result stays with its task

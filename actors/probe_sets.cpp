@@ -149,13 +149,18 @@ probe_sets_actor::behavior_type probe_sets_behavior(probe_sets_pointer self, pro
         }
         std::string taken = id_taken(set.id);
         // GET /coverage counts the caller's sets and their tags: its cache entry goes.
-        p.write(insert(set, cfg.max_probe_sets, c.deadline), {stats_scope}, std::move(taken), rp);
+        p.write(written_by(insert(set, cfg.max_probe_sets, c.deadline), c.who.user_id),
+                {stats_scope}, std::move(taken), rp);
         return rp;
       },
       [=](probe_set_get& g) { return p.answer(task_for(g)); },
-      [=](probe_set_list& l) { return p.answer(task_for(l)); },
-      [=](probe_set_update& u) { return p.write(task_for(u), {stats_scope}, ""); },
-      [=](probe_set_delete& d) { return p.write(task_for(d), {stats_scope}, ""); },
+      [=](probe_set_list& l) { return p.answer(replica_read(task_for(l), l.who.user_id)); },
+      [=](probe_set_update& u) {
+        return p.write(written_by(task_for(u), u.who.user_id), {stats_scope}, "");
+      },
+      [=](probe_set_delete& d) {
+        return p.write(written_by(task_for(d), d.who.user_id), {stats_scope}, "");
+      },
       [=](probe_catalog_get& g) { return p.answer(task_for(g)); },
   };
 }

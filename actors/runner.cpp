@@ -83,8 +83,10 @@ void finish(runner_pointer self, const engine_env& env) {
         if (ending) storage::finish_scan(s, id, claim, ending->first, ending->second, now_ms());
         return storage::find_scan(s, id, "*");
       }};
+  // Written for its owner: a report read right after the scan is seen to end (from the
+  // primary) must not come from a replica that has not replayed these last results.
   request_db(
-      self, env.pool, std::move(task),
+      self, env.pool, written_by(std::move(task), st.s.owner_id),
       [=](std::optional<scan> ended) {
         self->state.flushing = false;
         if (ended && ended->finished()) {

@@ -227,7 +227,7 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
   return {
       [=](scan_create& c) {
         auto rp = self->make_response_promise<result<scan>>();
-        p.run(task_for(c, cfg), rp, "", [=](result<scan> r) mutable {
+        p.run(written_by(task_for(c, cfg), c.who.user_id), rp, "", [=](result<scan> r) mutable {
           if (r.ok()) {
             caf::anon_send(cache, cache_bump{{stats_scope}});
             self->send(engine, kick_atom::value);
@@ -247,18 +247,21 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
       [=](scan_list& l) {
         scan_query q = l.query;
         q.owner_id = owner_scope(l.who);
-        return p.answer(db_task<result<scan_page>>{
-            "scan_list", storage::access::read, l.deadline, [q](storage::session& s) {
-              return result<scan_page>{
-                  {},
-                  read_page<scan>(
-                      q.page, q.per_page, [&] { return storage::count_scans(s, q); },
-                      [&] { return storage::list_scans(s, q); })};
-            }});
+        return p.answer(replica_read(
+            db_task<result<scan_page>>{"scan_list", storage::access::read, l.deadline,
+                                       [q](storage::session& s) {
+                                         return result<scan_page>{
+                                             {},
+                                             read_page<scan>(
+                                                 q.page, q.per_page,
+                                                 [&] { return storage::count_scans(s, q); },
+                                                 [&] { return storage::list_scans(s, q); })};
+                                       }},
+            l.who.user_id));
       },
       [=](scan_cancel& c) {
         auto rp = self->make_response_promise<result<scan>>();
-        p.run(task_for(c), rp, "", [=](result<cancelled> r) mutable {
+        p.run(written_by(task_for(c), c.who.user_id), rp, "", [=](result<cancelled> r) mutable {
           if (!r.ok()) {
             rp.deliver(result<scan>{r.error, {}});
             return;
@@ -271,18 +274,19 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
         });
         return rp;
       },
-      [=](scan_results_get& g) { return p.answer(task_for(g)); },
-      [=](scan_report_get& g) { return p.answer(task_for(g)); },
-      [=](scan_results_after& a) { return p.answer(task_for(a)); },
+      [=](scan_results_get& g) { return p.answer(replica_read(task_for(g), g.who.user_id)); },
+      [=](scan_report_get& g) { return p.answer(replica_read(task_for(g), g.who.user_id)); },
+      [=](scan_results_after& a) { return p.answer(replica_read(task_for(a), a.who.user_id)); },
       [=](stats_get& g) {
         std::string owner = owner_scope(g.who);
         db_task<result<stats_overview>> task{
             "stats_overview", storage::access::read, g.deadline, [owner](storage::session& s) {
               return result<stats_overview>{{}, storage::overview(s, owner)};
             }};
-        return p.read_through(stats_scope, owner, std::move(task), [](stats_overview o) {
-          return result<stats_overview>{{}, std::move(o)};
-        });
+        return p.read_through(stats_scope, owner, replica_read(std::move(task), g.who.user_id),
+                              [](stats_overview o) {
+                                return result<stats_overview>{{}, std::move(o)};
+                              });
       },
       [=](coverage_get& g) {
         // The caller's own: coverage answers "what have I tested", so an admin sees theirs too.
@@ -295,8 +299,8 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
                               storage::set_runs(s, owner))};
             }};
         // Under the statistics' scope: the same writes change it, and probe set writes bump it.
-        return p.read_through(stats_scope, "coverage:" + owner, std::move(task),
-                              [](coverage_report c) {
+        return p.read_through(stats_scope, "coverage:" + owner,
+                              replica_read(std::move(task), g.who.user_id), [](coverage_report c) {
                                 return result<coverage_report>{{}, std::move(c)};
                               });
       },

@@ -16,6 +16,7 @@
 #include "actors/authentication.hpp"
 #include "actors/cache.hpp"
 #include "actors/db_pool.hpp"
+#include "actors/db_router.hpp"
 #include "actors/engine.hpp"
 #include "actors/gateway.hpp"
 #include "actors/hasher.hpp"
@@ -209,7 +210,20 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   pool_cfg.max_overflow = s.database_max_overflow;
   pool_cfg.pool_timeout = std::chrono::seconds(s.database_pool_timeout);
   pool_cfg.recycle_idle = std::chrono::seconds(s.database_pool_recycle_idle);
-  i.pool = spawn_db_pool(i.sys, pool_cfg, i.m);
+  if (s.database_read_url.empty()) {
+    i.pool = spawn_db_pool(i.sys, pool_cfg, i.m);
+  } else {
+    // A replica that does not answer now is no reason not to start: the router reads from the
+    // primary until its monitor finds the replica usable.
+    db_router_config router_cfg;
+    router_cfg.primary = pool_cfg;
+    router_cfg.replica = pool_cfg;
+    router_cfg.replica.url = storage::parse_database_url(s.database_read_url);
+    if (s.database_read_pool_size > 0) router_cfg.replica.size = s.database_read_pool_size;
+    router_cfg.replica.publish_gauges = false;
+    router_cfg.max_lag = std::chrono::seconds(s.database_read_max_lag_seconds);
+    i.pool = spawn_db_router(i.sys, router_cfg, i.m);
+  }
   cache_config cache_cfg;
   cache_cfg.redis_url = s.redis_url;
   cache_cfg.connections = s.redis_max_connections;

@@ -138,6 +138,7 @@ struct listing {
   target_query q;  // owner_id set from the caller
   clock::time_point deadline;
   caf::typed_response_promise<result<target_page>> rp;
+  std::string caller;  // the user listing
 
   void start() {
     p.lookup(list_scope(q.owner_id), list_suffix(q), rp,
@@ -157,7 +158,7 @@ struct listing {
   void read(const cache_entry& page, const cache_entry& count) {
     std::optional<int64_t> known;
     if (count.value) known = std::stoll(*count.value);
-    p.run(read_list(q, known, deadline), rp, "",
+    p.run(replica_read(read_list(q, known, deadline), caller), rp, "",
           [f = *this, page, count, known](result<target_page> r) mutable {
             if (r.ok()) {
               f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));
@@ -201,8 +202,8 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
         }
         std::vector<std::string> scopes = lists_of(t.owner_id);
         scopes.emplace_back(stats_scope);
-        return p.write(insert(t, cfg.max_targets, c.deadline), std::move(scopes),
-                       name_taken(t.name));
+        return p.write(written_by(insert(t, cfg.max_targets, c.deadline), c.who.user_id),
+                       std::move(scopes), name_taken(t.name));
       },
       [=](target_get& g) {
         auto rp = self->make_response_promise<result<target>>();
@@ -229,13 +230,14 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
         auto rp = self->make_response_promise<result<target_page>>();
         target_query q = l.query;
         q.owner_id = owner_scope(l.who);
-        listing{p, q, l.deadline, rp}.start();
+        listing{p, q, l.deadline, rp, l.who.user_id}.start();
         return rp;
       },
       [=](target_update& u) {
-        return p.commit(task_for(u), name_taken(u.patch.name.value_or("")));
+        return p.commit(written_by(task_for(u), u.who.user_id),
+                        name_taken(u.patch.name.value_or("")));
       },
-      [=](target_delete& d) { return p.commit(task_for(d)); },
+      [=](target_delete& d) { return p.commit(written_by(task_for(d), d.who.user_id)); },
   };
 }
 

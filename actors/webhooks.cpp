@@ -171,31 +171,38 @@ webhook_actor::behavior_type webhooks(webhooks_pointer self, webhook_config cfg,
           rp.deliver(result<webhook>::fail(errc::validation_error, "The webhook is invalid.",
                                            std::move(errors)));
         else
-          p.relay(insert(w, k.deadline), rp, "A webhook with this URL already exists.");
+          p.relay(written_by(insert(w, k.deadline), k.who.user_id), rp,
+                  "A webhook with this URL already exists.");
         return rp;
       },
       [=](webhook_list& l) {
-        return p.answer(db_task<result<webhook_page>>{
-            "webhook_list", storage::access::read, l.deadline, [l](storage::session& s) {
-              return result<webhook_page>{
-                  {},
-                  read_page<webhook>(
-                      l.page, l.per_page, [&] { return storage::count_webhooks(s, l.who.user_id); },
-                      [&] {
-                        return storage::list_webhooks(s, l.who.user_id, l.page, l.per_page);
-                      })};
-            }});
+        return p.answer(replica_read(
+            db_task<result<webhook_page>>{
+                "webhook_list", storage::access::read, l.deadline,
+                [l](storage::session& s) {
+                  return result<webhook_page>{
+                      {},
+                      read_page<webhook>(
+                          l.page, l.per_page,
+                          [&] { return storage::count_webhooks(s, l.who.user_id); },
+                          [&] {
+                            return storage::list_webhooks(s, l.who.user_id, l.page, l.per_page);
+                          })};
+                }},
+            l.who.user_id));
       },
       [=](webhook_delete& d) {
-        return p.answer(db_task<result<nothing>>{
-            "webhook_delete", storage::access::write, d.deadline,
-            [d](storage::session& s) -> result<nothing> {
-              if (!storage::delete_webhook(s, d.id, d.who.user_id))
-                return result<nothing>::fail(errc::not_found, "Webhook not found.");
-              return result<nothing>{};
-            }});
+        return p.answer(written_by(
+            db_task<result<nothing>>{"webhook_delete", storage::access::write, d.deadline,
+                                     [d](storage::session& s) -> result<nothing> {
+                                       if (!storage::delete_webhook(s, d.id, d.who.user_id))
+                                         return result<nothing>::fail(errc::not_found,
+                                                                      "Webhook not found.");
+                                       return result<nothing>{};
+                                     }},
+            d.who.user_id));
       },
-      [=](webhook_rotate& r) { return p.answer(task_for(r)); },
+      [=](webhook_rotate& r) { return p.answer(written_by(task_for(r), r.who.user_id)); },
       [=](webhook_event& e) { c.fan_out(e); },
       [=](webhook_delivery& d) { c.attempt(d); },
   };

@@ -83,6 +83,16 @@ std::string check_database_url(const std::string& v) {
   return database_url_allowed;
 }
 
+const char* const read_url_allowed = "empty, postgresql://, postgresql+asyncpg:// or postgres://";
+
+// A replica is PostgreSQL's (SQLite has none); empty means no replica.
+std::string check_read_url(const std::string& v) {
+  if (v.empty()) return "";
+  for (const char* p : {"postgresql://", "postgresql+asyncpg://", "postgres://"})
+    if (has_prefix(v, p) && v.size() > std::string(p).size()) return "";
+  return read_url_allowed;
+}
+
 std::string check_secret_key(const std::string& v) {
   return v.size() >= 32 ? "" : "at least 32 characters";
 }
@@ -186,6 +196,20 @@ const std::vector<setting_def>& table() {
       {"DATABASE_STATEMENT_TIMEOUT", "Database", "30", shown::plain,
        integer_rule{&settings::database_statement_timeout, 1, 300, "s"},
        "Server-side statement timeout; never longer than the request's remaining time."},
+      {"DATABASE_READ_URL", "Database", "", shown::url_password,
+       text_rule{&settings::database_read_url, check_read_url, read_url_allowed},
+       "Unset = every read from DATABASE_URL. A streaming replica of it: lists, reports, exports "
+       "and statistics read there, except a caller's reads right after their own write (until "
+       "the replica has replayed it), and all reads while it is down or lagging. Unreachable at "
+       "start: the service starts and reads from the primary. The password is never shown."},
+      {"DATABASE_READ_POOL_SIZE", "Database", "0", shown::plain,
+       integer_rule{&settings::database_read_pool_size, 0, 20, ""},
+       "Persistent connection actors to the replica; 0 = DATABASE_POOL_SIZE. Overflow and "
+       "timeouts as for the primary."},
+      {"DATABASE_READ_MAX_LAG_SECONDS", "Database", "10", shown::plain,
+       integer_rule{&settings::database_read_max_lag_seconds, 1, 3600, "s"},
+       "Replay lag beyond which the replica is left alone (every read to the primary) until it "
+       "catches up."},
       {"REDIS_URL", "Cache", "", shown::url_password,
        text_rule{&settings::redis_url, check_redis_url, "redis://[:password@]host[:port][/db]"},
        "Unset = in-process cache. The password is never shown."},
@@ -529,6 +553,10 @@ parse_result parse_settings(const env_map& dotenv, const env_map& env) {
   int admin = !v.admin_username.empty() + !v.admin_email.empty() + !v.admin_password.empty();
   if (admin != 0 && admin != 3)
     r.problems.push_back("ADMIN_USERNAME, ADMIN_EMAIL and ADMIN_PASSWORD must be set together");
+  if (!v.database_read_url.empty() && !reported("DATABASE_URL") &&
+      !check_read_url(v.database_url).empty())
+    r.problems.push_back(
+        "DATABASE_READ_URL needs a PostgreSQL DATABASE_URL (SQLite has no replicas)");
   return r;
 }
 

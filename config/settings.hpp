@@ -28,6 +28,9 @@ struct settings {
   int64_t database_pool_timeout = 0;
   int64_t database_pool_recycle_idle = 0;
   int64_t database_statement_timeout = 0;
+  std::string database_read_url;
+  int64_t database_read_pool_size = 0;
+  int64_t database_read_max_lag_seconds = 0;
   // Cache
   std::string redis_url;
   int64_t cache_ttl = 0;

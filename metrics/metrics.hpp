@@ -46,6 +46,14 @@ class Registry;
         "Requests answered DB_POOL_EXHAUSTED after DATABASE_POOL_TIMEOUT.")                        \
   PLAIN(db_connections_replaced_total, Counter,                                                    \
         "Connection actors replaced after dying or losing the database.")                          \
+  PLAIN(database_replica_up, Gauge,                                                                \
+        "1 while the read replica (DATABASE_READ_URL) answers within "                             \
+        "DATABASE_READ_MAX_LAG_SECONDS; 0 while reads go to the primary, or without a replica.")   \
+  PLAIN(database_replica_lag_seconds, Gauge, "The read replica's replay lag when last checked.")   \
+  LABELLED(database_reads_total, Counter, "pool",                                                  \
+           "Reads a replica may serve (lists, reports, exports, statistics) by the pool that "     \
+           "answered: `replica`, or `primary` (no replica, it is down or lagging, or the "         \
+           "caller's own write is not replayed yet).")                                             \
   PLAIN(cache_hits_total, Counter,                                                                 \
         "Cache lookups that found a value (in the near cache or the shared one).")                 \
   PLAIN(cache_misses_total, Counter, "Cache lookups that found nothing.")                          \

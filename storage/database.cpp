@@ -119,4 +119,25 @@ void ping(session& s) {
   s.exec(health_ping, {});
 }
 
+std::string primary_wal_lsn(session& s) {
+  static const statement wal_lsn{"primary_wal_lsn", "SELECT pg_current_wal_lsn()::text"};
+  rows r = s.exec(wal_lsn, {});
+  if (r.data.empty() || !r.data.front()[0]) throw db_error(errc::internal_error, "no WAL position");
+  return *r.data.front()[0];
+}
+
+replica_position replica_position_of(session& s) {
+  // Lag in time, not bytes: an idle primary writes nothing, so a replica that has replayed all
+  // it received is current however old its last replayed commit is.
+  static const statement position{
+      "replica_position",
+      "SELECT pg_last_wal_replay_lsn()::text, "
+      "CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+      "ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0) END::text"};
+  rows r = s.exec(position, {});
+  if (r.data.empty() || !r.data.front()[0])  // NULL: not a replica (or not replaying)
+    throw db_error(errc::internal_error, "not a streaming replica");
+  return {*r.data.front()[0], r.data.front()[1] ? std::stod(*r.data.front()[1]) : 0.0};
+}
+
 }  // namespace vutf::storage

@@ -125,6 +125,17 @@ int64_t owner_count(session& s, const std::string& owner, const char* kind);
 // Runs the cheapest statement there is (the health probe's round trip).
 void ping(session& s);
 
+// Replication positions (PostgreSQL only; see actors/db_router). LSNs are PostgreSQL's text
+// form "X/Y". The primary's: where its WAL ends now, every commit so far at or before it.
+std::string primary_wal_lsn(session& s);
+// A streaming replica's: how far it has replayed, and how many seconds of the primary's commits
+// it has yet to replay (0 when it has replayed all it received).
+struct replica_position {
+  std::string replayed_lsn;
+  double lag_seconds = 0;
+};
+replica_position replica_position_of(session& s);
+
 // Applies the numbered migrations in storage/migrations that are not applied yet. Safe when
 // several instances start at once.
 void migrate(connection& c);

@@ -257,6 +257,36 @@ void pg_server::stop() {
                 dir_ + "/data", "-m", "fast", "-w", "stop"});
 }
 
+pg_replica::pg_replica(int primary_port) : dir_(make_temp_dir()), port_(free_port()) {
+  run_and_wait({"/bin/chown", "postgres:postgres", dir_});
+  int rc = run_and_wait({"/usr/sbin/runuser", "-u", "postgres", "--", pg_bin + "pg_basebackup",
+                         "-R", "-c", "fast", "-X", "stream", "-D", dir_ + "/data", "-h",
+                         "127.0.0.1", "-p", std::to_string(primary_port), "-U", "postgres"});
+  EXPECT_EQ(rc, 0) << "pg_basebackup failed";
+  // -w: pg_ctl returns once the replica accepts connections (a hot standby does at consistency).
+  rc = run_and_wait({"/usr/sbin/runuser", "-u", "postgres", "--", pg_bin + "pg_ctl", "-D",
+                     dir_ + "/data", "-w", "-l", dir_ + "/log", "-o",
+                     "-p " + std::to_string(port_) + " -c listen_addresses=127.0.0.1 -k " + dir_ +
+                         " -c fsync=off",
+                     "start"});
+  EXPECT_EQ(rc, 0) << "pg_ctl start of the replica failed";
+}
+
+pg_replica::~pg_replica() {
+  run_and_wait({"/usr/sbin/runuser", "-u", "postgres", "--", pg_bin + "pg_ctl", "-D",
+                dir_ + "/data", "-m", "immediate", "stop"});
+  run_and_wait({"/bin/rm", "-rf", dir_});
+}
+
+std::string pg_replica::url() const {
+  return "postgresql://postgres@127.0.0.1:" + std::to_string(port_) + "/postgres";
+}
+
+void pg_replica::stop() {
+  run_and_wait({"/usr/sbin/runuser", "-u", "postgres", "--", pg_bin + "pg_ctl", "-D",
+                dir_ + "/data", "-m", "fast", "-w", "stop"});
+}
+
 service_process::service_process(const env_map& env, std::vector<std::string> args,
                                  const std::string& dotenv)
     : dir_(make_temp_dir()) {

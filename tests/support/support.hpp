@@ -90,8 +90,25 @@ class pg_server {
   pg_server();
   ~pg_server();
   std::string url() const;  // the "postgres" database
+  int port() const { return port_; }
   void stop();
   void start();
+
+ private:
+  std::string dir_;
+  int port_;
+};
+
+// A streaming replica of the pg_server on `primary_port` (pg_basebackup -R over loopback, which
+// initdb's trust rules allow), on a free port of its own; stopped and removed with the object.
+class pg_replica {
+ public:
+  explicit pg_replica(int primary_port);
+  ~pg_replica();
+  pg_replica(const pg_replica&) = delete;
+  pg_replica& operator=(const pg_replica&) = delete;
+  std::string url() const;  // the "postgres" database, read-only
+  void stop();
 
  private:
   std::string dir_;
