@@ -25,8 +25,13 @@ struct router_state {
   db_connection_actor replica_probe;
   replica_view view;
   replay_fence fence;
-  // When each caller's last write completed, while the replica may not have it yet.
+  // When each caller's last write completed, while the replica may not have it yet. Bounded:
+  // past max_remembered_writers (a replica down for long, many writers) the map is dropped and
+  // everyone's reads wait for the newest of those writes instead (`everyone_wrote`), which is
+  // as exact and costs only some reads going to the primary a little longer.
   std::unordered_map<std::string, clock::time_point> last_write;
+  std::optional<clock::time_point> everyone_wrote;
+  static constexpr size_t max_remembered_writers = 100000;
   std::optional<clock::time_point> check_started;  // while a check is running
   std::optional<bool> reported;  // the usability last logged (none before the first check)
   static inline const char* name = "db_router";
@@ -61,6 +66,7 @@ void replica_seen(router_pointer self, const storage::replica_position& p) {
   st.view.replayed_before = st.fence.covered();
   for (auto it = st.last_write.begin(); it != st.last_write.end();)
     it = it->second < st.view.replayed_before ? st.last_write.erase(it) : std::next(it);
+  if (st.everyone_wrote && *st.everyone_wrote < st.view.replayed_before) st.everyone_wrote.reset();
   if (p.lag_seconds > static_cast<double>(st.cfg.max_lag.count()))
     set_usable(self, false,
                "lagging " + std::to_string(static_cast<int64_t>(p.lag_seconds)) +
@@ -113,6 +119,17 @@ void tick(router_pointer self) {
   self->delayed_send(self, st.cfg.check_interval, tick_atom::value);
 }
 
+// Notes that `caller` has just written (see router_state::last_write).
+void remember_write(router_state& st, const std::string& caller) {
+  auto now = clock::now();
+  if (st.last_write.size() >= router_state::max_remembered_writers &&
+      !st.last_write.count(caller)) {
+    st.last_write.clear();
+    st.everyone_wrote = now;
+  }
+  st.last_write[caller] = now;
+}
+
 // Runs `call` on the primary and answers `rp` with what it says.
 void on_primary(router_pointer self, db_call call, caf::typed_response_promise<db_result> rp) {
   bool eligible = call.replica_eligible;
@@ -122,7 +139,7 @@ void on_primary(router_pointer self, db_call call, caf::typed_response_promise<d
       .then(
           [self, rp, eligible, write, caller](db_result& r) mutable {
             // After the commit, before the caller hears of it: its next read sees this mark.
-            if (write) self->state.last_write[caller] = clock::now();
+            if (write) remember_write(self->state, caller);
             if (eligible) self->state.m->database_reads_total.with({"primary"}).Increment();
             rp.deliver(std::move(r));
           },
@@ -177,9 +194,9 @@ db_pool_actor::behavior_type db_router(router_pointer self, db_router_config cfg
       [self](db_call& call) -> caf::typed_response_promise<db_result> {
         auto rp = self->make_response_promise<db_result>();
         auto& st = self->state;
-        std::optional<clock::time_point> wrote;
+        std::optional<clock::time_point> wrote = st.everyone_wrote;
         if (auto it = st.last_write.find(call.caller); it != st.last_write.end())
-          wrote = it->second;
+          wrote = wrote ? std::max(*wrote, it->second) : it->second;
         if (choose_pool(call.replica_eligible, st.view, wrote) == read_pool::replica)
           on_replica(self, std::move(call), rp);
         else
