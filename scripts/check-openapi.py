@@ -11,7 +11,9 @@ the schemas (python3-jsonschema, draft 2020-12, the dialect of OpenAPI 3.1):
 - every operation has responses with valid status codes and a unique operationId;
 - every {parameter} of a path is declared `in: path`, required, and no path parameter is
   declared that the path does not have;
-- every security requirement names a declared scheme.
+- every security requirement names a declared scheme;
+- every operation that takes or returns anything (a body, parameters, a 2xx body) shows at
+  least one example, and every example of a body is valid against that body's schema.
 Prints each problem, exits 1 if there is one. scripts/test.sh runs it.
 """
 import json
@@ -72,6 +74,15 @@ def schema_objects(doc):
     yield from find(doc.get("components", {}).get("responses", {}), "components/responses")
 
 
+def media_types(op):
+    """(where, Media Type Object) of an operation's request body and responses, inline ones."""
+    for name, media in op.get("requestBody", {}).get("content", {}).items():
+        yield f"body {name}", media
+    for status, response in op.get("responses", {}).items():
+        for name, media in response.get("content", {}).items():
+            yield f"{status} {name}", media
+
+
 def main():
     text = open(PATH, encoding="utf-8").read()
     doc = json.loads(text)
@@ -119,6 +130,20 @@ def main():
             if op_id in operation_ids:
                 problems.append(f"{where}: operationId {op_id} also used by {operation_ids[op_id]}")
             operation_ids[op_id] = where
+            examples = 0
+            for part, media in media_types(op):
+                if "example" not in media:
+                    continue
+                examples += 1
+                schema = dict(media.get("schema", {}), components=doc.get("components", {}))
+                for error in validator(schema).iter_errors(media["example"]):
+                    problems.append(f"{where} {part}: its example does not fit its schema: "
+                                    f"{error.message[:160]} at {list(error.absolute_path)}")
+            examples += sum("example" in p for p in params if p)
+            takes_or_returns = op.get("requestBody") or params or any(
+                "content" in r for s, r in responses.items() if s.startswith("2"))
+            if takes_or_returns and not examples:
+                problems.append(f"{where}: no example")
             for requirement in op.get("security", doc.get("security", [])):
                 for name in requirement:
                     if name not in schemes:

@@ -1,6 +1,8 @@
 // Pure tests of the encodings: the cache's binary format, the JSON writer, gzip negotiation.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 
 #include "config/json_nesting.hpp"
@@ -291,6 +293,27 @@ TEST(client_address, forwarded_for_is_believed_only_from_trusted_proxies) {
   EXPECT_EQ(from("2001:db8:1::5", {{"X-Forwarded-For", "2001:0DB8:0002:0:0:0:0:9"}}),
             "2001:db8:2::9")
       << "canonical: a limit cannot be dodged by respelling an address";
+}
+
+}  // namespace
+}  // namespace vutf
+
+namespace vutf {
+namespace {
+
+// docs/api.md's table of problem types names every error with the type URI, status and code
+// that problem_body sends.
+TEST(problem, every_error_has_its_row_in_the_documented_problem_types) {
+  std::ifstream f(std::string(VUTF_SOURCE_DIR) + "/docs/api.md");
+  std::string doc((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  for (int i = static_cast<int>(errc::bad_request); i <= static_cast<int>(errc::internal_error);
+       ++i) {
+    auto e = static_cast<errc>(i);
+    auto body = nlohmann::json::parse(http::problem_body(e, "d", "/x", "r"));
+    std::string row = "| `" + body["type"].get<std::string>() + "` | " +
+                      std::to_string(http::http_status(e)) + " | `" + error_code(e) + "` |";
+    EXPECT_NE(doc.find(row), std::string::npos) << row;
+  }
 }
 
 }  // namespace
