@@ -18,7 +18,7 @@ timed() {
 timed "build" env BUILD_TYPE="${BUILD_TYPE:-RelWithDebInfo}" scripts/build.sh
 # The deployment files against the fresh build (seconds): unit, package, dashboards, rules.
 timed "deploy checks" scripts/check-deploy.sh
-timed "OpenAPI check" /usr/bin/python3 scripts/check-openapi.py
+timed "OpenAPI check" scripts/check-openapi.sh
 # Static checks first: naming and bug-prone findings fail the run like a failing test.
 timed "clang-tidy" scripts/tidy.sh
 source scripts/services.sh
