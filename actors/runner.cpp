@@ -157,8 +157,8 @@ void flush(runner_pointer self, const engine_env& env) {
 
 // The result of the prompt at `seq` (sent as `sent`) from the target's final reply, judged by
 // its set's deterministic detector; `reply` receives the reply text for a judge.
-scan_result assess(const runner_state& st, int64_t seq, const outbound_reply& r, int64_t attempts,
-                   std::string sent, std::string& reply) {
+// The result of plan position `seq` before its reply is judged: what was planned and sent.
+scan_result planned(const runner_state& st, int64_t seq, std::string sent) {
   auto e = st.plan->at(seq);
   scan_result x;
   x.seq = seq;
@@ -167,6 +167,13 @@ scan_result assess(const runner_state& st, int64_t seq, const outbound_reply& r,
   if (e.through) x.converter = e.through->id;
   x.sent_prompt = std::move(sent);
   x.detector = e.set->detector.type;
+  return x;
+}
+
+scan_result assess(const runner_state& st, int64_t seq, const outbound_reply& r, int64_t attempts,
+                   std::string sent, std::string& reply) {
+  auto e = st.plan->at(seq);
+  scan_result x = planned(st, seq, std::move(sent));
   x.latency_ms = static_cast<int64_t>(r.seconds * 1000);
   x.attempts = attempts;
   if (!r.answered_2xx()) {
@@ -343,15 +350,9 @@ void end_talk(runner_pointer self, const engine_env& env, int64_t seq, scan_resu
 void fail_talk(runner_pointer self, const engine_env& env, int64_t seq, int64_t attempt,
                const std::string& why) {
   auto& st = self->state;
-  auto e = st.plan->at(seq);
-  scan_result x;
-  x.seq = seq;
-  x.probe = e.set->id;
-  x.prompt = *e.prompt;
-  if (e.through) x.converter = e.through->id;
   const conversation& messages = st.talks[seq].messages;
-  if (!messages.empty() && messages.back().role == "user") x.sent_prompt = messages.back().content;
-  x.detector = e.set->detector.type;
+  bool sent = !messages.empty() && messages.back().role == "user";
+  scan_result x = planned(st, seq, sent ? messages.back().content : "");
   x.attempts = attempt;
   x.error = why;
   end_talk(self, env, seq, std::move(x));

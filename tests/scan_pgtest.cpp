@@ -182,6 +182,16 @@ TEST(scan_pg, a_killed_instance_s_scan_is_resumed_after_restart) {
   EXPECT_EQ(ended["converters"], json::parse(R"(["base64"])"));
 }
 
+// Registers an openai-chat target of `who` at the mock `m`; its id.
+std::string target_at(service& svc, const principal& who, const std::string& name,
+                      const mock::mock_target& m) {
+  target t = test::sample_target(name);
+  t.endpoint_url = m.url() + "/v1";
+  auto created = svc.ask(target_create{who, t, svc.deadline()});
+  EXPECT_TRUE(created.ok());
+  return created.value.id;
+}
+
 TEST(scan_pg, judge_verdicts_and_the_scans_judge_are_stored_and_read_back) {
   log::configure("error", "json");
   std::string url = test::fresh_pg_database();
@@ -189,11 +199,7 @@ TEST(scan_pg, judge_verdicts_and_the_scans_judge_are_stored_and_read_back) {
   mock::mock_target judge({"judge"}), victim({"vulnerable"});
   principal who = account(*svc);
   auto make_target = [&](const std::string& name, const mock::mock_target& m) {
-    target t = test::sample_target(name);
-    t.endpoint_url = m.url() + "/v1";
-    auto created = svc->ask(target_create{who, t, svc->deadline()});
-    EXPECT_TRUE(created.ok());
-    return created.value.id;
+    return target_at(*svc, who, name, m);
   };
   std::string judge_id = make_target("judge", judge);
   std::string victim_id = make_target("victim", victim);
@@ -245,11 +251,7 @@ TEST(scan_pg, crescendo_sets_and_their_conversations_are_stored_and_read_back) {
   mock::mock_target attacker({"attacker"}), victim({"crescendo"});
   principal who = account(*svc);
   auto make_target = [&](const std::string& name, const mock::mock_target& m) {
-    target t = test::sample_target(name);
-    t.endpoint_url = m.url() + "/v1";
-    auto created = svc->ask(target_create{who, t, svc->deadline()});
-    EXPECT_TRUE(created.ok());
-    return created.value.id;
+    return target_at(*svc, who, name, m);
   };
   std::string attacker_id = make_target("attacker", attacker);
   probe_set p;
