@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The scan benchmark of docs/performance.md: one scan of 1 000 prompts against the mock target
 # (safe mode, zero latency) at several `concurrency` values, and with converters on, reporting
-# prompts per second.
+# prompts per second; then the service's memory while it streams a report of 100 000 findings in
+# each format.
 # (bench/run.sh measures W1-W7 while scans run.) PostgreSQL as in production;
 # everything on 127.0.0.1. Writes its table between the scan-bench markers of
 # docs/performance.md.
@@ -70,7 +71,25 @@ for c in 1 4 16 64; do row "1 000 prompts, concurrency $c" 1000 "$c"; done
 row "1 000 prompts, concurrency 16, converters base64, leetspeak, homoglyph" 1000 16 \
   '["base64","leetspeak","homoglyph"]'
 row "1 000 prompts, concurrency 64, converters base64, leetspeak, homoglyph" 1000 64 \
-  '["base64","leetspeak","homoglyph"]' 
+  '["base64","leetspeak","homoglyph"]'
+
+# Reports stream in bounded memory: a scan of 100 000 prompts against the mock in vulnerable mode
+# (every result a finding), then each format downloaded while the service's RSS is sampled.
+curl -s "http://127.0.0.1:$mock_port/mode" -d '{"mode":"vulnerable"}' >/dev/null
+big=$(field 'd["id"]' <<<"$(wait_scan "$(scan 100000 64)")")
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$svc/status"; }
+for f in json markdown csv html junit sarif; do
+  before=$(rss_kib)
+  peak=$before
+  curl -s -o "$work/report.$f" "${auth[@]}" "$url/api/v1/scans/$big/report?format=$f" &
+  download=$!
+  while kill -0 "$download" 2>/dev/null; do
+    now=$(rss_kib)
+    [ "$now" -gt "$peak" ] && peak=$now
+    sleep 0.02
+  done
+  rows+=("| report of 100 000 findings, format $f ($(($(stat -c %s "$work/report.$f") / 1048576)) MiB) | RSS $((before / 1024)) MiB, peak $((peak / 1024)) MiB while streaming | |")
+done
 
 table="| scan benchmark ($(nproc) cores, $(date -u +%Y-%m-%d)) | result | |
 |---|---|---|
