@@ -253,6 +253,10 @@ const std::vector<setting_def>& table() {
       {"RATE_LIMIT_PER_MINUTE", "Security and identity", "60", shown::plain,
        integer_rule{&settings::rate_limit_per_minute, 10, 100000, ""},
        "Default limit per caller for routes without a class of their own."},
+      {"RATE_LIMIT_POLL_PER_MINUTE", "Security and identity", "600", shown::plain,
+       integer_rule{&settings::rate_limit_poll_per_minute, 10, 100000, ""},
+       "Limit per caller for polling a scan (GET /scans/{id}), counted apart from the default "
+       "budget so that waiting for a scan does not starve the caller's other requests."},
       {"ALLOWED_ORIGINS", "Security and identity", "", shown::plain,
        text_rule{&settings::allowed_origins, check_origins, "comma-separated http(s) origins"},
        "Origins allowed by CORS; empty allows none."},

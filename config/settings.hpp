@@ -49,6 +49,7 @@ struct settings {
   int64_t refresh_token_expire_days = 0;
   bool rate_limit_enabled = false;
   int64_t rate_limit_per_minute = 0;
+  int64_t rate_limit_poll_per_minute = 0;
   std::string allowed_origins;  // comma-separated
   std::string admin_username;
   std::string admin_email;

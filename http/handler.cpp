@@ -4,6 +4,7 @@
 
 #include <cctype>
 
+#include "domain/crypto.hpp"
 #include "domain/ids.hpp"
 #include "http/problem.hpp"
 #include "http/rate_limit.hpp"
@@ -31,6 +32,30 @@ api_response no_content(const nothing&) {
 
 api_response with_etag(api_response r, int64_t version) {
   r.headers.emplace_back("ETag", "\"" + std::to_string(version) + "\"");
+  return r;
+}
+
+api_response conditional(const request_context& c, api_response r) {
+  std::string tag = "\"" + identity::sha256_hex(r.body).substr(0, 32) + "\"";
+  r.headers.emplace_back("ETag", tag);
+  std::string wanted = c.req.header("If-None-Match").value_or("");
+  // A list of tags, each possibly weak (W/"..."): weak comparison, as RFC 9110 asks for GET.
+  size_t from = 0;
+  while (from < wanted.size()) {
+    size_t end = wanted.find(',', from);
+    std::string one =
+        wanted.substr(from, end == std::string::npos ? std::string::npos : end - from);
+    from = end == std::string::npos ? wanted.size() : end + 1;
+    size_t a = one.find_first_not_of(" \t"), b = one.find_last_not_of(" \t");
+    if (a == std::string::npos) continue;
+    one = one.substr(a, b - a + 1);
+    if (one.rfind("W/", 0) == 0) one = one.substr(2);
+    if (one == tag || one == "*") {
+      r.status = 304;
+      r.body.clear();
+      return r;
+    }
+  }
   return r;
 }
 
@@ -93,7 +118,7 @@ std::optional<failure> admit(const request_context& c, const result<principal>& 
   std::string counted = !who.ok()                     ? "ip:" + c.req.remote_ip
                         : who.value.kind == "api_key" ? "key:" + who.value.key_id
                                                       : "user:" + who.value.user_id;
-  if (c.rate == rate_class::standard)
+  if (counted_per_caller(c.rate))
     if (auto over = count(c, counted)) return over;
   if (!who.ok()) return who.error;
   if (c.trace) c.trace->who = who.value;

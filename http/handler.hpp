@@ -22,7 +22,12 @@ struct rate_state {
 
 // Which limit a route counts against: none (health), a class of its own keyed by client IP
 // (login 5/min, register 3/min, refresh 10/min), or the caller's RATE_LIMIT_PER_MINUTE.
-enum class rate_class { none, login, registration, refresh, standard };
+// standard and polling are counted per caller after authentication (polling in a budget of its
+// own, RATE_LIMIT_POLL_PER_MINUTE); login, registration and refresh per client address first.
+enum class rate_class { none, login, registration, refresh, standard, polling };
+inline bool counted_per_caller(rate_class r) {
+  return r == rate_class::standard || r == rate_class::polling;
+}
 
 struct route;
 
@@ -49,6 +54,10 @@ struct request_context {
 api_response json_response(int status, std::string body);
 api_response no_content(const nothing&);
 api_response with_etag(api_response r, int64_t version);
+// `r` with a strong ETag of its body (for representations without a version, such as a scan's
+// progress); 304 Not Modified without a body when the request's If-None-Match names it (or is
+// "*"), so a client polling for change transfers nothing while nothing changed.
+api_response conditional(const request_context& c, api_response r);
 
 api_response problem(errc code, const std::string& detail, const std::string& instance,
                      const std::string& request_id, const std::vector<field_error>& errors = {});

@@ -163,7 +163,7 @@ api_response dispatch(const api_env& env, const api_request& req, const std::str
     return r;
   };
   // Classes of their own are counted per client address before any work is done.
-  if (found.rate != rate_class::none && found.rate != rate_class::standard) {
+  if (found.rate != rate_class::none && !counted_per_caller(found.rate)) {
     if (auto over = count(c, "ip:" + req.remote_ip)) {
       return with_limits(c, on_route(problem(over->code, over->detail, req.path, request_id)));
     }
@@ -234,7 +234,7 @@ void cors_headers(const api_env& env, const api_request& req, api_response& res)
   auto allow = std::find_if(h.begin(), h.end(), [](const auto& kv) { return kv.first == "Allow"; });
   if (allow != h.end()) h.emplace_back("Access-Control-Allow-Methods", std::string(allow->second));
   h.emplace_back("Access-Control-Allow-Headers",
-                 "Authorization, Content-Type, X-API-Key, X-Request-ID, If-Match, "
+                 "Authorization, Content-Type, X-API-Key, X-Request-ID, If-Match, If-None-Match, "
                  "Idempotency-Key");
   h.emplace_back("Access-Control-Max-Age", "600");
 }

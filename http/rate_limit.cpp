@@ -22,6 +22,9 @@ std::optional<failure> count(const request_context& c, const std::string& who) {
     case rate_class::refresh:
       name = "refresh", limit = 10;
       break;
+    case rate_class::polling:
+      name = "poll", limit = cfg.rate_limit_poll_per_minute;
+      break;
     default:
       break;
   }

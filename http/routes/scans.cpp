@@ -97,7 +97,7 @@ api_response get_scan(const request_context& c) {
         if (!id.ok()) return {id.error, {}};
         return with(scan_get{who, id.value, {}});
       },
-      [](const scan& s) { return json_response(200, scan_json(s)); });
+      [&](const scan& s) { return conditional(c, json_response(200, scan_json(s))); });
 }
 
 api_response cancel_scan(const request_context& c) {

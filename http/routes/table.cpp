@@ -29,7 +29,7 @@ constexpr route rows[] = {
      "target"},
     {"GET", "/api/v1/scans", b::none, list_scans},
     {"POST", "/api/v1/scans", b::json, create_scan, r::standard, replay, "scan.create", "scan"},
-    {"GET", "/api/v1/scans/{id}", b::none, get_scan},
+    {"GET", "/api/v1/scans/{id}", b::none, get_scan, r::polling},
     {"POST", "/api/v1/scans/{id}/cancel", b::none, cancel_scan, r::standard, replay, "scan.cancel",
      "scan"},
     {"GET", "/api/v1/scans/{id}/results", b::none, scan_results},

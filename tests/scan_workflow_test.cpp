@@ -1,6 +1,6 @@
-// Scan gates for CI (POST /scans "fail_on"): the pure verdict from a scan's counts, and end to
-// end through the API against the mock target (vulnerable fails, safe passes), with every bad
-// field of fail_on in one 422.
+// The scan workflow around a scan: gates for CI (POST /scans "fail_on": the pure verdict from a
+// scan's counts, and end to end against the mock target, with every bad field of fail_on in one
+// 422), and polling (GET /scans/{id} with ETag and 304, in a rate budget of its own).
 #include "domain/scan.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/api_fixture.hpp"
@@ -94,6 +94,64 @@ TEST_F(scan_gate_api, every_bad_field_of_fail_on_is_named) {
       (std::set<std::string>{"fail_on.severity", "fail_on.max_attack_success_rate", "fail_on.on"}));
   EXPECT_EQ(fields(json::object()), (std::set<std::string>{"fail_on"}));
   EXPECT_EQ(fields("high"), (std::set<std::string>{"fail_on"}));
+}
+
+class scan_polling : public api_test {
+ protected:
+  void SetUp() override {
+    rate_limits_ = true;
+    extra_settings_ = {{"RATE_LIMIT_PER_MINUTE", "10"}, {"RATE_LIMIT_POLL_PER_MINUTE", "500"}};
+    api_test::SetUp();
+  }
+  api_response poll(const std::string& id, const std::string& if_none_match = "") {
+    http::header_list h;
+    if (!if_none_match.empty()) h.emplace_back("If-None-Match", if_none_match);
+    return call("GET", "/api/v1/scans/" + id, "", h);
+  }
+};
+
+TEST_F(scan_polling, an_unchanged_scan_answers_304_and_a_changed_one_its_new_state) {
+  mock::mock_target slow({"slow", 300});
+  auto created = call("POST", "/api/v1/scans",
+                      json{{"target_id", target_at(slow.url())},
+                           {"probes", {"pii-leak"}},
+                           {"max_prompts", 2},
+                           {"concurrency", 1}}
+                          .dump());
+  ASSERT_EQ(created.status, 202) << created.body;
+  std::string id = json::parse(created.body)["id"];
+  // Each prompt takes 300 ms: the scan has not ended when it is first read.
+  auto early = poll(id);
+  ASSERT_EQ(early.status, 200);
+  std::string first = header(early, "ETag");
+  ASSERT_EQ(first.size(), 34u) << first;  // a quoted strong tag
+  EXPECT_NE(json::parse(early.body)["status"], "completed");
+
+  json ended;
+  ASSERT_TRUE(test::eventually([&] {
+    auto r = poll(id, first);
+    if (r.status == 304) {
+      EXPECT_TRUE(r.body.empty());
+      EXPECT_EQ(header(r, "ETag"), first);
+      return false;
+    }
+    EXPECT_EQ(r.status, 200);
+    ended = json::parse(r.body);
+    if (ended["status"] != "completed") first = header(r, "ETag");
+    return ended["status"] == "completed";
+  }));
+  auto last = poll(id);
+  std::string tag = header(last, "ETag");
+  EXPECT_NE(tag, first);
+  EXPECT_EQ(poll(id, tag).status, 304);
+  EXPECT_EQ(poll(id, "W/" + tag).status, 304);          // weak comparison
+  EXPECT_EQ(poll(id, "\"nope\", " + tag).status, 304);  // a list
+  EXPECT_EQ(poll(id, "*").status, 304);
+  EXPECT_EQ(poll(id, "\"nope\"").status, 200);
+  // Polls count in their own budget: the scan's routes show the polling limit, others the
+  // default one.
+  EXPECT_EQ(header(last, "RateLimit-Limit"), "500");
+  EXPECT_EQ(header(call("GET", "/api/v1/targets"), "RateLimit-Limit"), "10");
 }
 
 }  // namespace
