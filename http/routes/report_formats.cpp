@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "config/strings.hpp"
 #include "config/time.hpp"
 #include "domain/crypto.hpp"
 #include "domain/judge.hpp"
@@ -244,16 +245,8 @@ std::string html_head(const scan_report& r) {
   row("Prompts", std::to_string(s.done) + " of " + std::to_string(s.total) + " answered, " +
                      std::to_string(s.errors) + " errors");
   row("Findings", std::to_string(s.findings.total()));
-  row("Probe sets", [&] {
-    std::string all;
-    for (const auto& p : s.probes) all += (all.empty() ? "" : ", ") + p;
-    return all;
-  }());
-  if (!s.converters.empty()) {
-    std::string all;
-    for (const auto& c : s.converters) all += (all.empty() ? "" : ", ") + c;
-    row("Converters", all);
-  }
+  row("Probe sets", join(s.probes, ", "));
+  if (!s.converters.empty()) row("Converters", join(s.converters, ", "));
   row("Created", format_timestamp(s.created_at_ms));
   out += "</table>\n<h2>Summary</h2>\n";
   out += svg_bars("Findings by severity", {{"critical", s.findings.critical},
@@ -277,10 +270,9 @@ std::string html_head(const scan_report& r) {
     }
     out += "<table><tr><th>Id</th><th>Name</th><th>Probe sets</th><th>Findings</th></tr>";
     for (const auto& g : *groups) {
-      std::string sets;
-      for (const auto& p : g.probe_sets) sets += (sets.empty() ? "" : ", ") + p;
       out += "<tr><td>" + xml_escape(g.id) + "</td><td>" + xml_escape(g.name) + "</td><td>" +
-             xml_escape(sets) + "</td><td>" + std::to_string(g.findings) + "</td></tr>";
+             xml_escape(join(g.probe_sets, ", ")) + "</td><td>" + std::to_string(g.findings) +
+             "</td></tr>";
     }
     out += "</table>\n";
   }
