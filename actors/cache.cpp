@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <charconv>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -28,6 +29,10 @@ int64_t micros_now() {
 
 std::string value_key(const std::string& scope, int64_t version, const std::string& suffix) {
   return "global:" + scope + ":" + std::to_string(version) + ":" + suffix;
+}
+
+std::string write_mark_key(const std::string& caller) {
+  return "lastwrite:" + caller;
 }
 
 struct worker_state {
@@ -96,6 +101,26 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
             guarded(self, *m, [&] { return self->state.backend->hit(h.key, h.window, h.by); });
         if (!counted) return rate_count{};
         return rate_count{counted->count, counted->reset_s};
+      },
+      [=](write_mark& w) -> bool {
+        return guarded(self, *m,
+                       [&] {
+                         self->state.backend->raise(write_mark_key(w.caller), w.at_ms, w.ttl);
+                         return true;
+                       })
+            .has_value();
+      },
+      [=](write_mark_lookup& l) -> write_mark_seen {
+        auto seen =
+            guarded(self, *m, [&] { return self->state.backend->get(write_mark_key(l.caller)); });
+        if (!seen) return write_mark_seen{};
+        if (!*seen) return write_mark_seen{true, std::nullopt};
+        int64_t at_ms = 0;
+        const std::string& text = **seen;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), at_ms);
+        // Not a mark this service wrote: as unknown, which sends the read to the primary.
+        if (ec != std::errc{} || end != text.data() + text.size()) return write_mark_seen{};
+        return write_mark_seen{true, at_ms};
       },
       [=](cache_bump& b) -> bool {
         return guarded(self, *m,
@@ -292,6 +317,8 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
         return rp;
       },
       [=](rate_hit& h) { return self->delegate(pick(), std::move(h)); },
+      [=](write_mark& w) { return self->delegate(pick(), std::move(w)); },
+      [=](write_mark_lookup& l) { return self->delegate(pick(), std::move(l)); },
       [=](probe_atom a) { return self->delegate(pick(), a); },
       [=](status_atom) -> cache_status {
         return cache_status{

@@ -19,12 +19,14 @@ namespace vutf {
 class metrics;
 
 using cache_actor = caf::typed_actor<
-    caf::replies_to<cache_lookup>::with<cache_entry>,     // the scope's version and the entry
-    caf::reacts_to<cache_store>,                          // store an entry under a version
-    caf::replies_to<cache_bump>::with<bool>,              // invalidate a scope (after a write)
-    caf::replies_to<rate_hit>::with<rate_count>,          // count a request in its window
-    caf::replies_to<probe_atom>::with<dependency_check>,  // ping the backend (for /health)
-    caf::replies_to<status_atom>::with<cache_status>>;    // pool figures (supervisor only)
+    caf::replies_to<cache_lookup>::with<cache_entry>,  // the scope's version and the entry
+    caf::reacts_to<cache_store>,                       // store an entry under a version
+    caf::replies_to<cache_bump>::with<bool>,           // invalidate a scope (after a write)
+    caf::replies_to<rate_hit>::with<rate_count>,       // count a request in its window
+    caf::replies_to<write_mark>::with<bool>,           // share when a caller last wrote
+    caf::replies_to<write_mark_lookup>::with<write_mark_seen>,  // when a caller last wrote
+    caf::replies_to<probe_atom>::with<dependency_check>,        // ping the backend (for /health)
+    caf::replies_to<status_atom>::with<cache_status>>;          // pool figures (supervisor only)
 
 struct cache_config {
   std::string redis_url;  // "" = in-process cache

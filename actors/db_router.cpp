@@ -130,6 +130,31 @@ void remember_write(router_state& st, const std::string& caller) {
   st.last_write[caller] = now;
 }
 
+// How long a shared write time is kept: longer than any lag of a replica in use, with the skew
+// margin and a check interval to spare; after that the fence covers the write anyway.
+std::chrono::seconds shared_ttl(const db_router_config& cfg) {
+  return cfg.max_lag + std::chrono::seconds(2);
+}
+
+// Shares the time `caller`'s write completed with the other instances, then answers `rp` with
+// the write's result (also when the shared cache cannot take it: the write is done, and only
+// a read through another instance in the next moments could miss it).
+void share_write(router_pointer self, const std::string& caller, db_result r,
+                 caf::typed_response_promise<db_result> rp) {
+  auto& cfg = self->state.cfg;
+  if (!cfg.shared_writes) {
+    rp.deliver(std::move(r));
+    return;
+  }
+  int64_t at_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count();
+  auto result = std::make_shared<db_result>(std::move(r));
+  self->request(cfg.shared_writes, caf::infinite, write_mark{caller, at_ms, shared_ttl(cfg)})
+      .then([rp, result](bool) mutable { rp.deliver(std::move(*result)); },
+            [rp, result](caf::error&) mutable { rp.deliver(std::move(*result)); });
+}
+
 // Runs `call` on the primary and answers `rp` with what it says.
 void on_primary(router_pointer self, db_call call, caf::typed_response_promise<db_result> rp) {
   bool eligible = call.replica_eligible;
@@ -138,10 +163,14 @@ void on_primary(router_pointer self, db_call call, caf::typed_response_promise<d
   self->request(self->state.primary, caf::infinite, std::move(call))
       .then(
           [self, rp, eligible, write, caller](db_result& r) mutable {
-            // After the commit, before the caller hears of it: its next read sees this mark.
-            if (write) remember_write(self->state, caller);
             if (eligible) self->state.m->database_reads_total.with({"primary"}).Increment();
-            rp.deliver(std::move(r));
+            if (!write) {
+              rp.deliver(std::move(r));
+              return;
+            }
+            // After the commit, before the caller hears of it: its next read sees this mark.
+            remember_write(self->state, caller);
+            share_write(self, caller, std::move(r), rp);
           },
           [rp](caf::error&) mutable { rp.deliver(db_result{internal_failure()}); });
 }
@@ -167,6 +196,34 @@ void on_replica(router_pointer self, db_call call, caf::typed_response_promise<d
             set_usable(self, false, "the replica pool failed");
             on_primary(self, std::move(again), rp);
           });
+}
+
+// A read this instance would send to the replica: the caller may have written through another
+// instance since, so the shared time of its last write decides (the primary when the shared
+// cache cannot say).
+void ask_shared(router_pointer self, db_call call, std::optional<clock::time_point> wrote_here,
+                caf::typed_response_promise<db_result> rp) {
+  auto& cfg = self->state.cfg;
+  auto caller = call.caller;
+  auto pending = std::make_shared<db_call>(std::move(call));
+  self->request(cfg.shared_writes, caf::infinite, write_mark_lookup{caller})
+      .then(
+          [self, pending, wrote_here, rp](write_mark_seen& seen) mutable {
+            auto& st = self->state;
+            if (!seen.answered) {
+              on_primary(self, std::move(*pending), rp);
+              return;
+            }
+            auto wrote = shared_last_write(seen.at_ms, shared_ttl(st.cfg), clock::now(),
+                                           std::chrono::system_clock::now());
+            if (wrote_here) wrote = std::max(wrote, *wrote_here);
+            // The view may have changed while the cache answered: decide again.
+            if (choose_pool(pending->replica_eligible, st.view, wrote) == read_pool::replica)
+              on_replica(self, std::move(*pending), rp);
+            else
+              on_primary(self, std::move(*pending), rp);
+          },
+          [self, pending, rp](caf::error&) mutable { on_primary(self, std::move(*pending), rp); });
 }
 
 db_pool_actor::behavior_type db_router(router_pointer self, db_router_config cfg,
@@ -197,10 +254,12 @@ db_pool_actor::behavior_type db_router(router_pointer self, db_router_config cfg
         std::optional<clock::time_point> wrote = st.everyone_wrote;
         if (auto it = st.last_write.find(call.caller); it != st.last_write.end())
           wrote = wrote ? std::max(*wrote, it->second) : it->second;
-        if (choose_pool(call.replica_eligible, st.view, wrote) == read_pool::replica)
-          on_replica(self, std::move(call), rp);
-        else
+        if (choose_pool(call.replica_eligible, st.view, wrote) == read_pool::primary)
           on_primary(self, std::move(call), rp);
+        else if (st.cfg.shared_writes && !call.caller.empty())
+          ask_shared(self, std::move(call), wrote, rp);
+        else
+          on_replica(self, std::move(call), rp);
         return rp;
       },
       // The primary pool's figures: its gauges and the health endpoint are about it.

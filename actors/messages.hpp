@@ -514,6 +514,22 @@ struct rate_count {
   int64_t reset_s = 0;           // seconds until the window ends
 };
 
+// Read-your-writes across instances (actors/db_router): when a caller's last write committed
+// (wall clock, milliseconds), shared under "lastwrite:<caller>" for as long as a replica in use
+// may lag behind it.
+struct write_mark {
+  std::string caller;
+  int64_t at_ms = 0;
+  std::chrono::seconds ttl{0};
+};
+struct write_mark_lookup {
+  std::string caller;
+};
+struct write_mark_seen {
+  bool answered = false;         // false: the store could not say
+  std::optional<int64_t> at_ms;  // nullopt: no write within the window
+};
+
 struct cache_status {
   bool redis = false;
   int64_t size = 0;

@@ -203,6 +203,22 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   if (url.type == storage::database_url::kind::sqlite && url.conninfo == ":memory:")
     i.memory_keeper = std::move(migrator);
 
+  cache_config cache_cfg;
+  cache_cfg.redis_url = s.redis_url;
+  cache_cfg.connections = s.redis_max_connections;
+  cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
+  cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
+  // The near cache serves the hot reads (principals, targets) from memory; without Redis it is
+  // the cache itself, active from the start.
+  near_link near;
+  if (s.near_cache_entries > 0) {
+    near.cache = std::make_shared<storage::near_cache>(static_cast<size_t>(s.near_cache_entries),
+                                                       cache_cfg.scope_ttl, s.redis_url.empty());
+    near.m = i.m;
+    near.local = s.redis_url.empty();
+  }
+  cache_cfg.near = near.cache;
+  i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   db_pool_config pool_cfg;
   pool_cfg.url = url;
   pool_cfg.connect = connect;
@@ -222,24 +238,10 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
     if (s.database_read_pool_size > 0) router_cfg.replica.size = s.database_read_pool_size;
     router_cfg.replica.publish_gauges = false;
     router_cfg.max_lag = std::chrono::seconds(s.database_read_max_lag_seconds);
+    // Several instances share Redis: a write through one is a write the others must see.
+    if (!s.redis_url.empty()) router_cfg.shared_writes = i.cache;
     i.pool = spawn_db_router(i.sys, router_cfg, i.m);
   }
-  cache_config cache_cfg;
-  cache_cfg.redis_url = s.redis_url;
-  cache_cfg.connections = s.redis_max_connections;
-  cache_cfg.command_timeout = std::chrono::seconds(s.redis_timeout);
-  cache_cfg.scope_ttl = std::chrono::seconds(s.cache_ttl);
-  // The near cache serves the hot reads (principals, targets) from memory; without Redis it is
-  // the cache itself, active from the start.
-  near_link near;
-  if (s.near_cache_entries > 0) {
-    near.cache = std::make_shared<storage::near_cache>(static_cast<size_t>(s.near_cache_entries),
-                                                       cache_cfg.scope_ttl, s.redis_url.empty());
-    near.m = i.m;
-    near.local = s.redis_url.empty();
-  }
-  cache_cfg.near = near.cache;
-  i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   authenticator auth{secret_key, std::make_shared<key_usage>()};
   health_config health_cfg;
   health_cfg.url = url;

@@ -89,6 +89,9 @@
   X(cache_bump)                \
   X(rate_count)                \
   X(cache_status)              \
+  X(write_mark)                \
+  X(write_mark_lookup)         \
+  X(write_mark_seen)           \
   X(health_snapshot)           \
   X(dependency_check)          \
   X(target_call)               \

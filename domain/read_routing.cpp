@@ -41,6 +41,15 @@ read_pool choose_pool(bool replica_eligible, const replica_view& replica,
   return read_pool::replica;
 }
 
+read_clock::time_point shared_last_write(std::optional<int64_t> at_ms, std::chrono::seconds ttl,
+                                         read_clock::time_point now,
+                                         std::chrono::system_clock::time_point wall_now) {
+  if (!at_ms) return now - ttl;
+  auto wall = std::chrono::system_clock::time_point(std::chrono::milliseconds(*at_ms));
+  return now - std::chrono::duration_cast<read_clock::duration>(wall_now - wall) +
+         clock_skew_margin;
+}
+
 void replay_fence::sampled(read_clock::time_point started, uint64_t lsn) {
   if (pending_.size() == max_pending) pending_.pop_front();
   pending_.emplace_back(started, lsn);

@@ -36,6 +36,18 @@ enum class read_pool { primary, replica };
 read_pool choose_pool(bool replica_eligible, const replica_view& replica,
                       std::optional<read_clock::time_point> callers_last_write);
 
+// Read-your-writes across instances: each instance shares when a caller's writes complete
+// (wall-clock milliseconds, kept `ttl`), and one that is about to send that caller's read to the
+// replica first asks. The instances' clocks agree within this margin (NTP keeps them far
+// closer); a shared time is taken that much later.
+constexpr std::chrono::milliseconds clock_skew_margin{1000};
+
+// When the caller's last write completed, on this instance's read clock, from the shared mark:
+// `at_ms` when there is one, else (the mark expired or never was) no later than `ttl` ago.
+read_clock::time_point shared_last_write(std::optional<int64_t> at_ms, std::chrono::seconds ttl,
+                                         read_clock::time_point now,
+                                         std::chrono::system_clock::time_point wall_now);
+
 // The monitor's fence: primary positions waiting for the replica to replay them.
 class replay_fence {
  public:

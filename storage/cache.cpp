@@ -191,6 +191,14 @@ class redis_cache : public cache_backend {
     return window_count{r->element[0]->integer, r->element[1]->integer};
   }
 
+  void raise(const std::string& key, int64_t value, std::chrono::seconds ttl) override {
+    static const std::string script =
+        "local v = redis.call('GET', KEYS[1]) "
+        "if not v or tonumber(ARGV[1]) > tonumber(v) then v = ARGV[1] end "
+        "redis.call('SET', KEYS[1], v, 'EX', ARGV[2]) return 1";
+    conn_.command({"EVAL", script, "1", key, std::to_string(value), std::to_string(ttl.count())});
+  }
+
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,
                                                                const std::string& prefix,
@@ -442,6 +450,11 @@ window_count memory_cache::hit(const std::string& key, std::chrono::seconds wind
   replace(*e, std::to_string(next));  // keeps the window's expiry
   auto left = std::chrono::duration_cast<std::chrono::seconds>(e->expires - clock::now());
   return window_count{next, std::max<int64_t>(1, left.count())};
+}
+
+void memory_cache::raise(const std::string& key, int64_t value, std::chrono::seconds ttl) {
+  if (entry* e = live(key)) value = std::max<int64_t>(value, std::stoll(e->value));
+  set(key, std::to_string(value), ttl);
 }
 
 std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(

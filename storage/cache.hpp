@@ -49,6 +49,9 @@ class cache_backend {
   // Adds `by` (1, or -1 to take a hit back) to the count under `key`, which expires `window`
   // after its first hit; the new count and the seconds until the key expires.
   virtual window_count hit(const std::string& key, std::chrono::seconds window, int64_t by) = 0;
+  // Keeps the larger of the number under `key` and `value` there, expiring `ttl` from now: two
+  // writers racing to mark a time leave the later one. One round trip on Redis.
+  virtual void raise(const std::string& key, int64_t value, std::chrono::seconds ttl) = 0;
   // The invalidation generation the last versioned_get was tracked under: Redis will say when
   // that version changes. 0: untracked.
   virtual uint64_t tracked() const { return 0; }
@@ -132,6 +135,7 @@ class memory_cache : public cache_backend {
                                                                const std::string& suffix,
                                                                std::chrono::seconds ttl) override;
   window_count hit(const std::string& key, std::chrono::seconds window, int64_t by) override;
+  void raise(const std::string& key, int64_t value, std::chrono::seconds ttl) override;
   size_t bytes() const { return bytes_; }
   size_t entries() const { return index_.size(); }
 

@@ -81,6 +81,27 @@ TEST(redis_backend, a_hit_taken_back_keeps_an_expiry) {
   redisFree(c);
 }
 
+// The shared write marks of read-your-writes: two instances racing leave the later time, and
+// the key expires. The in-process cache keeps the same rule.
+TEST(redis_backend, raise_keeps_the_larger_number_and_an_expiry) {
+  std::string url = test::required_env("VUTF_TEST_REDIS_URL");
+  auto redis = storage::make_redis_cache(storage::parse_redis_url(url), std::chrono::seconds(1));
+  storage::memory_cache memory(1 << 20);
+  std::string k = "raise-test:" + make_uuid();
+  for (storage::cache_backend* cache :
+       {redis.get(), static_cast<storage::cache_backend*>(&memory)}) {
+    cache->raise(k, 1764600000123, std::chrono::seconds(30));
+    cache->raise(k, 1764600000100, std::chrono::seconds(30));  // an earlier write, told later
+    EXPECT_EQ(cache->get(k), "1764600000123");
+    cache->raise(k, 1764600000200, std::chrono::seconds(30));
+    EXPECT_EQ(cache->get(k), "1764600000200");
+  }
+  redisContext* c = redis_connect(url);
+  EXPECT_GT(redis_ttl(c, k), 0);
+  EXPECT_LE(redis_ttl(c, k), 30);
+  redisFree(c);
+}
+
 TEST_F(cache_redistest, reads_are_served_from_redis_under_versioned_keys) {
   std::string url = test::required_env("VUTF_TEST_REDIS_URL");
   // Without a near cache: its hits count as cache hits and it is filled before Redis is, so a

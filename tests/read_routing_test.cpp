@@ -41,6 +41,31 @@ TEST(read_routing, a_caller_reads_from_the_primary_until_the_replica_has_its_wri
   EXPECT_EQ(choose_pool(true, replica_view{false, t0}, t0 - 1ms), read_pool::primary);
 }
 
+TEST(read_routing, a_write_shared_by_another_instance_counts_from_its_time_plus_the_skew_margin) {
+  const auto wall = std::chrono::system_clock::time_point{} + 24h * 20000;
+  const int64_t wall_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(wall.time_since_epoch()).count();
+  // Marked 3 s ago on the other instance's clock: here, 3 s ago plus the margin.
+  EXPECT_EQ(shared_last_write(wall_ms - 3000, 12s, t0, wall), t0 - 3s + clock_skew_margin);
+  // A clock ahead of ours gives a time in our future: the read waits for the fence to get there.
+  EXPECT_EQ(shared_last_write(wall_ms + 500, 12s, t0, wall), t0 + 500ms + clock_skew_margin);
+  // No mark: no write within the mark's lifetime.
+  EXPECT_EQ(shared_last_write(std::nullopt, 12s, t0, wall), t0 - 12s);
+  // With the fence 2 s back, a write 3 s ago on a clock within the margin is on the replica,
+  // one 1.5 s ago may not be, and a caller without a mark reads from it.
+  auto r = usable_until(t0 - 2s);
+  EXPECT_EQ(choose_pool(true, r, shared_last_write(wall_ms - 3500, 12s, t0, wall)),
+            read_pool::replica);
+  EXPECT_EQ(choose_pool(true, r, shared_last_write(wall_ms - 1500, 12s, t0, wall)),
+            read_pool::primary);
+  EXPECT_EQ(choose_pool(true, r, shared_last_write(std::nullopt, 12s, t0, wall)),
+            read_pool::replica);
+  // A fence stuck longer ago than a mark lives sends even those callers to the primary.
+  EXPECT_EQ(
+      choose_pool(true, usable_until(t0 - 13s), shared_last_write(std::nullopt, 12s, t0, wall)),
+      read_pool::primary);
+}
+
 TEST(read_routing, the_fence_moves_to_the_latest_sample_the_replica_has_replayed) {
   replay_fence f;
   EXPECT_EQ(f.covered(), read_clock::time_point{});
