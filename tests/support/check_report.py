@@ -1,13 +1,20 @@
 #!/usr/bin/python3
 """Reads a report as its consumers do and checks its shape (tests/report_formats_test.cpp):
    check_report.py junit FILE TESTS FAILURES ERRORS   an XML parser reads it; the counts match
-   check_report.py sarif FILE RESULTS                 SARIF 2.1.0's required structure
+   check_report.py sarif FILE RESULTS                 valid against SARIF 2.1.0's published schema
+                                                      (tests/data), and the counts match
    check_report.py html FILE FINDINGS                 an HTML parser reads it; no script anywhere
 Exit 0 when it holds, else 1 with the reason."""
 import html.parser
 import json
+import os
 import sys
 import xml.etree.ElementTree as ET
+
+import jsonschema
+
+SARIF_SCHEMA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "data",
+                            "sarif-2.1.0-rtm.5.json")
 
 
 def fail(why):
@@ -39,6 +46,11 @@ def junit(path, tests, failures, errors):
 
 def sarif(path, results):
     doc = json.load(open(path))
+    schema = json.load(open(SARIF_SCHEMA))
+    errors = sorted(jsonschema.Draft4Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+    if errors:
+        fail("not valid against the SARIF 2.1.0 schema: " +
+             "; ".join("%s: %s" % ("/".join(map(str, e.path)), e.message) for e in errors[:5]))
     if doc.get("version") != "2.1.0" or not isinstance(doc.get("runs"), list) or len(doc["runs"]) != 1:
         fail("not a SARIF 2.1.0 log with one run")
     run = doc["runs"][0]
