@@ -164,6 +164,10 @@ const std::vector<setting_def>& table() {
       {"MAX_CONNECTIONS", "Server and workers", "256", shown::plain,
        integer_rule{&settings::max_connections, 8, 10000, ""},
        "Client connections served at once; more wait briefly, then get 503."},
+      {"MAX_EVENT_STREAMS", "Server and workers", "64", shown::plain,
+       integer_rule{&settings::max_event_streams, 1, 10000, ""},
+       "Scan event streams (GET /scans/{id}/events) open at once, at most half of "
+       "MAX_CONNECTIONS: each holds a connection and its thread while it is open. More get 503."},
       {"KEEPALIVE", "Server and workers", "5", shown::plain,
        integer_rule{&settings::keepalive, 0, 300, "s"},
        "Idle keep-alive timeout; 0 disables keep-alive."},

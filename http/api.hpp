@@ -5,15 +5,17 @@
 // only converts to and from cpp-httplib.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "config/cidr.hpp"
 #include "config/address_policy.hpp"
+#include "config/cidr.hpp"
 #include "config/settings.hpp"
 #include "domain/error.hpp"
 
@@ -77,6 +79,10 @@ struct api_env {
   std::vector<cidr> trusted_proxies;         // TRUSTED_PROXIES
   address_policy outbound;                   // OUTBOUND_BLOCK_PRIVATE, OUTBOUND_ALLOW_CIDRS
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  // Set when the server stops: long-lived responses (scan event streams) end so it can drain.
+  std::shared_ptr<std::atomic<bool>> draining = std::make_shared<std::atomic<bool>>(false);
+  // Scan event streams open now (bounded by MAX_EVENT_STREAMS).
+  std::shared_ptr<std::atomic<int64_t>> event_streams = std::make_shared<std::atomic<int64_t>>(0);
 };
 
 class api {
@@ -94,6 +100,9 @@ class api {
   // A problem+json response for an error the socket layer detected before routing (a malformed
   // request line, a header block over the limit, too many connections...).
   api_response reject(int status, const api_request& req, const std::string& detail) const;
+
+  // The server is stopping: responses that would stay open (event streams) end now.
+  void drain() const { env_.draining->store(true); }
 
  private:
   api_env env_;

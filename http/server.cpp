@@ -396,6 +396,7 @@ void server::serve() {
 }
 
 void server::stop() {
+  impl_->svr.app.drain();
   impl_->svr.stop_serving();
 }
 

@@ -53,6 +53,7 @@ api_response test_target(const request_context& c);
 api_response list_scans(const request_context& c);
 api_response create_scan(const request_context& c);
 api_response get_scan(const request_context& c);
+api_response scan_events(const request_context& c);
 api_response cancel_scan(const request_context& c);
 api_response scan_results(const request_context& c);
 api_response scan_findings(const request_context& c);

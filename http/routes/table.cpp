@@ -30,6 +30,7 @@ constexpr route rows[] = {
     {"GET", "/api/v1/scans", b::none, list_scans},
     {"POST", "/api/v1/scans", b::json, create_scan, r::standard, replay, "scan.create", "scan"},
     {"GET", "/api/v1/scans/{id}", b::none, get_scan, r::polling},
+    {"GET", "/api/v1/scans/{id}/events", b::none, scan_events, r::polling},
     {"POST", "/api/v1/scans/{id}/cancel", b::none, cancel_scan, r::standard, replay, "scan.cancel",
      "scan"},
     {"GET", "/api/v1/scans/{id}/results", b::none, scan_results},
