@@ -253,6 +253,11 @@ TEST_F(scan_triage_api, a_false_positive_is_suppressed_in_later_scans_of_its_tar
   EXPECT_EQ(report["findings"].size(), 1u);
   EXPECT_EQ(report["findings_by_probe"]["pii-leak"], 1);
   EXPECT_EQ(json::parse(report_of(second, "sarif"))["runs"][0]["results"].size(), 1u);
+  std::string junit = report_of(second, "junit");
+  EXPECT_NE(junit.find("failures=\"1\""), std::string::npos);
+  EXPECT_NE(junit.find("<skipped message=\"false positive: test data, not PII\"/>"),
+            std::string::npos)
+      << junit;
   json suppressed;
   for (const auto& x : results_of(second))
     if (x["prompt"] == listed[0]["prompt"]) suppressed = x;
@@ -375,12 +380,13 @@ TEST_F(scan_triage_api, bad_triage_and_bad_baselines_are_refused_with_every_reas
   bad_baseline(make_uuid());                     // no such scan
   bad_baseline(clean["id"].get<std::string>());  // another target
   bad_baseline(other["id"].get<std::string>());  // itself
-  json theirs_scan = json::parse(
-      call("POST", "/api/v1/scans",
-           json{{"target_id", target_at(vulnerable.url(), json::object(), stranger)}, {"probes", {"pii-leak"}}}
-               .dump(),
-           as_stranger)
-          .body);
+  json theirs_scan =
+      json::parse(call("POST", "/api/v1/scans",
+                       json{{"target_id", target_at(vulnerable.url(), json::object(), stranger)},
+                            {"probes", {"pii-leak"}}}
+                           .dump(),
+                       as_stranger)
+                      .body);
   bad_baseline(theirs_scan["id"].get<std::string>());  // another user's
   // A scan that did not complete is no baseline (each prompt now takes 1.5 s: it is cancelled
   // long before it could end).

@@ -143,6 +143,10 @@ std::string junit_cases(const std::vector<scan_result>& page) {
            attribute("time", seconds_text(x.latency_ms)) + ">";
     if (x.error) {
       out += "<error" + attribute("message", *x.error) + attribute("type", "call") + "/>";
+    } else if (x.vulnerable && x.triage == "false_positive") {
+      // Triaged as a false positive (or suppressed on this target): no failure, said why.
+      out += "<skipped" + attribute("message", "false positive" + (x.note ? ": " + *x.note : "")) +
+             "/>";
     } else if (x.vulnerable) {
       out += "<failure" + attribute("message", x.evidence) + attribute("type", x.severity) + ">" +
              xml_escape("Sent: " + x.sent_prompt + "\n\nReply: " + x.response) + "</failure>";
