@@ -220,6 +220,11 @@ TEST_F(scan_triage_api, a_finding_s_status_and_note_change_and_the_change_is_aud
   EXPECT_EQ(page["items"][0]["resource_type"], "finding");
   EXPECT_EQ(page["items"][0]["resource_id"], id);
   EXPECT_EQ(page["items"][0]["outcome"], "success");
+  // A finding's id is a resource id the trail can be filtered by.
+  page = json::parse(call("GET", "/api/v1/audit-logs", "", admin,
+                          {{"resource_id", id}, {"action", "finding.triage"}})
+                         .body);
+  EXPECT_EQ(page["total"], 3) << page.dump();
 }
 
 TEST_F(scan_triage_api, a_false_positive_is_suppressed_in_later_scans_of_its_target_until_lifted) {
