@@ -13,6 +13,7 @@
 
 #include "domain/audit.hpp"
 #include "domain/error.hpp"
+#include "domain/findings.hpp"
 #include "domain/frameworks.hpp"
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
@@ -138,6 +139,21 @@ struct scan_results_after {
   bool findings_only = true;
   int64_t after_seq = -1;
   int64_t limit = 500;
+  clock::time_point deadline;
+};
+// PATCH /scans/{id}/findings/{finding_id}: the finding's triage changed; the finding as it is now.
+struct finding_triage {
+  principal who;
+  std::string scan_id;
+  int64_t seq = 0;
+  triage_change change;
+  clock::time_point deadline;
+};
+// GET /scans/{id}/diff: the scan against `baseline`, or (nullopt) against its implicit baseline.
+struct scan_diff_get {
+  principal who;
+  std::string id;
+  std::optional<std::string> baseline;
   clock::time_point deadline;
 };
 struct stats_get {

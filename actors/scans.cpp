@@ -8,6 +8,7 @@
 #include "actors/ask.hpp"
 #include "actors/plumbing.hpp"
 #include "config/time.hpp"
+#include "domain/findings.hpp"
 #include "domain/ids.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
@@ -197,6 +198,68 @@ db_task<result<std::vector<scan_result>>> task_for(const scan_results_after& a) 
           }};
 }
 
+// Changes a finding's triage. Marking it a false positive takes it out of its scan's counts and
+// suppresses its attack on the target in the owner's later scans; changing a false positive to
+// anything else counts it again and lifts that suppression. Under the owner's lock, so two
+// concurrent changes of one finding cannot both move the counts.
+db_task<result<scan_result>> task_for(const finding_triage& t) {
+  return {"finding_triage", storage::access::write, t.deadline,
+          [t, owner = owner_scope(t.who)](storage::session& s) -> result<scan_result> {
+            auto of = storage::find_scan(s, t.scan_id, owner);
+            if (!of) return scan_not_found<scan_result>();
+            storage::lock_owner(s, of->owner_id);
+            auto found = storage::find_finding(s, t.scan_id, t.seq);
+            if (!found) return result<scan_result>::fail(errc::not_found, "Finding not found.");
+            scan_result r = std::move(*found);
+            bool was_false = r.triage == "false_positive";
+            if (t.change.status) r.triage = *t.change.status;
+            if (t.change.note_given) r.note = t.change.note;
+            bool is_false = r.triage == "false_positive";
+            storage::set_triage(s, r);
+            if (was_false != is_false)
+              storage::adjust_findings(s, r.scan_id, r.severity, is_false ? -1 : 1);
+            if (is_false) {
+              storage::suppress(s, *of, r, now_ms());
+            } else if (was_false) {
+              storage::lift_suppression(s, *of, r);
+            }
+            return result<scan_result>{{}, std::move(r)};
+          }};
+}
+
+// The baseline of a diff that names none: the owner's previous completed scan of the same
+// target. The one place that rule lives, so another (a schedule's previous run first) replaces it.
+std::optional<scan> implicit_baseline(storage::session& s, const scan& x) {
+  return storage::previous_completed_scan(s, x);
+}
+
+// Both sides' findings are read whole (each bounded by its scan's plan), one query a side.
+db_task<result<scan_diff>> task_for(const scan_diff_get& g) {
+  return {"scan_diff", storage::access::read, g.deadline,
+          [g, owner = owner_scope(g.who)](storage::session& s) -> result<scan_diff> {
+            auto x = storage::find_scan(s, g.id, owner);
+            if (!x) return scan_not_found<scan_diff>();
+            std::optional<scan> base;
+            if (g.baseline) {
+              base = storage::find_scan(s, *g.baseline, owner);
+              auto errors = check_baseline(*x, base ? &*base : nullptr);
+              if (!errors.empty())
+                return result<scan_diff>::fail(errc::validation_error, "The baseline is invalid.",
+                                               std::move(errors));
+            } else {
+              base = implicit_baseline(s, *x);
+              if (!base)
+                return result<scan_diff>::fail(
+                    errc::no_baseline,
+                    "The target has no completed scan of yours before this one: name a baseline.");
+            }
+            return result<scan_diff>{{},
+                                     diff_scans(*base, storage::all_findings(s, base->id), *x,
+                                                storage::all_findings(s, x->id),
+                                                storage::suppressed_fingerprints(s, x->id))};
+          }};
+}
+
 // Caps the timeout of the test call `c` at the whole seconds left before `deadline`, so a target
 // slower than the request is reported like one slower than its own timeout. At least a second:
 // a zero timeout would fail without trying.
@@ -277,6 +340,16 @@ scans_actor::behavior_type scans(scans_actor::pointer self, scans_config cfg, db
       [=](scan_results_get& g) { return p.answer(replica_read(task_for(g), g.who.user_id)); },
       [=](scan_report_get& g) { return p.answer(replica_read(task_for(g), g.who.user_id)); },
       [=](scan_results_after& a) { return p.answer(replica_read(task_for(a), a.who.user_id)); },
+      [=](finding_triage& t) {
+        auto rp = self->make_response_promise<result<scan_result>>();
+        p.run(written_by(task_for(t), t.who.user_id), rp, "", [=](result<scan_result> r) mutable {
+          // The statistics and coverage count findings: a false positive no longer counts.
+          if (r.ok()) caf::anon_send(cache, cache_bump{{stats_scope}});
+          rp.deliver(std::move(r));
+        });
+        return rp;
+      },
+      [=](scan_diff_get& g) { return p.answer(replica_read(task_for(g), g.who.user_id)); },
       [=](stats_get& g) {
         std::string owner = owner_scope(g.who);
         db_task<result<stats_overview>> task{

@@ -23,6 +23,8 @@ using scans_actor = caf::typed_actor<
     caf::replies_to<scan_results_get>::with<result<result_page>>,  // results or findings page
     caf::replies_to<scan_report_get>::with<result<scan_report>>,   // a report's heading
     caf::replies_to<scan_results_after>::with<result<std::vector<scan_result>>>,  // keyset page
+    caf::replies_to<finding_triage>::with<result<scan_result>>,    // triage, suppress or lift
+    caf::replies_to<scan_diff_get>::with<result<scan_diff>>,       // findings against a baseline
     caf::replies_to<stats_get>::with<result<stats_overview>>,      // the caller's figures, cached
     caf::replies_to<coverage_get>::with<result<coverage_report>>,  // framework coverage, cached
     caf::replies_to<target_test>::with<result<target_check>>>;     // one harmless prompt

@@ -33,6 +33,8 @@
   X(scan_results_get, result<result_page>, scans)                           \
   X(scan_report_get, result<scan_report>, scans)                            \
   X(scan_results_after, result<std::vector<scan_result>>, scans)            \
+  X(finding_triage, result<scan_result>, scans)                             \
+  X(scan_diff_get, result<scan_diff>, scans)                                \
   X(stats_get, result<stats_overview>, scans)                               \
   X(coverage_get, result<coverage_report>, scans)                           \
   X(probe_set_create, result<probe_set>, probe_sets)                        \

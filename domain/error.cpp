@@ -20,6 +20,8 @@ const char* error_code(errc e) {
       return "CONFLICT";
     case errc::quota_exceeded:
       return "QUOTA_EXCEEDED";
+    case errc::no_baseline:
+      return "NO_BASELINE";
     case errc::precondition_failed:
       return "PRECONDITION_FAILED";
     case errc::length_required:

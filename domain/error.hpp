@@ -17,6 +17,7 @@ enum class errc {
   method_not_allowed,      // known route, other method
   conflict,                // unique name taken
   quota_exceeded,          // a per-user limit (MAX_TARGETS_PER_USER, ...) reached
+  no_baseline,             // a diff without a baseline, and no earlier completed scan to use
   precondition_failed,     // If-Match mismatch
   length_required,         // body without Content-Length or chunked encoding
   payload_too_large,       // body over MAX_REQUEST_SIZE

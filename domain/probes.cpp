@@ -130,16 +130,6 @@ bool is_atlas_id(const std::string& s) {
   return s.size() == 9 || (s[9] == '.' && digits(10, 3));
 }
 
-void check_text(const std::string& field, const std::string& value, size_t min, size_t max,
-                std::vector<field_error>& e) {
-  if (!clean_text(value)) {
-    e.push_back({field, "must be valid UTF-8 without NUL characters"});
-  } else if (characters(value) < min || characters(value) > max) {
-    e.push_back(
-        {field, "must be " + std::to_string(min) + "-" + std::to_string(max) + " characters"});
-  }
-}
-
 void check_frameworks(const framework_tags& f, std::vector<field_error>& e) {
   auto check = [&](const std::vector<std::string>& ids, const char* field, size_t max,
                    bool (*valid)(const std::string&), const char* form) {
@@ -233,6 +223,16 @@ void check_crescendo(const probe_set& p, std::vector<field_error>& e) {
 }
 
 }  // namespace
+
+void check_text(const std::string& field, const std::string& value, size_t min, size_t max,
+                std::vector<field_error>& e) {
+  if (!clean_text(value)) {
+    e.push_back({field, "must be valid UTF-8 without NUL characters"});
+  } else if (characters(value) < min || characters(value) > max) {
+    e.push_back(
+        {field, "must be " + std::to_string(min) + "-" + std::to_string(max) + " characters"});
+  }
+}
 
 bool is_probe_set_id(const std::string& s) {
   auto ok = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };

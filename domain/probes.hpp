@@ -76,6 +76,10 @@ constexpr size_t max_set_description_chars = 2000;
 // named, then one error counts the rest. A regex detector must already be compiled
 // (set_pattern); the codec reports what RE2 refused.
 std::vector<field_error> validate(const probe_set& p);
+// Adds to `e` why `value` is no text of `min`..`max` characters (UTF-8 code points) without NUL,
+// if it is not: the rule of every free text a client stores.
+void check_text(const std::string& field, const std::string& value, size_t min, size_t max,
+                std::vector<field_error>& e);
 
 // Whether `id` has the form of a user's set id: ^[a-z0-9][a-z0-9-]{1,62}$.
 bool is_probe_set_id(const std::string& id);

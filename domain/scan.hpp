@@ -122,6 +122,11 @@ struct scan_result {
   // exchange), and the turn (1-based) at which the detector fired, nullopt when it never did.
   std::optional<conversation> transcript;
   std::optional<int64_t> turn;
+  // Read back from storage: the scan it belongs to, and its triage (domain/findings.hpp). A
+  // finding marked "false_positive" is suppressed: it counts nowhere and is listed apart.
+  std::string scan_id;
+  std::string triage = "open";
+  std::optional<std::string> note;
 };
 
 struct scan_query {

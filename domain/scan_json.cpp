@@ -15,16 +15,11 @@ void write_severities(json_writer& w, const severity_counts& f) {
   w.end_object();
 }
 
-namespace {
-
-// A rate as JSON: at most four significant digits ("0.25", "1", "0").
 std::string rate_text(double rate) {
   char out[32];
   std::snprintf(out, sizeof out, "%.4g", rate);
   return out;
 }
-
-}  // namespace
 
 void write_scan(json_writer& w, const scan& s) {
   w.begin_object();

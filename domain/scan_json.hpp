@@ -11,6 +11,8 @@ namespace vutf {
 
 // {"low", "medium", "high", "critical"}
 void write_severities(json_writer& w, const severity_counts& f);
+// A rate as JSON: at most four significant digits ("0.25", "1", "0", "-0.5").
+std::string rate_text(double rate);
 
 void write_scan(json_writer& w, const scan& s);
 std::string scan_json(const scan& s);

@@ -186,7 +186,8 @@ void audit(const api_env& env, const api_request& req, const api_response& res,
   a.actor_id = t.who ? (t.who->kind == "api_key" ? t.who->key_id : t.who->user_id) : "";
   a.action = t.matched->action;
   a.resource_type = t.matched->resource;
-  if (!t.params.empty()) a.resource_id = t.params.front();
+  // The last placeholder names the resource acted on (a finding, not its scan).
+  if (!t.params.empty()) a.resource_id = t.params.back();
   for (const auto& [k, v] : res.headers)
     if (k == "Location") a.resource_id = v.substr(v.rfind('/') + 1);
   a.outcome = res.status < 400 ? "success" : "failure";

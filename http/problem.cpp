@@ -22,6 +22,8 @@ int http_status(errc e) {
       return 409;
     case errc::quota_exceeded:
       return 409;
+    case errc::no_baseline:
+      return 409;
     case errc::length_required:
       return 411;
     case errc::precondition_failed:

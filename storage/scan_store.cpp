@@ -1,9 +1,11 @@
 #include "storage/scan_store.hpp"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "config/strings.hpp"
+#include "domain/findings.hpp"
 #include "domain/scan.hpp"
 
 namespace vutf::storage {
@@ -61,8 +63,8 @@ const statement scan_result_insert{
     "scan_result_insert",
     "INSERT INTO scan_results (scan_id, seq, probe, prompt, response, detector, vulnerable, "
     "severity, evidence, latency_ms, attempts, error, created_at, converter, sent_prompt, judge, "
-    "transcript, turn) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, "
-    "$16, $17, $18)"};
+    "transcript, turn, triage, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+    "$13, $14, $15, $16, $17, $18, $19, $20)"};
 const statement scan_finish{"scan_finish",
                             "UPDATE scans SET status = $3, error = $4, finished_at = $5, "
                             "lease_until = NULL WHERE id = $1 AND claim = $2 AND status = "
@@ -86,19 +88,64 @@ const statement scan_answered{"scan_answered", "SELECT seq FROM scan_results WHE
 
 #define VUTF_RESULT_COLUMNS                                                              \
   "seq, probe, prompt, response, detector, vulnerable, severity, evidence, latency_ms, " \
-  "attempts, error, converter, sent_prompt, judge, transcript, turn"
+  "attempts, error, converter, sent_prompt, judge, transcript, turn, triage, note"
+// A result that counts as a finding: vulnerable, and not marked (or suppressed as) a false
+// positive.
+#define VUTF_FINDING "vulnerable = 1 AND triage <> 'false_positive'"
 // $2 = 1 keeps only the findings.
 const statement scan_results_page{"scan_results_page",
                                   "SELECT " VUTF_RESULT_COLUMNS
                                   " FROM scan_results WHERE scan_id = $1 AND ($2 = 0 OR "
-                                  "vulnerable = 1) ORDER BY seq LIMIT $3 OFFSET $4"};
+                                  "(" VUTF_FINDING ")) ORDER BY seq LIMIT $3 OFFSET $4"};
 const statement scan_results_after{"scan_results_after",
                                    "SELECT " VUTF_RESULT_COLUMNS
                                    " FROM scan_results WHERE scan_id = $1 AND ($2 = 0 OR "
-                                   "vulnerable = 1) AND seq > $3 ORDER BY seq LIMIT $4"};
+                                   "(" VUTF_FINDING ")) AND seq > $3 ORDER BY seq LIMIT $4"};
 const statement scan_findings_by_probe{"scan_findings_by_probe",
                                        "SELECT probe, COUNT(*) FROM scan_results WHERE scan_id "
-                                       "= $1 AND vulnerable = 1 GROUP BY probe"};
+                                       "= $1 AND " VUTF_FINDING " GROUP BY probe"};
+// Every finding of a scan at once: a diff's side (bounded by the scan's plan).
+const statement scan_findings_all{"scan_findings_all", "SELECT " VUTF_RESULT_COLUMNS
+                                                       " FROM scan_results WHERE scan_id = $1 "
+                                                       "AND " VUTF_FINDING " ORDER BY seq"};
+// A result that is vulnerable, whatever its triage: what PATCH .../findings/{id} changes.
+const statement finding_get{"finding_get", "SELECT " VUTF_RESULT_COLUMNS
+                                           " FROM scan_results WHERE scan_id = $1 AND seq = $2 "
+                                           "AND vulnerable = 1"};
+const statement finding_triage{"finding_triage",
+                               "UPDATE scan_results SET triage = $3, note = $4 WHERE scan_id = "
+                               "$1 AND seq = $2"};
+// $2 the severity whose count moves by $3.
+const statement scan_findings_adjust{
+    "scan_findings_adjust",
+    "UPDATE scans SET findings_low = findings_low + CASE WHEN $2 = 'low' THEN $3 ELSE 0 END, "
+    "findings_medium = findings_medium + CASE WHEN $2 = 'medium' THEN $3 ELSE 0 END, "
+    "findings_high = findings_high + CASE WHEN $2 = 'high' THEN $3 ELSE 0 END, "
+    "findings_critical = findings_critical + CASE WHEN $2 = 'critical' THEN $3 ELSE 0 END "
+    "WHERE id = $1"};
+
+// The owner's suppressed attacks on the scan's target, found through the scan.
+const statement suppressions_of_scan{"suppressions_of_scan",
+                                     "SELECT f.fingerprint, f.note FROM finding_suppressions f "
+                                     "JOIN scans s ON s.owner_id = f.owner_id AND s.target_id = "
+                                     "f.target_id WHERE s.id = $1"};
+const statement suppression_put{
+    "suppression_put",
+    "INSERT INTO finding_suppressions (owner_id, target_id, fingerprint, note, scan_id, seq, "
+    "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (owner_id, target_id, "
+    "fingerprint) DO UPDATE SET note = excluded.note, scan_id = excluded.scan_id, seq = "
+    "excluded.seq, created_at = excluded.created_at"};
+const statement suppression_delete{"suppression_delete",
+                                   "DELETE FROM finding_suppressions WHERE owner_id = $1 AND "
+                                   "target_id = $2 AND fingerprint = $3"};
+// The owner's last completed scan of the target created before the given one ($3 created_at, $4
+// id: the order scans are listed in).
+const statement scan_previous_completed{
+    "scan_previous_completed",
+    "SELECT " VUTF_SCAN_COLUMNS
+    " FROM scans WHERE owner_id = $1 AND target_id = $2 AND status = 'completed' AND "
+    "(created_at < $3 OR (created_at = $3 AND id < $4)) ORDER BY created_at DESC, id DESC LIMIT "
+    "1"};
 
 const statement stats_targets{
     "stats_targets",
@@ -111,13 +158,15 @@ const statement stats_scans{
 const statement stats_probes{"stats_probes",
                              "SELECT r.probe, COUNT(*) FROM scan_results r JOIN scans s ON "
                              "s.id = r.scan_id WHERE (s.owner_id = $1 OR $1 = '*') AND "
-                             "r.vulnerable = 1 GROUP BY r.probe"};
+                             "r.vulnerable = 1 AND r.triage <> 'false_positive' GROUP BY "
+                             "r.probe"};
 
 // Each scan of the owner with each set it sent prompts of, and that set's findings there: what
 // GET /coverage counts per framework once the sets' tags are known (they live in code for the
 // built-in sets). The same join and owner filter as stats_probes.
 const statement coverage_runs{"coverage_runs",
-                              "SELECT r.scan_id, r.probe, SUM(r.vulnerable) FROM scan_results r "
+                              "SELECT r.scan_id, r.probe, SUM(CASE WHEN r.vulnerable = 1 AND "
+                              "r.triage <> 'false_positive' THEN 1 ELSE 0 END) FROM scan_results r "
                               "JOIN scans s ON s.id = r.scan_id WHERE s.owner_id = $1 GROUP BY "
                               "r.scan_id, r.probe"};
 
@@ -247,13 +296,18 @@ scan_result result_from(const row& r) {
   if (r[13]) x.judge = judge_from(*r[13]);
   if (r[14]) x.transcript = transcript_from(*r[14]);
   if (r[15]) x.turn = as_int(r[15]);
+  x.triage = r[16].value_or("open");
+  x.note = r[17];
   return x;
 }
 
-std::vector<scan_result> results_from(const rows& found) {
+std::vector<scan_result> results_from(const rows& found, const std::string& scan_id) {
   std::vector<scan_result> out;
   out.reserve(found.data.size());
-  for (const auto& r : found.data) out.push_back(result_from(r));
+  for (const auto& r : found.data) {
+    out.push_back(result_from(r));
+    out.back().scan_id = scan_id;
+  }
   return out;
 }
 
@@ -313,24 +367,49 @@ bool record_results(session& s, const std::string& id, int64_t claim,
                     const std::vector<scan_result>& batch, int64_t now_ms) {
   int64_t errors = 0;
   severity_counts found;
+  // The target's suppressed attacks, read once per batch that has a finding: those findings are
+  // recorded as false positives and not counted.
+  std::map<std::string, std::optional<std::string>> suppressed;
+  bool any = std::any_of(batch.begin(), batch.end(), [](const auto& r) { return r.vulnerable; });
+  if (any)
+    for (const auto& r : s.exec(sql::suppressions_of_scan, {id}).data)
+      suppressed[r[0].value_or("")] = r[1];
+  std::vector<const std::optional<std::string>*> marks;  // per result: its suppression's note
   for (const auto& r : batch) {
     errors += r.error ? 1 : 0;
-    if (r.vulnerable) found.add(r.severity);
+    auto it = r.vulnerable ? suppressed.find(finding_fingerprint(r)) : suppressed.end();
+    marks.push_back(it == suppressed.end() ? nullptr : &it->second);
+    if (r.vulnerable && !marks.back()) found.add(r.severity);
   }
   if (s.exec(sql::scan_progress, {id, claim, static_cast<int64_t>(batch.size()), errors, found.low,
                                   found.medium, found.high, found.critical})
           .affected == 0)
     return false;
-  for (const auto& r : batch)
+  for (size_t i = 0; i < batch.size(); ++i) {
+    const scan_result& r = batch[i];
+    const std::optional<std::string>* mark = marks[i];
     s.exec(sql::scan_result_insert,
-           {id, r.seq, r.probe, r.prompt, r.error ? value(nullptr) : value(r.response), r.detector,
-            int64_t{r.vulnerable}, r.vulnerable ? value(r.severity) : value(nullptr),
-            r.evidence.empty() ? value(nullptr) : value(r.evidence), r.latency_ms, r.attempts,
-            nullable(r.error), now_ms, nullable(r.converter),
+           {id,
+            r.seq,
+            r.probe,
+            r.prompt,
+            r.error ? value(nullptr) : value(r.response),
+            r.detector,
+            int64_t{r.vulnerable},
+            r.vulnerable ? value(r.severity) : value(nullptr),
+            r.evidence.empty() ? value(nullptr) : value(r.evidence),
+            r.latency_ms,
+            r.attempts,
+            nullable(r.error),
+            now_ms,
+            nullable(r.converter),
             r.sent_prompt != r.prompt ? value(r.sent_prompt) : value(nullptr),
             r.judge ? value(judge_column(*r.judge)) : value(nullptr),
             r.transcript ? value(transcript_column(*r.transcript)) : value(nullptr),
-            r.turn ? value(*r.turn) : value(nullptr)});
+            r.turn ? value(*r.turn) : value(nullptr),
+            std::string(mark ? "false_positive" : "open"),
+            mark ? nullable(*mark) : value(nullptr)});
+  }
   return true;
 }
 
@@ -362,13 +441,13 @@ std::vector<int64_t> answered_seqs(session& s, const std::string& id) {
 std::vector<scan_result> list_results(session& s, const std::string& id, bool findings_only,
                                       int64_t page, int64_t per_page) {
   return results_from(
-      s.exec(sql::scan_results_page, with_page({id, int64_t{findings_only}}, page, per_page)));
+      s.exec(sql::scan_results_page, with_page({id, int64_t{findings_only}}, page, per_page)), id);
 }
 
 std::vector<scan_result> results_after(session& s, const std::string& id, bool findings_only,
                                        int64_t after_seq, int64_t limit) {
   return results_from(
-      s.exec(sql::scan_results_after, {id, int64_t{findings_only}, after_seq, limit}));
+      s.exec(sql::scan_results_after, {id, int64_t{findings_only}, after_seq, limit}), id);
 }
 
 std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& id) {
@@ -376,6 +455,48 @@ std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& 
   for (const auto& r : s.exec(sql::scan_findings_by_probe, {id}).data)
     out[r[0].value_or("")] = as_int(r[1]);
   return out;
+}
+
+std::vector<scan_result> all_findings(session& s, const std::string& id) {
+  return results_from(s.exec(sql::scan_findings_all, {id}), id);
+}
+
+std::optional<scan_result> find_finding(session& s, const std::string& id, int64_t seq) {
+  auto found = results_from(s.exec(sql::finding_get, {id, seq}), id);
+  if (found.empty()) return std::nullopt;
+  return found.front();
+}
+
+void set_triage(session& s, const scan_result& r) {
+  s.exec(sql::finding_triage, {r.scan_id, r.seq, r.triage, nullable(r.note)});
+}
+
+void adjust_findings(session& s, const std::string& id, const std::string& severity,
+                     int64_t delta) {
+  s.exec(sql::scan_findings_adjust, {id, severity, delta});
+}
+
+std::set<std::string> suppressed_fingerprints(session& s, const std::string& scan_id) {
+  std::set<std::string> out;
+  for (const auto& r : s.exec(sql::suppressions_of_scan, {scan_id}).data)
+    out.insert(r[0].value_or(""));
+  return out;
+}
+
+void suppress(session& s, const scan& of, const scan_result& r, int64_t now_ms) {
+  s.exec(sql::suppression_put, {of.owner_id, of.target_id, finding_fingerprint(r), nullable(r.note),
+                                of.id, r.seq, now_ms});
+}
+
+void lift_suppression(session& s, const scan& of, const scan_result& r) {
+  s.exec(sql::suppression_delete, {of.owner_id, of.target_id, finding_fingerprint(r)});
+}
+
+std::optional<scan> previous_completed_scan(session& s, const scan& x) {
+  auto found =
+      s.exec(sql::scan_previous_completed, {x.owner_id, x.target_id, x.created_at_ms, x.id});
+  if (found.data.empty()) return std::nullopt;
+  return scan_from(found.data.front());
 }
 
 std::vector<set_run> set_runs(session& s, const std::string& owner) {

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,24 @@ std::vector<scan_result> list_results(session& s, const std::string& id, bool fi
 std::vector<scan_result> results_after(session& s, const std::string& id, bool findings_only,
                                        int64_t after_seq, int64_t limit);
 std::map<std::string, int64_t> findings_by_probe(session& s, const std::string& id);
+
+// Every finding of a scan (not those marked false_positive), by seq: one side of a diff.
+std::vector<scan_result> all_findings(session& s, const std::string& id);
+// The vulnerable result at `seq` of the scan, whatever its triage; nullopt when there is none.
+std::optional<scan_result> find_finding(session& s, const std::string& id, int64_t seq);
+// Writes the triage and note of `r` (its scan_id and seq say which).
+void set_triage(session& s, const scan_result& r);
+// Moves the scan's count of `severity` findings by `delta` (a finding marked or unmarked as a
+// false positive).
+void adjust_findings(session& s, const std::string& id, const std::string& severity, int64_t delta);
+// The fingerprints (domain/findings.hpp) the scan's owner suppresses on its target.
+std::set<std::string> suppressed_fingerprints(session& s, const std::string& scan_id);
+// Suppresses the attack of finding `r` on the target of `of` for its owner (the note of `r`
+// goes with it), or lifts that suppression.
+void suppress(session& s, const scan& of, const scan_result& r, int64_t now_ms);
+void lift_suppression(session& s, const scan& of, const scan_result& r);
+// The owner's last completed scan of the target of `x` before `x`; nullopt when there is none.
+std::optional<scan> previous_completed_scan(session& s, const scan& x);
 
 stats_overview overview(session& s, const std::string& owner);
 // Every (scan, probe set) pair of `owner`'s scans that sent a prompt of the set, with the set's

@@ -88,8 +88,8 @@ TEST_F(scan_crescendo_test, the_conversation_escalates_until_the_detector_fires_
       << markdown;
   EXPECT_NE(markdown.find("*Attacker*"), std::string::npos);
   std::string csv = report_of(s, "csv");
-  EXPECT_NE(csv.find(",judge_reason,turn\r\n"), std::string::npos);
-  EXPECT_NE(csv.find(",3\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",judge_reason,turn,id,status,note\r\n"), std::string::npos);
+  EXPECT_NE(csv.find(",3," + r["id"].get<std::string>() + ",open,\r\n"), std::string::npos) << csv;
 }
 
 TEST_F(scan_crescendo_test, a_target_that_holds_out_is_no_finding_after_max_turns) {

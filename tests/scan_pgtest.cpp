@@ -1,6 +1,7 @@
 // The scan engine against a live PostgreSQL: two instances sharing one database never run a scan
 // twice, a scan whose instance is killed (kill -9) is resumed after a restart, converter
-// variants included, and judge verdicts are stored and read back.
+// variants included, judge verdicts are stored and read back, and so are findings' triage and
+// suppressions.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 
 #include "actors/service.hpp"
 #include "config/log.hpp"
+#include "domain/findings.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "metrics/metrics.hpp"
@@ -302,6 +304,68 @@ TEST(scan_pg, crescendo_sets_and_their_conversations_are_stored_and_read_back) {
   ASSERT_EQ(x.transcript->size(), 6u);
   EXPECT_EQ((*x.transcript)[4].role, "user");
   EXPECT_EQ(x.sent_prompt, (*x.transcript)[4].content);
+}
+
+// Triage on PostgreSQL: a false positive leaves its scan's counts, is stored as the target's
+// suppression, recorded as such in the next scan and left out of its diff; lifting it removes it.
+TEST(scan_pg, triage_suppressions_and_diffs_round_trip) {
+  log::configure("error", "json");
+  std::string url = test::fresh_pg_database();
+  auto svc = instance(url);
+  mock::mock_target victim({"vulnerable"});
+  principal who = account(*svc);
+  std::string target = target_at(*svc, who, "victim", victim);
+  auto run = [&] {
+    scan_request r{target, {"pii-leak"}, 2, 1, std::nullopt, {}, std::nullopt, std::nullopt};
+    auto s = svc->ask(scan_create{who, r, svc->deadline()});
+    EXPECT_TRUE(s.ok());
+    scan ended;
+    EXPECT_TRUE(test::eventually(
+        [&] {
+          ended = svc->ask(scan_get{who, s.value.id, svc->deadline()}).value;
+          return ended.finished();
+        },
+        60s));
+    return ended;
+  };
+  scan first = run();
+  ASSERT_EQ(first.findings.total(), 2);
+  auto found = svc->ask(scan_results_get{who, first.id, true, 1, 10, svc->deadline()});
+  ASSERT_EQ(found.value.items.size(), 2u);
+  const scan_result& marked = found.value.items[0];
+  triage_change fp;
+  fp.status = "false_positive";
+  fp.note_given = true;
+  fp.note = "synthetic data";
+  auto changed = svc->ask(finding_triage{who, first.id, marked.seq, fp, svc->deadline()});
+  ASSERT_TRUE(changed.ok()) << changed.error->detail;
+  EXPECT_EQ(changed.value.triage, "false_positive");
+  EXPECT_EQ(changed.value.scan_id, first.id);
+  EXPECT_EQ(svc->ask(scan_get{who, first.id, svc->deadline()}).value.findings.total(), 1);
+  EXPECT_EQ(test::pg_query(url, "SELECT fingerprint || ' ' || note FROM finding_suppressions"),
+            finding_fingerprint(marked) + " synthetic data");
+
+  scan second = run();
+  EXPECT_EQ(second.findings.total(), 1);
+  auto results = svc->ask(scan_results_get{who, second.id, false, 1, 10, svc->deadline()});
+  ASSERT_EQ(results.value.items.size(), 2u);
+  for (const auto& x : results.value.items) {
+    EXPECT_TRUE(x.vulnerable);
+    EXPECT_EQ(x.triage, x.prompt == marked.prompt ? "false_positive" : "open");
+  }
+  auto d = svc->ask(scan_diff_get{who, second.id, std::nullopt, svc->deadline()});
+  ASSERT_TRUE(d.ok()) << d.error->detail;
+  EXPECT_EQ(d.value.baseline_id, first.id);
+  EXPECT_EQ(d.value.persisting.size(), 1u);
+  EXPECT_TRUE(d.value.added.empty());
+  EXPECT_TRUE(d.value.fixed.empty());
+
+  triage_change open;
+  open.status = "open";
+  ASSERT_TRUE(svc->ask(finding_triage{who, first.id, marked.seq, open, svc->deadline()}).ok());
+  EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM finding_suppressions"), "0");
+  EXPECT_EQ(svc->ask(scan_get{who, first.id, svc->deadline()}).value.findings.total(), 2);
+  EXPECT_EQ(run().findings.total(), 2);
 }
 
 }  // namespace

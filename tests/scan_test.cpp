@@ -700,10 +700,12 @@ TEST_F(scan_test, converters_send_each_prompt_once_more_per_converter_and_result
   EXPECT_EQ(report["findings"][2]["converter"], "rot13");
   auto csv = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "csv"}});
   EXPECT_EQ(csv.body.rfind("seq,probe,category,severity,detector,evidence,latency_ms,prompt,"
-                           "response,converter,sent_prompt,judge_score,judge_reason,turn\r\n",
+                           "response,converter,sent_prompt,judge_score,judge_reason,turn,id,"
+                           "status,note\r\n",
                            0),
             0u);
-  EXPECT_NE(csv.body.find(",base64," + identity::base64(first) + ",,,\r\n"), std::string::npos);
+  EXPECT_NE(csv.body.find(",base64," + identity::base64(first) + ",,,," + id + "."),
+            std::string::npos);
   auto md = call("GET", "/api/v1/scans/" + id + "/report", "", {{"format", "markdown"}});
   EXPECT_NE(md.body.find("| Converters | base64, rot13 |"), std::string::npos);
   EXPECT_NE(md.body.find("**Sent (base64)**"), std::string::npos);

@@ -2,6 +2,8 @@
 #include <memory>
 #include <set>
 
+#include "domain/findings.hpp"
+#include "domain/ids.hpp"
 #include "http/query.hpp"
 #include "http/routes/audit_codec.hpp"
 #include "http/routes/routes.hpp"
@@ -37,20 +39,29 @@ page_source export_pages(const request_context& c, std::vector<audit_record> fir
   };
 }
 
+// A resource id: a UUID, or a finding's id (the resource of finding.triage).
+query_param resource_id_param(std::string& out) {
+  return {"resource_id", [&out](const std::string& v) -> std::optional<std::string> {
+            out = v;
+            if (!is_uuid(v) && !parse_finding_id(v)) return "must be a resource id";
+            return std::nullopt;
+          }};
+}
+
 }  // namespace
 
 api_response list_audit(const request_context& c) {
   audit_query q;
   std::string order = "-timestamp";
   if (auto bad = parse_query(
-          c, {page_param(q.page), per_page_param(q.per_page), timestamp_param("since", q.since_ms),
-              timestamp_param("until", q.until_ms),
-              id_param("actor_id", q.actor_id, "user or API key"),
-              one_of("action", q.action, audited(&route::action)),
-              one_of("resource_type", q.resource_type, audited(&route::resource)),
-              id_param("resource_id", q.resource_id, "resource"),
-              either("outcome", q.outcome, {"success", "failure"}),
-              either("sort", order, {"timestamp", "-timestamp"})}))
+          c,
+          {page_param(q.page), per_page_param(q.per_page), timestamp_param("since", q.since_ms),
+           timestamp_param("until", q.until_ms),
+           id_param("actor_id", q.actor_id, "user or API key"),
+           one_of("action", q.action, audited(&route::action)),
+           one_of("resource_type", q.resource_type, audited(&route::resource)),
+           resource_id_param(q.resource_id), either("outcome", q.outcome, {"success", "failure"}),
+           either("sort", order, {"timestamp", "-timestamp"})}))
     return *bad;
   q.newest_first = order != "timestamp";
   return serve(

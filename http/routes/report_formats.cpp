@@ -6,7 +6,7 @@
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
-#include "domain/crypto.hpp"
+#include "domain/findings.hpp"
 #include "domain/judge.hpp"
 #include "domain/probes.hpp"
 
@@ -143,6 +143,10 @@ std::string junit_cases(const std::vector<scan_result>& page) {
            attribute("time", seconds_text(x.latency_ms)) + ">";
     if (x.error) {
       out += "<error" + attribute("message", *x.error) + attribute("type", "call") + "/>";
+    } else if (x.vulnerable && x.triage == "false_positive") {
+      // Triaged as a false positive (or suppressed on this target): no failure, said why.
+      out += "<skipped" + attribute("message", "false positive" + (x.note ? ": " + *x.note : "")) +
+             "/>";
     } else if (x.vulnerable) {
       out += "<failure" + attribute("message", x.evidence) + attribute("type", x.severity) + ">" +
              xml_escape("Sent: " + x.sent_prompt + "\n\nReply: " + x.response) + "</failure>";
@@ -195,21 +199,24 @@ std::string sarif_head(const scan_report& r) {
 std::string sarif_results(const std::vector<scan_result>& page, bool first) {
   std::string out;
   for (const auto& x : page) {
-    json properties = {{"seq", x.seq},           {"severity", x.severity},
-                       {"prompt", x.prompt},     {"sent_prompt", x.sent_prompt},
-                       {"response", x.response}, {"detector", x.detector}};
+    json properties = {{"finding_id", finding_id(x.scan_id, x.seq)},
+                       {"status", x.triage},
+                       {"seq", x.seq},
+                       {"severity", x.severity},
+                       {"prompt", x.prompt},
+                       {"sent_prompt", x.sent_prompt},
+                       {"response", x.response},
+                       {"detector", x.detector}};
+    if (x.note) properties["note"] = *x.note;
     if (x.converter) properties["converter"] = *x.converter;
     if (x.turn) properties["turn"] = *x.turn;
     if (x.judge) properties["judge"] = {{"score", x.judge->score}, {"reason", x.judge->reason}};
-    json result = {
-        {"ruleId", x.probe},
-        {"level", sarif_level(x.severity)},
-        {"message", {{"text", x.probe + " (" + x.severity + "): " + x.evidence}}},
-        // The same attack (set, converter, prompt) in two scans is the same finding.
-        {"partialFingerprints",
-         {{"violentutfAttack/v1",
-           identity::sha256_hex(x.probe + "\n" + x.converter.value_or("") + "\n" + x.prompt)}}},
-        {"properties", properties}};
+    json result = {{"ruleId", x.probe},
+                   {"level", sarif_level(x.severity)},
+                   {"message", {{"text", x.probe + " (" + x.severity + "): " + x.evidence}}},
+                   // The same attack (set, converter, prompt) in two scans is the same finding.
+                   {"partialFingerprints", {{"violentutfAttack/v1", finding_fingerprint(x)}}},
+                   {"properties", properties}};
     out += (first ? "" : ",") + dump(result);
     first = false;
   }
@@ -284,7 +291,9 @@ std::string html_findings(const std::vector<scan_result>& page) {
   for (const auto& x : page) {
     out += "<article><h3>#" + std::to_string(x.seq) + " " + xml_escape(x.probe) +
            " — <span class=\"sev\">" + xml_escape(x.severity) + "</span>" +
-           (x.converter ? " — via " + xml_escape(*x.converter) : "") + "</h3><p>" +
+           (x.converter ? " — via " + xml_escape(*x.converter) : "") + "</h3><p>Finding <code>" +
+           xml_escape(finding_id(x.scan_id, x.seq)) + "</code>, " + xml_escape(x.triage) +
+           (x.note ? ": " + xml_escape(*x.note) : std::string()) + "</p><p>" +
            xml_escape(x.evidence) + "</p><h4>Prompt</h4>" + pre(x.prompt);
     if (x.sent_prompt != x.prompt) out += "<h4>Sent</h4>" + pre(x.sent_prompt);
     out += "<h4>Response</h4>" + pre(x.response);

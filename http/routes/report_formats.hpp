@@ -21,7 +21,8 @@ namespace vutf::http {
 std::string xml_escape(const std::string& text);
 
 std::string junit_head(const scan_report& r);
-std::string junit_cases(const std::vector<scan_result>& page);  // every result, not only findings
+// Every result, not only findings; a finding marked false_positive is skipped, not failed.
+std::string junit_cases(const std::vector<scan_result>& page);
 std::string junit_tail();
 
 std::string sarif_head(const scan_report& r);

@@ -58,6 +58,8 @@ api_response cancel_scan(const request_context& c);
 api_response scan_results(const request_context& c);
 api_response scan_findings(const request_context& c);
 api_response get_scan_report(const request_context& c);
+api_response triage_finding(const request_context& c);
+api_response get_scan_diff(const request_context& c);
 
 // stats.cpp
 api_response stats(const request_context& c);

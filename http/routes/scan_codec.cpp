@@ -6,6 +6,7 @@
 
 #include "config/strings.hpp"
 #include "config/time.hpp"
+#include "domain/findings.hpp"
 #include "domain/judge.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
@@ -109,10 +110,36 @@ result<scan_request> parse_scan_create(const std::string& body, int64_t max_prom
   return result<scan_request>{{}, std::move(r)};
 }
 
+result<triage_change> parse_triage(const std::string& body) {
+  json j;
+  if (auto bad = parse_json_object(body, j)) return result<triage_change>{bad, {}};
+  std::vector<field_error> errors;
+  triage_change c;
+  for (const auto& [key, value] : j.items()) {
+    if (key == "status" && value.is_string()) {
+      c.status = value.get<std::string>();
+    } else if (key == "status") {
+      errors.push_back({key, "must be open, accepted, false_positive or fixed"});
+    } else if (key == "note" && (value.is_string() || value.is_null())) {
+      c.note_given = true;
+      if (value.is_string()) c.note = value.get<std::string>();
+    } else if (key == "note") {
+      errors.push_back({key, "must be a string or null"});
+    } else {
+      errors.push_back({key, "unknown field"});
+    }
+  }
+  add_unreported(validate(c), errors);
+  if (!errors.empty())
+    return result<triage_change>::fail(errc::validation_error, "The triage is invalid.", errors);
+  return result<triage_change>{{}, std::move(c)};
+}
+
 namespace {
 
 void write_result(json_writer& w, const scan_result& r) {
   w.begin_object();
+  w.key("id").value(finding_id(r.scan_id, r.seq));
   w.key("seq").value(r.seq);
   w.key("probe").value(r.probe);
   w.key("prompt").value(r.prompt);
@@ -154,7 +181,15 @@ void write_result(json_writer& w, const scan_result& r) {
   } else {
     w.null();
   }
+  w.key("status").value(r.triage);
+  w.key("note").value(r.note);
   w.end_object();
+}
+
+void write_results(json_writer& w, const std::vector<scan_result>& list) {
+  w.begin_array();
+  for (const auto& r : list) write_result(w, r);
+  w.end_array();
 }
 
 std::string category_of(const std::string& probe) {
@@ -196,6 +231,32 @@ std::string scan_page_json(const scan_page& p) {
 
 std::string result_page_json(const result_page& p) {
   return page_json(p, write_result);
+}
+
+std::string finding_json(const scan_result& r) {
+  json_writer w;
+  write_result(w, r);
+  return w.take();
+}
+
+std::string scan_diff_json(const scan_diff& d) {
+  json_writer w;
+  w.begin_object();
+  w.key("baseline").value(d.baseline_id);
+  w.key("scan").value(d.scan_id);
+  w.key("new");
+  write_results(w, d.added);
+  w.key("fixed");
+  write_results(w, d.fixed);
+  w.key("persisting");
+  write_results(w, d.persisting);
+  w.key("attack_success_rate").begin_object();
+  w.key("baseline").raw(rate_text(d.baseline_rate));
+  w.key("current").raw(rate_text(d.current_rate));
+  w.key("delta").raw(rate_text(d.current_rate - d.baseline_rate));
+  w.end_object();
+  w.end_object();
+  return w.take();
 }
 
 std::string target_check_json(const target_check& c) {
@@ -413,7 +474,7 @@ std::string report_head(report_format f, const scan_report& r) {
     case report_format::csv:
       // The variant's columns come last, so readers of the earlier columns by position still work.
       return "seq,probe,category,severity,detector,evidence,latency_ms,prompt,response,converter,"
-             "sent_prompt,judge_score,judge_reason,turn\r\n";
+             "sent_prompt,judge_score,judge_reason,turn,id,status,note\r\n";
     case report_format::html:
       return html_head(r);
     case report_format::junit:
@@ -448,7 +509,9 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
       case report_format::markdown:
         out +=
             "### #" + std::to_string(r.seq) + " " + r.probe + " (" + category_of(r.probe) + ") — " +
-            r.severity + (r.converter ? " — via " + *r.converter : "") + "\n\n" + cell(r.evidence) +
+            r.severity + (r.converter ? " — via " + *r.converter : "") + "\n\nFinding `" +
+            finding_id(r.scan_id, r.seq) + "`, " + r.triage +
+            (r.note ? ": " + cell(*r.note) : std::string()) + "\n\n" + cell(r.evidence) +
             "\n\n**Prompt**\n\n" + fenced(r.prompt) +
             (r.converter ? "\n**Sent (" + *r.converter + ")**\n\n" + fenced(r.sent_prompt) : "") +
             "\n**Response**\n\n" + fenced(r.response) +
@@ -465,7 +528,9 @@ std::string report_findings(report_format f, const std::vector<scan_result>& pag
                csv_field(r.response) + "," + csv_field(r.converter.value_or("")) + "," +
                csv_field(r.sent_prompt) + "," + (r.judge ? score_text(r.judge->score) : "") + "," +
                csv_field(r.judge ? r.judge->reason : "") + "," +
-               (r.turn ? std::to_string(*r.turn) : "") + "\r\n";
+               (r.turn ? std::to_string(*r.turn) : "") + "," +
+               csv_field(finding_id(r.scan_id, r.seq)) + "," + csv_field(r.triage) + "," +
+               csv_field(r.note.value_or("")) + "\r\n";
         break;
       default:  // the formats of report_formats.hpp, answered above
         break;

@@ -14,7 +14,15 @@ namespace vutf::http {
 // `max_prompts_cap`) are one 422 naming every bad field. The scans actor checks the rules again.
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap);
 
+// Reads PATCH /scans/{id}/findings/{finding_id}: {"status", "note"}, at least one; unknown
+// fields, type problems and the domain rules are one 422 naming every bad field.
+result<triage_change> parse_triage(const std::string& body);
+
 std::string scan_page_json(const scan_page& p);
+std::string finding_json(const scan_result& r);
+// {"baseline", "scan", "new", "fixed", "persisting", "attack_success_rate": {"baseline",
+// "current", "delta"}}
+std::string scan_diff_json(const scan_diff& d);
 std::string result_page_json(const result_page& p);
 std::string target_check_json(const target_check& c);
 std::string stats_json(const stats_overview& s);

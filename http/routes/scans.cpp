@@ -2,6 +2,7 @@
 // reading their results, findings and report.
 #include <memory>
 
+#include "domain/findings.hpp"
 #include "domain/scan_json.hpp"
 #include "http/query.hpp"
 #include "http/routes/routes.hpp"
@@ -117,6 +118,37 @@ api_response scan_results(const request_context& c) {
 
 api_response scan_findings(const request_context& c) {
   return results_of(c, true);
+}
+
+api_response triage_finding(const request_context& c) {
+  return serve(
+      c,
+      [&](const principal& who) -> result<finding_triage> {
+        auto id = path_id(c, "Scan");
+        if (!id.ok()) return {id.error, {}};
+        // A finding id names its scan: one of another scan is not found under this one.
+        auto finding = parse_finding_id(c.params.at(1));
+        if (!finding || finding->first != id.value)
+          return result<finding_triage>::fail(errc::not_found, "Finding not found.");
+        auto change = parse_triage(c.body);
+        if (!change.ok()) return {change.error, {}};
+        return with(finding_triage{who, id.value, finding->second, change.value, {}});
+      },
+      [](const scan_result& r) { return json_response(200, finding_json(r)); });
+}
+
+api_response get_scan_diff(const request_context& c) {
+  std::string baseline;
+  if (auto bad = parse_query(c, {id_param("baseline", baseline, "scan")})) return *bad;
+  return serve(
+      c,
+      [&](const principal& who) -> result<scan_diff_get> {
+        auto id = path_id(c, "Scan");
+        if (!id.ok()) return {id.error, {}};
+        return with(scan_diff_get{
+            who, id.value, baseline.empty() ? std::nullopt : std::optional(baseline), {}});
+      },
+      [](const scan_diff& d) { return json_response(200, scan_diff_json(d)); });
 }
 
 api_response get_scan_report(const request_context& c) {

@@ -1,10 +1,11 @@
-// The JSON body reader and every request body codec (probe sets' CSV and NDJSON imports too) on
-// arbitrary bytes: a bad body is an error result (400 or 422 later), never a crash, a hang or
-// undefined behaviour.
+// The JSON body reader and every request body codec (probe sets' CSV and NDJSON imports too, and
+// the finding ids of triage paths) on arbitrary bytes: a bad body is an error result (400 or 422
+// later), never a crash, a hang or undefined behaviour.
 #include <cstddef>
 #include <cstdint>
 #include <string>
 
+#include "domain/findings.hpp"
 #include "http/json_body.hpp"
 #include "http/routes/account_codec.hpp"
 #include "http/routes/api_key_codec.hpp"
@@ -28,6 +29,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)parse_target_patch(body, policy);
   (void)parse_webhook_create(body, policy);
   (void)parse_scan_create(body, 1000);
+  (void)parse_triage(body);
+  // The finding id of PATCH /scans/{id}/findings/{finding_id}: a path segment, as hostile.
+  (void)vutf::parse_finding_id(body);
   // Probe sets in each media type the route takes (CSV and NDJSON with their query metadata).
   const header_list query = {
       {"id", "fuzzed"}, {"name", "Fuzzed"}, {"category", "LLM01"}, {"detector", "refusal"}};
