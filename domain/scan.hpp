@@ -47,6 +47,7 @@ struct scan {
   // The owner's target that re-checks every deterministic finding (nullopt: none does).
   std::optional<std::string> judge_target_id;
   std::optional<fail_rule> fail_on;  // nullopt: the scan has no gate
+  std::optional<std::string> schedule_id;  // the schedule whose run created it (nullopt: none)
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled
@@ -75,6 +76,7 @@ struct scan_request {
   std::vector<std::string> converters;         // converter ids (GET /converters), each at most once
   std::optional<std::string> judge_target_id;  // one of the caller's targets
   std::optional<fail_rule> fail_on;
+  std::optional<std::string> schedule_id;  // set by a schedule's run only, never by a client
 };
 
 constexpr size_t max_probes_per_scan = 100;

@@ -12,6 +12,9 @@ namespace vutf {
 // {"low", "medium", "high", "critical"}
 void write_severities(json_writer& w, const severity_counts& f);
 
+// A gate rule: {"severity", "max_attack_success_rate"}, or null.
+void write_fail_rule(json_writer& w, const std::optional<fail_rule>& f);
+
 void write_scan(json_writer& w, const scan& s);
 std::string scan_json(const scan& s);
 
