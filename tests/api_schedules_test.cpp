@@ -27,14 +27,16 @@ class schedules_test : public api_test {
   static std::vector<std::string> bad_fields(const api_response& r) {
     expect_problem(r, 422, "VALIDATION_ERROR");
     std::vector<std::string> names;
-    for (const auto& e : json::parse(r.body)["errors"]) names.push_back(e["field"]);
+    json problem = json::parse(r.body);
+    for (const auto& e : problem["errors"]) names.push_back(e["field"]);
     return names;
   }
 
   // The caller's scans a schedule created.
   json scans_of(const std::string& schedule_id) {
     json out = json::array();
-    for (const auto& s : get("/api/v1/scans?per_page=100")["items"])
+    json page = json::parse(call("GET", "/api/v1/scans", "", {}, {{"per_page", "100"}}).body);
+    for (const auto& s : page["items"])
       if (s["schedule_id"] == schedule_id) out.push_back(s);
     return out;
   }
@@ -113,8 +115,8 @@ TEST_F(schedules_test, every_bad_field_is_named_at_once) {
                                  {"interval_seconds", 30},
                                  {"fail_on", {{"severity", "dire"}}}}
                                 .dump())),
-            (std::vector<std::string>{"interval_seconds", "interval_seconds", "cron", "probes",
-                                      "converters[1]", "fail_on.severity", "target_id"}));
+            (std::vector<std::string>{"interval_seconds", "interval_seconds", "cron",
+                                      "converters[1]", "fail_on.severity", "probes", "target_id"}));
   json ok = {{"target_id", target}, {"probes", {"jailbreak"}}};
   auto with = [&](json extra) {
     json body = ok;
