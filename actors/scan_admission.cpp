@@ -86,10 +86,10 @@ result<scan> admit_scan(storage::session& s, const scan_request& req, const std:
     return result<scan>::fail(errc::validation_error, "The scan is invalid.", std::move(c.errors));
   storage::lock_owner(s, user);
   if (storage::count_active_scans(s, user) >= limits.max_active_scans)
-    return result<scan>::fail(errc::quota_exceeded,
-                              "The quota MAX_ACTIVE_SCANS_PER_USER=" +
-                                  std::to_string(limits.max_active_scans) +
-                                  " is reached: wait for a scan to end or cancel one.");
+    return result<scan>::fail(
+        errc::quota_exceeded,
+        "The quota MAX_ACTIVE_SCANS_PER_USER=" + std::to_string(limits.max_active_scans) +
+            " is reached: wait for a scan to end or cancel one.");
   scan x;
   x.created_at_ms = now_ms();
   // Listed newest first and claimed oldest first, exactly even in one millisecond.
@@ -104,8 +104,8 @@ result<scan> admit_scan(storage::session& s, const scan_request& req, const std:
   x.schedule_id = req.schedule_id;
   x.concurrency = req.concurrency.value_or(c.of->max_concurrency);
   x.webhook_url = req.webhook_url;
-  x.total = req.max_prompts.value_or(std::min<int64_t>(
-      c.sets.prompts * variants_per_prompt(req.converters), limits.max_prompts));
+  x.total = req.max_prompts.value_or(
+      std::min<int64_t>(c.sets.prompts * variants_per_prompt(req.converters), limits.max_prompts));
   storage::insert_scan(s, x);
   for (auto& p : c.sets.user)
     if (static_cast<int64_t>(p.prompts.size()) > x.total)

@@ -9,13 +9,11 @@
 #include "actors/plumbing.hpp"
 #include "actors/scan_admission.hpp"
 #include "config/time.hpp"
-#include "domain/ids.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
 #include "storage/probe_set_store.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
-#include "storage/webhook_store.hpp"
 
 namespace vutf {
 namespace {
@@ -37,10 +35,8 @@ result<T> scan_not_found() {
 
 db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
-          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id,
-           limits = cfg.limits](storage::session& s) {
-            return admit_scan(s, req, user, owner, limits);
-          }};
+          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, limits = cfg.limits](
+              storage::session& s) { return admit_scan(s, req, user, owner, limits); }};
 }
 
 // The status a cancelled scan had, so a queued scan's webhook event goes out here (no runner

@@ -11,6 +11,7 @@
 #include "config/time.hpp"
 #include "domain/ids.hpp"
 #include "storage/schedule_store.hpp"
+#include "storage/user_store.hpp"
 
 namespace vutf {
 namespace {
@@ -59,23 +60,23 @@ db_task<result<schedule>> task_for(const schedule_create& c, const scan_limits& 
 }
 
 db_task<result<schedule>> task_for(const schedule_update& u, const scan_limits& limits) {
-  return {"schedule_update", storage::access::write, u.deadline,
-          [u, limits](storage::session& s) -> result<schedule> {
-            auto found = storage::find_schedule(s, u.id, u.who.user_id);
-            if (!found) return schedule_not_found<schedule>();
-            schedule x = apply(*found, u.fields);
-            // A schedule whose target is gone can still be disabled or re-timed; enabling it or
-            // changing its scan checks the scan part again.
-            bool enabling = x.enabled && !found->enabled;
-            if (auto bad = refusal(s, x, u.fields, false, touches_scan(u.fields) || enabling,
-                                   limits))
-              return {bad, {}};
-            x.updated_at_ms = now_ms();
-            if (u.fields.cron || u.fields.interval_seconds || enabling)
-              x.next_run_at_ms = first_run(x, x.updated_at_ms).value_or(x.next_run_at_ms);
-            if (!storage::update_schedule(s, x)) return schedule_not_found<schedule>();
-            return {{}, x};
-          }};
+  return {
+      "schedule_update", storage::access::write, u.deadline,
+      [u, limits](storage::session& s) -> result<schedule> {
+        auto found = storage::find_schedule(s, u.id, u.who.user_id);
+        if (!found) return schedule_not_found<schedule>();
+        schedule x = apply(*found, u.fields);
+        // A schedule whose target is gone can still be disabled or re-timed; enabling it or
+        // changing its scan checks the scan part again.
+        bool enabling = x.enabled && !found->enabled;
+        if (auto bad = refusal(s, x, u.fields, false, touches_scan(u.fields) || enabling, limits))
+          return {bad, {}};
+        x.updated_at_ms = now_ms();
+        if (u.fields.cron || u.fields.interval_seconds || enabling)
+          x.next_run_at_ms = first_run(x, x.updated_at_ms).value_or(x.next_run_at_ms);
+        if (!storage::update_schedule(s, x)) return schedule_not_found<schedule>();
+        return {{}, x};
+      }};
 }
 
 // What one claimed run did: the scan it created, or the schedule (its last_error set) whose run
@@ -95,8 +96,13 @@ db_task<run_outcome> run_task(const storage::schedule_claim& c, int64_t now,
             auto x = storage::find_schedule(s, c.id, "*");
             if (!x) return o;
             int64_t next = following_run(*x, c.due_ms, now);
+            // A deactivated or deleted user's schedules run no scan (their webhooks hear nothing).
+            auto owner = storage::find_user(s, x->owner_id);
             auto admitted =
-                admit_scan(s, scan_request_of(*x), x->owner_id, x->owner_id, limits);
+                owner && owner->is_active
+                    ? admit_scan(s, scan_request_of(*x), x->owner_id, x->owner_id, limits)
+                    : result<scan>::fail(errc::forbidden,
+                                         "The schedule's owner is deactivated or deleted.");
             x->next_run_at_ms = next;
             x->last_run_at_ms = now;
             if (admitted.ok()) {
@@ -182,8 +188,8 @@ struct scheduler {
 };
 
 schedules_actor::behavior_type schedules(schedules_pointer self, schedules_config cfg,
-                                         db_pool_actor pool, cache_actor cache,
-                                         engine_actor engine, webhook_actor webhooks) {
+                                         db_pool_actor pool, cache_actor cache, engine_actor engine,
+                                         webhook_actor webhooks) {
   // Schedules are not cached: a tick reads only due rows, and the owner's reads are rare.
   plumbing<schedules_pointer> p{self, pool, {}, {}};
   scheduler sched{self, cfg, pool, std::move(cache), std::move(engine), std::move(webhooks)};
@@ -195,8 +201,7 @@ schedules_actor::behavior_type schedules(schedules_pointer self, schedules_confi
       },
       [=](schedule_get& g) {
         return p.answer(db_task<result<schedule>>{
-            "schedule_get", storage::access::read, g.deadline,
-            [g](storage::session& s) {
+            "schedule_get", storage::access::read, g.deadline, [g](storage::session& s) {
               auto found = storage::find_schedule(s, g.id, g.who.user_id);
               return found ? result<schedule>{{}, *found} : schedule_not_found<schedule>();
             }});
@@ -207,13 +212,13 @@ schedules_actor::behavior_type schedules(schedules_pointer self, schedules_confi
                 "schedule_list", storage::access::read, l.deadline,
                 [l](storage::session& s) {
                   return result<schedule_page>{
-                      {}, read_page<schedule>(
-                              l.page, l.per_page,
-                              [&] { return storage::count_schedules(s, l.who.user_id); },
-                              [&] {
-                                return storage::list_schedules(s, l.who.user_id, l.page,
-                                                               l.per_page);
-                              })};
+                      {},
+                      read_page<schedule>(
+                          l.page, l.per_page,
+                          [&] { return storage::count_schedules(s, l.who.user_id); },
+                          [&] {
+                            return storage::list_schedules(s, l.who.user_id, l.page, l.per_page);
+                          })};
                 }},
             l.who.user_id));
       },

@@ -28,10 +28,10 @@ using schedules_actor = caf::typed_actor<
     caf::replies_to<tick_atom, int64_t>::with<schedule_round>>;  // a round as at `now` (unix ms)
 
 struct schedules_config {
-  scan_limits limits;                  // a run's scan obeys POST /scans' limits
-  std::chrono::seconds tick{15};       // SCHEDULER_TICK_SECONDS
+  scan_limits limits;                      // a run's scan obeys POST /scans' limits
+  std::chrono::seconds tick{15};           // SCHEDULER_TICK_SECONDS
   std::chrono::milliseconds lease{60000};  // a claimed run another instance may take after this
-  int64_t batch = 100;                 // runs claimed per statement (a round claims until done)
+  int64_t batch = 100;                     // runs claimed per statement (a round claims until done)
 };
 
 schedules_actor spawn_schedules(caf::actor_system& sys, schedules_config cfg, db_pool_actor pool,

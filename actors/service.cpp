@@ -357,8 +357,8 @@ int64_t service::scans_running() {
 }
 
 schedule_round service::run_schedules(int64_t now_ms) {
-  return impl_->status(impl_->schedules, schedule_round{-1, -1}, "run_schedules",
-                       tick_atom::value, now_ms);
+  return impl_->status(impl_->schedules, schedule_round{-1, -1}, "run_schedules", tick_atom::value,
+                       now_ms);
 }
 
 int64_t service::purge_expired() {

@@ -14,9 +14,9 @@ namespace vutf {
 struct cron_expr {
   std::bitset<60> minutes;
   std::bitset<24> hours;
-  std::bitset<32> days;      // 1..31
-  std::bitset<13> months;    // 1..12
-  std::bitset<7> weekdays;   // 0..6, Sunday 0 (7 is read as Sunday too)
+  std::bitset<32> days;     // 1..31
+  std::bitset<13> months;   // 1..12
+  std::bitset<7> weekdays;  // 0..6, Sunday 0 (7 is read as Sunday too)
   // Vixie cron: when either day field starts with `*`, a day must match both fields; when both
   // are restricted, either one matching is enough ("0 0 1 * MON": the 1st and every Monday).
   bool days_star = false;

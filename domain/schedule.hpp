@@ -27,7 +27,7 @@ struct schedule {
   bool enabled = true;
   int64_t next_run_at_ms = 0;  // the next due run (kept while disabled, not shown then)
   std::optional<int64_t> last_run_at_ms;
-  std::optional<std::string> last_scan_id;  // the scan its last run created
+  std::optional<std::string> last_scan_id;  // the scan its last successful run created
   std::optional<std::string> last_error;    // why its last run created none (null: it did)
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;

@@ -268,8 +268,7 @@ void insert_scan(session& s, const scan& x) {
   s.exec(sql::scan_insert,
          {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
           x.total, x.created_at_ms, probe_refs_column(x.probe_sets), join(x.converters),
-          nullable(x.judge_target_id),
-          fail_rule_column(x.fail_on), nullable(x.schedule_id)});
+          nullable(x.judge_target_id), fail_rule_column(x.fail_on), nullable(x.schedule_id)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {

@@ -6,8 +6,8 @@
 namespace vutf::storage {
 namespace sql {
 
-#define VUTF_SCHEDULE_COLUMNS                                                                  \
-  "id, owner_id, target_id, probes, converters, fail_on, cron, interval_seconds, enabled, "    \
+#define VUTF_SCHEDULE_COLUMNS                                                               \
+  "id, owner_id, target_id, probes, converters, fail_on, cron, interval_seconds, enabled, " \
   "next_run_at, last_run_at, last_scan_id, last_error, created_at, updated_at"
 
 const statement schedule_insert{
@@ -33,9 +33,9 @@ const statement schedule_delete{"schedule_delete",
 // `enabled = 1` as the partial index schedules_due says it, so SQLite uses the index too.
 // PostgreSQL skips the rows another claimer has locked, so instances never wait on (or take)
 // each other's runs; SQLite's single writer serialises claimers.
-#define VUTF_SCHEDULE_CLAIM(pick)                                                             \
-  "UPDATE schedules SET claim = claim + 1, lease_until = $2 WHERE id IN (SELECT id FROM "     \
-  "schedules WHERE enabled = 1 AND next_run_at <= $1 AND (lease_until IS NULL OR "            \
+#define VUTF_SCHEDULE_CLAIM(pick)                                                         \
+  "UPDATE schedules SET claim = claim + 1, lease_until = $2 WHERE id IN (SELECT id FROM " \
+  "schedules WHERE enabled = 1 AND next_run_at <= $1 AND (lease_until IS NULL OR "        \
   "lease_until < $1) ORDER BY next_run_at LIMIT $3" pick ") RETURNING id, next_run_at, claim"
 const statement schedule_claim_postgres{"schedule_claim",
                                         VUTF_SCHEDULE_CLAIM(" FOR UPDATE SKIP LOCKED")};
@@ -86,8 +86,7 @@ void insert_schedule(session& s, const schedule& x) {
           nullable(x.last_scan_id), nullable(x.last_error), x.created_at_ms, x.updated_at_ms});
 }
 
-std::optional<schedule> find_schedule(session& s, const std::string& id,
-                                      const std::string& owner) {
+std::optional<schedule> find_schedule(session& s, const std::string& id, const std::string& owner) {
   auto found = s.exec(sql::schedule_get, {id, owner});
   if (found.data.empty()) return std::nullopt;
   return schedule_from(found.data.front());
@@ -107,9 +106,9 @@ std::vector<schedule> list_schedules(session& s, const std::string& owner, int64
 
 bool update_schedule(session& s, const schedule& x) {
   return s.exec(sql::schedule_update,
-                {x.id, x.target_id, join(x.probes), join(x.converters),
-                 fail_rule_column(x.fail_on), nullable(x.cron), nullable(x.interval_seconds),
-                 int64_t{x.enabled}, x.next_run_at_ms, x.updated_at_ms})
+                {x.id, x.target_id, join(x.probes), join(x.converters), fail_rule_column(x.fail_on),
+                 nullable(x.cron), nullable(x.interval_seconds), int64_t{x.enabled},
+                 x.next_run_at_ms, x.updated_at_ms})
              .affected > 0;
 }
 

@@ -124,14 +124,15 @@ TEST_F(schedules_test, every_bad_field_is_named_at_once) {
     return bad_fields(call("POST", "/api/v1/schedules", body.dump()));
   };
   EXPECT_EQ(with(json::object()), std::vector<std::string>{"cron"}) << "neither cron nor interval";
-  for (const char* cron : {"* * * *", "* * * * * *", "*/0 * * * *", "1-60 * * * *",
-                           "5-1 * * * *", "1,,2 * * * *", "0 0 31 2 *", "0 0 * * FUNDAY"})
+  for (const char* cron : {"* * * *", "* * * * * *", "*/0 * * * *", "1-60 * * * *", "5-1 * * * *",
+                           "1,,2 * * * *", "0 0 31 2 *", "0 0 * * FUNDAY"})
     EXPECT_EQ(with({{"cron", cron}}), std::vector<std::string>{"cron"}) << cron;
   EXPECT_EQ(with({{"interval_seconds", 59}}), std::vector<std::string>{"interval_seconds"});
   EXPECT_EQ(get("/api/v1/schedules")["total"], 0) << "nothing was created";
 
   // A PATCH is checked the same way, every field at once.
-  json s = create_schedule({{"target_id", target}, {"probes", {"jailbreak"}}, {"cron", "0 * * * *"}});
+  json s =
+      create_schedule({{"target_id", target}, {"probes", {"jailbreak"}}, {"cron", "0 * * * *"}});
   auto r = call("PATCH", "/api/v1/schedules/" + s["id"].get<std::string>(),
                 json{{"cron", "0 0 30 2 *"}, {"probes", json::array()}}.dump());
   EXPECT_EQ(bad_fields(r), (std::vector<std::string>{"cron", "probes"}));
@@ -147,10 +148,10 @@ TEST_F(schedules_test, another_users_schedule_is_not_found) {
   expect_problem(call("DELETE", path, "", other), 404, "NOT_FOUND");
   EXPECT_EQ(json::parse(call("GET", "/api/v1/schedules", "", other).body)["total"], 0);
   // Nor may a schedule run a scan of another user's target.
-  auto r = call("POST", "/api/v1/schedules",
-                json{{"target_id", s["target_id"]}, {"probes", {"jailbreak"}}, {"cron", "0 * * * *"}}
-                    .dump(),
-                other);
+  auto r = call(
+      "POST", "/api/v1/schedules",
+      json{{"target_id", s["target_id"]}, {"probes", {"jailbreak"}}, {"cron", "0 * * * *"}}.dump(),
+      other);
   EXPECT_EQ(bad_fields(r), std::vector<std::string>{"target_id"});
   EXPECT_EQ(get(path)["enabled"], true) << "untouched";
 }

@@ -2,12 +2,13 @@
 // fire time in UTC across month ends, leap days, year ends and the Vixie day rule; an
 // expression that never fires ends the search instead of hanging. Schedule timing rules
 // (domain/schedule) on top: catch-up after downtime is one run, intervals keep their cadence.
+#include "domain/cron.hpp"
+
 #include <gtest/gtest.h>
 
 #include <ctime>
 
 #include "config/time.hpp"
-#include "domain/cron.hpp"
 #include "domain/schedule.hpp"
 
 namespace vutf {
@@ -100,8 +101,7 @@ TEST(cron, month_ends_year_ends_and_leap_days) {
   EXPECT_EQ(next("0 0 29 2 *", "2026-01-01 00:00"), "2028-02-29T00:00:00.000Z");
   EXPECT_EQ(next("0 0 29 2 *", "2096-03-01 00:00"), "2104-02-29T00:00:00.000Z")
       << "2100 is not a leap year";
-  EXPECT_EQ(next("0 0 29 2 *", "2000-01-01 00:00"), "2000-02-29T00:00:00.000Z")
-      << "2000 is";
+  EXPECT_EQ(next("0 0 29 2 *", "2000-01-01 00:00"), "2000-02-29T00:00:00.000Z") << "2000 is";
   EXPECT_EQ(next("59 23 28-31 2 *", "2027-02-28 23:59"), "2028-02-28T23:59:00.000Z");
 }
 
@@ -136,8 +136,8 @@ TEST(schedule_timing, every_bad_timing_field_is_named) {
   f.cron = "0 0 31 2 *";
   EXPECT_EQ(fields(f, true), std::vector<std::string>{"cron"}) << "never fires";
   f.interval_seconds = 59;
-  EXPECT_EQ(fields(f, true), (std::vector<std::string>{"interval_seconds", "interval_seconds",
-                                                       "cron"}))
+  EXPECT_EQ(fields(f, true),
+            (std::vector<std::string>{"interval_seconds", "interval_seconds", "cron"}))
       << "both, the interval too short, and the cron never fires";
   f.cron.reset();
   f.interval_seconds = 60;

@@ -37,7 +37,10 @@ TEST(schedules_pg, two_instances_ticking_at_once_create_one_scan_per_due_run) {
                                       {"MAX_ACTIVE_SCANS_PER_USER", "10000"},
                                       {"SCAN_WORKERS", "1"}});
   instance a(cfg), b(cfg);
-  principal who = test::someone("scheduled");
+  auto registered = a.svc.ask(user_register{"scheduled", "scheduled@example.com", "passw0rd-s",
+                                            std::nullopt, a.svc.deadline()});
+  ASSERT_TRUE(registered.ok());
+  principal who = test::someone(registered.value.id);
   auto t = a.svc.ask(target_create{who, test::sample_target("scheduled"), a.svc.deadline()});
   ASSERT_TRUE(t.ok());
   // More schedules than one claim takes (100), so the rounds claim in several batches.
@@ -59,8 +62,9 @@ TEST(schedules_pg, two_instances_ticking_at_once_create_one_scan_per_due_run) {
   }
   EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM scans WHERE schedule_id IS NOT NULL"),
             std::to_string(3 * schedules));
-  EXPECT_EQ(test::pg_query(url, "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM scans GROUP BY "
-                                "schedule_id) AS per_schedule"),
+  EXPECT_EQ(test::pg_query(url,
+                           "SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM scans GROUP BY "
+                           "schedule_id) AS per_schedule"),
             "3")
       << "three scans per schedule, one per slot";
   EXPECT_EQ(test::pg_query(url, "SELECT COUNT(*) FROM schedules WHERE lease_until IS NOT NULL"),
