@@ -80,7 +80,8 @@ std::vector<field_error> check_scan_request(storage::session& s, const scan_requ
 }
 
 result<scan> admit_scan(storage::session& s, const scan_request& req, const std::string& user,
-                        const std::string& owner, const scan_limits& limits) {
+                        const std::string& owner, const scan_limits& limits,
+                        const std::optional<std::string>& schedule_id) {
   checked c = check(s, req, user, owner, limits);
   if (!c.errors.empty())
     return result<scan>::fail(errc::validation_error, "The scan is invalid.", std::move(c.errors));
@@ -101,7 +102,7 @@ result<scan> admit_scan(storage::session& s, const scan_request& req, const std:
   x.converters = req.converters;
   x.judge_target_id = req.judge_target_id;
   x.fail_on = req.fail_on;
-  x.schedule_id = req.schedule_id;
+  x.schedule_id = schedule_id;
   x.concurrency = req.concurrency.value_or(c.of->max_concurrency);
   x.webhook_url = req.webhook_url;
   x.total = req.max_prompts.value_or(

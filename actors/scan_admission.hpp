@@ -31,7 +31,9 @@ std::vector<field_error> check_scan_request(storage::session& s, const scan_requ
 // the user has fewer than limits.max_active_scans queued or running: counted and inserted under
 // the user's lock, so concurrent creates cannot pass the limit together. The user's own sets are
 // kept with the scan as they are now, so a later change to them never changes what it runs.
+// `schedule_id`: the schedule whose due run this is (nullopt: a client asked for it).
 result<scan> admit_scan(storage::session& s, const scan_request& req, const std::string& user,
-                        const std::string& owner, const scan_limits& limits);
+                        const std::string& owner, const scan_limits& limits,
+                        const std::optional<std::string>& schedule_id = std::nullopt);
 
 }  // namespace vutf

@@ -100,7 +100,7 @@ db_task<run_outcome> run_task(const storage::schedule_claim& c, int64_t now,
             auto owner = storage::find_user(s, x->owner_id);
             auto admitted =
                 owner && owner->is_active
-                    ? admit_scan(s, scan_request_of(*x), x->owner_id, x->owner_id, limits)
+                    ? admit_scan(s, scan_request_of(*x), x->owner_id, x->owner_id, limits, x->id)
                     : result<scan>::fail(errc::forbidden,
                                          "The schedule's owner is deactivated or deleted.");
             x->next_run_at_ms = next;

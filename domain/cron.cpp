@@ -168,7 +168,8 @@ std::optional<cron_expr> parse_cron(const std::string& text, std::string& why) {
   }
   std::array<std::vector<bool>, 5> bits;
   for (size_t i = 0; i < specs.size(); ++i) {
-    bits[i].assign(static_cast<size_t>(specs[i].high - specs[i].low + 1), false);
+    int values = specs[i].high - specs[i].low + 1;
+    bits[i].assign(static_cast<size_t>(values), false);
     if (!read_field(fields[i], specs[i], bits[i], why)) return std::nullopt;
   }
   cron_expr e;

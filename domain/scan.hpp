@@ -76,7 +76,6 @@ struct scan_request {
   std::vector<std::string> converters;         // converter ids (GET /converters), each at most once
   std::optional<std::string> judge_target_id;  // one of the caller's targets
   std::optional<fail_rule> fail_on;
-  std::optional<std::string> schedule_id;  // set by a schedule's run only, never by a client
 };
 
 constexpr size_t max_probes_per_scan = 100;

@@ -52,7 +52,6 @@ scan_request scan_request_of(const schedule& s) {
   r.probes = s.probes;
   r.converters = s.converters;
   r.fail_on = s.fail_on;
-  r.schedule_id = s.id;
   return r;
 }
 

@@ -57,7 +57,7 @@ std::vector<field_error> validate_timing(const schedule_fields& f, bool creating
 // `s` with the fields `f` gives.
 schedule apply(schedule s, const schedule_fields& f);
 
-// What a run of `s` asks for: a scan as POST /scans would create it, marked as the schedule's.
+// What a run of `s` asks for: the scan POST /scans would create with the same fields.
 scan_request scan_request_of(const schedule& s);
 
 // The first run of a schedule made (or re-timed, or enabled) at `now_ms`: the cron expression's
