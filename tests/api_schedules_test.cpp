@@ -10,7 +10,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr int64_t hour_ms = 3600 * 1000;
+constexpr int64_t hour_ms = int64_t{3600} * 1000;
 
 class schedules_test : public api_test {
  protected:

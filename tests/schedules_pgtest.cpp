@@ -56,7 +56,7 @@ TEST(schedules_pg, two_instances_ticking_at_once_create_one_scan_per_due_run) {
   }
   for (int slot = 1; slot <= 3; ++slot) {
     // Just past each schedule's slot (they were created within the last minute).
-    schedule_round r = both_at(a, b, start + slot * 60000 + 59000);
+    schedule_round r = both_at(a, b, start + int64_t{slot} * 60000 + 59000);
     EXPECT_EQ(r.created, schedules) << "slot " << slot;
     EXPECT_EQ(r.failed, 0);
   }
