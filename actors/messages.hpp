@@ -18,6 +18,7 @@
 #include "domain/identity.hpp"
 #include "domain/probes.hpp"
 #include "domain/scan.hpp"
+#include "domain/schedule.hpp"
 #include "domain/target.hpp"
 #include "domain/webhook.hpp"
 #include "outbound/target_client.hpp"
@@ -221,6 +222,41 @@ struct target_call {
 };
 
 // ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----
+// ---- scan schedules (answered by the schedules actor; a user sees only their own) ----
+struct schedule_create {
+  principal who;
+  schedule_fields fields;  // target_id and probes present; timing checked by the actor
+  clock::time_point deadline;
+};
+struct schedule_get {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+struct schedule_list {
+  principal who;
+  int64_t page = 1;
+  int64_t per_page = 20;
+  clock::time_point deadline;
+};
+struct schedule_update {
+  principal who;
+  std::string id;
+  schedule_fields fields;
+  clock::time_point deadline;
+};
+struct schedule_delete {
+  principal who;
+  std::string id;
+  clock::time_point deadline;
+};
+// What one scheduler round did: scans created for due runs, and runs that could create none
+// (each a schedule.failed event).
+struct schedule_round {
+  int64_t created = 0;
+  int64_t failed = 0;
+};
+
 struct webhook_create {
   principal who;
   std::string url;

@@ -7,6 +7,7 @@
 
 #include "actors/ask.hpp"
 #include "actors/plumbing.hpp"
+#include "actors/scan_admission.hpp"
 #include "config/time.hpp"
 #include "domain/findings.hpp"
 #include "domain/ids.hpp"
@@ -15,7 +16,6 @@
 #include "storage/probe_set_store.hpp"
 #include "storage/scan_store.hpp"
 #include "storage/target_store.hpp"
-#include "storage/webhook_store.hpp"
 
 namespace vutf {
 namespace {
@@ -35,96 +35,10 @@ result<T> scan_not_found() {
 
 // ---- the work of the messages with more than a line of it ----
 
-// The probe sets a scan names, resolved: built-in ids first (they are reserved), then the
-// caller's own sets. Unknown ids are field errors.
-struct resolved_sets {
-  std::vector<probe_ref> refs;
-  std::vector<probe_set> user;  // the caller's sets the scan runs, to keep with it
-  int64_t prompts = 0;          // distinct prompts in all the sets
-};
-
-resolved_sets resolve_sets(storage::session& s, const std::string& user,
-                           const std::vector<std::string>& ids, std::vector<field_error>& errors) {
-  resolved_sets out;
-  for (const auto& id : ids) {
-    if (const probe_set* shipped = find_probe_set(id)) {
-      out.refs.push_back({id, "builtin", 1});
-      out.prompts += static_cast<int64_t>(shipped->prompts.size());
-    } else if (auto own = storage::find_probe_set(s, user, id)) {
-      // Its judge was the owner's target when the set was saved; a scan of a set whose judge
-      // has been deleted since could only record errors.
-      if (own->detector.type == "judge" &&
-          !storage::find_target(s, own->detector.judge_target_id, user))
-        errors.push_back({"probes", "the judge target of probe set '" + id +
-                                        "' no longer exists (PATCH its detector)"});
-      if (own->mode == "crescendo" && !storage::find_target(s, own->attacker_target_id, user))
-        errors.push_back({"probes", "the attacker target of probe set '" + id +
-                                        "' no longer exists (PATCH its attacker_target_id)"});
-      out.refs.push_back({id, "user", own->version});
-      out.prompts += own->prompt_count;
-      out.user.push_back(std::move(*own));
-    } else {
-      errors.push_back(
-          {"probes", "unknown probe set '" + id.substr(0, 100) + "' (see GET /probes)"});
-    }
-  }
-  return out;
-}
-
-// Queues the scan of `c` (every variant of every prompt, at most `cfg.max_prompts` sends unless
-// it asks for a number) unless the caller has cfg.max_active_scans queued or running already:
-// counted and inserted under the caller's lock, so concurrent creates cannot pass the limit
-// together. The caller's own sets are kept with the scan as they are now (their first `total`
-// prompts: more than a plan of that length sends), so a later change to them never changes what
-// the scan runs.
 db_task<result<scan>> task_for(const scan_create& c, const scans_config& cfg) {
   return {"scan_insert", storage::access::write, c.deadline,
-          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, cap = cfg.max_prompts,
-           active = cfg.max_active_scans](storage::session& s) -> result<scan> {
-            std::vector<field_error> errors = validate(req, cap);
-            resolved_sets sets = resolve_sets(s, user, req.probes, errors);
-            auto t = is_uuid(req.target_id) ? storage::find_target(s, req.target_id, owner)
-                                            : std::nullopt;
-            if (!t && is_uuid(req.target_id)) errors.push_back({"target_id", "no such target"});
-            // The judge reads every reply the scan flags: only the caller's own target qualifies.
-            if (req.judge_target_id && is_uuid(*req.judge_target_id) &&
-                !storage::find_target(s, *req.judge_target_id, user))
-              errors.push_back({"judge_target_id", "must be the id of one of your targets"});
-            // The webhook's secret signs the delivery: only the caller's own webhooks qualify.
-            if (req.webhook_url && !storage::find_webhook_by_url(s, user, *req.webhook_url))
-              errors.push_back(
-                  {"webhook_url", "must be the url of one of your webhooks (POST /webhooks)"});
-            if (!errors.empty())
-              return result<scan>::fail(errc::validation_error, "The scan is invalid.",
-                                        std::move(errors));
-            storage::lock_owner(s, user);
-            if (storage::count_active_scans(s, user) >= active)
-              return result<scan>::fail(
-                  errc::quota_exceeded,
-                  "The quota MAX_ACTIVE_SCANS_PER_USER=" + std::to_string(active) +
-                      " is reached: wait for a scan to end or cancel one.");
-            scan x;
-            x.created_at_ms = now_ms();
-            // Listed newest first and claimed oldest first, exactly even in one millisecond.
-            x.id = make_time_ordered_uuid(x.created_at_ms);
-            x.owner_id = user;
-            x.target_id = t->id;
-            x.probes = req.probes;
-            x.probe_sets = sets.refs;
-            x.converters = req.converters;
-            x.judge_target_id = req.judge_target_id;
-            x.fail_on = req.fail_on;
-            x.concurrency = req.concurrency.value_or(t->max_concurrency);
-            x.webhook_url = req.webhook_url;
-            x.total = req.max_prompts.value_or(
-                std::min<int64_t>(sets.prompts * variants_per_prompt(req.converters), cap));
-            storage::insert_scan(s, x);
-            for (auto& p : sets.user)
-              if (static_cast<int64_t>(p.prompts.size()) > x.total)
-                p.prompts.resize(static_cast<size_t>(x.total));
-            storage::keep_scan_probe_sets(s, x.id, sets.user);
-            return result<scan>{{}, x};
-          }};
+          [req = c.request, owner = owner_scope(c.who), user = c.who.user_id, limits = cfg.limits](
+              storage::session& s) { return admit_scan(s, req, user, owner, limits); }};
 }
 
 // The status a cancelled scan had, so a queued scan's webhook event goes out here (no runner

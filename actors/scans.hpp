@@ -10,6 +10,7 @@
 #include "actors/db_pool.hpp"
 #include "actors/engine.hpp"
 #include "actors/gateway.hpp"
+#include "actors/scan_admission.hpp"
 #include "actors/webhooks.hpp"
 #include "domain/scan.hpp"
 
@@ -30,8 +31,7 @@ using scans_actor = caf::typed_actor<
     caf::replies_to<target_test>::with<result<target_check>>>;     // one harmless prompt
 
 struct scans_config {
-  int64_t max_prompts = 1000;     // SCAN_MAX_PROMPTS
-  int64_t max_active_scans = 20;  // MAX_ACTIVE_SCANS_PER_USER: queued + running per user
+  scan_limits limits;  // SCAN_MAX_PROMPTS, MAX_ACTIVE_SCANS_PER_USER
   std::chrono::seconds stats_ttl{300};
 };
 

@@ -26,6 +26,7 @@
 #include "actors/probe_sets.hpp"
 #include "actors/retention.hpp"
 #include "actors/scans.hpp"
+#include "actors/schedules.hpp"
 #include "actors/targets.hpp"
 #include "actors/webhooks.hpp"
 #include "config/log.hpp"
@@ -142,6 +143,7 @@ struct service::impl {
   webhook_actor webhooks;
   engine_actor engine;
   scans_actor scans;
+  schedules_actor schedules;
   probe_sets_actor probe_sets;
   std::vector<targets_actor> targets;
   std::atomic<size_t> next_target{0};
@@ -293,10 +295,13 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   i.engine = spawn_engine(i.sys, engine_cfg, i.pool, spawn_db_connection(i.sys, pool_cfg, i.m),
                           i.cache, i.gateway, i.webhooks, i.m);
   scans_config scans_cfg;
-  scans_cfg.max_prompts = s.scan_max_prompts;
-  scans_cfg.max_active_scans = s.max_active_scans_per_user;
+  scans_cfg.limits = {s.scan_max_prompts, s.max_active_scans_per_user};
   scans_cfg.stats_ttl = std::chrono::seconds(s.cache_ttl);
   i.scans = spawn_scans(i.sys, scans_cfg, i.pool, i.cache, i.engine, i.gateway, i.webhooks);
+  schedules_config schedules_cfg;
+  schedules_cfg.limits = scans_cfg.limits;
+  schedules_cfg.tick = std::chrono::seconds(s.scheduler_tick_seconds);
+  i.schedules = spawn_schedules(i.sys, schedules_cfg, i.pool, i.cache, i.engine, i.webhooks);
   probe_sets_config probe_sets_cfg;
   probe_sets_cfg.max_probe_sets = s.max_probe_sets_per_user;
   i.probe_sets = spawn_probe_sets(i.sys, probe_sets_cfg, i.pool, i.cache);
@@ -318,6 +323,7 @@ service::~service() {
   i.asks.close();
   for (auto& t : i.targets) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.scans, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.schedules, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.probe_sets, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.engine, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.webhooks, caf::exit_reason::user_shutdown);
@@ -350,6 +356,11 @@ std::string service::circuit_state(const std::string& circuit) {
 
 int64_t service::scans_running() {
   return impl_->status(impl_->engine, int64_t{-1}, "scans_running", status_atom::value);
+}
+
+schedule_round service::run_schedules(int64_t now_ms) {
+  return impl_->status(impl_->schedules, schedule_round{-1, -1}, "run_schedules", tick_atom::value,
+                       now_ms);
 }
 
 int64_t service::purge_expired() {

@@ -55,6 +55,10 @@ class service {
   std::string circuit_state(const std::string& circuit);
   // Scans running on this instance now.
   int64_t scans_running();
+  // Runs a scheduler round as if the time were `now_ms` (unix ms) and waits for it: the scans
+  // created for due schedule runs and the runs that could create none ({-1, -1} if the round
+  // did not answer). The scheduler ticks by itself; tests choose the time instead of waiting.
+  schedule_round run_schedules(int64_t now_ms);
   // Runs a retention round now (audit records past AUDIT_RETENTION_DAYS, expired
   // Idempotency-Key records) and waits for it: rows deleted, -1 if the round failed.
   int64_t purge_expired();

@@ -62,6 +62,11 @@
   X(api_key_list, result<std::vector<api_key>>, api_keys)                   \
   X(api_key_revoke, result<nothing>, api_keys)                              \
   X(api_key_rotate, result<api_key_created>, api_keys)                      \
+  X(schedule_create, result<schedule>, schedules)                           \
+  X(schedule_get, result<schedule>, schedules)                              \
+  X(schedule_list, result<schedule_page>, schedules)                        \
+  X(schedule_update, result<schedule>, schedules)                           \
+  X(schedule_delete, result<nothing>, schedules)                            \
   X(webhook_create, result<webhook>, webhooks)                              \
   X(webhook_list, result<webhook_page>, webhooks)                           \
   X(webhook_delete, result<nothing>, webhooks)                              \
@@ -100,4 +105,5 @@
   X(outbound_call)             \
   X(outbound_reply)            \
   X(webhook_event)             \
-  X(webhook_delivery)
+  X(webhook_delivery)          \
+  X(schedule_round)

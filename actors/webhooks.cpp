@@ -25,6 +25,15 @@ webhook_event scan_ended(const scan& s) {
   return e;
 }
 
+webhook_event schedule_failed(const schedule& s) {
+  webhook_event e;
+  e.id = "msg_" + make_uuid();
+  e.owner_id = s.owner_id;
+  e.type = "schedule.failed";
+  e.body = schedule_event_body(s, now_ms());
+  return e;
+}
+
 target_call webhook_call(const webhook& to, const std::string& message_id, int64_t timestamp_s,
                          const std::string& body) {
   target_call c;

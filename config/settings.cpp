@@ -275,6 +275,10 @@ const std::vector<setting_def>& table() {
        "Password of the bootstrap admin (registration rules apply)."},
       {"SCAN_WORKERS", "Scans", "4", shown::plain, integer_rule{&settings::scan_workers, 1, 64, ""},
        "Scans that run at once on this instance; more wait queued in the database."},
+      {"SCHEDULER_TICK_SECONDS", "Scans", "15", shown::plain,
+       integer_rule{&settings::scheduler_tick_seconds, 1, 3600, "s"},
+       "How often each instance looks for due scan schedules (POST /schedules); a run starts at "
+       "most this late. Any number of instances may tick: each due run creates one scan."},
       {"SCAN_MAX_PROMPTS", "Scans", "1000", shown::plain,
        integer_rule{&settings::scan_max_prompts, 1, 100000, ""},
        "Upper bound of prompts sent in one scan (each converter variant counts)."},

@@ -57,6 +57,7 @@ struct settings {
   std::string admin_password;
   // Scans (the red-teaming engine)
   int64_t scan_workers = 0;
+  int64_t scheduler_tick_seconds = 0;
   int64_t scan_max_prompts = 0;
   int64_t target_default_timeout = 0;
   int64_t circuit_breaker_failures = 0;

@@ -46,7 +46,8 @@ struct scan {
   std::vector<std::string> converters;  // converter ids, in the order given (may be empty)
   // The owner's target that re-checks every deterministic finding (nullopt: none does).
   std::optional<std::string> judge_target_id;
-  std::optional<fail_rule> fail_on;  // nullopt: the scan has no gate
+  std::optional<fail_rule> fail_on;        // nullopt: the scan has no gate
+  std::optional<std::string> schedule_id;  // the schedule whose run created it (nullopt: none)
   int64_t concurrency = 1;
   std::optional<std::string> webhook_url;
   std::string status = "queued";  // queued | running | completed | failed | cancelled

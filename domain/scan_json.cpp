@@ -21,6 +21,22 @@ std::string rate_text(double rate) {
   return out;
 }
 
+void write_fail_rule(json_writer& w, const std::optional<fail_rule>& f) {
+  if (!f) {
+    w.null();
+    return;
+  }
+  w.begin_object();
+  w.key("severity").value(f->severity);
+  w.key("max_attack_success_rate");
+  if (f->max_attack_success_rate) {
+    w.raw(rate_text(*f->max_attack_success_rate));
+  } else {
+    w.null();
+  }
+  w.end_object();
+}
+
 void write_scan(json_writer& w, const scan& s) {
   w.begin_object();
   w.key("id").value(s.id);
@@ -41,6 +57,7 @@ void write_scan(json_writer& w, const scan& s) {
   for (const auto& c : s.converters) w.value(c);
   w.end_array();
   w.key("judge_target_id").value(s.judge_target_id);
+  w.key("schedule_id").value(s.schedule_id);
   w.key("status").value(s.status);
   w.key("concurrency").value(s.concurrency);
   w.key("webhook_url").value(s.webhook_url);
@@ -56,19 +73,7 @@ void write_scan(json_writer& w, const scan& s) {
   w.key("attack_success_rate").raw(rate_text(attack_success_rate(s)));
   w.end_object();
   w.key("fail_on");
-  if (s.fail_on) {
-    w.begin_object();
-    w.key("severity").value(s.fail_on->severity);
-    w.key("max_attack_success_rate");
-    if (s.fail_on->max_attack_success_rate) {
-      w.raw(rate_text(*s.fail_on->max_attack_success_rate));
-    } else {
-      w.null();
-    }
-    w.end_object();
-  } else {
-    w.null();
-  }
+  write_fail_rule(w, s.fail_on);
   w.key("gate").value(gate_of(s));
   w.key("created_at").value(format_timestamp(s.created_at_ms));
   w.key("started_at").timestamp(s.started_at_ms);

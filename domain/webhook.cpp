@@ -30,15 +30,29 @@ std::string scan_event_type(const scan& s) {
   return "scan." + s.status;
 }
 
-std::string scan_event_body(const std::string& type, const scan& s, int64_t at_ms) {
+namespace {
+
+// {"type", "timestamp", "data"}, `data` written by `write_data`.
+template <class Write>
+std::string event_body(const std::string& type, int64_t at_ms, Write write_data) {
   json_writer w;
   w.begin_object();
   w.key("type").value(type);
   w.key("timestamp").value(format_timestamp(at_ms));
   w.key("data");
-  write_scan(w, s);  // the API's representation, so a client parses one shape
+  write_data(w);  // the API's representation, so a client parses one shape
   w.end_object();
   return w.take();
+}
+
+}  // namespace
+
+std::string scan_event_body(const std::string& type, const scan& s, int64_t at_ms) {
+  return event_body(type, at_ms, [&](json_writer& w) { write_scan(w, s); });
+}
+
+std::string schedule_event_body(const schedule& s, int64_t at_ms) {
+  return event_body("schedule.failed", at_ms, [&](json_writer& w) { write_schedule(w, s); });
 }
 
 }  // namespace vutf

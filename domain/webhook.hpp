@@ -9,6 +9,7 @@
 #include "domain/error.hpp"
 #include "domain/page.hpp"
 #include "domain/scan.hpp"
+#include "domain/schedule.hpp"
 
 namespace vutf {
 
@@ -35,5 +36,9 @@ std::string scan_event_type(const scan& s);
 // The body of an event about `s` at `at_ms`: {"type", "timestamp", "data"}, where `data` is the
 // scan as GET /scans/{id} returns it.
 std::string scan_event_body(const std::string& type, const scan& s, int64_t at_ms);
+
+// The body of a schedule.failed event at `at_ms`: `data` is the schedule as GET /schedules/{id}
+// returns it, its last_error saying why the run created no scan.
+std::string schedule_event_body(const schedule& s, int64_t at_ms);
 
 }  // namespace vutf

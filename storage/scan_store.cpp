@@ -14,13 +14,13 @@ namespace sql {
 #define VUTF_SCAN_COLUMNS                                                                       \
   "id, owner_id, target_id, probes, concurrency, webhook_url, status, total, done, errors, "    \
   "findings_low, findings_medium, findings_high, findings_critical, error, claim, created_at, " \
-  "started_at, finished_at, probe_sets, converters, judge_target_id, fail_on"
+  "started_at, finished_at, probe_sets, converters, judge_target_id, fail_on, schedule_id"
 
 const statement scan_insert{"scan_insert",
                             "INSERT INTO scans (id, owner_id, target_id, probes, concurrency, "
                             "webhook_url, status, total, created_at, probe_sets, converters, "
-                            "judge_target_id, fail_on) VALUES ($1, $2, $3, $4, $5, $6, 'queued', "
-                            "$7, $8, $9, $10, $11, $12)"};
+                            "judge_target_id, fail_on, schedule_id) VALUES ($1, $2, $3, $4, $5, "
+                            "$6, 'queued', $7, $8, $9, $10, $11, $12, $13)"};
 const statement scan_get{"scan_get", "SELECT " VUTF_SCAN_COLUMNS
                                      " FROM scans WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
 
@@ -203,24 +203,6 @@ std::vector<probe_ref> probe_refs_from(const std::vector<std::string>& ids,
   return refs;
 }
 
-// The `fail_on` column: {"severity", "max_attack_success_rate"}, each null when not set.
-std::string fail_rule_column(const fail_rule& f) {
-  nlohmann::json j = {{"severity", nullptr}, {"max_attack_success_rate", nullptr}};
-  if (f.severity) j["severity"] = *f.severity;
-  if (f.max_attack_success_rate) j["max_attack_success_rate"] = *f.max_attack_success_rate;
-  return j.dump();
-}
-
-std::optional<fail_rule> fail_rule_from(const std::string& column) {
-  auto j = nlohmann::json::parse(column, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  fail_rule f;
-  if (j.value("severity", nlohmann::json()).is_string()) f.severity = j["severity"];
-  if (j.value("max_attack_success_rate", nlohmann::json()).is_number())
-    f.max_attack_success_rate = j["max_attack_success_rate"].get<double>();
-  return f;
-}
-
 scan scan_from(const row& r) {
   scan x;
   x.id = r[0].value_or("");
@@ -243,6 +225,7 @@ scan scan_from(const row& r) {
   x.converters = split(r[20].value_or(""));  // NULL: made before converters, so none
   x.judge_target_id = r[21];
   if (r[22]) x.fail_on = fail_rule_from(*r[22]);
+  x.schedule_id = r[23];
   return x;
 }
 
@@ -317,12 +300,29 @@ std::vector<value> filter_params(const scan_query& q) {
 
 }  // namespace
 
+value fail_rule_column(const std::optional<fail_rule>& f) {
+  if (!f) return nullptr;
+  nlohmann::json j = {{"severity", nullptr}, {"max_attack_success_rate", nullptr}};
+  if (f->severity) j["severity"] = *f->severity;
+  if (f->max_attack_success_rate) j["max_attack_success_rate"] = *f->max_attack_success_rate;
+  return j.dump();
+}
+
+std::optional<fail_rule> fail_rule_from(const std::string& column) {
+  auto j = nlohmann::json::parse(column, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  fail_rule f;
+  if (j.value("severity", nlohmann::json()).is_string()) f.severity = j["severity"];
+  if (j.value("max_attack_success_rate", nlohmann::json()).is_number())
+    f.max_attack_success_rate = j["max_attack_success_rate"].get<double>();
+  return f;
+}
+
 void insert_scan(session& s, const scan& x) {
   s.exec(sql::scan_insert,
          {x.id, x.owner_id, x.target_id, join(x.probes), x.concurrency, nullable(x.webhook_url),
           x.total, x.created_at_ms, probe_refs_column(x.probe_sets), join(x.converters),
-          nullable(x.judge_target_id),
-          x.fail_on ? value(fail_rule_column(*x.fail_on)) : value(nullptr)});
+          nullable(x.judge_target_id), fail_rule_column(x.fail_on), nullable(x.schedule_id)});
 }
 
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner) {

@@ -15,6 +15,10 @@
 namespace vutf::storage {
 
 void insert_scan(session& s, const scan& x);
+// The `fail_on` column of scans and schedules: {"severity", "max_attack_success_rate"} as JSON,
+// each null when not set; NULL for no gate.
+value fail_rule_column(const std::optional<fail_rule>& f);
+std::optional<fail_rule> fail_rule_from(const std::string& column);
 // `owner` "*" finds the scan whoever owns it.
 std::optional<scan> find_scan(session& s, const std::string& id, const std::string& owner);
 int64_t count_scans(session& s, const scan_query& q);

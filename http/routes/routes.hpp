@@ -61,6 +61,13 @@ api_response get_scan_report(const request_context& c);
 api_response triage_finding(const request_context& c);
 api_response get_scan_diff(const request_context& c);
 
+// schedules.cpp
+api_response create_schedule(const request_context& c);
+api_response list_schedules(const request_context& c);
+api_response get_schedule(const request_context& c);
+api_response update_schedule(const request_context& c);
+api_response delete_schedule(const request_context& c);
+
 // stats.cpp
 api_response stats(const request_context& c);
 api_response coverage(const request_context& c);

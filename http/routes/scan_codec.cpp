@@ -51,57 +51,59 @@ std::optional<fail_rule> read_fail_rule(const json& v, std::vector<field_error>&
 
 }  // namespace
 
+bool read_scan_field(const std::string& key, const json& value, scan_request& r,
+                     std::vector<field_error>& errors) {
+  if (key == "target_id") {
+    if (value.is_string()) {
+      r.target_id = value.get<std::string>();
+    } else {
+      errors.push_back({key, "must be a string"});
+    }
+  } else if (key == "probes") {
+    bool ok = value.is_array() && value.size() <= 100;
+    for (const auto& p : value) ok = ok && p.is_string();
+    if (ok) {
+      r.probes = value.get<std::vector<std::string>>();
+    } else {
+      errors.push_back({key, "must be an array of probe set ids"});
+    }
+  } else if (key == "converters") {
+    bool ok = value.is_array();
+    for (const auto& c : value) ok = ok && c.is_string();
+    if (ok) {
+      r.converters = value.get<std::vector<std::string>>();
+    } else {
+      errors.push_back({key, "must be an array of converter ids (see GET /converters)"});
+    }
+  } else if (key == "fail_on") {
+    r.fail_on = read_fail_rule(value, errors);
+  } else if (key == "webhook_url" || key == "judge_target_id") {
+    auto& out = key == "webhook_url" ? r.webhook_url : r.judge_target_id;
+    if (value.is_string()) {
+      out = value.get<std::string>();
+    } else if (!value.is_null()) {
+      errors.push_back({key, "must be a string or null"});
+    }
+  } else if (key == "max_prompts" || key == "concurrency") {
+    auto& out = key == "max_prompts" ? r.max_prompts : r.concurrency;
+    if (value.is_number_integer()) {
+      out = value.get<int64_t>();
+    } else {
+      errors.push_back({key, "must be an integer"});
+    }
+  } else {
+    return false;
+  }
+  return true;
+}
+
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap) {
   json j;
   if (auto bad = parse_json_object(body, j)) return result<scan_request>{bad, {}};
-  static const std::set<std::string> known = {"target_id",       "probes",      "converters",
-                                              "max_prompts",     "concurrency", "webhook_url",
-                                              "judge_target_id", "fail_on"};
   std::vector<field_error> errors;
   scan_request r;
-  for (const auto& [key, value] : j.items()) {
-    if (!known.count(key)) {
-      errors.push_back({key, "unknown field"});
-    } else if (key == "target_id") {
-      if (value.is_string()) {
-        r.target_id = value.get<std::string>();
-      } else {
-        errors.push_back({key, "must be a string"});
-      }
-    } else if (key == "probes") {
-      bool ok = value.is_array() && value.size() <= 100;
-      for (const auto& p : value) ok = ok && p.is_string();
-      if (ok) {
-        r.probes = value.get<std::vector<std::string>>();
-      } else {
-        errors.push_back({key, "must be an array of probe set ids"});
-      }
-    } else if (key == "converters") {
-      bool ok = value.is_array();
-      for (const auto& c : value) ok = ok && c.is_string();
-      if (ok) {
-        r.converters = value.get<std::vector<std::string>>();
-      } else {
-        errors.push_back({key, "must be an array of converter ids (see GET /converters)"});
-      }
-    } else if (key == "fail_on") {
-      r.fail_on = read_fail_rule(value, errors);
-    } else if (key == "webhook_url" || key == "judge_target_id") {
-      auto& out = key == "webhook_url" ? r.webhook_url : r.judge_target_id;
-      if (value.is_string()) {
-        out = value.get<std::string>();
-      } else if (!value.is_null()) {
-        errors.push_back({key, "must be a string or null"});
-      }
-    } else {  // max_prompts, concurrency
-      auto& out = key == "max_prompts" ? r.max_prompts : r.concurrency;
-      if (value.is_number_integer()) {
-        out = value.get<int64_t>();
-      } else {
-        errors.push_back({key, "must be an integer"});
-      }
-    }
-  }
+  for (const auto& [key, value] : j.items())
+    if (!read_scan_field(key, value, r, errors)) errors.push_back({key, "unknown field"});
   for (const char* required : {"target_id", "probes"})
     if (!j.contains(required)) errors.push_back({required, "is required"});
   add_unreported(validate(r, max_prompts_cap), errors);

@@ -2,6 +2,7 @@
 // results, reports, statistics and target tests.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,11 @@ namespace vutf::http {
 // Reads POST /scans: unknown fields, type problems and the domain rules (SCAN_MAX_PROMPTS =
 // `max_prompts_cap`) are one 422 naming every bad field. The scans actor checks the rules again.
 result<scan_request> parse_scan_create(const std::string& body, int64_t max_prompts_cap);
+// Reads one field of a POST /scans body (`key` = `value`) into `r`, a type problem into
+// `errors`; false when `key` is not a field of a scan request. POST /schedules reads its scan
+// part with it.
+bool read_scan_field(const std::string& key, const nlohmann::json& value, scan_request& r,
+                     std::vector<field_error>& errors);
 
 // Reads PATCH /scans/{id}/findings/{finding_id}: {"status", "note"}, at least one; unknown
 // fields, type problems and the domain rules are one 422 naming every bad field.
