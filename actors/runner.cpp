@@ -70,6 +70,31 @@ void pump(runner_pointer self, const engine_env& env);
 // Writes the last batch (and the final status when there is one), announces the end, quits.
 // A write that fails is tried again each second for a while; after that the lease lapses and
 // another sweep resumes the scan, so nothing answered is lost to a brief database outage.
+// A scheduled scan that completed: against its baseline (the schedule's previous completed scan,
+// else the target's), any new finding is a regression its owner hears of (scan.regressed).
+// Then the runner is done; a check that fails only costs the event, logged.
+void check_regression(runner_pointer self, const engine_env& env, const scan& ended) {
+  db_task<bool> task{"scan_regression", storage::access::read, db_deadline(),
+                     [ended](storage::session& s) {
+                       auto base = storage::previous_completed_scan(s, ended);
+                       return base && !storage::findings_diff(s, *base, ended).added.empty();
+                     }};
+  request_db(
+      self, env.pool, std::move(task),
+      [=](bool regressed) {
+        if (regressed) {
+          log::info("scan regressed", {{"scan_id", ended.id}});
+          self->send(env.webhooks, scan_regressed(ended));
+        }
+        self->quit();
+      },
+      [=](const failure& f) {
+        log::warning("could not compare the scan with its baseline: no scan.regressed event",
+                     {{"scan_id", ended.id}, {"error", f.detail}});
+        self->quit();
+      });
+}
+
 void finish(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
   if (st.flushing) return;  // the write in flight calls back here when it is done
@@ -98,7 +123,10 @@ void finish(runner_pointer self, const engine_env& env) {
           self->send(env.webhooks, scan_ended(*ended));
         }
         caf::anon_send(env.cache, cache_bump{{stats_scope}});
-        self->quit();
+        if (ended && ended->schedule_id && ended->status == "completed")
+          check_regression(self, env, *ended);
+        else
+          self->quit();
       },
       [=](failure f) {
         auto& st = self->state;

@@ -141,13 +141,7 @@ db_task<result<scan_result>> task_for(const finding_triage& t) {
           }};
 }
 
-// The baseline of a diff that names none: the owner's previous completed scan of the same
-// target. The one place that rule lives, so another (a schedule's previous run first) replaces it.
-std::optional<scan> implicit_baseline(storage::session& s, const scan& x) {
-  return storage::previous_completed_scan(s, x);
-}
-
-// Both sides' findings are read whole (each bounded by its scan's plan), one query a side.
+// Without a named baseline, the previous completed scan of the same schedule, else target.
 db_task<result<scan_diff>> task_for(const scan_diff_get& g) {
   return {"scan_diff", storage::access::read, g.deadline,
           [g, owner = owner_scope(g.who)](storage::session& s) -> result<scan_diff> {
@@ -161,16 +155,13 @@ db_task<result<scan_diff>> task_for(const scan_diff_get& g) {
                 return result<scan_diff>::fail(errc::validation_error, "The baseline is invalid.",
                                                std::move(errors));
             } else {
-              base = implicit_baseline(s, *x);
+              base = storage::previous_completed_scan(s, *x);
               if (!base)
-                return result<scan_diff>::fail(
-                    errc::no_baseline,
-                    "The target has no completed scan of yours before this one: name a baseline.");
+                return result<scan_diff>::fail(errc::no_baseline,
+                                               "No completed scan of yours precedes this one (of "
+                                               "its schedule or its target): name a baseline.");
             }
-            return result<scan_diff>{{},
-                                     diff_scans(*base, storage::all_findings(s, base->id), *x,
-                                                storage::all_findings(s, x->id),
-                                                storage::suppressed_fingerprints(s, x->id))};
+            return result<scan_diff>{{}, storage::findings_diff(s, *base, *x)};
           }};
 }
 

@@ -15,14 +15,26 @@
 
 namespace vutf {
 
-webhook_event scan_ended(const scan& s) {
+namespace {
+
+webhook_event scan_event(const scan& s, std::string type, std::optional<std::string> url) {
   webhook_event e;
   e.id = "msg_" + make_uuid();
   e.owner_id = s.owner_id;
-  e.type = scan_event_type(s);
-  e.url = s.webhook_url;
+  e.type = std::move(type);
+  e.url = std::move(url);
   e.body = scan_event_body(e.type, s, now_ms());
   return e;
+}
+
+}  // namespace
+
+webhook_event scan_ended(const scan& s) {
+  return scan_event(s, scan_event_type(s), s.webhook_url);
+}
+
+webhook_event scan_regressed(const scan& s) {
+  return scan_event(s, "scan.regressed", std::nullopt);
 }
 
 webhook_event schedule_failed(const schedule& s) {

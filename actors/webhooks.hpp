@@ -38,6 +38,9 @@ webhook_actor spawn_webhooks(caf::actor_system& sys, webhook_config cfg, db_pool
 // The event a scan that ended is, for its owner's webhooks and its webhook_url, with a new
 // message id.
 webhook_event scan_ended(const scan& s);
+// The scan.regressed event of a scheduled scan `s` that completed with findings its baseline did
+// not have, for its owner's webhooks subscribed to it.
+webhook_event scan_regressed(const scan& s);
 // The schedule.failed event of a run of `s` that created no scan (s.last_error says why), for
 // its owner's webhooks subscribed to it.
 webhook_event schedule_failed(const schedule& s);

@@ -147,6 +147,14 @@ const statement scan_previous_completed{
     "(created_at < $3 OR (created_at = $3 AND id < $4)) ORDER BY created_at DESC, id DESC LIMIT "
     "1"};
 
+// The same, among the scans of the schedule $2 (its target may have changed in between).
+const statement scan_previous_completed_of_schedule{
+    "scan_previous_completed_of_schedule",
+    "SELECT " VUTF_SCAN_COLUMNS
+    " FROM scans WHERE owner_id = $1 AND schedule_id = $2 AND status = 'completed' AND "
+    "(created_at < $3 OR (created_at = $3 AND id < $4)) ORDER BY created_at DESC, id DESC LIMIT "
+    "1"};
+
 const statement stats_targets{
     "stats_targets",
     "SELECT COUNT(*) FROM targets WHERE deleted_at IS NULL AND (owner_id = $1 "
@@ -493,10 +501,20 @@ void lift_suppression(session& s, const scan& of, const scan_result& r) {
 }
 
 std::optional<scan> previous_completed_scan(session& s, const scan& x) {
+  if (x.schedule_id) {
+    auto found = s.exec(sql::scan_previous_completed_of_schedule,
+                        {x.owner_id, *x.schedule_id, x.created_at_ms, x.id});
+    if (!found.data.empty()) return scan_from(found.data.front());
+  }
   auto found =
       s.exec(sql::scan_previous_completed, {x.owner_id, x.target_id, x.created_at_ms, x.id});
   if (found.data.empty()) return std::nullopt;
   return scan_from(found.data.front());
+}
+
+scan_diff findings_diff(session& s, const scan& base, const scan& x) {
+  return diff_scans(base, all_findings(s, base.id), x, all_findings(s, x.id),
+                    suppressed_fingerprints(s, x.id));
 }
 
 std::vector<set_run> set_runs(session& s, const std::string& owner) {

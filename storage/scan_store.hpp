@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/findings.hpp"
 #include "domain/frameworks.hpp"
 #include "domain/scan.hpp"
 #include "storage/database.hpp"
@@ -77,8 +78,12 @@ std::set<std::string> suppressed_fingerprints(session& s, const std::string& sca
 // goes with it), or lifts that suppression.
 void suppress(session& s, const scan& of, const scan_result& r, int64_t now_ms);
 void lift_suppression(session& s, const scan& of, const scan_result& r);
-// The owner's last completed scan of the target of `x` before `x`; nullopt when there is none.
+// The baseline of `x` when none is named: the owner's last completed scan before `x` of the
+// schedule that created `x`, else of its target; nullopt when there is none.
 std::optional<scan> previous_completed_scan(session& s, const scan& x);
+// `x` against `base`: both sides' findings read whole (each bounded by its scan's plan), one
+// query a side, leaving out the attacks suppressed on the target of `x`.
+scan_diff findings_diff(session& s, const scan& base, const scan& x);
 
 stats_overview overview(session& s, const std::string& owner);
 // Every (scan, probe set) pair of `owner`'s scans that sent a prompt of the set, with the set's

@@ -1,7 +1,8 @@
 // Scan schedules (in process, on SQLite): the routes with their audit, every bad field in one
 // 422, owner isolation, and the scheduler driven by rounds at chosen times (no sleeps): a due
 // run creates one scan, a run missed during downtime is caught up once, a disabled schedule
-// runs never, and a run that cannot create its scan records why and emits schedule.failed.
+// runs never, a run that cannot create its scan records why and emits schedule.failed, and a
+// scheduled scan with findings its previous run did not have emits scan.regressed.
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/api_fixture.hpp"
 
@@ -38,6 +39,25 @@ class schedules_test : public api_test {
     json page = json::parse(call("GET", "/api/v1/scans", "", {}, {{"per_page", "100"}}).body);
     for (const auto& s : page["items"])
       if (s["schedule_id"] == schedule_id) out.push_back(s);
+    return out;
+  }
+
+  // Runs the schedule's slot at `at` and waits for the scan it created to end; its id.
+  std::string run_to_end(const std::string& schedule_id, int64_t at) {
+    EXPECT_EQ(svc_->run_schedules(at).created, 1);
+    std::string id = get("/api/v1/schedules/" + schedule_id).value("last_scan_id", "");
+    EXPECT_TRUE(test::eventually(
+        [&] { return get("/api/v1/scans/" + id).value("status", "") == "completed"; }));
+    return id;
+  }
+
+  // The types and scan ids of the webhook deliveries received so far.
+  std::vector<std::pair<std::string, std::string>> deliveries() {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& h : mock_.webhooks()) {
+      json body = json::parse(h.body);
+      out.emplace_back(body["type"], body["data"].value("id", ""));
+    }
     return out;
   }
 
@@ -233,6 +253,52 @@ TEST_F(schedules_test, a_run_that_cannot_create_its_scan_records_why_and_emits_s
   EXPECT_EQ(body["data"], s) << "data is the schedule as GET /schedules/{id} returns it";
   // The schedule stays enabled: a later run succeeds once its target is back.
   EXPECT_EQ(s["enabled"], true);
+}
+
+TEST_F(schedules_test, a_scheduled_scan_with_new_findings_emits_scan_regressed) {
+  auto w =
+      call("POST", "/api/v1/webhooks",
+           json{{"url", mock_.url() + "/webhook"}, {"events", {"scan.completed", "scan.regressed"}}}
+               .dump());
+  ASSERT_EQ(w.status, 201) << w.body;
+  std::string target = target_at(mock_.url());
+  json s = create_schedule(
+      {{"target_id", target}, {"probes", {"jailbreak"}}, {"interval_seconds", 3600}});
+  std::string id = s["id"];
+  int64_t t = now_ms();
+  // First run: findings, but nothing to compare with. Second: none. Third: findings again,
+  // new against the second run (the schedule's previous one), whatever the first had.
+  mock_.set_mode("vulnerable");
+  std::string first = run_to_end(id, t + 2 * hour_ms);
+  mock_.set_mode("safe");
+  std::string second = run_to_end(id, t + 4 * hour_ms);
+  // A scan started by hand in between is no baseline of the schedule's scans.
+  mock_.set_mode("vulnerable");
+  scan_to_end({{"target_id", target}, {"probes", {"jailbreak"}}});
+  std::string third = run_to_end(id, t + 6 * hour_ms);
+  EXPECT_GT(get("/api/v1/scans/" + first)["summary"]["findings"], 0);
+  EXPECT_EQ(get("/api/v1/scans/" + second)["summary"]["findings"], 0);
+
+  ASSERT_TRUE(test::eventually(
+      [&] {
+        auto d = deliveries();
+        return std::count(d.begin(), d.end(),
+                          std::make_pair(std::string("scan.regressed"), third)) == 1;
+      },
+      20s));
+  // Every scan's completion arrived; the only regression is the third run's.
+  auto d = deliveries();
+  for (const auto& scan_id : {first, second, third})
+    EXPECT_EQ(
+        std::count(d.begin(), d.end(), std::make_pair(std::string("scan.completed"), scan_id)), 1)
+        << scan_id;
+  EXPECT_EQ(
+      std::count_if(d.begin(), d.end(), [](const auto& e) { return e.first == "scan.regressed"; }),
+      1);
+  // The diff without a baseline is against the schedule's previous run, too.
+  json diff = get("/api/v1/scans/" + third + "/diff");
+  EXPECT_EQ(diff["baseline"], second);
+  EXPECT_FALSE(diff["new"].empty());
 }
 
 }  // namespace
