@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets of tests/fuzz, built by `scripts/sanitize.sh asan` into
-# ${BUILD_DIR:-build-asan}, each for FUZZ_SECONDS (default 45) from its seed corpus
+# ${BUILD_DIR:-build-asan}, each for FUZZ_SECONDS (default 30) from its seed corpus
 # tests/fuzz/corpus/<target>/ with its dictionary, two at a time, in a network namespace of
 # their own (nothing an input stores can make the service call out). Fails when any target
 # finds a crash, a sanitizer report, a leak, an input slower than 10 s or one over 2 GB; the
@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
 dir="${BUILD_DIR:-build-asan}"
-seconds="${FUZZ_SECONDS:-45}"
+seconds="${FUZZ_SECONDS:-30}"
 [ -f "$dir/fuzz_targets.txt" ] || { echo "no $dir/fuzz_targets.txt: run scripts/sanitize.sh asan" >&2; exit 2; }
 if [ $# -gt 0 ]; then targets=("$@"); else mapfile -t targets < <(grep -v '^$' "$dir/fuzz_targets.txt"); fi
 

@@ -6,7 +6,7 @@ packages=(
   libcaf-dev libcpp-httplib-dev libpqxx-dev libhiredis-dev prometheus-cpp-dev
   zlib1g-dev libsqlite3-dev nlohmann-json3-dev libssl-dev libargon2-dev libgtest-dev libre2-dev
   postgresql-15 redis-server clang-tidy
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm lld
   file prometheus haproxy nginx-light python3-yaml python3-jsonschema
 )
 # file: cpack -G DEB needs it to find the binaries whose libraries make the package's Depends.
@@ -15,6 +15,7 @@ packages=(
 # scripts/check-openapi.py.
 # clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only recommended by clang,
 # and recommendations are not installed) and llvm-symbolizer: the proof jobs of scripts/test.sh.
+# lld: every build links with it when it is there (CMakeLists.txt).
 if [ "${1:-}" = "--bench" ]; then packages+=(wrk python3-locust); fi
 missing=()
 for p in "${packages[@]}"; do

@@ -82,7 +82,9 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error->code, errc::db_pool_exhausted);
   EXPECT_GE(waited, std::chrono::milliseconds(1000));
-  EXPECT_EQ(metrics_->db_pool_timeouts_total.Value(), 1);
+  // At least: the service's own background work (the scheduler's tick, the scan queue's claim)
+  // may also have waited on the one connection and timed out meanwhile.
+  EXPECT_GE(metrics_->db_pool_timeouts_total.Value(), 1);
   lock.release();
   EXPECT_TRUE(blocked.get().ok());
 }
