@@ -221,7 +221,6 @@ struct target_call {
   std::string role = "target";
 };
 
-// ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----
 // ---- scan schedules (answered by the schedules actor; a user sees only their own) ----
 struct schedule_create {
   principal who;
@@ -243,11 +242,13 @@ struct schedule_update {
   principal who;
   std::string id;
   schedule_fields fields;
+  std::optional<int64_t> if_match;  // the version the client read, from If-Match
   clock::time_point deadline;
 };
 struct schedule_delete {
   principal who;
   std::string id;
+  std::optional<int64_t> if_match;
   clock::time_point deadline;
 };
 // What one scheduler round did: scans created for due runs, and runs that could create none
@@ -257,6 +258,7 @@ struct schedule_round {
   int64_t failed = 0;
 };
 
+// ---- webhooks (answered by the webhooks actor; a user sees and changes only their own) ----
 struct webhook_create {
   principal who;
   std::string url;

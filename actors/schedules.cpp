@@ -44,9 +44,10 @@ std::optional<failure> refusal(storage::session& s, const schedule& x, const sch
   return failure{errc::validation_error, "The schedule is invalid.", std::move(errors)};
 }
 
-db_task<result<schedule>> task_for(const schedule_create& c, const scan_limits& limits) {
+db_task<result<schedule>> task_for(const schedule_create& c, const schedules_config& cfg) {
   return {"schedule_insert", storage::access::write, c.deadline,
-          [f = c.fields, user = c.who.user_id, limits](storage::session& s) -> result<schedule> {
+          [f = c.fields, user = c.who.user_id, limits = cfg.limits,
+           max = cfg.max_schedules](storage::session& s) -> result<schedule> {
             schedule base;
             base.owner_id = user;
             schedule x = apply(base, f);
@@ -54,7 +55,10 @@ db_task<result<schedule>> task_for(const schedule_create& c, const scan_limits& 
             x.created_at_ms = x.updated_at_ms = now_ms();
             x.id = make_time_ordered_uuid(x.created_at_ms);  // newest first, even in one ms
             x.next_run_at_ms = first_run(x, x.created_at_ms).value_or(0);
-            storage::insert_schedule(s, x);
+            if (!storage::insert_schedule(s, x, max))
+              return result<schedule>::fail(
+                  errc::quota_exceeded, "The quota MAX_SCHEDULES_PER_USER=" + std::to_string(max) +
+                                            " is reached: delete a schedule first.");
             return {{}, x};
           }};
 }
@@ -64,7 +68,8 @@ db_task<result<schedule>> task_for(const schedule_update& u, const scan_limits& 
       "schedule_update", storage::access::write, u.deadline,
       [u, limits](storage::session& s) -> result<schedule> {
         auto found = storage::find_schedule(s, u.id, u.who.user_id);
-        if (!found) return schedule_not_found<schedule>();
+        if (auto refused = refuse_change<schedule>(found, u.if_match, "Schedule not found."))
+          return *refused;
         schedule x = apply(*found, u.fields);
         // A schedule whose target is gone can still be disabled or re-timed; enabling it or
         // changing its scan checks the scan part again.
@@ -74,7 +79,10 @@ db_task<result<schedule>> task_for(const schedule_update& u, const scan_limits& 
         x.updated_at_ms = now_ms();
         if (u.fields.cron || u.fields.interval_seconds || enabling)
           x.next_run_at_ms = first_run(x, x.updated_at_ms).value_or(x.next_run_at_ms);
-        if (!storage::update_schedule(s, x)) return schedule_not_found<schedule>();
+        x.version = found->version + 1;
+        if (!storage::update_schedule(s, x))
+          return result<schedule>::fail(errc::precondition_failed,
+                                        "The schedule changed concurrently; read it again.");
         return {{}, x};
       }};
 }
@@ -105,6 +113,7 @@ db_task<run_outcome> run_task(const storage::schedule_claim& c, int64_t now,
                                          "The schedule's owner is deactivated or deleted.");
             x->next_run_at_ms = next;
             x->last_run_at_ms = now;
+            ++x->version;  // as record_schedule_run writes it
             if (admitted.ok()) {
               x->last_scan_id = admitted.value.id;
               x->last_error.reset();
@@ -196,9 +205,7 @@ schedules_actor::behavior_type schedules(schedules_pointer self, schedules_confi
   // The first round at once: runs missed while every instance was down are caught up now.
   self->send(self, tick_atom::value);
   return {
-      [=](schedule_create& c) {
-        return p.answer(written_by(task_for(c, cfg.limits), c.who.user_id));
-      },
+      [=](schedule_create& c) { return p.answer(written_by(task_for(c, cfg), c.who.user_id)); },
       [=](schedule_get& g) {
         return p.answer(db_task<result<schedule>>{
             "schedule_get", storage::access::read, g.deadline, [g](storage::session& s) {
@@ -229,6 +236,10 @@ schedules_actor::behavior_type schedules(schedules_pointer self, schedules_confi
         return p.answer(written_by(
             db_task<result<nothing>>{"schedule_delete", storage::access::write, d.deadline,
                                      [d](storage::session& s) -> result<nothing> {
+                                       auto found = storage::find_schedule(s, d.id, d.who.user_id);
+                                       if (auto refused = refuse_change<nothing>(
+                                               found, d.if_match, "Schedule not found."))
+                                         return *refused;
                                        if (!storage::delete_schedule(s, d.id, d.who.user_id))
                                          return schedule_not_found<nothing>();
                                        return result<nothing>{};

@@ -30,6 +30,7 @@ using schedules_actor = caf::typed_actor<
 struct schedules_config {
   scan_limits limits;                      // a run's scan obeys POST /scans' limits
   std::chrono::seconds tick{15};           // SCHEDULER_TICK_SECONDS
+  int64_t max_schedules = 100;             // MAX_SCHEDULES_PER_USER: schedules per owner
   std::chrono::milliseconds lease{60000};  // a claimed run another instance may take after this
   int64_t batch = 100;                     // runs claimed per statement (a round claims until done)
 };

@@ -301,6 +301,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   schedules_config schedules_cfg;
   schedules_cfg.limits = scans_cfg.limits;
   schedules_cfg.tick = std::chrono::seconds(s.scheduler_tick_seconds);
+  schedules_cfg.max_schedules = s.max_schedules_per_user;
   i.schedules = spawn_schedules(i.sys, schedules_cfg, i.pool, i.cache, i.engine, i.webhooks);
   probe_sets_config probe_sets_cfg;
   probe_sets_cfg.max_probe_sets = s.max_probe_sets_per_user;

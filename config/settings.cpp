@@ -340,6 +340,9 @@ const std::vector<setting_def>& table() {
       {"MAX_PROBE_SETS_PER_USER", "Outbound calls, proxies and quotas", "200", shown::plain,
        integer_rule{&settings::max_probe_sets_per_user, 1, 100000, ""},
        "Probe sets one user may own (POST /probe-sets); more get 409 QUOTA_EXCEEDED."},
+      {"MAX_SCHEDULES_PER_USER", "Outbound calls, proxies and quotas", "100", shown::plain,
+       integer_rule{&settings::max_schedules_per_user, 1, 10000, ""},
+       "Scan schedules one user may own (POST /schedules); more get 409 QUOTA_EXCEEDED."},
   };
   return defs;
 }

@@ -66,6 +66,7 @@ struct settings {
   int64_t max_targets_per_user = 0;
   int64_t max_active_scans_per_user = 0;
   int64_t max_probe_sets_per_user = 0;
+  int64_t max_schedules_per_user = 0;
   int64_t audit_retention_days = 0;
   int64_t idempotency_retention_hours = 0;
   // Trusted proxies and login limits

@@ -106,6 +106,7 @@ void write_schedule(json_writer& w, const schedule& s) {
   w.key("last_error").value(s.last_error);
   w.key("created_at").value(format_timestamp(s.created_at_ms));
   w.key("updated_at").value(format_timestamp(s.updated_at_ms));
+  w.key("version").value(s.version);
   w.end_object();
 }
 

@@ -31,6 +31,7 @@ struct schedule {
   std::optional<std::string> last_error;    // why its last run created none (null: it did)
   int64_t created_at_ms = 0;
   int64_t updated_at_ms = 0;
+  int64_t version = 1;  // bumped by every change, a run's record included (ETag, If-Match)
 };
 using schedule_page = page_of<schedule>;
 

@@ -8,12 +8,12 @@ namespace sql {
 
 #define VUTF_SCHEDULE_COLUMNS                                                               \
   "id, owner_id, target_id, probes, converters, fail_on, cron, interval_seconds, enabled, " \
-  "next_run_at, last_run_at, last_scan_id, last_error, created_at, updated_at"
+  "next_run_at, last_run_at, last_scan_id, last_error, created_at, updated_at, version"
 
 const statement schedule_insert{
     "schedule_insert",
     "INSERT INTO schedules (" VUTF_SCHEDULE_COLUMNS
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"};
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"};
 const statement schedule_get{"schedule_get",
                              "SELECT " VUTF_SCHEDULE_COLUMNS
                              " FROM schedules WHERE id = $1 AND (owner_id = $2 OR $2 = '*')"};
@@ -26,7 +26,8 @@ const statement schedule_list{"schedule_list",
 const statement schedule_update{
     "schedule_update",
     "UPDATE schedules SET target_id = $2, probes = $3, converters = $4, fail_on = $5, cron = $6, "
-    "interval_seconds = $7, enabled = $8, next_run_at = $9, updated_at = $10 WHERE id = $1"};
+    "interval_seconds = $7, enabled = $8, next_run_at = $9, updated_at = $10, version = $11 "
+    "WHERE id = $1 AND version = $11 - 1"};
 const statement schedule_delete{"schedule_delete",
                                 "DELETE FROM schedules WHERE id = $1 AND owner_id = $2"};
 
@@ -45,7 +46,8 @@ const statement schedule_settle{"schedule_settle",
                                 "= $2 AND enabled = 1"};
 const statement schedule_record{"schedule_record",
                                 "UPDATE schedules SET last_run_at = $2, next_run_at = $3, "
-                                "last_scan_id = $4, last_error = $5 WHERE id = $1"};
+                                "last_scan_id = $4, last_error = $5, version = version + 1 "
+                                "WHERE id = $1"};
 
 }  // namespace sql
 
@@ -73,17 +75,21 @@ schedule schedule_from(const row& r) {
   x.last_error = r[12];
   x.created_at_ms = as_int(r[13]);
   x.updated_at_ms = as_int(r[14]);
+  x.version = as_int(r[15]);
   return x;
 }
 
 }  // namespace
 
-void insert_schedule(session& s, const schedule& x) {
-  s.exec(sql::schedule_insert,
-         {x.id, x.owner_id, x.target_id, join(x.probes), join(x.converters),
-          fail_rule_column(x.fail_on), nullable(x.cron), nullable(x.interval_seconds),
-          int64_t{x.enabled}, x.next_run_at_ms, nullable(x.last_run_at_ms),
-          nullable(x.last_scan_id), nullable(x.last_error), x.created_at_ms, x.updated_at_ms});
+bool insert_schedule(session& s, const schedule& x, int64_t max_schedules) {
+  if (!take_owner_slot(s, x.owner_id, "schedules", max_schedules)) return false;
+  s.exec(
+      sql::schedule_insert,
+      {x.id, x.owner_id, x.target_id, join(x.probes), join(x.converters),
+       fail_rule_column(x.fail_on), nullable(x.cron), nullable(x.interval_seconds),
+       int64_t{x.enabled}, x.next_run_at_ms, nullable(x.last_run_at_ms), nullable(x.last_scan_id),
+       nullable(x.last_error), x.created_at_ms, x.updated_at_ms, x.version});
+  return true;
 }
 
 std::optional<schedule> find_schedule(session& s, const std::string& id, const std::string& owner) {
@@ -108,12 +114,14 @@ bool update_schedule(session& s, const schedule& x) {
   return s.exec(sql::schedule_update,
                 {x.id, x.target_id, join(x.probes), join(x.converters), fail_rule_column(x.fail_on),
                  nullable(x.cron), nullable(x.interval_seconds), int64_t{x.enabled},
-                 x.next_run_at_ms, x.updated_at_ms})
+                 x.next_run_at_ms, x.updated_at_ms, x.version})
              .affected > 0;
 }
 
 bool delete_schedule(session& s, const std::string& id, const std::string& owner) {
-  return s.exec(sql::schedule_delete, {id, owner}).affected > 0;
+  if (s.exec(sql::schedule_delete, {id, owner}).affected == 0) return false;
+  free_owner_slot(s, owner, "schedules");
+  return true;
 }
 
 std::vector<schedule_claim> claim_due_schedules(session& s, int64_t now_ms, int64_t lease_until_ms,

@@ -11,14 +11,17 @@
 
 namespace vutf::storage {
 
-void insert_schedule(session& s, const schedule& x);
+// Inserts `x` unless its owner has `max_schedules` already (MAX_SCHEDULES_PER_USER): false,
+// nothing written, then (take_owner_slot).
+bool insert_schedule(session& s, const schedule& x, int64_t max_schedules);
 // `owner` "*" finds the schedule whoever owns it.
 std::optional<schedule> find_schedule(session& s, const std::string& id, const std::string& owner);
 int64_t count_schedules(session& s, const std::string& owner);
 // One page of the owner's schedules, newest first.
 std::vector<schedule> list_schedules(session& s, const std::string& owner, int64_t page,
                                      int64_t per_page);
-// Writes every field of `x` a PATCH may change, and next_run_at; false when it is gone.
+// Writes every field of `x` a PATCH may change, next_run_at and `x.version`; false when it is
+// gone or its version is no longer `x.version - 1` (a concurrent change came first).
 bool update_schedule(session& s, const schedule& x);
 bool delete_schedule(session& s, const std::string& id, const std::string& owner);
 

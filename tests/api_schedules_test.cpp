@@ -71,11 +71,12 @@ TEST_F(schedules_test, created_read_listed_changed_and_deleted_with_an_audit_tra
                             {"converters", {"base64"}},
                             {"cron", "0 3 * * MON"},
                             {"fail_on", {{"severity", "high"}}}});
-  for (const char* key :
-       {"id", "target_id", "probes", "converters", "fail_on", "cron", "interval_seconds", "enabled",
-        "next_run_at", "last_run_at", "last_scan_id", "last_error", "created_at", "updated_at"})
+  for (const char* key : {"id", "target_id", "probes", "converters", "fail_on", "cron",
+                          "interval_seconds", "enabled", "next_run_at", "last_run_at",
+                          "last_scan_id", "last_error", "created_at", "updated_at", "version"})
     EXPECT_TRUE(s.contains(key)) << key;
-  EXPECT_EQ(s.size(), 14u) << s.dump();
+  EXPECT_EQ(s.size(), 15u) << s.dump();
+  EXPECT_EQ(s["version"], 1);
   EXPECT_EQ(s["enabled"], true) << "enabled unless said otherwise";
   EXPECT_EQ(s["interval_seconds"], nullptr);
   EXPECT_EQ(s["fail_on"]["severity"], "high");
@@ -96,6 +97,8 @@ TEST_F(schedules_test, created_read_listed_changed_and_deleted_with_an_audit_tra
   EXPECT_EQ(changed["enabled"], false);
   EXPECT_EQ(changed["next_run_at"], nullptr);
   EXPECT_EQ(changed["probes"], s["probes"]) << "what the PATCH leaves out stays";
+  EXPECT_EQ(changed["version"], 2);
+  EXPECT_EQ(header(r, "ETag"), "\"2\"");
   EXPECT_EQ(get(path), changed);
 
   EXPECT_EQ(call("DELETE", path).status, 204);
@@ -299,6 +302,55 @@ TEST_F(schedules_test, a_scheduled_scan_with_new_findings_emits_scan_regressed) 
   json diff = get("/api/v1/scans/" + third + "/diff");
   EXPECT_EQ(diff["baseline"], second);
   EXPECT_FALSE(diff["new"].empty());
+}
+
+TEST_F(schedules_test, a_change_or_delete_with_a_stale_if_match_is_412_and_changes_nothing) {
+  json s = create_schedule(
+      {{"target_id", target_at(mock_.url())}, {"probes", {"jailbreak"}}, {"interval_seconds", 60}});
+  std::string path = "/api/v1/schedules/" + s["id"].get<std::string>();
+  auto read = call("GET", path);
+  EXPECT_EQ(header(read, "ETag"), "\"1\"");
+  auto first = call("PATCH", path, json{{"interval_seconds", 120}}.dump(), {{"If-Match", "\"1\""}});
+  ASSERT_EQ(first.status, 200) << first.body;
+  // A second client still holding version 1 is refused, for a change and for a delete.
+  expect_problem(call("PATCH", path, json{{"enabled", false}}.dump(), {{"If-Match", "\"1\""}}), 412,
+                 "PRECONDITION_FAILED");
+  expect_problem(call("DELETE", path, "", {{"If-Match", "\"1\""}}), 412, "PRECONDITION_FAILED");
+  EXPECT_EQ(get(path), json::parse(first.body));
+  EXPECT_EQ(call("DELETE", path, "", {{"If-Match", "\"2\""}}).status, 204);
+}
+
+TEST_F(schedules_test, a_run_changes_the_version_its_record_shows) {
+  json s = create_schedule(
+      {{"target_id", target_at(mock_.url())}, {"probes", {"jailbreak"}}, {"interval_seconds", 60}});
+  std::string path = "/api/v1/schedules/" + s["id"].get<std::string>();
+  run_to_end(s["id"], now_ms() + hour_ms);
+  json after = get(path);
+  EXPECT_EQ(after["version"], 2) << "the record of a run changes what GET shows, so its ETag: "
+                                 << after.dump();
+  expect_problem(call("PATCH", path, json{{"enabled", false}}.dump(), {{"If-Match", "\"1\""}}), 412,
+                 "PRECONDITION_FAILED");
+}
+
+class schedule_quota_test : public schedules_test {
+ protected:
+  void SetUp() override {
+    extra_settings_ = {{"MAX_SCHEDULES_PER_USER", "2"}};
+    schedules_test::SetUp();
+  }
+};
+
+TEST_F(schedule_quota_test, the_quota_is_409_and_a_delete_frees_a_place) {
+  json body = {
+      {"target_id", target_at(mock_.url())}, {"probes", {"jailbreak"}}, {"interval_seconds", 3600}};
+  create_schedule(body);
+  std::string second = create_schedule(body)["id"];
+  auto r = call("POST", "/api/v1/schedules", body.dump());
+  expect_problem(r, 409, "QUOTA_EXCEEDED");
+  EXPECT_EQ(json::parse(r.body)["detail"],
+            "The quota MAX_SCHEDULES_PER_USER=2 is reached: delete a schedule first.");
+  EXPECT_EQ(call("DELETE", "/api/v1/schedules/" + second).status, 204);
+  create_schedule(body);
 }
 
 }  // namespace

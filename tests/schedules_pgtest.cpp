@@ -35,6 +35,7 @@ TEST(schedules_pg, two_instances_ticking_at_once_create_one_scan_per_due_run) {
   settings cfg = test::make_settings({{"DATABASE_URL", url},
                                       {"RATE_LIMIT_ENABLED", "false"},
                                       {"MAX_ACTIVE_SCANS_PER_USER", "10000"},
+                                      {"MAX_SCHEDULES_PER_USER", "1000"},
                                       {"SCAN_WORKERS", "1"}});
   instance a(cfg), b(cfg);
   auto registered = a.svc.ask(user_register{"scheduled", "scheduled@example.com", "passw0rd-s",

@@ -7,7 +7,7 @@ namespace vutf::http {
 namespace {
 
 api_response schedule_reply(const schedule& s) {
-  return json_response(200, schedule_json(s));
+  return with_etag(json_response(200, schedule_json(s)), s.version);
 }
 
 }  // namespace
@@ -21,7 +21,7 @@ api_response create_schedule(const request_context& c) {
         return with(schedule_create{who, parsed.value, {}});
       },
       [](const schedule& s) {
-        api_response r = json_response(201, schedule_json(s));
+        api_response r = with_etag(json_response(201, schedule_json(s)), s.version);
         // Names the schedule and gives its audit record the resource id.
         r.headers.emplace_back("Location", "/api/v1/schedules/" + s.id);
         return r;
@@ -58,7 +58,8 @@ api_response update_schedule(const request_context& c) {
         if (!id.ok()) return {id.error, {}};
         auto parsed = parse_schedule(c.body, false);
         if (!parsed.ok()) return {parsed.error, {}};
-        return with(schedule_update{who, id.value, parsed.value, {}});
+        return with(schedule_update{
+            who, id.value, parsed.value, if_match_version(c.req.header("If-Match")), {}});
       },
       schedule_reply);
 }
@@ -69,7 +70,7 @@ api_response delete_schedule(const request_context& c) {
       [&](const principal& who) -> result<schedule_delete> {
         auto id = path_id(c, "Schedule");
         if (!id.ok()) return {id.error, {}};
-        return with(schedule_delete{who, id.value, {}});
+        return with(schedule_delete{who, id.value, if_match_version(c.req.header("If-Match")), {}});
       },
       no_content);
 }
