@@ -38,7 +38,7 @@ bool contains(const std::string& haystack, const std::string& needle) {
 
 // One service and one logged-in config file for the suite: every test runs vutf with only
 // VUTF_CONFIG set, as a user would after `vutf login`.
-class cli : public ::testing::Test {
+class cli_binary : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     service_ = new test::service_process(env_map{});
@@ -88,12 +88,12 @@ class cli : public ::testing::Test {
   static std::string config_;
 };
 
-test::service_process* cli::service_ = nullptr;
-std::string cli::url_;
-std::string cli::dir_;
-std::string cli::config_;
+test::service_process* cli_binary::service_ = nullptr;
+std::string cli_binary::url_;
+std::string cli_binary::dir_;
+std::string cli_binary::config_;
 
-TEST_F(cli, login_keeps_an_api_key_in_a_private_config_file) {
+TEST_F(cli_binary, login_keeps_an_api_key_in_a_private_config_file) {
   EXPECT_EQ(read_config_mode(), 0600u);
   std::string text = read_text(config_);
   EXPECT_TRUE(contains(text, "url = " + url_ + "\n")) << text;
@@ -111,7 +111,7 @@ TEST_F(cli, login_keeps_an_api_key_in_a_private_config_file) {
   EXPECT_TRUE(contains(no_tty.err, "--password-stdin")) << no_tty.err;
 }
 
-TEST_F(cli, targets_create_list_and_test) {
+TEST_F(cli_binary, targets_create_list_and_test) {
   mock::options o;
   o.mode = "safe";
   mock::mock_target mock(o);
@@ -138,7 +138,7 @@ TEST_F(cli, targets_create_list_and_test) {
   EXPECT_TRUE(contains(unknown.err, "no target named 'no-such-target'")) << unknown.err;
 }
 
-TEST_F(cli, probes_list_shows_the_built_in_sets) {
+TEST_F(cli_binary, probes_list_shows_the_built_in_sets) {
   auto table = vutf({"probes", "list"});
   EXPECT_EQ(table.code, 0) << table.err;
   EXPECT_TRUE(contains(table.out, "prompt-injection")) << table.out;
@@ -152,7 +152,7 @@ std::string scan_id(const std::string& summary) {
   return summary.substr(5, 36);
 }
 
-TEST_F(cli, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
+TEST_F(cli_binary, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
   mock::options o;
   o.mode = "vulnerable";
   mock::mock_target mock(o);
@@ -204,7 +204,7 @@ TEST_F(cli, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
   EXPECT_TRUE(contains(read_text(md), "prompt-injection"));
 }
 
-TEST_F(cli, scan_run_without_wait_prints_the_id) {
+TEST_F(cli_binary, scan_run_without_wait_prints_the_id) {
   mock::options o;
   mock::mock_target mock(o);
   create_target("queued", mock.url() + "/v1");
@@ -217,7 +217,7 @@ TEST_F(cli, scan_run_without_wait_prints_the_id) {
   EXPECT_EQ(json::parse(shown.out)["id"], first_line(r.out));
 }
 
-TEST_F(cli, schedules_create_list_disable_and_delete) {
+TEST_F(cli_binary, schedules_create_list_disable_and_delete) {
   create_target("scheduled", "http://127.0.0.1:9/v1");
   auto every = vutf({"schedules", "create", "--target", "scheduled", "--probes",
                      "prompt-injection", "--every", "3600", "--fail-on", "high"});
@@ -235,7 +235,9 @@ TEST_F(cli, schedules_create_list_disable_and_delete) {
   EXPECT_EQ(vutf({"schedules", "disable", id}).code, 0);
   auto listed = json::parse(vutf({"schedules", "list", "--json"}).out);
   for (const auto& s : listed) {
-    if (s["id"] == id) EXPECT_EQ(s["enabled"], false) << s;
+    if (s["id"] == id) {
+      EXPECT_EQ(s["enabled"], false) << s;
+    }
   }
   EXPECT_EQ(vutf({"schedules", "delete", id}).code, 0);
   EXPECT_EQ(vutf({"schedules", "delete", created["id"]}).code, 0);
@@ -248,7 +250,7 @@ TEST_F(cli, schedules_create_list_disable_and_delete) {
   EXPECT_EQ(both.code, 2) << both.err;
 }
 
-TEST_F(cli, usage_errors_exit_2_naming_every_problem) {
+TEST_F(cli_binary, usage_errors_exit_2_naming_every_problem) {
   auto r = vutf({"scan", "run", "--target", "x", "--fail-on", "extreme", "--bogus"});
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(r.err,
@@ -270,7 +272,7 @@ TEST_F(cli, usage_errors_exit_2_naming_every_problem) {
   EXPECT_TRUE(contains(no_key.err, "no API key")) << no_key.err;
 }
 
-TEST_F(cli, api_and_network_errors_exit_3_with_the_problem) {
+TEST_F(cli_binary, api_and_network_errors_exit_3_with_the_problem) {
   auto missing = vutf({"scan", "show", "00000000-0000-4000-8000-000000000000"});
   EXPECT_EQ(missing.code, 3);
   EXPECT_TRUE(contains(missing.err, "HTTP 404")) << missing.err;
@@ -284,7 +286,7 @@ TEST_F(cli, api_and_network_errors_exit_3_with_the_problem) {
   EXPECT_TRUE(contains(unreachable.err, "cannot reach " + down)) << unreachable.err;
 }
 
-TEST_F(cli, every_command_has_help_and_the_man_page_lists_them) {
+TEST_F(cli_binary, every_command_has_help_and_the_man_page_lists_them) {
   auto top = vutf({"--help"});
   EXPECT_EQ(top.code, 0);
   EXPECT_TRUE(contains(top.out, "Exit status:")) << top.out;
