@@ -63,8 +63,8 @@ api_client::~api_client() = default;
 nlohmann::json api_client::check(const std::string& method, const std::string& path, int status,
                                  const std::string& body, bool reached, const std::string& error) {
   if (!reached) {
-    throw api_error(0, "cannot reach " + base_ + " (" + method + " " + prefix_ + path +
-                           "): " + error);
+    throw api_error(0,
+                    "cannot reach " + base_ + " (" + method + " " + prefix_ + path + "): " + error);
   }
   if (status < 200 || status >= 300) throw api_error(status, problem_message(status, body));
   if (body.empty()) return nullptr;

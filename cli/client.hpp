@@ -18,15 +18,17 @@ namespace vutf::cli {
 // message printed on stderr.
 class api_error : public std::runtime_error {
  public:
-  api_error(int status, const std::string& message) : std::runtime_error(message), status_(status) {}
+  api_error(int status, const std::string& message)
+      : std::runtime_error(message), status_(status) {}
   int status() const { return status_; }
 
  private:
   int status_;
 };
 
-// The message for an error response: "HTTP 404 Not found: no such scan (NOT_FOUND)" from a problem+json
-// body, with one "  field: reason" line per field error; the raw body when it is not one.
+// The message for an error response: "HTTP 404 Not found: no such scan (NOT_FOUND)" from a
+// problem+json body, with one "  field: reason" line per field error; the raw body when it is not
+// one.
 std::string problem_message(int status, const std::string& body);
 
 // `base` ("http://host:port" or "https://host/prefix") split into the origin and the API's path

@@ -122,10 +122,9 @@ parse_result parse(const program_spec& program, const std::vector<std::string>& 
     if (c.words == words) r.command = &c;
   }
   if (!r.command) {
-    bool group = !words.empty() && std::any_of(program.commands.begin(), program.commands.end(),
-                                               [&](const command_spec& c) {
-                                                 return starts_with(c.words, words);
-                                               });
+    bool group = !words.empty() &&
+                 std::any_of(program.commands.begin(), program.commands.end(),
+                             [&](const command_spec& c) { return starts_with(c.words, words); });
     if (words.empty() && std::find(args.begin(), args.end(), "--man") != args.end()) {
       r.what = parse_result::action::man;
     } else if (words.empty() && std::find(args.begin(), args.end(), "--version") != args.end()) {
@@ -276,13 +275,15 @@ std::string roff_paragraphs(const std::string& text) {
 
 std::string roff_options(const std::vector<option_spec>& options) {
   std::string out;
-  for (const auto& o : options) out += ".TP\n.B " + roff(option_label(o)) + "\n" + roff(option_help(o)) + "\n";
+  for (const auto& o : options)
+    out += ".TP\n.B " + roff(option_label(o)) + "\n" + roff(option_help(o)) + "\n";
   return out;
 }
 
 std::string roff_entries(const std::vector<std::pair<std::string, std::string>>& items) {
   std::string out;
-  for (const auto& [name, meaning] : items) out += ".TP\n.B " + roff(name) + "\n" + roff(meaning) + "\n";
+  for (const auto& [name, meaning] : items)
+    out += ".TP\n.B " + roff(name) + "\n" + roff(meaning) + "\n";
   return out;
 }
 
@@ -301,7 +302,8 @@ std::string render_man(const program_spec& program, const std::string& version) 
   out += ".SH DESCRIPTION\n" + roff_paragraphs(program.description) + ".SH COMMANDS\n";
   for (const auto& c : program.commands) {
     out += ".SS " + roff(program.name + " " + c.name()) + "\n" + roff_paragraphs(c.description);
-    for (const auto& p : c.positionals) out += ".TP\n.I " + roff(p.name) + "\n" + roff(p.help) + "\n";
+    for (const auto& p : c.positionals)
+      out += ".TP\n.I " + roff(p.name) + "\n" + roff(p.help) + "\n";
     out += roff_options(c.options);
   }
   out += ".SH GLOBAL OPTIONS\n" + roff_options(program.globals);

@@ -19,9 +19,9 @@ enum exit_status : int {
 };
 
 struct option_spec {
-  std::string name;                    // long name without the dashes
-  std::string value;                   // its metavariable; empty: a flag without a value
-  std::string help;                    // one sentence
+  std::string name;   // long name without the dashes
+  std::string value;  // its metavariable; empty: a flag without a value
+  std::string help;   // one sentence
   bool required = false;
   std::vector<std::string> choices{};  // the allowed values (empty: any)
   char short_name = 0;                 // e.g. 'o' for -o; 0: none

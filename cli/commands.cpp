@@ -63,7 +63,8 @@ int64_t positive(const invocation& a, const std::string& name) {
   const std::string v = a.get(name);
   char* end = nullptr;
   long long n = std::strtoll(v.c_str(), &end, 10);
-  if (v.empty() || *end != '\0' || n < 1) throw usage_error("--" + name + " must be a positive integer");
+  if (v.empty() || *end != '\0' || n < 1)
+    throw usage_error("--" + name + " must be a positive integer");
   return n;
 }
 
@@ -91,7 +92,8 @@ void print_table(const std::vector<std::string>& headers,
   std::vector<size_t> width(headers.size());
   for (size_t i = 0; i < headers.size(); ++i) width[i] = headers[i].size();
   for (const auto& r : rows) {
-    for (size_t i = 0; i < r.size() && i < width.size(); ++i) width[i] = std::max(width[i], r[i].size());
+    for (size_t i = 0; i < r.size() && i < width.size(); ++i)
+      width[i] = std::max(width[i], r[i].size());
   }
   auto line = [&](const std::vector<std::string>& cells) {
     std::string out;
@@ -142,7 +144,6 @@ std::string target_id(api_client& c, const std::string& id_or_name) {
   throw api_error(404, "no target named '" + id_or_name + "' (vutf targets list)");
 }
 
-
 // ---- login ---------------------------------------------------------------------------------
 
 std::string read_password(const invocation& a) {
@@ -160,7 +161,8 @@ std::string read_password(const invocation& a) {
     tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
     std::cerr << "\n";
   } else {
-    throw usage_error("stdin is not a terminal to prompt on: pass the password with --password-stdin");
+    throw usage_error(
+        "stdin is not a terminal to prompt on: pass the password with --password-stdin");
   }
   if (!password.empty() && password.back() == '\r') password.pop_back();
   if (password.empty()) throw usage_error("empty password");
@@ -173,7 +175,8 @@ int login(const invocation& a) {
   std::string password = read_password(a);
   auto s = settings_for(a);
   api_client anonymous(s.url, "");
-  auto tokens = anonymous.post("/auth/login", {{"username", a.get("username")}, {"password", password}});
+  auto tokens =
+      anonymous.post("/auth/login", {{"username", a.get("username")}, {"password", password}});
   api_client session(s.url, tokens.value("access_token", ""));
   json key_request = {{"name", a.get("key-name", "vutf cli")}, {"scopes", {"read", "write"}}};
   if (a.has("expires-in-days")) key_request["expires_in_days"] = positive(a, "expires-in-days");
@@ -201,7 +204,8 @@ int targets_list(const invocation& a) {
 
 int targets_create(const invocation& a) {
   auto c = connect(a);
-  json body = {{"name", a.get("name")}, {"kind", a.get("kind", "openai-chat")},
+  json body = {{"name", a.get("name")},
+               {"kind", a.get("kind", "openai-chat")},
                {"endpoint_url", a.get("endpoint-url")}};
   for (const char* field : {"model", "description", "system-prompt", "response-path"}) {
     std::string key = field;
@@ -218,8 +222,8 @@ int targets_test(const invocation& a) {
   if (a.has("json")) std::cout << r.dump(2) << "\n";
   if (r.value("ok", false)) {
     if (!a.has("json")) {
-      std::cout << "ok: answered in " << str(r, "latency_ms") << " ms: "
-                << clip(r.value("sample", ""), 100) << "\n";
+      std::cout << "ok: answered in " << str(r, "latency_ms")
+                << " ms: " << clip(r.value("sample", ""), 100) << "\n";
     }
     return exit_ok;
   }
@@ -256,7 +260,8 @@ void add_gate(const invocation& a, json& body) {
 }
 
 json scan_body(api_client& c, const invocation& a) {
-  json body = {{"target_id", target_id(c, a.get("target"))}, {"probes", split_list(a.get("probes"))}};
+  json body = {{"target_id", target_id(c, a.get("target"))},
+               {"probes", split_list(a.get("probes"))}};
   if (a.has("converters")) body["converters"] = split_list(a.get("converters"));
   add_gate(a, body);
   return body;
@@ -310,9 +315,8 @@ json follow(api_client& c, const std::string& id) {
     if (name == "progress") view.show(progress_of(j));
     if (name == "end") end = j;
   });
-  c.stream("/scans/" + id + "/events", [&](const char* data, size_t size) {
-    return events.feed(data, size) && end.is_null();
-  });
+  c.stream("/scans/" + id + "/events",
+           [&](const char* data, size_t size) { return events.feed(data, size) && end.is_null(); });
   for (bool first = true; end.is_null() || !finished(end); first = false) {
     if (!first) std::this_thread::sleep_for(std::chrono::seconds(1));
     end = c.get("/scans/" + id);
@@ -381,7 +385,8 @@ void write_report(api_client& c, const invocation& a, const std::string& id) {
 
 int scan_run(const invocation& a) {
   check_report_options(a);
-  if (a.has("format") && !a.has("wait")) throw usage_error("--format needs --wait (the report of a finished scan)");
+  if (a.has("format") && !a.has("wait"))
+    throw usage_error("--format needs --wait (the report of a finished scan)");
   auto c = connect(a);
   json body = scan_body(*c, a);
   if (a.has("max-prompts")) body["max_prompts"] = positive(a, "max-prompts");
@@ -415,7 +420,8 @@ int scan_report(const invocation& a) {
   return exit_ok;
 }
 
-std::vector<std::vector<std::string>> finding_rows(const std::string& change, const json& findings) {
+std::vector<std::vector<std::string>> finding_rows(const std::string& change,
+                                                   const json& findings) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& f : findings) {
     rows.push_back({change, str(f, "probe"), str(f, "severity"), str(f, "converter"),
@@ -455,17 +461,16 @@ std::string when(const json& s) {
 
 int schedules_list(const invocation& a) {
   auto c = connect(a);
-  return print_list(a, c->list_all("/schedules"),
-                    {"ID", "TARGET", "PROBES", "WHEN", "ENABLED", "NEXT RUN", "LAST SCAN"},
-                    [](const json& s) {
-                      std::string probes;
-                      for (const auto& p : s.value("probes", json::array()))
-                        probes += (probes.empty() ? "" : ",") + p.get<std::string>();
-                      return std::vector<std::string>{str(s, "id"),         str(s, "target_id"),
-                                                      probes,               when(s),
-                                                      str(s, "enabled"),    str(s, "next_run_at"),
-                                                      str(s, "last_scan_id")};
-                    });
+  return print_list(
+      a, c->list_all("/schedules"),
+      {"ID", "TARGET", "PROBES", "WHEN", "ENABLED", "NEXT RUN", "LAST SCAN"}, [](const json& s) {
+        std::string probes;
+        for (const auto& p : s.value("probes", json::array()))
+          probes += (probes.empty() ? "" : ",") + p.get<std::string>();
+        return std::vector<std::string>{
+            str(s, "id"),          str(s, "target_id"),   probes, when(s), str(s, "enabled"),
+            str(s, "next_run_at"), str(s, "last_scan_id")};
+      });
 }
 
 int schedules_create(const invocation& a) {
@@ -494,17 +499,20 @@ int schedules_enable(const invocation& a, bool enabled) {
 
 const option_spec json_option{"json", "", "Print JSON instead of a table."};
 const std::vector<std::string> severities = {"low", "medium", "high", "critical"};
-const std::vector<std::string> report_formats = {"json", "csv", "markdown", "html", "junit", "sarif"};
+const std::vector<std::string> report_formats = {"json", "csv",   "markdown",
+                                                 "html", "junit", "sarif"};
 
 std::vector<option_spec> scan_options(const std::string& what) {
   return {
       {"target", "TARGET", "The target: its id or its exact name.", true},
       {"probes", "IDS", "Probe set ids, comma-separated (vutf probes list).", true},
-      {"converters", "IDS", "Converter ids, comma-separated: each prompt is also sent through each."},
-      {"fail-on", "SEVERITY", "The gate: " + what + " fails on a finding of this severity or above.", false,
-       severities},
+      {"converters", "IDS",
+       "Converter ids, comma-separated: each prompt is also sent through each."},
+      {"fail-on", "SEVERITY",
+       "The gate: " + what + " fails on a finding of this severity or above.", false, severities},
       {"max-attack-success-rate", "RATE",
-       "The gate: " + what + " fails when more than this share (0..1) of answered prompts are findings."},
+       "The gate: " + what +
+           " fails when more than this share (0..1) of answered prompts are findings."},
   };
 }
 
@@ -519,21 +527,27 @@ program_spec make_program() {
       "Settings come from --url and --api-key, else VUTF_URL and VUTF_API_KEY, else the config "
       "file, which 'vutf login' writes.";
   p.globals = {
-      {"url", "URL", "The service, e.g. https://vutf.example.com (default " + std::string(default_url) + ")."},
+      {"url", "URL",
+       "The service, e.g. https://vutf.example.com (default " + std::string(default_url) + ")."},
       {"api-key", "KEY", "An API key (vutf_...) or an access token."},
       {"help", "", "Print this command's help.", false, {}, 'h'},
   };
   p.environment = {
       {"VUTF_URL", "The service's URL, below --url and above the config file's url."},
-      {"VUTF_API_KEY", "The API key (or access token), below --api-key and above the config file's api_key."},
+      {"VUTF_API_KEY",
+       "The API key (or access token), below --api-key and above the config file's api_key."},
       {"VUTF_CONFIG", "The config file's path."},
-      {"XDG_CONFIG_HOME", "Without VUTF_CONFIG the config file is $XDG_CONFIG_HOME/vutf/config, else ~/.config/vutf/config."},
+      {"XDG_CONFIG_HOME",
+       "Without VUTF_CONFIG the config file is $XDG_CONFIG_HOME/vutf/config, else "
+       "~/.config/vutf/config."},
   };
   p.exit_codes = {
       {"0", "Done: the scan's gate passed, or it had none."},
       {"1", "The scan's gate failed (or 'targets test' found the target not answering)."},
       {"2", "Usage: a bad command line, option or setting."},
-      {"3", "The API answered with an error or could not be reached; a scan without a gate that did not complete."},
+      {"3",
+       "The API answered with an error or could not be reached; a scan without a gate that did not "
+       "complete."},
   };
   p.files = {{"~/.config/vutf/config",
               "'key = value' lines: url and api_key. Written by 'vutf login' with mode 0600."}};
@@ -560,8 +574,13 @@ program_spec make_program() {
        "Registers an LLM endpoint as a target and prints its id.",
        {},
        {{"name", "NAME", "A name, unique among your targets.", true},
-        {"endpoint-url", "URL", "The endpoint, e.g. http://127.0.0.1:8080/v1/chat/completions.", true},
-        {"kind", "KIND", "The API the endpoint speaks (default openai-chat).", false, {"openai-chat", "http-json"}},
+        {"endpoint-url", "URL", "The endpoint, e.g. http://127.0.0.1:8080/v1/chat/completions.",
+         true},
+        {"kind",
+         "KIND",
+         "The API the endpoint speaks (default openai-chat).",
+         false,
+         {"openai-chat", "http-json"}},
         {"model", "MODEL", "The model to ask for."},
         {"description", "TEXT", "What the target is."},
         {"system-prompt", "TEXT", "Sent before each prompt."},
@@ -634,7 +653,8 @@ program_spec make_program() {
        {},
        [] {
          auto o = scan_options("each scan");
-         o.push_back({"cron", "EXPR", "5 fields: minute hour day-of-month month day-of-week (UTC)."});
+         o.push_back(
+             {"cron", "EXPR", "5 fields: minute hour day-of-month month day-of-week (UTC)."});
          o.push_back({"every", "SECONDS", "Run every this many seconds (at least 60)."});
          o.push_back({"disabled", "", "Create it disabled."});
          o.push_back(json_option);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -41,21 +42,21 @@ bool contains(const std::string& haystack, const std::string& needle) {
 class cli_binary : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    service_ = new test::service_process(env_map{});
-    ASSERT_TRUE(service_->wait_listening()) << service_->err();
-    url_ = "http://127.0.0.1:" + std::to_string(service_->api_port());
+    service = std::make_unique<test::service_process>(env_map{});
+    ASSERT_TRUE(service->wait_listening()) << service->err();
+    url = "http://127.0.0.1:" + std::to_string(service->api_port());
     char tmpl[] = "/tmp/vutf-cli-test.XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    config_ = dir_ + "/config";
-    test::login_over_http(service_->api_port(), "operator");
-    auto login = run_program({VUTF_CLI_BINARY, "login", "--username", "operator", "--password-stdin"},
-                             {{"VUTF_URL", url_}, {"VUTF_CONFIG", config_}}, "passw0rd-operator\n");
+    dir = mkdtemp(tmpl);
+    config = dir + "/config";
+    test::login_over_http(service->api_port(), "operator");
+    auto login =
+        run_program({VUTF_CLI_BINARY, "login", "--username", "operator", "--password-stdin"},
+                    {{"VUTF_URL", url}, {"VUTF_CONFIG", config}}, "passw0rd-operator\n");
     ASSERT_EQ(login.code, 0) << login.out << login.err;
   }
   static void TearDownTestSuite() {
-    delete service_;
-    service_ = nullptr;
-    std::system(("rm -rf " + dir_).c_str());
+    service.reset();
+    std::system(("rm -rf " + dir).c_str());
   }
 
   static run_result run_program(const std::vector<std::string>& argv, const env_map& env,
@@ -66,7 +67,7 @@ class cli_binary : public ::testing::Test {
   // vutf ARGS with the suite's config file.
   run_result vutf(std::vector<std::string> args, env_map env = {}) {
     args.insert(args.begin(), VUTF_CLI_BINARY);
-    env.emplace("VUTF_CONFIG", config_);
+    env.emplace("VUTF_CONFIG", config);
     return run_program(args, env);
   }
 
@@ -79,34 +80,29 @@ class cli_binary : public ::testing::Test {
 
   static unsigned read_config_mode() {
     struct stat st {};
-    return stat(config_.c_str(), &st) == 0 ? st.st_mode & 0777 : 0;
+    return stat(config.c_str(), &st) == 0 ? st.st_mode & 0777 : 0;
   }
 
-  static test::service_process* service_;
-  static std::string url_;
-  static std::string dir_;
-  static std::string config_;
+  static inline std::unique_ptr<test::service_process> service;
+  static inline std::string url;
+  static inline std::string dir;
+  static inline std::string config;
 };
-
-test::service_process* cli_binary::service_ = nullptr;
-std::string cli_binary::url_;
-std::string cli_binary::dir_;
-std::string cli_binary::config_;
 
 TEST_F(cli_binary, login_keeps_an_api_key_in_a_private_config_file) {
   EXPECT_EQ(read_config_mode(), 0600u);
-  std::string text = read_text(config_);
-  EXPECT_TRUE(contains(text, "url = " + url_ + "\n")) << text;
+  std::string text = read_text(config);
+  EXPECT_TRUE(contains(text, "url = " + url + "\n")) << text;
   EXPECT_TRUE(contains(text, "api_key = vutf_")) << text;
   // A wrong password is the API's answer (3); no terminal and no --password-stdin is usage (2).
-  std::string other = dir_ + "/other-config";
+  std::string other = dir + "/other-config";
   auto wrong = run_program({VUTF_CLI_BINARY, "login", "--username", "operator", "--password-stdin"},
-                           {{"VUTF_URL", url_}, {"VUTF_CONFIG", other}}, "not-the-password\n");
+                           {{"VUTF_URL", url}, {"VUTF_CONFIG", other}}, "not-the-password\n");
   EXPECT_EQ(wrong.code, 3) << wrong.err;
   EXPECT_TRUE(contains(wrong.err, "HTTP 401")) << wrong.err;
   EXPECT_NE(access(other.c_str(), F_OK), 0);
   auto no_tty = run_program({VUTF_CLI_BINARY, "login", "--username", "operator"},
-                            {{"VUTF_URL", url_}, {"VUTF_CONFIG", other}}, "passw0rd-operator\n");
+                            {{"VUTF_URL", url}, {"VUTF_CONFIG", other}}, "passw0rd-operator\n");
   EXPECT_EQ(no_tty.code, 2) << no_tty.err;
   EXPECT_TRUE(contains(no_tty.err, "--password-stdin")) << no_tty.err;
 }
@@ -157,19 +153,20 @@ TEST_F(cli_binary, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
   o.mode = "vulnerable";
   mock::mock_target mock(o);
   create_target("gated", mock.url() + "/v1");
-  std::vector<std::string> run = {"scan", "run",      "--target",      "gated", "--probes",
-                                  "prompt-injection", "--max-prompts", "4",     "--fail-on",
-                                  "high",             "--wait"};
+  std::vector<std::string> run = {
+      "scan",          "run", "--target",  "gated", "--probes", "prompt-injection",
+      "--max-prompts", "4",   "--fail-on", "high",  "--wait"};
   auto add = [](std::vector<std::string> a, std::vector<std::string> more) {
     a.insert(a.end(), more.begin(), more.end());
     return a;
   };
-  std::string sarif = dir_ + "/report.sarif";
+  std::string sarif = dir + "/report.sarif";
   auto failing = vutf(add(run, {"--format", "sarif", "-o", sarif}));
   EXPECT_EQ(failing.code, 1) << failing.out << failing.err;
   EXPECT_TRUE(contains(failing.out, "gate: fail")) << failing.out;
   // stderr is no terminal: plain progress lines, the last one the scan's end.
-  EXPECT_TRUE(contains(failing.err, "progress: 4/4 prompts, 4 findings, 0 errors\n")) << failing.err;
+  EXPECT_TRUE(contains(failing.err, "progress: 4/4 prompts, 4 findings, 0 errors\n"))
+      << failing.err;
   EXPECT_TRUE(contains(failing.err, "sarif report written to " + sarif)) << failing.err;
   auto report = json::parse(read_text(sarif));
   EXPECT_EQ(report["version"], "2.1.0");
@@ -177,7 +174,7 @@ TEST_F(cli_binary, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
   std::string first = scan_id(failing.out);
 
   mock.set_mode("safe");
-  std::string junit = dir_ + "/report.xml";
+  std::string junit = dir + "/report.xml";
   auto passing = vutf(add(run, {"--format", "junit", "--output", junit}));
   EXPECT_EQ(passing.code, 0) << passing.out << passing.err;
   EXPECT_TRUE(contains(passing.out, "gate: pass")) << passing.out;
@@ -198,7 +195,7 @@ TEST_F(cli_binary, scan_run_wait_exits_by_the_gate_writes_reports_and_diffs) {
   // Later: the finished scan's status and its report in another format.
   EXPECT_EQ(vutf({"scan", "show", first}).code, 1);
   EXPECT_EQ(vutf({"scan", "show", second}).code, 0);
-  std::string md = dir_ + "/report.md";
+  std::string md = dir + "/report.md";
   auto markdown = vutf({"scan", "report", first, "--format", "markdown", "-o", md});
   EXPECT_EQ(markdown.code, 0) << markdown.err;
   EXPECT_TRUE(contains(read_text(md), "prompt-injection"));
@@ -208,8 +205,8 @@ TEST_F(cli_binary, scan_run_without_wait_prints_the_id) {
   mock::options o;
   mock::mock_target mock(o);
   create_target("queued", mock.url() + "/v1");
-  auto r = vutf({"scan", "run", "--target", "queued", "--probes", "prompt-injection",
-                 "--max-prompts", "1"});
+  auto r = vutf(
+      {"scan", "run", "--target", "queued", "--probes", "prompt-injection", "--max-prompts", "1"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out.size(), 37u) << r.out;
   auto shown = vutf({"scan", "show", first_line(r.out), "--json"});
@@ -219,8 +216,8 @@ TEST_F(cli_binary, scan_run_without_wait_prints_the_id) {
 
 TEST_F(cli_binary, schedules_create_list_disable_and_delete) {
   create_target("scheduled", "http://127.0.0.1:9/v1");
-  auto every = vutf({"schedules", "create", "--target", "scheduled", "--probes",
-                     "prompt-injection", "--every", "3600", "--fail-on", "high"});
+  auto every = vutf({"schedules", "create", "--target", "scheduled", "--probes", "prompt-injection",
+                     "--every", "3600", "--fail-on", "high"});
   ASSERT_EQ(every.code, 0) << every.err;
   std::string id = first_line(every.out);
   auto cron = vutf({"schedules", "create", "--target", "scheduled", "--probes", "jailbreak",
@@ -263,11 +260,11 @@ TEST_F(cli_binary, usage_errors_exit_2_naming_every_problem) {
   EXPECT_EQ(vutf({"targets"}).code, 2);
   EXPECT_EQ(vutf({"nonsense"}).code, 2);
   EXPECT_EQ(vutf({"scan", "run", "--target", "x", "--probes", "y", "--format", "sarif"}).code, 2);
-  EXPECT_EQ(vutf({"scan", "run", "--target", "x", "--probes", "y", "--format", "sarif", "-o",
-                  "f"}).code,
-            2);  // a report needs --wait
+  EXPECT_EQ(
+      vutf({"scan", "run", "--target", "x", "--probes", "y", "--format", "sarif", "-o", "f"}).code,
+      2);  // a report needs --wait
   auto no_key = run_program({VUTF_CLI_BINARY, "targets", "list"},
-                            {{"VUTF_URL", url_}, {"VUTF_CONFIG", dir_ + "/none"}});
+                            {{"VUTF_URL", url}, {"VUTF_CONFIG", dir + "/none"}});
   EXPECT_EQ(no_key.code, 2);
   EXPECT_TRUE(contains(no_key.err, "no API key")) << no_key.err;
 }

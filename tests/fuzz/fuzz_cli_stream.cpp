@@ -18,8 +18,8 @@ using events = std::vector<std::pair<std::string, std::string>>;
 
 events parse_in_two(const std::string& text, size_t cut, bool& ok) {
   events out;
-  vutf::cli::sse_parser p([&](const std::string& n, const std::string& d) { out.emplace_back(n, d); },
-                          4096);
+  vutf::cli::sse_parser p(
+      [&](const std::string& n, const std::string& d) { out.emplace_back(n, d); }, 4096);
   ok = p.feed(text.data(), cut) && p.feed(text.data() + cut, text.size() - cut);
   return out;
 }
