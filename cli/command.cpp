@@ -79,13 +79,45 @@ std::string option_help(const option_spec& o) {
   return h;
 }
 
-// "  LABEL   help" rows aligned on the widest label.
+constexpr size_t help_width = 80;  // columns of --help
+
+// `text`'s words in lines of at most `width - indent` characters (a longer word has a line of
+// its own), each line after the first indented by `indent` spaces.
+std::string wrap(const std::string& text, size_t indent, size_t width = help_width) {
+  size_t room = width > indent + 20 ? width - indent : 20;
+  std::istringstream words(text);
+  std::string out, line;
+  for (std::string w; words >> w;) {
+    if (!line.empty() && line.size() + 1 + w.size() > room) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + w;
+  }
+  return out + line;
+}
+
+// Paragraphs (separated by blank lines) wrapped to the help's width.
+std::string paragraphs(const std::string& text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find("\n\n", start);
+    if (end == std::string::npos) end = text.size();
+    out += (out.empty() ? "" : "\n\n") + wrap(text.substr(start, end - start), 0);
+    start = end + 2;
+  }
+  return out;
+}
+
+// "  LABEL   help" rows aligned on the widest label, the help wrapped beside it.
 std::string rows(const std::vector<std::pair<std::string, std::string>>& items) {
   size_t width = 0;
   for (const auto& [label, help] : items) width = std::max(width, label.size());
   std::string out;
-  for (const auto& [label, help] : items)
-    out += "  " + label + std::string(width - label.size() + 3, ' ') + help + "\n";
+  for (const auto& [label, help] : items) {
+    out += "  " + label + std::string(width - label.size() + 3, ' ') + wrap(help, width + 5) + "\n";
+  }
   return out;
 }
 
@@ -204,7 +236,8 @@ std::string render_help(const program_spec& program, const command_spec* command
                         const std::string& group) {
   std::ostringstream out;
   if (command) {
-    out << "Usage: " << synopsis(program, *command) << "\n\n" << command->description << "\n";
+    out << "Usage: " << synopsis(program, *command) << "\n\n"
+        << paragraphs(command->description) << "\n";
     if (!command->positionals.empty()) {
       std::vector<std::pair<std::string, std::string>> items;
       for (const auto& p : command->positionals) items.emplace_back(p.name, p.help);
@@ -220,7 +253,7 @@ std::string render_help(const program_spec& program, const command_spec* command
   }
   out << "Usage: " << program.name << " " << (group.empty() ? "COMMAND" : group + " COMMAND")
       << " [options]\n\n";
-  if (group.empty()) out << program.description << "\n\n";
+  if (group.empty()) out << paragraphs(program.description) << "\n\n";
   out << "Commands:\n" << rows(items);
   std::vector<option_spec> globals = program.globals;
   if (group.empty()) {
