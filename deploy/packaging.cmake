@@ -2,7 +2,7 @@
 #   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 #   cmake --build build --target violentutf-api man
 #   (cd build && cpack -G DEB)      # build/violentutf-api_<version>_<arch>.deb
-# Only the service goes in: the mock target (tests/mock_target) is a test fixture. The package
+# The service and its command-line client (vutf) go in: the mock target (tests/mock_target) is a test fixture. The package
 # installs the systemd unit disabled; set SECRET_KEY in /etc/violentutf-api/env, then
 # `systemctl enable --now violentutf-api`.
 include(GNUInstallDirs)
@@ -28,9 +28,13 @@ else()
   set(vutf_man_all ALL)
 endif()
 add_custom_target(man ${vutf_man_all} DEPENDS ${CMAKE_BINARY_DIR}/violentutf-api.1)
+# The client and its page (cli/) come with the `man` target, so the build lines above stay.
+add_dependencies(man vutf_man)
 
 install(TARGETS violentutf-api RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 install(FILES ${CMAKE_BINARY_DIR}/violentutf-api.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(TARGETS vutf RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+install(FILES ${CMAKE_BINARY_DIR}/vutf.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
 install(FILES ${CMAKE_SOURCE_DIR}/deploy/systemd/violentutf-api.service
         DESTINATION lib/systemd/system)
 # Absolute: /etc whatever the prefix. Holds SECRET_KEY and the database password: root only

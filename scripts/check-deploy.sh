@@ -48,6 +48,8 @@ for expected in \
   "-rw------- root/root ./etc/violentutf-api/env" \
   "-rw-r--r-- root/root ./usr/lib/systemd/system/violentutf-api.service" \
   "-rw-r--r-- root/root ./usr/share/man/man1/violentutf-api.1" \
+  "-rwxr-xr-x root/root ./usr/bin/vutf" \
+  "-rw-r--r-- root/root ./usr/share/man/man1/vutf.1" \
   "-rw-r--r-- root/root ./usr/share/doc/violentutf-api/deployment.md" \
   "-rw-r--r-- root/root ./usr/share/doc/violentutf-api/LICENSE"; do
   grep -qxF -- "$expected" "$work/contents" || { cat "$work/contents"; fail "missing: $expected"; }
@@ -61,6 +63,7 @@ dpkg-deb -x "$deb" "$work/root"
 "$work/root/usr/bin/violentutf-api" --version | grep -qx "violentutf-api $(
   sed -n 's/^project(violentutf_api VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)" ||
   fail "the packaged binary does not report the project's version"
+"$work/root/usr/bin/vutf" --version | grep -q '^vutf ' || fail "the packaged vutf does not run"
 echo "package: $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB), contents as expected"
 
 # Alerts and dashboard: valid rules that fire as their tests say, and only real metric names.

@@ -120,10 +120,15 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
 namespace {
 
 pid_t spawn(const std::vector<std::string>& argv, const std::string& dir,
-            const std::vector<std::string>& env, const std::string& out, const std::string& err) {
+            const std::vector<std::string>& env, const std::string& out, const std::string& err,
+            const std::string& in = "") {
   pid_t pid = fork();
   if (pid == 0) {
     if (!dir.empty() && chdir(dir.c_str()) != 0) _exit(127);
+    if (!in.empty()) {
+      int fd = open(in.c_str(), O_RDONLY);
+      dup2(fd, 0);
+    }
     if (!out.empty()) {
       int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       dup2(fd, 1);
@@ -353,6 +358,19 @@ run_result run_binary(const env_map& env, const std::vector<std::string>& args,
   service_process p(env, args, dotenv);
   int code = p.wait_exit();
   return {code, p.out(), p.err()};
+}
+
+run_result run_program(const std::vector<std::string>& argv, const env_map& env,
+                       const std::string& input) {
+  std::string dir = make_temp_dir();
+  std::ofstream(dir + "/stdin") << input;
+  pid_t pid = spawn(argv, dir, env_list(env), dir + "/stdout", dir + "/stderr", dir + "/stdin");
+  int status = 0;
+  waitpid(pid, &status, 0);
+  run_result r{WIFEXITED(status) ? WEXITSTATUS(status) : -1, read_file(dir + "/stdout"),
+               read_file(dir + "/stderr")};
+  run_and_wait({"/bin/rm", "-rf", dir});
+  return r;
 }
 
 bool nginx_proxy::installed() {

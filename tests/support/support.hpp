@@ -171,4 +171,9 @@ struct run_result {
 run_result run_binary(const env_map& env, const std::vector<std::string>& args,
                       const std::string& dotenv = "");
 
+// Runs any program (argv[0] a path) to completion in a temporary working directory, with `env`
+// added to the minimal environment and `input` on its stdin.
+run_result run_program(const std::vector<std::string>& argv, const env_map& env,
+                       const std::string& input = "");
+
 }  // namespace vutf::test
