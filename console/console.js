@@ -48,8 +48,9 @@
     append(node, children);
     return node;
   }
+  // Appends a child, or every child of (nested) arrays of them.
   function append(node, children) {
-    for (const c of children.flat()) {
+    for (const c of [children].flat(Infinity)) {
       if (c === undefined || c === null || c === false) continue;
       node.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
     }
@@ -303,7 +304,7 @@
     const [page, targets] = await Promise.all([
       get('/scans' + query({ per_page: 50 })), targetNames()]);
     const rows = page.items.map((s) => el('tr', {},
-      el('td', {}, el('a', { href: '#/scans/' + s.id }, s.id.slice(0, 8))),
+      el('td', {}, el('a', { href: '#/scans/' + s.id }, short(s.id))),
       el('td', { className: 'text' }, targets.get(s.target_id) || s.target_id),
       el('td', {}, statusText(s)),
       el('td', {}, s.progress.done + ' / ' + s.progress.total),
@@ -433,6 +434,12 @@
     }).catch((e) => {
       if (!stop.signal.aborted) failed(e);
     });
+  }
+
+  // Ids are time-ordered UUIDs: scans made close together share their first digits, so a
+  // short form is the last ones (random).
+  function short(id) {
+    return id.slice(-8);
   }
 
   function percent(rate) {
@@ -568,7 +575,7 @@
     const others = await get('/scans' + query({ target_id: scan.target_id, status: 'completed', per_page: 100 }));
     const baseline = el('select', { id: 'diff-baseline' },
       el('option', { value: '' }, 'Implicit: the previous completed scan'),
-      others.items.filter((s) => s.id !== id).map((s) => el('option', { value: s.id }, s.created_at + ' — ' + s.id.slice(0, 8))));
+      others.items.filter((s) => s.id !== id).map((s) => el('option', { value: s.id }, s.created_at + ' — ' + short(s.id))));
     const out = el('div', { id: 'diff-view' });
     const show = async () => {
       clear(out);
@@ -576,7 +583,7 @@
         const d = await get('/scans/' + id + '/diff' + query({ baseline: baseline.value }));
         const rate = d.attack_success_rate;
         append(out, [
-          el('p', { id: 'diff-summary' }, 'Baseline ', el('a', { href: '#/scans/' + d.baseline }, d.baseline.slice(0, 8)),
+          el('p', { id: 'diff-summary' }, 'Baseline ', el('a', { href: '#/scans/' + d.baseline }, d.baseline),
             ': ' + d.new.length + ' new, ' + d.fixed.length + ' fixed, ' + d.persisting.length + ' persisting. Attack success rate ' +
             percent(rate.baseline) + ' → ' + percent(rate.current) + ' (' + (rate.delta >= 0 ? '+' : '') + percent(rate.delta) + ').'),
           el('div', { className: 'columns' },
@@ -589,7 +596,7 @@
     };
     baseline.addEventListener('change', show);
     append(view(), el('section', {},
-      el('h2', {}, 'Diff of scan ', el('a', { href: '#/scans/' + id }, id.slice(0, 8))),
+      el('h2', {}, 'Diff of scan ', el('a', { href: '#/scans/' + id }, id)),
       field('Baseline', baseline), out));
     await show();
   }

@@ -157,6 +157,7 @@ class console_session:
 
 
 def run(api_binary, mock_binary, artifacts):
+    api_binary, mock_binary = os.path.abspath(api_binary), os.path.abspath(mock_binary)
     work = tempfile.mkdtemp(prefix="vutf-console-")
     children = []
     driver = None
@@ -180,8 +181,8 @@ def run(api_binary, mock_binary, artifacts):
 
         # Sign in through the page (/console redirects to /console/).
         driver.get(base + "/console")
-        s.wait(lambda d: d.current_url == base + "/console/#/signin", "the sign-in view")
         s.shown("#signin-username").send_keys(ADMIN)
+        assert driver.current_url.startswith(base + "/console/"), driver.current_url
         s.find("#signin-password").send_keys(PASSWORD)
         s.find("#signin-submit").click()
         s.wait(lambda d: s.find("#who").text == ADMIN, "signed in")
@@ -229,7 +230,7 @@ def run(api_binary, mock_binary, artifacts):
         driver.save_screenshot(os.path.join(artifacts, "console.png"))
         s.find("#diff-link").click()
         summary = s.shown("#diff-summary")
-        assert first[:8] in summary.text, summary.text
+        assert "Baseline " + first + ":" in summary.text, summary.text
         persisting = s.find_all("#diff-persisting li")
         assert len(persisting) == len(findings), (len(persisting), len(findings))
         assert s.find_all("#diff-new li") == [] and s.find_all("#diff-fixed li") == []
@@ -247,6 +248,18 @@ def run(api_binary, mock_binary, artifacts):
                or "Content Security Policy" in e.get("message", "")]
         assert not bad, "browser console: " + json.dumps(bad, indent=1)
         print("console browser test: 1 passed, 0 failed")
+    except Exception:
+        # What the page showed and said when it failed, for the CI log and artifacts.
+        if driver is not None:
+            os.makedirs(artifacts, exist_ok=True)
+            driver.save_screenshot(os.path.join(artifacts, "console-failure.png"))
+            print("at", driver.current_url, file=sys.stderr)
+            print("browser console:", json.dumps(driver.get_log("browser"), indent=1),
+                  file=sys.stderr)
+        for c in children:
+            print(open(c.log.name, encoding="utf-8", errors="replace").read()[-4000:],
+                  file=sys.stderr)
+        raise
     finally:
         if driver is not None:
             driver.quit()
