@@ -419,14 +419,13 @@
       el('section', {}, el('h2', {}, 'Findings'), findings),
     ]);
     show(scan);
-    const ended = (s) => ['completed', 'failed', 'cancelled'].includes(s.status);
+    append(findings, el('p', { className: 'muted' }, 'The findings are listed when the scan has ended.'));
     const finish = async (s) => {
       show(s);
       cancel.hidden = true;
       await showFindings(id, findings, 1);
     };
-    if (ended(scan)) return finish(scan);
-    await showFindings(id, findings, 1);
+    // An ended scan's stream too: it answers at once with the last progress and the end.
     const stop = new AbortController();
     leave = () => stop.abort();
     follow(id, progress, stop.signal).then(async (last) => {

@@ -151,6 +151,13 @@ class console_session:
             (bar.get_attribute("value"), bar.get_attribute("max"))
         assert "6 of 6 prompts" in self.find("#scan-counts").text
         self.shown("#findings-table tbody tr")
+        # Followed over the event stream (fetch with the token in a header), not by polling:
+        # the scan itself was read once, when the view opened.
+        fetched = self.driver.execute_script(
+            "return performance.getEntriesByType('resource').map((e) => e.name)")
+        scan_url = self.base + "/api/v1/scans/" + scan_id
+        assert scan_url + "/events" in fetched, fetched
+        assert fetched.count(scan_url) == 1, fetched
         # fail_on high: the vulnerable mock leaks, so the gate fails.
         assert "gate fail" in self.find("#scan-status").text, self.find("#scan-status").text
         return scan_id
