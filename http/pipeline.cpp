@@ -206,13 +206,15 @@ void security_headers(const api_env& env, api_response& res) {
   h.emplace_back("X-Content-Type-Options", "nosniff");
   h.emplace_back("X-Frame-Options", "DENY");
   h.emplace_back("Referrer-Policy", "no-referrer");
-  // A route may set a policy of its own (the HTML report styles itself); it stays the only one,
-  // as two policies would both apply.
-  bool own_policy = std::any_of(
-      h.begin(), h.end(), [](const auto& kv) { return kv.first == "Content-Security-Policy"; });
-  if (!own_policy)
+  // A route may set a policy of its own (the HTML report styles itself, the console runs its
+  // script); it stays the only one, as two policies would both apply. The same for caching (the
+  // console's files are cached and revalidated, an event stream is no-cache).
+  auto own = [&h](const char* name) {
+    return std::any_of(h.begin(), h.end(), [name](const auto& kv) { return kv.first == name; });
+  };
+  if (!own("Content-Security-Policy"))
     h.emplace_back("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  h.emplace_back("Cache-Control", "no-store");
+  if (!own("Cache-Control")) h.emplace_back("Cache-Control", "no-store");
   if (env.cfg.environment == "production")
     h.emplace_back("Strict-Transport-Security", "max-age=31536000; includeSubDomains");
 }

@@ -8,11 +8,15 @@ packages=(
   postgresql-15 redis-server clang-tidy
   clang libclang-rt-14-dev llvm lld
   file prometheus haproxy nginx-light python3-yaml python3-jsonschema
+  chromium chromium-driver python3-selenium fonts-dejavu-core
 )
 # file: cpack -G DEB needs it to find the binaries whose libraries make the package's Depends.
 # prometheus (promtool), haproxy, nginx-light and python3-yaml: scripts/check-deploy.sh
 # validates the deployment files with them (none of them is started); python3-jsonschema:
 # scripts/check-openapi.py.
+# chromium, chromium-driver and python3-selenium: the web console's browser test
+# (tests/console/console_browser_test.py) drives headless Chromium through chromedriver; a font
+# so that its screenshot shows text.
 # clang, its sanitizer and libFuzzer runtimes (libclang-rt-14-dev is only recommended by clang,
 # and recommendations are not installed) and llvm-symbolizer: the proof jobs of scripts/test.sh.
 # lld: every build links with it when it is there (CMakeLists.txt).

@@ -225,13 +225,14 @@ TEST_F(login_limit_test, successful_logins_do_not_count) {
 }
 
 TEST_F(identity_api_test, missing_or_garbage_credentials_get_401) {
-  // Every route but health, OpenAPI and the public auth routes needs credentials.
+  // Every route but health, OpenAPI, the console's files and the public auth routes needs
+  // credentials.
   for (const auto& [method, pattern] : http::api::endpoints()) {
     if (pattern.find("/auth/register") != std::string::npos ||
         pattern.find("/auth/login") != std::string::npos ||
         pattern.find("/auth/refresh") != std::string::npos || pattern == "/api/v1/live" ||
         pattern == "/api/v1/health" || pattern == "/api/v1/ready" ||
-        pattern == "/api/v1/openapi.json")
+        pattern == "/api/v1/openapi.json" || pattern.rfind("/console", 0) == 0)
       continue;
     std::string path = pattern;
     if (size_t at = path.find("{id}"); at != std::string::npos)

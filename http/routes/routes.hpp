@@ -41,6 +41,11 @@ api_response health(const request_context& c);
 api_response ready(const request_context& c);
 api_response openapi(const request_context& c);
 
+// console.cpp: the web console's static files
+api_response console_root(const request_context& c);
+api_response console_index(const request_context& c);
+api_response console_file(const request_context& c);
+
 // targets.cpp
 api_response list_targets(const request_context& c);
 api_response create_target(const request_context& c);
