@@ -75,7 +75,10 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
                     {"DATABASE_POOL_TIMEOUT", "1"}});
   table_lock lock(url_);
   auto blocked = create_async(*svc, "first", svc->deadline());
-  ASSERT_TRUE(test::eventually([&] { return svc->database_pool().in_use == 1; }));
+  // The first create itself must hold the one connection: background work (the scheduler's
+  // first round) may hold it a moment, and the second create would then take it first.
+  ASSERT_TRUE(test::eventually([&] { return test::pg_lock_waiters(url_) == 1; }));
+  ASSERT_EQ(svc->database_pool().in_use, 1);
   auto start = clock::now();
   auto second = svc->ask(target_create{test::someone(), sample_target("second"), svc->deadline()});
   auto waited = clock::now() - start;
