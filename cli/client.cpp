@@ -7,18 +7,28 @@
 
 namespace vutf::cli {
 
+namespace {
+
+// `j[key]` when it is a string, else `fallback`: an error body may hold anything.
+std::string text_of(const nlohmann::json& j, const char* key, const std::string& fallback) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+}  // namespace
+
 std::string problem_message(int status, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   std::string out = "HTTP " + std::to_string(status);
   if (!j.is_object() || !j.contains("title")) {
     return out + (body.empty() ? "" : ": " + body.substr(0, 500));
   }
-  out += " " + j.value("title", "");
-  if (auto detail = j.value("detail", ""); !detail.empty()) out += ": " + detail;
-  if (auto code = j.value("error_code", ""); !code.empty()) out += " (" + code + ")";
+  out += " " + text_of(j, "title", "");
+  if (auto detail = text_of(j, "detail", ""); !detail.empty()) out += ": " + detail;
+  if (auto code = text_of(j, "error_code", ""); !code.empty()) out += " (" + code + ")";
   if (j.contains("errors") && j["errors"].is_array()) {
     for (const auto& e : j["errors"]) {
-      if (e.is_object()) out += "\n  " + e.value("field", "?") + ": " + e.value("reason", "");
+      if (e.is_object()) out += "\n  " + text_of(e, "field", "?") + ": " + text_of(e, "reason", "");
     }
   }
   return out;

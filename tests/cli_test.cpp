@@ -177,6 +177,10 @@ TEST(cli_client, problem_details_and_base_urls) {
                                  R"({"field":"probes","reason":"required"}]})"),
             "HTTP 422 Validation failed: 2 fields (VALIDATION_ERROR)\n  probes: required");
   EXPECT_EQ(problem_message(502, "Bad gateway"), "HTTP 502: Bad gateway");
+  // Fields of the wrong type are left out, not thrown on (found by fuzz_cli_stream).
+  EXPECT_EQ(problem_message(422, R"({"title":"Unprocessable","detail":7,"error_code":[1],)"
+                                 R"("errors":[{"field":{},"reason":"bad"},3]})"),
+            "HTTP 422 Unprocessable\n  ?: bad");
   EXPECT_EQ(split_base_url("http://h:8000"),
             (std::pair<std::string, std::string>{"http://h:8000", "/api/v1"}));
   EXPECT_EQ(split_base_url("https://h/vutf/"),
