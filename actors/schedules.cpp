@@ -21,9 +21,11 @@ using schedules_pointer = schedules_actor::pointer;
 // Scheduler rounds have no request behind them: each database call gets this long.
 constexpr auto round_db_time = std::chrono::seconds(10);
 
+constexpr const char* schedule_missing = "Schedule not found.";
+
 template <class T>
 result<T> schedule_not_found() {
-  return result<T>::fail(errc::not_found, "Schedule not found.");
+  return result<T>::fail(errc::not_found, schedule_missing);
 }
 
 // Whether `f` changes what a run asks for (then the scan part is checked again).
@@ -68,7 +70,7 @@ db_task<result<schedule>> task_for(const schedule_update& u, const scan_limits& 
       "schedule_update", storage::access::write, u.deadline,
       [u, limits](storage::session& s) -> result<schedule> {
         auto found = storage::find_schedule(s, u.id, u.who.user_id);
-        if (auto refused = refuse_change<schedule>(found, u.if_match, "Schedule not found."))
+        if (auto refused = refuse_change<schedule>(found, u.if_match, schedule_missing))
           return *refused;
         schedule x = apply(*found, u.fields);
         // A schedule whose target is gone can still be disabled or re-timed; enabling it or
@@ -237,8 +239,8 @@ schedules_actor::behavior_type schedules(schedules_pointer self, schedules_confi
             db_task<result<nothing>>{"schedule_delete", storage::access::write, d.deadline,
                                      [d](storage::session& s) -> result<nothing> {
                                        auto found = storage::find_schedule(s, d.id, d.who.user_id);
-                                       if (auto refused = refuse_change<nothing>(
-                                               found, d.if_match, "Schedule not found."))
+                                       if (auto refused = refuse_change<nothing>(found, d.if_match,
+                                                                                 schedule_missing))
                                          return *refused;
                                        if (!storage::delete_schedule(s, d.id, d.who.user_id))
                                          return schedule_not_found<nothing>();
