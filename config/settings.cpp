@@ -163,11 +163,16 @@ const std::vector<setting_def>& table() {
        "Upper bound of scheduler threads: min(cores x WORKERS_PER_CORE, MAX_WORKERS)."},
       {"MAX_CONNECTIONS", "Server and workers", "256", shown::plain,
        integer_rule{&settings::max_connections, 8, 10000, ""},
-       "Client connections served at once; more wait briefly, then get 503."},
+       "Open client connections; more wait briefly, then get 503. Idle ones and those still "
+       "sending their request head cost a buffer, not a thread."},
+      {"MAX_ACTIVE_REQUESTS", "Server and workers", "128", shown::plain,
+       integer_rule{&settings::max_active_requests, 4, 10000, ""},
+       "Requests served at once, each on a frontend thread; connections with a complete request "
+       "beyond it wait for a thread."},
       {"MAX_EVENT_STREAMS", "Server and workers", "64", shown::plain,
        integer_rule{&settings::max_event_streams, 1, 10000, ""},
        "Scan event streams (GET /scans/{id}/events) open at once, at most half of "
-       "MAX_CONNECTIONS: each holds a connection and its thread while it is open. More get 503."},
+       "MAX_ACTIVE_REQUESTS: each holds a connection and its thread while it is open. More get 503."},
       {"KEEPALIVE", "Server and workers", "5", shown::plain,
        integer_rule{&settings::keepalive, 0, 300, "s"},
        "Idle keep-alive timeout; 0 disables keep-alive."},

@@ -16,6 +16,7 @@ struct settings {
   int64_t workers_per_core = 0;
   int64_t max_workers = 0;
   int64_t max_connections = 0;
+  int64_t max_active_requests = 0;
   int64_t max_event_streams = 0;
   int64_t keepalive = 0;
   int64_t max_request_size = 0;

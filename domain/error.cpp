@@ -32,6 +32,8 @@ const char* error_code(errc e) {
       return "UNSUPPORTED_MEDIA_TYPE";
     case errc::uri_too_long:
       return "URI_TOO_LONG";
+    case errc::header_timeout:
+      return "HEADER_TIMEOUT";
     case errc::unauthorized:
       return "UNAUTHORIZED";
     case errc::forbidden:

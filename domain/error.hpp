@@ -23,6 +23,7 @@ enum class errc {
   payload_too_large,       // body over MAX_REQUEST_SIZE
   unsupported_media_type,  // body that is not application/json
   uri_too_long,            // request line over the frontend's limit
+  header_timeout,          // a request head not received within the head deadline
   unauthorized,
   forbidden,
   rate_limited,

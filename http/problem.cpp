@@ -34,6 +34,8 @@ int http_status(errc e) {
       return 415;
     case errc::uri_too_long:
       return 414;
+    case errc::header_timeout:
+      return 408;
     case errc::validation_error:
       return 422;
     case errc::idempotency_key_reused:
@@ -66,6 +68,8 @@ errc error_for_status(int status) {
       return errc::length_required;
     case 413:
       return errc::payload_too_large;
+    case 408:
+      return errc::header_timeout;
     case 414:
       return errc::uri_too_long;
     case 415:
@@ -91,6 +95,8 @@ const char* status_title(int status) {
       return "Not Found";
     case 405:
       return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
     case 409:
       return "Conflict";
     case 411:

@@ -7,18 +7,25 @@
 #include <sys/socket.h>
 
 #include <condition_variable>
+#include <deque>
+#include <thread>
 
 #include "config/log.hpp"
 #include "http/framing.hpp"
 #include "http/from_httplib.hpp"
+#include "http/poller.hpp"
 #include "http/problem.hpp"
 
 namespace vutf::http {
 namespace {
 
 using clock = std::chrono::steady_clock;
-constexpr auto idle_slice = std::chrono::milliseconds(100);
 constexpr auto write_timeout = std::chrono::seconds(10);
+// How long a worker keeps a quiet connection after an answer before handing it back to the
+// poller: keep-alive clients that send their next request at once (most API clients, every
+// benchmark) stay on their thread, without a round trip through the poller per request.
+constexpr auto linger = std::chrono::milliseconds(20);
+constexpr size_t read_chunk = 16384;
 
 int millis_until(clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock::now()).count();
@@ -34,12 +41,13 @@ bool wait_for(int sock, short events, int timeout_ms) {
   return rc > 0;
 }
 
-// A buffered socket stream whose reads fail once the current request's deadline has passed.
-// What cpp-httplib reads through read() is the request head; it is kept, so the head can be
-// checked as it came over the wire. Bodies are read with consume(), by the framing rules.
+// A buffered stream over a non-blocking socket whose reads fail once the current request's
+// deadline has passed. It starts with the bytes the poller received (a whole request head). What
+// cpp-httplib reads through read() is the request head; it is kept, so the head can be checked as
+// it came over the wire. Bodies are read with consume(), by the framing rules.
 class deadline_stream : public httplib::Stream {
  public:
-  explicit deadline_stream(int sock) : sock_(sock) {}
+  deadline_stream(int sock, std::string received) : sock_(sock), buf_(std::move(received)) {}
 
   // A new request starts: its head must arrive by `deadline`.
   void start_request(clock::time_point deadline) {
@@ -47,16 +55,36 @@ class deadline_stream : public httplib::Stream {
     head_.clear();
   }
   void arm(clock::time_point deadline) { deadline_ = deadline; }
-  bool buffered() const { return pos_ < len_; }
+  bool buffered() const { return pos_ < buf_.size(); }
+  std::string_view pending() const { return std::string_view(buf_).substr(pos_); }
+  // The bytes received and not read, for the poller when the connection goes back to it.
+  std::string take_pending() { return buf_.substr(pos_); }
   // The bytes cpp-httplib read since start_request(), up to max_head_bytes + 1 of them.
   std::string_view head() const { return head_; }
+
+  // Reads what has arrived, without waiting, up to a head's worth; false when the peer closed
+  // or the connection broke.
+  bool read_arrived() {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+    while (buf_.size() <= max_head_bytes) {
+      size_t old = buf_.size();
+      buf_.resize(old + read_chunk);
+      ssize_t n = ::recv(sock_, buf_.data() + old, read_chunk, MSG_DONTWAIT);
+      buf_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      if (n > 0) continue;
+      if (n < 0 && errno == EINTR) continue;
+      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    }
+    return true;
+  }
 
   // Shows `take` the buffered bytes (waiting for more when there are none) and consumes as many
   // as it returns; false when nothing arrived before the deadline or the peer closed.
   template <class Take>
   bool consume(Take take) {
     if (!buffered() && !fill()) return false;
-    pos_ += take(std::string_view(buf_ + pos_, len_ - pos_));
+    pos_ += take(pending());
     return true;
   }
 
@@ -69,8 +97,8 @@ class deadline_stream : public httplib::Stream {
 
   ssize_t read(char* ptr, size_t size) override {
     if (!buffered() && !fill()) return -1;
-    size_t n = std::min(size, len_ - pos_);
-    std::memcpy(ptr, buf_ + pos_, n);
+    size_t n = std::min(size, buf_.size() - pos_);
+    std::memcpy(ptr, buf_.data() + pos_, n);
     pos_ += n;
     if (head_.size() <= max_head_bytes)
       head_.append(ptr, std::min(n, max_head_bytes + 1 - head_.size()));
@@ -80,9 +108,12 @@ class deadline_stream : public httplib::Stream {
   ssize_t write(const char* ptr, size_t size) override {
     size_t done = 0;
     while (done < size) {
-      if (!is_writable()) return -1;
       ssize_t n = ::send(sock_, ptr + done, size - done, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!is_writable()) return -1;
+        continue;
+      }
       if (n <= 0) return -1;
       done += static_cast<size_t>(n);
     }
@@ -106,15 +137,15 @@ class deadline_stream : public httplib::Stream {
  private:
   // Refills the empty buffer; false on the deadline, an error or the peer's close.
   bool fill() {
-    if (!wait_for(sock_, POLLIN, millis_until(deadline_))) return false;
-    ssize_t n;
-    do {
-      n = ::recv(sock_, buf_, sizeof buf_, 0);
-    } while (n < 0 && errno == EINTR);
-    if (n <= 0) return false;
-    pos_ = 0;
-    len_ = static_cast<size_t>(n);
-    return true;
+    while (wait_for(sock_, POLLIN, millis_until(deadline_))) {
+      buf_.resize(read_chunk);
+      ssize_t n = ::recv(sock_, buf_.data(), read_chunk, 0);
+      buf_.resize(static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      pos_ = 0;
+      if (n > 0) return true;
+      if (n == 0 || (errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) return false;
+    }
+    return false;
   }
 
   static void describe(const sockaddr_storage& addr, std::string& ip, int& port) {
@@ -132,9 +163,8 @@ class deadline_stream : public httplib::Stream {
   }
 
   int sock_;
-  char buf_[16384];
+  std::string buf_;
   size_t pos_ = 0;
-  size_t len_ = 0;
   clock::time_point deadline_ = clock::now();
   std::string head_;
 };
@@ -156,113 +186,167 @@ std::string raw_response(const api_response& r) {
   return out + r.body;
 }
 
-// Closes after the peer has had the chance to read our answer: closing with unread request
-// bytes would make the kernel send RST and the client could lose the response.
-void close_gracefully(int sock) {
-  ::shutdown(sock, SHUT_WR);
-  char sink[16384];
-  size_t drained = 0;
-  auto until = clock::now() + std::chrono::seconds(1);
-  while (drained < (1u << 20) && wait_for(sock, POLLIN, millis_until(until))) {
-    ssize_t n = ::recv(sock, sink, sizeof sink, 0);
-    if (n <= 0) break;
-    drained += static_cast<size_t>(n);
-  }
-  ::close(sock);
-}
-
 }  // namespace
+
+// The threads that serve requests: created on demand up to MAX_ACTIVE_REQUESTS, fed by the
+// poller with connections whose request head is complete.
+class worker_pool {
+ public:
+  worker_pool(size_t max, std::function<void(ready_connection)> serve)
+      : max_(max), serve_(std::move(serve)) {}
+
+  void push(ready_connection c) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ready_.push_back(std::move(c));
+    if (ready_.size() > idle_ && threads_.size() < max_)
+      threads_.emplace_back([this] { work(); });
+    else
+      wake_.notify_one();
+  }
+  // Whether connections wait for a thread now (a worker with a quiet connection lets it go).
+  bool others_waiting() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ready_.size() > idle_;
+  }
+  // Serves what is queued, then joins every thread; nothing may be pushed from now on.
+  void finish() {
+    std::vector<std::thread> threads;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      done_ = true;
+      threads.swap(threads_);
+    }
+    wake_.notify_all();
+    for (auto& t : threads) t.join();
+  }
+
+ private:
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (true) {
+      ++idle_;
+      wake_.wait(lock, [&] { return !ready_.empty() || done_; });
+      --idle_;
+      if (ready_.empty()) return;
+      ready_connection c = std::move(ready_.front());
+      ready_.pop_front();
+      lock.unlock();
+      serve_(std::move(c));
+      lock.lock();
+    }
+  }
+
+  size_t max_;
+  std::function<void(ready_connection)> serve_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<ready_connection> ready_;
+  std::vector<std::thread> threads_;
+  size_t idle_ = 0;
+  bool done_ = false;
+};
 
 class frontend : public httplib::Server {
  public:
-  frontend(const api& a, const settings& s, server_options o) : app(a), cfg(s), options(o) {}
+  frontend(const api& a, const settings& s, server_options o)
+      : app(a),
+        cfg(s),
+        options(o),
+        workers_(static_cast<size_t>(s.max_active_requests),
+                 [this](ready_connection c) { serve_connection(std::move(c)); }) {}
+
+  // The listening socket is bound: from here on stop() reaches the poller.
+  void start_polling() {
+    ::listen(svr_sock_, options.backlog);  // cpp-httplib 0.11 hard-codes a backlog of 5
+    poller_options po;
+    po.max_connections = static_cast<size_t>(cfg.max_connections);
+    po.header_timeout = options.header_timeout;
+    po.keepalive = std::chrono::seconds(cfg.keepalive);
+    po.admission_wait = options.admission_wait;
+    po.max_head_bytes = max_head_bytes;
+    poller_ = std::make_unique<poller>(
+        svr_sock_, po, [this](ready_connection c) { workers_.push(std::move(c)); },
+        [this](int status) { return rejection(status); });
+  }
+
+  void run() {
+    poller_->run();
+    workers_.finish();
+    poller_->close_returned();
+    ::close(svr_sock_.exchange(INVALID_SOCKET));
+  }
 
   void stop_serving() {
     stopping_ = true;
-    admission_.notify_all();
-    stop();
+    if (poller_) poller_->stop();
   }
-  void relisten() { ::listen(svr_sock_, options.backlog); }
 
   const api& app;
   const settings& cfg;
   server_options options;
 
  private:
-  bool admit() {
-    std::unique_lock<std::mutex> lock(admission_mutex_);
-    bool ok = admission_.wait_for(lock, options.admission_wait, [&] {
-      return stopping_ || active_ < static_cast<size_t>(cfg.max_connections);
-    });
-    if (!ok || stopping_) return false;
-    ++active_;
-    return true;
-  }
-  void release() {
-    {
-      std::lock_guard<std::mutex> lock(admission_mutex_);
-      --active_;
+  std::string rejection(int status) const {
+    api_request req;
+    if (status == 408) {
+      return raw_response(app.reject(408, req,
+                                     "The request head did not arrive within " +
+                                         std::to_string(options.header_timeout.count()) + " ms."));
     }
-    admission_.notify_one();
+    api_response r = app.reject(503, req, "The server is at MAX_CONNECTIONS; retry shortly.");
+    r.headers.emplace_back("Retry-After", "1");
+    return raw_response(r);
   }
 
-  // Waits for the first byte of the next request, in slices so that stopping closes idle
-  // keep-alive connections at once.
-  bool wait_request(deadline_stream& s, std::chrono::milliseconds limit) {
-    if (s.buffered()) return true;
-    auto until = clock::now() + limit;
-    while (!stopping_) {
-      int slice = std::min(millis_until(until), static_cast<int>(idle_slice.count()));
-      if (wait_for(s.socket(), POLLIN, slice)) return true;
-      if (clock::now() >= until) return false;
+  enum class next { serve, hand_back, close };
+
+  // After an answer: serve the next request if its head has arrived or arrives soon; hand the
+  // connection back to the poller if it goes quiet (or others wait for a thread); close it if the
+  // peer did.
+  next after_answer(deadline_stream& strm) {
+    auto until = clock::now() + linger;
+    while (true) {
+      if (head_complete(strm.pending(), 0) || strm.pending().size() > max_head_bytes)
+        return next::serve;
+      if (!strm.read_arrived()) return next::close;
+      if (head_complete(strm.pending(), 0) || strm.pending().size() > max_head_bytes)
+        return next::serve;
+      if (stopping_) return next::close;
+      if (clock::now() >= until || workers_.others_waiting()) return next::hand_back;
+      if (!wait_for(strm.socket(), POLLIN, millis_until(until))) return next::hand_back;
     }
-    return false;
   }
 
-  bool process_and_close_socket(socket_t sock) override {
-    int one = 1;
-    ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (!admit()) {
-      api_request req;
-      api_response r = app.reject(503, req, "The server is at MAX_CONNECTIONS; retry shortly.");
-      r.headers.emplace_back("Retry-After", "1");
-      std::string raw = raw_response(r);
-      deadline_stream s(sock);
-      s.write(raw.data(), raw.size());
-      close_gracefully(sock);
-      return true;
-    }
-    deadline_stream strm(sock);
+  void serve_connection(ready_connection c) {
+    int sock = c.fd;
+    deadline_stream strm(sock, std::move(c.buffered));
     current = connection_context{&strm, false};
-    auto keepalive = std::chrono::seconds(cfg.keepalive);
-    bool first = true;
-    while (!stopping_) {
-      if (!wait_request(strm, first ? options.header_timeout : keepalive)) break;
-      first = false;
+    next then = next::close;
+    do {
       strm.start_request(clock::now() + options.header_timeout);
       bool closed = false;
       bool close_after = cfg.keepalive == 0 || stopping_;
       // The API serves no ranges: cpp-httplib would cut a Range out of any 200 it answers.
       bool ok = process_request(strm, close_after, closed,
                                 [](httplib::Request& req) { req.ranges.clear(); });
-      if (!ok || closed || close_after || current.must_close) break;
-    }
-    bool linger = current.must_close;
+      then = !ok || closed || close_after || current.must_close ? next::close : after_answer(strm);
+    } while (then == next::serve);
+    bool linger_close = current.must_close;
     current = connection_context{};
-    if (linger) {
-      close_gracefully(sock);
+    if (then == next::hand_back) {
+      poller_->give_back({sock, strm.take_pending()}, clock::now() + options.header_timeout);
+    } else if (linger_close) {
+      poller_->close_after_answer(sock);  // the peer reads our answer before the close
     } else {
       ::shutdown(sock, SHUT_RDWR);
       ::close(sock);
+      poller_->closed();
     }
-    release();
-    return true;
   }
 
   std::atomic<bool> stopping_{false};
-  std::mutex admission_mutex_;
-  std::condition_variable admission_;
-  size_t active_ = 0;
+  worker_pool workers_;
+  std::unique_ptr<poller> poller_;
 };
 
 namespace {
@@ -350,9 +434,6 @@ struct server::impl {
 server::server(const api& a, const settings& s, server_options o)
     : impl_(std::make_unique<impl>(a, s, o)) {
   auto& svr = impl_->svr;
-  size_t threads = static_cast<size_t>(s.max_connections) + 16;  // + room to answer 503s
-  svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  svr.set_tcp_nodelay(true);
   // Only advertised in the Keep-Alive header: the connection loop in frontend enforces both.
   svr.set_keep_alive_timeout(s.keepalive);
   svr.set_keep_alive_max_count(s.keepalive == 0 ? 1 : 1000000);
@@ -386,13 +467,13 @@ int server::bind() {
   if (port == 0)
     throw std::runtime_error("cannot listen on " + s.server_host + ":" +
                              std::to_string(s.server_port));
-  svr.relisten();  // cpp-httplib 0.11 hard-codes a backlog of 5
+  svr.start_polling();
   impl_->port = port;
   return port;
 }
 
 void server::serve() {
-  impl_->svr.listen_after_bind();
+  impl_->svr.run();
 }
 
 void server::stop() {

@@ -232,6 +232,70 @@ TEST_F(server_test, connections_beyond_max_connections_get_503_then_recover) {
   EXPECT_TRUE(test::eventually([&] { return status_of(get_live()) == 200; }));
 }
 
+// The poller holds connections that are idle or still sending their head: with four request
+// threads, forty unfinished heads and twenty idle keep-alive connections leave fresh requests
+// their threads.
+TEST_F(server_test, unfinished_heads_and_idle_connections_hold_no_request_thread) {
+  start({{"MAX_CONNECTIONS", "100"}, {"MAX_ACTIVE_REQUESTS", "4"}});
+  std::vector<std::unique_ptr<raw_client>> held;
+  for (int i = 0; i < 40; ++i) {
+    held.push_back(std::make_unique<raw_client>(port_));
+    held.back()->send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n");  // no empty line yet
+  }
+  for (int i = 0; i < 20; ++i) {
+    held.push_back(std::make_unique<raw_client>(port_));
+    held.back()->send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    ASSERT_EQ(status_of(held.back()->response()), 200);  // now idle in keep-alive
+  }
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(status_of(get_live()), 200) << "request " << i;
+  // The unfinished heads are still served once they end.
+  for (int i = 0; i < 40; ++i) {
+    held[i]->send("\r\n");
+    EXPECT_EQ(status_of(held[i]->response()), 200) << "held " << i;
+  }
+}
+
+// Twelve keep-alive connections take turns on four request threads: a worker hands a quiet
+// connection back to the poller, so none waits for another to close.
+TEST_F(server_test, more_keepalive_connections_than_request_threads_are_all_served) {
+  start({{"MAX_ACTIVE_REQUESTS", "4"}, {"KEEPALIVE", "30"}});
+  std::vector<std::unique_ptr<raw_client>> clients;
+  for (int i = 0; i < 12; ++i) clients.push_back(std::make_unique<raw_client>(port_));
+  for (int round = 0; round < 3; ++round) {
+    for (auto& c : clients) c->send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n");
+    for (size_t i = 0; i < clients.size(); ++i)
+      EXPECT_EQ(status_of(clients[i]->response()), 200) << "round " << round << " client " << i;
+  }
+}
+
+TEST_F(server_test, a_head_that_misses_its_deadline_gets_408_and_the_connection_closes) {
+  http::server_options opt;
+  opt.header_timeout = 300ms;
+  start({}, opt);
+  raw_client c(port_);
+  c.send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n");
+  std::string r = c.response();
+  EXPECT_EQ(status_of(r), 408) << r;
+  EXPECT_NE(r.find("application/problem+json"), std::string::npos);
+  auto problem = nlohmann::json::parse(body_of(r));
+  EXPECT_EQ(problem["error_code"], "HEADER_TIMEOUT");
+  EXPECT_EQ(problem["status"], 408);
+  EXPECT_TRUE(c.closed_by_server(3s));
+}
+
+TEST_F(server_test, pipelined_requests_are_answered_in_order) {
+  start({});
+  std::string bytes;
+  for (int i = 0; i < 5; ++i)
+    bytes += "GET /api/v1/live HTTP/1.1\r\nHost: x\r\nX-Request-ID: r" + std::to_string(i) +
+             (i == 4 ? "\r\nConnection: close" : "") + "\r\n\r\n";
+  auto got = exchange(bytes);
+  ASSERT_EQ(got.responses.size(), 5u);
+  for (int i = 0; i < 5; ++i)
+    EXPECT_NE(got.responses[i].find("X-Request-ID: r" + std::to_string(i)), std::string::npos)
+        << got.responses[i];
+}
+
 TEST_F(server_test, keepalive_zero_closes_after_each_response) {
   start({{"KEEPALIVE", "0"}});
   raw_client c(port_);

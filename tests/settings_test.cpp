@@ -20,6 +20,7 @@ TEST(settings, defaults_match_the_spec) {
   EXPECT_EQ(s.workers_per_core, 1);
   EXPECT_EQ(s.max_workers, 10);
   EXPECT_EQ(s.max_connections, 256);
+  EXPECT_EQ(s.max_active_requests, 128);
   EXPECT_EQ(s.keepalive, 5);
   EXPECT_EQ(s.max_request_size, 10485760);
   EXPECT_EQ(s.request_timeout, 60);
@@ -68,6 +69,7 @@ TEST(settings, ranges_are_inclusive) {
   EXPECT_EQ(parse_settings({}, {{"DATABASE_POOL_SIZE", "0"}}).problems.size(), 1u);
   EXPECT_EQ(parse_settings({}, {{"REQUEST_TIMEOUT", "301"}}).problems.size(), 1u);
   EXPECT_EQ(parse_settings({}, {{"MAX_CONNECTIONS", "7"}}).problems.size(), 1u);
+  EXPECT_EQ(parse_settings({}, {{"MAX_ACTIVE_REQUESTS", "3"}}).problems.size(), 1u);
 }
 
 // Found by tests/fuzz/fuzz_settings: 19 digits past INT64_MAX made std::stoll throw out of

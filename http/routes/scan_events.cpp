@@ -62,10 +62,10 @@ api_response scan_events(const request_context& c) {
   auto first = c.env.svc.ask(scan_get{who.value, id.value, c.deadline});
   if (!first.ok()) return problem(*first.error, c);
 
-  // Each open stream holds its connection's thread: bounded apart from MAX_CONNECTIONS so that
-  // watchers can never take every connection from requests.
+  // Each open stream holds a frontend thread: bounded at half of MAX_ACTIVE_REQUESTS so that
+  // watchers can never take every thread from requests.
   auto open = c.env.event_streams;
-  int64_t bound = std::min(c.env.cfg.max_event_streams, c.env.cfg.max_connections / 2);
+  int64_t bound = std::min(c.env.cfg.max_event_streams, c.env.cfg.max_active_requests / 2);
   if (open->fetch_add(1) >= bound) {
     open->fetch_sub(1);
     return problem(failure{errc::too_many_connections,
