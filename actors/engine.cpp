@@ -26,16 +26,19 @@ struct engine_state {
   bool again = false;  // ... and another was asked for meanwhile
   bool stopped = false;
   std::unordered_map<std::string, runner_actor> runners;  // by scan id
+  std::unordered_map<std::string, int64_t> claims;        // the claim each runner holds, by scan id
   std::unordered_map<caf::actor_addr, std::string> scan_of;
   static inline const char* name = "scan-engine";
 };
 
 using engine_pointer = engine_actor::stateful_pointer<engine_state>;
 
-// What one housekeeping round found: scans of dead instances put back (or failed), scans claimed,
-// and the scans still queued after that.
+// What one housekeeping round found: scans of dead instances put back (or failed), the running
+// scans whose lease could not be renewed (cancelled, or claimed elsewhere), scans claimed, and
+// the scans still queued after that.
 struct housekeeping {
   std::pair<int64_t, int64_t> recovered;  // requeued, failed
+  std::vector<std::string> lost;
   std::vector<scan> claimed;
   int64_t queued = 0;
 };
@@ -45,16 +48,21 @@ void start_runner(engine_pointer self, const engine_env& env, scan claimed) {
   log::info("scan started",
             {{"scan_id", claimed.id}, {"claim", claimed.claim}, {"total", claimed.total}});
   std::string id = claimed.id;
+  int64_t claimed_claim = claimed.claim;
   auto a = spawn_runner(self, env, std::move(claimed));
   self->monitor(a);
   st.runners[id] = a;
+  st.claims[id] = claimed_claim;
   st.scan_of[a.address()] = id;
   ++st.running;
   env.m->scans_running.Set(static_cast<double>(st.running));
 }
 
-// Puts the scans of dead instances back in the queue (failing those interrupted too often), then
-// claims queued scans for the free workers. One round at a time; a request for another round
+// Renews the leases of this instance's running scans, puts the scans of dead instances back in
+// the queue (failing those interrupted too often), then claims queued scans for the free workers.
+// The engine renews for its runners: they run at background priority (actors/background.hpp), and
+// a machine busy with requests must slow a scan down, never let its lease lapse so that another
+// instance runs it a second time. One round at a time; a request for another round
 // while one runs (a kick, a runner ending) is kept and served right after it.
 void housekeep(engine_pointer self, const engine_env& env) {
   auto& st = self->state;
@@ -66,9 +74,11 @@ void housekeep(engine_pointer self, const engine_env& env) {
   st.busy = true;
   db_task<housekeeping> task{
       "scan_housekeeping", storage::access::write, db_deadline(),
-      [cfg = env.cfg, free = env.cfg.workers - st.running](storage::session& s) {
+      [cfg = env.cfg, free = env.cfg.workers - st.running, held = st.claims](storage::session& s) {
         int64_t now = now_ms();
         housekeeping h;
+        for (const auto& [id, claim] : held)
+          if (!storage::renew_lease(s, id, claim, now + cfg.lease.count())) h.lost.push_back(id);
         h.recovered = storage::recover_orphans(s, now, cfg.max_claims);
         for (int64_t i = 0; i < free; ++i) {
           auto claimed = storage::claim_scan(s, cfg.instance_id, now, now + cfg.lease.count());
@@ -89,6 +99,9 @@ void housekeep(engine_pointer self, const engine_env& env) {
         if (requeued + failed > 0)
           log::warning("recovered scans of a stopped instance",
                        {{"requeued", requeued}, {"failed", failed}});
+        for (const auto& id : h.lost)
+          if (auto it = st.runners.find(id); it != st.runners.end())
+            caf::anon_send(it->second, cancel_atom::value);  // it stops sending and ends
         for (auto& claimed : h.claimed) start_runner(self, env, std::move(claimed));
         if (requeued + failed > 0 || !h.claimed.empty())
           caf::anon_send(env.cache, cache_bump{{stats_scope}});
@@ -106,6 +119,7 @@ engine_actor::behavior_type engine(engine_pointer self, engine_env env) {
     auto it = st.scan_of.find(dm.source);
     if (it == st.scan_of.end()) return;
     st.runners.erase(it->second);
+    st.claims.erase(it->second);
     st.scan_of.erase(it);
     --st.running;
     env.m->scans_running.Set(static_cast<double>(st.running));

@@ -1,8 +1,9 @@
 // The scan engine of one instance. The engine claims queued scans from the database (at most
 // SCAN_WORKERS at once) and runs each in a runner actor, which sends the scan's prompts through
-// the gateway up to the scan's concurrency, retries with backoff, judges the replies, writes
-// results in batches and renews its lease. A scan whose instance dies is found by its lapsed
-// lease and resumed by whichever instance sweeps first. Runners live in actors/runner.hpp;
+// the gateway up to the scan's concurrency, retries with backoff, judges the replies and writes
+// results in batches, on a thread of its own at background priority; the engine renews the
+// leases of its runners' scans. A scan whose instance dies is found by its lapsed lease and
+// resumed by whichever instance sweeps first. Runners live in actors/runner.hpp;
 // webhooks go out from their own actor (actors/webhooks.hpp).
 #pragma once
 
@@ -30,7 +31,7 @@ using engine_actor =
 struct engine_config {
   std::string instance_id;  // names this instance's claims
   int64_t workers = 4;      // SCAN_WORKERS
-  // Lease renewal and cancel check of each runner; the engine's sweep and claim round.
+  // The engine's round: lease renewal (and cancel check) of its running scans, sweep and claims.
   std::chrono::milliseconds heartbeat{1000};
   // A running scan whose lease was not renewed this long is an orphan (its instance died).
   std::chrono::milliseconds lease{5000};

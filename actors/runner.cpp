@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "actors/background.hpp"
 #include "actors/backoff.hpp"
 #include "actors/plumbing.hpp"
 #include "config/log.hpp"
@@ -57,7 +58,6 @@ struct runner_state {
   bool stopping = false;           // no more prompts go out
   // The status to end the scan with; unset when it was cancelled or lost its claim.
   std::optional<std::pair<std::string, std::optional<std::string>>> ending;
-  int64_t ticks = 0;
   int64_t final_attempts = 0;
   std::unordered_map<int64_t, clock::time_point> throttled_since;  // seq: its first 429
   static inline const char* name = "scan-runner";
@@ -275,8 +275,12 @@ template <class OnReply>
 void call_target(runner_pointer self, const engine_env& env, target_call c, OnReply on_reply) {
   auto bound = gateway_reply_bound(c);
   self->request(env.gateway, bound, std::move(c))
-      .then([=](outbound_reply& r) mutable { on_reply(r); },
-            [=](caf::error&) mutable { on_reply(gateway_silence()); });
+      .then(
+          [=](outbound_reply& r) mutable {
+            run_in_background();  // detection and judging of the reply: scan work
+            on_reply(r);
+          },
+          [=](caf::error&) mutable { on_reply(gateway_silence()); });
 }
 
 target_call helper_call(const target& h, const std::string& prompt, const char* role) {
@@ -503,21 +507,6 @@ void pump(runner_pointer self, const engine_env& env) {
   stop(self, env, "completed");
 }
 
-void renew(runner_pointer self, const engine_env& env) {
-  auto& st = self->state;
-  db_task<bool> task{
-      "scan_renew", storage::access::write, db_deadline(),
-      [id = st.s.id, claim = st.s.claim, until = now_ms() + env.cfg.lease.count()](
-          storage::session& s) { return storage::renew_lease(s, id, claim, until); }};
-  // Not renewed: cancelled, or claimed elsewhere. A database error changes nothing yet.
-  request_db(
-      self, env.pool, std::move(task),
-      [=](bool renewed) {
-        if (!renewed && !self->state.stopping) stop(self, env, {});
-      },
-      [](failure) {});
-}
-
 // The converters of `s` in its order; nullopt when one is no longer in this binary (the plan
 // positions of the scan would mean other variants).
 std::optional<std::vector<const converter*>> converters_of(const scan& s) {
@@ -595,14 +584,12 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
       },
       [=](failure) { self->quit(); });  // the lease lapses and a later sweep resumes the scan
   self->delayed_send(self, env.cfg.flush_interval, tick_atom::value);
-  int64_t renew_every = std::max<int64_t>(
-      1, env.cfg.heartbeat.count() / std::max<int64_t>(1, env.cfg.flush_interval.count()));
   return {
       [=](tick_atom) {
+        run_in_background();
         auto& st = self->state;
         if (st.stopping) return;
         flush(self, env);
-        if (++st.ticks % renew_every == 0) renew(self, env);
         self->delayed_send(self, env.cfg.flush_interval, tick_atom::value);
       },
       [=](retry_atom, int64_t seq, int64_t attempt) {
@@ -618,7 +605,9 @@ runner_actor::behavior_type runner(runner_pointer self, engine_env env, scan s) 
 }  // namespace
 
 runner_actor spawn_runner(caf::local_actor* engine, engine_env env, scan claimed) {
-  return engine->spawn(runner, std::move(env), std::move(claimed));
+  // Detached: a runner's work (judging replies, batching results) runs on a thread of its own at
+  // background priority, never on the scheduler threads that serve requests.
+  return engine->spawn<caf::detached>(runner, std::move(env), std::move(claimed));
 }
 
 }  // namespace vutf

@@ -3,7 +3,8 @@
 // judges replies with the probe set's detector (asking a judge target through the gateway for a
 // judge detector, and for the scan's re-check of each finding), holds the conversations of
 // crescendo sets (an attacker target writes each next message), writes results in batches under
-// the scan's claim and renews its lease; a lost claim or a cancel stops it.
+// the scan's claim; a lost claim or a cancel stops it. It runs detached, at background priority
+// (actors/background.hpp); its engine renews its lease.
 #pragma once
 
 #include <caf/typed_actor.hpp>
@@ -23,7 +24,7 @@ class local_actor;
 namespace vutf {
 
 using runner_actor =
-    caf::typed_actor<caf::reacts_to<tick_atom>,  // write results; now and then renew the lease
+    caf::typed_actor<caf::reacts_to<tick_atom>,  // write the results that are waiting
                      caf::reacts_to<retry_atom, int64_t, int64_t>,  // resend a prompt: seq, attempt
                      caf::reacts_to<cancel_atom>,  // stop now: the scan was cancelled
                      caf::reacts_to<flush_atom>>;  // try the final write again
@@ -31,7 +32,7 @@ using runner_actor =
 // What the engine and its runners share.
 struct engine_env {
   engine_config cfg;
-  db_pool_actor pool;          // runners' reads and result writes: request-like load
+  db_pool_actor pool;          // runners' reads and result writes: the scans' own pool
   db_connection_actor keeper;  // the engine's queue housekeeping, on a connection of its own
   cache_actor cache;
   gateway_actor gateway;

@@ -129,6 +129,7 @@ struct service::impl {
   caf::actor_system sys;
   std::shared_ptr<health_board> board = std::make_shared<health_board>();
   db_pool_actor pool;
+  db_pool_actor scan_pool;  // the scan engine's and its runners'
   cache_actor cache;
   health_actor health;
   metrics_actor sampler;
@@ -292,7 +293,14 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   engine_config engine_cfg;
   engine_cfg.instance_id = instance_name();
   engine_cfg.workers = s.scan_workers;
-  i.engine = spawn_engine(i.sys, engine_cfg, i.pool, spawn_db_connection(i.sys, pool_cfg, i.m),
+  // Scans write through a pool of their own, so their result batches never hold the
+  // connections requests wait for.
+  db_pool_config scan_pool_cfg = pool_cfg;
+  scan_pool_cfg.size = std::min<int64_t>(2, pool_cfg.size);
+  scan_pool_cfg.max_overflow = std::min<int64_t>(2, pool_cfg.max_overflow);
+  scan_pool_cfg.publish_gauges = false;  // the db_pool_* gauges describe the request pool
+  i.scan_pool = spawn_db_pool(i.sys, scan_pool_cfg, i.m);
+  i.engine = spawn_engine(i.sys, engine_cfg, i.scan_pool, spawn_db_connection(i.sys, pool_cfg, i.m),
                           i.cache, i.gateway, i.webhooks, i.m);
   scans_config scans_cfg;
   scans_cfg.limits = {s.scan_max_prompts, s.max_active_scans_per_user};
@@ -339,6 +347,7 @@ service::~service() {
   caf::anon_send_exit(i.sampler, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.health, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.cache, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(i.scan_pool, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(i.pool, caf::exit_reason::user_shutdown);
   // ~actor_system waits for every actor, including connections finishing their current call.
 }

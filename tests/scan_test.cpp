@@ -3,12 +3,17 @@
 #include "domain/scan.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 
+#include "actors/background.hpp"
 #include "actors/service.hpp"
 #include "config/log.hpp"
 #include "domain/converters.hpp"
@@ -422,6 +427,35 @@ TEST_F(scan_test, cancel_stops_sending_and_the_scan_ends_cancelled) {
   json again = get_scan(id);
   EXPECT_LT(again["progress"]["done"].get<int>(), 200);
   EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel").status, 409);  // already ended
+}
+
+// The nice values of this process's threads, from /proc.
+std::vector<int> thread_nice_values() {
+  std::vector<int> out;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream in(entry.path() / "stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19 && fields >> field; ++i)  // field 19 is the nice value
+      if (i == 19) out.push_back(std::stoi(field));
+  }
+  return out;
+}
+
+TEST_F(scan_test, runners_work_at_background_priority_on_threads_of_their_own) {
+  int base = getpriority(PRIO_PROCESS, 0);
+  if (base >= background_nice) GTEST_SKIP() << "the test itself runs at nice " << base;
+  mock::mock_target slow({"slow", 200});
+  std::string target = create_target(slow.url());
+  json s = create_scan({{"target_id", target}, {"probes", {"jailbreak"}}, {"max_prompts", 200}});
+  std::string id = s["id"];
+  ASSERT_TRUE(test::eventually([&] { return get_scan(id)["progress"]["done"] >= 1; }));
+  auto nice = thread_nice_values();
+  EXPECT_EQ(std::count(nice.begin(), nice.end(), background_nice), 1)
+      << "one runner, on one thread of its own, at background priority";
+  EXPECT_EQ(getpriority(PRIO_PROCESS, 0), base);  // nothing else was lowered
+  EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel").status, 202);
 }
 
 TEST_F(scan_test, concurrency_never_exceeds_the_targets_limit) {
