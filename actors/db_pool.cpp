@@ -3,12 +3,14 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <deque>
 #include <unordered_map>
+#include <vector>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -179,12 +181,17 @@ void abandon(pool_pointer self, std::vector<pooled>::iterator it) {
 
 void dispatch(pool_pointer self);
 
-void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_result r) {
+// Answers the call `id` unless the tick answered it already (its deadline passed).
+void deliver(pool_pointer self, uint64_t id, db_result r) {
   auto it = self->state.in_flight.find(id);
   if (it != self->state.in_flight.end()) {
     it->second.rp.deliver(std::move(r));
     self->state.in_flight.erase(it);
   }
+}
+
+// The connection at `addr` is free again: on to the next waiters.
+void release(pool_pointer self, const caf::actor_addr& addr) {
   auto c = find_connection(self, addr);
   if (c != self->state.conns.end()) {
     c->busy = false;
@@ -193,20 +200,101 @@ void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_resu
   dispatch(self);
 }
 
-void start(pool_pointer self, pooled& c, waiter w) {
+// Hands `call` to the connection `c`; `done` gets its result, then the connection is free again.
+template <class Done>
+void run_on(pool_pointer self, pooled& c, db_call call, Done done) {
   c.busy = true;
-  uint64_t id = ++self->state.next_id;
   caf::actor_addr addr = c.actor.address();
-  self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
-  c.stuck_after = w.call.deadline + connection_grace;
-  c.statement = w.call.statement;
+  c.stuck_after = call.deadline + connection_grace;
+  c.statement = call.statement;
   // No request timeout (actors/waiting.hpp): the tick answers at the deadline and abandons a
   // connection still busy at stuck_after.
-  self->request(c.actor, caf::infinite, std::move(w.call))
-      .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
-            [=](caf::error&) {
-              finish(self, id, addr, failed(errc::db_unavailable, "The database is unavailable."));
-            });
+  self->request(c.actor, caf::infinite, std::move(call))
+      .then(
+          [=](db_result& r) mutable {
+            done(std::move(r));
+            release(self, addr);
+          },
+          [=](caf::error&) mutable {
+            done(failed(errc::db_unavailable, "The database is unavailable."));
+            release(self, addr);
+          });
+}
+
+uint64_t track(pool_pointer self, const waiter& w) {
+  uint64_t id = ++self->state.next_id;
+  self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
+  return id;
+}
+
+void start(pool_pointer self, pooled& c, waiter w) {
+  uint64_t id = track(self, w);
+  run_on(self, c, std::move(w.call), [self, id](db_result r) { deliver(self, id, std::move(r)); });
+}
+
+// Group commit: runs the writes of `batch` (two or more, one batch key) in one transaction on
+// `c`, each in a savepoint, so that one write's failure rolls back that write alone. Each caller
+// hears of its write after the commit; a failed transaction or commit fails every one of them.
+void start_batch(pool_pointer self, pooled& c, std::vector<waiter> batch) {
+  auto& m = *self->state.m;
+  m.db_write_batches_total.Increment();
+  m.db_batched_writes_total.Increment(static_cast<double>(batch.size()));
+  std::vector<uint64_t> ids;
+  std::vector<std::function<void(storage::session&)>> works;
+  // The transaction ends at the first deadline: nobody is told of a commit after their timeout.
+  clock::time_point deadline = batch.front().call.deadline;
+  for (auto& w : batch) {
+    ids.push_back(track(self, w));
+    works.push_back(std::move(w.call.work));
+    deadline = std::min(deadline, w.call.deadline);
+  }
+  auto outcomes = std::make_shared<std::vector<std::optional<storage::db_error>>>(works.size());
+  db_call call{batch.front().call.statement, storage::access::write,
+               [works = std::move(works), outcomes](storage::session& s) {
+                 // Run again from the start when the connection retries the transaction.
+                 for (size_t i = 0; i < works.size(); ++i) (*outcomes)[i] = s.isolated(works[i]);
+               },
+               deadline};
+  bool log_failures = self->state.cfg.log_failures;
+  run_on(self, c, std::move(call), [self, ids, outcomes, log_failures](db_result r) {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const auto& outcome = (*outcomes)[i];
+      if (r.error || !outcome) {
+        deliver(self, ids[i], r);
+        continue;
+      }
+      if (outcome->code != errc::conflict && log_failures)
+        log::warning("database call failed",
+                     {{"code", error_code(outcome->code)}, {"error", outcome->what()}});
+      deliver(self, ids[i], failed(outcome->code, client_detail(outcome->code)));
+    }
+  });
+}
+
+// Takes from the waiters the ones that may share a transaction with `first`, up to the batch
+// size; a write whose deadline has passed is answered REQUEST_TIMEOUT instead (as the tick would).
+std::vector<waiter> batch_of(pool_pointer self, waiter first) {
+  auto& st = self->state;
+  std::vector<waiter> batch;
+  batch.push_back(std::move(first));
+  if (batch.front().call.batch_key.empty() || batch.front().call.mode != storage::access::write)
+    return batch;
+  const std::string& key = batch.front().call.batch_key;
+  auto now = clock::now();
+  for (auto it = st.waiters.begin();
+       it != st.waiters.end() && static_cast<int64_t>(batch.size()) < st.cfg.group_commit_max;) {
+    if (it->call.batch_key != key || it->call.mode != storage::access::write) {
+      ++it;
+      continue;
+    }
+    if (now >= it->call.deadline)
+      it->rp.deliver(
+          failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
+    else
+      batch.push_back(std::move(*it));
+    it = st.waiters.erase(it);
+  }
+  return batch;
 }
 
 void dispatch(pool_pointer self) {
@@ -223,7 +311,11 @@ void dispatch(pool_pointer self) {
     if (!free) break;
     waiter w = std::move(st.waiters.front());
     st.waiters.pop_front();
-    start(self, *free, std::move(w));
+    std::vector<waiter> batch = batch_of(self, std::move(w));
+    if (batch.size() == 1)
+      start(self, *free, std::move(batch.front()));
+    else
+      start_batch(self, *free, std::move(batch));
   }
   publish(self);
 }
