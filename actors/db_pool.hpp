@@ -1,9 +1,10 @@
 // The database pool supervisor. It owns the connection actors (each detached: libpqxx and SQLite
 // block), hands each call the next free connection, grows into overflow under load, closes idle
 // overflow connections, replaces dead ones and answers DB_POOL_EXHAUSTED after the pool timeout.
-// Group commit: when a connection comes free, the writes of one batch key that are waiting for
-// it (up to DATABASE_GROUP_COMMIT_MAX) run in one transaction, each in a savepoint; every caller
-// is answered only after the commit, and a failed commit fails them all.
+// Group commit: the writes of one batch key wait while one of that key runs, then go together
+// (up to DATABASE_GROUP_COMMIT_MAX) in one transaction; a write that fails is refused alone (the
+// batch runs again in savepoints). Every caller is answered only after the commit, and a failed
+// commit fails them all.
 #pragma once
 
 #include <caf/error.hpp>
@@ -62,8 +63,8 @@ struct db_task {
   // primary until the replica has replayed the write).
   bool replica_eligible = false;
   std::string caller{};
-  // Group commit: writes with the same non-empty key that wait for a connection together may
-  // run in one transaction, each in a savepoint of its own (see the pool). Writes that share a
+  // Group commit: writes with the same non-empty key run one transaction at a time, those that
+  // waited meanwhile together in the next (see the pool). Writes that share a
   // key must take their locks in the same order (the owner's quota row first), so that two such
   // transactions cannot deadlock.
   std::string batch_key{};
