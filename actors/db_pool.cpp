@@ -204,7 +204,8 @@ void release(pool_pointer self, const caf::actor_addr& addr, const std::string& 
   dispatch(self);
 }
 
-// Hands `call` to the connection `c`; `done` gets its result (or a dead connection's failure).
+// Hands `call` to the connection `c`; `done` gets its result and whether the connection replied
+// (false: it died or was abandoned, and may still be running the call's work).
 template <class Done>
 void run_on(pool_pointer self, pooled& c, db_call call, Done done) {
   c.busy = true;
@@ -213,9 +214,9 @@ void run_on(pool_pointer self, pooled& c, db_call call, Done done) {
   // No request timeout (actors/waiting.hpp): the tick answers at the deadline and abandons a
   // connection still busy at stuck_after.
   self->request(c.actor, caf::infinite, std::move(call))
-      .then([=](db_result& r) mutable { done(std::move(r)); },
+      .then([=](db_result& r) mutable { done(std::move(r), true); },
             [=](caf::error&) mutable {
-              done(failed(errc::db_unavailable, "The database is unavailable."));
+              done(failed(errc::db_unavailable, "The database is unavailable."), false);
             });
 }
 
@@ -235,7 +236,7 @@ void start(pool_pointer self, pooled& c, waiter w) {
   uint64_t id = track(self, w);
   caf::actor_addr addr = c.actor.address();
   std::string key = batchable(self, w.call) ? w.call.batch_key : std::string{};
-  run_on(self, c, std::move(w.call), [self, id, addr, key](db_result r) {
+  run_on(self, c, std::move(w.call), [self, id, addr, key](db_result r, bool) {
     deliver(self, id, std::move(r));
     release(self, addr, key);
   });
@@ -258,8 +259,9 @@ void run_batch(pool_pointer self, pooled& c, std::shared_ptr<batch_run> run, db_
   caf::actor_addr addr = c.actor.address();
   db_call again = call;
   bool log_failures = self->state.cfg.log_failures;
-  run_on(self, c, std::move(call), [=](db_result r) mutable {
-    if (r.error && run->one_failed && !run->isolate) {
+  run_on(self, c, std::move(call), [=](db_result r, bool replied) mutable {
+    // Only a reply makes what the work wrote into `run` visible here.
+    if (replied && r.error && run->one_failed && !run->isolate) {
       auto conn = find_connection(self, addr);
       if (conn != self->state.conns.end()) {
         run->isolate = true;
@@ -268,11 +270,11 @@ void run_batch(pool_pointer self, pooled& c, std::shared_ptr<batch_run> run, db_
       }
     }
     for (size_t i = 0; i < run->ids.size(); ++i) {
-      const auto& outcome = run->outcomes[i];
-      if (r.error || !outcome) {
+      if (r.error || !run->outcomes[i]) {
         deliver(self, run->ids[i], r);
         continue;
       }
+      const auto& outcome = run->outcomes[i];
       if (outcome->code != errc::conflict && log_failures)
         log::warning("database call failed",
                      {{"code", error_code(outcome->code)}, {"error", outcome->what()}});
