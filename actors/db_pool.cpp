@@ -3,12 +3,15 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <deque>
 #include <unordered_map>
+#include <unordered_set>
+#include <vector>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -113,6 +116,7 @@ struct pool_state {
   std::vector<pooled> conns;
   std::deque<waiter> waiters;
   std::unordered_map<uint64_t, running> in_flight;
+  std::unordered_set<std::string> keys_in_flight;  // batch keys of the writes running now
   uint64_t next_id = 0;
   static inline const char* name = "db_pool";
 };
@@ -179,12 +183,19 @@ void abandon(pool_pointer self, std::vector<pooled>::iterator it) {
 
 void dispatch(pool_pointer self);
 
-void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_result r) {
+// Answers the call `id` unless the tick answered it already (its deadline passed).
+void deliver(pool_pointer self, uint64_t id, db_result r) {
   auto it = self->state.in_flight.find(id);
   if (it != self->state.in_flight.end()) {
     it->second.rp.deliver(std::move(r));
     self->state.in_flight.erase(it);
   }
+}
+
+// The connection at `addr` is free again, and so is the batch key of its call: on to the next
+// waiters.
+void release(pool_pointer self, const caf::actor_addr& addr, const std::string& key) {
+  self->state.keys_in_flight.erase(key);
   auto c = find_connection(self, addr);
   if (c != self->state.conns.end()) {
     c->busy = false;
@@ -193,26 +204,159 @@ void finish(pool_pointer self, uint64_t id, const caf::actor_addr& addr, db_resu
   dispatch(self);
 }
 
-void start(pool_pointer self, pooled& c, waiter w) {
+// Hands `call` to the connection `c`; `done` gets its result and whether the connection replied
+// (false: it died or was abandoned, and may still be running the call's work).
+template <class Done>
+void run_on(pool_pointer self, pooled& c, db_call call, Done done) {
   c.busy = true;
-  uint64_t id = ++self->state.next_id;
-  caf::actor_addr addr = c.actor.address();
-  self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
-  c.stuck_after = w.call.deadline + connection_grace;
-  c.statement = w.call.statement;
+  c.stuck_after = call.deadline + connection_grace;
+  c.statement = call.statement;
   // No request timeout (actors/waiting.hpp): the tick answers at the deadline and abandons a
   // connection still busy at stuck_after.
-  self->request(c.actor, caf::infinite, std::move(w.call))
-      .then([=](db_result& r) { finish(self, id, addr, std::move(r)); },
-            [=](caf::error&) {
-              finish(self, id, addr, failed(errc::db_unavailable, "The database is unavailable."));
+  self->request(c.actor, caf::infinite, std::move(call))
+      .then([=](db_result& r) mutable { done(std::move(r), true); },
+            [=](caf::error&) mutable {
+              done(failed(errc::db_unavailable, "The database is unavailable."), false);
             });
+}
+
+// Whether `call` may share a transaction with other waiting writes.
+bool batchable(pool_pointer self, const db_call& call) {
+  return !call.batch_key.empty() && call.mode == storage::access::write &&
+         self->state.cfg.group_commit_max > 1;
+}
+
+uint64_t track(pool_pointer self, const waiter& w) {
+  uint64_t id = ++self->state.next_id;
+  self->state.in_flight.emplace(id, running{w.rp, w.call.deadline});
+  return id;
+}
+
+void start(pool_pointer self, pooled& c, waiter w) {
+  uint64_t id = track(self, w);
+  caf::actor_addr addr = c.actor.address();
+  std::string key = batchable(self, w.call) ? w.call.batch_key : std::string{};
+  run_on(self, c, std::move(w.call), [self, id, addr, key](db_result r, bool) {
+    deliver(self, id, std::move(r));
+    release(self, addr, key);
+  });
+}
+
+// The writes of one group commit, shared by the pool and the connection that runs them.
+struct batch_run {
+  std::vector<uint64_t> ids;
+  std::vector<std::function<void(storage::session&)>> works;
+  std::vector<std::optional<storage::db_error>> outcomes;  // each write's own failure
+  bool isolate = false;                                    // each write in a savepoint of its own
+  bool one_failed = false;
+};
+
+// Runs `run` on the connection at `c` as one transaction. First without savepoints (a round
+// trip fewer per write, under the lock of the owner's row): when one write fails, the
+// transaction is rolled back and the batch runs again with each write in a savepoint, so that
+// write alone fails. Each caller is answered after the commit; a failed transaction fails all.
+void run_batch(pool_pointer self, pooled& c, std::shared_ptr<batch_run> run, db_call call) {
+  caf::actor_addr addr = c.actor.address();
+  db_call again = call;
+  bool log_failures = self->state.cfg.log_failures;
+  run_on(self, c, std::move(call), [=](db_result r, bool replied) mutable {
+    // Only a reply makes what the work wrote into `run` visible here.
+    if (replied && r.error && run->one_failed && !run->isolate) {
+      auto conn = find_connection(self, addr);
+      if (conn != self->state.conns.end()) {
+        run->isolate = true;
+        run_batch(self, *conn, run, std::move(again));
+        return;
+      }
+    }
+    for (size_t i = 0; i < run->ids.size(); ++i) {
+      if (r.error || !run->outcomes[i]) {
+        deliver(self, run->ids[i], r);
+        continue;
+      }
+      const auto& outcome = run->outcomes[i];
+      if (outcome->code != errc::conflict && log_failures)
+        log::warning("database call failed",
+                     {{"code", error_code(outcome->code)}, {"error", outcome->what()}});
+      deliver(self, run->ids[i], failed(outcome->code, client_detail(outcome->code)));
+    }
+    release(self, addr, again.batch_key);
+  });
+}
+
+// Group commit: runs the writes of `batch` (two or more, one batch key) in one transaction on
+// `c` (see run_batch).
+void start_batch(pool_pointer self, pooled& c, std::vector<waiter> batch) {
+  auto& m = *self->state.m;
+  m.db_write_batches_total.Increment();
+  m.db_batched_writes_total.Increment(static_cast<double>(batch.size()));
+  auto run = std::make_shared<batch_run>();
+  // The transaction ends at the first deadline: nobody is told of a commit after their timeout.
+  clock::time_point deadline = batch.front().call.deadline;
+  for (auto& w : batch) {
+    run->ids.push_back(track(self, w));
+    run->works.push_back(std::move(w.call.work));
+    deadline = std::min(deadline, w.call.deadline);
+  }
+  run->outcomes.resize(run->works.size());
+  // Runs again from the start when the connection retries the transaction after a reconnect.
+  auto work = [run](storage::session& s) {
+    run->one_failed = false;
+    for (size_t i = 0; i < run->works.size(); ++i) {
+      if (run->isolate) {
+        run->outcomes[i] = s.isolated(run->works[i]);
+        continue;
+      }
+      try {
+        run->works[i](s);
+      } catch (...) {
+        run->one_failed = true;
+        throw;
+      }
+    }
+  };
+  db_call call{
+      batch.front().call.statement, storage::access::write, std::move(work), deadline, false, {},
+      batch.front().call.batch_key};
+  run_batch(self, c, std::move(run), std::move(call));
+}
+
+// Takes from the waiters the ones that may share a transaction with `first`, up to the batch
+// size; a write whose deadline has passed is answered REQUEST_TIMEOUT instead (as the tick would).
+std::vector<waiter> batch_of(pool_pointer self, waiter first) {
+  auto& st = self->state;
+  std::vector<waiter> batch;
+  batch.push_back(std::move(first));
+  if (!batchable(self, batch.front().call)) return batch;
+  const std::string& key = batch.front().call.batch_key;
+  auto now = clock::now();
+  for (auto it = st.waiters.begin();
+       it != st.waiters.end() && static_cast<int64_t>(batch.size()) < st.cfg.group_commit_max;) {
+    if (it->call.batch_key != key || it->call.mode != storage::access::write) {
+      ++it;
+      continue;
+    }
+    if (now >= it->call.deadline)
+      it->rp.deliver(
+          failed(errc::request_timeout, "The request took longer than REQUEST_TIMEOUT."));
+    else
+      batch.push_back(std::move(*it));
+    it = st.waiters.erase(it);
+  }
+  return batch;
 }
 
 void dispatch(pool_pointer self) {
   auto& st = self->state;
   const auto& cfg = st.cfg;
-  while (!st.waiters.empty()) {
+  for (;;) {
+    // The first waiter not held back: the writes of a batch key already running on a connection
+    // wait for it to commit and then go together (one transaction and one hold of the owner's
+    // row instead of many connections queueing on that row).
+    auto next = std::find_if(st.waiters.begin(), st.waiters.end(), [&](const waiter& w) {
+      return !batchable(self, w.call) || !st.keys_in_flight.count(w.call.batch_key);
+    });
+    if (next == st.waiters.end()) break;
     pooled* free = nullptr;
     for (auto& c : st.conns) {
       // Persistent connections first, so idle overflow ones can age out.
@@ -221,9 +365,14 @@ void dispatch(pool_pointer self) {
     if (!free && static_cast<int64_t>(st.conns.size()) < cfg.size + cfg.max_overflow)
       free = &add_connection(self, true);
     if (!free) break;
-    waiter w = std::move(st.waiters.front());
-    st.waiters.pop_front();
-    start(self, *free, std::move(w));
+    waiter w = std::move(*next);
+    st.waiters.erase(next);
+    if (batchable(self, w.call)) st.keys_in_flight.insert(w.call.batch_key);
+    std::vector<waiter> batch = batch_of(self, std::move(w));
+    if (batch.size() == 1)
+      start(self, *free, std::move(batch.front()));
+    else
+      start_batch(self, *free, std::move(batch));
   }
   publish(self);
 }

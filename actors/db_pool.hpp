@@ -1,6 +1,10 @@
 // The database pool supervisor. It owns the connection actors (each detached: libpqxx and SQLite
 // block), hands each call the next free connection, grows into overflow under load, closes idle
 // overflow connections, replaces dead ones and answers DB_POOL_EXHAUSTED after the pool timeout.
+// Group commit: the writes of one batch key wait while one of that key runs, then go together
+// (up to DATABASE_GROUP_COMMIT_MAX) in one transaction; a write that fails is refused alone (the
+// batch runs again in savepoints). Every caller is answered only after the commit, and a failed
+// commit fails them all.
 #pragma once
 
 #include <caf/error.hpp>
@@ -34,8 +38,9 @@ struct db_pool_config {
   int64_t max_overflow = 10;                      // DATABASE_MAX_OVERFLOW: extra under load
   std::chrono::milliseconds pool_timeout{30000};  // DATABASE_POOL_TIMEOUT: wait for a connection
   std::chrono::milliseconds recycle_idle{60000};  // DATABASE_POOL_RECYCLE_IDLE: close idle overflow
-  bool publish_gauges = true;  // the db_pool_* gauges are the primary pool's, not a replica's
-  bool log_failures = true;    // false for the replica monitor, which logs changes of state only
+  int64_t group_commit_max = 32;  // DATABASE_GROUP_COMMIT_MAX: writes in one transaction at most
+  bool publish_gauges = true;     // the db_pool_* gauges are the primary pool's, not a replica's
+  bool log_failures = true;       // false for the replica monitor, which logs changes of state only
 };
 
 db_pool_actor spawn_db_pool(caf::actor_system& sys, db_pool_config cfg, std::shared_ptr<metrics> m);
@@ -58,6 +63,11 @@ struct db_task {
   // primary until the replica has replayed the write).
   bool replica_eligible = false;
   std::string caller{};
+  // Group commit: writes with the same non-empty key run one transaction at a time, those that
+  // waited meanwhile together in the next (see the pool). Writes that share a
+  // key must take their locks in the same order (the owner's quota row first), so that two such
+  // transactions cannot deadlock.
+  std::string batch_key{};
 };
 
 // `task`, a list, report, export or statistics read of `caller`, which a replica may serve.
@@ -65,6 +75,13 @@ template <class T>
 db_task<T> replica_read(db_task<T> task, std::string caller) {
   task.replica_eligible = true;
   task.caller = std::move(caller);
+  return task;
+}
+
+// `task`, a write that may share its transaction with others of `key` (see db_task).
+template <class T>
+db_task<T> batched(db_task<T> task, std::string key) {
+  task.batch_key = std::move(key);
   return task;
 }
 
@@ -87,7 +104,8 @@ void request_db(Self self, const Db& db, db_task<T> task, Done done, Failed fail
                [slot, work = std::move(task.work)](storage::session& s) { slot->emplace(work(s)); },
                task.deadline,
                task.replica_eligible,
-               std::move(task.caller)};
+               std::move(task.caller),
+               std::move(task.batch_key)};
   self->request(db, caf::infinite, std::move(call))
       .then(
           [slot, done, failed](db_result& r) mutable {

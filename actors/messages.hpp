@@ -515,6 +515,7 @@ struct db_call {
   clock::time_point deadline;
   bool replica_eligible = false;  // see db_task
   std::string caller{};
+  std::string batch_key{};  // see db_task
 };
 struct db_result {
   std::optional<failure> error;  // infrastructure failure; the work's result stays with its task

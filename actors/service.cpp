@@ -229,6 +229,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
   pool_cfg.max_overflow = s.database_max_overflow;
   pool_cfg.pool_timeout = std::chrono::seconds(s.database_pool_timeout);
   pool_cfg.recycle_idle = std::chrono::seconds(s.database_pool_recycle_idle);
+  pool_cfg.group_commit_max = s.database_group_commit_max;
   if (s.database_read_url.empty()) {
     i.pool = spawn_db_pool(i.sys, pool_cfg, i.m);
   } else {

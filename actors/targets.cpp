@@ -202,7 +202,10 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
         }
         std::vector<std::string> scopes = lists_of(t.owner_id);
         scopes.emplace_back(stats_scope);
-        return p.write(written_by(insert(t, cfg.max_targets, c.deadline), c.who.user_id),
+        // Concurrent creates of one owner share a transaction: each takes the owner's quota row
+        // first, which is the lock order batched() asks for.
+        return p.write(batched(written_by(insert(t, cfg.max_targets, c.deadline), c.who.user_id),
+                               "targets:" + t.owner_id),
                        std::move(scopes), name_taken(t.name));
       },
       [=](target_get& g) {

@@ -29,6 +29,7 @@ struct settings {
   int64_t database_max_overflow = 0;
   int64_t database_pool_timeout = 0;
   int64_t database_pool_recycle_idle = 0;
+  int64_t database_group_commit_max = 0;
   int64_t database_statement_timeout = 0;
   std::string database_read_url;
   int64_t database_read_pool_size = 0;

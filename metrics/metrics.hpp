@@ -44,6 +44,11 @@ class Registry;
   PLAIN(db_pool_waiting, Gauge, "Requests waiting for a free connection.")                         \
   PLAIN(db_pool_timeouts_total, Counter,                                                           \
         "Requests answered DB_POOL_EXHAUSTED after DATABASE_POOL_TIMEOUT.")                        \
+  PLAIN(db_write_batches_total, Counter,                                                           \
+        "Transactions that ran two or more waiting writes at once (group commit).")                \
+  PLAIN(db_batched_writes_total, Counter,                                                          \
+        "Writes that ran in such a transaction; over db_write_batches_total, the mean batch "      \
+        "size.")                                                                                   \
   PLAIN(db_connections_replaced_total, Counter,                                                    \
         "Connection actors replaced after dying or losing the database.")                          \
   PLAIN(database_replica_up, Gauge,                                                                \

@@ -62,6 +62,13 @@ class session {
   virtual void script(const std::string& sql) = 0;
   // "sqlite" or "postgres", for the few statements whose best form differs (row locking).
   virtual const char* dialect() const = 0;
+  // Runs `fn` inside a savepoint of this transaction (one write of a group commit). When `fn`
+  // fails in a way that leaves the transaction usable (a unique violation: conflict; any other
+  // statement error: internal_error), only its changes are rolled back and the error is returned;
+  // the transaction goes on. A lost connection or a timeout is thrown on: the whole transaction
+  // is lost. Savepoints are not released (a round trip saved): each nests in the one before,
+  // which has already run, so rolling back to it undoes `fn` alone.
+  virtual std::optional<db_error> isolated(const std::function<void(session&)>& fn) = 0;
 };
 
 enum class access { read, write };

@@ -44,7 +44,27 @@ class pg_session : public session {
   void script(const std::string& sql) override { tx_.exec(sql); }
   const char* dialect() const override { return "postgres"; }
 
+  std::optional<db_error> isolated(const std::function<void(session&)>& fn) override {
+    tx_.exec("SAVEPOINT batched_write");
+    try {
+      fn(*this);
+      return std::nullopt;
+    } catch (const pqxx::unique_violation& e) {
+      return rolled_back(errc::conflict, e.what());
+    } catch (const pqxx::sql_error& e) {
+      // A timeout, a shutdown or a lost connection ends the transaction (see transact).
+      std::string state = e.sqlstate();
+      if (state == "57014" || state.rfind("57P", 0) == 0 || state.rfind("08", 0) == 0) throw;
+      return rolled_back(errc::internal_error, e.what());
+    }
+  }
+
  private:
+  db_error rolled_back(errc code, const std::string& what) {
+    tx_.exec("ROLLBACK TO SAVEPOINT batched_write");
+    return db_error(code, what);
+  }
+
   pqxx::transaction_base& tx_;
   std::set<std::string>& prepared_;
   pqxx::connection& c_;

@@ -17,6 +17,7 @@ class sqlite_session : public session {
   rows exec(const statement& s, const std::vector<value>& params) override;
   void script(const std::string& sql) override;
   const char* dialect() const override { return "sqlite"; }
+  std::optional<db_error> isolated(const std::function<void(session&)>& fn) override;
 
  private:
   sqlite_connection& c_;
@@ -97,6 +98,8 @@ class sqlite_connection : public connection {
   }
 
  private:
+  friend class sqlite_session;  // its savepoints
+
   void open() {
     bool memory = path_ == ":memory:";
     // One in-memory database per process, so every pooled connection sees the same data. The
@@ -168,6 +171,18 @@ rows sqlite_session::exec(const statement& s, const std::vector<value>& params) 
 }
 void sqlite_session::script(const std::string& sql) {
   c_.script(sql);
+}
+std::optional<db_error> sqlite_session::isolated(const std::function<void(session&)>& fn) {
+  c_.run("SAVEPOINT batched_write");
+  try {
+    fn(*this);
+    return std::nullopt;
+  } catch (const db_error& e) {
+    // A timeout or a lost database ends the transaction (see transact).
+    if (e.code != errc::conflict && e.code != errc::internal_error) throw;
+    c_.run("ROLLBACK TO batched_write");
+    return e;
+  }
 }
 
 }  // namespace

@@ -93,9 +93,12 @@ TEST_F(pool_pgtest, a_waiting_request_gets_db_pool_exhausted_after_the_pool_time
 }
 
 TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
+  // One create per connection: with group commit, creates waiting together (behind background
+  // work holding the one persistent connection) would share a connection.
   auto svc = start({{"DATABASE_POOL_SIZE", "1"},
                     {"DATABASE_MAX_OVERFLOW", "2"},
-                    {"DATABASE_POOL_RECYCLE_IDLE", "1"}});
+                    {"DATABASE_POOL_RECYCLE_IDLE", "1"},
+                    {"DATABASE_GROUP_COMMIT_MAX", "1"}});
   table_lock lock(url_);
   std::vector<std::future<result<target>>> calls;
   for (int i = 0; i < 4; ++i)
@@ -125,6 +128,105 @@ TEST_F(pool_pgtest, a_request_past_its_deadline_times_out_and_its_statement_is_c
   lock.release();
   EXPECT_TRUE(
       svc->ask(target_create{test::someone(), sample_target("after"), svc->deadline()}).ok());
+}
+
+// Group commit: creates that queue up behind the pool's one connection (held by a create that
+// waits on the table lock) run in one transaction once it is free, each answered for itself.
+class group_commit_pgtest : public pool_pgtest {
+ protected:
+  // Starts a one-connection service (MAX_TARGETS_PER_USER=`quota`), holds its connection with a
+  // create named "first", queues creates named `names` behind it and returns all their results.
+  std::vector<result<target>> queued_creates(const std::vector<std::string>& names,
+                                             const std::string& quota = "100") {
+    auto svc = start({{"DATABASE_POOL_SIZE", "1"},
+                      {"DATABASE_MAX_OVERFLOW", "0"},
+                      {"MAX_TARGETS_PER_USER", quota}});
+    table_lock lock(url_);
+    auto first = create_async(*svc, "first", svc->deadline());
+    EXPECT_TRUE(test::eventually([&] { return test::pg_lock_waiters(url_) == 1; }));
+    std::vector<std::future<result<target>>> calls;
+    for (const auto& name : names) calls.push_back(create_async(*svc, name, svc->deadline()));
+    // At least: background work of the service may wait for the connection too.
+    EXPECT_TRUE(test::eventually(
+        [&] { return svc->database_pool().waiting >= static_cast<int64_t>(names.size()); }));
+    lock.release();
+    EXPECT_TRUE(first.get().ok());
+    std::vector<result<target>> out;
+    for (auto& c : calls) out.push_back(c.get());
+    target_query q;
+    auto page = svc->ask(target_list{test::someone(), q, svc->deadline()});
+    EXPECT_TRUE(page.ok());
+    stored_ = page.value.total;
+    return out;
+  }
+
+  int64_t stored_ = 0;  // the owner's targets afterwards, "first" included
+};
+
+TEST_F(group_commit_pgtest, queued_creates_share_one_transaction_and_all_are_stored) {
+  auto results = queued_creates({"a", "b", "c", "d", "e"});
+  for (const auto& r : results) EXPECT_TRUE(r.ok()) << r.error->detail;
+  EXPECT_EQ(stored_, 6);
+  // Five writes waited together: at least one transaction ran several of them.
+  EXPECT_GE(metrics_->db_write_batches_total.Value(), 1);
+  EXPECT_GE(metrics_->db_batched_writes_total.Value(), 2);
+  EXPECT_EQ(test::pg_query(
+                url_, "SELECT n FROM owner_counts WHERE owner_id = 'user-1' AND kind = 'targets'"),
+            "6");
+}
+
+TEST_F(group_commit_pgtest, a_duplicate_name_in_a_batch_is_refused_alone) {
+  auto results = queued_creates({"a", "same", "b", "same", "c"});
+  int conflicts = 0;
+  for (const auto& r : results) {
+    if (r.ok()) continue;
+    EXPECT_EQ(r.error->code, errc::conflict);
+    EXPECT_EQ(r.error->detail, "A target named 'same' already exists.");
+    ++conflicts;
+  }
+  EXPECT_EQ(conflicts, 1);
+  EXPECT_EQ(stored_, 5);
+  // The refused create gave its quota place back.
+  EXPECT_EQ(test::pg_query(
+                url_, "SELECT n FROM owner_counts WHERE owner_id = 'user-1' AND kind = 'targets'"),
+            "5");
+}
+
+TEST_F(group_commit_pgtest, a_quota_reached_inside_a_batch_refuses_only_the_creates_over_it) {
+  auto results = queued_creates({"a", "b", "c", "d", "e"}, "4");
+  int refused = 0;
+  for (const auto& r : results) {
+    if (r.ok()) continue;
+    EXPECT_EQ(r.error->code, errc::quota_exceeded);
+    ++refused;
+  }
+  EXPECT_EQ(refused, 2);
+  EXPECT_EQ(stored_, 4);
+}
+
+TEST_F(pool_pgtest, many_concurrent_creates_of_one_owner_are_all_stored) {
+  auto svc = start({});
+  constexpr int clients = 32;
+  constexpr int each = 8;
+  std::vector<std::future<int>> done;
+  for (int c = 0; c < clients; ++c)
+    done.push_back(std::async(std::launch::async, [&svc, c] {
+      int ok = 0;
+      for (int i = 0; i < each; ++i)
+        ok += svc->ask(target_create{test::someone(),
+                                     sample_target(std::to_string(c) + "-" + std::to_string(i)),
+                                     svc->deadline()})
+                  .ok();
+      return ok;
+    }));
+  int ok = 0;
+  for (auto& d : done) ok += d.get();
+  EXPECT_EQ(ok, clients * each);
+  target_query q;
+  auto page = svc->ask(target_list{test::someone(), q, svc->deadline()});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page.value.total, clients * each);
+  EXPECT_EQ(test::pg_query(url_, "SELECT count(*) FROM targets"), std::to_string(clients * each));
 }
 
 TEST_F(pool_pgtest, lost_connections_are_reopened_without_failing_requests) {

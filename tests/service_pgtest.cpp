@@ -1,11 +1,14 @@
-// Black-box tests of the built binary against a live PostgreSQL: deadlines and graceful stop.
+// Black-box tests of the built binary against a live PostgreSQL: deadlines, graceful stop and
+// durability of acknowledged writes.
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <signal.h>
 
 #include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "tests/support/support.hpp"
 
@@ -105,6 +108,56 @@ TEST(service_pg, migrate_prepares_a_fresh_database_and_the_service_then_has_noth
   auto r = c.Post("/api/v1/targets", body_named("after-migrate"), "application/json");
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 201);
+}
+
+// Group commit acknowledges a create only after its transaction committed: however the process
+// dies, every create a client got 201 for is in the database.
+TEST(service_pg, no_acknowledged_create_is_lost_when_the_process_is_killed) {
+  std::string db = test::fresh_pg_database();
+  test::service_process p(env_map{{"DATABASE_URL", db}, {"RATE_LIMIT_ENABLED", "false"}});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  std::string token = test::login_over_http(p.api_port(), "killed");
+  std::mutex mutex;
+  std::vector<std::string> acknowledged;  // ids of the creates answered 201
+  auto client = [&](int n) {
+    httplib::Client c("127.0.0.1", p.api_port());
+    c.set_bearer_token_auth(token);
+    c.set_read_timeout(60, 0);
+    // Until the process is gone: the request cut by the kill has no answer, the next no server.
+    for (int i = 0;; ++i) {
+      auto r = c.Post("/api/v1/targets", body_named(std::to_string(n) + "-" + std::to_string(i)),
+                      "application/json");
+      if (!r) return;
+      if (r->status != 201) {
+        ADD_FAILURE() << r->status << " " << r->body;
+        return;
+      }
+      std::lock_guard<std::mutex> g(mutex);
+      acknowledged.push_back(nlohmann::json::parse(r->body)["id"].get<std::string>());
+    }
+  };
+  std::vector<std::thread> clients;
+  for (int n = 0; n < 16; ++n) clients.emplace_back(client, n);
+  // Mid-stream: after a good many acknowledged creates, while every client still sends.
+  ASSERT_TRUE(test::eventually([&] {
+    std::lock_guard<std::mutex> g(mutex);
+    return acknowledged.size() >= 200;
+  }));
+  p.signal(SIGKILL);
+  for (auto& t : clients) t.join();
+  p.wait_exit();
+  std::vector<std::string> ids;
+  {
+    std::lock_guard<std::mutex> g(mutex);
+    ids = acknowledged;
+  }
+  pqxx::connection conn(db);
+  pqxx::nontransaction tx(conn);
+  size_t lost = 0;
+  for (const auto& id : ids)
+    lost += tx.exec_params("SELECT 1 FROM targets WHERE id = $1", id).empty();
+  EXPECT_EQ(lost, 0u) << "of " << ids.size() << " acknowledged creates";
+  EXPECT_GE(ids.size(), 200u);
 }
 
 }  // namespace
