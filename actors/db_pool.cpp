@@ -328,7 +328,8 @@ std::vector<waiter> batch_of(pool_pointer self, waiter first) {
   std::vector<waiter> batch;
   batch.push_back(std::move(first));
   if (!batchable(self, batch.front().call)) return batch;
-  const std::string& key = batch.front().call.batch_key;
+  // A copy: pushing onto `batch` may move its elements.
+  const std::string key = batch.front().call.batch_key;
   auto now = clock::now();
   for (auto it = st.waiters.begin();
        it != st.waiters.end() && static_cast<int64_t>(batch.size()) < st.cfg.group_commit_max;) {
