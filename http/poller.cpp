@@ -156,10 +156,7 @@ void poller::accept_all() {
     } else if (waiting_.size() < opt_.max_connections) {
       waiting_.emplace_back(fd, now + opt_.admission_wait);
     } else {
-      held h;
-      h.admitted = false;
-      hold(fd, std::move(h));
-      answer_and_close(fd, conns_[fd], 503);
+      refuse(fd);
     }
   }
 }
@@ -169,6 +166,13 @@ void poller::admit(int fd, poll_clock::time_point now) {
   held h;
   h.until = now + opt_.header_timeout;  // the first request's head is due
   hold(fd, std::move(h));
+}
+
+void poller::refuse(int fd) {
+  held h;
+  h.admitted = false;
+  hold(fd, std::move(h));
+  answer_and_close(fd, conns_[fd], 503);
 }
 
 void poller::hold(int fd, held h) {
@@ -283,10 +287,7 @@ void poller::sweep(poll_clock::time_point now) {
   while (!waiting_.empty() && waiting_.front().second <= now) {
     int fd = waiting_.front().first;
     waiting_.pop_front();
-    held h;
-    h.admitted = false;
-    hold(fd, std::move(h));
-    answer_and_close(fd, conns_[fd], 503);
+    refuse(fd);
   }
   std::vector<int> due;
   for (auto& [fd, h] : conns_)

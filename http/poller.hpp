@@ -89,6 +89,7 @@ class poller {
   void accept_all();
   void admit(int fd, poll_clock::time_point now);
   void on_readable(int fd, held& h);
+  void refuse(int fd);  // 503 to a connection never admitted, then the closing phase
   void hold(int fd, held h);
   void release(int fd, held& h);  // stop watching and close
   void answer_and_close(int fd, held& h, int status);

@@ -305,12 +305,14 @@ class frontend : public httplib::Server {
   // peer did.
   next after_answer(deadline_stream& strm) {
     auto until = clock::now() + linger;
+    // A whole head, or more bytes than a head may have (which the parser refuses).
+    auto request_ready = [&] {
+      return head_complete(strm.pending(), 0) || strm.pending().size() > max_head_bytes;
+    };
     while (true) {
-      if (head_complete(strm.pending(), 0) || strm.pending().size() > max_head_bytes)
-        return next::serve;
+      if (request_ready()) return next::serve;
       if (!strm.read_arrived()) return next::close;
-      if (head_complete(strm.pending(), 0) || strm.pending().size() > max_head_bytes)
-        return next::serve;
+      if (request_ready()) return next::serve;
       if (stopping_) return next::close;
       if (clock::now() >= until || workers_.others_waiting()) return next::hand_back;
       if (!wait_for(strm.socket(), POLLIN, millis_until(until))) return next::hand_back;
