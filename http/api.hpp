@@ -103,6 +103,8 @@ class api {
 
   // The server is stopping: responses that would stay open (event streams) end now.
   void drain() const { env_.draining->store(true); }
+  // The metrics requests are recorded in; the socket layer counts what it sees there too.
+  metrics& meters() const { return env_.meters; }
 
  private:
   api_env env_;

@@ -60,10 +60,7 @@ poller::~poller() {
 void poller::run() {
   int flags = 1;
   ::ioctl(listen_fd_, FIONBIO, &flags);
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.fd = listen_fd_;
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  watch_listener();
   auto next_sweep = poll_clock::now() + sweep_interval;
   std::vector<epoll_event> events(256);
   while (!stopping_) {
@@ -99,6 +96,13 @@ void poller::run() {
   for (auto& [fd, t] : waiting_) ::close(fd);
   waiting_.clear();
   take_returned(poll_clock::now());
+}
+
+void poller::watch_listener() {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = listen_fd_;
+  ::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
 }
 
 void poller::stop() {
@@ -147,7 +151,15 @@ void poller::accept_all() {
     int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      return;  // EAGAIN, or out of descriptors: the rest wait in the backlog
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // Out of descriptors or memory: the listening socket stays readable, and a
+        // level-triggered wait would spin on it. It is left out until the next sweep; the new
+        // connections wait in the backlog meanwhile.
+        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fd_, nullptr);
+        accept_paused_ = true;
+        opt_.accept_paused();
+      }
+      return;
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -284,6 +296,10 @@ void poller::admit_waiting(poll_clock::time_point now) {
 }
 
 void poller::sweep(poll_clock::time_point now) {
+  if (accept_paused_) {
+    watch_listener();
+    accept_paused_ = false;
+  }
   while (!waiting_.empty() && waiting_.front().second <= now) {
     int fd = waiting_.front().first;
     waiting_.pop_front();

@@ -27,6 +27,9 @@ struct poller_options {
   std::chrono::milliseconds keepalive{5000};        // KEEPALIVE: idle time between requests
   std::chrono::milliseconds admission_wait{1000};   // a connection over the bound waits this long
   size_t max_head_bytes = 65536;  // a head not ended by then goes to a worker, which refuses it
+  // Called on the poller's thread when accept fails for want of descriptors or memory: the
+  // listener is left unwatched until the next sweep (100 ms), so the poller does not spin on it.
+  std::function<void()> accept_paused = [] {};
 };
 
 // A connection with a request to serve: its socket (non-blocking) and the bytes received so far,
@@ -86,6 +89,7 @@ class poller {
     bool closing = false;
   };
 
+  void watch_listener();
   void accept_all();
   void admit(int fd, poll_clock::time_point now);
   void on_readable(int fd, held& h);
@@ -106,6 +110,7 @@ class poller {
   int epoll_fd_ = -1;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  bool accept_paused_ = false;  // out of descriptors: the listener is not watched until a sweep
   std::atomic<size_t> open_{0};
   std::unordered_map<int, held> conns_;
   std::deque<std::pair<int, poll_clock::time_point>> waiting_;  // accepted over the bound

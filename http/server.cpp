@@ -15,6 +15,7 @@
 #include "http/from_httplib.hpp"
 #include "http/poller.hpp"
 #include "http/problem.hpp"
+#include "metrics/metrics.hpp"
 
 namespace vutf::http {
 namespace {
@@ -264,6 +265,7 @@ class frontend : public httplib::Server {
     po.keepalive = std::chrono::seconds(cfg.keepalive);
     po.admission_wait = options.admission_wait;
     po.max_head_bytes = max_head_bytes;
+    po.accept_paused = [this] { app.meters().http_accept_paused_total.Increment(); };
     poller_ = std::make_unique<poller>(
         svr_sock_, po, [this](ready_connection c) { workers_.push(std::move(c)); },
         [this](int status) { return rejection(status); });

@@ -1,6 +1,8 @@
-// The socket side of the API, on cpp-httplib: one thread per connection (MAX_CONNECTIONS of
-// them), admission control, KEEPALIVE, TCP_NODELAY, a real listen backlog and a deadline on
-// receiving each request, so clients trickling bytes cannot hold threads forever.
+// The socket side of the API, on cpp-httplib: a poller thread holds every idle connection and
+// every request head still arriving (http/poller.hpp); worker threads, at most
+// MAX_ACTIVE_REQUESTS, serve connections whose head is complete. Admission control
+// (MAX_CONNECTIONS), KEEPALIVE, TCP_NODELAY, a real listen backlog and a deadline on each request
+// head keep clients that trickle bytes from holding anything but a buffer.
 #pragma once
 
 #include <chrono>

@@ -32,6 +32,9 @@ class Registry;
   LABELLED(http_request_duration_seconds, Histogram, "method,route",                               \
            "HTTP request duration by method and route pattern.")                                   \
   PLAIN(http_requests_in_progress, Gauge, "Requests being served now.")                            \
+  PLAIN(http_accept_paused_total, Counter,                                                         \
+        "Times accepting stopped for 100 ms because the process ran out of file descriptors or "   \
+        "memory (raise the descriptor limit or lower MAX_CONNECTIONS).")                           \
   LABELLED(health_check_duration_seconds, Histogram, "check",                                      \
            "Duration of one dependency probe by check (`database`, `cache`).")                     \
   LABELLED(db_statement_duration_seconds, Histogram, "statement",                                  \

@@ -1,7 +1,9 @@
 // violentutf-api: the wiring diagram. config -> metrics -> storage and actors -> HTTP.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <iostream>
@@ -54,6 +56,24 @@ int migrate_and_exit(const vutf::settings& cfg) {
   return 0;
 }
 
+// Every connection is a descriptor, and the soft limit is often 1024: it is raised towards the
+// hard limit so that MAX_CONNECTIONS can be reached. Beyond the limit, accept fails and new
+// connections wait in the backlog (http_accept_paused_total counts those pauses).
+void raise_descriptor_limit(const vutf::settings& cfg) {
+  // The connections, both database pools, Redis, the scans' outbound calls and files, with room.
+  auto wanted = static_cast<rlim_t>(cfg.max_connections +
+                                    2 * (cfg.database_pool_size + cfg.database_max_overflow) +
+                                    cfg.redis_max_connections + 512);
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (limit.rlim_cur < wanted)
+    vutf::log::warning(
+        "the descriptor limit is below what MAX_CONNECTIONS needs",
+        {{"limit", std::to_string(limit.rlim_cur)}, {"wanted", std::to_string(wanted)}});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -97,6 +117,7 @@ int main(int argc, char** argv) {
   // A fixed mmap threshold: Argon2's 19 MiB buffers go back to the system when freed instead of
   // raising glibc's dynamic threshold and staying resident for good.
   mallopt(M_MMAP_THRESHOLD, 1 << 20);
+  raise_descriptor_limit(cfg);
 
   // SIGTERM/SIGINT (stop) and SIGHUP are taken by one thread (below), never by a worker; blocked
   // from here on, a SIGHUP that arrives during startup waits for that thread instead of killing
