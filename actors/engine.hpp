@@ -41,6 +41,9 @@ struct engine_config {
   std::chrono::milliseconds retry_cap{10000};
   std::chrono::milliseconds flush_interval{200};  // results are written at least this often
   size_t flush_batch = 100;                       // ... or once this many are waiting
+  // While a write is in flight, results wait in memory; at this many flush batches waiting, no
+  // more prompts go out until it lands (a target may answer far faster than results are stored).
+  size_t max_waiting_batches = 4;
 };
 
 // `keeper` is the engine's own connection (spawn_db_connection): claims, sweeps and releases

@@ -173,7 +173,9 @@ void flush(runner_pointer self, const engine_env& env) {
           return;
         }
         caf::anon_send(env.cache, cache_bump{{stats_scope}});  // findings changed the statistics
-        if (st.stopping) finish(self, env);
+        if (st.stopping) return finish(self, env);
+        if (st.batch.size() >= env.cfg.flush_batch) flush(self, env);
+        pump(self, env);  // prompts held back while results waited go out now
       },
       [=](failure) {
         auto& st = self->state;
@@ -491,7 +493,10 @@ void settle(runner_pointer self, const engine_env& env, int64_t seq, int64_t att
 // Sends prompts while the scan's concurrency allows; ends the scan once all are answered.
 void pump(runner_pointer self, const engine_env& env) {
   auto& st = self->state;
-  while (!st.stopping && st.in_flight < st.s.concurrency && st.next < st.s.total) {
+  // Results the database has not taken yet bound what goes out: memory stays bounded however
+  // fast the target answers (the flush that lands calls pump again).
+  bool backlogged = st.batch.size() >= env.cfg.flush_batch * env.cfg.max_waiting_batches;
+  while (!st.stopping && !backlogged && st.in_flight < st.s.concurrency && st.next < st.s.total) {
     int64_t seq = st.next++;
     if (st.answered[static_cast<size_t>(seq)]) continue;
     ++st.in_flight;

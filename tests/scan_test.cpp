@@ -8,12 +8,14 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
 #include "actors/background.hpp"
+#include "actors/engine.hpp"
 #include "actors/service.hpp"
 #include "config/log.hpp"
 #include "domain/converters.hpp"
@@ -24,6 +26,7 @@
 #include "http/api.hpp"
 #include "metrics/metrics.hpp"
 #include "outbound/target_client.hpp"
+#include "storage/database.hpp"
 #include "tests/mock_target/mock_target.hpp"
 #include "tests/support/json_request.hpp"
 #include "tests/support/support.hpp"
@@ -456,6 +459,50 @@ TEST_F(scan_test, runners_work_at_background_priority_on_threads_of_their_own) {
       << "one runner, on one thread of its own, at background priority";
   EXPECT_EQ(getpriority(PRIO_PROCESS, 0), base);  // nothing else was lowered
   EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel").status, 202);
+}
+
+TEST_F(scan_test, results_the_database_cannot_take_yet_hold_prompts_back_and_none_is_lost) {
+  start({{"SCAN_MAX_PROMPTS", "20000"}});
+  mock::mock_target quick({"safe"});
+  std::string target = create_target(quick.url());
+  const int64_t concurrency = 16;
+  json s = create_scan({{"target_id", target},
+                        {"probes", {"jailbreak"}},
+                        {"max_prompts", 20000},
+                        {"concurrency", concurrency}});
+  std::string id = s["id"];
+  ASSERT_TRUE(test::eventually([&] { return get_scan(id)["progress"]["done"] >= 1; }));
+
+  // Another connection holds the database's write lock: no result can be stored meanwhile.
+  std::promise<void> held;
+  std::promise<void> release;
+  std::thread writer([&] {
+    auto conn = storage::connect(storage::parse_database_url(cfg_.database_url), {});
+    conn->transact(storage::access::write, clock::now() + 60s, [&](storage::session&) {
+      held.set_value();
+      release.get_future().wait();
+    });
+  });
+  held.get_future().wait();
+  int64_t at_lock = quick.stats().requests;
+  // What may still go out: a write in flight (a batch plus replies arriving meanwhile), the
+  // batches allowed to wait, and the prompts in flight. Without the bound a target answering at
+  // once gets the rest of the 20 000.
+  engine_config defaults;
+  int64_t bound = at_lock +
+                  static_cast<int64_t>(defaults.flush_batch * (1 + defaults.max_waiting_batches)) +
+                  2 * concurrency;
+  EXPECT_FALSE(test::eventually([&] { return quick.stats().requests > bound; }, 2s))
+      << quick.stats().requests << " prompts sent, " << at_lock << " when writes stopped";
+  int64_t sent = quick.stats().requests;
+  release.set_value();
+  writer.join();
+
+  // Every result held in memory is stored once the database takes writes again.
+  EXPECT_TRUE(test::eventually(
+      [&] { return get_scan(id)["progress"]["done"].get<int64_t>() >= sent - concurrency; }));
+  EXPECT_EQ(call("POST", "/api/v1/scans/" + id + "/cancel").status, 202);
+  EXPECT_EQ(wait_end(id)["status"], "cancelled");
 }
 
 TEST_F(scan_test, concurrency_never_exceeds_the_targets_limit) {
