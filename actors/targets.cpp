@@ -133,9 +133,9 @@ bool indexed(const target_query& q) {
 // index, built first (one read of the owner's keys) when it holds nothing exact for `version`;
 // then the page is one range of targets_owner_created. A list the index refuses reads by OFFSET.
 db_task<result<target_page>> read_indexed(const target_query& q, int64_t version,
-                                          std::shared_ptr<storage::list_index> lists,
-                                          clock::time_point deadline) {
-  return {"target_list", storage::access::read, deadline, [q, version, lists](storage::session& s) {
+                                          const near_link& near, clock::time_point deadline) {
+  return {"target_list", storage::access::read, deadline,
+          [q, version, lists = near.lists, m = near.m](storage::session& s) {
             int64_t offset = (q.page - 1) * q.per_page;
             bool newest_first = q.sort == "-created_at";
             auto at = lists->page(q.owner_id, version, offset, newest_first);
@@ -220,6 +220,7 @@ struct listing {
       rp.deliver(result<target_page>{{}, std::move(cached)});
       return;
     }
+            !!page.version, q.sort.c_str());
     if (p.near.lists && indexed(q)) {
       if (page.version) {
         read_indexed_at(page, *page.version);
