@@ -220,7 +220,6 @@ struct listing {
       rp.deliver(result<target_page>{{}, std::move(cached)});
       return;
     }
-            !!page.version, q.sort.c_str());
     if (p.near.lists && indexed(q)) {
       if (page.version) {
         read_indexed_at(page, *page.version);
