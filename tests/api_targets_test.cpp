@@ -233,16 +233,16 @@ TEST_F(api_test, unfiltered_pages_by_the_list_index_equal_pages_by_offset_throug
   double builds = metrics_->list_index_builds_total.Value();
   EXPECT_GE(builds, 1) << "the unfiltered pages came from the list index";
   std::string root = token_for("root");
-  for (int round = 0; round < 4; ++round) {
+  for (size_t round = 0; round < 4; ++round) {
     for (const char* suffix : {"a", "b"})
       ids.push_back(create(target_body("t2" + std::to_string(round) + suffix))["id"]);
-    ASSERT_EQ(call("DELETE", "/api/v1/targets/" + ids[static_cast<size_t>(round * 3)]).status, 204);
+    ASSERT_EQ(call("DELETE", "/api/v1/targets/" + ids[round * 3]).status, 204);
     ASSERT_EQ(
         call("DELETE", "/api/v1/targets/" + ids.back(), "", {{"Authorization", "Bearer " + root}})
             .status,
         204);  // an admin's delete of the owner's target, the newest one
     ids.pop_back();
-    expect_same(20 + round);
+    expect_same(20 + static_cast<int>(round));
   }
   EXPECT_EQ(metrics_->list_index_builds_total.Value(), builds)
       << "this instance's own writes carried the index forward";

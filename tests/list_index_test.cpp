@@ -214,12 +214,12 @@ TEST(list_index, the_least_recently_listed_owners_go_beyond_the_bound) {
 TEST(list_index, writers_and_readers_on_many_threads_agree_on_the_result) {
   list_index x(100000);
   ASSERT_TRUE(x.install("alice", 1000, x.ticket(), {}));
-  constexpr int threads = 4, each = 250;
+  constexpr int64_t threads = 4, each = 250;
   std::vector<std::thread> pool;
-  for (int t = 0; t < threads; ++t) {
+  for (int64_t t = 0; t < threads; ++t) {
     pool.emplace_back([&x, t] {
-      for (int i = 0; i < each; ++i) {
-        int64_t n = int64_t{i} * threads + t + 1;
+      for (int64_t i = 0; i < each; ++i) {
+        int64_t n = i * threads + t + 1;
         uint64_t before = x.ticket();
         // Versions answered in any order across threads: each thread owns every threads-th one.
         x.apply("alice", 1000 + n, add(n, before, x.ticket()));

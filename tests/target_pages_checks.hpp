@@ -135,12 +135,12 @@ TYPED_TEST_P(target_pages, keyset_pages_equal_offset_pages_through_creates_and_d
   for (const char* sort : {"-created_at", "created_at"})
     for (int64_t per_page : {1, 7, 20, 45, 100}) this->expect_same_pages(sort, per_page);
 
-  for (int round = 0; round < 6; ++round) {
+  for (size_t round = 0; round < 6; ++round) {
     // Creates in the same millisecond as the newest, one in a new one; deletes here and there.
     live.push_back(this->create(live.back().created_at_ms));
     live.push_back(this->create(live.back().created_at_ms + 1));
-    this->destroy(live[static_cast<size_t>(round * 5)]);
-    live.erase(live.begin() + round * 5);
+    this->destroy(live[round * 5]);
+    live.erase(live.begin() + static_cast<std::ptrdiff_t>(round * 5));
     this->destroy(live.back());
     live.pop_back();
     for (const char* sort : {"-created_at", "created_at"})
