@@ -146,7 +146,16 @@ db_task<result<target_page>> read_indexed(const target_query& q, int64_t version
                 at = lists->page(q.owner_id, version, offset, newest_first);
               }
             }
-            if (!at) return offset_page(s, q, std::nullopt);
+            // Keys a create racing the read added unsure: their targets, looked up, settle them
+            // (rarely more than once; a list never settled reads by OFFSET).
+            for (int round = 0; at && !at->unsure.empty() && round < 3; ++round) {
+              std::vector<std::string> dead;
+              for (const auto& k : at->unsure)
+                if (!storage::find_target(s, k.id, q.owner_id)) dead.push_back(k.id);
+              lists->settle(q.owner_id, at->unsure, dead);
+              at = lists->page(q.owner_id, version, offset, newest_first);
+            }
+            if (!at || !at->unsure.empty()) return offset_page(s, q, std::nullopt);
             return result<target_page>{{},
                                        read_page<target>(
                                            q.page, q.per_page, [&] { return at->total; },

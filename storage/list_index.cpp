@@ -9,6 +9,7 @@ namespace {
 // owner; beyond these the keys are dropped (a rebuild, never a wrong page).
 constexpr size_t waiting_kept = 64;
 constexpr size_t removed_early_kept = 1024;
+constexpr size_t unsure_kept = 1024;
 
 int nibble(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -62,8 +63,13 @@ std::optional<list_index::slice> list_index::page(const std::string& owner, int6
   auto it = by_owner_.find(owner);
   if (it == by_owner_.end() || it->second->version != version || offset < 0) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second);
-  const auto& keys = it->second->keys;
   slice out;
+  if (!it->second->unsure.empty()) {
+    for (const auto& k : it->second->unsure)
+      out.unsure.push_back(key{k.first, unpack_id(k.second)});
+    return out;
+  }
+  const auto& keys = it->second->keys;
   out.total = static_cast<int64_t>(keys.size());
   if (offset < out.total) {
     const packed& k = keys[static_cast<size_t>(newest_first ? out.total - 1 - offset : offset)];
@@ -152,11 +158,35 @@ bool list_index::apply_now(state& s, const change& c) {
   if (there || s.removed_early.count(c.k.id) != 0) return true;
   // Keys read after the write committed hold what became of it: a delete since, perhaps.
   if (s.read > c.after) return true;
-  // Keys read while it ran may or may not have seen it: not there, it cannot be told.
-  if (s.read > c.before) return false;
+  // Keys read while it ran may not have seen it yet, or seen it deleted: the database will say.
+  if (s.read > c.before) {
+    s.unsure.push_back(k);
+    if (s.unsure.size() > unsure_kept) return false;
+  }
   s.keys.insert(at, k);
   ++total_keys_;
   return true;
+}
+
+void list_index::settle(const std::string& owner, const std::vector<key>& checked,
+                        const std::vector<std::string>& dead) {
+  std::lock_guard lock(m_);
+  auto it = by_owner_.find(owner);
+  if (it == by_owner_.end()) return;
+  state& s = *it->second;
+  for (const auto& c : checked) {
+    auto id = pack_id(c.id);
+    if (!id) continue;
+    packed k{c.created_at, *id};
+    s.unsure.erase(std::remove(s.unsure.begin(), s.unsure.end(), k), s.unsure.end());
+    if (std::find(dead.begin(), dead.end(), c.id) == dead.end()) continue;
+    // A deleted target never comes back: out, whatever version the keys are at now.
+    auto at = std::lower_bound(s.keys.begin(), s.keys.end(), k);
+    if (at != s.keys.end() && *at == k) {
+      s.keys.erase(at);
+      --total_keys_;
+    }
+  }
 }
 
 void list_index::drop(const std::string& owner) {

@@ -14,7 +14,8 @@
 // A read of the keys may begin after a write committed though the write's bump comes later, so
 // the keys may already hold it, or no longer hold it (a delete committed since, on any instance).
 // Tickets order the two: an add applies to keys read before its write ran, is a no-op on keys
-// read after its write committed, and in between, unless its key is there, drops them. A remove
+// read after its write committed, and in between, unless its key is there, applies as unsure:
+// the next page first asks the database whether that target is still live (settle). A remove
 // of a key not there yet is remembered, so its add, answered later, cannot bring it back.
 // Pure and thread-safe (one mutex); no I/O.
 #pragma once
@@ -42,10 +43,12 @@ class list_index {
     std::string id;
     bool operator==(const key& o) const { return created_at == o.created_at && id == o.id; }
   };
-  // Where a page starts, and the list's total.
+  // Where a page starts, and the list's total; or, while `unsure` is not empty, the keys whose
+  // targets must be checked (settle) before the page can be known.
   struct slice {
     int64_t total = 0;
     std::optional<key> first;  // nullopt: the page lies past the end
+    std::vector<key> unsure;
   };
   // One write's change to an owner's list.
   struct change {
@@ -73,6 +76,10 @@ class list_index {
   // This instance's committed write `c` moved `owner`'s list version to `version` (the bump's
   // reply; 0 when the bump did not happen, which drops the keys).
   void apply(const std::string& owner, int64_t version, const change& c);
+  // `checked` keys (a slice's unsure ones) were looked up in the database: of those, the
+  // targets in `dead` are no longer live and leave the keys, the others stay, known.
+  void settle(const std::string& owner, const std::vector<key>& checked,
+              const std::vector<std::string>& dead);
   void drop(const std::string& owner);
   // Forgets every owner (the shared cache was flushed, or its invalidations may be lost).
   void clear();
@@ -89,6 +96,7 @@ class list_index {
     std::vector<packed> keys;                       // ascending
     std::map<int64_t, change> waiting;              // own changes answered before their turn
     std::unordered_set<std::string> removed_early;  // ids removed before their add was applied
+    std::vector<packed> unsure;                     // added while their read may have seen them
   };
   using position = std::list<state>::iterator;
   void erase(position it);

@@ -1,7 +1,7 @@
 // The list index's structure: where pages start (both orders, the last partial page, past the
 // end), the version chain that carries this instance's own writes forward (in order, answered
 // out of order, a gap, a failed bump), the tickets that keep a write racing a rebuild from
-// bringing back a deleted key, its bound, and its use from many threads at once.
+// bringing back a deleted key (unsure until settled), its bound, and its use from many threads.
 #include "storage/list_index.hpp"
 
 #include <gtest/gtest.h>
@@ -175,15 +175,39 @@ TEST(list_index, an_add_is_a_no_op_on_keys_read_after_its_write_committed) {
   EXPECT_EQ(x.page("alice", 11, 0, true)->total, 5);
 }
 
-TEST(list_index, an_add_racing_the_read_of_the_keys_drops_them_unless_its_key_is_there) {
+TEST(list_index, an_add_racing_the_read_of_the_keys_is_unsure_until_the_database_settles_it) {
   list_index x(1000);
   uint64_t before = x.ticket();
   ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 6)));
   uint64_t after = x.ticket();
   x.apply("alice", 11, add(6, before, after));
   EXPECT_EQ(x.page("alice", 11, 0, true)->total, 6) << "the read saw it: nothing to tell";
+  EXPECT_TRUE(x.page("alice", 11, 0, true)->unsure.empty());
+  // Not there: not committed yet when the keys were read, or deleted since? Ask first.
   x.apply("alice", 12, add(7, before, after));
-  EXPECT_EQ(x.owners(), 0u) << "not there: deleted since, or not yet committed? Rebuild.";
+  x.apply("alice", 13, add(8, before, after));
+  auto at = x.page("alice", 13, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_FALSE(at->first) << "no page until settled";
+  ASSERT_EQ(at->unsure, (std::vector<key>{nth(7), nth(8)}));
+  x.settle("alice", at->unsure, {nth(8).id});  // 7 is live, 8 was deleted
+  at = x.page("alice", 13, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_TRUE(at->unsure.empty());
+  EXPECT_EQ(at->total, 7);
+  EXPECT_EQ(at->first, nth(7));
+}
+
+TEST(list_index, only_the_keys_checked_are_settled) {
+  list_index x(1000);
+  uint64_t before = x.ticket();
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t after = x.ticket();
+  x.apply("alice", 11, add(6, before, after));
+  auto checked = x.page("alice", 11, 0, true)->unsure;
+  x.apply("alice", 12, add(7, before, after));  // between the check and the settle
+  x.settle("alice", checked, {});
+  EXPECT_EQ(x.page("alice", 12, 0, true)->unsure, (std::vector<key>{nth(7)}));
 }
 
 TEST(list_index, a_remove_answered_before_its_add_keeps_the_key_out) {
