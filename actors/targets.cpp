@@ -138,24 +138,11 @@ db_task<result<target_page>> read_indexed(const target_query& q, int64_t version
           [q, version, lists = near.lists, m = near.m](storage::session& s) {
             int64_t offset = (q.page - 1) * q.per_page;
             bool newest_first = q.sort == "-created_at";
-            auto at = lists->page(q.owner_id, version, offset, newest_first);
-            if (!at) {
-              uint64_t read = lists->ticket();  // before the read begins: see list_index
-              if (lists->install(q.owner_id, version, read, storage::target_keys(s, q.owner_id))) {
-                m->list_index_builds_total.Increment();
-                at = lists->page(q.owner_id, version, offset, newest_first);
-              }
-            }
-            // Keys a create racing the read added unsure: their targets, looked up, settle them
-            // (rarely more than once; a list never settled reads by OFFSET).
-            for (int round = 0; at && !at->unsure.empty() && round < 3; ++round) {
-              std::vector<std::string> dead;
-              for (const auto& k : at->unsure)
-                if (!storage::find_target(s, k.id, q.owner_id)) dead.push_back(k.id);
-              lists->settle(q.owner_id, at->unsure, dead);
-              at = lists->page(q.owner_id, version, offset, newest_first);
-            }
-            if (!at || !at->unsure.empty()) return offset_page(s, q, std::nullopt);
+            bool built = false;
+            auto at =
+                storage::indexed_start(s, *lists, q.owner_id, version, offset, newest_first, built);
+            if (built) m->list_index_builds_total.Increment();
+            if (!at) return offset_page(s, q, std::nullopt);
             return result<target_page>{{},
                                        read_page<target>(
                                            q.page, q.per_page, [&] { return at->total; },

@@ -184,6 +184,29 @@ std::vector<list_index::key> target_keys(session& s, const std::string& owner) {
   return out;
 }
 
+std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
+                                               const std::string& owner, int64_t version,
+                                               int64_t offset, bool newest_first, bool& built) {
+  built = false;
+  auto at = lists.page(owner, version, offset, newest_first);
+  if (!at) {
+    uint64_t read = lists.ticket();  // before the read begins: see list_index
+    built = lists.install(owner, version, read, target_keys(s, owner));
+    if (built) at = lists.page(owner, version, offset, newest_first);
+  }
+  // Keys a create racing the read added unsure: their targets, looked up, settle them (rarely
+  // more than once: only creates answered meanwhile add more).
+  for (int round = 0; at && !at->unsure.empty() && round < 3; ++round) {
+    std::vector<std::string> dead;
+    for (const auto& k : at->unsure)
+      if (!find_target(s, k.id, owner)) dead.push_back(k.id);
+    lists.settle(owner, at->unsure, dead);
+    at = lists.page(owner, version, offset, newest_first);
+  }
+  if (at && !at->unsure.empty()) return std::nullopt;
+  return at;
+}
+
 std::vector<target> list_targets_from(session& s, const std::string& owner,
                                       const list_index::key& first, bool newest_first,
                                       int64_t limit) {

@@ -173,8 +173,40 @@ TYPED_TEST_P(target_pages, a_range_holds_the_owner_s_targets_from_its_key_on) {
   });
 }
 
+TYPED_TEST_P(target_pages, creates_racing_a_rebuild_are_settled_by_the_database) {
+  for (int64_t i = 0; i < 10; ++i) this->add(this->owner_, 1000 + i);
+  storage::list_index& index = this->index_;
+  const std::string& owner = this->owner_;
+  // One create commits after the keys were read, one commits and is deleted before: both
+  // answered (bumped) after the rebuild, so the keys cannot tell which is which.
+  uint64_t before = index.ticket();
+  target gone = this->add(owner, 2000);
+  this->remove(gone);
+  uint64_t read = index.ticket();
+  std::vector<storage::list_index::key> keys;
+  this->tx([&](storage::session& s) { keys = storage::target_keys(s, owner); });
+  target late = this->add(owner, 2001);
+  uint64_t after = index.ticket();
+  ASSERT_TRUE(index.install(owner, ++this->version_, read, keys));
+  index.apply(owner, ++this->version_,
+              {storage::list_index::change::op::add, {gone.created_at_ms, gone.id}, before, after});
+  index.apply(owner, ++this->version_,
+              {storage::list_index::change::op::add, {late.created_at_ms, late.id}, before, after});
+  this->tx([&](storage::session& s) {
+    bool built = false;
+    auto at = storage::indexed_start(s, index, owner, this->version_, 0, true, built);
+    ASSERT_TRUE(at);
+    EXPECT_FALSE(built);
+    EXPECT_TRUE(at->unsure.empty());
+    EXPECT_EQ(at->total, 11) << "the deleted one settled out, the late one in";
+    EXPECT_EQ(at->first->id, late.id);
+  });
+  for (const char* sort : {"-created_at", "created_at"}) this->expect_same_pages(sort, 4);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(target_pages,
                             keyset_pages_equal_offset_pages_through_creates_and_deletes,
-                            a_range_holds_the_owner_s_targets_from_its_key_on);
+                            a_range_holds_the_owner_s_targets_from_its_key_on,
+                            creates_racing_a_rebuild_are_settled_by_the_database);
 
 }  // namespace vutf
