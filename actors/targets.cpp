@@ -285,6 +285,7 @@ void commit_listed(const plumbing<targets_pointer>& p, db_task<result<listed<T>>
           w.change.before = before;
           w.change.after = lists ? lists->ticket() : 0;
           auto scopes = w.scopes;
+          if (lists) lists->bumping(w.owner);
           p.bump(std::move(scopes), [lists, rp, w](const cache_bumped& b) mutable {
             if (lists) lists->apply(w.owner, b.versions.empty() ? 0 : b.versions.front(), w.change);
             rp.deliver(result<T>{{}, std::move(w.value)});

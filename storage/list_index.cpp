@@ -104,8 +104,26 @@ bool list_index::install(const std::string& owner, int64_t version, uint64_t rea
   return true;
 }
 
+void list_index::bumping(const std::string& owner) {
+  std::lock_guard lock(m_);
+  ++bumping_[owner];
+}
+
+bool list_index::catching_up(const std::string& owner, int64_t version) const {
+  std::lock_guard lock(m_);
+  auto it = by_owner_.find(owner);
+  if (it == by_owner_.end()) return false;
+  const state& s = *it->second;
+  if (s.version > version) return true;
+  auto own = bumping_.find(owner);
+  if (own == bumping_.end()) return false;
+  return s.version < version && s.waiting.empty() && s.version + own->second >= version;
+}
+
 void list_index::apply(const std::string& owner, int64_t version, const change& c) {
   std::lock_guard lock(m_);
+  if (auto own = bumping_.find(owner); own != bumping_.end() && --own->second <= 0)
+    bumping_.erase(own);
   auto it = by_owner_.find(owner);
   if (it == by_owner_.end()) return;
   state& s = *it->second;

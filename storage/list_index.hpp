@@ -73,9 +73,17 @@ class list_index {
   // list is not indexed: it takes the OFFSET path).
   bool install(const std::string& owner, int64_t version, uint64_t read,
                const std::vector<key>& keys);
+  // This instance's committed write of `owner`'s list is about to bump its version; apply (once
+  // per such call) tells what became of it.
+  void bumping(const std::string& owner);
   // This instance's committed write `c` moved `owner`'s list version to `version` (the bump's
   // reply; 0 when the bump did not happen, which drops the keys).
   void apply(const std::string& owner, int64_t version, const change& c);
+  // True when rebuilding the keys held for `owner` for `version` would be wasted: they are ahead
+  // of it (a lookup that read the version before this instance's own write was applied), or
+  // behind it by no more than this instance's own bumps still unanswered, with none answered out
+  // of order waiting (they are about to catch up). Such a page is read by OFFSET.
+  bool catching_up(const std::string& owner, int64_t version) const;
   // `checked` keys (a slice's unsure ones) were looked up in the database: of those, the
   // targets in `dead` are no longer live and leave the keys, the others stay, known.
   void settle(const std::string& owner, const std::vector<key>& checked,
@@ -110,6 +118,7 @@ class list_index {
   uint64_t tickets_ = 0;
   std::list<state> lru_;  // most recently used first
   std::unordered_map<std::string, position> by_owner_;
+  std::unordered_map<std::string, int64_t> bumping_;  // own bumps unanswered, by owner
 };
 
 }  // namespace vutf::storage

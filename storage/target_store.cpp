@@ -189,6 +189,8 @@ std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
                                                int64_t offset, bool newest_first, bool& built) {
   built = false;
   auto at = lists.page(owner, version, offset, newest_first);
+  // Ahead, or behind only by this instance's own writes about to be applied: no rebuild.
+  if (!at && lists.catching_up(owner, version)) return std::nullopt;
   if (!at) {
     uint64_t read = lists.ticket();  // before the read begins: see list_index
     built = lists.install(owner, version, read, target_keys(s, owner));

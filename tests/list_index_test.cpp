@@ -145,6 +145,26 @@ TEST(list_index, a_bump_that_did_not_happen_drops_the_keys) {
   EXPECT_EQ(start(x, 10, 0), -2);
 }
 
+TEST(list_index, keys_behind_by_own_unanswered_bumps_are_catching_up) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  EXPECT_FALSE(x.catching_up("alice", 11)) << "no own bump in flight: another instance wrote";
+  x.bumping("alice");
+  x.bumping("alice");
+  EXPECT_TRUE(x.catching_up("alice", 11));
+  EXPECT_TRUE(x.catching_up("alice", 12));
+  EXPECT_FALSE(x.catching_up("alice", 13)) << "more versions than own bumps in flight";
+  EXPECT_FALSE(x.catching_up("alice", 10)) << "not behind";
+  EXPECT_TRUE(x.catching_up("alice", 9)) << "ahead: a rebuild for 9 would be refused anyway";
+  EXPECT_FALSE(x.catching_up("bob", 11));
+  uint64_t t = x.ticket();
+  x.apply("alice", 12, add(7, t, t));  // answered first: 11 was someone else's, or is late
+  EXPECT_FALSE(x.catching_up("alice", 12)) << "a change waits: rebuild rather than wait";
+  x.apply("alice", 11, add(6, t, t));
+  EXPECT_EQ(x.page("alice", 12, 0, true)->total, 7);
+  EXPECT_FALSE(x.catching_up("alice", 13)) << "both answered: none in flight";
+}
+
 TEST(list_index, drop_and_clear_forget_the_keys) {
   list_index x(1000);
   ASSERT_TRUE(x.install("alice", 1, x.ticket(), keys_from(1, 5)));
