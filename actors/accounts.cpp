@@ -330,7 +330,7 @@ struct refresh {
     if (!r.ok()) {
       rp.deliver(result<token_pair>{r.error, {}});
     } else if (!r.value) {
-      env->p.bump({session_scope(c.sid)}, [rp = rp]() mutable {
+      env->p.bump({session_scope(c.sid)}, [rp = rp](const cache_bumped&) mutable {
         rp.deliver(unauthorized<token_pair>(
             "The refresh token was already used; the session is revoked."));
       });

@@ -122,16 +122,14 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
         if (ec != std::errc{} || end != text.data() + text.size()) return write_mark_seen{};
         return write_mark_seen{true, at_ms};
       },
-      [=](cache_bump& b) -> bool {
-        return guarded(self, *m,
-                       [&] {
-                         std::vector<std::string> keys;
-                         for (const auto& scope : b.scopes)
-                           keys.push_back("global:" + scope + ":version");
-                         self->state.backend->bump(keys, cfg.scope_ttl);
-                         return true;
-                       })
-            .has_value();
+      [=](cache_bump& b) -> cache_bumped {
+        auto versions = guarded(self, *m, [&] {
+          std::vector<std::string> keys;
+          for (const auto& scope : b.scopes) keys.push_back("global:" + scope + ":version");
+          return self->state.backend->bump(keys, cfg.scope_ttl);
+        });
+        return cache_bumped{versions ? std::move(*versions)
+                                     : std::vector<int64_t>(b.scopes.size(), 0)};
       },
       [=](probe_atom) -> dependency_check {
         if (self->state.in_process) return dependency_check{"in-process", 0};
@@ -201,9 +199,11 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
   self->state.channel = std::make_unique<storage::invalidation_channel>(
       storage::parse_redis_url(cfg.redis_url), cfg.command_timeout, ping_after);
   auto near = cfg.near;
-  auto apply = [near, m](const std::optional<std::vector<std::string>>& keys) {
+  auto lists = cfg.lists;
+  auto apply = [near, lists, m](const std::optional<std::vector<std::string>>& keys) {
     if (!keys) {  // Redis dropped every key
       near->flush();
+      if (lists) lists->clear();
       m->near_cache_flushes_total.Increment();
       return;
     }
@@ -241,6 +241,7 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
         } catch (const std::exception& e) {
           // Bypass first, then let go of the socket: the fence never vouches for a closed one.
           near->bypass();
+          if (cfg.lists) cfg.lists->clear();
           link->fd = -1;
           st.channel->close();
           st.open = false;
@@ -302,17 +303,17 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
         // The near cache drops the scopes before the shared cache bumps them, and again once it
         // has: a read on this instance that fetched the old version in between cannot stay.
         invalidate_near(cfg, *m, b.scopes, true);
-        auto rp = self->make_response_promise<bool>();
+        auto rp = self->make_response_promise<cache_bumped>();
         auto scopes = b.scopes;
         self->request(pick(), caf::infinite, std::move(b))
             .then(
-                [=](bool done) mutable {
+                [=](cache_bumped& done) mutable {
                   invalidate_near(cfg, *m, scopes, false);
-                  rp.deliver(done);
+                  rp.deliver(std::move(done));
                 },
                 [=](caf::error&) mutable {
                   invalidate_near(cfg, *m, scopes, false);
-                  rp.deliver(false);
+                  rp.deliver(cache_bumped{std::vector<int64_t>(scopes.size(), 0)});
                 });
         return rp;
       },

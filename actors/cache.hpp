@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "actors/caf_types.hpp"
+#include "storage/list_index.hpp"
 #include "storage/near_cache.hpp"
 
 namespace caf {
@@ -19,11 +20,11 @@ namespace vutf {
 class metrics;
 
 using cache_actor = caf::typed_actor<
-    caf::replies_to<cache_lookup>::with<cache_entry>,  // the scope's version and the entry
-    caf::reacts_to<cache_store>,                       // store an entry under a version
-    caf::replies_to<cache_bump>::with<bool>,           // invalidate a scope (after a write)
-    caf::replies_to<rate_hit>::with<rate_count>,       // count a request in its window
-    caf::replies_to<write_mark>::with<bool>,           // share when a caller last wrote
+    caf::replies_to<cache_lookup>::with<cache_entry>,           // the scope's version and the entry
+    caf::reacts_to<cache_store>,                                // store an entry under a version
+    caf::replies_to<cache_bump>::with<cache_bumped>,            // invalidate scopes (after a write)
+    caf::replies_to<rate_hit>::with<rate_count>,                // count a request in its window
+    caf::replies_to<write_mark>::with<bool>,                    // share when a caller last wrote
     caf::replies_to<write_mark_lookup>::with<write_mark_seen>,  // when a caller last wrote
     caf::replies_to<probe_atom>::with<dependency_check>,        // ping the backend (for /health)
     caf::replies_to<status_atom>::with<cache_status>>;          // pool figures (supervisor only)
@@ -39,11 +40,15 @@ struct cache_config {
   // The instance's near cache (null: none). The supervisor invalidates it on every bump and,
   // with Redis, its listener applies Redis' invalidation messages to it.
   std::shared_ptr<storage::near_cache> near;
+  // The instance's list index (null: none), forgotten whenever the near cache is flushed.
+  std::shared_ptr<storage::list_index> lists;
 };
 
 // What an actor that reads through the near cache needs (actors/plumbing.hpp).
 struct near_link {
   std::shared_ptr<storage::near_cache> cache;  // null: no near cache
+  // Where pages of owners' unfiltered lists start (null: none); exact by version, see list_index.
+  std::shared_ptr<storage::list_index> lists;
   std::shared_ptr<metrics> m;
   // In-process (no REDIS_URL): the near cache is the cache, and a miss goes to the database.
   bool local = false;

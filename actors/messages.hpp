@@ -556,6 +556,11 @@ struct cache_store {
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
 };
+struct cache_bumped {
+  // Each scope's new version, in the order of cache_bump::scopes; 0 where the shared cache did
+  // not bump it (no version yet, or the cache could not answer).
+  std::vector<int64_t> versions;
+};
 // One hit counted in a window that starts with the key's first hit: a request against a rate
 // limit ("ratelimit:<class>:<caller>:<window start>", one minute) or a login attempt against
 // its account ("loginfail:<account>", 15 minutes; taken back with by = -1 when it succeeds).

@@ -138,6 +138,15 @@ struct plumbing {
     lookup_then(scope, suffix, std::move(next), on_error(rp));
   }
 
+  // The scope's version as the shared cache has it, past the near cache (an entry without a
+  // version when it cannot answer), handed to `next`.
+  template <class T, class Next>
+  void lookup_shared(const std::string& scope, caf::typed_response_promise<result<T>> rp,
+                     Next next) const {
+    self->request(cache, caf::infinite, cache_lookup{scope, "version"})
+        .then(std::move(next), on_error(rp));
+  }
+
   // Keeps what a miss of `e` read: in the near cache under the lookup's ticket, and in the
   // shared cache under the version the lookup saw.
   void store(const std::string& scope, const cache_entry& e, const std::string& suffix,
@@ -147,11 +156,14 @@ struct plumbing {
     if (e.version) self->send(cache, cache_store{scope, *e.version, suffix, std::move(value), ttl});
   }
 
-  // Invalidates `scopes`, then runs `next` whatever the cache said.
+  // Invalidates `scopes`, then runs `next` with what the cache said (versions of 0 when it
+  // could not answer).
   template <class Next>
   void bump(std::vector<std::string> scopes, Next next) const {
+    size_t n = scopes.size();
     self->request(cache, caf::infinite, cache_bump{std::move(scopes)})
-        .then([next](bool) mutable { next(); }, [next](caf::error&) mutable { next(); });
+        .then([next](cache_bumped& b) mutable { next(b); },
+              [next, n](caf::error&) mutable { next(cache_bumped{std::vector<int64_t>(n, 0)}); });
   }
 
   // Hands `done` the value of (scope, suffix) from the cache when `accept` takes it (what
@@ -214,7 +226,7 @@ struct plumbing {
         rp.deliver(std::move(r));
         return;
       }
-      p.bump(scopes, [rp, r]() mutable { rp.deliver(r); });
+      p.bump(scopes, [rp, r](const cache_bumped&) mutable { rp.deliver(r); });
     });
   }
 
@@ -239,9 +251,10 @@ struct plumbing {
         rp.deliver(result<T>{r.error, {}});
         return;
       }
-      p.bump(std::move(r.value.scopes), [rp, value = std::move(r.value.value)]() mutable {
-        rp.deliver(result<T>{{}, value});
-      });
+      p.bump(std::move(r.value.scopes),
+             [rp, value = std::move(r.value.value)](const cache_bumped&) mutable {
+               rp.deliver(result<T>{{}, value});
+             });
     });
   }
 

@@ -42,6 +42,10 @@ namespace {
 
 constexpr int startup_attempts = 10;  // backoff 0.25 s doubling to 4 s: about 30 s in all
 
+// Keys the list index holds over all owners (24 bytes each, up to twice that while a vector
+// grows: at most about 50 MB); the least recently listed owners go first.
+constexpr size_t list_index_keys = size_t{1} << 20;
+
 caf::actor_system_config& with_threads(caf::actor_system_config& cfg, int64_t threads) {
   // A string is silently ignored by CAF 0.17: the value must be a size_t.
   cfg.set("scheduler.max-threads", static_cast<size_t>(threads));
@@ -219,8 +223,10 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
                                                        cache_cfg.scope_ttl, s.redis_url.empty());
     near.m = i.m;
     near.local = s.redis_url.empty();
+    near.lists = std::make_shared<storage::list_index>(list_index_keys);
   }
   cache_cfg.near = near.cache;
+  cache_cfg.lists = near.lists;
   i.cache = spawn_cache(i.sys, cache_cfg, i.m);
   db_pool_config pool_cfg;
   pool_cfg.url = url;

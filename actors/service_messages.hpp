@@ -94,6 +94,7 @@
   X(target_as_caller)          \
   X(cache_store)               \
   X(cache_bump)                \
+  X(cache_bumped)              \
   X(rate_count)                \
   X(cache_status)              \
   X(write_mark)                \

@@ -1,5 +1,7 @@
 #include "actors/targets.hpp"
 
+#include <prometheus/counter.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -8,6 +10,7 @@
 #include "config/time.hpp"
 #include "domain/encoding.hpp"
 #include "domain/ids.hpp"
+#include "metrics/metrics.hpp"
 #include "storage/target_store.hpp"
 
 namespace vutf {
@@ -53,19 +56,46 @@ std::string name_taken(const std::string& name) {
 }
 
 using targets_pointer = targets_actor::pointer;
+using list_change = storage::list_index::change;
+
+// What a write answers, the cache scopes it changed (its owner's lists first) and what it did to
+// its owner's list, for the list index.
+template <class T>
+struct listed {
+  T value{};
+  std::vector<std::string> scopes;
+  std::string owner;
+  list_change change;
+};
+
+// What a write of a target of `owner` changes besides the record: the lists that hold it, whose
+// version the list index follows (the first), and the statistics.
+template <class T>
+listed<T> listed_change(T value, const std::string& owner, list_change change,
+                        std::vector<std::string> more) {
+  std::vector<std::string> scopes = lists_of(owner);
+  scopes.insert(scopes.end(), more.begin(), more.end());
+  return {std::move(value), std::move(scopes), owner, std::move(change)};
+}
+
+list_change key_change(list_change::op what, const target& t) {
+  return {what, {t.created_at_ms, t.id}};
+}
 
 // ---- the work of each message ----
 
 // Inserts `t` unless its owner has `max` live targets already (MAX_TARGETS_PER_USER).
-db_task<result<target>> insert(const target& t, int64_t max, clock::time_point deadline) {
-  return {"target_insert", storage::access::write, deadline,
-          [t, max](storage::session& s) -> result<target> {
-            if (!storage::insert_target(s, t, max))
-              return result<target>::fail(errc::quota_exceeded,
-                                          "The quota MAX_TARGETS_PER_USER=" + std::to_string(max) +
-                                              " is reached: delete a target first.");
-            return result<target>{{}, t};
-          }};
+db_task<result<listed<target>>> insert(const target& t, int64_t max, clock::time_point deadline) {
+  using answer = result<listed<target>>;
+  return {
+      "target_insert", storage::access::write, deadline, [t, max](storage::session& s) -> answer {
+        if (!storage::insert_target(s, t, max))
+          return answer::fail(errc::quota_exceeded,
+                              "The quota MAX_TARGETS_PER_USER=" + std::to_string(max) +
+                                  " is reached: delete a target first.");
+        return answer{
+            {}, listed_change(t, t.owner_id, key_change(list_change::op::add, t), {stats_scope})};
+      }};
 }
 
 db_task<result<target>> task_for(const target_get& g) {
@@ -76,26 +106,62 @@ db_task<result<target>> task_for(const target_get& g) {
           }};
 }
 
+// A page of `q` by OFFSET (from the nearer end); `total` is read unless `known`.
+result<target_page> offset_page(storage::session& s, const target_query& q,
+                                std::optional<int64_t> known) {
+  int64_t total = known ? *known : storage::count_targets(s, q);
+  return result<target_page>{{},
+                             read_page<target>(
+                                 q.page, q.per_page, [&] { return total; },
+                                 [&] { return storage::list_targets(s, q, total); })};
+}
+
 // A page of `q`; `known` is its total when the cache had it.
 db_task<result<target_page>> read_list(const target_query& q, std::optional<int64_t> known,
                                        clock::time_point deadline) {
-  return {"target_list", storage::access::read, deadline, [q, known](storage::session& s) {
-            int64_t total = known ? *known : storage::count_targets(s, q);
+  return {"target_list", storage::access::read, deadline,
+          [q, known](storage::session& s) { return offset_page(s, q, known); }};
+}
+
+// Whether the list index serves `q`: an owner's unfiltered list in created_at order (either way).
+bool indexed(const target_query& q) {
+  return q.owner_id != "*" && q.kind.empty() && q.q.empty() &&
+         (q.sort == "-created_at" || q.sort == "created_at");
+}
+
+// A page of `q` (indexed) as of `version` of its list scope: where it starts comes from the list
+// index, built first (one read of the owner's keys) when it holds nothing exact for `version`;
+// then the page is one range of targets_owner_created. A list the index refuses reads by OFFSET.
+db_task<result<target_page>> read_indexed(const target_query& q, int64_t version,
+                                          const near_link& near, clock::time_point deadline) {
+  return {"target_list", storage::access::read, deadline,
+          [q, version, lists = near.lists, m = near.m](storage::session& s) {
+            int64_t offset = (q.page - 1) * q.per_page;
+            bool newest_first = q.sort == "-created_at";
+            bool built = false;
+            auto at =
+                storage::indexed_start(s, *lists, q.owner_id, version, offset, newest_first, built);
+            if (built) m->list_index_builds_total.Increment();
+            if (!at) return offset_page(s, q, std::nullopt);
             return result<target_page>{{},
                                        read_page<target>(
-                                           q.page, q.per_page, [&] { return total; },
-                                           [&] { return storage::list_targets(s, q, total); })};
+                                           q.page, q.per_page, [&] { return at->total; },
+                                           [&] {
+                                             return storage::list_targets_from(
+                                                 s, q.owner_id, *at->first, newest_first,
+                                                 q.per_page);
+                                           })};
           }};
 }
 
 // Changes the target; the lists it invalidates are its owner's (an admin may change anyone's).
-db_task<result<touched<target>>> task_for(const target_update& u) {
-  using answer = result<touched<target>>;
+db_task<result<listed<target>>> task_for(const target_update& u) {
+  using answer = result<listed<target>>;
   return {
       "target_update", storage::access::write, u.deadline,
       [u, owner = owner_scope(u.who)](storage::session& s) -> answer {
         auto current = storage::find_target(s, u.id, owner);
-        if (auto refused = refuse_change<touched<target>>(current, u.if_match, "Target not found."))
+        if (auto refused = refuse_change<listed<target>>(current, u.if_match, "Target not found."))
           return *refused;
         target t = *current;
         apply_patch(t, u.patch);
@@ -106,33 +172,32 @@ db_task<result<touched<target>>> task_for(const target_update& u) {
         if (!storage::update_target(s, t))
           return answer::fail(errc::precondition_failed,
                               "The target changed concurrently; read it again.");
-        std::vector<std::string> scopes = lists_of(t.owner_id);
-        scopes.push_back(target_scope(t.id));
-        return answer{{}, {t, std::move(scopes)}};
+        // The list's keys stay: created_at and id never change.
+        return answer{{}, listed_change(t, t.owner_id, {}, {target_scope(t.id)})};
       }};
 }
 
-db_task<result<touched<nothing>>> task_for(const target_delete& d) {
-  using answer = result<touched<nothing>>;
-  return {"target_delete", storage::access::write, d.deadline,
-          [d, owner = owner_scope(d.who)](storage::session& s) -> answer {
-            auto current = storage::find_target(s, d.id, owner);
-            if (auto refused =
-                    refuse_change<touched<nothing>>(current, d.if_match, "Target not found."))
-              return *refused;
-            if (!storage::delete_target(s, d.id, owner, now_ms()))
-              return not_found<touched<nothing>>();
-            std::vector<std::string> scopes = lists_of(current->owner_id);
-            scopes.push_back(target_scope(d.id));
-            scopes.emplace_back(stats_scope);
-            return answer{{}, {{}, std::move(scopes)}};
-          }};
+db_task<result<listed<nothing>>> task_for(const target_delete& d) {
+  using answer = result<listed<nothing>>;
+  return {
+      "target_delete", storage::access::write, d.deadline,
+      [d, owner = owner_scope(d.who)](storage::session& s) -> answer {
+        auto current = storage::find_target(s, d.id, owner);
+        if (auto refused = refuse_change<listed<nothing>>(current, d.if_match, "Target not found."))
+          return *refused;
+        if (!storage::delete_target(s, d.id, owner, now_ms())) return not_found<listed<nothing>>();
+        return answer{{},
+                      listed_change(nothing{}, current->owner_id,
+                                    key_change(list_change::op::remove, *current),
+                                    {target_scope(d.id), stats_scope})};
+      }};
 }
 
-// target_list: the cached page → on a miss, the cached total of the query → read the page (and
-// the total, unless cached) → cache both, in the scope of the owner whose list it is. A cold page
-// costs one index range; the total is one owner_counts row, or for a filtered query a COUNT(*)
-// once per version of the list, not once per page.
+// target_list: the cached page → on a miss, for an indexed query, the page from the list index
+// exact for the version the lookup saw (the total is the index's size) → otherwise the cached
+// total of the query, then the page by OFFSET (and the total, unless cached) → cache what was
+// read, in the scope of the owner whose list it is. A cold indexed page costs one index range; a
+// filtered query's total is a COUNT(*) once per version of the list, not once per page.
 struct listing {
   plumbing<targets_pointer> p;
   target_query q;  // owner_id set from the caller
@@ -151,6 +216,37 @@ struct listing {
       rp.deliver(result<target_page>{{}, std::move(cached)});
       return;
     }
+    if (p.near.lists && indexed(q)) {
+      if (page.version) {
+        read_indexed_at(page, *page.version);
+        return;
+      }
+      if (p.near.local) {
+        // In-process the near cache answered alone: the list's version is the in-process
+        // cache's, which every write bumps too.
+        p.lookup_shared(list_scope(q.owner_id), rp, [f = *this, page](cache_entry& e) mutable {
+          if (e.version) {
+            f.read_indexed_at(page, *e.version);
+          } else {
+            f.count_then_read(page);
+          }
+        });
+        return;
+      }
+    }
+    count_then_read(page);
+  }
+
+  void read_indexed_at(const cache_entry& page, int64_t version) {
+    p.run(replica_read(read_indexed(q, version, p.near, deadline), caller), rp, "",
+          [f = *this, page](result<target_page> r) mutable {
+            if (r.ok())
+              f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));
+            f.rp.deliver(std::move(r));
+          });
+  }
+
+  void count_then_read(const cache_entry& page) {
     p.lookup(list_scope(q.owner_id), count_suffix(q), rp,
              [f = *this, page](cache_entry& count) mutable { f.read(page, count); });
   }
@@ -170,6 +266,41 @@ struct listing {
           });
   }
 };
+
+// Runs the write `task`; once it committed, invalidates its scopes and, before answering `rp`
+// with its value, carries its change into the list index by the version its owner's list moved
+// to (so the writer's next list sees it, without a rebuild).
+template <class T>
+void commit_listed(const plumbing<targets_pointer>& p, db_task<result<listed<T>>> task,
+                   caf::typed_response_promise<result<T>> rp, std::string conflict_detail) {
+  auto lists = p.near.lists;
+  uint64_t before = lists ? lists->ticket() : 0;
+  p.run(std::move(task), rp, std::move(conflict_detail),
+        [p, lists, before, rp](result<listed<T>> r) mutable {
+          if (!r.ok()) {
+            rp.deliver(result<T>{r.error, {}});
+            return;
+          }
+          listed<T> w = std::move(r.value);
+          w.change.before = before;
+          w.change.after = lists ? lists->ticket() : 0;
+          auto scopes = w.scopes;
+          if (lists) lists->bumping(w.owner);
+          p.bump(std::move(scopes), [lists, rp, w](const cache_bumped& b) mutable {
+            if (lists) lists->apply(w.owner, b.versions.empty() ? 0 : b.versions.front(), w.change);
+            rp.deliver(result<T>{{}, std::move(w.value)});
+          });
+        });
+}
+
+template <class T>
+caf::typed_response_promise<result<T>> commit_listed(const plumbing<targets_pointer>& p,
+                                                     db_task<result<listed<T>>> task,
+                                                     std::string conflict_detail = "") {
+  auto rp = p.self->template make_response_promise<result<T>>();
+  commit_listed(p, std::move(task), rp, std::move(conflict_detail));
+  return rp;
+}
 
 // One target as `who` sees it, handed to `done`: one record per id, shared by every reader,
 // so the owner is checked on each hit.
@@ -200,13 +331,13 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
                                           std::move(errors)));
           return rp;
         }
-        std::vector<std::string> scopes = lists_of(t.owner_id);
-        scopes.emplace_back(stats_scope);
         // Concurrent creates of one owner share a transaction: each takes the owner's quota row
         // first, which is the lock order batched() asks for.
-        return p.write(batched(written_by(insert(t, cfg.max_targets, c.deadline), c.who.user_id),
-                               "targets:" + t.owner_id),
-                       std::move(scopes), name_taken(t.name));
+        return commit_listed(
+            p,
+            batched(written_by(insert(t, cfg.max_targets, c.deadline), c.who.user_id),
+                    "targets:" + t.owner_id),
+            name_taken(t.name));
       },
       [=](target_get& g) {
         auto rp = self->make_response_promise<result<target>>();
@@ -237,10 +368,10 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
         return rp;
       },
       [=](target_update& u) {
-        return p.commit(written_by(task_for(u), u.who.user_id),
-                        name_taken(u.patch.name.value_or("")));
+        return commit_listed(p, written_by(task_for(u), u.who.user_id),
+                             name_taken(u.patch.name.value_or("")));
       },
-      [=](target_delete& d) { return p.commit(written_by(task_for(d), d.who.user_id)); },
+      [=](target_delete& d) { return commit_listed(p, written_by(task_for(d), d.who.user_id)); },
   };
 }
 

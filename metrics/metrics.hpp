@@ -79,6 +79,9 @@ class Registry;
   PLAIN(near_cache_flushes_total, Counter,                                                         \
         "Times the near cache was emptied whole: its invalidation connection was lost (it is "     \
         "then bypassed until back) or Redis flushed its database.")                                \
+  PLAIN(list_index_builds_total, Counter,                                                          \
+        "Reads of an owner's target keys into the list index: that owner's first list page since " \
+        "a change this instance could not carry forward (another instance's write, a lost bump).") \
   PLAIN(near_cache_active, Gauge,                                                                  \
         "1 while the near cache serves; 0 while it is bypassed (no invalidation connection).")     \
   PLAIN(rate_limited_total, Counter, "Requests answered 429 by a rate limit.")                     \

@@ -44,7 +44,7 @@ case "$job" in
     dir="${BUILD_DIR:-build-tsan}"
     # Only these test binaries are built; ctest's placeholders for the others are excluded.
     targets=(service_test pool_pgtest cache_redistest engine_test scan_test server_test outbound_test
-      resources_pgtest near_cache_test near_cache_redistest)
+      resources_pgtest near_cache_test near_cache_redistest list_index_test)
     cmake -S . -B "$dir" "${flags[@]}" -DVUTF_SANITIZE=thread >/dev/null
     cmake --build "$dir" -j"$(nproc)" --target "${targets[@]}"
     [ "$build_only" = 1 ] && exit 0

@@ -157,20 +157,27 @@ class redis_cache : public cache_backend {
     conn_.command({"SET", key, value, "EX", std::to_string(ttl.count())});
   }
   void del(const std::string& key) override { conn_.command({"DEL", key}); }
-  void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) override {
+  std::vector<int64_t> bump(const std::vector<std::string>& keys,
+                            std::chrono::seconds ttl) override {
+    // INCR's reply is an integer (exact below 2^53 as a Lua number), returned as one.
     static const std::string script =
-        "for _, k in ipairs(KEYS) do "
-        "if redis.call('EXISTS', k) == 1 then redis.call('INCR', k) "
-        "redis.call('EXPIRE', k, ARGV[1]) end end return #KEYS";
+        "local out = {} for i, k in ipairs(KEYS) do out[i] = 0 "
+        "if redis.call('EXISTS', k) == 1 then out[i] = redis.call('INCR', k) "
+        "redis.call('EXPIRE', k, ARGV[1]) end end return out";
     std::vector<std::string> args = {"EVAL", script, std::to_string(keys.size())};
     args.insert(args.end(), keys.begin(), keys.end());
     args.push_back(std::to_string(ttl.count()));
-    conn_.command(args);
+    reply_ptr r = conn_.command(args);
+    std::vector<int64_t> versions(keys.size(), 0);
+    if (r->type == REDIS_REPLY_ARRAY)
+      for (size_t i = 0; i < r->elements && i < versions.size(); ++i)
+        if (r->element[i]->type == REDIS_REPLY_INTEGER) versions[i] = r->element[i]->integer;
     // Redis sends the invalidation messages of this bump in the same pass as its reply, but
     // may write the reply first. A second round trip returns only after that pass ended, so
     // when the writer answers its client, every other instance has the message on its socket,
     // where the near cache's fence sees it before serving the next request.
     if (redirect_) conn_.command({"PING"});
+    return versions;
   }
 
   void ping() override { conn_.command({"PING"}); }
@@ -469,13 +476,20 @@ std::pair<int64_t, std::optional<std::string>> memory_cache::versioned_get(
   return {version, get(prefix + std::to_string(version) + ":" + suffix)};
 }
 
-void memory_cache::bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) {
+std::vector<int64_t> memory_cache::bump(const std::vector<std::string>& keys,
+                                        std::chrono::seconds ttl) {
+  std::vector<int64_t> versions;
+  versions.reserve(keys.size());
   for (const auto& k : keys) {
+    int64_t version = 0;
     if (entry* e = live(k)) {
-      replace(*e, std::to_string(std::stoll(e->value) + 1));
+      version = std::stoll(e->value) + 1;
+      replace(*e, std::to_string(version));
       e->expires = clock::now() + ttl;
     }
+    versions.push_back(version);
   }
+  return versions;
 }
 
 }  // namespace vutf::storage

@@ -37,8 +37,10 @@ class cache_backend {
   virtual void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) = 0;
   virtual void del(const std::string& key) = 0;
   // Adds 1 to every key that exists and gives it `ttl` again; one round trip on Redis however
-  // many keys. A missing key stays missing: the next versioned_get starts it afresh.
-  virtual void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) = 0;
+  // many keys. A missing key stays missing: the next versioned_get starts it afresh. The new
+  // value of each key, 0 for a missing one.
+  virtual std::vector<int64_t> bump(const std::vector<std::string>& keys,
+                                    std::chrono::seconds ttl) = 0;
   virtual void ping() = 0;
   // In one step: the version under `version_key` (set to `initial` when missing, and then
   // expiring `ttl` later; a lookup never extends it), and the value under `prefix` + version + ":"
@@ -127,7 +129,8 @@ class memory_cache : public cache_backend {
   std::optional<std::string> get(const std::string& key) override;
   void set(const std::string& key, const std::string& value, std::chrono::seconds ttl) override;
   void del(const std::string& key) override;
-  void bump(const std::vector<std::string>& keys, std::chrono::seconds ttl) override;
+  std::vector<int64_t> bump(const std::vector<std::string>& keys,
+                            std::chrono::seconds ttl) override;
   void ping() override {}
   std::pair<int64_t, std::optional<std::string>> versioned_get(const std::string& version_key,
                                                                int64_t initial,

@@ -84,6 +84,24 @@ const statement& target_list(const std::string& sort, bool all_owners) {
   return it != by_sort.end() ? it->second : by_sort.at("-created_at");
 }
 
+// The keys of the owner's live targets, ascending: an index-only range of targets_owner_created.
+const statement target_keys{"target_keys",
+                            "SELECT created_at, id FROM targets WHERE owner_id = $1 AND deleted_at "
+                            "IS NULL ORDER BY created_at, id"};
+
+// A page of the owner's unfiltered list from the key ($2, $3) on, newest first or oldest first:
+// one range of targets_owner_created, whatever the page.
+const statement target_range_desc{
+    "target_range_desc",
+    "SELECT " VUTF_TARGET_COLUMNS
+    " FROM targets WHERE owner_id = $1 AND deleted_at IS NULL AND (created_at, id) <= ($2, $3) "
+    "ORDER BY created_at DESC, id DESC LIMIT $4"};
+const statement target_range_asc{
+    "target_range_asc",
+    "SELECT " VUTF_TARGET_COLUMNS
+    " FROM targets WHERE owner_id = $1 AND deleted_at IS NULL AND (created_at, id) >= ($2, $3) "
+    "ORDER BY created_at, id LIMIT $4"};
+
 }  // namespace sql
 
 namespace {
@@ -156,6 +174,50 @@ int64_t count_targets(session& s, const target_query& q) {
     return owner_count(s, q.owner_id, "targets");
   return count_of(s, q.owner_id == "*" ? sql::target_count_all : sql::target_count,
                   filter_params(q));
+}
+
+std::vector<list_index::key> target_keys(session& s, const std::string& owner) {
+  rows r = s.exec(sql::target_keys, {owner});
+  std::vector<list_index::key> out;
+  out.reserve(r.data.size());
+  for (const auto& x : r.data) out.push_back({as_int(x[0]), x[1].value_or("")});
+  return out;
+}
+
+std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
+                                               const std::string& owner, int64_t version,
+                                               int64_t offset, bool newest_first, bool& built) {
+  built = false;
+  auto at = lists.page(owner, version, offset, newest_first);
+  // Ahead, or behind only by this instance's own writes about to be applied: no rebuild.
+  if (!at && lists.catching_up(owner, version)) return std::nullopt;
+  if (!at) {
+    uint64_t read = lists.ticket();  // before the read begins: see list_index
+    built = lists.install(owner, version, read, target_keys(s, owner));
+    if (built) at = lists.page(owner, version, offset, newest_first);
+  }
+  // Keys a create racing the read added unsure: their targets, looked up, settle them (rarely
+  // more than once: only creates answered meanwhile add more).
+  for (int round = 0; at && !at->unsure.empty() && round < 3; ++round) {
+    std::vector<std::string> dead;
+    for (const auto& k : at->unsure)
+      if (!find_target(s, k.id, owner)) dead.push_back(k.id);
+    lists.settle(owner, at->unsure, dead);
+    at = lists.page(owner, version, offset, newest_first);
+  }
+  if (at && !at->unsure.empty()) return std::nullopt;
+  return at;
+}
+
+std::vector<target> list_targets_from(session& s, const std::string& owner,
+                                      const list_index::key& first, bool newest_first,
+                                      int64_t limit) {
+  rows r = s.exec(newest_first ? sql::target_range_desc : sql::target_range_asc,
+                  {owner, first.created_at, first.id, limit});
+  std::vector<target> out;
+  out.reserve(r.data.size());
+  for (const auto& x : r.data) out.push_back(from_row(x));
+  return out;
 }
 
 std::vector<target> list_targets(session& s, const target_query& q, int64_t total) {

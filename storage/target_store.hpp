@@ -5,6 +5,7 @@
 
 #include "domain/target.hpp"
 #include "storage/database.hpp"
+#include "storage/list_index.hpp"
 
 namespace vutf::storage {
 
@@ -27,5 +28,21 @@ bool delete_target(session& s, const std::string& id, const std::string& owner, 
 int64_t count_targets(session& s, const target_query& q);
 // The query's page; `total` is the query's total, read in the same transaction.
 std::vector<target> list_targets(session& s, const target_query& q, int64_t total);
+
+// The keys of `owner`'s live targets, oldest first: what the list index is built from.
+std::vector<list_index::key> target_keys(session& s, const std::string& owner);
+// Where the page at `offset` of `owner`'s list starts, per `lists` exact for `version` of the
+// list scope (read before this is called): the keys are read first (one index range; `built`
+// set) when `lists` holds none for that version, unless it is catching up with this instance's
+// own writes; keys it holds unsure are settled by looking their targets up. nullopt when the
+// page cannot come from the index now (read it by OFFSET).
+std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
+                                               const std::string& owner, int64_t version,
+                                               int64_t offset, bool newest_first, bool& built);
+// Up to `limit` of `owner`'s live targets from `first` on (inclusive), newest first or oldest
+// first: the page of the unfiltered created_at-ordered list that starts there.
+std::vector<target> list_targets_from(session& s, const std::string& owner,
+                                      const list_index::key& first, bool newest_first,
+                                      int64_t limit);
 
 }  // namespace vutf::storage

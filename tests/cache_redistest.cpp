@@ -58,7 +58,8 @@ TEST(redis_backend, bump_adds_one_to_every_existing_key_at_once) {
   std::string a = "bump-test:" + make_uuid(), b = "bump-test:" + make_uuid();
   auto minute = std::chrono::seconds(60);
   EXPECT_EQ(cache->versioned_get(a, 41, "bump-test:", "x", minute).first, 41);
-  cache->bump({a, b}, std::chrono::seconds(120));
+  EXPECT_EQ(cache->bump({a, b}, std::chrono::seconds(120)), (std::vector<int64_t>{42, 0}))
+      << "each key's new value, 0 for a missing one";
   EXPECT_EQ(cache->get(a), "42");
   EXPECT_FALSE(cache->get(b)) << "a missing version is not created at 1 by a bump";
   redisContext* c = redis_connect(url);

@@ -254,7 +254,8 @@ TEST(memory_cache, ttl_lru_bound_and_counters) {
   EXPECT_GT(counted.reset_s, 0);
   EXPECT_LE(counted.reset_s, 60);
   EXPECT_EQ(c.hit("n", minute, -1).count, 5);
-  c.bump({"n", "fresh"}, minute);
+  EXPECT_EQ(c.bump({"n", "fresh"}, minute), (std::vector<int64_t>{6, 0}))
+      << "each key's new value, 0 for a missing one";
   EXPECT_EQ(c.get("n"), "6");
   EXPECT_FALSE(c.get("fresh")) << "a missing version is not created at 1 by a bump";
   auto [version, value] = c.versioned_get("global:s:version", 1000, "global:s:", "k", minute);

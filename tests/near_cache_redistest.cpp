@@ -36,6 +36,30 @@ struct instance {
     return r.status == 200 ? json::parse(r.body)["name"].get<std::string>()
                            : std::to_string(r.status);
   }
+  // The names on a page of the caller's targets, then the total: "b,a|2".
+  std::string page(http::header_list query, const http::header_list& credentials) const {
+    auto req = test::json_request("GET", "/api/v1/targets", "", credentials, "198.51.100.7");
+    req.query = std::move(query);
+    auto r = api.handle(std::move(req));
+    if (r.status != 200) return std::to_string(r.status);
+    auto body = json::parse(r.body);
+    std::string out;
+    for (const auto& t : body["items"])
+      out += (out.empty() ? "" : ",") + t["name"].get<std::string>();
+    return out + "|" + std::to_string(body["total"].get<int64_t>());
+  }
+  std::string create(const std::string& name, const http::header_list& credentials) const {
+    auto r = request("POST", "/api/v1/targets", credentials,
+                     R"({"name":")" + name +
+                         R"(","kind":"openai-chat","model":"m",)"
+                         R"("endpoint_url":"http://127.0.0.1:9/v1/chat/completions"})");
+    return r.status == 201 ? json::parse(r.body)["id"].get<std::string>()
+                           : std::to_string(r.status);
+  }
+  int remove(const std::string& id, const http::header_list& credentials) const {
+    return request("DELETE", "/api/v1/targets/" + id, credentials).status;
+  }
+  double builds() const { return m->list_index_builds_total.Value(); }
   bool serving() { return svc.cache_pool().near_active; }
   double near_hits() const { return m->near_cache_hits_total.Value(); }
 
@@ -129,6 +153,33 @@ TEST_F(near_cache_redistest, a_target_changed_on_one_instance_is_seen_next_on_th
   ASSERT_EQ(a_->request("DELETE", "/api/v1/targets/" + id_, bearer_).status, 204);
   EXPECT_EQ(b_->target_name(id_, bearer_), "404");
   EXPECT_GT(b_->m->near_cache_invalidations_total.Value(), 0);
+}
+
+TEST_F(near_cache_redistest, a_list_changed_on_one_instance_is_exact_next_on_the_other) {
+  // A's list index holds alice's keys, and A's near cache her page.
+  ASSERT_EQ(a_->page({{"per_page", "2"}}, bearer_), "first|1");
+  EXPECT_EQ(a_->builds(), 1) << "the first page builds the index";
+  ASSERT_EQ(a_->page({{"per_page", "2"}}, bearer_), "first|1");
+  // B creates two and deletes one: A's next pages show exactly that, in both orders.
+  std::string b1 = b_->create("b1", bearer_), b2 = b_->create("b2", bearer_);
+  ASSERT_EQ(b_->remove(id_, bearer_), 204);
+  EXPECT_EQ(a_->page({{"per_page", "2"}}, bearer_), "b2,b1|2");
+  EXPECT_EQ(a_->page({{"per_page", "1"}, {"page", "2"}}, bearer_), "b1|2");
+  EXPECT_EQ(a_->page({{"per_page", "1"}, {"page", "3"}}, bearer_), "|2");
+  EXPECT_EQ(a_->page({{"per_page", "1"}, {"sort", "created_at"}}, bearer_), "b1|2");
+  EXPECT_EQ(a_->builds(), 2) << "B's writes moved the version A's keys were exact for: rebuilt";
+  // A's own writes carry its index forward without a rebuild; B sees them next too.
+  std::string a1 = a_->create("a1", bearer_);
+  EXPECT_EQ(a_->page({{"per_page", "2"}}, bearer_), "a1,b2|3");
+  ASSERT_EQ(a_->remove(b2, bearer_), 204);
+  EXPECT_EQ(a_->page({{"per_page", "2"}}, bearer_), "a1,b1|2");
+  EXPECT_EQ(a_->page({{"per_page", "2"}, {"sort", "created_at"}}, bearer_), "b1,a1|2");
+  EXPECT_EQ(a_->builds(), 2) << "A's own create and delete applied to its keys";
+  EXPECT_EQ(b_->page({{"per_page", "2"}}, bearer_), "a1,b1|2");
+  // A write B's bump did not reach A by: B's delete, then A's list, exact again.
+  ASSERT_EQ(b_->remove(b1, bearer_), 204);
+  EXPECT_EQ(a_->page({{"per_page", "2"}}, bearer_), "a1|1");
+  EXPECT_EQ(a_->page({{"per_page", "2"}, {"page", "2"}}, bearer_), "|1");
 }
 
 TEST_F(near_cache_redistest, a_logout_on_one_instance_stops_the_token_next_on_the_other) {

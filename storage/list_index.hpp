@@ -1,0 +1,124 @@
+// The list index: each instance's exact copy of the keys (created_at, id) of an owner's live
+// targets, in created_at order, so that page N of the owner's unfiltered list starts at a known
+// key and is one keyset range of targets_owner_created instead of an OFFSET walk.
+//
+// An owner's keys are exact for one version of the owner's list scope (the shared cache's
+// version, which every write bumps after it commits): built from one read of the database begun
+// after that version was read, they hold every write whose bump reached that version. They are
+// used only for a read that saw the same version, so whatever changed the list elsewhere (another
+// instance, a write this instance did not account for, a flushed or expired version) moves the
+// version away from them and they are rebuilt. This instance's own writes carry them forward: a
+// bump whose reply is v+1 applies its write's change to keys exact for v; bumps answered out of
+// order wait (a few) for the ones before them, and what cannot be vouched for drops the keys.
+//
+// A read of the keys may begin after a write committed though the write's bump comes later, so
+// the keys may already hold it, or no longer hold it (a delete committed since, on any instance).
+// Tickets order the two: an add applies to keys read before its write ran, is a no-op on keys
+// read after its write committed, and in between, unless its key is there, applies as unsure:
+// the next page first asks the database whether that target is still live (settle). A remove
+// of a key not there yet is remembered, so its add, answered later, cannot bring it back.
+// Pure and thread-safe (one mutex); no I/O.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <list>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+namespace vutf::storage {
+
+class list_index {
+ public:
+  // A key as the database sorts it: ids are canonical lowercase UUIDs, whose text order is the
+  // order of their 16 bytes.
+  struct key {
+    int64_t created_at = 0;
+    std::string id;
+    bool operator==(const key& o) const { return created_at == o.created_at && id == o.id; }
+  };
+  // Where a page starts, and the list's total; or, while `unsure` is not empty, the keys whose
+  // targets must be checked (settle) before the page can be known.
+  struct slice {
+    int64_t total = 0;
+    std::optional<key> first;  // nullopt: the page lies past the end
+    std::vector<key> unsure;
+  };
+  // One write's change to an owner's list.
+  struct change {
+    enum class op { add, remove, none } what = op::none;  // none: the list's keys stay
+    key k;
+    uint64_t before = 0;  // an add: a ticket taken before the write ran
+    uint64_t after = 0;   // an add: a ticket taken once it had committed
+  };
+
+  // Keeps at most `max_keys` keys over all owners; the least recently used owners go first.
+  explicit list_index(size_t max_keys);
+
+  // Where page `offset / per_page` of `owner`'s list starts (offset counted from the newest when
+  // `newest_first`), when the keys held are exact for `version`; nullopt otherwise.
+  std::optional<slice> page(const std::string& owner, int64_t version, int64_t offset,
+                            bool newest_first);
+  // Orders reads of the keys and writes (see above); every call a later one.
+  uint64_t ticket();
+  // Keeps `keys` (any order), read from the database after `version` was read and after `read`
+  // (a ticket) was taken, as exact for `version`, unless keys for that version or a later one are
+  // held already. False when refused, or when an id is not a canonical lowercase UUID (such a
+  // list is not indexed: it takes the OFFSET path).
+  bool install(const std::string& owner, int64_t version, uint64_t read,
+               const std::vector<key>& keys);
+  // This instance's committed write of `owner`'s list is about to bump its version; apply (once
+  // per such call) tells what became of it.
+  void bumping(const std::string& owner);
+  // This instance's committed write `c` moved `owner`'s list version to `version` (the bump's
+  // reply; 0 when the bump did not happen, which drops the keys).
+  void apply(const std::string& owner, int64_t version, const change& c);
+  // True when rebuilding the keys held for `owner` for `version` would be wasted: they are ahead
+  // of it (a lookup that read the version before this instance's own write was applied), or
+  // behind it by no more than this instance's own bumps still unanswered, with none answered out
+  // of order waiting (they are about to catch up). Such a page is read by OFFSET.
+  bool catching_up(const std::string& owner, int64_t version) const;
+  // `checked` keys (a slice's unsure ones) were looked up in the database: of those, the
+  // targets in `dead` are no longer live and leave the keys, the others stay, known.
+  void settle(const std::string& owner, const std::vector<key>& checked,
+              const std::vector<std::string>& dead);
+  void drop(const std::string& owner);
+  // Forgets every owner (the shared cache was flushed, or its invalidations may be lost).
+  void clear();
+
+  size_t owners() const;
+  size_t keys() const;
+
+ private:
+  using packed = std::pair<int64_t, std::array<uint8_t, 16>>;
+  struct state {
+    std::string owner;
+    int64_t version = 0;
+    uint64_t read = 0;                              // the ticket of the read they came from
+    std::vector<packed> keys;                       // ascending
+    std::map<int64_t, change> waiting;              // own changes answered before their turn
+    std::unordered_set<std::string> removed_early;  // ids removed before their add was applied
+    std::vector<packed> unsure;                     // added while their read may have seen them
+  };
+  using position = std::list<state>::iterator;
+  void erase(position it);
+  // Applies `c` to `s`; false when it cannot be vouched for (the keys must go).
+  bool apply_now(state& s, const change& c);
+  void evict();
+
+  const size_t max_keys_;
+  mutable std::mutex m_;
+  size_t total_keys_ = 0;
+  uint64_t tickets_ = 0;
+  std::list<state> lru_;  // most recently used first
+  std::unordered_map<std::string, position> by_owner_;
+  std::unordered_map<std::string, int64_t> bumping_;  // own bumps unanswered, by owner
+};
+
+}  // namespace vutf::storage

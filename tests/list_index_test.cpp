@@ -1,0 +1,285 @@
+// The list index's structure: where pages start (both orders, the last partial page, past the
+// end), the version chain that carries this instance's own writes forward (in order, answered
+// out of order, a gap, a failed bump), the tickets that keep a write racing a rebuild from
+// bringing back a deleted key (unsure until settled), its bound, and its use from many threads.
+#include "storage/list_index.hpp"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+namespace vutf::storage {
+namespace {
+
+using key = list_index::key;
+using op = list_index::change::op;
+
+// The n-th key: created at n ms, with a canonical UUID that sorts like n.
+key nth(int64_t n) {
+  char id[40];
+  std::snprintf(id, sizeof id, "00000000-0000-7000-8000-%012llx",
+                static_cast<unsigned long long>(n));
+  return key{n, id};
+}
+
+std::vector<key> keys_from(int64_t first, int64_t last) {
+  std::vector<key> out;
+  for (int64_t n = last; n >= first; --n) out.push_back(nth(n));  // any order will do
+  return out;
+}
+
+// Where the page at `offset` starts, as created_at, or -1 past the end; -2 when not exact.
+int64_t start(list_index& x, int64_t version, int64_t offset, bool newest_first = true) {
+  auto at = x.page("alice", version, offset, newest_first);
+  if (!at) return -2;
+  return at->first ? at->first->created_at : -1;
+}
+
+list_index::change add(int64_t n, uint64_t before, uint64_t after) {
+  return {op::add, nth(n), before, after};
+}
+list_index::change remove(int64_t n) {
+  return {op::remove, nth(n)};
+}
+
+TEST(list_index, pages_start_at_their_key_in_either_order) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 7, x.ticket(), keys_from(1, 45)));
+  auto first = x.page("alice", 7, 0, true);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->total, 45);
+  EXPECT_EQ(first->first, nth(45)) << "newest first: page 1 starts at the newest";
+  EXPECT_EQ(start(x, 7, 20), 25);
+  EXPECT_EQ(start(x, 7, 40), 5) << "the last, partial page";
+  EXPECT_EQ(start(x, 7, 45), -1) << "past the end";
+  EXPECT_EQ(start(x, 7, 0, false), 1) << "oldest first: page 1 starts at the oldest";
+  EXPECT_EQ(start(x, 7, 40, false), 41);
+  EXPECT_EQ(start(x, 7, 45, false), -1);
+  EXPECT_EQ(start(x, 8, 0), -2) << "keys exact for version 7 say nothing of version 8";
+  EXPECT_FALSE(x.page("bob", 7, 0, true));
+}
+
+TEST(list_index, an_empty_list_is_exact_too) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 1, x.ticket(), {}));
+  auto at = x.page("alice", 1, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->total, 0);
+  EXPECT_FALSE(at->first);
+}
+
+TEST(list_index, refuses_ids_that_are_not_canonical_uuids) {
+  list_index x(1000);
+  std::vector<key> keys = keys_from(1, 3);
+  keys[1].id = "not-a-uuid";
+  EXPECT_FALSE(x.install("alice", 1, x.ticket(), keys));
+  keys[1] = nth(2);
+  keys[1].id[0] = 'A';  // upper case would sort apart from the database's text order
+  EXPECT_FALSE(x.install("alice", 1, x.ticket(), keys));
+  EXPECT_EQ(x.owners(), 0u);
+}
+
+TEST(list_index, keeps_only_newer_versions) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 5, x.ticket(), keys_from(1, 3)));
+  EXPECT_FALSE(x.install("alice", 5, x.ticket(), keys_from(1, 9)));
+  EXPECT_FALSE(x.install("alice", 4, x.ticket(), keys_from(1, 9)));
+  EXPECT_EQ(x.page("alice", 5, 0, true)->total, 3);
+  EXPECT_TRUE(x.install("alice", 6, x.ticket(), keys_from(1, 9)));
+  EXPECT_EQ(x.page("alice", 6, 0, true)->total, 9);
+  EXPECT_EQ(x.keys(), 9u);
+}
+
+TEST(list_index, an_own_write_moving_the_version_by_one_carries_the_keys_forward) {
+  list_index x(1000);
+  uint64_t before = x.ticket();
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t later = x.ticket();
+  // A write that ran after the keys were read, answered v+1: applied.
+  x.apply("alice", 11, add(6, later, x.ticket()));
+  EXPECT_EQ(x.page("alice", 11, 0, true)->total, 6);
+  EXPECT_EQ(start(x, 11, 0), 6);
+  x.apply("alice", 12, remove(3));
+  EXPECT_EQ(x.page("alice", 12, 0, true)->total, 5);
+  EXPECT_EQ(start(x, 12, 3), 2) << "newest first: 6 5 4 2 1";
+  x.apply("alice", 13, {});  // an update: the keys stay, the version moves
+  EXPECT_EQ(x.page("alice", 13, 0, true)->total, 5);
+  EXPECT_EQ(start(x, 12, 0), -2) << "only the current version is exact";
+  // A bump at or below the keys' version was there before they were read: nothing changes.
+  x.apply("alice", 13, add(99, before, before));
+  EXPECT_EQ(x.page("alice", 13, 0, true)->total, 5);
+}
+
+TEST(list_index, own_writes_answered_out_of_order_apply_in_version_order) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t t = x.ticket();
+  x.apply("alice", 12, add(7, t, t));
+  EXPECT_FALSE(x.page("alice", 12, 0, true)) << "version 11 is not applied yet";
+  EXPECT_EQ(x.page("alice", 10, 0, true)->total, 5);
+  x.apply("alice", 11, add(6, t, t));
+  ASSERT_TRUE(x.page("alice", 12, 0, true));
+  EXPECT_EQ(x.page("alice", 12, 0, true)->total, 7);
+  EXPECT_EQ(start(x, 12, 0), 7);
+}
+
+TEST(list_index, a_version_nobody_here_wrote_leaves_the_keys_unusable) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t t = x.ticket();
+  // Version 11 was another instance's write: this one's is 12, and 11 never comes.
+  x.apply("alice", 12, add(6, t, t));
+  EXPECT_EQ(start(x, 11, 0), -2);
+  EXPECT_EQ(start(x, 12, 0), -2) << "a gap is never bridged";
+  // Many such writes: the keys go.
+  for (int64_t v = 13; v < 13 + 70; ++v) x.apply("alice", v, {});
+  EXPECT_EQ(x.owners(), 0u);
+}
+
+TEST(list_index, a_bump_that_did_not_happen_drops_the_keys) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t t = x.ticket();
+  x.apply("alice", 0, add(6, t, t));
+  EXPECT_EQ(x.owners(), 0u);
+  EXPECT_EQ(start(x, 10, 0), -2);
+}
+
+TEST(list_index, keys_behind_by_own_unanswered_bumps_are_catching_up) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  EXPECT_FALSE(x.catching_up("alice", 11)) << "no own bump in flight: another instance wrote";
+  x.bumping("alice");
+  x.bumping("alice");
+  EXPECT_TRUE(x.catching_up("alice", 11));
+  EXPECT_TRUE(x.catching_up("alice", 12));
+  EXPECT_FALSE(x.catching_up("alice", 13)) << "more versions than own bumps in flight";
+  EXPECT_FALSE(x.catching_up("alice", 10)) << "not behind";
+  EXPECT_TRUE(x.catching_up("alice", 9)) << "ahead: a rebuild for 9 would be refused anyway";
+  EXPECT_FALSE(x.catching_up("bob", 11));
+  uint64_t t = x.ticket();
+  x.apply("alice", 12, add(7, t, t));  // answered first: 11 was someone else's, or is late
+  EXPECT_FALSE(x.catching_up("alice", 12)) << "a change waits: rebuild rather than wait";
+  x.apply("alice", 11, add(6, t, t));
+  EXPECT_EQ(x.page("alice", 12, 0, true)->total, 7);
+  EXPECT_FALSE(x.catching_up("alice", 13)) << "both answered: none in flight";
+}
+
+TEST(list_index, drop_and_clear_forget_the_keys) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 1, x.ticket(), keys_from(1, 5)));
+  ASSERT_TRUE(x.install("bob", 1, x.ticket(), keys_from(1, 5)));
+  x.drop("alice");
+  EXPECT_EQ(start(x, 1, 0), -2);
+  EXPECT_TRUE(x.page("bob", 1, 0, true));
+  x.clear();
+  EXPECT_FALSE(x.page("bob", 1, 0, true));
+  EXPECT_EQ(x.keys(), 0u);
+}
+
+TEST(list_index, an_add_applies_to_keys_read_before_its_write_ran) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t before = x.ticket(), after = x.ticket();
+  x.apply("alice", 11, add(6, before, after));
+  EXPECT_EQ(x.page("alice", 11, 0, true)->total, 6);
+}
+
+TEST(list_index, an_add_is_a_no_op_on_keys_read_after_its_write_committed) {
+  // The key was created, then deleted (anywhere), and the keys were read after both: the
+  // create's bump, answered later, must not bring it back.
+  list_index x(1000);
+  uint64_t before = x.ticket(), after = x.ticket();
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  x.apply("alice", 11, add(6, before, after));
+  EXPECT_EQ(x.page("alice", 11, 0, true)->total, 5);
+}
+
+TEST(list_index, an_add_racing_the_read_of_the_keys_is_unsure_until_the_database_settles_it) {
+  list_index x(1000);
+  uint64_t before = x.ticket();
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 6)));
+  uint64_t after = x.ticket();
+  x.apply("alice", 11, add(6, before, after));
+  EXPECT_EQ(x.page("alice", 11, 0, true)->total, 6) << "the read saw it: nothing to tell";
+  EXPECT_TRUE(x.page("alice", 11, 0, true)->unsure.empty());
+  // Not there: not committed yet when the keys were read, or deleted since? Ask first.
+  x.apply("alice", 12, add(7, before, after));
+  x.apply("alice", 13, add(8, before, after));
+  auto at = x.page("alice", 13, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_FALSE(at->first) << "no page until settled";
+  ASSERT_EQ(at->unsure, (std::vector<key>{nth(7), nth(8)}));
+  x.settle("alice", at->unsure, {nth(8).id});  // 7 is live, 8 was deleted
+  at = x.page("alice", 13, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_TRUE(at->unsure.empty());
+  EXPECT_EQ(at->total, 7);
+  EXPECT_EQ(at->first, nth(7));
+}
+
+TEST(list_index, only_the_keys_checked_are_settled) {
+  list_index x(1000);
+  uint64_t before = x.ticket();
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t after = x.ticket();
+  x.apply("alice", 11, add(6, before, after));
+  auto checked = x.page("alice", 11, 0, true)->unsure;
+  x.apply("alice", 12, add(7, before, after));  // between the check and the settle
+  x.settle("alice", checked, {});
+  EXPECT_EQ(x.page("alice", 12, 0, true)->unsure, (std::vector<key>{nth(7)}));
+}
+
+TEST(list_index, a_remove_answered_before_its_add_keeps_the_key_out) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t before = x.ticket(), after = x.ticket();
+  x.apply("alice", 11, remove(6));  // the delete's bump came first
+  x.apply("alice", 12, add(6, before, after));
+  auto at = x.page("alice", 12, 0, true);
+  ASSERT_TRUE(at);
+  EXPECT_EQ(at->total, 5);
+  EXPECT_EQ(at->first, nth(5));
+}
+
+TEST(list_index, the_least_recently_listed_owners_go_beyond_the_bound) {
+  list_index x(10);
+  ASSERT_TRUE(x.install("alice", 1, x.ticket(), keys_from(1, 4)));
+  ASSERT_TRUE(x.install("bob", 1, x.ticket(), keys_from(1, 4)));
+  ASSERT_TRUE(x.page("alice", 1, 0, true));  // alice is now the most recently used
+  ASSERT_TRUE(x.install("carol", 1, x.ticket(), keys_from(1, 4)));
+  EXPECT_TRUE(x.page("alice", 1, 0, true));
+  EXPECT_FALSE(x.page("bob", 1, 0, true));
+  EXPECT_TRUE(x.page("carol", 1, 0, true));
+  EXPECT_LE(x.keys(), 10u);
+  EXPECT_FALSE(x.install("dave", 1, x.ticket(), keys_from(1, 11))) << "larger than the bound";
+}
+
+TEST(list_index, writers_and_readers_on_many_threads_agree_on_the_result) {
+  list_index x(100000);
+  ASSERT_TRUE(x.install("alice", 1000, x.ticket(), {}));
+  constexpr int64_t threads = 4, each = 250;
+  std::vector<std::thread> pool;
+  for (int64_t t = 0; t < threads; ++t) {
+    pool.emplace_back([&x, t] {
+      for (int64_t i = 0; i < each; ++i) {
+        int64_t n = i * threads + t + 1;
+        uint64_t before = x.ticket();
+        // Versions answered in any order across threads: each thread owns every threads-th one.
+        x.apply("alice", 1000 + n, add(n, before, x.ticket()));
+        x.page("alice", 1000 + n, 0, true);
+      }
+    });
+  }
+  for (auto& th : pool) th.join();
+  auto at = x.page("alice", 1000 + threads * each, 0, true);
+  if (at) {  // answered too far out of order, the keys were dropped: never wrong
+    EXPECT_EQ(at->total, threads * each);
+    EXPECT_EQ(at->first, nth(threads * each));
+  } else {
+    EXPECT_EQ(x.owners(), 0u);
+  }
+}
+
+}  // namespace
+}  // namespace vutf::storage

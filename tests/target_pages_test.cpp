@@ -1,0 +1,14 @@
+// Pages by keyset range on SQLite (the tests are in target_pages_checks.hpp).
+#include "tests/target_pages_checks.hpp"
+
+namespace vutf {
+namespace {
+
+struct sqlite {
+  static std::string url() { return "sqlite:///:memory:"; }
+};
+
+INSTANTIATE_TYPED_TEST_SUITE_P(target_pages_sqlite, target_pages, sqlite);
+
+}  // namespace
+}  // namespace vutf
