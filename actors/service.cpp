@@ -223,7 +223,7 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
                                                        cache_cfg.scope_ttl, s.redis_url.empty());
     near.m = i.m;
     near.local = s.redis_url.empty();
-    near.lists = std::make_shared<storage::list_index>(list_index_keys);
+    near.lists = std::make_shared<storage::list_index>(list_index_keys, cache_cfg.scope_ttl);
   }
   cache_cfg.near = near.cache;
   cache_cfg.lists = near.lists;

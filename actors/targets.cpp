@@ -238,7 +238,9 @@ struct listing {
   }
 
   void read_indexed_at(const cache_entry& page, int64_t version) {
-    p.run(replica_read(read_indexed(q, version, p.near, deadline), caller), rp, "",
+    // On the primary, never a replica: the keys read are carried forward by this instance's
+    // writes, so keys a lagging replica missed (or still had) would stay wrong after the lag.
+    p.run(read_indexed(q, version, p.near, deadline), rp, "",
           [f = *this, page](result<target_page> r) mutable {
             if (r.ok())
               f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));

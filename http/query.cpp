@@ -45,7 +45,8 @@ bool listed(const std::vector<std::string>& values, const std::string& value) {
 
 query_param page_param(int64_t& page) {
   return {"page", [&page](const std::string& v) -> reading {
-            if (!parse_positive(v, page) || page < 1) return "must be an integer >= 1";
+            // At most nine digits (parse_positive), so (page - 1) * per_page never overflows.
+            if (!parse_positive(v, page) || page < 1) return "must be an integer in 1..999999999";
             return std::nullopt;
           }};
 }

@@ -50,7 +50,8 @@ std::string unpack_id(const std::array<uint8_t, 16>& id) {
 
 }  // namespace
 
-list_index::list_index(size_t max_keys) : max_keys_(max_keys) {}
+list_index::list_index(size_t max_keys, std::chrono::seconds max_age)
+    : max_keys_(max_keys), max_age_(max_age) {}
 
 uint64_t list_index::ticket() {
   std::lock_guard lock(m_);
@@ -61,7 +62,12 @@ std::optional<list_index::slice> list_index::page(const std::string& owner, int6
                                                   int64_t offset, bool newest_first) {
   std::lock_guard lock(m_);
   auto it = by_owner_.find(owner);
-  if (it == by_owner_.end() || it->second->version != version || offset < 0) return std::nullopt;
+  if (it == by_owner_.end() || offset < 0) return std::nullopt;
+  if (std::chrono::steady_clock::now() - it->second->built >= max_age_) {
+    erase(it->second);  // too old to vouch for (see the constructor): the next read rebuilds
+    return std::nullopt;
+  }
+  if (it->second->version != version) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second);
   slice out;
   if (!it->second->unsure.empty()) {
@@ -92,7 +98,7 @@ bool list_index::install(const std::string& owner, int64_t version, uint64_t rea
   }
   std::sort(fresh.keys.begin(), fresh.keys.end());
   std::lock_guard lock(m_);
-  if (max_keys_ < fresh.keys.size()) return false;
+  if (max_keys_ < fresh.keys.size() + 1) return false;
   if (auto it = by_owner_.find(owner); it != by_owner_.end()) {
     if (it->second->version >= version) return false;
     erase(it->second);
@@ -226,7 +232,8 @@ void list_index::erase(position it) {
 }
 
 void list_index::evict() {
-  while (total_keys_ > max_keys_ && !lru_.empty()) erase(std::prev(lru_.end()));
+  // Each owner costs one key besides its keys, so owners of empty lists are bounded too.
+  while (total_keys_ + by_owner_.size() > max_keys_ && !lru_.empty()) erase(std::prev(lru_.end()));
 }
 
 size_t list_index::owners() const {

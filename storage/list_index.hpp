@@ -21,6 +21,7 @@
 #pragma once
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <map>
@@ -58,8 +59,12 @@ class list_index {
     uint64_t after = 0;   // an add: a ticket taken once it had committed
   };
 
-  // Keeps at most `max_keys` keys over all owners; the least recently used owners go first.
-  explicit list_index(size_t max_keys);
+  // Keeps at most `max_keys` keys over all owners, each owner counting as one more; the least
+  // recently used owners go first.
+  // Keys are read again once `max_age` old (CACHE_TTL): a write committed on another instance
+  // whose bump failed never moved the version, and only age ends what such keys leave out (as
+  // it ends a cached page's life).
+  explicit list_index(size_t max_keys, std::chrono::seconds max_age = std::chrono::seconds(300));
 
   // Where page `offset / per_page` of `owner`'s list starts (offset counted from the newest when
   // `newest_first`), when the keys held are exact for `version`; nullopt otherwise.
@@ -100,7 +105,8 @@ class list_index {
   struct state {
     std::string owner;
     int64_t version = 0;
-    uint64_t read = 0;                              // the ticket of the read they came from
+    uint64_t read = 0;  // the ticket of the read they came from
+    std::chrono::steady_clock::time_point built = std::chrono::steady_clock::now();
     std::vector<packed> keys;                       // ascending
     std::map<int64_t, change> waiting;              // own changes answered before their turn
     std::unordered_set<std::string> removed_early;  // ids removed before their add was applied
@@ -113,6 +119,7 @@ class list_index {
   void evict();
 
   const size_t max_keys_;
+  const std::chrono::seconds max_age_;
   mutable std::mutex m_;
   size_t total_keys_ = 0;
   uint64_t tickets_ = 0;

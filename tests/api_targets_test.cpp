@@ -208,6 +208,10 @@ TEST_F(api_test, lists_paginate_sort_and_filter) {
                   {{"per_page", "101"}, {"sort", "secret"}, {"pgae", "1"}, {"page", "0"}});
   expect_problem(bad, 422, "VALIDATION_ERROR");
   EXPECT_EQ(json::parse(bad.body)["errors"].size(), 4u);
+  // Pages are bounded, so an offset never overflows.
+  expect_problem(call("GET", "/api/v1/targets", "", {}, {{"page", "1000000000"}}), 422,
+                 "VALIDATION_ERROR");
+  EXPECT_EQ(call("GET", "/api/v1/targets", "", {}, {{"page", "999999999"}}).status, 200);
 }
 
 TEST_F(api_test, unfiltered_pages_by_the_list_index_equal_pages_by_offset_through_writes) {

@@ -42,6 +42,16 @@ list_index::change remove(int64_t n) {
   return {op::remove, nth(n)};
 }
 
+TEST(list_index, keys_as_old_as_max_age_are_dropped_and_rebuilt) {
+  // A write on another instance whose bump failed leaves the version where it was: only age
+  // ends what such keys leave out. max_age 0: every key set is already too old to use.
+  list_index x(1000, std::chrono::seconds(0));
+  ASSERT_TRUE(x.install("alice", 7, x.ticket(), keys_from(1, 45)));
+  EXPECT_FALSE(x.page("alice", 7, 0, true));
+  EXPECT_EQ(x.owners(), 0u) << "dropped, so the next read may install afresh";
+  EXPECT_TRUE(x.install("alice", 7, x.ticket(), keys_from(1, 46)));
+}
+
 TEST(list_index, pages_start_at_their_key_in_either_order) {
   list_index x(1000);
   ASSERT_TRUE(x.install("alice", 7, x.ticket(), keys_from(1, 45)));
@@ -253,6 +263,8 @@ TEST(list_index, the_least_recently_listed_owners_go_beyond_the_bound) {
   EXPECT_TRUE(x.page("carol", 1, 0, true));
   EXPECT_LE(x.keys(), 10u);
   EXPECT_FALSE(x.install("dave", 1, x.ticket(), keys_from(1, 11))) << "larger than the bound";
+  for (int i = 0; i < 20; ++i) x.install("empty" + std::to_string(i), 1, x.ticket(), {});
+  EXPECT_LE(x.owners(), 10u) << "owners of empty lists count against the bound too";
 }
 
 TEST(list_index, writers_and_readers_on_many_threads_agree_on_the_result) {
