@@ -32,13 +32,6 @@ int listen_any(sockaddr_in& addr) {
   return fd;
 }
 
-int connect_to(const sockaddr_in& addr) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
-    throw std::runtime_error("cannot connect");
-  return fd;
-}
-
 // What the poller reported, for the test thread to wait on.
 struct observed {
   std::mutex m;
@@ -98,13 +91,15 @@ TEST(poller_test, out_of_descriptors_it_pauses_accepting_and_resumes_once_they_a
       },
       [](int) { return std::string("HTTP/1.1 503 Service Unavailable\r\n\r\n"); });
 
-  // The client connects before the descriptors run out: the connection waits in the backlog,
-  // and the poller's accept of it fails.
-  int client = connect_to(addr);
+  // The poller runs and the client's socket exists before the descriptors run out (a thread
+  // start under UBSan needs descriptors of its own); then the client connects: the connection
+  // waits in the backlog, and the poller's accept of it fails.
+  std::thread running([&] { p.run(); });
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  descriptors_exhausted exhausted(listener);
+  ASSERT_EQ(::connect(client, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
   const std::string head = "GET / HTTP/1.1\r\nHost: x\r\n\r\n";
   ASSERT_EQ(::send(client, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
-  descriptors_exhausted exhausted(listener);
-  std::thread running([&] { p.run(); });
 
   // The pause is reported (and the listener retried at the next sweep, not in a busy loop).
   EXPECT_TRUE(seen.wait([](observed& s) { return s.pauses >= 1; }));
