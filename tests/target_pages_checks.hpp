@@ -7,42 +7,21 @@
 
 #include <gtest/gtest.h>
 
-#include "config/log.hpp"
 #include "config/time.hpp"
 #include "domain/ids.hpp"
 #include "storage/list_index.hpp"
 #include "storage/target_store.hpp"
-#include "storage/user_store.hpp"
+#include "tests/support/store_fixture.hpp"
 
 namespace vutf {
 
 // `Backend::url()` names a new, empty database.
 template <class Backend>
-class target_pages : public ::testing::Test {
+class target_pages : public test::store_fixture<Backend> {
  protected:
-  void SetUp() override {
-    log::configure("error", "json");
-    conn_ = storage::connect(storage::parse_database_url(Backend::url()), {});
-    storage::migrate(*conn_);
-    owner_ = add_user("owner");
-    other_ = add_user("other");
-  }
-
-  template <class Fn>
-  void tx(Fn fn) {
-    conn_->transact(storage::access::write, storage::clock::now() + std::chrono::seconds(10), fn);
-  }
-
-  std::string add_user(const std::string& name) {
-    user u;
-    u.id = make_uuid();
-    u.username = name;
-    u.email = name + "@example.com";
-    u.password_hash = "not-a-hash";
-    u.created_at_ms = u.updated_at_ms = now_ms();
-    tx([&](storage::session& s) { storage::insert_user(s, u); });
-    return u.id;
-  }
+  using base = test::store_fixture<Backend>;
+  using base::owner_;
+  using base::tx;
 
   // A target of `owner` created at `at_ms` (ids ordered in time, as the service makes them).
   target add(const std::string& owner, int64_t at_ms) {
@@ -115,8 +94,6 @@ class target_pages : public ::testing::Test {
                  {storage::list_index::change::op::remove, {t.created_at_ms, t.id}});
   }
 
-  std::unique_ptr<storage::connection> conn_;
-  std::string owner_, other_;
   storage::list_index index_{100000};
   int64_t version_ = 100;
 };

@@ -5,44 +5,21 @@
 
 #include <gtest/gtest.h>
 
-#include "config/log.hpp"
-#include "config/time.hpp"
 #include "domain/crypto.hpp"
 #include "domain/ids.hpp"
 #include "storage/user_store.hpp"
 #include "storage/webhook_store.hpp"
+#include "tests/support/store_fixture.hpp"
 
 namespace vutf {
 
 // `Backend::url()` names a new, empty database.
 template <class Backend>
-class webhook_store : public ::testing::Test {
+class webhook_store : public test::store_fixture<Backend> {
  protected:
+  using base = test::store_fixture<Backend>;
+  using base::tx;
   using ids = std::vector<std::string>;
-
-  void SetUp() override {
-    log::configure("error", "json");
-    conn_ = storage::connect(storage::parse_database_url(Backend::url()), {});
-    storage::migrate(*conn_);
-    owner_ = add_user("owner");
-    other_ = add_user("other");
-  }
-
-  template <class Fn>
-  void tx(Fn fn) {
-    conn_->transact(storage::access::write, storage::clock::now() + std::chrono::seconds(10), fn);
-  }
-
-  std::string add_user(const std::string& name) {
-    user u;
-    u.id = make_uuid();
-    u.username = name;
-    u.email = name + "@example.com";
-    u.password_hash = "not-a-hash";
-    u.created_at_ms = u.updated_at_ms = now_ms();
-    tx([&](storage::session& s) { storage::insert_user(s, u); });
-    return u.id;
-  }
 
   void deactivate(const std::string& id) {
     tx([&](storage::session& s) {
@@ -68,9 +45,6 @@ class webhook_store : public ::testing::Test {
     });
     return out;
   }
-
-  std::unique_ptr<storage::connection> conn_;
-  std::string owner_, other_;
 };
 
 TYPED_TEST_SUITE_P(webhook_store);
