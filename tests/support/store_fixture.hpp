@@ -1,5 +1,6 @@
 // The fixture the storage tests written once for both databases derive from (target_pages_checks,
-// webhook_store_checks): a migrated database with two users, and write transactions on it.
+// webhook_store_checks): a migrated database with two users, and write transactions on it; and
+// the Backend of their PostgreSQL runs.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -13,6 +14,7 @@
 #include "domain/ids.hpp"
 #include "storage/database.hpp"
 #include "storage/user_store.hpp"
+#include "tests/support/support.hpp"
 
 namespace vutf::test {
 
@@ -46,6 +48,12 @@ class store_fixture : public ::testing::Test {
 
   std::unique_ptr<storage::connection> conn_;
   std::string owner_, other_;
+};
+
+// The Backend of the runner's PostgreSQL: a new database for each test. The *_pgtest files
+// derive their own `postgres` from it, as ctest names the tests after the Backend's type.
+struct pg_backend {
+  static std::string url() { return fresh_pg_database(); }
 };
 
 }  // namespace vutf::test
