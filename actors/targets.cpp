@@ -154,43 +154,52 @@ db_task<result<target_page>> read_indexed(const target_query& q, int64_t version
           }};
 }
 
+// A change of the target a target_update or target_delete `c` names, as the statement `name`:
+// the target is read in the caller's scope (an admin's is every owner's), the change refused
+// while it is missing or If-Match names another version, else made by `write` from what was read.
+template <class T, class Change, class Write>
+db_task<result<listed<T>>> change_task(const char* name, const Change& c, Write write) {
+  return {name, storage::access::write, c.deadline,
+          [id = c.id, if_match = c.if_match, owner = owner_scope(c.who),
+           write = std::move(write)](storage::session& s) -> result<listed<T>> {
+            auto current = storage::find_target(s, id, owner);
+            if (auto refused = refuse_change<listed<T>>(current, if_match, "Target not found."))
+              return *refused;
+            return write(s, *current);
+          }};
+}
+
 // Changes the target; the lists it invalidates are its owner's (an admin may change anyone's).
 db_task<result<listed<target>>> task_for(const target_update& u) {
   using answer = result<listed<target>>;
-  return {
-      "target_update", storage::access::write, u.deadline,
-      [u, owner = owner_scope(u.who)](storage::session& s) -> answer {
-        auto current = storage::find_target(s, u.id, owner);
-        if (auto refused = refuse_change<listed<target>>(current, u.if_match, "Target not found."))
-          return *refused;
-        target t = *current;
-        apply_patch(t, u.patch);
+  return change_task<target>(
+      "target_update", u, [patch = u.patch](storage::session& s, const target& current) -> answer {
+        target t = current;
+        apply_patch(t, patch);
         if (auto errors = validate(t); !errors.empty())
           return answer::fail(errc::validation_error, "The target is invalid.", std::move(errors));
-        t.version = current->version + 1;
+        t.version = current.version + 1;
         t.updated_at_ms = now_ms();
         if (!storage::update_target(s, t))
           return answer::fail(errc::precondition_failed,
                               "The target changed concurrently; read it again.");
         // The list's keys stay: created_at and id never change.
         return answer{{}, listed_change(t, t.owner_id, {}, {target_scope(t.id)})};
-      }};
+      });
 }
 
 db_task<result<listed<nothing>>> task_for(const target_delete& d) {
   using answer = result<listed<nothing>>;
-  return {
-      "target_delete", storage::access::write, d.deadline,
-      [d, owner = owner_scope(d.who)](storage::session& s) -> answer {
-        auto current = storage::find_target(s, d.id, owner);
-        if (auto refused = refuse_change<listed<nothing>>(current, d.if_match, "Target not found."))
-          return *refused;
-        if (!storage::delete_target(s, d.id, owner, now_ms())) return not_found<listed<nothing>>();
-        return answer{{},
-                      listed_change(nothing{}, current->owner_id,
-                                    key_change(list_change::op::remove, *current),
-                                    {target_scope(d.id), stats_scope})};
-      }};
+  return change_task<nothing>(
+      "target_delete", d,
+      [owner = owner_scope(d.who)](storage::session& s, const target& current) -> answer {
+        if (!storage::delete_target(s, current.id, owner, now_ms()))
+          return not_found<listed<nothing>>();
+        return answer{
+            {},
+            listed_change(nothing{}, current.owner_id, key_change(list_change::op::remove, current),
+                          {target_scope(current.id), stats_scope})};
+      });
 }
 
 // target_list: the cached page → on a miss, for an indexed query, the page from the list index
