@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -91,10 +92,16 @@ TEST(poller_test, out_of_descriptors_it_pauses_accepting_and_resumes_once_they_a
       },
       [](int) { return std::string("HTTP/1.1 503 Service Unavailable\r\n\r\n"); });
 
-  // The poller runs and the client's socket exists before the descriptors run out (a thread
-  // start under UBSan needs descriptors of its own); then the client connects: the connection
-  // waits in the backlog, and the poller's accept of it fails.
-  std::thread running([&] { p.run(); });
+  // The poller's thread has started and the client's socket exists before the descriptors run
+  // out: UBSan's vptr check of the new thread's state probes memory through a pipe, so a thread
+  // still starting when they run out fails it. Then the client connects: the connection waits in
+  // the backlog, and the poller's accept of it fails.
+  std::promise<void> started;
+  std::thread running([&] {
+    started.set_value();
+    p.run();
+  });
+  started.get_future().wait();
   int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   descriptors_exhausted exhausted(listener);
   ASSERT_EQ(::connect(client, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
