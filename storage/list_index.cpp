@@ -67,7 +67,7 @@ std::optional<list_index::slice> list_index::page(const std::string& owner, int6
     erase(it->second);  // too old to vouch for (see the constructor): the next read rebuilds
     return std::nullopt;
   }
-  if (it->second->version != version) return std::nullopt;
+  if (!serves(*it->second, version)) return std::nullopt;
   lru_.splice(lru_.begin(), lru_, it->second);
   slice out;
   if (!it->second->unsure.empty()) {
@@ -88,6 +88,7 @@ bool list_index::install(const std::string& owner, int64_t version, uint64_t rea
                          const std::vector<key>& keys) {
   state fresh;
   fresh.owner = owner;
+  fresh.base = version;
   fresh.version = version;
   fresh.read = read;
   fresh.keys.reserve(keys.size());
@@ -107,6 +108,7 @@ bool list_index::install(const std::string& owner, int64_t version, uint64_t rea
   lru_.push_front(std::move(fresh));
   by_owner_[owner] = lru_.begin();
   evict();
+  changed_.notify_all();
   return true;
 }
 
@@ -115,15 +117,34 @@ void list_index::bumping(const std::string& owner) {
   ++bumping_[owner];
 }
 
-bool list_index::catching_up(const std::string& owner, int64_t version) const {
+bool list_index::own_catching_up(const state& s, int64_t version) const {
+  auto own = bumping_.find(s.owner);
+  return own != bumping_.end() && s.version < version && s.waiting.empty() &&
+         s.version + own->second >= version;
+}
+
+list_index::step list_index::prepare(const std::string& owner, int64_t version,
+                                     std::chrono::milliseconds patience) {
+  std::unique_lock lock(m_);
+  const auto until = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    auto it = by_owner_.find(owner);
+    const state* s = it == by_owner_.end() ? nullptr : &*it->second;
+    if (s && serves(*s, version)) return step::serve;
+    if (s && s->version > version) return step::offset;
+    bool someone_builds = building_.count(owner) != 0;
+    if (!someone_builds && !(s && own_catching_up(*s, version))) {
+      building_.insert(owner);
+      return step::build;
+    }
+    if (changed_.wait_until(lock, until) == std::cv_status::timeout) return step::offset;
+  }
+}
+
+void list_index::built(const std::string& owner) {
   std::lock_guard lock(m_);
-  auto it = by_owner_.find(owner);
-  if (it == by_owner_.end()) return false;
-  const state& s = *it->second;
-  if (s.version > version) return true;
-  auto own = bumping_.find(owner);
-  if (own == bumping_.end()) return false;
-  return s.version < version && s.waiting.empty() && s.version + own->second >= version;
+  building_.erase(owner);
+  changed_.notify_all();
 }
 
 void list_index::apply(const std::string& owner, int64_t version, const change& c) {
@@ -133,8 +154,13 @@ void list_index::apply(const std::string& owner, int64_t version, const change& 
   auto it = by_owner_.find(owner);
   if (it == by_owner_.end()) return;
   state& s = *it->second;
-  // A version the keys already passed was bumped before they were read: they hold the write.
-  if (version != 0 && version <= s.version) return;
+  // A version at or before the one they were read at was bumped before the read: they hold the
+  // write. One the chain passed through since was another own write's: the version key expired
+  // and was seeded again (lower), and what the keys hold can no longer be told.
+  if (version != 0 && version <= s.version) {
+    if (version > s.base) erase(it->second);
+    return;
+  }
   if (version == 0) {  // the bump did not happen: nobody else's keys move, these cannot stay
     erase(it->second);
     return;
@@ -149,6 +175,7 @@ void list_index::apply(const std::string& owner, int64_t version, const change& 
     return;
   }
   s.version = version;
+  changed_.notify_all();
   for (auto next = s.waiting.find(s.version + 1); next != s.waiting.end();
        next = s.waiting.find(s.version + 1)) {
     if (!apply_now(s, next->second)) {
@@ -223,12 +250,14 @@ void list_index::clear() {
   lru_.clear();
   by_owner_.clear();
   total_keys_ = 0;
+  changed_.notify_all();
 }
 
 void list_index::erase(position it) {
   total_keys_ -= it->keys.size();
   by_owner_.erase(it->owner);
   lru_.erase(it);
+  changed_.notify_all();
 }
 
 void list_index::evict() {

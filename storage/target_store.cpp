@@ -184,17 +184,46 @@ std::vector<list_index::key> target_keys(session& s, const std::string& owner) {
   return out;
 }
 
+namespace {
+// Ends the build list_index::prepare gave a read (for the reads waiting on it), however the read
+// of the keys ends.
+class build_guard {
+ public:
+  build_guard(list_index& lists, const std::string& owner) : lists_(lists), owner_(owner) {}
+  build_guard(const build_guard&) = delete;
+  build_guard& operator=(const build_guard&) = delete;
+  ~build_guard() { lists_.built(owner_); }
+
+ private:
+  list_index& lists_;
+  const std::string& owner_;
+};
+}  // namespace
+
 std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
                                                const std::string& owner, int64_t version,
                                                int64_t offset, bool newest_first, bool& built) {
+  // How long a page waits for own bumps to be answered or another read's build, rather than
+  // walk by OFFSET: a bump is a Redis round trip or two, a build one read of the owner's keys;
+  // an OFFSET page under load took 40 ms (docs/performance.md).
+  constexpr std::chrono::milliseconds patience{25};
   built = false;
   auto at = lists.page(owner, version, offset, newest_first);
-  // Ahead, or behind only by this instance's own writes about to be applied: no rebuild.
-  if (!at && lists.catching_up(owner, version)) return std::nullopt;
   if (!at) {
-    uint64_t read = lists.ticket();  // before the read begins: see list_index
-    built = lists.install(owner, version, read, target_keys(s, owner));
-    if (built) at = lists.page(owner, version, offset, newest_first);
+    switch (lists.prepare(owner, version, patience)) {
+      case list_index::step::offset:
+        return std::nullopt;
+      case list_index::step::serve:
+        at = lists.page(owner, version, offset, newest_first);
+        break;
+      case list_index::step::build: {
+        build_guard building{lists, owner};
+        uint64_t read = lists.ticket();  // before the read begins: see list_index
+        built = lists.install(owner, version, read, target_keys(s, owner));
+        if (built) at = lists.page(owner, version, offset, newest_first);
+        break;
+      }
+    }
   }
   // Keys a create racing the read added unsure: their targets, looked up, settle them (rarely
   // more than once: only creates answered meanwhile add more).

@@ -1,7 +1,9 @@
 // The list index's structure: where pages start (both orders, the last partial page, past the
 // end), the version chain that carries this instance's own writes forward (in order, answered
-// out of order, a gap, a failed bump), the tickets that keep a write racing a rebuild from
-// bringing back a deleted key (unsure until settled), its bound, and its use from many threads.
+// out of order, a gap, a failed bump, a re-seeded version), the versions the keys serve, the
+// reads that wait for own bumps or for another read's build, the tickets that keep a write
+// racing a rebuild from bringing back a deleted key (unsure until settled), its bound, and its
+// use from many threads.
 #include "storage/list_index.hpp"
 
 #include <gtest/gtest.h>
@@ -114,9 +116,10 @@ TEST(list_index, an_own_write_moving_the_version_by_one_carries_the_keys_forward
   EXPECT_EQ(start(x, 12, 3), 2) << "newest first: 6 5 4 2 1";
   x.apply("alice", 13, {});  // an update: the keys stay, the version moves
   EXPECT_EQ(x.page("alice", 13, 0, true)->total, 5);
-  EXPECT_EQ(start(x, 12, 0), -2) << "only the current version is exact";
-  // A bump at or below the keys' version was there before they were read: nothing changes.
-  x.apply("alice", 13, add(99, before, before));
+  EXPECT_EQ(start(x, 12, 0), 6) << "a read that saw 12 gets the list as it is now";
+  EXPECT_EQ(start(x, 9, 0), -2) << "a version before the keys were read";
+  // A bump at or below the version the keys were read at was there before they were read.
+  x.apply("alice", 10, add(99, before, before));
   EXPECT_EQ(x.page("alice", 13, 0, true)->total, 5);
 }
 
@@ -155,24 +158,81 @@ TEST(list_index, a_bump_that_did_not_happen_drops_the_keys) {
   EXPECT_EQ(start(x, 10, 0), -2);
 }
 
-TEST(list_index, keys_behind_by_own_unanswered_bumps_are_catching_up) {
+TEST(list_index, keys_serve_every_version_their_own_writes_carried_them_through) {
   list_index x(1000);
   ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
-  EXPECT_FALSE(x.catching_up("alice", 11)) << "no own bump in flight: another instance wrote";
-  x.bumping("alice");
-  x.bumping("alice");
-  EXPECT_TRUE(x.catching_up("alice", 11));
-  EXPECT_TRUE(x.catching_up("alice", 12));
-  EXPECT_FALSE(x.catching_up("alice", 13)) << "more versions than own bumps in flight";
-  EXPECT_FALSE(x.catching_up("alice", 10)) << "not behind";
-  EXPECT_TRUE(x.catching_up("alice", 9)) << "ahead: a rebuild for 9 would be refused anyway";
-  EXPECT_FALSE(x.catching_up("bob", 11));
   uint64_t t = x.ticket();
-  x.apply("alice", 12, add(7, t, t));  // answered first: 11 was someone else's, or is late
-  EXPECT_FALSE(x.catching_up("alice", 12)) << "a change waits: rebuild rather than wait";
+  x.apply("alice", 11, add(6, t, x.ticket()));
+  x.apply("alice", 12, add(7, t, x.ticket()));
+  // A read that saw 10 or 11 (its lookup came before these writes were applied) gets the list
+  // as it is now, with them: as a read of the database now would.
+  EXPECT_EQ(start(x, 10, 0), 7);
+  EXPECT_EQ(start(x, 11, 0), 7);
+  EXPECT_EQ(x.page("alice", 10, 0, true)->total, 7);
+  EXPECT_EQ(start(x, 9, 0), -2) << "before the keys were read: not theirs to tell";
+  EXPECT_EQ(start(x, 13, 0), -2) << "past the chain: a write they do not hold";
+}
+
+TEST(list_index, a_version_the_chain_already_passed_through_drops_the_keys) {
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  uint64_t t = x.ticket();
+  x.apply("alice", 10, add(99, t, t));  // bumped before the keys were read: they hold it
+  EXPECT_EQ(x.page("alice", 10, 0, true)->total, 5);
   x.apply("alice", 11, add(6, t, t));
-  EXPECT_EQ(x.page("alice", 12, 0, true)->total, 7);
-  EXPECT_FALSE(x.catching_up("alice", 13)) << "both answered: none in flight";
+  // 11 again: the version key expired and was seeded again, lower; the chain cannot be trusted.
+  x.apply("alice", 11, add(7, t, t));
+  EXPECT_EQ(x.owners(), 0u);
+}
+
+TEST(list_index, a_read_behind_by_own_unanswered_bumps_waits_for_them) {
+  using step = list_index::step;
+  constexpr std::chrono::milliseconds none{0};
+  list_index x(1000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  EXPECT_EQ(x.prepare("alice", 10, none), step::serve);
+  EXPECT_EQ(x.prepare("alice", 11, none), step::build) << "no own bump in flight: another wrote";
+  x.built("alice");
+  x.bumping("alice");
+  x.bumping("alice");
+  EXPECT_EQ(x.prepare("alice", 12, none), step::offset) << "catching up; no patience: OFFSET";
+  EXPECT_EQ(x.prepare("alice", 13, none), step::build) << "more versions than own bumps";
+  x.built("alice");
+  EXPECT_EQ(x.prepare("alice", 9, none), step::offset) << "a rebuild for 9 would be refused";
+  EXPECT_EQ(x.prepare("bob", 11, none), step::build);
+  x.built("bob");
+  // Answered while a read waits (or before it begins to): the read is served.
+  uint64_t t = x.ticket();
+  std::thread answers([&] {
+    x.apply("alice", 11, add(6, t, t));
+    x.apply("alice", 12, add(7, t, t));
+  });
+  EXPECT_EQ(x.prepare("alice", 12, std::chrono::minutes(1)), step::serve);
+  answers.join();
+  EXPECT_EQ(start(x, 12, 0), 7);
+  // One answered out of order waits on another that may never come: rebuild rather than wait.
+  x.bumping("alice");
+  x.bumping("alice");
+  x.apply("alice", 14, add(8, t, t));
+  EXPECT_EQ(x.prepare("alice", 14, none), step::build);
+}
+
+TEST(list_index, one_read_per_owner_builds_the_keys_while_the_others_wait_for_them) {
+  using step = list_index::step;
+  constexpr std::chrono::milliseconds none{0};
+  list_index x(1000);
+  EXPECT_EQ(x.prepare("alice", 10, none), step::build);
+  EXPECT_EQ(x.prepare("alice", 10, none), step::offset) << "another read builds; no patience";
+  EXPECT_EQ(x.prepare("bob", 10, none), step::build) << "one build per owner, not per index";
+  std::thread builder([&] {
+    x.install("alice", 10, x.ticket(), keys_from(1, 5));
+    x.built("alice");
+  });
+  EXPECT_EQ(x.prepare("alice", 10, std::chrono::minutes(1)), step::serve);
+  builder.join();
+  // A build that installed nothing (its read failed, or was refused) hands the build on.
+  x.built("bob");
+  EXPECT_EQ(x.prepare("bob", 10, none), step::build);
 }
 
 TEST(list_index, drop_and_clear_forget_the_keys) {
