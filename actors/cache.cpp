@@ -255,11 +255,28 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
   };
 }
 
+// A write's bump waiting to go out with the next batch, and how many of the batch's scopes are
+// its own.
+struct held_bump {
+  size_t scopes = 0;
+  caf::typed_response_promise<cache_bumped> rp;
+};
+
 struct supervisor_state {
   std::vector<cache_actor> workers;
   size_t next = 0;
+  // Bumps arriving while bump_batches_in_flight batches are out, sent together when one returns.
+  std::vector<std::string> held_scopes;
+  std::vector<held_bump> held;
+  size_t batches_in_flight = 0;
   static inline const char* name = "cache";
 };
+
+// Batches of bumps out at once. A bump that finds them all out waits for one to return (one Redis
+// round trip at most) and goes with every other bump that arrived meanwhile, as one script: under
+// a stream of writes, one round trip and one worker's wake-up serve many writes (group commit of
+// the cache's side of a write). Below it, a bump goes out at once, alone.
+constexpr size_t bump_batches_in_flight = 2;
 
 // Drops `scopes` from the near cache; counted once per write.
 void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std::string>& scopes,
@@ -269,6 +286,41 @@ void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std:
     cfg.near->invalidate(scope);
     if (count) m.near_cache_invalidations_total.Increment();
   }
+}
+
+// Sends every held bump as one batch to the next worker; each writer gets its own scopes'
+// versions (the script bumps a scope named twice twice, so two writes never share a version).
+// Once it is answered, the bumps held meanwhile go out.
+void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const cache_config& cfg,
+                     const std::shared_ptr<metrics>& m) {
+  auto& st = self->state;
+  std::vector<std::string> scopes;
+  std::vector<held_bump> bumps;
+  scopes.swap(st.held_scopes);
+  bumps.swap(st.held);
+  ++st.batches_in_flight;
+  if (bumps.size() >= 2) {
+    m->cache_bump_batches_total.Increment();
+    m->cache_batched_bumps_total.Increment(static_cast<double>(bumps.size()));
+  }
+  auto answer = [self, cfg, m, scopes, bumps](const std::vector<int64_t>& versions) mutable {
+    // The near cache drops the scopes again now that the shared cache has bumped them (see
+    // cache_bump below).
+    invalidate_near(cfg, *m, scopes, false);
+    size_t at = 0;
+    for (auto& b : bumps) {
+      cache_bumped mine{std::vector<int64_t>(b.scopes, 0)};
+      for (size_t i = 0; i < b.scopes; ++i, ++at)
+        if (at < versions.size()) mine.versions[i] = versions[at];
+      b.rp.deliver(std::move(mine));
+    }
+    --self->state.batches_in_flight;
+    if (!self->state.held.empty()) send_held_bumps(self, cfg, m);
+  };
+  auto& worker = st.workers[st.next++ % st.workers.size()];
+  self->request(worker, caf::infinite, cache_bump{std::move(scopes)})
+      .then([answer](cache_bumped& done) mutable { answer(done.versions); },
+            [answer](caf::error&) mutable { answer({}); });
 }
 
 cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<supervisor_state> self,
@@ -303,18 +355,12 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
         // The near cache drops the scopes before the shared cache bumps them, and again once it
         // has: a read on this instance that fetched the old version in between cannot stay.
         invalidate_near(cfg, *m, b.scopes, true);
+        auto& st = self->state;
         auto rp = self->make_response_promise<cache_bumped>();
-        auto scopes = b.scopes;
-        self->request(pick(), caf::infinite, std::move(b))
-            .then(
-                [=](cache_bumped& done) mutable {
-                  invalidate_near(cfg, *m, scopes, false);
-                  rp.deliver(std::move(done));
-                },
-                [=](caf::error&) mutable {
-                  invalidate_near(cfg, *m, scopes, false);
-                  rp.deliver(cache_bumped{std::vector<int64_t>(scopes.size(), 0)});
-                });
+        st.held.push_back(held_bump{b.scopes.size(), rp});
+        st.held_scopes.insert(st.held_scopes.end(), std::make_move_iterator(b.scopes.begin()),
+                              std::make_move_iterator(b.scopes.end()));
+        if (st.batches_in_flight < bump_batches_in_flight) send_held_bumps(self, cfg, m);
         return rp;
       },
       [=](rate_hit& h) { return self->delegate(pick(), std::move(h)); },

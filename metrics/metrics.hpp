@@ -68,6 +68,11 @@ class Registry;
   PLAIN(cache_errors_total, Counter,                                                               \
         "Cache commands that failed or timed out (treated as misses).")                            \
   PLAIN(cache_pool_size, Gauge, "Cache connection actors.")                                        \
+  PLAIN(cache_bump_batches_total, Counter,                                                         \
+        "Round trips that bumped the scopes of two or more writes at once (group commit).")        \
+  PLAIN(cache_batched_bumps_total, Counter,                                                        \
+        "Writes' bumps sent in such a round trip; over cache_bump_batches_total, the mean batch "  \
+        "size.")                                                                                   \
   PLAIN(cache_pool_in_use, Gauge, "Cache connection actors busy now.")                             \
   PLAIN(near_cache_hits_total, Counter,                                                            \
         "Reads served from this instance's near cache (no message to the cache, no Redis call).")  \

@@ -4,8 +4,13 @@
 #include <prometheus/counter.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
 #include <nlohmann/json.hpp>
 
+#include "actors/cache.hpp"
 #include "actors/service.hpp"
 #include "config/log.hpp"
 #include "config/time.hpp"
@@ -205,6 +210,56 @@ http::header_list registered_bearer(const http::api& a, const std::string& name)
   EXPECT_EQ(login.status, 200) << login.body;
   return {{"Authorization",
            "Bearer " + nlohmann::json::parse(login.body).value("access_token", std::string())}};
+}
+
+TEST(cache_bumps_redis, bumps_arriving_while_batches_are_out_go_as_one_each_with_its_versions) {
+  std::string url = test::required_env("VUTF_TEST_REDIS_URL");
+  caf::actor_system_config system_cfg;
+  caf::actor_system sys{system_cfg};
+  auto m = std::make_shared<metrics>();
+  cache_config cfg;
+  cfg.redis_url = url;
+  cfg.connections = 4;
+  cfg.command_timeout = std::chrono::seconds(30);
+  auto cache = spawn_cache(sys, cfg, m);
+  caf::scoped_actor self(sys);
+  std::string scope = "bump-batch:" + make_uuid();
+  int64_t first = 0;
+  self->request(cache, caf::infinite, cache_lookup{scope, "x"})
+      .receive([&](cache_entry& e) { first = e.version.value_or(0); },
+               [](caf::error&) { ADD_FAILURE() << "lookup failed"; });
+  ASSERT_GT(first, 0);
+
+  // Redis holds every write until unpaused, so the first bumps stay out while the others arrive
+  // (a mailbox is in order: all of them are taken in before any answer).
+  redisContext* admin = redis_connect(url);
+  freeReplyObject(redisCommand(admin, "CLIENT PAUSE 30000 WRITE"));
+  constexpr int64_t writes = 200;
+  using handle = decltype(self->request(cache, caf::infinite, cache_bump{}));
+  std::vector<handle> bumps;
+  for (int64_t i = 0; i < writes; ++i)  // each write's own scope, and one without a version
+    bumps.push_back(
+        self->request(cache, caf::infinite, cache_bump{{scope, "bump-batch-none:" + make_uuid()}}));
+  freeReplyObject(redisCommand(admin, "CLIENT UNPAUSE"));
+  redisFree(admin);
+
+  std::vector<int64_t> versions;
+  for (auto& b : bumps)
+    b.receive(
+        [&](cache_bumped& r) {
+          ASSERT_EQ(r.versions.size(), 2u);
+          versions.push_back(r.versions[0]);
+          EXPECT_EQ(r.versions[1], 0) << "a scope without a version is not bumped";
+        },
+        [](caf::error&) { ADD_FAILURE() << "bump failed"; });
+  std::sort(versions.begin(), versions.end());
+  ASSERT_EQ(versions.size(), static_cast<size_t>(writes));
+  for (int64_t i = 0; i < writes; ++i)
+    EXPECT_EQ(versions[static_cast<size_t>(i)], first + 1 + i) << "every write its own version";
+  // Two batches of one went out at once; the other 198 waited for the first back, together.
+  EXPECT_EQ(m->cache_bump_batches_total.Value(), 1);
+  EXPECT_EQ(m->cache_batched_bumps_total.Value(), writes - 2);
+  caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
 }
 
 TEST(redis_keys, every_key_the_service_writes_expires) {
