@@ -312,6 +312,24 @@ TEST(list_index, a_remove_answered_before_its_add_keeps_the_key_out) {
   EXPECT_EQ(at->first, nth(5));
 }
 
+TEST(list_index, what_an_owner_remembers_beside_its_keys_is_bounded_too) {
+  // Removes of keys not there yet: past 1 024, the keys go rather than the memory growing.
+  list_index x(100000);
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  for (int64_t v = 1; v <= 1024; ++v) x.apply("alice", 10 + v, remove(1000 + v));
+  EXPECT_EQ(x.owners(), 1u);
+  x.apply("alice", 1035, remove(5000));
+  EXPECT_EQ(x.owners(), 0u);
+  // Adds racing the read (unsure until settled): the same bound.
+  uint64_t before = x.ticket();
+  ASSERT_TRUE(x.install("alice", 2000, x.ticket(), keys_from(1, 5)));
+  uint64_t after = x.ticket();
+  for (int64_t v = 1; v <= 1024; ++v) x.apply("alice", 2000 + v, add(1000 + v, before, after));
+  EXPECT_EQ(x.page("alice", 3024, 0, true)->unsure.size(), 1024u);
+  x.apply("alice", 3025, add(5000, before, after));
+  EXPECT_EQ(x.owners(), 0u);
+}
+
 TEST(list_index, the_least_recently_listed_owners_go_beyond_the_bound) {
   list_index x(10);
   ASSERT_TRUE(x.install("alice", 1, x.ticket(), keys_from(1, 4)));
