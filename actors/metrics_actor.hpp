@@ -1,5 +1,6 @@
 // The metrics actor samples what no request path updates: process CPU and memory, scheduler
-// threads and the supervisors' mailbox sizes. Request counters never pass through it.
+// threads and the supervisors' mailbox sizes; and once a sample, it returns the memory the
+// allocator keeps free to the kernel. Request counters never pass through it.
 #pragma once
 
 #include <caf/typed_actor.hpp>

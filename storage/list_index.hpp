@@ -19,7 +19,7 @@
 // read after its write committed, and in between, unless its key is there, applies as unsure:
 // the next page first asks the database whether that target is still live (settle). A remove
 // of a key not there yet is remembered, so its add, answered later, cannot bring it back.
-// Pure and thread-safe (one mutex); no I/O.
+// Pure and thread-safe (one mutex; prepare blocks its caller, for a bounded time); no I/O.
 #pragma once
 
 #include <array>

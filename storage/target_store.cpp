@@ -220,7 +220,8 @@ std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
         build_guard building{lists, owner};
         uint64_t read = lists.ticket();  // before the read begins: see list_index
         built = lists.install(owner, version, read, target_keys(s, owner));
-        if (built) at = lists.page(owner, version, offset, newest_first);
+        // Refused when the keys held reached the version meanwhile: then they may serve it.
+        at = lists.page(owner, version, offset, newest_first);
         break;
       }
     }
