@@ -233,7 +233,7 @@ TEST(cache_bumps_redis, bumps_arriving_while_batches_are_out_go_as_one_each_with
   // Redis holds every write until unpaused, so the first bumps stay out while the others arrive
   // (a mailbox is in order: all of them are taken in before any answer).
   redisContext* admin = redis_connect(url);
-  freeReplyObject(redisCommand(admin, "CLIENT PAUSE 30000 WRITE"));
+  freeReplyObject(redisCommand(admin, "CLIENT PAUSE 10000 WRITE"));
   constexpr int64_t writes = 200;
   using handle = decltype(self->request(cache, caf::infinite, cache_bump{}));
   std::vector<handle> bumps;
