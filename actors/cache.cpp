@@ -4,11 +4,13 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <charconv>
+#include <iterator>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -272,11 +274,15 @@ struct supervisor_state {
   static inline const char* name = "cache";
 };
 
-// Batches of bumps out at once. A bump that finds them all out waits for one to return (one Redis
-// round trip at most) and goes with every other bump that arrived meanwhile, as one script: under
-// a stream of writes, one round trip and one worker's wake-up serve many writes (group commit of
-// the cache's side of a write). Below it, a bump goes out at once, alone.
+// Batches of bumps out at once. A bump that finds them all out waits for one to return (its
+// script and, with a near cache, a PING: bounded by REDIS_TIMEOUT) and goes with the bumps that
+// arrived meanwhile, as one script: under a stream of writes, one round trip and one worker's
+// wake-up serve many writes (group commit of the cache's side of a write). Below it, a bump goes
+// out at once, alone.
 constexpr size_t bump_batches_in_flight = 2;
+// Writes' bumps in one script at most: a burst held behind a slow Redis goes in several, so no
+// script blocks Redis for long, and one failure zeroes (drops the list keys of) fewer writers.
+constexpr size_t bumps_per_batch = 256;
 
 // Drops `scopes` from the near cache; counted once per write.
 void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std::string>& scopes,
@@ -294,10 +300,16 @@ void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std:
 void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const cache_config& cfg,
                      const std::shared_ptr<metrics>& m) {
   auto& st = self->state;
-  std::vector<std::string> scopes;
   std::vector<held_bump> bumps;
-  scopes.swap(st.held_scopes);
-  bumps.swap(st.held);
+  std::vector<std::string> scopes;
+  size_t n = std::min(st.held.size(), bumps_per_batch), named = 0;
+  for (size_t i = 0; i < n; ++i) named += st.held[i].scopes;
+  bumps.assign(std::make_move_iterator(st.held.begin()),
+               std::make_move_iterator(st.held.begin() + static_cast<long>(n)));
+  st.held.erase(st.held.begin(), st.held.begin() + static_cast<long>(n));
+  scopes.assign(std::make_move_iterator(st.held_scopes.begin()),
+                std::make_move_iterator(st.held_scopes.begin() + static_cast<long>(named)));
+  st.held_scopes.erase(st.held_scopes.begin(), st.held_scopes.begin() + static_cast<long>(named));
   ++st.batches_in_flight;
   if (bumps.size() >= 2) {
     m->cache_bump_batches_total.Increment();
@@ -315,7 +327,8 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
       b.rp.deliver(std::move(mine));
     }
     --self->state.batches_in_flight;
-    if (!self->state.held.empty()) send_held_bumps(self, cfg, m);
+    while (!self->state.held.empty() && self->state.batches_in_flight < bump_batches_in_flight)
+      send_held_bumps(self, cfg, m);
   };
   auto& worker = st.workers[st.next++ % st.workers.size()];
   self->request(worker, caf::infinite, cache_bump{std::move(scopes)})

@@ -59,8 +59,8 @@ metrics_actor::behavior_type sampler(metrics_actor::pointer self, std::shared_pt
   self->send(self, tick_atom::value);
   return {
       [=, &pool_mailbox, &cache_mailbox](tick_atom) {
+        sample_process(*m);  // first: the gauge shows what the process held, not what is left
         release_free_memory();
-        sample_process(*m);
         self->request(pool, interval, status_atom::value)
             .then([&pool_mailbox](pool_status& s) { pool_mailbox.Set(s.mailbox); },
                   [](caf::error&) {});

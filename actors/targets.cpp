@@ -129,9 +129,10 @@ bool indexed(const target_query& q) {
          (q.sort == "-created_at" || q.sort == "created_at");
 }
 
-// A page of `q` (indexed) as of `version` of its list scope: where it starts comes from the list
-// index, built first (one read of the owner's keys) when it holds nothing exact for `version`;
-// then the page is one range of targets_owner_created. A list the index refuses reads by OFFSET.
+// A page of `q` (indexed) as of `version` of its list scope or later: where it starts comes from
+// the list index (storage::indexed_start: keys whose chain holds `version`, waited for while own
+// bumps catch up, or built with one read of the owner's keys); then the page is one range of
+// targets_owner_created. A page the index cannot serve reads by OFFSET.
 db_task<result<target_page>> read_indexed(const target_query& q, int64_t version,
                                           const near_link& near, clock::time_point deadline) {
   return {"target_list", storage::access::read, deadline,
@@ -203,7 +204,7 @@ db_task<result<listed<nothing>>> task_for(const target_delete& d) {
 }
 
 // target_list: the cached page → on a miss, for an indexed query, the page from the list index
-// exact for the version the lookup saw (the total is the index's size) → otherwise the cached
+// keys serving the version the lookup saw (the total is the index's size) → otherwise the cached
 // total of the query, then the page by OFFSET (and the total, unless cached) → cache what was
 // read, in the scope of the owner whose list it is. A cold indexed page costs one index range; a
 // filtered query's total is a COUNT(*) once per version of the list, not once per page.

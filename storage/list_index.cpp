@@ -151,12 +151,16 @@ void list_index::apply(const std::string& owner, int64_t version, const change& 
   std::lock_guard lock(m_);
   if (auto own = bumping_.find(owner); own != bumping_.end() && --own->second <= 0)
     bumping_.erase(own);
+  // One bump fewer in flight: a read waiting for the keys to catch up looks again, whatever
+  // becomes of this one (applied, parked, or already held).
+  changed_.notify_all();
   auto it = by_owner_.find(owner);
   if (it == by_owner_.end()) return;
   state& s = *it->second;
   // A version at or before the one they were read at was bumped before the read: they hold the
   // write. One the chain passed through since was another own write's: the version key expired
-  // and was seeded again (lower), and what the keys hold can no longer be told.
+  // and was seeded again, lower (seeds are microsecond clocks: only clocks skewed across
+  // instances do that), and what the keys hold can no longer be told.
   if (version != 0 && version <= s.version) {
     if (version > s.base) erase(it->second);
     return;
