@@ -4,13 +4,12 @@
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 
-#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <charconv>
-#include <iterator>
+#include <deque>
 
 #include "config/log.hpp"
 #include "metrics/metrics.hpp"
@@ -257,10 +256,9 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
   };
 }
 
-// A write's bump waiting to go out with the next batch, and how many of the batch's scopes are
-// its own.
+// A write's bump waiting to go out with the next batch.
 struct held_bump {
-  size_t scopes = 0;
+  std::vector<std::string> scopes;
   caf::typed_response_promise<cache_bumped> rp;
 };
 
@@ -268,10 +266,12 @@ struct supervisor_state {
   std::vector<cache_actor> workers;
   size_t next = 0;
   // Bumps arriving while bump_batches_in_flight batches are out, sent together when one returns.
-  std::vector<std::string> held_scopes;
-  std::vector<held_bump> held;
+  std::deque<held_bump> held;
   size_t batches_in_flight = 0;
   static inline const char* name = "cache";
+  // Round robin: every worker's mailbox is its queue, and each command is bounded by
+  // REDIS_TIMEOUT.
+  cache_actor& pick() { return workers[next++ % workers.size()]; }
 };
 
 // Batches of bumps out at once. A bump that finds them all out waits for one to return (its
@@ -300,38 +300,38 @@ void invalidate_near(const cache_config& cfg, metrics& m, const std::vector<std:
 void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const cache_config& cfg,
                      const std::shared_ptr<metrics>& m) {
   auto& st = self->state;
-  std::vector<held_bump> bumps;
+  std::vector<size_t> sizes;  // each writer's share of the scopes, in order
+  std::vector<caf::typed_response_promise<cache_bumped>> writers;
   std::vector<std::string> scopes;
-  size_t n = std::min(st.held.size(), bumps_per_batch), named = 0;
-  for (size_t i = 0; i < n; ++i) named += st.held[i].scopes;
-  bumps.assign(std::make_move_iterator(st.held.begin()),
-               std::make_move_iterator(st.held.begin() + static_cast<long>(n)));
-  st.held.erase(st.held.begin(), st.held.begin() + static_cast<long>(n));
-  scopes.assign(std::make_move_iterator(st.held_scopes.begin()),
-                std::make_move_iterator(st.held_scopes.begin() + static_cast<long>(named)));
-  st.held_scopes.erase(st.held_scopes.begin(), st.held_scopes.begin() + static_cast<long>(named));
-  ++st.batches_in_flight;
-  if (bumps.size() >= 2) {
-    m->cache_bump_batches_total.Increment();
-    m->cache_batched_bumps_total.Increment(static_cast<double>(bumps.size()));
+  for (size_t i = 0; i < bumps_per_batch && !st.held.empty(); ++i) {
+    held_bump& b = st.held.front();
+    sizes.push_back(b.scopes.size());
+    writers.push_back(std::move(b.rp));
+    scopes.insert(scopes.end(), b.scopes.begin(), b.scopes.end());
+    st.held.pop_front();
   }
-  auto answer = [self, cfg, m, scopes, bumps](const std::vector<int64_t>& versions) mutable {
+  ++st.batches_in_flight;
+  if (writers.size() >= 2) {
+    m->cache_bump_batches_total.Increment();
+    m->cache_batched_bumps_total.Increment(static_cast<double>(writers.size()));
+  }
+  auto answer = [self, cfg, m, scopes, sizes,
+                 writers](const std::vector<int64_t>& versions) mutable {
     // The near cache drops the scopes again now that the shared cache has bumped them (see
     // cache_bump below).
     invalidate_near(cfg, *m, scopes, false);
     size_t at = 0;
-    for (auto& b : bumps) {
-      cache_bumped mine{std::vector<int64_t>(b.scopes, 0)};
-      for (size_t i = 0; i < b.scopes; ++i, ++at)
+    for (size_t w = 0; w < writers.size(); ++w) {
+      cache_bumped mine{std::vector<int64_t>(sizes[w], 0)};
+      for (size_t i = 0; i < sizes[w]; ++i, ++at)
         if (at < versions.size()) mine.versions[i] = versions[at];
-      b.rp.deliver(std::move(mine));
+      writers[w].deliver(std::move(mine));
     }
     --self->state.batches_in_flight;
     while (!self->state.held.empty() && self->state.batches_in_flight < bump_batches_in_flight)
       send_held_bumps(self, cfg, m);
   };
-  auto& worker = st.workers[st.next++ % st.workers.size()];
-  self->request(worker, caf::infinite, cache_bump{std::move(scopes)})
+  self->request(st.pick(), caf::infinite, cache_bump{std::move(scopes)})
       .then([answer](cache_bumped& done) mutable { answer(done.versions); },
             [answer](caf::error&) mutable { answer({}); });
 }
@@ -356,11 +356,7 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
     m->near_cache_active.Set(1);  // in-process: every invalidation is local
   }
   m->cache_pool_size.Set(static_cast<double>(n));
-  // Round robin: every worker's mailbox is its queue, and each command is bounded by REDIS_TIMEOUT.
-  auto pick = [self]() -> cache_actor& {
-    auto& st = self->state;
-    return st.workers[st.next++ % st.workers.size()];
-  };
+  auto pick = [self]() -> cache_actor& { return self->state.pick(); };
   return {
       [=](cache_lookup& l) { return self->delegate(pick(), std::move(l)); },
       [=](cache_store& s) { self->send(pick(), std::move(s)); },
@@ -370,9 +366,7 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
         invalidate_near(cfg, *m, b.scopes, true);
         auto& st = self->state;
         auto rp = self->make_response_promise<cache_bumped>();
-        st.held.push_back(held_bump{b.scopes.size(), rp});
-        st.held_scopes.insert(st.held_scopes.end(), std::make_move_iterator(b.scopes.begin()),
-                              std::make_move_iterator(b.scopes.end()));
+        st.held.push_back(held_bump{std::move(b.scopes), rp});
         if (st.batches_in_flight < bump_batches_in_flight) send_held_bumps(self, cfg, m);
         return rp;
       },

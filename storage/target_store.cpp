@@ -210,21 +210,15 @@ std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
   built = false;
   auto at = lists.page(owner, version, offset, newest_first);
   if (!at) {
-    switch (lists.prepare(owner, version, patience)) {
-      case list_index::step::offset:
-        return std::nullopt;
-      case list_index::step::serve:
-        at = lists.page(owner, version, offset, newest_first);
-        break;
-      case list_index::step::build: {
-        build_guard building{lists, owner};
-        uint64_t read = lists.ticket();  // before the read begins: see list_index
-        built = lists.install(owner, version, read, target_keys(s, owner));
-        // Refused when the keys held reached the version meanwhile: then they may serve it.
-        at = lists.page(owner, version, offset, newest_first);
-        break;
-      }
+    auto next = lists.prepare(owner, version, patience);
+    if (next == list_index::step::offset) return std::nullopt;
+    if (next == list_index::step::build) {
+      build_guard building{lists, owner};
+      uint64_t read = lists.ticket();  // before the read begins: see list_index
+      // Refused when the keys held reached the version meanwhile: then they may serve it.
+      built = lists.install(owner, version, read, target_keys(s, owner));
     }
+    at = lists.page(owner, version, offset, newest_first);
   }
   // Keys a create racing the read added unsure: their targets, looked up, settle them (rarely
   // more than once: only creates answered meanwhile add more).
