@@ -1,12 +1,13 @@
 // Outbound calls against hostile endpoints: one total deadline however slowly bytes arrive, the
 // address policy at connect time (names that resolve to refused addresses), redirects, the reply
-// cap, header rules, proxies; the gateway surviving any URL; and the same rules through the API
-// (422 for refused literals and headers, OUTBOUND_BLOCKED from /test, headers dropped when a
-// target moves, a bounded circuit metric).
+// cap, header rules, proxies, kept-alive connections the peer closed; the gateway surviving any
+// URL; and the same rules through the API (422 for refused literals and headers, OUTBOUND_BLOCKED
+// from /test, headers dropped when a target moves, a bounded circuit metric).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,6 +72,71 @@ class trickling_endpoint {
   char trickle_;
   std::atomic<bool> stop_{false};
   std::thread thread_;
+};
+
+// An endpoint that answers one request per connection, keeping it alive by its headers, and then
+// closes its side (as a server's idle timeout does). Before it counts a connection closed, the
+// client's kernel has acknowledged the close: the client can know before its next call.
+class closing_endpoint {
+ public:
+  closing_endpoint() : fd_(test::listen_on_loopback(port_)) {
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~closing_endpoint() {
+    stop_ = true;
+    thread_.join();
+    for (int c : closed_) ::close(c);
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/v1"; }
+  // Whether `n` connections were answered and closed.
+  bool wait_closed(size_t n) {
+    return test::eventually([&] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      return closed_.size() >= n;
+    });
+  }
+  size_t connections() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_.size();
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      std::string request;
+      char buf[4096];
+      while (request.find("\r\n\r\n{}") == std::string::npos) {  // post_to's body is "{}"
+        ssize_t n = ::recv(c, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        request.append(buf, static_cast<size_t>(n));
+      }
+      const std::string reply =
+          "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nContent-Type: application/json\r\n"
+          "Content-Length: 2\r\n\r\n{}";
+      (void)::send(c, reply.data(), reply.size(), MSG_NOSIGNAL);
+      ::shutdown(c, SHUT_WR);
+      test::eventually([&] {  // FIN_WAIT2: the peer's kernel acknowledged our FIN
+        tcp_info info{};
+        socklen_t len = sizeof info;
+        return getsockopt(c, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+               info.tcpi_state == TCP_FIN_WAIT2;
+      });
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_.push_back(c);  // never read again: a request sent on it gets no answer
+    }
+  }
+
+  int port_ = 0;
+  int fd_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  std::mutex mutex_;
+  std::vector<int> closed_;
 };
 
 // An HTTP server on 127.0.0.1 whose handler a test chooses; it records what it received.
@@ -145,6 +211,19 @@ TEST(http_caller, a_peer_trickling_bytes_cannot_hold_a_call_past_its_deadline) {
     EXPECT_EQ(r.status, 0);
     EXPECT_NE(r.error.find("the call's 1 s deadline passed"), std::string::npos) << r.error;
   }
+}
+
+TEST(http_caller, a_kept_alive_connection_the_peer_closed_is_not_reused) {
+  // cpp-httplib 0.11 checks a kept-alive socket before reusing it; this pins it: a call sent on
+  // the closed connection would fail although the endpoint is up (and count against its circuit).
+  closing_endpoint endpoint;
+  http_caller caller(loopback_allowed());
+  for (size_t i = 1; i <= 2; ++i) {
+    outbound_reply r = send_bounded(caller, post_to(endpoint.url()));
+    EXPECT_EQ(r.status, 200) << r.error;
+    ASSERT_TRUE(endpoint.wait_closed(i));
+  }
+  EXPECT_EQ(endpoint.connections(), 2u);
 }
 
 TEST(http_caller, names_resolving_to_refused_addresses_are_blocked_at_connect_time) {

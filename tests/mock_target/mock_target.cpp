@@ -147,6 +147,10 @@ struct mock_target::impl {
     }
     if (m == "down" || (m == "flaky" && n % 3 == 0)) {
       res.status = 503;
+      // Down closes the connection (as a proxy before a dead backend does): a call after a
+      // circuit's reset starts on a new one, instead of racing the 1 s idle timeout below on the
+      // kept-alive one (a trial lost that race and the circuit opened again).
+      if (m == "down") res.set_header("Connection", "close");
       res.set_content(R"({"error":"unavailable"})", "application/json; charset=utf-8");
       return std::nullopt;
     }
