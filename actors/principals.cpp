@@ -41,4 +41,23 @@ std::optional<resolution> resolve(const credentials& presented, const std::strin
   return std::nullopt;
 }
 
+result<principal> principal_of(const std::string& state, const resolution& how,
+                               const authenticator& a) {
+  std::optional<principal> who;
+  if (!decode(state, who) || !who || !how.matches(*who)) return unauthorized<principal>();
+  if (who->kind == "api_key" && a.used) a.used->note(who->key_id, now_ms());
+  return result<principal>{{}, std::move(*who)};
+}
+
+std::optional<result<principal>> authenticate_near(const near_link& near, const authenticator& a,
+                                                   const credentials& presented) {
+  if (!near.cache) return std::nullopt;
+  auto how = resolve(presented, a.secret_key, clock::time_point::max());
+  if (!how) return unauthorized<principal>();
+  auto state = near.cache->get(how->scope, "principal");
+  if (!state) return std::nullopt;
+  near.count_hit();
+  return principal_of(*state, *how, a);
+}
+
 }  // namespace vutf

@@ -27,6 +27,17 @@ struct resolution {
 std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
                                   clock::time_point deadline);
 
+// The principal that `state` (cached under `how.scope`) names, if `how` accepts it; else
+// UNAUTHORIZED. An API key's use is noted.
+result<principal> principal_of(const std::string& state, const resolution& how,
+                               const authenticator& a);
+
+// `presented` resolved from this instance's near cache alone, on the calling thread (no message,
+// no Redis call): the principal or UNAUTHORIZED, or nullopt when the near cache does not hold
+// the principal (ask the actors, which count the miss).
+std::optional<result<principal>> authenticate_near(const near_link& near, const authenticator& a,
+                                                   const credentials& presented);
+
 // Resolves `presented` and calls `done(result<principal>)` once: the principal, UNAUTHORIZED,
 // or the failure that stopped the read.
 template <class Self, class Done>
@@ -37,14 +48,8 @@ void authenticate_then(const plumbing<Self>& p, const authenticator& a,
     done(unauthorized<principal>());
     return;
   }
-  auto answer = [done, matches = how->matches, used = a.used](const std::string& state) mutable {
-    std::optional<principal> who;
-    if (!decode(state, who) || !who || !matches(*who)) {
-      done(unauthorized<principal>());
-      return;
-    }
-    if (who->kind == "api_key" && used) used->note(who->key_id, now_ms());
-    done(result<principal>{{}, *who});
+  auto answer = [done, how = *how, a](const std::string& state) mutable {
+    done(principal_of(state, how, a));
   };
   p.lookup_then(
       how->scope, "principal",

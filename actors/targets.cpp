@@ -314,16 +314,20 @@ caf::typed_response_promise<result<T>> commit_listed(const plumbing<targets_poin
   return rp;
 }
 
-// One target as `who` sees it, handed to `done`: one record per id, shared by every reader,
-// so the owner is checked on each hit.
+// A record as `who` sees it: one record per id is shared by every reader, so the owner is
+// checked on each hit.
+result<target> as_seen_by(const principal& who, target t) {
+  std::string owner = owner_scope(who);
+  return owner == "*" || t.owner_id == owner ? result<target>{{}, std::move(t)}
+                                             : not_found<target>();
+}
+
+// One target as `who` sees it, handed to `done`.
 template <class Done>
 void read_target(const plumbing<targets_pointer>& p, const target_get& g, Done done) {
   p.read_through_then(
       target_scope(g.id), "record", task_for(g),
-      [owner = owner_scope(g.who)](target t) {
-        return owner == "*" || t.owner_id == owner ? result<target>{{}, t} : not_found<target>();
-      },
-      std::move(done));
+      [who = g.who](target t) { return as_seen_by(who, std::move(t)); }, std::move(done));
 }
 
 targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, db_pool_actor pool,
@@ -392,6 +396,15 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
 targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_actor pool,
                             cache_actor cache) {
   return sys.spawn(targets, cfg, std::move(pool), std::move(cache));
+}
+
+std::optional<result<target>> get_target_near(const near_link& near, const target_get& g) {
+  if (!near.cache) return std::nullopt;
+  auto held = near.cache->get(target_scope(g.id), "record");
+  target t;
+  if (!held || !decode(*held, t)) return std::nullopt;
+  near.count_hit();
+  return as_seen_by(g.who, std::move(t));
 }
 
 }  // namespace vutf

@@ -1,10 +1,12 @@
 // The targets actors: the domain logic of the targets resource. Reads go through the near cache
 // and the shared cache (versioned keys, CACHE_TTL), writes go to the database and then
-// invalidate their scopes. target_fetch authenticates its caller here too: one round trip.
+// invalidate their scopes. target_fetch authenticates its caller here too: one round trip (none
+// when this instance's near cache holds the caller and the record: see service::impl::ask).
 // Several instances run side by side so requests do not funnel through one mailbox.
 #pragma once
 
 #include <caf/typed_actor.hpp>
+#include <optional>
 
 #include "actors/cache.hpp"
 #include "actors/caf_types.hpp"
@@ -32,5 +34,9 @@ struct targets_config {
 
 targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_actor pool,
                             cache_actor cache);
+
+// The record `g` asks for, as its caller sees it, from this instance's near cache alone on the
+// calling thread (no message, no Redis call); nullopt when the near cache does not hold it.
+std::optional<result<target>> get_target_near(const near_link& near, const target_get& g);
 
 }  // namespace vutf
