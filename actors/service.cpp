@@ -192,6 +192,9 @@ struct service::impl {
       if (auto who = authenticate_near(near, auth, msg.presented))
         return fetch_as(std::move(*who), msg);
     }
+    if constexpr (std::is_same_v<Msg, target_list>) {
+      if (auto page = list_targets_near(near, msg)) return std::move(*page);
+    }
     auto deadline = deadline_of(msg);
     return asks.ask<R>(h, std::move(msg), deadline, what);
   }

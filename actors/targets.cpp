@@ -407,4 +407,15 @@ std::optional<result<target>> get_target_near(const near_link& near, const targe
   return as_seen_by(g.who, std::move(t));
 }
 
+std::optional<result<target_page>> list_targets_near(const near_link& near, const target_list& l) {
+  if (!near.cache) return std::nullopt;
+  target_query q = l.query;
+  q.owner_id = owner_scope(l.who);
+  auto held = near.cache->get(list_scope(q.owner_id), list_suffix(q));
+  target_page page;
+  if (!held || !decode(*held, page)) return std::nullopt;
+  near.count_hit();
+  return result<target_page>{{}, std::move(page)};
+}
+
 }  // namespace vutf

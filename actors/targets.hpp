@@ -1,7 +1,8 @@
 // The targets actors: the domain logic of the targets resource. Reads go through the near cache
 // and the shared cache (versioned keys, CACHE_TTL), writes go to the database and then
 // invalidate their scopes. target_fetch authenticates its caller here too: one round trip (none
-// when this instance's near cache holds the caller and the record: see service::impl::ask).
+// when this instance's near cache holds the caller and the record, or a list's page: see
+// service::impl::ask).
 // Several instances run side by side so requests do not funnel through one mailbox.
 #pragma once
 
@@ -38,5 +39,8 @@ targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_
 // The record `g` asks for, as its caller sees it, from this instance's near cache alone on the
 // calling thread (no message, no Redis call); nullopt when the near cache does not hold it.
 std::optional<result<target>> get_target_near(const near_link& near, const target_get& g);
+// The page `l` asks for, from this instance's near cache alone on the calling thread; nullopt
+// when the near cache does not hold it.
+std::optional<result<target_page>> list_targets_near(const near_link& near, const target_list& l);
 
 }  // namespace vutf

@@ -161,5 +161,37 @@ TEST(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_wri
   EXPECT_EQ(after.reply.error->code, errc::unauthorized);
 }
 
+TEST(near_cache_in_process, serves_a_list_page_from_memory_until_a_write_changes_the_list) {
+  log::configure("error", "json");
+  auto m = std::make_shared<metrics>();
+  service svc(test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m);
+  ASSERT_TRUE(
+      svc.ask(user_register{"lena", "lena@example.com", "passw0rd-l", std::nullopt, svc.deadline()})
+          .ok());
+  auto tokens = svc.ask(user_login{"lena", "passw0rd-l", {}, svc.deadline()});
+  ASSERT_TRUE(tokens.ok());
+  auto who = svc.ask(authenticate{credentials{tokens.value.access_token, ""}, svc.deadline()});
+  ASSERT_TRUE(who.ok());
+  auto create = [&](const std::string& name) {
+    ASSERT_TRUE(svc.ask(target_create{who.value, test::sample_target(name), svc.deadline()}).ok());
+  };
+  auto list = [&] { return svc.ask(target_list{who.value, target_query{}, svc.deadline()}); };
+
+  create("first");
+  ASSERT_EQ(list().value.total, 1);
+  double hits = m->near_cache_hits_total.Value();
+  auto again = list();
+  ASSERT_TRUE(again.ok());
+  ASSERT_EQ(again.value.items.size(), 1u);
+  EXPECT_EQ(again.value.items[0].name, "first");
+  EXPECT_EQ(m->near_cache_hits_total.Value(), hits + 1) << "the page";
+
+  create("second");
+  auto after = list();
+  EXPECT_EQ(after.value.total, 2);
+  ASSERT_EQ(after.value.items.size(), 2u);
+  EXPECT_EQ(after.value.items[0].name, "second");  // newest first
+}
+
 }  // namespace
 }  // namespace vutf::storage
