@@ -44,10 +44,12 @@ struct cache_config {
   std::shared_ptr<storage::list_index> lists;
 };
 
-// What an actor that reads through the near cache needs (actors/plumbing.hpp).
+// What reads through the near cache need: the actors' (actors/plumbing.hpp) and those answered
+// on the request thread (service::ask).
 struct near_link {
   std::shared_ptr<storage::near_cache> cache;  // null: no near cache
-  // Where pages of owners' unfiltered lists start (null: none); exact by version, see list_index.
+  // Where pages of owners' unfiltered lists start (null: none); exact for the versions of the
+  // owner's list scope it follows, see list_index.
   std::shared_ptr<storage::list_index> lists;
   std::shared_ptr<metrics> m;
   // In-process (no REDIS_URL): the near cache is the cache, and a miss goes to the database.

@@ -41,11 +41,12 @@ std::optional<resolution> resolve(const credentials& presented, const std::strin
   return std::nullopt;
 }
 
-result<principal> principal_of(const std::string& state, const resolution& how,
-                               const authenticator& a) {
+result<principal> principal_of(const std::string& state,
+                               const std::function<bool(const principal&)>& matches,
+                               key_usage* used) {
   std::optional<principal> who;
-  if (!decode(state, who) || !who || !how.matches(*who)) return unauthorized<principal>();
-  if (who->kind == "api_key" && a.used) a.used->note(who->key_id, now_ms());
+  if (!decode(state, who) || !who || !matches(*who)) return unauthorized<principal>();
+  if (who->kind == "api_key" && used) used->note(who->key_id, now_ms());
   return result<principal>{{}, std::move(*who)};
 }
 
@@ -57,7 +58,7 @@ std::optional<result<principal>> authenticate_near(const near_link& near, const 
   auto state = near.cache->get(how->scope, "principal");
   if (!state) return std::nullopt;
   near.count_hit();
-  return principal_of(*state, *how, a);
+  return principal_of(*state, how->matches, a.used.get());
 }
 
 }  // namespace vutf

@@ -1,9 +1,9 @@
-// Who presented credentials are, resolved the same way by every actor that authenticates: the
-// authentication actor (`authenticate`) and the actors whose messages carry the credentials
-// themselves (`target_fetch`), so such a request costs one round trip. A bearer token is
-// verified here (HMAC); its session, or an API key's SHA-256, resolves to a principal through
-// the near cache, the shared cache and only on a miss the database. Every revocation bumps the
-// scope the principal is cached under, so it is seen at once everywhere.
+// Who presented credentials are, resolved the same way by every actor that authenticates (the
+// authentication actor for `authenticate`, the targets actors for `target_fetch`, whose message
+// carries the credentials: one round trip) and by service::ask on a near-cache hit (none). A bearer
+// token is verified here (HMAC); its session, or an API key's SHA-256, resolves to a principal
+// through the near cache, the shared cache and only on a miss the database. Every revocation bumps
+// the scope the principal is cached under, so it is seen at once everywhere.
 #pragma once
 
 #include <functional>
@@ -27,10 +27,11 @@ struct resolution {
 std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
                                   clock::time_point deadline);
 
-// The principal that `state` (cached under `how.scope`) names, if `how` accepts it; else
-// UNAUTHORIZED. An API key's use is noted.
-result<principal> principal_of(const std::string& state, const resolution& how,
-                               const authenticator& a);
+// The principal that `state` (cached under a resolution's scope) names, if the resolution
+// `matches` it; else UNAUTHORIZED. An API key's use is noted in `used`.
+result<principal> principal_of(const std::string& state,
+                               const std::function<bool(const principal&)>& matches,
+                               key_usage* used);
 
 // `presented` resolved from this instance's near cache alone, on the calling thread (no message,
 // no Redis call): the principal or UNAUTHORIZED, or nullopt when the near cache does not hold
@@ -48,8 +49,8 @@ void authenticate_then(const plumbing<Self>& p, const authenticator& a,
     done(unauthorized<principal>());
     return;
   }
-  auto answer = [done, how = *how, a](const std::string& state) mutable {
-    done(principal_of(state, how, a));
+  auto answer = [done, matches = how->matches, used = a.used](const std::string& state) mutable {
+    done(principal_of(state, matches, used.get()));
   };
   p.lookup_then(
       how->scope, "principal",

@@ -181,22 +181,28 @@ struct service::impl {
         fallback, what, std::forward<Ts>(xs)...);
   }
 
-  // A request message: answered on the calling thread when this instance's near cache holds
-  // what it needs (no message at all: two thread hand-offs fewer), else see askers::ask.
+  // A request message: see askers::ask.
   template <class R, class Handle, class Msg>
   R ask(const Handle& h, Msg msg, const char* what) {
-    if constexpr (std::is_same_v<Msg, authenticate>) {
-      if (auto who = authenticate_near(near, auth, msg.presented)) return std::move(*who);
-    }
-    if constexpr (std::is_same_v<Msg, target_fetch>) {
-      if (auto who = authenticate_near(near, auth, msg.presented))
-        return fetch_as(std::move(*who), msg);
-    }
-    if constexpr (std::is_same_v<Msg, target_list>) {
-      if (auto page = list_targets_near(near, msg)) return std::move(*page);
-    }
     auto deadline = deadline_of(msg);
     return asks.ask<R>(h, std::move(msg), deadline, what);
+  }
+
+  // `msg` answered on the calling thread when this instance's near cache holds what it needs
+  // (no message at all: two thread hand-offs fewer); nullopt: ask the actors.
+  template <class R, class Msg>
+  std::optional<R> from_memory(const Msg& msg) {
+    if constexpr (std::is_same_v<Msg, authenticate>) {
+      return authenticate_near(near, auth, msg.presented);
+    } else if constexpr (std::is_same_v<Msg, target_fetch>) {
+      auto who = authenticate_near(near, auth, msg.presented);
+      if (!who) return std::nullopt;
+      return fetch_as(std::move(*who), msg);
+    } else if constexpr (std::is_same_v<Msg, target_list>) {
+      return list_targets_near(near, msg);
+    } else {
+      return std::nullopt;
+    }
   }
 
   // target_fetch once its caller is known: the record from the near cache, else from the targets
@@ -385,9 +391,10 @@ service::~service() {
   // ~actor_system waits for every actor, including connections finishing their current call.
 }
 
-#define VUTF_DEFINE_ASK(message, reply, handle)                        \
-  reply service::ask(message msg) {                                    \
-    return impl_->ask<reply>(impl_->handle, std::move(msg), #message); \
+#define VUTF_DEFINE_ASK(message, reply, handle)                              \
+  reply service::ask(message msg) {                                          \
+    if (auto held = impl_->from_memory<reply>(msg)) return std::move(*held); \
+    return impl_->ask<reply>(impl_->handle, std::move(msg), #message);       \
   }
 VUTF_SERVICE_MESSAGES(VUTF_DEFINE_ASK)
 #undef VUTF_DEFINE_ASK

@@ -5,7 +5,8 @@
 //   auto created = svc.ask(vutf::target_create{t, svc.deadline()});
 //   auto page = svc.ask(vutf::target_list{query, svc.deadline()});
 //
-// Each ask() sends one message and blocks the calling thread until the reply; the supervisors
+// Each ask() sends one message and blocks the calling thread until the reply (the hottest reads
+// are answered from the instance's near cache without one when it holds them); the supervisors
 // answer every message by its deadline (REQUEST_TIMEOUT), and the wait ends reply_grace after
 // it even if one does not, so a caller never waits forever. The header is free of CAF so
 // including it stays cheap.
@@ -40,7 +41,9 @@ class service {
 
   // One ask(message) per row of VUTF_SERVICE_MESSAGES (actors/service_messages.hpp), e.g.
   //   result<target> ask(target_create msg);
-  // It sends the message to the actor that answers it and waits for the reply, at most until
+  // It sends the message to the actor that answers it and waits for the reply (authenticate,
+  // target_fetch and target_list are answered on the calling thread instead when the near cache
+  // holds what they need: the same answer without the two thread hand-offs), at most until
   // the message's deadline (a request's, for a message without one) plus reply_grace: if no
   // reply came by then, it returns REQUEST_TIMEOUT (rate_hit: no count, so the caller fails
   // open). Other failures to answer are INTERNAL_ERROR.

@@ -16,7 +16,8 @@
 // goes once into VUTF_INTERNAL_TYPES. A type whose name holds a comma needs an alias first.
 #pragma once
 
-// X(message, reply, handle): service::ask(message) sends to `handle` and returns `reply`.
+// X(message, reply, handle): service::ask(message) sends to `handle` and returns `reply` (unless
+// service::impl::from_memory answers it from the near cache).
 // `handle` is the only column that names an actor: move a message to another actor here.
 #define VUTF_SERVICE_MESSAGES(X)                                            \
   X(target_create, result<target>, next_targets())                          \

@@ -314,6 +314,24 @@ caf::typed_response_promise<result<T>> commit_listed(const plumbing<targets_poin
   return rp;
 }
 
+// The list `l` asks for, of the targets its caller may see.
+target_query owned_query(const target_list& l) {
+  target_query q = l.query;
+  q.owner_id = owner_scope(l.who);
+  return q;
+}
+
+// The value held in the near cache under (scope, suffix), counted as a hit; nullopt when none.
+template <class T>
+std::optional<T> held(const near_link& near, const std::string& scope, const std::string& suffix) {
+  if (!near.cache) return std::nullopt;
+  auto value = near.cache->get(scope, suffix);
+  T out;
+  if (!value || !decode(*value, out)) return std::nullopt;
+  near.count_hit();
+  return out;
+}
+
 // A record as `who` sees it: one record per id is shared by every reader, so the owner is
 // checked on each hit.
 result<target> as_seen_by(const principal& who, target t) {
@@ -378,9 +396,7 @@ targets_actor::behavior_type targets(targets_pointer self, targets_config cfg, d
       },
       [=](target_list& l) {
         auto rp = self->make_response_promise<result<target_page>>();
-        target_query q = l.query;
-        q.owner_id = owner_scope(l.who);
-        listing{p, q, l.deadline, rp, l.who.user_id}.start();
+        listing{p, owned_query(l), l.deadline, rp, l.who.user_id}.start();
         return rp;
       },
       [=](target_update& u) {
@@ -399,23 +415,16 @@ targets_actor spawn_targets(caf::actor_system& sys, targets_config cfg, db_pool_
 }
 
 std::optional<result<target>> get_target_near(const near_link& near, const target_get& g) {
-  if (!near.cache) return std::nullopt;
-  auto held = near.cache->get(target_scope(g.id), "record");
-  target t;
-  if (!held || !decode(*held, t)) return std::nullopt;
-  near.count_hit();
-  return as_seen_by(g.who, std::move(t));
+  auto t = held<target>(near, target_scope(g.id), "record");
+  if (!t) return std::nullopt;
+  return as_seen_by(g.who, std::move(*t));
 }
 
 std::optional<result<target_page>> list_targets_near(const near_link& near, const target_list& l) {
-  if (!near.cache) return std::nullopt;
-  target_query q = l.query;
-  q.owner_id = owner_scope(l.who);
-  auto held = near.cache->get(list_scope(q.owner_id), list_suffix(q));
-  target_page page;
-  if (!held || !decode(*held, page)) return std::nullopt;
-  near.count_hit();
-  return result<target_page>{{}, std::move(page)};
+  target_query q = owned_query(l);
+  auto page = held<target_page>(near, list_scope(q.owner_id), list_suffix(q));
+  if (!page) return std::nullopt;
+  return result<target_page>{{}, std::move(*page)};
 }
 
 }  // namespace vutf

@@ -1,8 +1,8 @@
 // The targets actors: the domain logic of the targets resource. Reads go through the near cache
 // and the shared cache (versioned keys, CACHE_TTL), writes go to the database and then
-// invalidate their scopes. target_fetch authenticates its caller here too: one round trip (none
-// when this instance's near cache holds the caller and the record, or a list's page: see
-// service::impl::ask).
+// invalidate their scopes. target_fetch authenticates its caller here too: one round trip. A
+// record or a list page the near cache holds is answered without any (get_target_near,
+// list_targets_near, called by service::impl::from_memory).
 // Several instances run side by side so requests do not funnel through one mailbox.
 #pragma once
 
