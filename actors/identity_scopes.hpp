@@ -10,6 +10,7 @@
 
 #include "actors/messages.hpp"
 #include "config/time.hpp"
+#include "domain/crypto.hpp"
 
 namespace vutf {
 
@@ -56,7 +57,7 @@ class key_usage {
 
 // What an actor needs to authenticate presented credentials (actors/principals.hpp).
 struct authenticator {
-  std::string secret_key;                                           // verifies access tokens
+  std::shared_ptr<identity::token_verifier> tokens;  // verifies access tokens (the secret key)
   std::shared_ptr<key_usage> used = std::make_shared<key_usage>();  // where API key use is noted
 };
 

@@ -18,7 +18,7 @@ std::optional<principal> session_principal(const std::optional<storage::session_
 
 }  // namespace
 
-std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
+std::optional<resolution> resolve(const credentials& presented, const authenticator& a,
                                   clock::time_point deadline) {
   if (!presented.api_key.empty()) {
     std::string hash = identity::sha256_hex(presented.api_key);
@@ -28,7 +28,8 @@ std::optional<resolution> resolve(const credentials& presented, const std::strin
            return result<std::string>{{}, encode(storage::principal_for_key(s, hash, now_ms()))};
          }}};
   }
-  if (auto c = identity::verify(presented.bearer, secret_key, "access", now_s())) {
+  if (!a.tokens) return std::nullopt;
+  if (auto c = a.tokens->verify(presented.bearer, "access", now_s())) {
     return resolution{
         session_scope(c->sid),
         {"session_live", storage::access::read, deadline,
@@ -53,7 +54,7 @@ result<principal> principal_of(const std::string& state,
 std::optional<result<principal>> authenticate_near(const near_link& near, const authenticator& a,
                                                    const credentials& presented) {
   if (!near.cache) return std::nullopt;
-  auto how = resolve(presented, a.secret_key, clock::time_point::max());
+  auto how = resolve(presented, a, clock::time_point::max());
   if (!how) return unauthorized<principal>();
   auto state = near.cache->get(how->scope, "principal");
   if (!state) return std::nullopt;

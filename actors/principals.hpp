@@ -24,7 +24,7 @@ struct resolution {
 };
 
 // An API key by its SHA-256, else a verified access token by its session; nullopt for neither.
-std::optional<resolution> resolve(const credentials& presented, const std::string& secret_key,
+std::optional<resolution> resolve(const credentials& presented, const authenticator& a,
                                   clock::time_point deadline);
 
 // The principal that `state` (cached under a resolution's scope) names, if the resolution
@@ -44,7 +44,7 @@ std::optional<result<principal>> authenticate_near(const near_link& near, const 
 template <class Self, class Done>
 void authenticate_then(const plumbing<Self>& p, const authenticator& a,
                        const credentials& presented, clock::time_point deadline, Done done) {
-  auto how = resolve(presented, a.secret_key, deadline);
+  auto how = resolve(presented, a, deadline);
   if (!how) {
     done(unauthorized<principal>());
     return;

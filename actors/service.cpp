@@ -46,6 +46,9 @@ constexpr int startup_attempts = 10;  // backoff 0.25 s doubling to 4 s: about 3
 // Keys the list index holds over all owners (24 bytes each, up to twice that while a vector
 // grows: at most about 50 MB); the least recently listed owners go first.
 constexpr size_t list_index_keys = size_t{1} << 20;
+// Access tokens kept verified (identity::token_verifier): about 600 bytes each, so at most a few
+// MB; more sessions active at once than this only cost their tokens' checks again.
+constexpr size_t verified_tokens_kept = 4096;
 
 caf::actor_system_config& with_threads(caf::actor_system_config& cfg, int64_t threads) {
   // A string is silently ignored by CAF 0.17: the value must be a size_t.
@@ -283,7 +286,9 @@ service::service(const settings& s, std::shared_ptr<metrics> m)
     if (!s.redis_url.empty()) router_cfg.shared_writes = i.cache;
     i.pool = spawn_db_router(i.sys, router_cfg, i.m);
   }
-  i.auth = authenticator{secret_key, std::make_shared<key_usage>()};
+  i.auth =
+      authenticator{std::make_shared<identity::token_verifier>(secret_key, verified_tokens_kept),
+                    std::make_shared<key_usage>()};
   const authenticator& auth = i.auth;
   health_config health_cfg;
   health_cfg.url = url;

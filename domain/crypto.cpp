@@ -270,5 +270,29 @@ std::optional<claims> verify(const std::string& token, const std::string& key,
   return claims{*sub, *sid, *typ, *jti, *iat, *exp};
 }
 
+std::optional<claims> token_verifier::verify(const std::string& token,
+                                             const std::string& expected_type, int64_t now_s) {
+  {
+    std::lock_guard lock(m_);
+    if (auto it = kept_.find(token); it != kept_.end()) {
+      const claims& c = it->second;
+      // iat was checked when it verified, and time only moves on.
+      if (c.typ != expected_type || c.exp <= now_s) return std::nullopt;
+      return c;
+    }
+  }
+  auto c = identity::verify(token, key_, expected_type, now_s);
+  if (!c || max_ == 0) return c;
+  std::lock_guard lock(m_);
+  if (kept_.size() >= max_) kept_.clear();
+  kept_.emplace(token, *c);
+  return c;
+}
+
+size_t token_verifier::kept() const {
+  std::lock_guard lock(m_);
+  return kept_.size();
+}
+
 }  // namespace identity
 }  // namespace vutf

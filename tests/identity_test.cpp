@@ -49,6 +49,35 @@ TEST(tokens, a_signed_token_verifies_with_its_claims) {
   EXPECT_EQ(c->jti, "jti-1");
 }
 
+TEST(token_verifier, keeps_a_token_that_verified_and_checks_its_type_and_expiry_on_every_use) {
+  identity::token_verifier tokens(key, 2);
+  identity::claims c = sample();
+  std::string t = identity::sign(c, key);
+  ASSERT_TRUE(tokens.verify(t, "access", c.exp - 10));
+  EXPECT_EQ(tokens.kept(), 1u);
+  auto again = tokens.verify(t, "access", c.exp - 5);  // from what it kept
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->sid, "session-1");
+  EXPECT_FALSE(tokens.verify(t, "refresh", c.exp - 5));
+  EXPECT_FALSE(tokens.verify(t, "access", c.exp)) << "expired while kept";
+}
+
+TEST(token_verifier, keeps_no_token_that_failed_and_starts_over_when_full) {
+  identity::token_verifier tokens(key, 2);
+  identity::claims c = sample();
+  std::string t = identity::sign(c, key);
+  std::string flipped = t;
+  flipped[flipped.size() - 2] = flipped[flipped.size() - 2] == 'A' ? 'B' : 'A';
+  EXPECT_FALSE(tokens.verify(flipped, "access", c.exp - 10));
+  EXPECT_FALSE(tokens.verify(identity::sign(c, key + "x"), "access", c.exp - 10));
+  EXPECT_EQ(tokens.kept(), 0u);
+  for (const char* jti : {"a", "b", "c"}) {
+    c.jti = jti;
+    EXPECT_TRUE(tokens.verify(identity::sign(c, key), "access", c.exp - 10));
+  }
+  EXPECT_EQ(tokens.kept(), 1u) << "full at two: the third started it over";
+}
+
 TEST(tokens, tampered_tokens_are_refused) {
   std::string t = identity::sign(sample(), key);
   size_t dot = t.find('.');

@@ -44,7 +44,8 @@ class near_reads : public ::testing::Test {
   double hits() const { return near_.m->near_cache_hits_total.Value(); }
 
   near_link near_;
-  authenticator auth_{secret, std::make_shared<key_usage>()};
+  authenticator auth_{std::make_shared<identity::token_verifier>(secret, 16),
+                      std::make_shared<key_usage>()};
 };
 
 TEST_F(near_reads, a_held_session_principal_authenticates_and_counts_one_hit) {
