@@ -125,18 +125,29 @@ TEST(near_cache, entries_live_at_most_their_ttl) {
   EXPECT_EQ(c.size(), 0u);
 }
 
-TEST(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_write_changed) {
-  log::configure("error", "json");
-  auto m = std::make_shared<metrics>();
-  service svc(test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m);
-  ASSERT_TRUE(
-      svc.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt, svc.deadline()})
-          .ok());
-  auto tokens = svc.ask(user_login{"nina", "passw0rd-n", {}, svc.deadline()});
-  ASSERT_TRUE(tokens.ok());
-  credentials bearer{tokens.value.access_token, ""};
-  auto who = svc.ask(authenticate{bearer, svc.deadline()});
-  ASSERT_TRUE(who.ok());
+// A service without Redis (its near cache is the cache) and a user logged in to it.
+class near_cache_in_process : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    log::configure("error", "json");
+    ASSERT_TRUE(svc.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt,
+                                      svc.deadline()})
+                    .ok());
+    auto tokens = svc.ask(user_login{"nina", "passw0rd-n", {}, svc.deadline()});
+    ASSERT_TRUE(tokens.ok());
+    bearer = credentials{tokens.value.access_token, ""};
+    auto found = svc.ask(authenticate{bearer, svc.deadline()});
+    ASSERT_TRUE(found.ok());
+    who = found;
+  }
+
+  std::shared_ptr<metrics> m = std::make_shared<metrics>();
+  service svc{test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m};
+  credentials bearer;
+  result<principal> who;
+};
+
+TEST_F(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_write_changed) {
   auto created = svc.ask(target_create{who.value, test::sample_target("near"), svc.deadline()});
   ASSERT_TRUE(created.ok());
   auto fetch = [&] { return svc.ask(target_fetch{bearer, created.value.id, svc.deadline()}); };
@@ -161,17 +172,7 @@ TEST(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_wri
   EXPECT_EQ(after.reply.error->code, errc::unauthorized);
 }
 
-TEST(near_cache_in_process, serves_a_list_page_from_memory_until_a_write_changes_the_list) {
-  log::configure("error", "json");
-  auto m = std::make_shared<metrics>();
-  service svc(test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m);
-  ASSERT_TRUE(
-      svc.ask(user_register{"lena", "lena@example.com", "passw0rd-l", std::nullopt, svc.deadline()})
-          .ok());
-  auto tokens = svc.ask(user_login{"lena", "passw0rd-l", {}, svc.deadline()});
-  ASSERT_TRUE(tokens.ok());
-  auto who = svc.ask(authenticate{credentials{tokens.value.access_token, ""}, svc.deadline()});
-  ASSERT_TRUE(who.ok());
+TEST_F(near_cache_in_process, serves_a_list_page_from_memory_until_a_write_changes_the_list) {
   auto create = [&](const std::string& name) {
     ASSERT_TRUE(svc.ask(target_create{who.value, test::sample_target(name), svc.deadline()}).ok());
   };

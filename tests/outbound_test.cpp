@@ -32,6 +32,17 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Accepts connections on `fd` until `stop`, handing each to `answer` on the calling thread.
+template <class Answer>
+void accept_until(int fd, const std::atomic<bool>& stop, Answer answer) {
+  while (!stop) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 50) <= 0) continue;
+    int c = ::accept(fd, nullptr, nullptr);
+    if (c >= 0) answer(c);
+  }
+}
+
 // An endpoint that answers every connection with `prefix` and then one byte of `trickle` every
 // 50 ms, for as long as the client listens: the per-read timeouts of an HTTP client never fire.
 // (A space continues a header value as well as it pads a JSON body.)
@@ -50,11 +61,7 @@ class trickling_endpoint {
 
  private:
   void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
+    accept_until(fd_, stop_, [this](int c) {
       char buf[4096];
       (void)::recv(c, buf, sizeof buf, 0);  // the request (its size does not matter here)
       bool open = ::send(c, prefix_.data(), prefix_.size(), MSG_NOSIGNAL) >= 0;
@@ -63,7 +70,7 @@ class trickling_endpoint {
         open = ::send(c, &trickle_, 1, MSG_NOSIGNAL) == 1;
       }
       ::close(c);
-    }
+    });
   }
 
   int port_ = 0;
@@ -103,11 +110,7 @@ class closing_endpoint {
 
  private:
   void serve() {
-    while (!stop_) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 50) <= 0) continue;
-      int c = ::accept(fd_, nullptr, nullptr);
-      if (c < 0) continue;
+    accept_until(fd_, stop_, [this](int c) {
       std::string request;
       char buf[4096];
       while (request.find("\r\n\r\n{}") == std::string::npos) {  // post_to's body is "{}"
@@ -128,7 +131,7 @@ class closing_endpoint {
       });
       std::lock_guard<std::mutex> lock(mutex_);
       closed_.push_back(c);  // never read again: a request sent on it gets no answer
-    }
+    });
   }
 
   int port_ = 0;
