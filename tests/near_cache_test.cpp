@@ -128,44 +128,45 @@ TEST(near_cache, entries_live_at_most_their_ttl) {
 // A service without Redis (its near cache is the cache) and a user logged in to it.
 class near_cache_in_process : public ::testing::Test {
  protected:
+  // Before the fixture's service starts, so its start-up is quiet.
+  static void SetUpTestSuite() { log::configure("error", "json"); }
   void SetUp() override {
-    log::configure("error", "json");
-    ASSERT_TRUE(svc.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt,
-                                      svc.deadline()})
+    ASSERT_TRUE(svc_.ask(user_register{"nina", "nina@example.com", "passw0rd-n", std::nullopt,
+                                       svc_.deadline()})
                     .ok());
-    auto tokens = svc.ask(user_login{"nina", "passw0rd-n", {}, svc.deadline()});
+    auto tokens = svc_.ask(user_login{"nina", "passw0rd-n", {}, svc_.deadline()});
     ASSERT_TRUE(tokens.ok());
-    bearer = credentials{tokens.value.access_token, ""};
-    auto found = svc.ask(authenticate{bearer, svc.deadline()});
+    bearer_ = credentials{tokens.value.access_token, ""};
+    auto found = svc_.ask(authenticate{bearer_, svc_.deadline()});
     ASSERT_TRUE(found.ok());
-    who = found;
+    who_ = found;
   }
 
-  std::shared_ptr<metrics> m = std::make_shared<metrics>();
-  service svc{test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m};
-  credentials bearer;
-  result<principal> who;
+  std::shared_ptr<metrics> m_ = std::make_shared<metrics>();
+  service svc_{test::make_settings({{"DATABASE_URL", "sqlite:///:memory:"}}), m_};
+  credentials bearer_;
+  result<principal> who_;
 };
 
 TEST_F(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_write_changed) {
-  auto created = svc.ask(target_create{who.value, test::sample_target("near"), svc.deadline()});
+  auto created = svc_.ask(target_create{who_.value, test::sample_target("near"), svc_.deadline()});
   ASSERT_TRUE(created.ok());
-  auto fetch = [&] { return svc.ask(target_fetch{bearer, created.value.id, svc.deadline()}); };
+  auto fetch = [&] { return svc_.ask(target_fetch{bearer_, created.value.id, svc_.deadline()}); };
 
   ASSERT_EQ(fetch().reply.value.name, "near");
-  double hits = m->near_cache_hits_total.Value();
+  double hits = m_->near_cache_hits_total.Value();
   auto again = fetch();
   ASSERT_TRUE(again.who && again.reply.ok());
-  EXPECT_EQ(again.who->user_id, who.value.user_id);
+  EXPECT_EQ(again.who->user_id, who_.value.user_id);
   EXPECT_EQ(again.reply.value.name, "near");
-  EXPECT_EQ(m->near_cache_hits_total.Value(), hits + 2) << "the principal and the record";
+  EXPECT_EQ(m_->near_cache_hits_total.Value(), hits + 2) << "the principal and the record";
 
   target_patch p;
   p.name = "renamed";
   ASSERT_TRUE(
-      svc.ask(target_update{who.value, created.value.id, p, std::nullopt, svc.deadline()}).ok());
+      svc_.ask(target_update{who_.value, created.value.id, p, std::nullopt, svc_.deadline()}).ok());
   EXPECT_EQ(fetch().reply.value.name, "renamed");
-  ASSERT_TRUE(svc.ask(session_logout{who.value, svc.deadline()}).ok());
+  ASSERT_TRUE(svc_.ask(session_logout{who_.value, svc_.deadline()}).ok());
   auto after = fetch();
   EXPECT_FALSE(after.who);
   ASSERT_FALSE(after.reply.ok());
@@ -174,18 +175,19 @@ TEST_F(near_cache_in_process, serves_target_fetch_from_memory_and_drops_what_a_w
 
 TEST_F(near_cache_in_process, serves_a_list_page_from_memory_until_a_write_changes_the_list) {
   auto create = [&](const std::string& name) {
-    ASSERT_TRUE(svc.ask(target_create{who.value, test::sample_target(name), svc.deadline()}).ok());
+    ASSERT_TRUE(
+        svc_.ask(target_create{who_.value, test::sample_target(name), svc_.deadline()}).ok());
   };
-  auto list = [&] { return svc.ask(target_list{who.value, target_query{}, svc.deadline()}); };
+  auto list = [&] { return svc_.ask(target_list{who_.value, target_query{}, svc_.deadline()}); };
 
   create("first");
   ASSERT_EQ(list().value.total, 1);
-  double hits = m->near_cache_hits_total.Value();
+  double hits = m_->near_cache_hits_total.Value();
   auto again = list();
   ASSERT_TRUE(again.ok());
   ASSERT_EQ(again.value.items.size(), 1u);
   EXPECT_EQ(again.value.items[0].name, "first");
-  EXPECT_EQ(m->near_cache_hits_total.Value(), hits + 1) << "the page";
+  EXPECT_EQ(m_->near_cache_hits_total.Value(), hits + 1) << "the page";
 
   create("second");
   auto after = list();
