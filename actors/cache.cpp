@@ -129,8 +129,13 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
           for (const auto& scope : b.scopes) keys.push_back("global:" + scope + ":version");
           return self->state.backend->bump(keys, cfg.scope_ttl);
         });
-        return cache_bumped{versions ? std::move(*versions)
-                                     : std::vector<int64_t>(b.scopes.size(), 0)};
+        cache_bumped out{versions ? std::move(*versions)
+                                  : std::vector<int64_t>(b.scopes.size(), 0)};
+        if (cfg.lists)
+          for (const auto& l : b.lists)
+            cfg.lists->apply(l.owner, l.scope < out.versions.size() ? out.versions[l.scope] : 0,
+                             l.change);
+        return out;
       },
       [=](probe_atom) -> dependency_check {
         if (self->state.in_process) return dependency_check{"in-process", 0};
@@ -258,7 +263,7 @@ caf::behavior invalidation_listener(caf::stateful_actor<listener_state>* self, c
 
 // A write's bump waiting to go out with the next batch.
 struct held_bump {
-  std::vector<std::string> scopes;
+  cache_bump bump;
   caf::typed_response_promise<cache_bumped> rp;
 };
 
@@ -302,12 +307,16 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
   auto& st = self->state;
   std::vector<size_t> sizes;  // each writer's share of the scopes, in order
   std::vector<caf::typed_response_promise<cache_bumped>> writers;
-  std::vector<std::string> scopes;
+  cache_bump batch;
   for (size_t i = 0; i < bumps_per_batch && !st.held.empty(); ++i) {
     held_bump& b = st.held.front();
-    sizes.push_back(b.scopes.size());
+    for (auto& l : b.bump.lists) {
+      l.scope += batch.scopes.size();
+      batch.lists.push_back(std::move(l));
+    }
+    sizes.push_back(b.bump.scopes.size());
     writers.push_back(std::move(b.rp));
-    scopes.insert(scopes.end(), b.scopes.begin(), b.scopes.end());
+    batch.scopes.insert(batch.scopes.end(), b.bump.scopes.begin(), b.bump.scopes.end());
     st.held.pop_front();
   }
   ++st.batches_in_flight;
@@ -315,7 +324,7 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
     m->cache_bump_batches_total.Increment();
     m->cache_batched_bumps_total.Increment(static_cast<double>(writers.size()));
   }
-  auto answer = [self, cfg, m, scopes, sizes,
+  auto answer = [self, cfg, m, scopes = batch.scopes, sizes,
                  writers](const std::vector<int64_t>& versions) mutable {
     // The near cache drops the scopes again now that the shared cache has bumped them (see
     // cache_bump below).
@@ -331,7 +340,7 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
     while (!self->state.held.empty() && self->state.batches_in_flight < bump_batches_in_flight)
       send_held_bumps(self, cfg, m);
   };
-  self->request(st.pick(), caf::infinite, cache_bump{std::move(scopes)})
+  self->request(st.pick(), caf::infinite, std::move(batch))
       .then([answer](cache_bumped& done) mutable { answer(done.versions); },
             [answer](caf::error&) mutable { answer({}); });
 }
@@ -366,7 +375,7 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
         invalidate_near(cfg, *m, b.scopes, true);
         auto& st = self->state;
         auto rp = self->make_response_promise<cache_bumped>();
-        st.held.push_back(held_bump{std::move(b.scopes), rp});
+        st.held.push_back(held_bump{std::move(b), rp});
         if (st.batches_in_flight < bump_batches_in_flight) send_held_bumps(self, cfg, m);
         return rp;
       },

@@ -25,6 +25,7 @@
 #include "storage/audit_store.hpp"
 #include "storage/database.hpp"
 #include "storage/idempotency_store.hpp"
+#include "storage/list_index.hpp"
 #include "storage/scan_store.hpp"
 
 namespace vutf {
@@ -553,8 +554,19 @@ struct cache_store {
   std::string value;
   std::chrono::seconds ttl;
 };
+// A write's change to its owner's list, which the list index takes with the version the bump
+// moved the list's scope to.
+struct list_move {
+  std::string owner;
+  storage::list_index::change change;
+  size_t scope = 0;  // the index of the owner's list scope in cache_bump::scopes
+};
 struct cache_bump {
   std::vector<std::string> scopes;  // invalidates everything cached under these scopes
+  // Applied to the list index by the connection that bumped, as soon as Redis answers: before
+  // the reply crosses a mailbox, so a read on this instance that saw the new version rarely
+  // finds the keys behind it.
+  std::vector<list_move> lists{};
 };
 struct cache_bumped {
   // Each scope's new version, in the order of cache_bump::scopes; 0 where the shared cache did

@@ -156,14 +156,19 @@ struct plumbing {
     if (e.version) self->send(cache, cache_store{scope, *e.version, suffix, std::move(value), ttl});
   }
 
-  // Invalidates `scopes`, then runs `next` with what the cache said (versions of 0 when it
-  // could not answer).
+  // Invalidates `scopes` (and moves the list index by `lists`), then runs `next` with what the
+  // cache said (versions of 0 when it could not answer).
   template <class Next>
-  void bump(std::vector<std::string> scopes, Next next) const {
+  void bump(std::vector<std::string> scopes, Next next, std::vector<list_move> lists = {}) const {
     size_t n = scopes.size();
-    self->request(cache, caf::infinite, cache_bump{std::move(scopes)})
+    self->request(cache, caf::infinite, cache_bump{std::move(scopes), lists})
         .then([next](cache_bumped& b) mutable { next(b); },
-              [next, n](caf::error&) mutable { next(cache_bumped{std::vector<int64_t>(n, 0)}); });
+              [next, n, lists, index = near.lists](caf::error&) mutable {
+                // The cache never saw them: their keys cannot stay.
+                if (index)
+                  for (const auto& l : lists) index->apply(l.owner, 0, l.change);
+                next(cache_bumped{std::vector<int64_t>(n, 0)});
+              });
   }
 
   // Hands `done` the value of (scope, suffix) from the cache when `accept` takes it (what

@@ -279,9 +279,9 @@ struct listing {
   }
 };
 
-// Runs the write `task`; once it committed, invalidates its scopes and, before answering `rp`
-// with its value, carries its change into the list index by the version its owner's list moved
-// to (so the writer's next list sees it, without a rebuild).
+// Runs the write `task`; once it committed, invalidates its scopes and carries its change into
+// the list index by the version its owner's list moved to (so the writer's next list sees it,
+// without a rebuild), then answers `rp` with its value.
 template <class T>
 void commit_listed(const plumbing<targets_pointer>& p, db_task<result<listed<T>>> task,
                    caf::typed_response_promise<result<T>> rp, std::string conflict_detail) {
@@ -296,12 +296,17 @@ void commit_listed(const plumbing<targets_pointer>& p, db_task<result<listed<T>>
           listed<T> w = std::move(r.value);
           w.change.before = before;
           w.change.after = lists ? lists->ticket() : 0;
-          auto scopes = w.scopes;
-          if (lists) lists->bumping(w.owner);
-          p.bump(std::move(scopes), [lists, rp, w](const cache_bumped& b) mutable {
-            if (lists) lists->apply(w.owner, b.versions.empty() ? 0 : b.versions.front(), w.change);
-            rp.deliver(result<T>{{}, std::move(w.value)});
-          });
+          std::vector<list_move> moves;
+          if (lists) {
+            lists->bumping(w.owner);
+            moves.push_back(list_move{w.owner, w.change, 0});  // the list scope comes first
+          }
+          p.bump(
+              std::move(w.scopes),
+              [rp, value = std::move(w.value)](const cache_bumped&) mutable {
+                rp.deliver(result<T>{{}, std::move(value)});
+              },
+              std::move(moves));
         });
 }
 

@@ -6,8 +6,10 @@ namespace vutf::storage {
 namespace {
 
 // Own changes answered before the ones they follow, and removes of keys not there yet, kept per
-// owner; beyond these the keys are dropped (a rebuild, never a wrong page).
-constexpr size_t waiting_kept = 64;
+// owner; beyond these the keys are dropped (a rebuild, never a wrong page). Two batches of bumps
+// (up to 256 writes each, actors/cache.cpp) are out at once, on two Redis connections, and the
+// later one's writes may be applied first.
+constexpr size_t waiting_kept = 512;
 constexpr size_t removed_early_kept = 1024;
 constexpr size_t unsure_kept = 1024;
 

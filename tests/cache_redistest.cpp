@@ -267,6 +267,44 @@ TEST(cache_bumps_redis, bumps_arriving_while_batches_are_out_go_as_one_each_with
   caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
 }
 
+TEST(cache_bumps_redis, each_write_moves_the_list_index_by_its_version_as_redis_answers) {
+  caf::actor_system_config system_cfg;
+  caf::actor_system sys{system_cfg};
+  cache_config cfg;
+  cfg.redis_url = test::required_env("VUTF_TEST_REDIS_URL");
+  cfg.connections = 4;
+  cfg.lists = std::make_shared<storage::list_index>(size_t{1} << 16);
+  auto cache = spawn_cache(sys, cfg, std::make_shared<metrics>());
+  caf::scoped_actor self(sys);
+  std::string owner = make_uuid(), scope = "list-move:" + owner;
+  int64_t first = 0;
+  self->request(cache, caf::infinite, cache_lookup{scope, "x"})
+      .receive([&](cache_entry& e) { first = e.version.value_or(0); },
+               [](caf::error&) { ADD_FAILURE() << "lookup failed"; });
+  ASSERT_GT(first, 0);
+  ASSERT_TRUE(cfg.lists->install(owner, first, cfg.lists->ticket(), {}));
+
+  // Writes in flight together: their bumps go in batches, answered on different connections,
+  // and nothing but the cache applies their changes.
+  constexpr int64_t writes = 300;
+  using handle = decltype(self->request(cache, caf::infinite, cache_bump{}));
+  std::vector<handle> bumps;
+  for (int64_t i = 0; i < writes; ++i) {
+    storage::list_index::change add{storage::list_index::change::op::add, {i, make_uuid()}};
+    add.before = add.after = cfg.lists->ticket();
+    cfg.lists->bumping(owner);
+    bumps.push_back(self->request(cache, caf::infinite,
+                                  cache_bump{{"other:" + make_uuid(), scope}, {{owner, add, 1}}}));
+  }
+  for (auto& b : bumps)
+    b.receive([](cache_bumped&) {}, [](caf::error&) { ADD_FAILURE() << "bump failed"; });
+  auto page = cfg.lists->page(owner, first + writes, 0, false);
+  ASSERT_TRUE(page) << "the keys follow every version up to the last write's";
+  EXPECT_EQ(page->total, writes);
+  EXPECT_EQ(page->first->created_at, 0);
+  caf::anon_send_exit(cache, caf::exit_reason::user_shutdown);
+}
+
 TEST(redis_keys, every_key_the_service_writes_expires) {
   log::configure("error", "json");
   test::redis_server redis;  // its own: the keyspace holds only what this workload wrote

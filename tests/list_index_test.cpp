@@ -144,8 +144,8 @@ TEST(list_index, a_version_nobody_here_wrote_leaves_the_keys_unusable) {
   x.apply("alice", 12, add(6, t, t));
   EXPECT_EQ(start(x, 11, 0), -2);
   EXPECT_EQ(start(x, 12, 0), -2) << "a gap is never bridged";
-  // Many such writes: the keys go.
-  for (int64_t v = 13; v < 13 + 70; ++v) x.apply("alice", v, {});
+  // More such writes than are kept waiting (two batches of bumps' worth): the keys go.
+  for (int64_t v = 13; v < 13 + 520; ++v) x.apply("alice", v, {});
   EXPECT_EQ(x.owners(), 0u);
 }
 
