@@ -340,9 +340,15 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
     while (!self->state.held.empty() && self->state.batches_in_flight < bump_batches_in_flight)
       send_held_bumps(self, cfg, m);
   };
+  auto moves = batch.lists;
   self->request(st.pick(), caf::infinite, std::move(batch))
       .then([answer](cache_bumped& done) mutable { answer(done.versions); },
-            [answer](caf::error&) mutable { answer({}); });
+            [answer, cfg, moves](caf::error&) mutable {
+              // The connection never answered, so it applied nothing: the keys cannot stay.
+              if (cfg.lists)
+                for (const auto& l : moves) cfg.lists->apply(l.owner, 0, l.change);
+              answer({});
+            });
 }
 
 cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<supervisor_state> self,

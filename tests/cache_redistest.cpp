@@ -170,7 +170,7 @@ TEST_F(cache_redistest, a_stalled_redis_is_a_miss_not_a_failure) {
   test::redis_server redis;
   auto svc = start(redis.url(), {{"REDIS_TIMEOUT", "1"}, {"REDIS_MAX_CONNECTIONS", "2"}});
   auto created = svc->ask(target_create{test::someone(), sample_target("slow"), svc->deadline()});
-  ASSERT_TRUE(created.ok());
+  ASSERT_TRUE(created.ok()) << created.error->detail;
   redis.pause();
   for (int i = 0; i < 4; ++i) {
     auto r = svc->ask(target_get{test::someone(), created.value.id, svc->deadline()});
