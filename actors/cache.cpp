@@ -131,10 +131,7 @@ cache_actor::behavior_type cache_worker(worker_pointer self, cache_config cfg,
         });
         cache_bumped out{versions ? std::move(*versions)
                                   : std::vector<int64_t>(b.scopes.size(), 0)};
-        if (cfg.lists)
-          for (const auto& l : b.lists)
-            cfg.lists->apply(l.owner, l.scope < out.versions.size() ? out.versions[l.scope] : 0,
-                             l.change);
+        if (cfg.lists) apply_moves(*cfg.lists, b.lists, out.versions);
         return out;
       },
       [=](probe_atom) -> dependency_check {
@@ -345,8 +342,7 @@ void send_held_bumps(cache_actor::stateful_pointer<supervisor_state> self, const
       .then([answer](cache_bumped& done) mutable { answer(done.versions); },
             [answer, cfg, moves](caf::error&) mutable {
               // The connection never answered, so it applied nothing: the keys cannot stay.
-              if (cfg.lists)
-                for (const auto& l : moves) cfg.lists->apply(l.owner, 0, l.change);
+              if (cfg.lists) apply_moves(*cfg.lists, moves, {});
               answer({});
             });
 }
@@ -411,6 +407,12 @@ void near_link::count_hit() const {
 void near_link::count_miss() const {
   m->near_cache_misses_total.Increment();
   if (local) m->cache_misses_total.Increment();
+}
+
+void apply_moves(storage::list_index& lists, const std::vector<list_move>& moves,
+                 const std::vector<int64_t>& versions) {
+  for (const auto& l : moves)
+    lists.apply(l.owner, l.scope < versions.size() ? versions[l.scope] : 0, l.change);
 }
 
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m) {

@@ -60,4 +60,9 @@ struct near_link {
 
 cache_actor spawn_cache(caf::actor_system& sys, cache_config cfg, std::shared_ptr<metrics> m);
 
+// Carries a bump's `moves` into `lists` by the versions the bump returned for their scopes; with
+// no versions (the cache never answered) each move's keys are dropped.
+void apply_moves(storage::list_index& lists, const std::vector<list_move>& moves,
+                 const std::vector<int64_t>& versions);
+
 }  // namespace vutf

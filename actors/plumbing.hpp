@@ -165,8 +165,7 @@ struct plumbing {
         .then([next](cache_bumped& b) mutable { next(b); },
               [next, n, lists, index = near.lists](caf::error&) mutable {
                 // The cache never saw them: their keys cannot stay.
-                if (index)
-                  for (const auto& l : lists) index->apply(l.owner, 0, l.change);
+                if (index) apply_moves(*index, lists, {});
                 next(cache_bumped{std::vector<int64_t>(n, 0)});
               });
   }
