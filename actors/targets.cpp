@@ -136,12 +136,12 @@ bool indexed(const target_query& q) {
 db_task<result<target_page>> read_indexed(const target_query& q, int64_t version,
                                           const near_link& near, clock::time_point deadline) {
   return {"target_list", storage::access::read, deadline,
-          [q, version, lists = near.lists, m = near.m](storage::session& s) {
+          [q, version, lists = near.lists, m = near.m, deadline](storage::session& s) {
             int64_t offset = (q.page - 1) * q.per_page;
             bool newest_first = q.sort == "-created_at";
             bool built = false;
-            auto at =
-                storage::indexed_start(s, *lists, q.owner_id, version, offset, newest_first, built);
+            auto at = storage::indexed_start(s, *lists, q.owner_id, version, offset, newest_first,
+                                             deadline, built);
             if (built) m->list_index_builds_total.Increment();
             if (!at) return offset_page(s, q, std::nullopt);
             return result<target_page>{{},

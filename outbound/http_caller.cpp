@@ -242,7 +242,8 @@ std::variant<route, outbound_reply> route_for(const url& u, const egress& e,
 
 struct http_caller::client_slot {
   std::unique_ptr<httplib::ClientImpl> client;
-  uint64_t ticket = 0;  // the call in flight's watch, for sockets opened during it
+  uint64_t ticket = 0;         // the call in flight's watch, for sockets opened during it
+  clock::time_point answered;  // when its last call was answered
 };
 
 namespace {
@@ -276,7 +277,8 @@ class watch_scope {
 
 }  // namespace
 
-http_caller::http_caller(egress e) : egress_(std::move(e)) {}
+http_caller::http_caller(egress e, std::chrono::milliseconds kept_idle)
+    : egress_(std::move(e)), kept_idle_(kept_idle) {}
 http_caller::~http_caller() = default;
 
 outbound_reply http_caller::send(const outbound_call& call) {
@@ -298,6 +300,9 @@ outbound_reply http_caller::send(const outbound_call& call) {
     std::string key = u->scheme + "://" + u->host_text() + ":" + std::to_string(port) + "|" +
                       (to.proxy ? to.proxy->shown : to.address);
     if (clients_.size() >= 16 && !clients_.count(key)) clients_.clear();  // few per worker
+    if (auto kept = clients_.find(key);
+        kept != clients_.end() && clock::now() - kept->second->answered > kept_idle_)
+      clients_.erase(kept);  // its connection has been idle too long to trust (see the header)
     auto& slot = clients_[key];
     if (!slot) {
       slot = std::make_unique<client_slot>();
@@ -371,6 +376,7 @@ outbound_reply http_caller::send(const outbound_call& call) {
       clients_.erase(key);  // the connection is in an unknown state: open a new one next time
       return finish(std::move(out));
     }
+    slot->answered = clock::now();
     out.status = res->status;
     out.body = std::move(body);
     if (res->has_header("Retry-After")) {

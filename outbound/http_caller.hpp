@@ -52,11 +52,18 @@ struct outbound_reply {
   bool breaker_failure() const { return !refused && (status == 0 || status >= 500); }
 };
 
-// Blocking HTTP calls, keeping one keep-alive connection per origin and address it talks to. Not
-// thread-safe: one per worker thread. Never throws.
+// A kept-alive connection idle longer than this is closed rather than reused: a server's own idle
+// timeout (2-5 s is common, 1 s in some) may close it just as the next call goes out, and that
+// call would fail although the endpoint is up (and count against its circuit). Calls in a scan
+// follow each other closely and keep their connection.
+constexpr std::chrono::milliseconds kept_idle_limit{500};
+
+// Blocking HTTP calls, keeping one keep-alive connection per origin and address it talks to
+// (while it is used at least every `kept_idle`). Not thread-safe: one per worker thread. Never
+// throws.
 class http_caller {
  public:
-  explicit http_caller(egress e);
+  explicit http_caller(egress e, std::chrono::milliseconds kept_idle = kept_idle_limit);
   ~http_caller();
   http_caller(const http_caller&) = delete;
   http_caller& operator=(const http_caller&) = delete;
@@ -66,6 +73,7 @@ class http_caller {
  private:
   struct client_slot;
   egress egress_;
+  std::chrono::milliseconds kept_idle_;
   std::map<std::string, std::unique_ptr<client_slot>> clients_;  // by origin and address
 };
 

@@ -202,11 +202,16 @@ class build_guard {
 
 std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
                                                const std::string& owner, int64_t version,
-                                               int64_t offset, bool newest_first, bool& built) {
+                                               int64_t offset, bool newest_first,
+                                               clock::time_point deadline, bool& built) {
   // How long a page waits for own bumps to be answered or another read's build, rather than
   // walk by OFFSET: a bump is a Redis round trip or two, a build one read of the owner's keys;
-  // an OFFSET page under load took 40 ms (docs/performance.md).
-  constexpr std::chrono::milliseconds patience{25};
+  // an OFFSET page under load took 40 ms (docs/performance.md). Never past the request's
+  // deadline: the wait holds a database connection.
+  constexpr std::chrono::milliseconds most{25};
+  auto patience =
+      std::clamp(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now()),
+                 std::chrono::milliseconds{0}, most);
   built = false;
   auto at = lists.page(owner, version, offset, newest_first);
   if (!at) {

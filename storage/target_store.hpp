@@ -34,11 +34,13 @@ std::vector<list_index::key> target_keys(session& s, const std::string& owner);
 // Where the page at `offset` of `owner`'s list starts, per `lists` exact for `version` of the
 // list scope (read before this is called): the keys are read first (one index range; `built`
 // set) when `lists` holds none for that version, unless it is catching up with this instance's
-// own writes; keys it holds unsure are settled by looking their targets up. nullopt when the
-// page cannot come from the index now (read it by OFFSET).
+// own writes (for a few milliseconds, never past `deadline`); keys it holds unsure are settled by
+// looking their targets up. nullopt when the page cannot come from the index now (read it by
+// OFFSET).
 std::optional<list_index::slice> indexed_start(session& s, list_index& lists,
                                                const std::string& owner, int64_t version,
-                                               int64_t offset, bool newest_first, bool& built);
+                                               int64_t offset, bool newest_first,
+                                               clock::time_point deadline, bool& built);
 // Up to `limit` of `owner`'s live targets from `first` on (inclusive), newest first or oldest
 // first: the page of the unfiltered created_at-ordered list that starts there.
 std::vector<target> list_targets_from(session& s, const std::string& owner,

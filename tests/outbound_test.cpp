@@ -229,6 +229,22 @@ TEST(http_caller, a_kept_alive_connection_the_peer_closed_is_not_reused) {
   EXPECT_EQ(endpoint.connections(), 2u);
 }
 
+TEST(http_caller, keeps_a_connection_only_while_it_is_used_within_the_idle_limit) {
+  // Each call's client port tells its connection apart.
+  recorder endpoint(answer_chat);
+  auto ports_of_two_calls = [&](http_caller& caller) {
+    for (int i = 0; i < 2; ++i) EXPECT_EQ(caller.send(post_to(endpoint.url())).status, 200);
+    auto seen = endpoint.seen();
+    return std::make_pair(seen[seen.size() - 2].remote_port, seen.back().remote_port);
+  };
+  http_caller keeping(loopback_allowed(), std::chrono::hours(1));
+  auto [a, b] = ports_of_two_calls(keeping);
+  EXPECT_EQ(a, b) << "the second call reuses the kept-alive connection";
+  http_caller dropping(loopback_allowed(), std::chrono::milliseconds(-1));
+  auto [c, d] = ports_of_two_calls(dropping);
+  EXPECT_NE(c, d) << "a connection idle past the limit is closed, not reused";
+}
+
 TEST(http_caller, names_resolving_to_refused_addresses_are_blocked_at_connect_time) {
   mock::mock_target mock({"safe"});
   std::string path = ":" + std::to_string(mock.port()) + "/v1/chat/completions";

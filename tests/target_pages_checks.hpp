@@ -171,7 +171,8 @@ TYPED_TEST_P(target_pages, creates_racing_a_rebuild_are_settled_by_the_database)
               {storage::list_index::change::op::add, {late.created_at_ms, late.id}, before, after});
   this->tx([&](storage::session& s) {
     bool built = false;
-    auto at = storage::indexed_start(s, index, owner, this->version_, 0, true, built);
+    auto at = storage::indexed_start(s, index, owner, this->version_, 0, true,
+                                     storage::clock::now() + std::chrono::seconds(5), built);
     ASSERT_TRUE(at);
     EXPECT_FALSE(built);
     EXPECT_TRUE(at->unsure.empty());
