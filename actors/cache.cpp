@@ -392,7 +392,9 @@ cache_actor::behavior_type cache_supervisor(cache_actor::stateful_pointer<superv
             static_cast<int64_t>(m->cache_pool_in_use.Value()),
             static_cast<int64_t>(self->mailbox().size()),
             cfg.near && cfg.near->active(),
-            cfg.near && redis && cfg.near->active() ? redirect->current().second : 0};
+            cfg.near && redis && cfg.near->active() ? redirect->current().second : 0,
+            cfg.near ? static_cast<int64_t>(cfg.near->size()) : 0,
+            cfg.lists ? static_cast<int64_t>(cfg.lists->keys()) : 0};
       },
   };
 }

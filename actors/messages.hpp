@@ -609,6 +609,8 @@ struct cache_status {
   int64_t mailbox = 0;
   bool near_active = false;         // the near cache serves (false: bypassed, or none)
   int64_t invalidation_client = 0;  // Redis client id of the invalidation connection (0: none)
+  int64_t near_entries = 0;         // values the near cache holds
+  int64_t list_keys = 0;            // keys the list index holds, over all owners
 };
 
 // ---- health ----

@@ -65,8 +65,13 @@ metrics_actor::behavior_type sampler(metrics_actor::pointer self, std::shared_pt
             .then([&pool_mailbox](pool_status& s) { pool_mailbox.Set(s.mailbox); },
                   [](caf::error&) {});
         self->request(cache, interval, status_atom::value)
-            .then([&cache_mailbox](cache_status& s) { cache_mailbox.Set(s.mailbox); },
-                  [](caf::error&) {});
+            .then(
+                [&cache_mailbox, m](cache_status& s) {
+                  cache_mailbox.Set(s.mailbox);
+                  m->near_cache_entries.Set(static_cast<double>(s.near_entries));
+                  m->list_index_keys.Set(static_cast<double>(s.list_keys));
+                },
+                [](caf::error&) {});
         self->delayed_send(self, interval, tick_atom::value);
       },
   };

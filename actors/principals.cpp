@@ -20,26 +20,31 @@ std::optional<principal> session_principal(const std::optional<storage::session_
 
 std::optional<resolution> resolve(const credentials& presented, const authenticator& a,
                                   clock::time_point deadline) {
+  // Filled in place: GCC 12 -O2 takes a braced temporary moved into the optional for reading
+  // db_task's strings uninitialized (-Wmaybe-uninitialized, a false positive).
+  std::optional<resolution> how;
   if (!presented.api_key.empty()) {
     std::string hash = identity::sha256_hex(presented.api_key);
-    return resolution{
-        key_scope(hash),
-        {"api_key_principal", storage::access::read, deadline, [hash](storage::session& s) {
-           return result<std::string>{{}, encode(storage::principal_for_key(s, hash, now_ms()))};
-         }}};
+    how.emplace();
+    how->scope = key_scope(hash);
+    how->read = {
+        "api_key_principal", storage::access::read, deadline, [hash](storage::session& s) {
+          return result<std::string>{{}, encode(storage::principal_for_key(s, hash, now_ms()))};
+        }};
+    return how;
   }
-  if (!a.tokens) return std::nullopt;
+  if (!a.tokens) return how;
   if (auto c = a.tokens->verify(presented.bearer, "access", now_s())) {
-    return resolution{
-        session_scope(c->sid),
-        {"session_live", storage::access::read, deadline,
-         [sid = c->sid](storage::session& s) {
-           return result<std::string>{
-               {}, encode(session_principal(storage::find_live_session(s, sid, now_ms())))};
-         }},
-        [sub = c->sub](const principal& p) { return p.user_id == sub; }};
+    how.emplace();
+    how->scope = session_scope(c->sid);
+    how->read = {"session_live", storage::access::read, deadline,
+                 [sid = c->sid](storage::session& s) {
+                   return result<std::string>{
+                       {}, encode(session_principal(storage::find_live_session(s, sid, now_ms())))};
+                 }};
+    how->matches = [sub = c->sub](const principal& p) { return p.user_id == sub; };
   }
-  return std::nullopt;
+  return how;
 }
 
 result<principal> principal_of(const std::string& state,

@@ -87,6 +87,11 @@ class Registry;
   PLAIN(list_index_builds_total, Counter,                                                          \
         "Reads of an owner's target keys into the list index: that owner's first list page since " \
         "a change this instance could not carry forward (another instance's write, a lost bump).") \
+  PLAIN(near_cache_entries, Gauge, "Values the near cache holds (NEAR_CACHE_ENTRIES bounds it).")  \
+  PLAIN(                                                                                           \
+      list_index_keys, Gauge,                                                                      \
+      "Target keys the list index holds over all owners (24 bytes each; at most 2^20): it grows "  \
+      "with the lists it serves.")                                                                 \
   PLAIN(near_cache_active, Gauge,                                                                  \
         "1 while the near cache serves; 0 while it is bypassed (no invalidation connection).")     \
   PLAIN(rate_limited_total, Counter, "Requests answered 429 by a rate limit.")                     \

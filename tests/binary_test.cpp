@@ -328,6 +328,32 @@ TEST(binary, metrics_count_requests_by_route_pattern) {
   }));
 }
 
+TEST(binary, gauges_show_what_the_near_cache_and_the_list_index_hold) {
+  test::service_process p(env_map{});
+  ASSERT_TRUE(p.wait_listening()) << p.err();
+  httplib::Client c("127.0.0.1", p.api_port());
+  c.set_bearer_token_auth(test::login_over_http(p.api_port(), "gauges"));
+  for (int i = 0; i < 3; ++i) {
+    auto r = c.Post("/api/v1/targets",
+                    R"({"name":"g)" + std::to_string(i) +
+                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
+                    "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  auto list = c.Get("/api/v1/targets");  // an owner's list: its keys enter the list index
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->status, 200) << list->body;
+  httplib::Client m("127.0.0.1", p.metrics_port());
+  std::string text;
+  EXPECT_TRUE(test::eventually([&] {  // the sampler sets them once a second
+    auto scrape = m.Get("/metrics");
+    text = scrape ? scrape->body : "";
+    return text.find("\nlist_index_keys 3\n") != std::string::npos;
+  })) << text;
+  EXPECT_EQ(text.find("\nnear_cache_entries 0\n"), std::string::npos) << "the page is held";
+}
+
 TEST(binary, nothing_listens_for_metrics_when_disabled) {
   test::service_process p(env_map{{"ENABLE_METRICS", "false"}});
   ASSERT_TRUE(p.wait_listening()) << p.err();
