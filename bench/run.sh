@@ -78,6 +78,9 @@ start_service() {
 }
 stop_service() { kill "$SVC_PID"; wait "$SVC_PID" 2>/dev/null || true; }
 
+# The "id" of the JSON object on stdin (a scan's probes carry ids of their own).
+json_id() { python3 -c 'import json, sys; print(json.load(sys.stdin)["id"])'; }
+
 # login: registers a bench user, sets TOKEN and USER_ID.
 login() {
   local name="bench$RANDOM$RANDOM"
@@ -87,14 +90,14 @@ login() {
   TOKEN=$(curl -s -X POST "$SVC_URL/api/v1/auth/login" -H 'Content-Type: application/json' \
     -d "{\"username\":\"$name\",\"password\":\"passw0rd-bench\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   USER_ID=$(curl -s "$SVC_URL/api/v1/users/me" -H "Authorization: Bearer $TOKEN" |
-    sed 's/.*"id":"\([^"]*\)".*/\1/')
+    json_id)
 }
 
 seed_target() {  # prints the id of a new target
   curl -s -X POST "$SVC_URL/api/v1/targets" -H 'Content-Type: application/json' \
     -H "Authorization: Bearer $TOKEN" \
     -d "{\"name\":\"bench-seed-$RANDOM$RANDOM\",\"kind\":\"openai-chat\",\"endpoint_url\":\"http://127.0.0.1:9/v1\"}" |
-    sed 's/.*"id":"\([^"]*\)".*/\1/'
+    json_id
 }
 
 # --- reference: nginx return 200 ---
@@ -197,21 +200,26 @@ pids+=($!)
 scan_target=$(curl -s -X POST "$SVC_URL/api/v1/targets" -H "Authorization: Bearer $TOKEN" \
   -H 'Content-Type: application/json' -d "{\"name\":\"bench-mock\",\"kind\":\"openai-chat\",\
 \"endpoint_url\":\"http://127.0.0.1:$mock_port/v1\",\"max_concurrency\":64}" |
-  sed 's/.*"id":"\([^"]*\)".*/\1/')
+  json_id)
 scans=()
 for _ in $(seq 16); do
   scans+=("$(curl -s -X POST "$SVC_URL/api/v1/scans" -H "Authorization: Bearer $TOKEN" \
     -H 'Content-Type: application/json' -d "{\"target_id\":\"$scan_target\",\
 \"probes\":[\"jailbreak\",\"pii-leak\"],\"max_prompts\":100000,\"concurrency\":16}" |
-    sed 's/.*"id":"\([^"]*\)".*/\1/')")
+    json_id)")
 done
 sleep 1
 api_workloads " (during scans)"
 scans_running=$(curl -s "$SVC_URL/api/v1/scans?status=running" -H "Authorization: Bearer $TOKEN" |
   sed 's/.*"total":\([0-9]*\).*/\1/')
+cancelled=0
 for s in "${scans[@]}"; do
-  curl -s -o /dev/null -X POST "$SVC_URL/api/v1/scans/$s/cancel" -H "Authorization: Bearer $TOKEN"
+  code=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$SVC_URL/api/v1/scans/$s/cancel" \
+    -H "Authorization: Bearer $TOKEN")
+  [ "$code" = 202 ] && cancelled=$((cancelled + 1))
 done
+# What runs after this (W1+login, the soak) must not share the cores with the scans.
+[ "$cancelled" = "${#scans[@]}" ] || { echo "only $cancelled of ${#scans[@]} scans cancelled" >&2; exit 1; }
 
 # W1 while 50 connections log in without pause (Argon2id runs on its own bounded pool).
 LOGIN_BODY="{\"username\":\"$LOGIN_NAME\",\"password\":\"passw0rd-bench\"}" \
@@ -228,18 +236,21 @@ login_rps=$(grep Requests/sec "$work/logins.txt" | awk '{print $2}')
 # pages back (once a second). Read under load it swings by a third with what is in flight.
 # The list index's keys are reported beside it: they grow with the list (24 B per target).
 rest_rss() { sleep 3; ps -o rss= -p "$SVC_PID"; }
-list_keys() { curl -s "$SVC_METRICS" | awk '$1 == "list_index_keys" { print $2 + 0 }'; }
+gauge() { curl -s "$SVC_METRICS" | awk -v n="$1" '$1 == n { print $2 + 0 }'; }
 soak_result="skipped (SOAK=0)"
 if [ "$SOAK" != 0 ]; then
   rss_before=$(rest_rss)
-  keys_before=$(list_keys)
+  keys_before=$(gauge list_index_keys)
+  near_before=$(gauge near_cache_entries)
   WRK_HEADER="Authorization: Bearer $TOKEN" TARGET_ID="$id" CONNECTIONS=256 DURATION="$SOAK" \
     run_wrk "W6 soak, ${SOAK} s" W6 "$SVC_URL/" bench/w6_mixed.lua "$SVC_PID"
   rss_after=$(rest_rss)
-  keys_after=$(list_keys)
+  keys_after=$(gauge list_index_keys)
+  near_after=$(gauge near_cache_entries)
   soak_result=$(awk -v a="$rss_before" -v b="$rss_after" -v k="$keys_before" -v l="$keys_after" \
-    'BEGIN { printf "RSS at rest %d MB -> %d MB (%+.1f %%); list index %d -> %d keys (%+.1f MB)",
-             a / 1024, b / 1024, 100 * (b - a) / a, k, l, (l - k) * 24 / 1048576 }')
+    -v n="$near_before" -v o="$near_after" \
+    'BEGIN { printf "RSS at rest %d MB -> %d MB (%+.1f %%); list index %d -> %d keys (%+.1f MB); near cache %d -> %d entries",
+             a / 1024, b / 1024, 100 * (b - a) / a, k, l, (l - k) * 24 / 1048576, n, o }')
 fi
 stop_service
 
