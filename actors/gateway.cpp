@@ -10,6 +10,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "actors/background.hpp"
 #include "actors/breaker.hpp"
 #include "config/log.hpp"
 #include "config/time.hpp"
@@ -25,14 +26,20 @@ using caller_actor = caf::typed_actor<caf::replies_to<outbound_call>::with<outbo
 constexpr auto caller_grace = std::chrono::seconds(30);
 
 // One blocking HTTP call at a time, on a thread of its own, keeping its connections alive.
-// http_caller::send never throws, so nothing a target does can end this actor.
+// http_caller::send never throws, so nothing a target does can end this actor. Its thread runs
+// below request threads, as the scans and webhooks whose calls it makes do: the parsing,
+// serialising and socket work of a scan against a fast target would otherwise take its share of
+// the cores at the requests' priority (W10).
 struct caller_state {
   std::unique_ptr<http_caller> http;
   static inline const char* name = "target-caller";
 };
 caller_actor::behavior_type caller(caller_actor::stateful_pointer<caller_state> self, egress e) {
   self->state.http = std::make_unique<http_caller>(std::move(e));
-  return {[self](outbound_call& c) { return self->state.http->send(c); }};
+  return {[self](outbound_call& c) {
+    run_in_background();  // on the actor's own thread (once: it stays lowered)
+    return self->state.http->send(c);
+  }};
 }
 
 // Pacing after 429s: additive increase, multiplicative decrease (AIMD) of a circuit's pace, its
