@@ -16,6 +16,18 @@ namespace {
 
 using test::run_binary;
 
+// Creates `n` targets named `prefix`0.. through `c` (logged in); each must answer 201.
+void create_targets(httplib::Client& c, const std::string& prefix, int n) {
+  for (int i = 0; i < n; ++i) {
+    auto r = c.Post("/api/v1/targets",
+                    R"({"name":")" + prefix + std::to_string(i) +
+                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
+                    "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+}
+
 TEST(binary, bad_settings_exit_2_with_every_problem_named) {
   auto r = run_binary({{"DATABASE_POOL_SIZE", "50"}, {"GZIP_LEVEL", "0"}}, {});
   EXPECT_EQ(r.code, 2);
@@ -181,14 +193,7 @@ TEST(binary, an_in_memory_sqlite_database_is_shared_by_the_pool) {
   ASSERT_TRUE(p.wait_listening()) << p.err();
   httplib::Client c("127.0.0.1", p.api_port());
   c.set_bearer_token_auth(test::login_over_http(p.api_port(), "memory"));
-  for (int i = 0; i < 8; ++i) {
-    auto r = c.Post("/api/v1/targets",
-                    R"({"name":"m)" + std::to_string(i) +
-                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
-                    "application/json");
-    ASSERT_TRUE(r);
-    EXPECT_EQ(r->status, 201) << r->body;
-  }
+  ASSERT_NO_FATAL_FAILURE(create_targets(c, "m", 8));
   auto list = c.Get("/api/v1/targets");
   ASSERT_TRUE(list);
   EXPECT_EQ(nlohmann::json::parse(list->body)["total"], 8);
@@ -333,14 +338,7 @@ TEST(binary, gauges_show_what_the_near_cache_and_the_list_index_hold) {
   ASSERT_TRUE(p.wait_listening()) << p.err();
   httplib::Client c("127.0.0.1", p.api_port());
   c.set_bearer_token_auth(test::login_over_http(p.api_port(), "gauges"));
-  for (int i = 0; i < 3; ++i) {
-    auto r = c.Post("/api/v1/targets",
-                    R"({"name":"g)" + std::to_string(i) +
-                        R"(","kind":"openai-chat","endpoint_url":"http://a.test/"})",
-                    "application/json");
-    ASSERT_TRUE(r);
-    ASSERT_EQ(r->status, 201) << r->body;
-  }
+  ASSERT_NO_FATAL_FAILURE(create_targets(c, "g", 3));
   auto list = c.Get("/api/v1/targets");  // an owner's list: its keys enter the list index
   ASSERT_TRUE(list);
   ASSERT_EQ(list->status, 200) << list->body;
