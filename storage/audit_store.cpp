@@ -10,9 +10,32 @@ namespace sql {
   "id, ts, request_id, actor_id, actor_type, action, resource_type, resource_id, outcome, " \
   "status_code, ip, user_agent, duration_ms"
 
-const statement audit_insert{"audit_insert",
-                             "INSERT INTO audit_logs (" VUTF_AUDIT_COLUMNS
-                             ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"};
+constexpr size_t audit_columns = 13;
+
+// The largest INSERT: 64 rows of 13 parameters stay below SQLite's oldest limit of 999.
+constexpr size_t audit_insert_max_rows = 64;
+
+// INSERTs of 1, 2, 4, ... 64 records in one statement each ("audit_insert_N"): a batch is
+// written in a few statements, one round trip each, instead of one per record.
+const statement& audit_insert(size_t rows) {
+  static const std::map<size_t, statement> by_rows = [] {
+    static std::map<size_t, std::string> names;
+    std::map<size_t, statement> out;
+    for (size_t n = 1; n <= audit_insert_max_rows; n *= 2) {
+      std::string sql = "INSERT INTO audit_logs (" VUTF_AUDIT_COLUMNS ") VALUES ";
+      for (size_t r = 0; r < n; ++r) {
+        sql += r ? ", (" : "(";
+        for (size_t c = 1; c <= audit_columns; ++c)
+          sql += (c > 1 ? ", $" : "$") + std::to_string(r * audit_columns + c);
+        sql += ")";
+      }
+      names[n] = "audit_insert_" + std::to_string(n);
+      out.emplace(n, statement{names[n].c_str(), std::move(sql)});
+    }
+    return out;
+  }();
+  return by_rows.at(rows);
+}
 
 // $1..$5 exact filters ('' = any), $6 since, $7 until (inclusive bounds in ms).
 #define VUTF_AUDIT_FILTER                                                               \
@@ -85,10 +108,23 @@ value opt(const std::string& s) {
 }  // namespace
 
 void insert_audit(session& s, const std::vector<audit_record>& batch) {
-  for (const auto& a : batch)
-    s.exec(sql::audit_insert, {a.id, a.timestamp_ms, a.request_id, opt(a.actor_id), a.actor_type,
-                               a.action, opt(a.resource_type), opt(a.resource_id), a.outcome,
-                               a.status_code, opt(a.ip), opt(a.user_agent), a.duration_ms});
+  size_t done = 0;
+  for (size_t rows = sql::audit_insert_max_rows; rows > 0; rows /= 2) {
+    while (batch.size() - done >= rows) {
+      std::vector<value> params;
+      params.reserve(rows * sql::audit_columns);
+      for (size_t i = done; i < done + rows; ++i) {
+        const audit_record& a = batch[i];
+        for (value v : {value(a.id), value(a.timestamp_ms), value(a.request_id), opt(a.actor_id),
+                        value(a.actor_type), value(a.action), opt(a.resource_type),
+                        opt(a.resource_id), value(a.outcome), value(a.status_code), opt(a.ip),
+                        opt(a.user_agent), value(a.duration_ms)})
+          params.push_back(std::move(v));
+      }
+      s.exec(sql::audit_insert(rows), params);
+      done += rows;
+    }
+  }
 }
 
 int64_t count_audit(session& s, const audit_query& q) {

@@ -19,6 +19,19 @@ const statement target_insert{
     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, "
     "$17)"};
 
+// PostgreSQL: the owner's place (as take_owner_slot) and the row in one statement, one round trip
+// per create in a group commit instead of two. The slot is taken first (the lock order batched
+// writes keep), and nothing is inserted when the quota ($18) is full. INSERT ... SELECT does not
+// infer parameter types from the columns, hence the casts.
+const statement target_insert_counted{
+    "target_insert_counted",
+    "WITH slot AS (INSERT INTO owner_counts (owner_id, kind, n) VALUES ($2, 'targets', 1) "
+    "ON CONFLICT (owner_id, kind) DO UPDATE SET n = owner_counts.n + 1 "
+    "WHERE owner_counts.n < $18 RETURNING n) "
+    "INSERT INTO targets (" VUTF_TARGET_COLUMNS
+    ") SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::integer, $12::integer, "
+    "$13::integer, $14::bigint, $15::bigint, $16, $17::bigint FROM slot"};
+
 // $2 is the owner, or '*' for any owner (admins).
 const statement target_get{
     "target_get",
@@ -135,14 +148,32 @@ std::vector<value> filter_params(const target_query& q) {
 }  // namespace
 
 bool insert_target(session& s, const target& t, int64_t max_live) {
+  if (max_live <= 0) return false;
+  std::vector<value> params{t.id,
+                            t.owner_id,
+                            t.name,
+                            nullable(t.description),
+                            t.kind,
+                            t.endpoint_url,
+                            nullable(t.model),
+                            t.headers_json,
+                            nullable(t.request_template_json),
+                            nullable(t.response_path),
+                            t.timeout_seconds,
+                            t.max_concurrency,
+                            t.version,
+                            t.created_at_ms,
+                            t.updated_at_ms,
+                            nullable(t.system_prompt),
+                            nullable(t.rate_limit_rpm)};
+  if (std::string(s.dialect()) == "postgres") {
+    params.emplace_back(max_live);
+    return s.exec(sql::target_insert_counted, params).affected == 1;
+  }
   // The place first: a full quota writes nothing; the count row stays locked only from here to
   // the commit.
   if (!take_owner_slot(s, t.owner_id, "targets", max_live)) return false;
-  s.exec(sql::target_insert,
-         {t.id, t.owner_id, t.name, nullable(t.description), t.kind, t.endpoint_url,
-          nullable(t.model), t.headers_json, nullable(t.request_template_json),
-          nullable(t.response_path), t.timeout_seconds, t.max_concurrency, t.version,
-          t.created_at_ms, t.updated_at_ms, nullable(t.system_prompt), nullable(t.rate_limit_rpm)});
+  s.exec(sql::target_insert, params);
   return true;
 }
 
