@@ -253,9 +253,19 @@ struct listing {
     p.run(read_indexed(q, version, p.near, deadline), rp, "",
           [f = *this, page](result<target_page> r) mutable {
             if (r.ok())
-              f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));
+              f.p.store(list_scope(f.q.owner_id), f.keeping(page), list_suffix(f.q),
+                        encode(r.value));
             f.rp.deliver(std::move(r));
           });
+  }
+
+  // Where what a miss of `e` read is kept: not in the shared cache when this instance knows the
+  // list has moved past the version the lookup saw (under W6 a create moves it every
+  // millisecond), as no reader would ask for it there again; the near cache refuses it anyway.
+  cache_entry keeping(cache_entry e) const {
+    if (e.version && p.near.lists && p.near.lists->moved_past(q.owner_id, *e.version))
+      e.version.reset();
+    return e;
   }
 
   void count_then_read(const cache_entry& page) {
@@ -269,9 +279,10 @@ struct listing {
     p.run(replica_read(read_list(q, known, deadline), caller), rp, "",
           [f = *this, page, count, known](result<target_page> r) mutable {
             if (r.ok()) {
-              f.p.store(list_scope(f.q.owner_id), page, list_suffix(f.q), encode(r.value));
+              f.p.store(list_scope(f.q.owner_id), f.keeping(page), list_suffix(f.q),
+                        encode(r.value));
               if (!known)
-                f.p.store(list_scope(f.q.owner_id), count, count_suffix(f.q),
+                f.p.store(list_scope(f.q.owner_id), f.keeping(count), count_suffix(f.q),
                           std::to_string(r.value.total));
             }
             f.rp.deliver(std::move(r));

@@ -271,6 +271,13 @@ void list_index::evict() {
   while (total_keys_ + by_owner_.size() > max_keys_ && !lru_.empty()) erase(std::prev(lru_.end()));
 }
 
+bool list_index::moved_past(const std::string& owner, int64_t version) const {
+  std::lock_guard lock(m_);
+  if (auto own = bumping_.find(owner); own != bumping_.end() && own->second > 0) return true;
+  auto it = by_owner_.find(owner);
+  return it != by_owner_.end() && it->second->version > version;
+}
+
 size_t list_index::owners() const {
   std::lock_guard lock(m_);
   return by_owner_.size();

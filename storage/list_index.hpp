@@ -108,6 +108,10 @@ class list_index {
   // targets in `dead` are no longer live and leave the keys, the others stay, known.
   void settle(const std::string& owner, const std::vector<key>& checked,
               const std::vector<std::string>& dead);
+  // Whether this instance knows `owner`'s list to have moved past `version`: its keys were
+  // carried beyond it, or one of its own bumps of the list is still unanswered. A page read at
+  // such a version is not worth keeping in the shared cache: no reader will ask for it again.
+  bool moved_past(const std::string& owner, int64_t version) const;
   void drop(const std::string& owner);
   // Forgets every owner (the shared cache was flushed, or its invalidations may be lost).
   void clear();

@@ -123,6 +123,19 @@ TEST(list_index, an_own_write_moving_the_version_by_one_carries_the_keys_forward
   EXPECT_EQ(x.page("alice", 13, 0, true)->total, 5);
 }
 
+TEST(list_index, knows_when_the_list_moved_past_a_version_that_a_page_was_read_at) {
+  list_index x(1000);
+  EXPECT_FALSE(x.moved_past("alice", 10)) << "nothing known of alice";
+  ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
+  EXPECT_FALSE(x.moved_past("alice", 10));
+  x.bumping("alice");
+  EXPECT_TRUE(x.moved_past("alice", 10)) << "an own bump is on its way";
+  x.apply("alice", 11, add(6, x.ticket(), x.ticket()));
+  EXPECT_TRUE(x.moved_past("alice", 10)) << "carried to 11";
+  EXPECT_FALSE(x.moved_past("alice", 11));
+  EXPECT_FALSE(x.moved_past("bob", 1));
+}
+
 TEST(list_index, own_writes_answered_out_of_order_apply_in_version_order) {
   list_index x(1000);
   ASSERT_TRUE(x.install("alice", 10, x.ticket(), keys_from(1, 5)));
