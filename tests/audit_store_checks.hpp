@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "domain/audit.hpp"
 #include "domain/ids.hpp"
 #include "storage/audit_store.hpp"
@@ -39,6 +41,13 @@ class audit_store : public test::store_fixture<Backend> {
     return a;
   }
 
+  // Every stored field of `a`, compared at once (and printed whole when they differ).
+  static auto fields(const audit_record& a) {
+    return std::make_tuple(a.id, a.timestamp_ms, a.request_id, a.actor_id, a.actor_type, a.action,
+                           a.resource_type, a.resource_id, a.outcome, a.status_code, a.ip,
+                           a.user_agent, a.duration_ms);
+  }
+
   std::vector<audit_record> all() {
     audit_query q;
     q.newest_first = false;
@@ -64,22 +73,8 @@ TYPED_TEST_P(audit_store, batches_of_every_size_store_every_record_whole_and_in_
   auto stored = this->all();
   ASSERT_EQ(stored.size(), written.size());
   for (size_t k = 0; k < written.size(); ++k) {
-    const audit_record& w = written[k];
-    const audit_record& r = stored[k];
     SCOPED_TRACE(k);
-    EXPECT_EQ(r.id, w.id);
-    EXPECT_EQ(r.timestamp_ms, w.timestamp_ms);
-    EXPECT_EQ(r.request_id, w.request_id);
-    EXPECT_EQ(r.actor_id, w.actor_id);
-    EXPECT_EQ(r.actor_type, w.actor_type);
-    EXPECT_EQ(r.action, w.action);
-    EXPECT_EQ(r.resource_type, w.resource_type);
-    EXPECT_EQ(r.resource_id, w.resource_id);
-    EXPECT_EQ(r.outcome, w.outcome);
-    EXPECT_EQ(r.status_code, w.status_code);
-    EXPECT_EQ(r.ip, w.ip);
-    EXPECT_EQ(r.user_agent, w.user_agent);
-    EXPECT_EQ(r.duration_ms, w.duration_ms);
+    EXPECT_EQ(this->fields(stored[k]), this->fields(written[k]));
   }
 }
 
