@@ -89,7 +89,7 @@ void lock_owner(session& s, const std::string& owner) {
   // for each other. The lock ends with the transaction.
   static const statement owner_lock{"owner_lock",
                                     "SELECT pg_advisory_xact_lock(1987408998, hashtext($1))"};
-  if (std::string(s.dialect()) == "postgres") s.exec(owner_lock, {owner});
+  if (on_postgres(s)) s.exec(owner_lock, {owner});
 }
 
 bool take_owner_slot(session& s, const std::string& owner, const char* kind, int64_t max) {

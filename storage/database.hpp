@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -70,6 +71,11 @@ class session {
   // which has already run, so rolling back to it undoes `fn` alone.
   virtual std::optional<db_error> isolated(const std::function<void(session&)>& fn) = 0;
 };
+
+// For the few statements whose best form differs between the two databases.
+inline bool on_postgres(const session& s) {
+  return std::string_view(s.dialect()) == "postgres";
+}
 
 enum class access { read, write };
 

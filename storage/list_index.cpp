@@ -273,7 +273,7 @@ void list_index::evict() {
 
 bool list_index::moved_past(const std::string& owner, int64_t version) const {
   std::lock_guard lock(m_);
-  if (auto own = bumping_.find(owner); own != bumping_.end() && own->second > 0) return true;
+  if (bumping_.count(owner)) return true;  // counts reaching 0 are erased
   auto it = by_owner_.find(owner);
   return it != by_owner_.end() && it->second->version > version;
 }

@@ -360,8 +360,7 @@ bool cancel_scan(session& s, const std::string& id, int64_t now_ms) {
 
 std::optional<scan> claim_scan(session& s, const std::string& instance, int64_t now_ms,
                                int64_t lease_until_ms) {
-  const statement& claim =
-      std::string(s.dialect()) == "postgres" ? sql::scan_claim_postgres : sql::scan_claim_sqlite;
+  const statement& claim = on_postgres(s) ? sql::scan_claim_postgres : sql::scan_claim_sqlite;
   auto found = s.exec(claim, {instance, now_ms, lease_until_ms});
   if (found.data.empty()) return std::nullopt;
   return scan_from(found.data.front());

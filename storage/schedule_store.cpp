@@ -126,8 +126,8 @@ bool delete_schedule(session& s, const std::string& id, const std::string& owner
 
 std::vector<schedule_claim> claim_due_schedules(session& s, int64_t now_ms, int64_t lease_until_ms,
                                                 int64_t limit) {
-  const statement& claim = std::string(s.dialect()) == "postgres" ? sql::schedule_claim_postgres
-                                                                  : sql::schedule_claim_sqlite;
+  const statement& claim =
+      on_postgres(s) ? sql::schedule_claim_postgres : sql::schedule_claim_sqlite;
   std::vector<schedule_claim> out;
   for (const auto& r : s.exec(claim, {now_ms, lease_until_ms, limit}).data)
     out.push_back({r[0].value_or(""), as_int(r[1]), as_int(r[2])});

@@ -166,7 +166,7 @@ bool insert_target(session& s, const target& t, int64_t max_live) {
                             t.updated_at_ms,
                             nullable(t.system_prompt),
                             nullable(t.rate_limit_rpm)};
-  if (std::string(s.dialect()) == "postgres") {
+  if (on_postgres(s)) {
     params.emplace_back(max_live);
     return s.exec(sql::target_insert_counted, params).affected == 1;
   }

@@ -50,6 +50,11 @@ class store_fixture : public ::testing::Test {
   std::string owner_, other_;
 };
 
+// The Backend of an in-memory SQLite database (one connection: the fixture's).
+struct sqlite_memory_backend {
+  static std::string url() { return "sqlite:///:memory:"; }
+};
+
 // The Backend of the runner's PostgreSQL: a new database for each test. The *_pgtest files
 // derive their own `postgres` from it, as ctest names the tests after the Backend's type.
 struct pg_backend {
