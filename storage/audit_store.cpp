@@ -17,10 +17,15 @@ constexpr size_t audit_insert_max_rows = 64;
 
 // INSERTs of 1, 2, 4, ... 64 records in one statement each ("audit_insert_N"): a batch is
 // written in a few statements, one round trip each, instead of one per record.
+// Never destroyed: a detached connection thread may still write a batch while the process
+// exits, after function-local statics are gone (ASan caught it in a fuzz target's exit).
 const statement& audit_insert(size_t rows) {
-  static const std::map<size_t, statement> by_rows = [] {
-    static std::map<size_t, std::string> names;
-    std::map<size_t, statement> out;
+  struct sized {
+    std::map<size_t, std::string> names;  // what each statement's name points into
+    std::map<size_t, statement> by_rows;
+  };
+  static const sized* all = [] {
+    auto* out = new sized;
     for (size_t n = 1; n <= audit_insert_max_rows; n *= 2) {
       std::string sql = "INSERT INTO audit_logs (" VUTF_AUDIT_COLUMNS ") VALUES ";
       for (size_t r = 0; r < n; ++r) {
@@ -29,12 +34,12 @@ const statement& audit_insert(size_t rows) {
           sql += (c > 1 ? ", $" : "$") + std::to_string(r * audit_columns + c);
         sql += ")";
       }
-      names[n] = "audit_insert_" + std::to_string(n);
-      out.emplace(n, statement{names[n].c_str(), std::move(sql)});
+      const std::string& name = out->names[n] = "audit_insert_" + std::to_string(n);
+      out->by_rows.emplace(n, statement{name.c_str(), std::move(sql)});
     }
     return out;
   }();
-  return by_rows.at(rows);
+  return all->by_rows.at(rows);
 }
 
 // $1..$5 exact filters ('' = any), $6 since, $7 until (inclusive bounds in ms).
