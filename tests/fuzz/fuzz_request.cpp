@@ -128,7 +128,7 @@ class connection : public httplib::Server {
 
 // NOLINTNEXTLINE(readability-identifier-naming): the name libFuzzer calls
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static connection* server = new connection();  // never destroyed: see fuzz_service.hpp
+  static connection* server = new connection();  // never destroyed; no input follows the stop
   memory_stream strm(
       vutf::fuzz::with_token(std::string(reinterpret_cast<const char*>(data), size)));
   if (!server->serve(strm)) __builtin_trap();  // a 500: the service failed on client input

@@ -18,6 +18,20 @@ struct fixture {
   std::string token;
 };
 
+// Stops the service when the thread that built it ends the process. libFuzzer calls exit()
+// from its main thread after the last input, and the C++ runtime destroys that thread's
+// thread_local objects before it destroys any static one; so the service flushes the last
+// inputs' audit records and joins its connection threads while the statements and tables
+// those threads use still exist (a static destroyed under a running write was a
+// heap-use-after-free at exit).
+struct stop_at_exit {
+  fixture* f;
+  ~stop_at_exit() {
+    f->api.reset();
+    f->svc.reset();
+  }
+};
+
 fixture& instance() {
   static fixture* f = [] {
     log::configure("error", "json");
@@ -35,6 +49,7 @@ fixture& instance() {
     auto login = made->svc->ask(user_login{"root", "r00t-password", {}, made->svc->deadline()});
     if (!login.ok()) throw std::runtime_error("fuzz fixture: admin login failed");
     made->token = login.value.access_token;
+    thread_local stop_at_exit stop{made};
     return made;
   }();
   return *f;

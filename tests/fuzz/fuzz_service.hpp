@@ -1,9 +1,9 @@
 // The in-process API the HTTP fuzz targets send requests to: SQLite in memory, the in-process
 // cache, rate limits off (each input is judged on its own, not on how many came before) and
 // the ADMIN_* account, whose access token replaces "@TOKEN@" in an input so that the fuzzer
-// reaches past authentication into every route. Built once per process and never destroyed
-// (libFuzzer exits without unwinding). scripts/fuzz.sh runs these targets in a network
-// namespace of their own: nothing an input stores can make the service call out.
+// reaches past authentication into every route. Built once per process, on the first input, and
+// stopped when that thread exits the process (fuzz_service.cpp). scripts/fuzz.sh runs these targets
+// in a network namespace of their own: nothing an input stores can make the service call out.
 #pragma once
 
 #include <string>
