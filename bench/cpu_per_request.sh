@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/cpu_per_request.sh BINARY [SECONDS]: service CPU time per request under SQLite W3
-# (GET /targets/{id}, bearer token, 64 connections). Unlike req/s it hardly depends on what else
+# (GET /targets/{id}, bearer token, 64 connections), or of ROUTE (e.g. ROUTE=/api/v1/health,
+# the token sent all the same). Unlike req/s it hardly depends on what else
 # the machine runs, so two builds can be compared by running them alternately:
 #   for i in 1 2 3; do bench/cpu_per_request.sh old/violentutf-api; bench/cpu_per_request.sh build-release/violentutf-api; done
 set -euo pipefail
@@ -21,9 +22,10 @@ token=$(curl -s -X POST "$url/api/v1/auth/login" -H 'Content-Type: application/j
   -d "{\"username\":\"$name\",\"password\":\"passw0rd-bench\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 id=$(curl -s -X POST "$url/api/v1/targets" -H 'Content-Type: application/json' -H "Authorization: Bearer $token" \
   -d '{"name":"ab","kind":"openai-chat","endpoint_url":"http://127.0.0.1:9/v1"}' | sed 's/.*"id":"\([^"]*\)".*/\1/')
-wrk -t2 -c64 -d1s -H "Authorization: Bearer $token" "$url/api/v1/targets/$id" >/dev/null
+route=${ROUTE:-/api/v1/targets/$id}
+wrk -t2 -c64 -d1s -H "Authorization: Bearer $token" "$url$route" >/dev/null
 t0=$(awk '{print $14+$15}' /proc/$pid/stat)
-out=$(wrk -t2 -c64 -d${secs}s -H "Authorization: Bearer $token" "$url/api/v1/targets/$id")
+out=$(wrk -t2 -c64 -d${secs}s -H "Authorization: Bearer $token" "$url$route")
 t1=$(awk '{print $14+$15}' /proc/$pid/stat)
 reqs=$(grep -o '[0-9]* requests in' <<<"$out" | awk '{print $1}')
 rps=$(grep Requests/sec <<<"$out" | awk '{print $2}')
