@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <optional>
 #include <thread>
 
 #include "config/log.hpp"
@@ -27,6 +28,8 @@ constexpr auto write_timeout = std::chrono::seconds(10);
 // benchmark) stay on their thread, without a round trip through the poller per request.
 constexpr auto linger = std::chrono::milliseconds(20);
 constexpr size_t read_chunk = 16384;
+// A response's head and a body up to this size go out in one send (one segment, not two).
+constexpr size_t coalesce_limit = 65536;
 
 int millis_until(clock::time_point t) {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t - clock::now()).count();
@@ -55,6 +58,18 @@ class deadline_stream : public httplib::Stream {
     deadline_ = deadline;
     head_.clear();
   }
+  // The next write, the response's head (cpp-httplib writes it whole, then the body), is held
+  // and sent with the write after it, or by flush(): one send per response, not two. Only the
+  // response's: a "100 Continue" that cpp-httplib writes before routing must not wait.
+  void hold_response_head() { hold_ = true; }
+  // Sends what is held; false when the connection broke.
+  bool flush() {
+    hold_ = false;
+    if (held_.empty()) return true;
+    bool ok = send_all(held_.data(), held_.size());
+    held_.clear();
+    return ok;
+  }
   void arm(clock::time_point deadline) { deadline_ = deadline; }
   bool buffered() const { return pos_ < buf_.size(); }
   std::string_view pending() const { return std::string_view(buf_).substr(pos_); }
@@ -73,6 +88,7 @@ class deadline_stream : public httplib::Stream {
       buf_.resize(old + read_chunk);
       ssize_t n = ::recv(sock_, buf_.data() + old, read_chunk, MSG_DONTWAIT);
       buf_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+      if (n > 0 && static_cast<size_t>(n) < read_chunk) return true;  // all there was
       if (n > 0) continue;
       if (n < 0 && errno == EINTR) continue;
       return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
@@ -107,31 +123,31 @@ class deadline_stream : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    size_t done = 0;
-    while (done < size) {
-      ssize_t n = ::send(sock_, ptr + done, size - done, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        if (!is_writable()) return -1;
-        continue;
-      }
-      if (n <= 0) return -1;
-      done += static_cast<size_t>(n);
+    if (hold_) {
+      hold_ = false;
+      held_.assign(ptr, size);
+      return static_cast<ssize_t>(size);
     }
-    return static_cast<ssize_t>(size);
+    bool ok;
+    if (!held_.empty() && held_.size() + size <= coalesce_limit) {
+      held_.append(ptr, size);
+      ok = flush();
+    } else {
+      ok = flush() && send_all(ptr, size);
+    }
+    return ok ? static_cast<ssize_t>(size) : -1;
   }
 
+  // cpp-httplib asks for both addresses on every request; a connection's never change.
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      describe(addr, ip, port);
+    if (!peer_) peer_ = address_of(::getpeername);
+    ip = peer_->ip;
+    port = peer_->port;
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-      describe(addr, ip, port);
+    if (!local_) local_ = address_of(::getsockname);
+    ip = local_->ip;
+    port = local_->port;
   }
   socket_t socket() const override { return sock_; }
 
@@ -149,18 +165,43 @@ class deadline_stream : public httplib::Stream {
     return false;
   }
 
-  static void describe(const sockaddr_storage& addr, std::string& ip, int& port) {
+  bool send_all(const char* ptr, size_t size) {
+    size_t done = 0;
+    while (done < size) {
+      ssize_t n = ::send(sock_, ptr + done, size - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+        if (!is_writable()) return false;
+        continue;
+      }
+      if (n <= 0) return false;
+      done += static_cast<size_t>(n);
+    }
+    return true;
+  }
+
+  struct endpoint {
+    std::string ip;
+    int port = 0;
+  };
+  // The address `name` (getpeername or getsockname) gives the socket; empty when it fails.
+  endpoint address_of(int (*name)(int, sockaddr*, socklen_t*)) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    endpoint out;
+    if (name(sock_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return out;
     char buf[INET6_ADDRSTRLEN] = {};
     if (addr.ss_family == AF_INET) {
       const auto& a = reinterpret_cast<const sockaddr_in&>(addr);
       inet_ntop(AF_INET, &a.sin_addr, buf, sizeof buf);
-      port = ntohs(a.sin_port);
+      out.port = ntohs(a.sin_port);
     } else if (addr.ss_family == AF_INET6) {
       const auto& a = reinterpret_cast<const sockaddr_in6&>(addr);
       inet_ntop(AF_INET6, &a.sin6_addr, buf, sizeof buf);
-      port = ntohs(a.sin6_port);
+      out.port = ntohs(a.sin6_port);
     }
-    ip = buf;
+    out.ip = buf;
+    return out;
   }
 
   int sock_;
@@ -168,6 +209,9 @@ class deadline_stream : public httplib::Stream {
   size_t pos_ = 0;
   clock::time_point deadline_ = clock::now();
   std::string head_;
+  bool hold_ = false;
+  std::string held_;  // a response's head, waiting for its body
+  mutable std::optional<endpoint> peer_, local_;
 };
 
 // What the request handler tells the connection loop about the request it just served.
@@ -313,11 +357,12 @@ class frontend : public httplib::Server {
     };
     while (true) {
       if (request_ready()) return next::serve;
-      if (!strm.read_arrived()) return next::close;
-      if (request_ready()) return next::serve;
       if (stopping_) return next::close;
-      if (clock::now() >= until || workers_.others_waiting()) return next::hand_back;
-      if (!wait_for(strm.socket(), POLLIN, millis_until(until))) return next::hand_back;
+      // Bytes that arrived already are taken at once; they are waited for only while no other
+      // connection waits for a thread.
+      bool hurry = clock::now() >= until || workers_.others_waiting();
+      if (!wait_for(strm.socket(), POLLIN, hurry ? 0 : millis_until(until))) return next::hand_back;
+      if (!strm.read_arrived()) return next::close;
     }
   }
 
@@ -333,6 +378,7 @@ class frontend : public httplib::Server {
       // The API serves no ranges: cpp-httplib would cut a Range out of any 200 it answers.
       bool ok = process_request(strm, close_after, closed,
                                 [](httplib::Request& req) { req.ranges.clear(); });
+      ok = strm.flush() && ok;  // a response without a body (204, HEAD) is only held so far
       then = !ok || closed || close_after || current.must_close ? next::close : after_answer(strm);
     } while (then == next::serve);
     bool linger_close = current.must_close;
@@ -362,6 +408,8 @@ void apply(const api_response& r, httplib::Response& res) {
     // Chunked: each chunk is produced as the client reads, never the whole body in memory.
     auto stream = r.stream;
     res.set_chunked_content_provider(r.content_type, [stream](size_t, httplib::DataSink& sink) {
+      // The head goes out now: a stream (scan events) may wait long for its first chunk.
+      if (current.stream && !current.stream->flush()) return false;
       std::string chunk;
       stream_step step = stream(chunk);
       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
@@ -386,6 +434,7 @@ void apply(const api_response& r, httplib::Response& res) {
 httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Request& req,
                                                httplib::Response& res) {
   deadline_stream& strm = *current.stream;
+  strm.hold_response_head();
   // The head arrived; the body may take the rest of the request's time.
   auto body_deadline = clock::now() + std::chrono::seconds(svr.cfg.request_timeout);
   byte_source body = [&strm, body_deadline](const std::function<size_t(std::string_view)>& take) {

@@ -296,6 +296,21 @@ TEST_F(server_test, pipelined_requests_are_answered_in_order) {
         << got.responses[i];
 }
 
+// A response's head waits for its body, to leave in one send; one without a body (204) must not
+// wait for the next request's answer.
+TEST_F(server_test, a_response_without_a_body_goes_out_at_once_and_keeps_the_connection) {
+  start({});
+  raw_client c(port_);
+  ASSERT_TRUE(c.send("POST /api/v1/auth/logout HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                     token_ + "\r\nContent-Length: 0\r\n\r\n"));
+  std::string logout = c.response();
+  EXPECT_EQ(status_of(logout), 204) << logout;
+  ASSERT_TRUE(c.send("GET /api/v1/live HTTP/1.1\r\nHost: x\r\n\r\n"));
+  std::string live = c.response();
+  EXPECT_EQ(status_of(live), 200) << live;
+  EXPECT_NE(body_of(live).find("alive"), std::string::npos) << live;
+}
+
 TEST_F(server_test, keepalive_zero_closes_after_each_response) {
   start({{"KEEPALIVE", "0"}});
   raw_client c(port_);
