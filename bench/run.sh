@@ -285,9 +285,13 @@ w8_open=$(sed -n 's/^IDLE open=//p' "$work/idle.txt")
 run_wrk "W3 while ${w8_open:-?} idle keep-alive connections stay open" W8 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
 w8_busy=$LAST_RPS
 w8_rss=$(( $(ps -o rss= -p "$SVC_PID") / 1024 ))
-unset WRK_HEADER
 kill -TERM "$idle_pid"
 wait "$idle_pid" || true
+# W3 alone once more: the ratio compares the busy run with the mean of the two alone, so a drift
+# of this shared machine between two single 10 s runs does not pass for the idle connections'.
+run_wrk "W3 after the idle connections closed" W8 "$SVC_URL/api/v1/targets/$id" "" "$SVC_PID"
+w8_alone=$(( (w8_alone + LAST_RPS) / 2 ))
+unset WRK_HEADER
 stop_service
 
 # --- SQLite and the in-process cache (the embedded defaults) ---
@@ -334,7 +338,7 @@ targets=$(
   echo "| W3/W1 | >= 60 % | $(ratio "$w3" "$w1") |"
   echo "| W4/W1 | >= 40 % | $(ratio "$w4" "$w1") |"
   echo "| W5/W1 | >= 15 % | $(ratio "$w5" "$w1") |"
-  echo "| W8 | W3 within 10 % of W3 alone; RSS < 300 MB | ${w8_open:-?} of 5000 connections held; $(ratio "$w8_busy" "$w8_alone") of W3 alone; RSS $w8_rss MB |"
+  echo "| W8 | W3 within 10 % of W3 alone; RSS < 300 MB | ${w8_open:-?} of 5000 connections held; $(ratio "$w8_busy" "$w8_alone") of W3 alone (the mean of before and after); RSS $w8_rss MB |"
   echo "| W9 | fresh requests p99 < 100 ms, none refused | ${w9_probes#PROBES } (ms) |"
   echo "| W10 | W3 p99 during 4 scans < 2 x alone | $(awk -v a="$w3_busy_p99" -v b="$w3_p99" 'BEGIN { printf "%.2f ms vs %.2f ms alone (%.1f x)", a / 1000, b / 1000, a / b }') |"
   echo "| W6 soak | RSS growth <= 5 % | $soak_result |"
