@@ -103,11 +103,14 @@ TEST_F(pool_pgtest, overflow_grows_under_load_and_shrinks_back_when_idle) {
   std::vector<std::future<result<target>>> calls;
   for (int i = 0; i < 4; ++i)
     calls.push_back(create_async(*svc, "t" + std::to_string(i), svc->deadline()));
+  // The fourth create waits; so may the service's own background work (the scheduler's tick,
+  // the scan queue's claim), for as long as the creates hold every connection.
   ASSERT_TRUE(test::eventually([&] {
     auto s = svc->database_pool();
-    return s.in_use == 3 && s.overflow_in_use == 2 && s.waiting == 1;
+    return s.in_use == 3 && s.overflow_in_use == 2 && s.waiting >= 1;
   })) << "in_use="
-      << svc->database_pool().in_use;
+      << svc->database_pool().in_use << " overflow_in_use=" << svc->database_pool().overflow_in_use
+      << " waiting=" << svc->database_pool().waiting;
   lock.release();
   for (auto& c : calls) EXPECT_TRUE(c.get().ok());
   EXPECT_TRUE(test::eventually([&] {
