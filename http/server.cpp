@@ -59,8 +59,8 @@ class deadline_stream : public httplib::Stream {
     head_.clear();
   }
   // The next write, the response's head (cpp-httplib writes it whole, then the body), is held
-  // and sent with the write after it, or by flush(): one send per response, not two. Only the
-  // response's: a "100 Continue" that cpp-httplib writes before routing must not wait.
+  // and sent with the write after it, or by flush(): one send per response, not two. Only a
+  // whole response's: not a "100 Continue" (written before routing) nor a stream's head.
   void hold_response_head() { hold_ = true; }
   // Sends what is held; false when the connection broke.
   bool flush() {
@@ -408,8 +408,6 @@ void apply(const api_response& r, httplib::Response& res) {
     // Chunked: each chunk is produced as the client reads, never the whole body in memory.
     auto stream = r.stream;
     res.set_chunked_content_provider(r.content_type, [stream](size_t, httplib::DataSink& sink) {
-      // The head goes out now: a stream (scan events) may wait long for its first chunk.
-      if (current.stream && !current.stream->flush()) return false;
       std::string chunk;
       stream_step step = stream(chunk);
       if (!chunk.empty() && !sink.write(chunk.data(), chunk.size())) return false;
@@ -434,14 +432,16 @@ void apply(const api_response& r, httplib::Response& res) {
 httplib::Server::HandlerResponse serve_request(frontend& svr, const httplib::Request& req,
                                                httplib::Response& res) {
   deadline_stream& strm = *current.stream;
-  strm.hold_response_head();
   // The head arrived; the body may take the rest of the request's time.
   auto body_deadline = clock::now() + std::chrono::seconds(svr.cfg.request_timeout);
   byte_source body = [&strm, body_deadline](const std::function<size_t(std::string_view)>& take) {
     strm.arm(body_deadline);
     return strm.consume(take);
   };
-  apply(answer_framed(svr.app, from_httplib(req), strm.head(), body), res);
+  api_response answer = answer_framed(svr.app, from_httplib(req), strm.head(), body);
+  // Not a stream's head: scan events may wait long for their first chunk.
+  if (!answer.stream) strm.hold_response_head();
+  apply(answer, res);
   return httplib::Server::HandlerResponse::Handled;
 }
 
